@@ -1,0 +1,320 @@
+// The audit trail: one row per tool call, chained by sha256 so an edit, deletion or insertion made out of band
+// is detectable. This module is the only place that writes or reads the audit table. Appends happen inside an
+// IMMEDIATE transaction (the caller's, when a change and its audit row must commit together), so two server
+// processes on one file still build a single chain.
+import { createHash } from 'node:crypto';
+import type { Database } from 'better-sqlite3';
+import { AppError, type Outcome } from '../errors.js';
+
+export const DEFAULT_AUDIT_TABLE = 'audit_log';
+
+export interface AuditEntry {
+  /** ISO-8601 UTC with milliseconds. */
+  createdAt: string;
+  tool: string;
+  outcome: Outcome;
+  errorCode?: string | null;
+  durationMs: number;
+  /** "name/version" from the MCP initialize, or "cli/<version>" for scripted calls. */
+  client?: string | null;
+  targetType?: string | null;
+  targetId?: string | null;
+  /** Already-redacted JSON text (see buildAuditDetails). */
+  details?: string | null;
+  rowsAffected?: number | null;
+}
+
+export interface AuditRow extends Required<{ [K in keyof AuditEntry]: Exclude<AuditEntry[K], undefined> }> {
+  id: number;
+  prevHash: string;
+  hash: string;
+}
+
+const COLUMNS: ReadonlyArray<readonly [string, string]> = [
+  ['id', 'integer PRIMARY KEY AUTOINCREMENT NOT NULL'],
+  ['created_at', 'text NOT NULL'],
+  ['tool', 'text NOT NULL'],
+  ['outcome', 'text NOT NULL'],
+  ['error_code', 'text'],
+  ['duration_ms', 'integer NOT NULL'],
+  ['client', 'text'],
+  ['target_type', 'text'],
+  ['target_id', 'text'],
+  ['details', 'text'],
+  ['rows_affected', 'integer'],
+  ['prev_hash', 'text NOT NULL'],
+  ['hash', 'text NOT NULL'],
+];
+
+/** DDL in drizzle-kit's own formatting, so a table we create matches one generated from a Drizzle declaration. */
+export function auditTableDdl(table: string): string[] {
+  const q = (name: string) => '`' + name.replaceAll('`', '``') + '`';
+  const body = COLUMNS.map(([name, type]) => `\t${q(name)} ${type}`).join(',\n');
+  return [
+    `CREATE TABLE ${q(table)} (\n${body}\n);`,
+    `CREATE INDEX ${q(`${table}_created_at_idx`)} ON ${q(table)} (${q('created_at')});`,
+    `CREATE INDEX ${q(`${table}_tool_idx`)} ON ${q(table)} (${q('tool')});`,
+    `CREATE INDEX ${q(`${table}_outcome_idx`)} ON ${q(table)} (${q('outcome')});`,
+    `CREATE INDEX ${q(`${table}_target_idx`)} ON ${q(table)} (${q('target_type')},${q('target_id')});`,
+  ];
+}
+
+function quoteIdent(name: string): string {
+  return '"' + name.replaceAll('"', '""') + '"';
+}
+
+/**
+ * Creates the audit table when it is missing; refuses to start on a table of that name with another shape
+ * (it belongs to the user's app, and writing our rows into it would corrupt their data).
+ */
+export function ensureAuditTable(db: Database, table: string): { created: boolean } {
+  const existing = db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(table) as string[];
+  if (existing.length === 0) {
+    db.transaction(() => {
+      for (const statement of auditTableDdl(table)) db.exec(statement);
+    }).immediate();
+    return { created: true };
+  }
+  const missing = COLUMNS.map(([name]) => name).filter((name) => !existing.includes(name));
+  if (missing.length > 0) {
+    throw new AppError(
+      'CONFIG_ERROR',
+      `The database already has a table named "${table}" that is not this server's audit log (it lacks ${missing.join(', ')}).`,
+      { hint: `Start the server with --audit-table <another name> (or --audit-db <file>) so the audit log does not touch your table.` },
+    );
+  }
+  return { created: false };
+}
+
+function canonical(row: Omit<AuditRow, 'hash'>): string {
+  // A fixed field order, not JSON of the object: the hash must not depend on property order.
+  return JSON.stringify([
+    row.id,
+    row.createdAt,
+    row.tool,
+    row.outcome,
+    row.errorCode,
+    row.durationMs,
+    row.client,
+    row.targetType,
+    row.targetId,
+    row.details,
+    row.rowsAffected,
+    row.prevHash,
+  ]);
+}
+
+export function hashAuditRow(row: Omit<AuditRow, 'hash'>): string {
+  return createHash('sha256').update(canonical(row)).digest('hex');
+}
+
+interface RawAuditRow {
+  id: number;
+  created_at: string;
+  tool: string;
+  outcome: Outcome;
+  error_code: string | null;
+  duration_ms: number;
+  client: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  details: string | null;
+  rows_affected: number | null;
+  prev_hash: string;
+  hash: string;
+}
+
+function fromRaw(raw: RawAuditRow): AuditRow {
+  return {
+    id: raw.id,
+    createdAt: raw.created_at,
+    tool: raw.tool,
+    outcome: raw.outcome,
+    errorCode: raw.error_code,
+    durationMs: raw.duration_ms,
+    client: raw.client,
+    targetType: raw.target_type,
+    targetId: raw.target_id,
+    details: raw.details,
+    rowsAffected: raw.rows_affected,
+    prevHash: raw.prev_hash,
+    hash: raw.hash,
+  };
+}
+
+export interface AuditFilter {
+  tool?: string;
+  outcome?: Outcome;
+  /** ISO timestamp (inclusive). */
+  since?: string;
+  targetType?: string;
+  targetId?: string;
+  /** Return rows with id lower than this (pagination cursor; rows come newest first). */
+  beforeId?: number;
+  limit: number;
+}
+
+export interface ChainVerification {
+  ok: boolean;
+  checkedRows: number;
+  firstBroken?: { id: number; reason: string };
+}
+
+/**
+ * Prepared statements for one audit table on one connection. Construct once per connection: preparing on every
+ * call would put SQLite's parser on the hot path of every tool call.
+ */
+export class AuditLog {
+  readonly table: string;
+  private readonly db: Database;
+  private readonly lastHashStmt;
+  private readonly insertStmt;
+  private readonly updateHashStmt;
+
+  constructor(db: Database, table: string) {
+    this.db = db;
+    this.table = table;
+    const t = quoteIdent(table);
+    this.lastHashStmt = db.prepare(`SELECT hash FROM ${t} ORDER BY id DESC LIMIT 1`).pluck();
+    this.insertStmt = db.prepare(
+      `INSERT INTO ${t} (created_at, tool, outcome, error_code, duration_ms, client, target_type, target_id, details, rows_affected, prev_hash, hash)
+       VALUES (@createdAt, @tool, @outcome, @errorCode, @durationMs, @client, @targetType, @targetId, @details, @rowsAffected, @prevHash, '')`,
+    );
+    this.updateHashStmt = db.prepare(`UPDATE ${t} SET hash = ? WHERE id = ?`);
+  }
+
+  get connection(): Database {
+    return this.db;
+  }
+
+  /**
+   * Appends one row. Inside a caller's transaction the row commits (or rolls back) with the caller's change;
+   * outside one it runs in its own IMMEDIATE transaction so the chain's tail cannot move under us.
+   */
+  append(entry: AuditEntry): { id: number; hash: string } {
+    const run = () => {
+      const prevHash = (this.lastHashStmt.get() as string | undefined) ?? '';
+      const base = {
+        createdAt: entry.createdAt,
+        tool: entry.tool,
+        outcome: entry.outcome,
+        errorCode: entry.errorCode ?? null,
+        durationMs: Math.max(0, Math.round(entry.durationMs)),
+        client: entry.client ?? null,
+        targetType: entry.targetType ?? null,
+        targetId: entry.targetId ?? null,
+        details: entry.details ?? null,
+        rowsAffected: entry.rowsAffected ?? null,
+        prevHash,
+      };
+      // The id is part of the hashed content (so rows cannot be reordered); it is known only after the insert.
+      const id = Number(this.insertStmt.run(base).lastInsertRowid);
+      const hash = hashAuditRow({ id, ...base });
+      this.updateHashStmt.run(hash, id);
+      return { id, hash };
+    };
+    try {
+      return this.db.inTransaction ? run() : this.db.transaction(run).immediate();
+    } catch (error) {
+      throw new AppError('AUDIT_WRITE_FAILED', `The audit log could not be written: ${(error as Error).message}.`, {
+        hint: 'Nothing was carried out. Check that the database (or --audit-db) file is writable and the disk has space.',
+        cause: error,
+      });
+    }
+  }
+
+  read(filter: AuditFilter): { rows: AuditRow[]; nextBeforeId?: number } {
+    const where: string[] = [];
+    const params: Record<string, unknown> = {};
+    if (filter.tool !== undefined) (where.push('tool = @tool'), (params.tool = filter.tool));
+    if (filter.outcome !== undefined) (where.push('outcome = @outcome'), (params.outcome = filter.outcome));
+    if (filter.since !== undefined) (where.push('created_at >= @since'), (params.since = filter.since));
+    if (filter.targetType !== undefined) (where.push('target_type = @targetType'), (params.targetType = filter.targetType));
+    if (filter.targetId !== undefined) (where.push('target_id = @targetId'), (params.targetId = filter.targetId));
+    if (filter.beforeId !== undefined) (where.push('id < @beforeId'), (params.beforeId = filter.beforeId));
+    const sql = `SELECT * FROM ${quoteIdent(this.table)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${filter.limit + 1}`;
+    const raw = this.db.prepare(sql).all(params) as RawAuditRow[];
+    const rows = raw.slice(0, filter.limit).map(fromRaw);
+    const last = rows.at(-1);
+    return raw.length > filter.limit && last ? { rows, nextBeforeId: last.id } : { rows };
+  }
+
+  /**
+   * Walks the whole chain in id order. Also compares the highest id with AUTOINCREMENT's high-water mark, which
+   * is the only trace left when rows are deleted from the end of the chain.
+   */
+  verify(): ChainVerification {
+    let prevHash = '';
+    let checkedRows = 0;
+    let lastId = 0;
+    const iter = this.db.prepare(`SELECT * FROM ${quoteIdent(this.table)} ORDER BY id`).iterate() as IterableIterator<RawAuditRow>;
+    for (const raw of iter) {
+      const row = fromRaw(raw);
+      checkedRows += 1;
+      if (row.prevHash !== prevHash) {
+        return {
+          ok: false,
+          checkedRows,
+          firstBroken: { id: row.id, reason: 'prev_hash does not match the previous row: a row before it was deleted or inserted' },
+        };
+      }
+      const { hash, ...rest } = row;
+      if (hashAuditRow(rest) !== hash) {
+        return { ok: false, checkedRows, firstBroken: { id: row.id, reason: 'the row content does not match its hash: the row was edited' } };
+      }
+      prevHash = hash;
+      lastId = row.id;
+    }
+    const seq = this.db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = ?`).pluck().get(this.table) as number | undefined;
+    if (seq !== undefined && seq > lastId) {
+      return {
+        ok: false,
+        checkedRows,
+        firstBroken: { id: lastId + 1, reason: `rows after id ${lastId} were deleted (ids up to ${seq} were issued)` },
+      };
+    }
+    return { ok: true, checkedRows };
+  }
+
+  count(): number {
+    return this.db.prepare(`SELECT count(*) FROM ${quoteIdent(this.table)}`).pluck().get() as number;
+  }
+}
+
+const SECRET_KEY = /pass(word|wd|phrase)?|secret|token|api[-_]?key|auth(orization)?|credential|private[-_]?key|cookie|session[-_]?key/i;
+const MAX_STRING = 1024;
+const MAX_DETAILS = 8 * 1024;
+
+/**
+ * Arguments as audit details: values under secret-looking keys redacted, long strings shortened, and the whole
+ * thing bounded; when anything was cut, the sha256 of the full (redacted) JSON is kept so a person can still
+ * match it against what they sent. Secrets are never hashed: a hash of a short password is as good as the password.
+ */
+export function buildAuditDetails(value: unknown): string | null {
+  if (value === undefined) return null;
+  let shortened = false;
+  const walk = (v: unknown, depth: number, shorten: boolean): unknown => {
+    if (typeof v === 'string') {
+      if (!shorten || v.length <= MAX_STRING) return v;
+      shortened = true;
+      return `${v.slice(0, MAX_STRING)}…[+${v.length - MAX_STRING} chars]`;
+    }
+    if (typeof v === 'bigint') return v.toString();
+    if (v === null || typeof v !== 'object') return v;
+    if (depth > 8) return '[nested too deep]';
+    if (Array.isArray(v)) return v.map((item) => walk(item, depth + 1, shorten));
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(v)) {
+      out[key] = SECRET_KEY.test(key) && inner !== null && inner !== undefined ? '[redacted]' : walk(inner, depth + 1, shorten);
+    }
+    return out;
+  };
+  const full = JSON.stringify(walk(value, 0, false)) ?? 'null';
+  const compact = JSON.stringify(walk(value, 0, true)) ?? 'null';
+  const sha256 = () => createHash('sha256').update(full).digest('hex');
+  if (compact.length > MAX_DETAILS) {
+    return JSON.stringify({ truncated: compact.slice(0, MAX_DETAILS), sha256: sha256(), length: full.length });
+  }
+  if (shortened) return JSON.stringify({ value: JSON.parse(compact) as unknown, sha256: sha256(), length: full.length });
+  return compact;
+}

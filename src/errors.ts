@@ -1,0 +1,159 @@
+// The one error family every layer throws. Codes are a closed set of stable strings so a client (or a script)
+// can tell "fix your input" from "ask the human" from "retry later" without parsing prose. The registry is the
+// only place that turns these into MCP tool errors and audit outcomes.
+
+export const ERROR_CODES = {
+  /** Arguments did not validate, or named something that is not there. The caller should fix its input. */
+  INVALID_ARGUMENT: 'error',
+  UNKNOWN_TOOL: 'error',
+  NOT_FOUND: 'error',
+  /** The project (drizzle.config.ts, schema, paths) could not be loaded or is inconsistent. */
+  CONFIG_ERROR: 'error',
+  SCHEMA_LOAD_FAILED: 'error',
+  /** A guard said no: the statement or action is outside what the human allowed. */
+  QUERY_REFUSED: 'refused',
+  PROTECTED_TABLE: 'refused',
+  READ_ONLY_MODE: 'refused',
+  CONSENT_REQUIRED: 'refused',
+  LIMIT_EXCEEDED: 'refused',
+  /** SQLite said no. */
+  SQL_SYNTAX: 'error',
+  CONSTRAINT_VIOLATION: 'error',
+  DATABASE_LOCKED: 'error',
+  DATABASE_ERROR: 'error',
+  DISK_FULL: 'error',
+  /** Migration folder or ledger problems the human must resolve before anything is applied. */
+  MIGRATION_CONFLICT: 'error',
+  MIGRATION_FAILED: 'error',
+  BACKUP_FAILED: 'error',
+  TIMEOUT: 'error',
+  CANCELLED: 'error',
+  /** The audit row could not be written, so the call was not carried out (fail closed). */
+  AUDIT_WRITE_FAILED: 'error',
+  INTERNAL: 'error',
+} as const satisfies Record<string, 'error' | 'refused'>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+export type Outcome = 'ok' | 'error' | 'refused';
+
+export interface AppErrorOptions {
+  /** What the caller can do instead; shown to the model after the message. */
+  hint?: string;
+  cause?: unknown;
+  /** Structured facts a client may act on (e.g. the valid table names, the rows a write would touch). */
+  details?: Record<string, unknown>;
+}
+
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.hint = options.hint;
+    this.details = options.details;
+  }
+
+  get outcome(): Outcome {
+    return ERROR_CODES[this.code];
+  }
+}
+
+export function isAppError(value: unknown): value is AppError {
+  return value instanceof AppError;
+}
+
+interface SqliteErrorLike {
+  code: string;
+  message: string;
+}
+
+function isSqliteError(value: unknown): value is SqliteErrorLike {
+  return (
+    value instanceof Error &&
+    typeof (value as { code?: unknown }).code === 'string' &&
+    ((value as unknown as { code: string }).code.startsWith('SQLITE_') || value.name === 'SqliteError')
+  );
+}
+
+/**
+ * Wraps a better-sqlite3 error in the family, keeping SQLite's extended code in `details.sqliteCode` and
+ * turning the common cases into codes and hints a model can act on.
+ */
+export function fromSqliteError(error: unknown, context?: string): AppError {
+  if (isAppError(error)) return error;
+  if (!isSqliteError(error)) {
+    return new AppError('INTERNAL', 'An unexpected internal error occurred.', { cause: error });
+  }
+  const sqliteCode = error.code;
+  const where = context ? `${context}: ` : '';
+  const details = { sqliteCode };
+  if (sqliteCode.startsWith('SQLITE_BUSY') || sqliteCode.startsWith('SQLITE_LOCKED')) {
+    return new AppError('DATABASE_LOCKED', `${where}the database is locked by another connection or process.`, {
+      hint: 'Another process holds a write lock. Wait for it to finish (or close it) and try again.',
+      cause: error,
+      details,
+    });
+  }
+  if (sqliteCode.startsWith('SQLITE_CONSTRAINT')) {
+    return new AppError('CONSTRAINT_VIOLATION', `${where}${describeConstraint(sqliteCode, error.message)}`, {
+      hint: 'Change the values so they satisfy the constraint, or inspect the table with inspect_schema.',
+      cause: error,
+      details,
+    });
+  }
+  if (sqliteCode === 'SQLITE_FULL') {
+    return new AppError('DISK_FULL', `${where}the disk (or the database size limit) is full.`, {
+      hint: 'Free disk space, then try again. Nothing was changed.',
+      cause: error,
+      details,
+    });
+  }
+  if (sqliteCode === 'SQLITE_ERROR' && /syntax error|incomplete input|unrecognized token/i.test(error.message)) {
+    return new AppError('SQL_SYNTAX', `${where}SQLite could not parse the statement: ${error.message}.`, {
+      hint: 'Fix the SQL syntax near the token SQLite names and try again.',
+      cause: error,
+      details,
+    });
+  }
+  if (sqliteCode === 'SQLITE_NOTADB' || sqliteCode === 'SQLITE_CORRUPT') {
+    return new AppError('DATABASE_ERROR', `${where}the file is not a valid SQLite database (${error.message}).`, {
+      hint: 'Check the --db path points at a SQLite database file.',
+      cause: error,
+      details,
+    });
+  }
+  if (sqliteCode.startsWith('SQLITE_READONLY') || sqliteCode.startsWith('SQLITE_CANTOPEN') || sqliteCode.startsWith('SQLITE_IOERR')) {
+    return new AppError('DATABASE_ERROR', `${where}${error.message} (${sqliteCode}).`, {
+      hint: 'Check that the database file and its directory exist and are writable by the server.',
+      cause: error,
+      details,
+    });
+  }
+  return new AppError('DATABASE_ERROR', `${where}${error.message} (${sqliteCode}).`, { cause: error, details });
+}
+
+function describeConstraint(sqliteCode: string, message: string): string {
+  switch (sqliteCode) {
+    case 'SQLITE_CONSTRAINT_FOREIGNKEY':
+      return `a foreign key constraint failed: the row refers to a parent row that does not exist, or other rows still refer to it (${message}).`;
+    case 'SQLITE_CONSTRAINT_UNIQUE':
+    case 'SQLITE_CONSTRAINT_PRIMARYKEY':
+      return `a uniqueness constraint failed: ${message.replace(/^UNIQUE constraint failed: /, 'another row already has the same value in ')}.`;
+    case 'SQLITE_CONSTRAINT_NOTNULL':
+      return `a NOT NULL constraint failed: ${message.replace(/^NOT NULL constraint failed: /, 'a value is required for ')}.`;
+    case 'SQLITE_CONSTRAINT_CHECK':
+      return `a CHECK constraint failed (${message}).`;
+    default:
+      return `a constraint failed (${message}).`;
+  }
+}
+
+/** Normalises anything thrown into the family; unknown throwables become INTERNAL with a generic message. */
+export function toAppError(error: unknown): AppError {
+  if (isAppError(error)) return error;
+  return fromSqliteError(error);
+}
