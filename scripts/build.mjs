@@ -2,7 +2,7 @@
 // Native and heavy modules stay external: better-sqlite3 cannot be bundled, and drizzle-kit/esbuild are loaded
 // lazily inside the kit worker only when a tool needs them.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const external = ['better-sqlite3', 'drizzle-kit', 'esbuild', 'drizzle-kit/*'];
@@ -22,15 +22,8 @@ const common = {
   },
 };
 
-await build({
-  ...common,
-  entryPoints: {
-    index: 'src/index.ts',
-    'kit-worker': 'src/project/kit-worker.ts',
-    'query-host': 'src/query/query-host.ts',
-  },
-  outdir: 'dist',
-  entryNames: '[name]',
-  chunkNames: 'chunks/[name]-[hash]',
-  splitting: true,
-});
+// Each entry is a self-contained bundle next to the others, so entry-points.ts finds its siblings by name.
+const entries = ['index', 'kit-worker', 'query-host'].filter((name) => existsSync(`src/${name}.ts`));
+await Promise.all(
+  entries.map((name) => build({ ...common, entryPoints: [`src/${name}.ts`], outfile: `dist/${name}.js` })),
+);
