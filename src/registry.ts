@@ -1,0 +1,211 @@
+// The only place tools are registered, timed, audited and their failures mapped. Every tools/call — including
+// an unknown tool name or invalid arguments, which McpServer would reject before any handler ran — passes
+// through `call`, so each one gets exactly one audit row. The MCP server and the `call` CLI command share it.
+import { performance } from 'node:perf_hooks';
+import { z } from 'zod';
+import { buildAuditDetails, type AuditEntry } from './audit/audit-log.js';
+import { AppError, toAppError, type Outcome } from './errors.js';
+import type { Logger } from './logger.js';
+import type { Services } from './services.js';
+import type { ElicitRequest, ElicitResult, ToolDefinition, ToolEffect } from './tools/types.js';
+
+export interface ToolAnnotations {
+  title: string;
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: false;
+}
+
+export interface ToolListing {
+  name: string;
+  title: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+  outputSchema: Record<string, unknown>;
+  annotations: ToolAnnotations;
+}
+
+/** Per-call facilities that depend on the transport (MCP session or CLI). */
+export interface CallEnvironment {
+  client: string;
+  signal?: AbortSignal;
+  progress?: (progress: number, total?: number, message?: string) => Promise<void>;
+  elicit?: (request: ElicitRequest) => Promise<ElicitResult>;
+}
+
+export type CallOutcome = { ok: true; data: Record<string, unknown>; auditId?: number } | { ok: false; error: AppError };
+
+/** Whether read-only mode refuses a tool: anything but a pure read changes something the human protected. */
+export function refusedInReadOnly(effect: ToolEffect): boolean {
+  return effect !== 'read';
+}
+
+export function annotationsFor(tool: ToolDefinition, readOnly: boolean): ToolAnnotations {
+  const disabled = readOnly && refusedInReadOnly(tool.effect);
+  return {
+    title: tool.title,
+    readOnlyHint: tool.effect === 'read' || disabled,
+    destructiveHint: !disabled && (tool.effect === 'write' || tool.effect === 'destructive'),
+    idempotentHint: tool.effect === 'read' || disabled || tool.idempotent,
+    openWorldHint: false,
+  };
+}
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const out = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  delete out.$schema;
+  return out;
+}
+
+function formatZodError(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => {
+      const where = issue.path.length ? issue.path.join('.') : 'arguments';
+      return `${where}: ${issue.message}`;
+    })
+    .join('; ');
+}
+
+export interface ToolRegistry {
+  list(): ToolListing[];
+  names(): string[];
+  call(name: string, args: unknown, env: CallEnvironment): Promise<CallOutcome>;
+}
+
+export function createToolRegistry(options: {
+  tools: readonly ToolDefinition[];
+  services: () => Promise<Services>;
+  readOnly: boolean;
+  logger: Logger;
+}): ToolRegistry {
+  const { tools, readOnly, logger } = options;
+  const byName = new Map(tools.map((tool) => [tool.name, tool]));
+  let listing: ToolListing[] | undefined;
+
+  const list = (): ToolListing[] =>
+    (listing ??= tools.map((tool) => {
+      const disabled = readOnly && refusedInReadOnly(tool.effect);
+      return {
+        name: tool.name,
+        title: tool.title,
+        description: disabled ? `[Disabled: the server was started with --read-only; calls are refused.] ${tool.description}` : tool.description,
+        inputSchema: jsonSchema(tool.inputSchema, 'input'),
+        outputSchema: jsonSchema(tool.outputSchema, 'output'),
+        annotations: annotationsFor(tool, readOnly),
+      };
+    }));
+
+  async function call(name: string, args: unknown, env: CallEnvironment): Promise<CallOutcome> {
+    const started = performance.now();
+    const createdAt = new Date().toISOString();
+    const signal = env.signal ?? new AbortController().signal;
+    let target: { type: string; id: string } | undefined;
+    let extraDetails: Record<string, unknown> | undefined;
+    let committed: { rowsAffected?: number } | undefined;
+    let services: Services | undefined;
+
+    const entry = (outcome: Outcome, extra: { errorCode?: string; rowsAffected?: number; details?: Record<string, unknown> } = {}): AuditEntry => {
+      const details = { ...extraDetails, ...extra.details };
+      return {
+        createdAt,
+        tool: name,
+        outcome,
+        errorCode: extra.errorCode ?? null,
+        durationMs: performance.now() - started,
+        client: env.client,
+        targetType: target?.type ?? null,
+        targetId: target?.id ?? null,
+        details: buildAuditDetails(Object.keys(details).length ? { arguments: args, ...details } : args ?? {}),
+        rowsAffected: extra.rowsAffected ?? null,
+      };
+    };
+
+    const fail = async (error: AppError): Promise<CallOutcome> => {
+      try {
+        services ??= await options.services();
+        services.audit.append(entry(error.outcome, { errorCode: error.code }));
+      } catch (auditError) {
+        logger.error('could not write the audit row for a failed call', { tool: name, error: String(auditError) });
+        // The call already failed; keep its own error, which says more than the audit failure.
+      }
+      return { ok: false, error };
+    };
+
+    const tool = byName.get(name);
+    if (!tool) {
+      return fail(
+        new AppError('UNKNOWN_TOOL', `There is no tool named "${name}".`, {
+          hint: `Use one of: ${[...byName.keys()].join(', ')}.`,
+        }),
+      );
+    }
+    const parsed = tool.inputSchema.safeParse(args ?? {});
+    if (!parsed.success) {
+      return fail(
+        new AppError('INVALID_ARGUMENT', `Invalid arguments for ${name}: ${formatZodError(parsed.error)}.`, {
+          hint: 'Fix the arguments to match the tool input schema (see tools/list) and call again.',
+        }),
+      );
+    }
+    if (readOnly && refusedInReadOnly(tool.effect)) {
+      return fail(
+        new AppError('READ_ONLY_MODE', `${name} is disabled: the server was started with --read-only.`, {
+          hint: 'Only the human can allow writes, by restarting the server without --read-only in their client config.',
+        }),
+      );
+    }
+    try {
+      services = await options.services();
+      const live = services;
+      const result = await tool.handler(parsed.data, {
+        services: live,
+        signal,
+        client: env.client,
+        progress: env.progress ?? (async () => {}),
+        elicit: env.elicit,
+        setTarget(type, id) {
+          target = { type, id };
+        },
+        addAuditDetails(details) {
+          extraDetails = { ...extraDetails, ...details };
+        },
+        commitAudit: {
+          entry: (extra = {}) => entry('ok', extra),
+          committed: () => {
+            committed = {};
+          },
+        },
+      });
+      if (signal.aborted) throw new AppError('CANCELLED', `${name} was cancelled by the client.`);
+      if (committed) return { ok: true, data: result.data };
+      const appended = live.audit.append(entry('ok', result.rowsAffected === undefined ? {} : { rowsAffected: result.rowsAffected }));
+      return { ok: true, data: result.data, auditId: appended.id };
+    } catch (thrown) {
+      const error = signal.aborted && !(thrown instanceof AppError && thrown.code === 'CANCELLED')
+        ? new AppError('CANCELLED', `${name} was cancelled by the client.`, { cause: thrown })
+        : toAppError(thrown);
+      if (error.code === 'INTERNAL') {
+        logger.error(`internal error in ${name}`, { error: thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown) });
+      }
+      if (committed) {
+        // The change and its ok row are committed; what failed came after. Report it, but do not add a second row.
+        return { ok: false, error };
+      }
+      if (error.code === 'AUDIT_WRITE_FAILED') return { ok: false, error };
+      return fail(error);
+    }
+  }
+
+  return { list, names: () => [...byName.keys()], call };
+}
+
+/** The text a model reads for a failed call: what went wrong, what to do, and the stable code. */
+export function errorText(error: AppError): string {
+  const parts = [error.message];
+  if (error.hint) parts.push(`What to do: ${error.hint}`);
+  if (error.details && Object.keys(error.details).length) parts.push(`Details: ${JSON.stringify(error.details)}`);
+  parts.push(`(error code: ${error.code})`);
+  return parts.join('\n');
+}

@@ -1,0 +1,101 @@
+// The long-lived handles one server (or one CLI call) works with, opened once from the Config: the project's
+// resolved config, the database connections, the audit log, and the lazily started helpers (the kit worker that
+// runs drizzle-kit and user TypeScript, the query host that runs SQL it can kill). No MCP here.
+import path from 'node:path';
+import type { Config } from './config.js';
+import { AuditLog, ensureAuditTable } from './audit/audit-log.js';
+import { closeQuietly, databaseExists, isWritable, openReadConnection, openWriteConnection, type SqliteDatabase } from './database/connection.js';
+import { AppError } from './errors.js';
+import type { Logger } from './logger.js';
+import { KitClient } from './project/kit-client.js';
+import type { LoadedSchema, ProjectConfig } from './project/types.js';
+
+export interface Services {
+  config: Config;
+  project: ProjectConfig;
+  logger: Logger;
+  /** Read-only connection to the project database (SQLite refuses writes on it). */
+  read: SqliteDatabase;
+  /** Writable connection to the project database; undefined in --read-only mode with a separate audit file. */
+  write: SqliteDatabase | undefined;
+  audit: AuditLog;
+  /** True when the audit table lives in the project database, so a change and its audit row commit together. */
+  auditInProjectDb: boolean;
+  /** Absolute path of the audit database file. */
+  auditFile: string;
+  backupDir: string;
+  kit: KitClient;
+  /** Loads the project's Drizzle schema (fresh on every call, so edits are seen); undefined when none is configured. */
+  loadSchema(): Promise<LoadedSchema | undefined>;
+  close(): Promise<void>;
+}
+
+export interface StartupHooks {
+  /** Applies pending migrations at start; given the write connection and a way to record the audit row. */
+  migrateOnStart?: (context: { db: SqliteDatabase; project: ProjectConfig; config: Config; logger: Logger }) => Promise<void>;
+}
+
+export async function openServices(config: Config, logger: Logger, hooks: StartupHooks = {}): Promise<Services> {
+  const kit = new KitClient({
+    onOutput: (stream, text) => logger.warn(`drizzle-kit ${stream}: ${text.trimEnd()}`),
+  });
+  const opened: SqliteDatabase[] = [];
+  try {
+    const project = await kit.loadProjectConfig({
+      projectDir: config.projectDir,
+      ...(config.configFile ? { configFile: config.configFile } : {}),
+      ...(config.dbFile ? { dbFile: config.dbFile } : {}),
+    });
+    const dbFile = project.dbFile;
+    const auditFile = config.auditDb ?? dbFile;
+    const auditInProjectDb = path.resolve(auditFile) === path.resolve(dbFile);
+    const busy = { busyTimeoutMs: config.busyTimeoutMs };
+
+    if (config.readOnly && !databaseExists(dbFile)) {
+      throw new AppError('CONFIG_ERROR', `The database file does not exist: ${dbFile}, and --read-only forbids creating it.`, {
+        hint: 'Start once without --read-only to create and migrate it, or point --db at an existing database.',
+      });
+    }
+    if (auditInProjectDb && !isWritable(dbFile)) {
+      throw new AppError('CONFIG_ERROR', `The database file ${dbFile} (or its folder) is not writable, so the audit log cannot be kept in it.`, {
+        hint: 'Start the server with --audit-db <writable file> to keep the audit log in a separate SQLite file (and --read-only).',
+      });
+    }
+    const needsWrite = !config.readOnly || auditInProjectDb;
+    const write = needsWrite ? openWriteConnection(dbFile, { ...busy, create: !config.readOnly }) : undefined;
+    if (write) opened.push(write);
+    const auditDb = auditInProjectDb ? write! : openWriteConnection(auditFile, { ...busy, create: true });
+    if (!auditInProjectDb) opened.push(auditDb);
+
+    const backupDir = config.backupDir ?? path.join(path.dirname(dbFile), 'backups');
+    const base = { config, project, logger, write, auditInProjectDb, auditFile, backupDir, kit };
+
+    if (write && !config.readOnly && !config.noMigrateOnStart && hooks.migrateOnStart) {
+      // The audit table may be created by the project's own migrations (the embedded default declares it), so
+      // the startup migration runs before the table is ensured and records itself inside its own transaction.
+      await hooks.migrateOnStart({ db: write, project, config, logger });
+    }
+    ensureAuditTable(auditDb, config.auditTable);
+    const audit = new AuditLog(auditDb, config.auditTable);
+    const read = openReadConnection(dbFile, busy);
+    opened.push(read);
+
+    return {
+      ...base,
+      read,
+      audit,
+      async loadSchema() {
+        if (project.schemaFiles.length === 0) return undefined;
+        return kit.loadSchema(project);
+      },
+      async close() {
+        await kit.close().catch(() => {});
+        for (const db of opened.reverse()) closeQuietly(db);
+      },
+    };
+  } catch (error) {
+    await kit.close().catch(() => {});
+    for (const db of opened.reverse()) closeQuietly(db);
+    throw error;
+  }
+}

@@ -1,0 +1,5 @@
+// The tool surface, in the order tools/list presents it. The registry is the only consumer.
+import { readAuditLog } from './read-audit-log.js';
+import type { ToolDefinition } from './types.js';
+
+export const ALL_TOOLS: readonly ToolDefinition[] = [readAuditLog];

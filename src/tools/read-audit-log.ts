@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import type { AuditRow } from '../audit/audit-log.js';
+import { defineTool } from './types.js';
+
+const InputSchema = z
+  .object({
+    tool: z.string().min(1).optional().describe('Only calls of this tool (e.g. "execute_sql").'),
+    outcome: z.enum(['ok', 'error', 'refused']).optional().describe('Only calls with this outcome.'),
+    since: z.iso.datetime({ offset: true }).optional().describe('Only calls at or after this ISO-8601 time.'),
+    targetType: z.string().optional().describe('Only calls that acted on this kind of target (e.g. "table", "migration").'),
+    targetId: z.string().optional().describe('Only calls that acted on this target (e.g. a table name or migration tag).'),
+    cursor: z.number().int().positive().optional().describe('nextCursor from a previous page, to read older rows.'),
+    limit: z.number().int().min(1).max(200).default(20).describe('Rows per page, newest first (max 200).'),
+    verify: z.boolean().default(false).describe('Also verify the whole hash chain and report the first broken row.'),
+  })
+  .strict();
+
+const RowSchema = z.object({
+  id: z.number(),
+  at: z.string(),
+  tool: z.string(),
+  outcome: z.enum(['ok', 'error', 'refused']),
+  errorCode: z.string().optional(),
+  ms: z.number(),
+  client: z.string().optional(),
+  target: z.string().optional(),
+  rowsAffected: z.number().optional(),
+  details: z.unknown().optional(),
+});
+
+const OutputSchema = z.object({
+  rows: z.array(RowSchema),
+  nextCursor: z.number().optional().describe('Pass as cursor to read the next (older) page.'),
+  chain: z
+    .object({
+      ok: z.boolean(),
+      checkedRows: z.number(),
+      firstBroken: z.object({ id: z.number(), reason: z.string() }).optional(),
+    })
+    .optional(),
+});
+
+function compact(row: AuditRow): z.infer<typeof RowSchema> {
+  let details: unknown;
+  if (row.details !== null) {
+    try {
+      details = JSON.parse(row.details);
+    } catch {
+      details = row.details;
+    }
+  }
+  return {
+    id: row.id,
+    at: row.createdAt,
+    tool: row.tool,
+    outcome: row.outcome,
+    ...(row.errorCode !== null ? { errorCode: row.errorCode } : {}),
+    ms: row.durationMs,
+    ...(row.client !== null ? { client: row.client } : {}),
+    ...(row.targetType !== null ? { target: `${row.targetType}:${row.targetId ?? ''}` } : {}),
+    ...(row.rowsAffected !== null ? { rowsAffected: row.rowsAffected } : {}),
+    ...(details !== undefined ? { details } : {}),
+  };
+}
+
+export const readAuditLog = defineTool({
+  name: 'read_audit_log',
+  title: 'Read the audit log',
+  description:
+    'Recent tool calls recorded by this server (newest first), with filters and paging; verify:true checks the tamper-evident hash chain. Use to see what was done to the database and by whom.',
+  inputSchema: InputSchema,
+  outputSchema: OutputSchema,
+  effect: 'read',
+  idempotent: true,
+  async handler(input, { services }) {
+    const page = services.audit.read({
+      ...(input.tool !== undefined ? { tool: input.tool } : {}),
+      ...(input.outcome !== undefined ? { outcome: input.outcome } : {}),
+      ...(input.since !== undefined ? { since: new Date(input.since).toISOString() } : {}),
+      ...(input.targetType !== undefined ? { targetType: input.targetType } : {}),
+      ...(input.targetId !== undefined ? { targetId: input.targetId } : {}),
+      ...(input.cursor !== undefined ? { beforeId: input.cursor } : {}),
+      limit: input.limit,
+    });
+    return {
+      data: {
+        rows: page.rows.map(compact),
+        ...(page.nextBeforeId !== undefined ? { nextCursor: page.nextBeforeId } : {}),
+        ...(input.verify ? { chain: services.audit.verify() } : {}),
+      },
+    };
+  },
+});
