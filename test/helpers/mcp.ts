@@ -1,0 +1,62 @@
+// A real MCP client connected in-process to a real server around a real SQLite file: the fast tier of tests.
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { CallToolResult, ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { createServer } from '../../src/server.js';
+import { openServices, type Services } from '../../src/services.js';
+import { migrateOnStart } from '../../src/startup.js';
+import { REPO_ROOT } from './project.js';
+
+export interface Harness {
+  client: Client;
+  services: Services;
+  config: Config;
+  /** Calls a tool and returns the raw result (errors are results, not throws). */
+  call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
+  /** Calls a tool that must succeed and returns its structuredContent. */
+  ok<T = Record<string, unknown>>(name: string, args?: Record<string, unknown>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  argv?: string[];
+  capabilities?: ClientCapabilities;
+  clientName?: string;
+  /** Registers handlers on the client before it connects (e.g. for elicitation). */
+  setupClient?: (client: Client) => void;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const { config } = loadConfig({ argv: ['--log-level', 'silent', ...(options.argv ?? [])], env: {}, cwd: process.cwd(), defaultProjectDir: REPO_ROOT });
+  const logger = createLogger(config.logLevel);
+  const services = await openServices(config, logger, { migrateOnStart });
+  const { server } = createServer({ config, logger, services: async () => services });
+  const client = new Client({ name: options.clientName ?? 'vitest', version: '1.0.0' }, { capabilities: options.capabilities ?? {} });
+  options.setupClient?.(client);
+  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+  await Promise.all([server.connect(serverTransport), client.connect(clientTransport)]);
+  const call = (name: string, args: Record<string, unknown> = {}) => client.callTool({ name, arguments: args }) as Promise<CallToolResult>;
+  return {
+    client,
+    services,
+    config,
+    call,
+    async ok<T>(name: string, args: Record<string, unknown> = {}) {
+      const result = await call(name, args);
+      if (result.isError) throw new Error(`${name} failed: ${JSON.stringify(result.content)}`);
+      return result.structuredContent as T;
+    },
+    async close() {
+      await client.close();
+      await server.close();
+      await services.close();
+    },
+  };
+}
+
+export function errorTextOf(result: CallToolResult): string {
+  const first = result.content[0];
+  return first && first.type === 'text' ? first.text : '';
+}
