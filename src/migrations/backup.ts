@@ -1,0 +1,190 @@
+// Online backups of the live database and restores from them. Invariants: a backup is complete or absent (written
+// under a temporary name, checksummed, renamed, then described by a sidecar JSON); a restore first backs up the
+// current file and then copies pages back through SQLite's backup API, so it takes SQLite's locks and every open
+// connection sees the restored content — the live file is never replaced underneath an open connection.
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Database as DatabaseHandle } from 'better-sqlite3';
+import { AppError, fromSqliteError } from '../errors.js';
+
+export interface BackupInfo {
+  id: string;
+  /** ISO-8601 UTC. */
+  createdAt: string;
+  /** The database file that was backed up. */
+  sourceFile: string;
+  sizeBytes: number;
+  sha256: string;
+  reason: string;
+  /** The audit log's highest id when the backup was taken (null: no audit table or not given). */
+  auditHighWater: number | null;
+  /** Absolute path of the backup database file. */
+  path: string;
+}
+
+export interface CreateBackupOptions {
+  reason: string;
+  auditHighWater?: number | null;
+  /** Clock for the id and createdAt; tests pin it. */
+  now?: () => Date;
+}
+
+const ID_PATTERN = /^[0-9]{8}T[0-9]{6}-[0-9]{3}Z-[0-9a-f]{6}$/;
+
+export async function createBackup(db: DatabaseHandle, backupDir: string, options: CreateBackupOptions): Promise<BackupInfo> {
+  const now = (options.now ?? (() => new Date()))();
+  const id = `${now.toISOString().replace(/[-:]/g, '').replace('.', '-')}-${randomBytes(3).toString('hex')}`;
+  const file = path.join(backupDir, `${id}.db`);
+  const partial = path.join(backupDir, `.${id}.db.partial`);
+  try {
+    fs.mkdirSync(backupDir, { recursive: true });
+    fs.accessSync(backupDir, fs.constants.W_OK);
+  } catch (error) {
+    throw backupFailed(backupDir, error);
+  }
+  try {
+    await db.backup(partial);
+    const sizeBytes = fs.statSync(partial).size;
+    const sha256 = await hashFile(partial);
+    fs.renameSync(partial, file);
+    const info: BackupInfo = {
+      id,
+      createdAt: now.toISOString(),
+      sourceFile: db.name,
+      sizeBytes,
+      sha256,
+      reason: options.reason,
+      auditHighWater: options.auditHighWater ?? null,
+      path: file,
+    };
+    const { path: _path, ...sidecar } = info;
+    fs.writeFileSync(path.join(backupDir, `${id}.json`), JSON.stringify(sidecar, null, 2));
+    return info;
+  } catch (error) {
+    fs.rmSync(partial, { force: true });
+    fs.rmSync(file, { force: true });
+    throw backupFailed(backupDir, error);
+  }
+}
+
+/** Backups with a readable sidecar whose database file exists, newest first. A missing folder has none. */
+export function listBackups(backupDir: string): BackupInfo[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(backupDir);
+  } catch {
+    return [];
+  }
+  const backups: BackupInfo[] = [];
+  for (const name of names) {
+    if (!name.endsWith('.json')) continue;
+    const id = name.slice(0, -'.json'.length);
+    if (!ID_PATTERN.test(id)) continue;
+    const info = readSidecar(backupDir, id);
+    if (info) backups.push(info);
+  }
+  return backups.sort((a, b) => (a.createdAt === b.createdAt ? b.id.localeCompare(a.id) : b.createdAt.localeCompare(a.createdAt)));
+}
+
+export function getBackup(backupDir: string, backupId: string): BackupInfo {
+  const info = ID_PATTERN.test(backupId) ? readSidecar(backupDir, backupId) : undefined;
+  if (!info) {
+    const known = listBackups(backupDir).slice(0, 10).map((backup) => backup.id);
+    throw new AppError('NOT_FOUND', `There is no backup "${backupId}" in ${backupDir}.`, {
+      hint: known.length > 0 ? `Known backups (newest first): ${known.join(', ')}.` : 'No backups exist yet.',
+      details: { known },
+    });
+  }
+  return info;
+}
+
+export interface RestoreOptions {
+  /** Recorded on the safety backup of the current content. */
+  reason?: string;
+  auditHighWater?: number | null;
+  now?: () => Date;
+}
+
+export interface RestoreResult {
+  restored: BackupInfo;
+  /** The backup of the content that was replaced. */
+  safetyBackup: BackupInfo;
+}
+
+/**
+ * Restores `backupId` onto `liveDbFile` while other connections may hold it open. The backup's checksum is
+ * verified first, then the current content is backed up, then the backup's pages are copied over the live file.
+ */
+export async function restoreBackup(liveDbFile: string, backupDir: string, backupId: string, options: RestoreOptions = {}): Promise<RestoreResult> {
+  const restored = getBackup(backupDir, backupId);
+  const actual = await hashFile(restored.path);
+  if (actual !== restored.sha256) {
+    throw new AppError('BACKUP_FAILED', `Backup ${backupId} is damaged: its checksum does not match the one recorded when it was taken.`, {
+      hint: 'Choose another backup; nothing was changed.',
+      details: { expected: restored.sha256, actual },
+    });
+  }
+  let live: DatabaseHandle;
+  try {
+    live = new Database(liveDbFile, { fileMustExist: true });
+  } catch (error) {
+    throw fromSqliteError(error, `opening ${liveDbFile} to back it up before the restore`);
+  }
+  let safetyBackup: BackupInfo;
+  try {
+    safetyBackup = await createBackup(live, backupDir, {
+      reason: options.reason ?? `before restoring ${backupId}`,
+      auditHighWater: options.auditHighWater ?? null,
+      ...(options.now ? { now: options.now } : {}),
+    });
+  } finally {
+    live.close();
+  }
+  const source = new Database(restored.path, { readonly: true, fileMustExist: true });
+  try {
+    await source.backup(liveDbFile);
+  } catch (error) {
+    throw new AppError('BACKUP_FAILED', `Restoring backup ${backupId} onto ${liveDbFile} failed: ${(error as Error).message}.`, {
+      hint: `The copy is transactional, so the database should be unchanged; the content before the attempt is also saved as backup ${safetyBackup.id}.`,
+      cause: error,
+      details: { safetyBackupId: safetyBackup.id },
+    });
+  } finally {
+    source.close();
+  }
+  return { restored, safetyBackup };
+}
+
+function readSidecar(backupDir: string, id: string): BackupInfo | undefined {
+  try {
+    const raw = JSON.parse(fs.readFileSync(path.join(backupDir, `${id}.json`), 'utf8')) as Omit<BackupInfo, 'path'>;
+    const file = path.join(backupDir, `${id}.db`);
+    if (raw.id !== id || typeof raw.sha256 !== 'string' || !fs.existsSync(file)) return undefined;
+    return { ...raw, auditHighWater: raw.auditHighWater ?? null, path: file };
+  } catch {
+    return undefined;
+  }
+}
+
+async function hashFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function backupFailed(backupDir: string, error: unknown): AppError {
+  const code = (error as { code?: string }).code;
+  const reason =
+    code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+      ? 'the folder is not writable'
+      : code === 'ENOSPC' || code === 'SQLITE_FULL'
+        ? 'the disk is full'
+        : (error as Error).message;
+  return new AppError('BACKUP_FAILED', `Could not write a backup into ${backupDir}: ${reason}.`, {
+    hint: 'Nothing was changed. Make that folder writable (or free disk space), or start the server with --backup-dir <a writable folder>.',
+    cause: error,
+    details: { backupDir, ...(code ? { errno: code } : {}) },
+  });
+}

@@ -1,0 +1,428 @@
+// Reads a drizzle-kit migrations folder (`NNNN_tag.sql`, `meta/_journal.json`, `meta/NNNN_snapshot.json`) exactly as
+// drizzle-orm's `readMigrationFiles` and the drizzle-kit CLI see it, and says precisely what is wrong with it.
+// Invariant: a migration's `hash` and `chunks` are byte-for-byte what drizzle-orm computes, so our ledger rows and
+// the user's own `migrate()` always agree; reading never changes the folder.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { SqliteSnapshot } from '../project/types.js';
+
+export const STATEMENT_BREAKPOINT = '--> statement-breakpoint';
+/** drizzle-kit's `originUUID`: the `prevId` of a folder's first snapshot. */
+export const ORIGIN_SNAPSHOT_ID = '00000000-0000-0000-0000-000000000000';
+export const JOURNAL_VERSION = '7';
+export const SNAPSHOT_VERSION = '6';
+
+export interface JournalEntry {
+  idx: number;
+  version: string;
+  when: number;
+  tag: string;
+  breakpoints: boolean;
+}
+
+export interface Journal {
+  version: string;
+  dialect: string;
+  entries: JournalEntry[];
+  [key: string]: unknown;
+}
+
+/** One journal entry whose SQL file could be read. */
+export interface FolderMigration {
+  idx: number;
+  tag: string;
+  /** The journal's `when` (ms): drizzle-orm stores it as the ledger's `created_at`. */
+  when: number;
+  breakpoints: boolean;
+  /** Absolute path of the `.sql` file. */
+  file: string;
+  /** The whole file as drizzle-orm reads it (`readFileSync().toString()`). */
+  sql: string;
+  /** sha256 hex of `sql`: the ledger's `hash`. */
+  hash: string;
+  /** `sql` split on `--> statement-breakpoint`, untrimmed, exactly as drizzle-orm runs them. */
+  chunks: string[];
+}
+
+export type FolderFindingCode =
+  | 'JOURNAL_MISSING'
+  | 'JOURNAL_UNREADABLE'
+  | 'JOURNAL_INVALID'
+  | 'DIALECT_MISMATCH'
+  | 'DUPLICATE_TAG'
+  | 'MIGRATION_FILE_MISSING'
+  | 'MIGRATION_FILE_UNLISTED'
+  | 'IDX_GAP'
+  | 'WHEN_NOT_INCREASING'
+  | 'SNAPSHOT_MISSING'
+  | 'SNAPSHOT_UNREADABLE'
+  | 'SNAPSHOT_CHAIN_BROKEN'
+  | 'SNAPSHOT_COLLISION'
+  | 'SNAPSHOT_UNLISTED';
+
+/** What a finding stops: applying migrations to the database, or generating the next one. */
+export type FolderOperation = 'apply' | 'generate';
+
+export interface FolderFinding {
+  code: FolderFindingCode;
+  severity: 'error' | 'warning';
+  /** What is wrong, naming the file or entry. */
+  message: string;
+  /** What to do about it. */
+  hint: string;
+  blocks: FolderOperation[];
+  tag?: string;
+  file?: string;
+}
+
+export interface SnapshotLink {
+  file: string;
+  id: string;
+  prevId: string;
+}
+
+export interface MigrationFolder {
+  outDir: string;
+  /** False when the folder (or its journal) does not exist: that is simply "no migrations yet". */
+  exists: boolean;
+  journal: Journal | undefined;
+  /** Journal entries whose SQL file exists, in journal order. */
+  migrations: FolderMigration[];
+  /** Every readable snapshot in `meta/`, sorted by file name (the CLI's order). */
+  snapshots: SnapshotLink[];
+  /** The snapshot of the last journal entry, parsed: the "previous" state for the next generate. */
+  latestSnapshot: SqliteSnapshot | undefined;
+  findings: FolderFinding[];
+}
+
+export function hashMigrationSql(sql: string): string {
+  return createHash('sha256').update(sql).digest('hex');
+}
+
+export function splitMigrationSql(sql: string): string[] {
+  return sql.split(STATEMENT_BREAKPOINT);
+}
+
+/** `0003_add_posts` → `0003` (drizzle-kit names the snapshot after the tag's prefix). */
+export function snapshotFileName(tag: string): string {
+  const underscore = tag.indexOf('_');
+  return `${underscore === -1 ? tag : tag.slice(0, underscore)}_snapshot.json`;
+}
+
+/** Security: a tag becomes a path; a hand-edited journal must not make us read (or write) outside the folder. */
+export function isSafeTag(tag: string): boolean {
+  return tag.length > 0 && tag.length <= 200 && !/[/\\\0]/.test(tag) && tag !== '.' && tag !== '..';
+}
+
+export function findingsBlocking(findings: readonly FolderFinding[], operation: FolderOperation): FolderFinding[] {
+  return findings.filter((finding) => finding.blocks.includes(operation));
+}
+
+export function describeFindings(findings: readonly FolderFinding[]): string {
+  return findings.map((finding) => `${finding.code}: ${finding.message} ${finding.hint}`).join('\n');
+}
+
+const BOTH: FolderOperation[] = ['apply', 'generate'];
+
+export function readMigrationFolder(outDir: string): MigrationFolder {
+  const folder: MigrationFolder = {
+    outDir,
+    exists: false,
+    journal: undefined,
+    migrations: [],
+    snapshots: [],
+    latestSnapshot: undefined,
+    findings: [],
+  };
+  const metaDir = path.join(outDir, 'meta');
+  const journalPath = path.join(metaDir, '_journal.json');
+  const sqlFiles = listFiles(outDir).filter((name) => name.endsWith('.sql'));
+  const metaFiles = listFiles(metaDir);
+  if (!fs.existsSync(journalPath)) {
+    if (sqlFiles.length > 0 || metaFiles.some((name) => name.endsWith('_snapshot.json'))) {
+      folder.findings.push({
+        code: 'JOURNAL_MISSING',
+        severity: 'error',
+        message: `${rel(outDir, journalPath)} is missing, but the folder holds migration files (${sqlFiles.slice(0, 5).join(', ') || 'snapshots'}).`,
+        hint: 'Restore meta/_journal.json from version control; without it neither drizzle-orm nor this server knows the order of the migrations.',
+        blocks: BOTH,
+      });
+    }
+    return folder;
+  }
+  folder.exists = true;
+
+  const journal = readJournal(journalPath, outDir, folder.findings);
+  if (!journal) return folder;
+  folder.journal = journal;
+
+  const listed = new Set<string>();
+  let previous: JournalEntry | undefined;
+  for (const entry of journal.entries) {
+    const sqlName = `${entry.tag}.sql`;
+    if (listed.has(sqlName)) {
+      folder.findings.push({
+        code: 'DUPLICATE_TAG',
+        severity: 'error',
+        message: `The journal lists "${entry.tag}" more than once.`,
+        hint: 'Remove the duplicate entry from meta/_journal.json (keep the one whose idx and when follow the previous entry).',
+        blocks: BOTH,
+        tag: entry.tag,
+      });
+    }
+    listed.add(sqlName);
+    if (previous && entry.idx !== previous.idx + 1) {
+      folder.findings.push({
+        code: 'IDX_GAP',
+        severity: 'warning',
+        message: `Journal entry "${entry.tag}" has idx ${entry.idx} but follows idx ${previous.idx}.`,
+        hint: 'Usually a migration was deleted or two branches were merged; renumber meta/_journal.json (and the file prefixes) if this was not intended. drizzle-kit numbers the next migration after the last idx.',
+        blocks: [],
+        tag: entry.tag,
+      });
+    }
+    if (previous && !(entry.when > previous.when)) {
+      folder.findings.push({
+        code: 'WHEN_NOT_INCREASING',
+        severity: 'error',
+        message: `Journal entry "${entry.tag}" has when=${entry.when}, not later than "${previous.tag}" (when=${previous.when}).`,
+        hint: `drizzle-orm applies only entries whose when is later than the last applied one, so this entry would be skipped forever. Set its "when" in meta/_journal.json to a value greater than ${previous.when} (e.g. ${previous.when + 1}).`,
+        blocks: BOTH,
+        tag: entry.tag,
+      });
+    }
+    previous = entry;
+
+    const file = path.join(outDir, sqlName);
+    let sql: string;
+    try {
+      sql = fs.readFileSync(file).toString();
+    } catch (error) {
+      folder.findings.push({
+        code: 'MIGRATION_FILE_MISSING',
+        severity: 'error',
+        message: `The journal lists "${entry.tag}" but ${sqlName} ${isNotFound(error) ? 'does not exist' : `cannot be read (${(error as Error).message})`}.`,
+        hint: `Restore ${sqlName} from version control, or remove its entry (and meta/${snapshotFileName(entry.tag)}) from the journal if the migration was never applied anywhere.`,
+        blocks: ['apply'],
+        tag: entry.tag,
+        file,
+      });
+      continue;
+    }
+    folder.migrations.push({
+      idx: entry.idx,
+      tag: entry.tag,
+      when: entry.when,
+      breakpoints: entry.breakpoints,
+      file,
+      sql,
+      hash: hashMigrationSql(sql),
+      chunks: splitMigrationSql(sql),
+    });
+  }
+  for (const name of sqlFiles) {
+    if (listed.has(name)) continue;
+    folder.findings.push({
+      code: 'MIGRATION_FILE_UNLISTED',
+      severity: 'warning',
+      message: `${name} is not in meta/_journal.json, so it will never be applied.`,
+      hint: 'If it is a migration, regenerate it with generate_migration (or drizzle-kit generate) so it gets a journal entry and snapshot; otherwise move it out of the migrations folder.',
+      blocks: [],
+      file: path.join(outDir, name),
+    });
+  }
+
+  readSnapshots(folder, metaDir, metaFiles, journal);
+  return folder;
+}
+
+function readJournal(journalPath: string, outDir: string, findings: FolderFinding[]): Journal | undefined {
+  const where = rel(outDir, journalPath);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(journalPath, 'utf8'));
+  } catch (error) {
+    findings.push({
+      code: 'JOURNAL_UNREADABLE',
+      severity: 'error',
+      message: `${where} is not valid JSON (${(error as Error).message}).`,
+      hint: 'Fix the file by hand (often a merge conflict marker) or restore it from version control; nothing can be applied or generated until it parses.',
+      blocks: BOTH,
+      file: journalPath,
+    });
+    return undefined;
+  }
+  const problems: string[] = [];
+  if (!isRecord(raw) || !Array.isArray(raw.entries)) {
+    findings.push({
+      code: 'JOURNAL_INVALID',
+      severity: 'error',
+      message: `${where} has no "entries" array.`,
+      hint: 'A drizzle-kit journal looks like {"version":"7","dialect":"sqlite","entries":[{"idx":0,"version":"6","when":<ms>,"tag":"0000_name","breakpoints":true}]}; restore it from version control.',
+      blocks: BOTH,
+      file: journalPath,
+    });
+    return undefined;
+  }
+  if (raw.dialect !== undefined && raw.dialect !== 'sqlite' && raw.dialect !== 'turso') {
+    findings.push({
+      code: 'DIALECT_MISMATCH',
+      severity: 'error',
+      message: `${where} is for dialect "${String(raw.dialect)}", not sqlite.`,
+      hint: 'Point the project config ("out") at the SQLite migrations folder.',
+      blocks: BOTH,
+      file: journalPath,
+    });
+    return undefined;
+  }
+  const entries: JournalEntry[] = [];
+  raw.entries.forEach((candidate: unknown, position: number) => {
+    if (
+      !isRecord(candidate) ||
+      typeof candidate.tag !== 'string' ||
+      !isSafeTag(candidate.tag) ||
+      typeof candidate.when !== 'number' ||
+      !Number.isFinite(candidate.when) ||
+      typeof candidate.idx !== 'number' ||
+      !Number.isInteger(candidate.idx)
+    ) {
+      problems.push(`entry #${position} (${JSON.stringify(candidate)?.slice(0, 200)}) needs an integer "idx", a numeric "when" and a file-name "tag"`);
+      return;
+    }
+    entries.push({
+      idx: candidate.idx,
+      version: typeof candidate.version === 'string' ? candidate.version : SNAPSHOT_VERSION,
+      when: candidate.when,
+      tag: candidate.tag,
+      breakpoints: candidate.breakpoints !== false,
+    });
+  });
+  if (problems.length > 0) {
+    findings.push({
+      code: 'JOURNAL_INVALID',
+      severity: 'error',
+      message: `${where}: ${problems.join('; ')}.`,
+      hint: 'Fix these entries in meta/_journal.json by hand or restore the file from version control.',
+      blocks: BOTH,
+      file: journalPath,
+    });
+    return undefined;
+  }
+  return { ...raw, version: String(raw.version ?? JOURNAL_VERSION), dialect: String(raw.dialect ?? 'sqlite'), entries };
+}
+
+function readSnapshots(folder: MigrationFolder, metaDir: string, metaFiles: string[], journal: Journal): void {
+  // The CLI treats every file in meta/ not starting with "_" as a snapshot and sorts them by name.
+  const snapshotNames = metaFiles.filter((name) => !name.startsWith('_')).sort();
+  const byName = new Map<string, SnapshotLink>();
+  const parsed = new Map<string, SqliteSnapshot>();
+  for (const name of snapshotNames) {
+    const file = path.join(metaDir, name);
+    try {
+      const raw: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+      if (!isRecord(raw) || typeof raw.id !== 'string' || typeof raw.prevId !== 'string' || !isRecord(raw.tables)) {
+        throw new Error('it lacks "id", "prevId" or "tables"');
+      }
+      byName.set(name, { file, id: raw.id, prevId: raw.prevId });
+      parsed.set(name, raw as SqliteSnapshot);
+    } catch (error) {
+      folder.findings.push({
+        code: 'SNAPSHOT_UNREADABLE',
+        severity: 'error',
+        message: `meta/${name} is not a valid drizzle-kit snapshot (${(error as Error).message}).`,
+        hint: 'Restore it from version control. drizzle-kit diffs the schema against the latest snapshot, so generating is blocked until it is fixed.',
+        blocks: ['generate'],
+        file,
+      });
+    }
+  }
+  folder.snapshots = [...byName.values()];
+
+  const expected = new Set<string>();
+  let previousId = ORIGIN_SNAPSHOT_ID;
+  let previousTag: string | undefined;
+  for (const entry of journal.entries) {
+    const name = snapshotFileName(entry.tag);
+    expected.add(name);
+    const link = byName.get(name);
+    if (!link) {
+      if (!snapshotNames.includes(name)) {
+        folder.findings.push({
+          code: 'SNAPSHOT_MISSING',
+          severity: 'error',
+          message: `meta/${name} (the snapshot of "${entry.tag}") is missing.`,
+          hint: 'Restore it from version control. Without it drizzle-kit cannot tell what the next migration must change, so generating is blocked; applying is not affected.',
+          blocks: ['generate'],
+          tag: entry.tag,
+          file: path.join(metaDir, name),
+        });
+      }
+      previousId = '';
+      previousTag = entry.tag;
+      continue;
+    }
+    if (previousId !== '' && link.prevId !== previousId) {
+      folder.findings.push({
+        code: 'SNAPSHOT_CHAIN_BROKEN',
+        severity: 'error',
+        message: `meta/${name} has prevId ${link.prevId}, but ${previousTag ? `the snapshot of "${previousTag}" has id ${previousId}` : `the first snapshot must have prevId ${ORIGIN_SNAPSHOT_ID}`}.`,
+        hint: 'This happens when migrations from two branches are merged. Delete the later branch\'s migration files and snapshot (if not applied anywhere) and generate it again on top of the merged folder.',
+        blocks: ['generate'],
+        tag: entry.tag,
+        file: link.file,
+      });
+    }
+    previousId = link.id;
+    previousTag = entry.tag;
+  }
+  const last = journal.entries.at(-1);
+  if (last) folder.latestSnapshot = parsed.get(snapshotFileName(last.tag));
+
+  const byPrevId = new Map<string, string[]>();
+  for (const [name, link] of byName) byPrevId.set(link.prevId, [...(byPrevId.get(link.prevId) ?? []), name]);
+  for (const [prevId, names] of byPrevId) {
+    if (names.length < 2) continue;
+    folder.findings.push({
+      code: 'SNAPSHOT_COLLISION',
+      severity: 'error',
+      message: `Snapshots ${names.map((name) => `meta/${name}`).join(', ')} all have prevId ${prevId}; the drizzle-kit CLI refuses to generate on such a folder.`,
+      hint: 'Two migrations were generated from the same parent (e.g. on two branches). Keep one, delete the other\'s .sql, snapshot and journal entry, and generate it again.',
+      blocks: ['generate'],
+    });
+  }
+  for (const name of snapshotNames) {
+    if (expected.has(name)) continue;
+    folder.findings.push({
+      code: 'SNAPSHOT_UNLISTED',
+      severity: 'error',
+      message: `meta/${name} belongs to no journal entry; the drizzle-kit CLI would still read it (possibly as the latest snapshot).`,
+      hint: 'Delete it if it was left behind by an interrupted generate, or restore the journal entry it belongs to.',
+      blocks: ['generate'],
+      file: path.join(metaDir, name),
+    });
+  }
+}
+
+function listFiles(dir: string): string[] {
+  try {
+    return fs
+      .readdirSync(dir, { withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => entry.name);
+  } catch {
+    return [];
+  }
+}
+
+function rel(outDir: string, file: string): string {
+  return path.join(path.basename(outDir), path.relative(outDir, file));
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as { code?: unknown }).code === 'ENOENT';
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

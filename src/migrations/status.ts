@@ -1,0 +1,133 @@
+// Joins the migrations folder with the database's ledger. Invariant: this is the only place that decides what
+// "applied" means, and it decides it the way drizzle-orm's migrator will behave, so every trap of the stock
+// migrator (a skipped merged migration, an edited applied file) shows up here before anything runs.
+//
+// Matching, in this order:
+//   1. a ledger row matches the first not-yet-matched journal entry with the same hash (the file is unchanged);
+//   2. a ledger row left over matches the not-yet-matched entry whose `when` equals its `created_at` — that entry
+//      was applied and its file edited since: `modified`;
+//   3. a ledger row still left over is `missing`: the database ran a migration the folder no longer has.
+// An unmatched entry is `skipped` when its `when` is not later than the newest `created_at` (the stock migrator
+// only runs entries newer than that, so it would never run this one), and `pending` otherwise.
+import type { FolderFinding, FolderMigration, MigrationFolder } from './folder.js';
+import { findingsBlocking } from './folder.js';
+import type { LedgerRow } from './ledger.js';
+
+export type MigrationState = 'applied' | 'pending' | 'modified' | 'skipped' | 'missing';
+
+export interface MigrationStatusEntry {
+  state: MigrationState;
+  /** Absent for `missing` rows (the ledger stores no tag). */
+  tag?: string;
+  idx?: number;
+  /** The journal's `when` (for `missing`: the ledger's `created_at`). */
+  when: number;
+  /** The file's hash now (for `missing`: the ledger's hash). */
+  hash: string;
+  /** For applied/modified/missing: what the ledger recorded. */
+  appliedHash?: string;
+  appliedCreatedAt?: number;
+  /** One sentence for a model: what this state means and what to do. */
+  note?: string;
+}
+
+export interface MigrationStatus {
+  entries: MigrationStatusEntry[];
+  /** Pending migrations in the order they will be applied. */
+  pending: FolderMigration[];
+  counts: Record<MigrationState, number>;
+  /** Newest `created_at` in the ledger, if any row. */
+  lastAppliedAt: number | undefined;
+  /** True when nothing is modified, skipped or missing and no folder finding blocks applying. */
+  consistent: boolean;
+  /** Folder findings plus the ledger-vs-folder problems, each with what to do. */
+  findings: FolderFinding[];
+  problems: string[];
+}
+
+export function computeMigrationStatus(folder: MigrationFolder, ledger: readonly LedgerRow[]): MigrationStatus {
+  const migrations = folder.migrations;
+  const matched = new Map<number, LedgerRow>();
+  const leftover: LedgerRow[] = [];
+  for (const row of ledger) {
+    const index = migrations.findIndex((migration, i) => !matched.has(i) && migration.hash === row.hash);
+    if (index === -1) leftover.push(row);
+    else matched.set(index, row);
+  }
+  const missingRows: LedgerRow[] = [];
+  for (const row of leftover) {
+    const index = migrations.findIndex((migration, i) => !matched.has(i) && migration.when === row.createdAt);
+    if (index === -1) missingRows.push(row);
+    else matched.set(index, row);
+  }
+  const createdAts = ledger.map((row) => row.createdAt).filter((value) => Number.isFinite(value));
+  const lastAppliedAt = createdAts.length > 0 ? Math.max(...createdAts) : undefined;
+
+  const entries: MigrationStatusEntry[] = [];
+  const pending: FolderMigration[] = [];
+  const problems: string[] = [];
+  migrations.forEach((migration, i) => {
+    const row = matched.get(i);
+    const base = { tag: migration.tag, idx: migration.idx, when: migration.when, hash: migration.hash };
+    if (row && row.hash === migration.hash) {
+      const entry: MigrationStatusEntry = { state: 'applied', ...base, appliedHash: row.hash, appliedCreatedAt: row.createdAt };
+      if (row.createdAt !== migration.when) {
+        entry.note = `Applied, but the ledger records created_at=${row.createdAt} while the journal says when=${migration.when}; drizzle-orm's migrate() compares these numbers, so keep the journal's "when" as it was applied.`;
+      }
+      entries.push(entry);
+    } else if (row) {
+      entries.push({
+        state: 'modified',
+        ...base,
+        appliedHash: row.hash,
+        appliedCreatedAt: row.createdAt,
+        note: `${migration.tag}.sql was changed after it was applied (hash ${short(row.hash)} then, ${short(migration.hash)} now). Restore the applied version from version control and put further changes in a new migration.`,
+      });
+      problems.push(`"${migration.tag}" is modified: the file changed after it was applied.`);
+    } else if (lastAppliedAt !== undefined && migration.when <= lastAppliedAt) {
+      entries.push({
+        state: 'skipped',
+        ...base,
+        note: `Not applied, yet older (when=${migration.when}) than the newest applied migration (created_at=${lastAppliedAt}): drizzle-orm's migrate() would skip it forever. Regenerate it as a new migration after the applied ones (delete this file, its snapshot and journal entry, then generate again).`,
+      });
+      problems.push(`"${migration.tag}" is skipped: it is older than the newest applied migration but was never applied.`);
+    } else {
+      entries.push({ state: 'pending', ...base });
+      pending.push(migration);
+    }
+  });
+  for (const row of missingRows) {
+    const duplicate = ledger.some((other) => other !== row && other.hash === row.hash);
+    entries.push({
+      state: 'missing',
+      when: row.createdAt,
+      hash: row.hash,
+      appliedHash: row.hash,
+      appliedCreatedAt: row.createdAt,
+      note: duplicate
+        ? `The ledger records the same migration (hash ${short(row.hash)}) more than once; remove the extra row from the ledger after checking the schema is right.`
+        : `The database applied a migration (created_at=${row.createdAt}, hash ${short(row.hash)}) that is not in the migrations folder. Restore its file and journal entry from version control before applying anything else.`,
+    });
+    problems.push(`A ledger row (created_at=${row.createdAt}, hash ${short(row.hash)}) has no migration file.`);
+  }
+  entries.sort((a, b) => a.when - b.when);
+
+  const findings = [...folder.findings];
+  const blocking = findingsBlocking(findings, 'apply');
+  for (const finding of blocking) problems.push(`${finding.code}: ${finding.message}`);
+  const counts: Record<MigrationState, number> = { applied: 0, pending: 0, modified: 0, skipped: 0, missing: 0 };
+  for (const entry of entries) counts[entry.state] += 1;
+  return {
+    entries,
+    pending,
+    counts,
+    lastAppliedAt,
+    consistent: counts.modified === 0 && counts.skipped === 0 && counts.missing === 0 && blocking.length === 0,
+    findings,
+    problems,
+  };
+}
+
+function short(hash: string): string {
+  return hash.slice(0, 12);
+}

@@ -1,0 +1,330 @@
+// Writes a new migration into a drizzle-kit folder in the CLI's own format (`NNNN_name.sql`,
+// `meta/NNNN_snapshot.json`, a journal entry with `when` strictly increasing). Invariants:
+// - writers are serialised, in this process (a promise chain per folder) and across processes (a lock file in
+//   meta/, taken over when its holder stopped refreshing it), so two generate calls cannot corrupt the journal;
+// - the new snapshot must descend from the folder's latest one (checked under the lock), so a diff computed
+//   against a stale parent is refused instead of creating a snapshot collision;
+// - files are written to temporary names and renamed, the journal last: a crash leaves the old journal intact.
+// Temporary and lock files in meta/ start with "_" because the CLI reads every other file there as a snapshot.
+import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { AppError } from '../errors.js';
+import type { SqliteSnapshot } from '../project/types.js';
+import {
+  describeFindings,
+  findingsBlocking,
+  hashMigrationSql,
+  type Journal,
+  JOURNAL_VERSION,
+  type MigrationFolder,
+  ORIGIN_SNAPSHOT_ID,
+  readMigrationFolder,
+  SNAPSHOT_VERSION,
+  snapshotFileName,
+  STATEMENT_BREAKPOINT,
+} from './folder.js';
+
+export const CUSTOM_MIGRATION_SQL = '-- Custom SQL migration file, put your code below! --';
+export const LOCK_FILE_NAME = '_generate.lock';
+
+export interface NewMigration {
+  /** File-name part after `NNNN_`; sanitised. A random word pair when absent, as drizzle-kit does. */
+  name?: string;
+  statements: readonly string[];
+  /** drizzle-kit snapshot of the schema after this migration; its `prevId` must be the folder's latest snapshot id. */
+  snapshot: SqliteSnapshot;
+  /** Join statements with `--> statement-breakpoint` (config `breakpoints`, default true). */
+  breakpoints?: boolean;
+}
+
+export interface NewCustomMigration {
+  custom: true;
+  name?: string;
+  breakpoints?: boolean;
+}
+
+export type MigrationToWrite = NewMigration | NewCustomMigration;
+
+export interface PreviousState {
+  folder: MigrationFolder;
+  /** The latest snapshot, or undefined for an empty folder (then the new snapshot's prevId is the origin id). */
+  snapshot: SqliteSnapshot | undefined;
+  /** The id the new snapshot's `prevId` must have. */
+  prevId: string;
+  nextIdx: number;
+}
+
+export interface WrittenMigration {
+  idx: number;
+  tag: string;
+  when: number;
+  breakpoints: boolean;
+  sqlFile: string;
+  snapshotFile: string;
+  sql: string;
+  hash: string;
+  snapshotId: string;
+}
+
+export interface LockOptions {
+  /** How long to wait for another writer before giving up (default 30 s). */
+  timeoutMs?: number;
+  /** A lock whose file was not refreshed for this long is taken over (default 15 s; the holder refreshes it). */
+  staleAfterMs?: number;
+}
+
+export interface WriteOptions {
+  lock?: LockOptions;
+  /** Clock for `when`; tests pin it. */
+  now?: () => number;
+}
+
+/** Writes `input` as the next migration. */
+export function writeMigration(outDir: string, input: MigrationToWrite, options: WriteOptions = {}): Promise<WrittenMigration> {
+  return writeMigrationFrom(outDir, () => input, options) as Promise<WrittenMigration>;
+}
+
+/**
+ * Holds the folder lock while `produce` computes the migration from the latest state (e.g. runs the drizzle-kit
+ * diff), then writes it. `produce` returning null (no changes) writes nothing.
+ */
+export async function writeMigrationFrom(
+  outDir: string,
+  produce: (previous: PreviousState) => MigrationToWrite | null | Promise<MigrationToWrite | null>,
+  options: WriteOptions = {},
+): Promise<WrittenMigration | null> {
+  return withFolderLock(outDir, options.lock, async () => {
+    const folder = readMigrationFolder(outDir);
+    const blocking = findingsBlocking(folder.findings, 'generate');
+    if (blocking.length > 0) {
+      throw new AppError('MIGRATION_CONFLICT', `The migrations folder must be fixed before a new migration can be written:\n${describeFindings(blocking)}`, {
+        hint: 'Fix the listed files (each finding says how), then generate again.',
+        details: { findings: blocking },
+      });
+    }
+    const last = folder.journal?.entries.at(-1);
+    const previous: PreviousState = {
+      folder,
+      snapshot: folder.latestSnapshot,
+      prevId: folder.latestSnapshot?.id ?? ORIGIN_SNAPSHOT_ID,
+      nextIdx: last ? last.idx + 1 : 0,
+    };
+    const input = await produce(previous);
+    if (input === null) return null;
+    return writeFiles(outDir, folder, previous, input, options.now ?? Date.now);
+  });
+}
+
+function writeFiles(outDir: string, folder: MigrationFolder, previous: PreviousState, input: MigrationToWrite, now: () => number): WrittenMigration {
+  const breakpoints = input.breakpoints ?? true;
+  let snapshot: SqliteSnapshot;
+  let sql: string;
+  if ('custom' in input) {
+    // As `drizzle-kit generate --custom`: the schema is unchanged, so the snapshot is the previous one with a new id.
+    const { id: _id, prevId: _prevId, ...rest } = previous.snapshot ?? emptySnapshot();
+    snapshot = { ...rest, id: randomUUID(), prevId: previous.prevId } as SqliteSnapshot;
+    sql = CUSTOM_MIGRATION_SQL;
+  } else {
+    snapshot = input.snapshot;
+    if (snapshot.prevId !== previous.prevId) {
+      throw new AppError(
+        'MIGRATION_CONFLICT',
+        `The new snapshot was computed against snapshot ${snapshot.prevId}, but the folder's latest snapshot is ${previous.prevId} (another migration was written meanwhile, or the diff used the wrong parent).`,
+        { hint: 'Generate again: the diff must start from the latest snapshot in the folder.', details: { expectedPrevId: previous.prevId, actualPrevId: snapshot.prevId } },
+      );
+    }
+    if (!snapshot.id || snapshot.id === previous.prevId) {
+      throw new AppError('INVALID_ARGUMENT', 'The new snapshot needs its own id (a fresh UUID).', { hint: 'Pass the snapshot drizzle-kit generated for the new schema.' });
+    }
+    if (input.statements.length === 0) {
+      throw new AppError('INVALID_ARGUMENT', 'A migration needs at least one statement (use the custom option for an empty one).', {
+        hint: 'Nothing changed in the schema: there is nothing to generate.',
+      });
+    }
+    sql = input.statements.join(breakpoints ? `${STATEMENT_BREAKPOINT}\n` : '\n');
+  }
+
+  const idx = previous.nextIdx;
+  const tag = `${String(idx).padStart(4, '0')}_${sanitizeMigrationName(input.name) || randomMigrationName()}`;
+  const metaDir = path.join(outDir, 'meta');
+  const sqlFile = path.join(outDir, `${tag}.sql`);
+  const snapshotFile = path.join(metaDir, snapshotFileName(tag));
+  for (const file of [sqlFile, snapshotFile]) {
+    if (fs.existsSync(file)) {
+      throw new AppError('MIGRATION_CONFLICT', `${path.relative(outDir, file)} already exists but is not in the journal; refusing to overwrite it.`, {
+        hint: 'Move the file away (or give the migration another name), then generate again.',
+      });
+    }
+  }
+  const lastWhen = folder.journal?.entries.at(-1)?.when ?? 0;
+  const when = Math.max(Math.trunc(now()), lastWhen + 1);
+  const journal: Journal = folder.journal
+    ? { ...folder.journal, entries: [...folder.journal.entries] }
+    : { version: JOURNAL_VERSION, dialect: 'sqlite', entries: [] };
+  journal.entries.push({ idx, version: String(snapshot.version ?? SNAPSHOT_VERSION), when, tag, breakpoints });
+  const toSave = orderSnapshot(snapshot);
+
+  try {
+    fs.mkdirSync(metaDir, { recursive: true });
+    const token = randomBytes(6).toString('hex');
+    const tmpSql = path.join(outDir, `.${tag}.sql.tmp-${token}`);
+    const tmpSnapshot = path.join(metaDir, `_tmp-${token}-${snapshotFileName(tag)}`);
+    const tmpJournal = path.join(metaDir, `_journal.json.tmp-${token}`);
+    writeDurably(tmpSql, sql);
+    writeDurably(tmpSnapshot, JSON.stringify(toSave, null, 2));
+    writeDurably(tmpJournal, JSON.stringify(journal, null, 2));
+    fs.renameSync(tmpSql, sqlFile);
+    fs.renameSync(tmpSnapshot, snapshotFile);
+    fs.renameSync(tmpJournal, path.join(metaDir, '_journal.json'));
+  } catch (error) {
+    throw new AppError('CONFIG_ERROR', `Could not write the migration into ${outDir}: ${(error as Error).message}.`, {
+      hint: 'Check that the migrations folder is writable and the disk has space.',
+      cause: error,
+    });
+  }
+  return { idx, tag, when, breakpoints, sqlFile, snapshotFile, sql, hash: hashMigrationSql(sql), snapshotId: snapshot.id };
+}
+
+/** drizzle-kit's key order (`version, dialect, id, prevId, …`) and an `_meta` block, as the CLI writes them. */
+function orderSnapshot(snapshot: SqliteSnapshot): Record<string, unknown> {
+  const { version, dialect, id, prevId, _meta, ...rest } = snapshot;
+  return {
+    version: version ?? SNAPSHOT_VERSION,
+    dialect: dialect ?? 'sqlite',
+    id,
+    prevId,
+    ...rest,
+    _meta: _meta ?? { schemas: {}, tables: {}, columns: {} },
+  };
+}
+
+function emptySnapshot(): SqliteSnapshot {
+  return {
+    version: SNAPSHOT_VERSION,
+    dialect: 'sqlite',
+    id: ORIGIN_SNAPSHOT_ID,
+    prevId: '',
+    tables: {},
+    views: {},
+    enums: {},
+    _meta: { schemas: {}, tables: {}, columns: {} },
+    internal: { indexes: {} },
+  };
+}
+
+function writeDurably(file: string, text: string): void {
+  const fd = fs.openSync(file, 'w');
+  try {
+    fs.writeFileSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Letters, digits and underscores only (the tag becomes a file name and a JS identifier in bundled migrations). */
+export function sanitizeMigrationName(name: string | undefined): string {
+  return (name ?? '')
+    .normalize('NFKD')
+    .replace(/[^A-Za-z0-9_]+/g, '_')
+    .replace(/_+/g, '_')
+    .replace(/^_|_$/g, '')
+    .slice(0, 60)
+    .toLowerCase();
+}
+
+const ADJECTIVES = ['amber', 'brave', 'calm', 'clever', 'eager', 'gentle', 'happy', 'lively', 'lucky', 'mighty', 'quiet', 'rapid', 'silent', 'steady', 'swift', 'tidy'];
+const NOUNS = ['falcon', 'harbor', 'meadow', 'otter', 'pioneer', 'river', 'sparrow', 'summit', 'tiger', 'voyager', 'willow', 'zephyr', 'beacon', 'comet', 'lantern', 'maple'];
+
+function randomMigrationName(): string {
+  const pick = (words: readonly string[]) => words[randomBytes(1)[0]! % words.length] as string;
+  return `${pick(ADJECTIVES)}_${pick(NOUNS)}`;
+}
+
+// In-process serialisation: one promise chain per folder. Module state on purpose: the folder is shared by every
+// caller in this process, whatever object they hold.
+const folderQueues = new Map<string, Promise<unknown>>();
+
+/** Runs `fn` holding both the in-process queue and the cross-process lock file of `outDir`. */
+export async function withFolderLock<T>(outDir: string, lock: LockOptions | undefined, fn: () => Promise<T>): Promise<T> {
+  const key = path.resolve(outDir);
+  const before = folderQueues.get(key) ?? Promise.resolve();
+  const run = before.catch(() => undefined).then(() => withLockFile(key, lock ?? {}, fn));
+  const settled = run.catch(() => undefined);
+  folderQueues.set(key, settled);
+  try {
+    return await run;
+  } finally {
+    if (folderQueues.get(key) === settled) folderQueues.delete(key);
+  }
+}
+
+async function withLockFile<T>(outDir: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const staleAfterMs = options.staleAfterMs ?? 15_000;
+  const metaDir = path.join(outDir, 'meta');
+  try {
+    fs.mkdirSync(metaDir, { recursive: true });
+  } catch (error) {
+    throw new AppError('CONFIG_ERROR', `Cannot create the migrations folder ${metaDir}: ${(error as Error).message}.`, {
+      hint: 'Check the project config "out" and that the folder is writable.',
+      cause: error,
+    });
+  }
+  const lockFile = path.join(metaDir, LOCK_FILE_NAME);
+  const token = randomUUID();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      fs.writeFileSync(lockFile, JSON.stringify({ token, createdAt: new Date().toISOString() }), { flag: 'wx' });
+      break;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EEXIST') {
+        throw new AppError('CONFIG_ERROR', `Cannot create the lock file ${lockFile}: ${(error as Error).message}.`, {
+          hint: 'Check that the migrations folder is writable.',
+          cause: error,
+        });
+      }
+    }
+    if (isStale(lockFile, staleAfterMs)) {
+      // The holder died without releasing (its refresh stopped): take the lock over.
+      fs.rmSync(lockFile, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new AppError('MIGRATION_CONFLICT', `Another process is writing a migration into ${outDir} (lock file meta/${LOCK_FILE_NAME}).`, {
+        hint: `Wait for it to finish and try again. If no other generate is running, delete meta/${LOCK_FILE_NAME}.`,
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 50));
+  }
+  const refresh = setInterval(() => {
+    const at = new Date();
+    try {
+      fs.utimesSync(lockFile, at, at);
+    } catch {
+      // The lock was taken over or removed; the journal check under it still protects the folder.
+    }
+  }, Math.max(50, Math.floor(staleAfterMs / 4)));
+  refresh.unref();
+  try {
+    return await fn();
+  } finally {
+    clearInterval(refresh);
+    try {
+      const held = JSON.parse(fs.readFileSync(lockFile, 'utf8')) as { token?: string };
+      if (held.token === token) fs.rmSync(lockFile, { force: true });
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+function isStale(lockFile: string, staleAfterMs: number): boolean {
+  try {
+    return Date.now() - fs.statSync(lockFile).mtimeMs > staleAfterMs;
+  } catch {
+    return false;
+  }
+}
