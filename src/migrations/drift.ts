@@ -1,0 +1,484 @@
+// Schema drift, in sentences a model can act on. Two comparisons share one differ: the live database against the
+// last migration snapshot (hand edits, or migrations not yet applied) and that snapshot against schema.ts (a
+// migration needs generating). Both sides are first reduced to one neutral model, and every comparison goes through
+// the same normalisation, so a difference is reported only when SQLite would behave differently — never for
+// `(CURRENT_TIMESTAMP)` vs `CURRENT_TIMESTAMP`, `TEXT` vs `text`, `true` vs `1`, a primary key's implicit NOT NULL,
+// or a CHECK that drizzle-kit's own introspection truncated or copied onto the wrong table (#4574).
+import type { DatabaseSchema } from '../database/introspect.js';
+import { toAction } from '../database/introspect.js';
+import type { SqliteSnapshot } from '../project/types.js';
+import { normalizeExpression, type ReferentialAction } from './lint-sql.js';
+
+export const DEFAULT_MIGRATIONS_TABLE = '__drizzle_migrations';
+export const DEFAULT_AUDIT_TABLE = 'audit_log';
+
+// ---------------------------------------------------------------------------------------------------------------
+// The neutral model
+
+export interface ModelColumn {
+  name: string;
+  type: string;
+  notNull: boolean;
+  default?: string;
+  autoincrement: boolean;
+  generated?: { kind: 'virtual' | 'stored'; expression?: string };
+}
+
+export interface ModelIndex {
+  name: string;
+  columns: string[];
+  unique: boolean;
+  where?: string;
+}
+
+export interface ModelForeignKey {
+  columns: string[];
+  table: string;
+  to: string[];
+  onDelete: ReferentialAction;
+  onUpdate: ReferentialAction;
+}
+
+export interface ModelCheck {
+  name?: string;
+  expression: string;
+  /** The expression may be cut short (drizzle-kit introspection bug #4574): match it as a prefix. */
+  truncated?: boolean;
+  /** The same check name appears on several tables of a snapshot (#4574): absence elsewhere is not drift. */
+  shared?: boolean;
+}
+
+export interface ModelTable {
+  name: string;
+  columns: ModelColumn[];
+  primaryKey: string[];
+  indexes: ModelIndex[];
+  /** UNIQUE constraints declared in the table (as column lists). */
+  uniques: string[][];
+  foreignKeys: ModelForeignKey[];
+  checks: ModelCheck[];
+}
+
+export interface SchemaModel {
+  tables: ModelTable[];
+  views: string[];
+}
+
+export function modelFromDatabase(schema: DatabaseSchema): SchemaModel {
+  return {
+    tables: schema.tables
+      .filter((t) => !t.virtual)
+      .map((t) => ({
+        name: t.name,
+        columns: t.columns.map((c) => ({
+          name: c.name,
+          type: c.type,
+          notNull: c.notNull,
+          ...(c.default === undefined ? {} : { default: c.default }),
+          autoincrement: c.autoincrement === true,
+          ...(c.generated ? { generated: c.generated } : {}),
+        })),
+        primaryKey: t.columns
+          .filter((c) => c.primaryKey !== undefined)
+          .sort((a, b) => a.primaryKey! - b.primaryKey!)
+          .map((c) => c.name),
+        indexes: t.indexes
+          .filter((i) => i.origin === 'index')
+          .map((i) => ({ name: i.name, columns: i.columns, unique: i.unique, ...(i.where ? { where: i.where } : {}) })),
+        uniques: t.indexes.filter((i) => i.origin === 'unique').map((i) => i.columns),
+        foreignKeys: t.foreignKeys.map((f) => ({ ...f })),
+        checks: t.checks.map((c) => ({ ...c })),
+      })),
+    views: schema.views.map((v) => v.name),
+  };
+}
+
+interface SnapshotColumn {
+  name: string;
+  type: string;
+  primaryKey: boolean;
+  notNull: boolean;
+  autoincrement?: boolean;
+  default?: unknown;
+  generated?: { type: 'stored' | 'virtual'; as: string };
+}
+
+interface SnapshotTable {
+  name: string;
+  columns: Record<string, SnapshotColumn>;
+  indexes?: Record<string, { name: string; columns: string[]; isUnique: boolean; where?: string }>;
+  foreignKeys?: Record<
+    string,
+    { tableFrom: string; columnsFrom: string[]; tableTo: string; columnsTo: string[]; onDelete?: string; onUpdate?: string }
+  >;
+  compositePrimaryKeys?: Record<string, { columns: string[] }>;
+  uniqueConstraints?: Record<string, { name: string; columns: string[] }>;
+  checkConstraints?: Record<string, { name: string; value: string }>;
+}
+
+/** Reduces a drizzle-kit SQLite snapshot (version 5/6) to the neutral model. */
+export function modelFromSnapshot(snapshot: SqliteSnapshot): SchemaModel {
+  const tables = Object.values(snapshot.tables as Record<string, SnapshotTable>);
+  const checkNameCounts = new Map<string, number>();
+  for (const t of tables) {
+    for (const c of Object.values(t.checkConstraints ?? {})) checkNameCounts.set(c.name, (checkNameCounts.get(c.name) ?? 0) + 1);
+  }
+  const views = (snapshot as { views?: Record<string, { name: string }> }).views ?? {};
+  return {
+    tables: tables.map((t) => {
+      const columns = Object.values(t.columns);
+      const composite = Object.values(t.compositePrimaryKeys ?? {})[0];
+      return {
+        name: t.name,
+        columns: columns.map((c) => ({
+          name: c.name,
+          type: c.type,
+          notNull: c.notNull,
+          ...(c.default === undefined || c.default === null ? {} : { default: defaultText(c.default) }),
+          autoincrement: c.autoincrement === true,
+          ...(c.generated ? { generated: { kind: c.generated.type, expression: c.generated.as } } : {}),
+        })),
+        primaryKey: composite ? composite.columns : columns.filter((c) => c.primaryKey).map((c) => c.name),
+        indexes: Object.values(t.indexes ?? {}).map((i) => ({
+          name: i.name,
+          columns: i.columns,
+          unique: i.isUnique,
+          ...(i.where ? { where: i.where } : {}),
+        })),
+        uniques: Object.values(t.uniqueConstraints ?? {}).map((u) => u.columns),
+        foreignKeys: Object.values(t.foreignKeys ?? {}).map((f) => ({
+          columns: f.columnsFrom,
+          table: f.tableTo,
+          to: f.columnsTo,
+          onDelete: toAction(f.onDelete),
+          onUpdate: toAction(f.onUpdate),
+        })),
+        checks: Object.values(t.checkConstraints ?? {}).map((c) => ({
+          name: c.name,
+          expression: c.value,
+          ...(isUnbalanced(c.value) ? { truncated: true } : {}),
+          ...((checkNameCounts.get(c.name) ?? 0) > 1 ? { shared: true } : {}),
+        })),
+      };
+    }),
+    views: Object.values(views).map((v) => v.name),
+  };
+}
+
+function defaultText(value: unknown): string {
+  return typeof value === 'string' ? value : String(value);
+}
+
+function isUnbalanced(expression: string): boolean {
+  let depth = 0;
+  for (const c of expression) {
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+  }
+  return depth !== 0;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Comparison
+
+export type DriftStatus = 'missing_in_db' | 'extra_in_db' | 'missing_in_migrations' | 'extra_in_migrations' | 'differs';
+
+export interface DriftTable {
+  table: string;
+  /** Present for views; absent for tables. */
+  kind?: 'view';
+  status: DriftStatus;
+  differences: string[];
+}
+
+export interface DriftReport {
+  inSync: boolean;
+  /** What was compared with what, e.g. "the database vs the last migration snapshot (0003_add_mood)". */
+  compared: string;
+  tables: DriftTable[];
+  /** What to do about it (absent when in sync). */
+  advice?: string;
+}
+
+export interface CompareLabels {
+  /** The side that says how things should be, e.g. "the migrations" or "schema.ts". */
+  expected: string;
+  /** The side that is checked, e.g. "the database" or "the migrations". */
+  actual: string;
+  /** Status of a table only on the expected side / only on the actual side. */
+  missing: DriftStatus;
+  extra: DriftStatus;
+  compared: string;
+}
+
+/** Compares two models table by table; the sentences name which side has what. */
+export function compareSchemas(expected: SchemaModel, actual: SchemaModel, labels: CompareLabels): DriftReport {
+  const tables: DriftTable[] = [];
+  const actualByName = new Map(actual.tables.map((t) => [t.name, t]));
+  const expectedNames = new Set(expected.tables.map((t) => t.name));
+  const e = labels.expected;
+  const a = labels.actual;
+
+  for (const want of sortByName(expected.tables)) {
+    const have = actualByName.get(want.name);
+    if (!have) {
+      tables.push({ table: want.name, status: labels.missing, differences: [`table ${want.name}: in ${e}, missing in ${a}`] });
+      continue;
+    }
+    const differences = compareTables(want, have, e, a);
+    if (differences.length > 0) tables.push({ table: want.name, status: 'differs', differences });
+  }
+  for (const have of sortByName(actual.tables)) {
+    if (!expectedNames.has(have.name)) {
+      tables.push({ table: have.name, status: labels.extra, differences: [`table ${have.name}: in ${a}, not in ${e}`] });
+    }
+  }
+  const actualViews = new Set(actual.views);
+  const expectedViews = new Set(expected.views);
+  for (const view of [...expectedViews].sort()) {
+    if (!actualViews.has(view)) tables.push({ table: view, kind: 'view', status: labels.missing, differences: [`view ${view}: in ${e}, missing in ${a}`] });
+  }
+  for (const view of [...actualViews].sort()) {
+    if (!expectedViews.has(view)) tables.push({ table: view, kind: 'view', status: labels.extra, differences: [`view ${view}: in ${a}, not in ${e}`] });
+  }
+  return { inSync: tables.length === 0, compared: labels.compared, tables };
+}
+
+function sortByName<T extends { name: string }>(items: T[]): T[] {
+  return [...items].sort((x, y) => x.name.localeCompare(y.name));
+}
+
+const list = (columns: string[]) => `(${columns.join(', ')})`;
+const sameList = (x: string[], y: string[]) => x.length === y.length && x.every((v, i) => v.toLowerCase() === y[i]!.toLowerCase());
+const normType = (type: string) => type.trim().toLowerCase().replace(/\s+/g, ' ');
+const normDefault = (value: string | undefined) => (value === undefined || /^null$/i.test(value.trim()) ? undefined : normalizeExpression(value));
+
+function isRowidAlias(table: ModelTable, column: ModelColumn): boolean {
+  return table.primaryKey.length === 1 && table.primaryKey[0]!.toLowerCase() === column.name.toLowerCase() && normType(column.type) === 'integer';
+}
+
+function compareTables(want: ModelTable, have: ModelTable, e: string, a: string): string[] {
+  const out: string[] = [];
+  const t = want.name;
+  const haveColumns = new Map(have.columns.map((c) => [c.name.toLowerCase(), c]));
+  const wantColumns = new Set(want.columns.map((c) => c.name.toLowerCase()));
+
+  for (const wc of want.columns) {
+    const hc = haveColumns.get(wc.name.toLowerCase());
+    const where = `column ${t}.${wc.name}`;
+    if (!hc) {
+      out.push(`${where}: in ${e}, missing in ${a}`);
+      continue;
+    }
+    if (normType(wc.type) !== normType(hc.type)) out.push(`${where}: type ${wc.type || '(none)'} in ${e}, ${hc.type || '(none)'} in ${a}`);
+    // An INTEGER PRIMARY KEY is the rowid and can never hold NULL, whatever the declaration says.
+    const wantNotNull = wc.notNull || isRowidAlias(want, wc);
+    const haveNotNull = hc.notNull || isRowidAlias(have, hc);
+    if (wantNotNull !== haveNotNull) {
+      out.push(`${where}: ${wantNotNull ? 'NOT NULL' : 'nullable'} in ${e}, ${haveNotNull ? 'NOT NULL' : 'nullable'} in ${a}`);
+    }
+    if (!wc.generated && !hc.generated && normDefault(wc.default) !== normDefault(hc.default)) {
+      out.push(`${where}: default ${wc.default ?? 'none'} in ${e}, ${hc.default ?? 'none'} in ${a}`);
+    }
+    if (wc.autoincrement !== hc.autoincrement) {
+      out.push(`${where}: ${wc.autoincrement ? 'AUTOINCREMENT' : 'no AUTOINCREMENT'} in ${e}, ${hc.autoincrement ? 'AUTOINCREMENT' : 'no AUTOINCREMENT'} in ${a}`);
+    }
+    const describeGenerated = (c: ModelColumn) =>
+      c.generated ? `generated ${c.generated.kind}${c.generated.expression ? ` as (${normalizeExpression(c.generated.expression)})` : ''}` : 'a plain column';
+    if (
+      Boolean(wc.generated) !== Boolean(hc.generated) ||
+      (wc.generated && hc.generated && (wc.generated.kind !== hc.generated.kind || !sameExpression(wc.generated.expression, hc.generated.expression)))
+    ) {
+      out.push(`${where}: ${describeGenerated(wc)} in ${e}, ${describeGenerated(hc)} in ${a}`);
+    }
+  }
+  for (const hc of have.columns) {
+    if (!wantColumns.has(hc.name.toLowerCase())) out.push(`column ${t}.${hc.name}: in ${a}, not in ${e}`);
+  }
+
+  if (!sameList(want.primaryKey, have.primaryKey)) {
+    const show = (pk: string[]) => (pk.length ? list(pk) : 'none');
+    out.push(`primary key of ${t}: ${show(want.primaryKey)} in ${e}, ${show(have.primaryKey)} in ${a}`);
+  }
+
+  const haveIndexes = new Map(have.indexes.map((i) => [i.name, i]));
+  const wantIndexNames = new Set(want.indexes.map((i) => i.name));
+  for (const wi of sortByName(want.indexes)) {
+    const hi = haveIndexes.get(wi.name);
+    const where = `index ${wi.name} on ${t}`;
+    if (!hi) {
+      out.push(`${where}: ${describeIndex(wi)} in ${e}, missing in ${a}`);
+      continue;
+    }
+    if (!sameList(wi.columns.map(normalizeExpression), hi.columns.map(normalizeExpression))) {
+      out.push(`${where}: columns ${list(wi.columns)} in ${e}, ${list(hi.columns)} in ${a}`);
+    }
+    if (wi.unique !== hi.unique) out.push(`${where}: ${wi.unique ? 'unique' : 'not unique'} in ${e}, ${hi.unique ? 'unique' : 'not unique'} in ${a}`);
+    if (!sameExpression(wi.where, hi.where)) {
+      out.push(`${where}: ${wi.where ? `WHERE ${wi.where}` : 'no WHERE'} in ${e}, ${hi.where ? `WHERE ${hi.where}` : 'no WHERE'} in ${a}`);
+    }
+  }
+  for (const hi of sortByName(have.indexes)) {
+    if (!wantIndexNames.has(hi.name)) out.push(`index ${hi.name} on ${t}: ${describeIndex(hi)} in ${a}, not in ${e}`);
+  }
+
+  const uniqueKey = (columns: string[]) => columns.map((c) => c.toLowerCase()).join(',');
+  const haveUniques = new Set(have.uniques.map(uniqueKey));
+  const wantUniques = new Set(want.uniques.map(uniqueKey));
+  for (const u of want.uniques) if (!haveUniques.has(uniqueKey(u))) out.push(`UNIQUE ${list(u)} on ${t}: in ${e}, missing in ${a}`);
+  for (const u of have.uniques) if (!wantUniques.has(uniqueKey(u))) out.push(`UNIQUE ${list(u)} on ${t}: in ${a}, not in ${e}`);
+
+  const fkKey = (f: ModelForeignKey) => `${uniqueKey(f.columns)}>${f.table.toLowerCase()}(${uniqueKey(f.to)})`;
+  const describeFk = (f: ModelForeignKey) => `foreign key ${t}${list(f.columns)} → ${f.table}${list(f.to)}`;
+  const haveFks = new Map(have.foreignKeys.map((f) => [fkKey(f), f]));
+  const wantFkKeys = new Set(want.foreignKeys.map(fkKey));
+  for (const wf of want.foreignKeys) {
+    const hf = haveFks.get(fkKey(wf));
+    if (!hf) {
+      out.push(`${describeFk(wf)}: in ${e}, missing in ${a}`);
+      continue;
+    }
+    if (wf.onDelete !== hf.onDelete) out.push(`${describeFk(wf)}: ON DELETE ${wf.onDelete} in ${e}, ${hf.onDelete} in ${a}`);
+    if (wf.onUpdate !== hf.onUpdate) out.push(`${describeFk(wf)}: ON UPDATE ${wf.onUpdate} in ${e}, ${hf.onUpdate} in ${a}`);
+  }
+  for (const hf of have.foreignKeys) if (!wantFkKeys.has(fkKey(hf))) out.push(`${describeFk(hf)}: in ${a}, not in ${e}`);
+
+  out.push(...compareChecks(want, have, e, a));
+  return out;
+}
+
+function describeIndex(index: ModelIndex): string {
+  return `${index.unique ? 'unique ' : ''}${list(index.columns)}${index.where ? ` WHERE ${index.where}` : ''}`;
+}
+
+function sameExpression(x: string | undefined, y: string | undefined): boolean {
+  if (x === undefined || y === undefined) return x === y;
+  return normalizeExpression(x) === normalizeExpression(y);
+}
+
+function checkMatches(want: ModelCheck, have: ModelCheck): boolean {
+  const w = normalizeExpression(want.expression);
+  const h = normalizeExpression(have.expression);
+  if (want.truncated || have.truncated) {
+    const [short, long] = w.length <= h.length ? [w, h] : [h, w];
+    return long.startsWith(short.replace(/\s*\($/, ''));
+  }
+  return w === h;
+}
+
+function compareChecks(want: ModelTable, have: ModelTable, e: string, a: string): string[] {
+  const out: string[] = [];
+  const t = want.name;
+  const matched = new Set<ModelCheck>();
+  const label = (c: ModelCheck) => `CHECK ${c.name ? `${c.name} ` : ''}on ${t}`;
+  for (const wc of want.checks) {
+    const sameName = wc.name === undefined ? undefined : have.checks.find((hc) => hc.name === wc.name);
+    const hit = sameName ?? have.checks.find((hc) => !matched.has(hc) && checkMatches(wc, hc));
+    if (hit) {
+      matched.add(hit);
+      if (!checkMatches(wc, hit)) out.push(`${label(wc)}: (${wc.expression}) in ${e}, (${hit.expression}) in ${a}`);
+    } else if (!wc.shared) {
+      out.push(`${label(wc)}: (${wc.expression}) in ${e}, missing in ${a}`);
+    }
+  }
+  for (const hc of have.checks) {
+    if (!matched.has(hc) && !hc.shared) out.push(`${label(hc)}: (${hc.expression}) in ${a}, not in ${e}`);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The two drift questions
+
+export interface DriftInput {
+  /** The live database, introspected (row counts not needed). Omit to skip the database comparison. */
+  database?: DatabaseSchema;
+  /**
+   * The snapshot the database is compared with, normally the last one in the migrations folder (then pending
+   * migrations show up as drift). Undefined with a database given: no migrations yet, so every table is "extra".
+   */
+  lastSnapshot?: SqliteSnapshot;
+  /** Name of `lastSnapshot`'s migration, for the report (e.g. "0003_add_mood"). */
+  lastMigrationTag?: string;
+  /** The snapshot of schema.ts now (from the kit worker). Omit when the schema did not load. */
+  currentSnapshot?: SqliteSnapshot;
+  /** Pending migrations: when > 0, database drift is explained as "not applied yet" first. */
+  pendingMigrations?: number;
+  /** The migrations ledger table (config `migrations.table`). Default `__drizzle_migrations`. */
+  migrationsTable?: string;
+  /** The server's audit table: ignored in the database unless the snapshot declares it. Default `audit_log`. */
+  auditTable?: string;
+  /** drizzle.config.ts `tablesFilter` globs (`*`, `?`, leading `!` to exclude). */
+  tablesFilter?: string[];
+}
+
+export interface DriftAnalysis {
+  /** True when every comparison that was made found nothing. */
+  inSync: boolean;
+  /** The live database vs the last migration snapshot. */
+  database?: DriftReport;
+  /** The last migration snapshot vs schema.ts. */
+  schema?: DriftReport;
+}
+
+export function computeDrift(input: DriftInput): DriftAnalysis {
+  const migrationsTable = input.migrationsTable ?? DEFAULT_MIGRATIONS_TABLE;
+  const auditTable = input.auditTable ?? DEFAULT_AUDIT_TABLE;
+  const inFilter = tableFilter(input.tablesFilter);
+  const keep = (name: string) => !/^sqlite_/i.test(name) && name !== migrationsTable && inFilter(name);
+  const restrict = (model: SchemaModel, alsoDrop?: string): SchemaModel => ({
+    tables: model.tables.filter((t) => keep(t.name) && t.name !== alsoDrop),
+    views: model.views.filter(keep),
+  });
+  const empty: SchemaModel = { tables: [], views: [] };
+  const last = input.lastSnapshot ? restrict(modelFromSnapshot(input.lastSnapshot)) : empty;
+  const lastName = input.lastSnapshot ? `the last migration snapshot${input.lastMigrationTag ? ` (${input.lastMigrationTag})` : ''}` : 'no migrations';
+  const result: DriftAnalysis = { inSync: true };
+
+  if (input.database) {
+    const declaresAudit = last.tables.some((t) => t.name === auditTable);
+    const live = restrict(modelFromDatabase(input.database), declaresAudit ? undefined : auditTable);
+    const report = compareSchemas(last, live, {
+      expected: 'the migrations',
+      actual: 'the database',
+      missing: 'missing_in_db',
+      extra: 'extra_in_db',
+      compared: `the database vs ${lastName}`,
+    });
+    if (!report.inSync) {
+      const pending = input.pendingMigrations ?? 0;
+      report.advice =
+        pending > 0
+          ? `${pending} migration${pending === 1 ? ' is' : 's are'} not applied yet, which explains differences they contain: run apply_migrations (dry run first), then check again; what remains was changed outside the migrations.`
+          : !input.lastSnapshot
+            ? 'The project has no migrations yet: generate one with generate_migration (its first migration should create what the database already has, or start from an empty database).'
+            : 'The database was changed outside the migrations: either write a migration that makes the schema match (edit schema.ts, then generate_migration), or undo the manual change.';
+    }
+    result.database = report;
+  }
+
+  if (input.currentSnapshot) {
+    const current = restrict(modelFromSnapshot(input.currentSnapshot));
+    const report = compareSchemas(current, last, {
+      expected: 'schema.ts',
+      actual: 'the migrations',
+      missing: 'missing_in_migrations',
+      extra: 'extra_in_migrations',
+      compared: `schema.ts vs ${lastName}`,
+    });
+    if (!report.inSync) report.advice = 'schema.ts has changes no migration contains yet: run generate_migration, review its SQL and lint findings, then apply_migrations.';
+    result.schema = report;
+  }
+  result.inSync = (result.database?.inSync ?? true) && (result.schema?.inSync ?? true);
+  return result;
+}
+
+/** drizzle-kit's `tablesFilter` semantics: included when it matches a positive glob (if any) and no `!` glob. */
+export function tableFilter(globs: string[] | undefined): (name: string) => boolean {
+  if (!globs || globs.length === 0) return () => true;
+  const toRegex = (glob: string) =>
+    new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`);
+  const positives = globs.filter((g) => !g.startsWith('!')).map(toRegex);
+  const negatives = globs.filter((g) => g.startsWith('!')).map((g) => toRegex(g.slice(1)));
+  return (name) => (positives.length === 0 || positives.some((r) => r.test(name))) && !negatives.some((r) => r.test(name));
+}

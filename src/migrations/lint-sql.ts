@@ -1,0 +1,637 @@
+// A small SQLite-aware scanner and DDL reader for migration files and for the CREATE statements stored in
+// sqlite_schema. Invariant: nothing here executes SQL, and every decision is made on tokens, never on raw text, so
+// a keyword inside a string, a quoted identifier or a comment never counts (`CREATE TRIGGER … BEGIN … END` is one
+// statement; `'BEGIN'` is a string). It reads only what the linter and the introspection need; anything it does
+// not recognise is classified as `other` rather than guessed at.
+
+export type TokenKind = 'word' | 'ident' | 'string' | 'number' | 'blob' | 'param' | 'punct';
+
+export interface Token {
+  kind: TokenKind;
+  /** The exact source text. */
+  text: string;
+  /** For `word`: upper-cased; for `ident`: the unquoted name; for `string`: the unescaped value. */
+  value: string;
+  start: number;
+  end: number;
+}
+
+export interface SqlStatement {
+  /** The statement's source text, comments inside it kept, without the terminating semicolon. */
+  text: string;
+  tokens: Token[];
+  start: number;
+  end: number;
+}
+
+const WORD_START = /[A-Za-z_\u0080-\uffff]/;
+const WORD_PART = /[A-Za-z0-9_$\u0080-\uffff]/;
+const CLOSERS: Record<string, string> = { '"': '"', '`': '`', '[': ']' };
+
+/** Tokens of `sql`, comments and whitespace skipped. Unterminated quotes and comments run to the end. */
+export function tokenize(sql: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  const n = sql.length;
+  while (i < n) {
+    const c = sql[i]!;
+    const next = sql[i + 1];
+    if (/\s/.test(c)) {
+      i++;
+    } else if (c === '-' && next === '-') {
+      const eol = sql.indexOf('\n', i);
+      i = eol === -1 ? n : eol + 1;
+    } else if (c === '/' && next === '*') {
+      const close = sql.indexOf('*/', i + 2);
+      i = close === -1 ? n : close + 2;
+    } else if (c === "'" || ((c === 'x' || c === 'X') && next === "'")) {
+      const start = i;
+      const isBlob = c !== "'";
+      i = scanQuoted(sql, isBlob ? i + 1 : i, "'");
+      const text = sql.slice(start, i);
+      const body = text.slice(isBlob ? 2 : 1, text.endsWith("'") && text.length > (isBlob ? 2 : 1) ? -1 : undefined);
+      tokens.push({ kind: isBlob ? 'blob' : 'string', text, value: body.replaceAll("''", "'"), start, end: i });
+    } else if (c in CLOSERS) {
+      const start = i;
+      const closer = CLOSERS[c]!;
+      i = c === '[' ? closeAt(sql, i + 1, ']') : scanQuoted(sql, i, closer);
+      const text = sql.slice(start, i);
+      const inner = text.slice(1, text.endsWith(closer) && text.length > 1 ? -1 : undefined);
+      const value = c === '[' ? inner : inner.replaceAll(closer + closer, closer);
+      tokens.push({ kind: 'ident', text, value, start, end: i });
+    } else if (/[0-9]/.test(c) || (c === '.' && next !== undefined && /[0-9]/.test(next))) {
+      const start = i;
+      const match = /^(0[xX][0-9a-fA-F]+|(\d[\d_]*)?(\.\d*)?([eE][+-]?\d+)?)/.exec(sql.slice(i))!;
+      i += Math.max(1, match[0].length);
+      tokens.push({ kind: 'number', text: sql.slice(start, i), value: sql.slice(start, i), start, end: i });
+    } else if (WORD_START.test(c)) {
+      const start = i;
+      while (i < n && WORD_PART.test(sql[i]!)) i++;
+      const text = sql.slice(start, i);
+      tokens.push({ kind: 'word', text, value: text.toUpperCase(), start, end: i });
+    } else if ((c === '?' || c === ':' || c === '@' || c === '$') && next !== undefined && WORD_PART.test(next)) {
+      const start = i++;
+      while (i < n && WORD_PART.test(sql[i]!)) i++;
+      tokens.push({ kind: 'param', text: sql.slice(start, i), value: sql.slice(start, i), start, end: i });
+    } else {
+      const two = sql.slice(i, i + 3) === '->>' ? '->>' : sql.slice(i, i + 2);
+      const text = ['||', '<=', '>=', '<>', '!=', '==', '<<', '>>', '->', '->>'].includes(two) ? two : c;
+      tokens.push({ kind: 'punct', text, value: text, start: i, end: i + text.length });
+      i += text.length;
+    }
+  }
+  return tokens;
+}
+
+function scanQuoted(sql: string, openAt: number, quote: string): number {
+  let i = openAt + 1;
+  while (i < sql.length) {
+    if (sql[i] === quote) {
+      if (sql[i + 1] === quote) i += 2;
+      else return i + 1;
+    } else i++;
+  }
+  return sql.length;
+}
+
+function closeAt(sql: string, from: number, closer: string): number {
+  const at = sql.indexOf(closer, from);
+  return at === -1 ? sql.length : at + 1;
+}
+
+/**
+ * Splits SQL text into statements at top-level semicolons. A `CREATE TRIGGER` body (`BEGIN … END`, with `CASE …
+ * END` inside it) is kept whole. Statements with no tokens (only comments or blanks) are dropped.
+ */
+export function splitStatements(sql: string): SqlStatement[] {
+  const tokens = tokenize(sql);
+  const statements: SqlStatement[] = [];
+  let current: Token[] = [];
+  let inTriggerBody = false;
+  let caseDepth = 0;
+  const flush = (end: number) => {
+    if (current.length > 0) {
+      const start = current[0]!.start;
+      statements.push({ text: sql.slice(start, end).trim(), tokens: current, start, end });
+    }
+    current = [];
+    inTriggerBody = false;
+    caseDepth = 0;
+  };
+  for (const token of tokens) {
+    if (token.kind === 'punct' && token.text === ';' && !inTriggerBody) {
+      flush(current.length > 0 ? current[current.length - 1]!.end : token.start);
+      continue;
+    }
+    current.push(token);
+    if (token.kind !== 'word') continue;
+    if (!inTriggerBody && token.value === 'BEGIN' && isCreateTrigger(current)) {
+      inTriggerBody = true;
+    } else if (inTriggerBody && token.value === 'CASE') {
+      caseDepth++;
+    } else if (inTriggerBody && token.value === 'END') {
+      if (caseDepth > 0) caseDepth--;
+      else inTriggerBody = false;
+    }
+  }
+  flush(current.length > 0 ? current[current.length - 1]!.end : sql.length);
+  return statements;
+}
+
+function isCreateTrigger(tokens: Token[]): boolean {
+  const words = tokens.slice(0, 3).map((t) => (t.kind === 'word' ? t.value : ''));
+  return words[0] === 'CREATE' && (words[1] === 'TRIGGER' || (/^TEMP(ORARY)?$/.test(words[1]!) && words[2] === 'TRIGGER'));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Token helpers
+
+export function isWord(token: Token | undefined, ...words: string[]): boolean {
+  return token !== undefined && token.kind === 'word' && words.includes(token.value);
+}
+
+export function isPunct(token: Token | undefined, text: string): boolean {
+  return token !== undefined && token.kind === 'punct' && token.text === text;
+}
+
+/** An identifier-like token's name: a bare word, a quoted identifier, or (as SQLite tolerates) a string. */
+export function nameOf(token: Token | undefined): string | undefined {
+  if (token === undefined) return undefined;
+  if (token.kind === 'word' || token.kind === 'ident' || token.kind === 'string') return token.kind === 'word' ? token.text : token.value;
+  return undefined;
+}
+
+/** Index of the token closing the parenthesis opened at `open`, or the last index when unbalanced. */
+export function matchParen(tokens: Token[], open: number): number {
+  let depth = 0;
+  for (let i = open; i < tokens.length; i++) {
+    if (isPunct(tokens[i], '(')) depth++;
+    else if (isPunct(tokens[i], ')') && --depth === 0) return i;
+  }
+  return tokens.length - 1;
+}
+
+/** Splits tokens at top-level commas. */
+export function splitTopLevel(tokens: Token[]): Token[][] {
+  const parts: Token[][] = [];
+  let current: Token[] = [];
+  let depth = 0;
+  for (const token of tokens) {
+    if (isPunct(token, '(')) depth++;
+    else if (isPunct(token, ')')) depth--;
+    if (depth === 0 && isPunct(token, ',')) {
+      parts.push(current);
+      current = [];
+    } else current.push(token);
+  }
+  if (current.length > 0) parts.push(current);
+  return parts;
+}
+
+/** The source text spanned by `tokens` (comments between them included). */
+export function sliceText(sql: string, tokens: Token[]): string {
+  if (tokens.length === 0) return '';
+  return sql.slice(tokens[0]!.start, tokens[tokens.length - 1]!.end);
+}
+
+/**
+ * A canonical form of an SQL expression for comparisons: identifiers unquoted, keywords upper-cased, whitespace and
+ * comments gone, and redundant outer parentheses removed — so `(CURRENT_TIMESTAMP)` equals `current_timestamp` and
+ * `"users"."x" = 1` equals `users.x=1`. Booleans become 1/0, as SQLite stores them.
+ */
+export function normalizeExpression(expression: string): string {
+  let tokens = tokenize(expression);
+  while (tokens.length >= 2 && isPunct(tokens[0], '(') && matchParen(tokens, 0) === tokens.length - 1) {
+    tokens = tokens.slice(1, -1);
+  }
+  return tokens
+    .map((t) => {
+      if (t.kind === 'ident') return /^[A-Za-z_][A-Za-z0-9_]*$/.test(t.value) ? t.value.toLowerCase() : JSON.stringify(t.value);
+      if (t.kind === 'word') return t.value === 'TRUE' ? '1' : t.value === 'FALSE' ? '0' : t.value.toLowerCase();
+      return t.text;
+    })
+    .join(' ');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// DDL reading
+
+export type ReferentialAction = 'no action' | 'restrict' | 'set null' | 'set default' | 'cascade';
+
+export interface ParsedReference {
+  table: string;
+  /** Empty when the clause names no columns (the parent's primary key is meant). */
+  columns: string[];
+  onDelete?: ReferentialAction;
+  onUpdate?: ReferentialAction;
+  /** Token index just after the clause's last token (where an ON DELETE could be inserted). */
+  endToken: number;
+}
+
+export interface ParsedColumn {
+  name: string;
+  /** Declared type as written (e.g. "text", "VARCHAR(20)"), or "" when none. */
+  type: string;
+  notNull: boolean;
+  primaryKey: boolean;
+  autoincrement: boolean;
+  unique: boolean;
+  /** Default expression text as written, e.g. "(CURRENT_TIMESTAMP)", "'member'", "true". */
+  default?: string;
+  generated?: { expression: string; stored: boolean };
+  references?: ParsedReference;
+  checks: string[];
+}
+
+export interface ParsedTableConstraint {
+  name?: string;
+  kind: 'primaryKey' | 'unique' | 'check' | 'foreignKey';
+  columns: string[];
+  /** CHECK expression text (without its parentheses). */
+  expression?: string;
+  references?: ParsedReference;
+}
+
+export interface ParsedCreateTable {
+  table: string;
+  temporary: boolean;
+  virtual: boolean;
+  withoutRowid: boolean;
+  strict: boolean;
+  columns: ParsedColumn[];
+  constraints: ParsedTableConstraint[];
+  /** True for `CREATE TABLE … AS SELECT`. */
+  asSelect: boolean;
+}
+
+const COLUMN_CONSTRAINT_START = new Set([
+  'CONSTRAINT', 'PRIMARY', 'NOT', 'NULL', 'UNIQUE', 'CHECK', 'DEFAULT', 'COLLATE', 'REFERENCES', 'GENERATED', 'AS',
+]);
+const ACTIONS: Record<string, ReferentialAction> = {
+  'NO ACTION': 'no action',
+  RESTRICT: 'restrict',
+  'SET NULL': 'set null',
+  'SET DEFAULT': 'set default',
+  CASCADE: 'cascade',
+};
+
+/** Skips `CREATE [TEMP|TEMPORARY] [VIRTUAL|UNIQUE] <kind> [IF NOT EXISTS]`, returning the index of the name. */
+function afterCreateHeader(tokens: Token[]): number {
+  let i = 1;
+  while (isWord(tokens[i], 'TEMP', 'TEMPORARY', 'VIRTUAL', 'UNIQUE')) i++;
+  i++; // TABLE / INDEX / VIEW / TRIGGER
+  if (isWord(tokens[i], 'IF') && isWord(tokens[i + 1], 'NOT') && isWord(tokens[i + 2], 'EXISTS')) i += 3;
+  return i;
+}
+
+/** Reads `name` or `schema.name` at `i`; returns the name (schema dropped) and the index after it. */
+function qualifiedName(tokens: Token[], i: number): { name: string | undefined; next: number } {
+  if (isPunct(tokens[i + 1], '.')) return { name: nameOf(tokens[i + 2]), next: i + 3 };
+  return { name: nameOf(tokens[i]), next: i + 1 };
+}
+
+function identList(tokens: Token[]): string[] {
+  return splitTopLevel(tokens)
+    .map((part) => nameOf(part[0]))
+    .filter((name): name is string => name !== undefined);
+}
+
+export function parseCreateTable(sql: string, tokens: Token[] = tokenize(sql)): ParsedCreateTable | undefined {
+  if (!isWord(tokens[0], 'CREATE')) return undefined;
+  const header = tokens.slice(1, 3).map((t) => (t.kind === 'word' ? t.value : ''));
+  const virtual = header.includes('VIRTUAL');
+  if (!header.includes('TABLE')) return undefined;
+  const { name, next } = qualifiedName(tokens, afterCreateHeader(tokens));
+  if (name === undefined) return undefined;
+  const result: ParsedCreateTable = {
+    table: name,
+    temporary: isWord(tokens[1], 'TEMP', 'TEMPORARY'),
+    virtual,
+    withoutRowid: false,
+    strict: false,
+    columns: [],
+    constraints: [],
+    asSelect: isWord(tokens[next], 'AS'),
+  };
+  if (virtual || !isPunct(tokens[next], '(')) return result;
+  const close = matchParen(tokens, next);
+  for (const part of splitTopLevel(tokens.slice(next + 1, close))) {
+    const first = part[0];
+    if (first === undefined) continue;
+    if (isWord(first, 'CONSTRAINT', 'PRIMARY', 'UNIQUE', 'CHECK', 'FOREIGN')) {
+      const constraint = parseTableConstraint(sql, part);
+      if (constraint) result.constraints.push(constraint);
+    } else {
+      result.columns.push(parseColumnDefinition(sql, part));
+    }
+  }
+  const options = tokens.slice(close + 1).filter((t) => t.kind === 'word').map((t) => t.value);
+  result.withoutRowid = options.includes('ROWID');
+  result.strict = options.includes('STRICT');
+  return result;
+}
+
+/** Parses `name [type] [constraints…]` — a column definition in CREATE TABLE or ALTER TABLE … ADD. */
+export function parseColumnDefinition(sql: string, tokens: Token[]): ParsedColumn {
+  const column: ParsedColumn = {
+    name: nameOf(tokens[0]) ?? '',
+    type: '',
+    notNull: false,
+    primaryKey: false,
+    autoincrement: false,
+    unique: false,
+    checks: [],
+  };
+  let i = 1;
+  const typeStart = i;
+  while (i < tokens.length && !(tokens[i]!.kind === 'word' && COLUMN_CONSTRAINT_START.has(tokens[i]!.value))) {
+    if (isPunct(tokens[i], '(')) i = matchParen(tokens, i);
+    i++;
+  }
+  column.type = sliceText(sql, tokens.slice(typeStart, i));
+  while (i < tokens.length) {
+    const t = tokens[i]!;
+    if (isWord(t, 'CONSTRAINT')) {
+      i += 2;
+    } else if (isWord(t, 'PRIMARY')) {
+      column.primaryKey = true;
+      i += 2;
+      while (isWord(tokens[i], 'ASC', 'DESC', 'ON', 'CONFLICT', 'ROLLBACK', 'ABORT', 'FAIL', 'IGNORE', 'REPLACE')) i++;
+      if (isWord(tokens[i], 'AUTOINCREMENT')) {
+        column.autoincrement = true;
+        i++;
+      }
+    } else if (isWord(t, 'NOT') && isWord(tokens[i + 1], 'NULL')) {
+      column.notNull = true;
+      i += 2;
+    } else if (isWord(t, 'UNIQUE')) {
+      column.unique = true;
+      i++;
+    } else if (isWord(t, 'CHECK') && isPunct(tokens[i + 1], '(')) {
+      const close = matchParen(tokens, i + 1);
+      column.checks.push(sliceText(sql, tokens.slice(i + 2, close)));
+      i = close + 1;
+    } else if (isWord(t, 'DEFAULT')) {
+      let end = i + 2;
+      if (isPunct(tokens[i + 1], '(')) end = matchParen(tokens, i + 1) + 1;
+      else if (isPunct(tokens[i + 1], '-') || isPunct(tokens[i + 1], '+')) end = i + 3;
+      column.default = sliceText(sql, tokens.slice(i + 1, end));
+      i = end;
+    } else if (isWord(t, 'REFERENCES')) {
+      column.references = parseReference(tokens, i);
+      i = column.references.endToken;
+    } else if (isWord(t, 'GENERATED', 'AS')) {
+      while (!isPunct(tokens[i], '(') && i < tokens.length) i++;
+      const close = matchParen(tokens, i);
+      const stored = isWord(tokens[close + 1], 'STORED');
+      column.generated = { expression: sliceText(sql, tokens.slice(i + 1, close)), stored };
+      i = close + 1;
+    } else {
+      i++; // NULL, COLLATE x, ON CONFLICT …, VIRTUAL/STORED: not needed
+    }
+  }
+  return column;
+}
+
+function parseTableConstraint(sql: string, tokens: Token[]): ParsedTableConstraint | undefined {
+  let i = 0;
+  let name: string | undefined;
+  if (isWord(tokens[0], 'CONSTRAINT')) {
+    name = nameOf(tokens[1]);
+    i = 2;
+  }
+  const keyword = tokens[i];
+  const open = tokens.findIndex((t, at) => at > i && isPunct(t, '('));
+  if (open === -1) return undefined;
+  const close = matchParen(tokens, open);
+  const inner = tokens.slice(open + 1, close);
+  const base = name === undefined ? {} : { name };
+  if (isWord(keyword, 'PRIMARY')) return { ...base, kind: 'primaryKey', columns: identList(inner) };
+  if (isWord(keyword, 'UNIQUE')) return { ...base, kind: 'unique', columns: identList(inner) };
+  if (isWord(keyword, 'CHECK')) return { ...base, kind: 'check', columns: [], expression: sliceText(sql, inner) };
+  if (isWord(keyword, 'FOREIGN')) {
+    const refAt = tokens.findIndex((t, at) => at > close && isWord(t, 'REFERENCES'));
+    return {
+      ...base,
+      kind: 'foreignKey',
+      columns: identList(inner),
+      ...(refAt === -1 ? {} : { references: parseReference(tokens, refAt) }),
+    };
+  }
+  return undefined;
+}
+
+/** Parses `REFERENCES t [(cols)] [ON DELETE x] [ON UPDATE y] [MATCH m] [DEFERRABLE …]` starting at `at`. */
+export function parseReference(tokens: Token[], at: number): ParsedReference {
+  const reference: ParsedReference = { table: nameOf(tokens[at + 1]) ?? '', columns: [], endToken: at + 2 };
+  let i = at + 2;
+  if (isPunct(tokens[i], '(')) {
+    const close = matchParen(tokens, i);
+    reference.columns = identList(tokens.slice(i + 1, close));
+    i = close + 1;
+  }
+  for (;;) {
+    if (isWord(tokens[i], 'ON') && isWord(tokens[i + 1], 'DELETE', 'UPDATE')) {
+      const which = tokens[i + 1]!.value;
+      const two = `${tokens[i + 2]?.value ?? ''} ${tokens[i + 3]?.value ?? ''}`;
+      const action = ACTIONS[two] ?? ACTIONS[tokens[i + 2]?.value ?? ''];
+      const width = ACTIONS[two] ? 4 : 3;
+      if (action) reference[which === 'DELETE' ? 'onDelete' : 'onUpdate'] = action;
+      i += width;
+    } else if (isWord(tokens[i], 'MATCH')) {
+      i += 2;
+    } else if (isWord(tokens[i], 'NOT') && isWord(tokens[i + 1], 'DEFERRABLE')) {
+      i += 2;
+    } else if (isWord(tokens[i], 'DEFERRABLE', 'INITIALLY', 'DEFERRED', 'IMMEDIATE')) {
+      i++;
+    } else break;
+  }
+  reference.endToken = i;
+  return reference;
+}
+
+export interface ParsedCreateIndex {
+  name: string;
+  table: string;
+  unique: boolean;
+  /** Column names, or the expression text for an expression column (COLLATE/ASC/DESC dropped). */
+  columns: string[];
+  /** Whether each entry of `columns` is a plain column name. */
+  plain: boolean[];
+  where?: string;
+}
+
+export function parseCreateIndex(sql: string, tokens: Token[] = tokenize(sql)): ParsedCreateIndex | undefined {
+  if (!isWord(tokens[0], 'CREATE')) return undefined;
+  const unique = isWord(tokens[1], 'UNIQUE');
+  if (!isWord(tokens[unique ? 2 : 1], 'INDEX')) return undefined;
+  const { name, next } = qualifiedName(tokens, afterCreateHeader(tokens));
+  if (name === undefined || !isWord(tokens[next], 'ON')) return undefined;
+  const table = nameOf(tokens[next + 1]);
+  const open = next + 2;
+  if (table === undefined || !isPunct(tokens[open], '(')) return undefined;
+  const close = matchParen(tokens, open);
+  const columns: string[] = [];
+  const plain: boolean[] = [];
+  for (const part of splitTopLevel(tokens.slice(open + 1, close))) {
+    let end = part.length;
+    while (end > 0 && isWord(part[end - 1], 'ASC', 'DESC')) end--;
+    const collateAt = part.findIndex((t) => isWord(t, 'COLLATE'));
+    if (collateAt > 0) end = Math.min(end, collateAt);
+    const core = part.slice(0, end);
+    const isPlain = core.length === 1 && nameOf(core[0]) !== undefined && core[0]!.kind !== 'string';
+    columns.push(isPlain ? nameOf(core[0])! : sliceText(sql, core));
+    plain.push(isPlain);
+  }
+  const result: ParsedCreateIndex = { name, table, unique, columns, plain };
+  if (isWord(tokens[close + 1], 'WHERE')) result.where = sliceText(sql, tokens.slice(close + 2));
+  return result;
+}
+
+export function quoteIdentifier(name: string): string {
+  return '"' + name.replaceAll('"', '""') + '"';
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Statement classification (what the linter needs to know about one statement)
+
+export interface InsertSelect {
+  kind: 'insert_select';
+  table: string;
+  /** The INSERT's column list. */
+  columns: Token[][];
+  /** The SELECT's result columns, index-aligned with `columns` in a rebuild. */
+  selectItems: Token[][];
+  /** The single source table of `SELECT … FROM t` (undefined for joins, subqueries, or no FROM). */
+  from: string | undefined;
+}
+
+export type ClassifiedStatement =
+  | { kind: 'create_table'; parsed: ParsedCreateTable }
+  | { kind: 'create_index'; parsed: ParsedCreateIndex }
+  | { kind: 'create_other'; object: string; name: string | undefined }
+  | { kind: 'drop'; object: 'TABLE' | 'INDEX' | 'VIEW' | 'TRIGGER'; name: string }
+  | { kind: 'rename_table'; table: string; to: string }
+  | { kind: 'rename_column'; table: string; from: string; to: string }
+  | { kind: 'add_column'; table: string; column: ParsedColumn; columnTokens: Token[] }
+  | { kind: 'drop_column'; table: string; column: string }
+  | InsertSelect
+  | { kind: 'write'; verb: string; table: string | undefined }
+  | { kind: 'transaction'; keyword: string }
+  | { kind: 'pragma'; name: string; value: string | undefined }
+  | { kind: 'outside_transaction'; keyword: string }
+  | { kind: 'other'; keyword: string };
+
+export function classifyStatement(statement: SqlStatement): ClassifiedStatement {
+  const { tokens, text } = statement;
+  // Token offsets are relative to the original text; re-tokenise the statement's own text for slicing.
+  const t = tokens[0]!.start === 0 ? tokens : tokenize(text);
+  const keyword = t[0]?.kind === 'word' ? t[0].value : (t[0]?.text ?? '');
+  switch (keyword) {
+    case 'BEGIN':
+    case 'COMMIT':
+    case 'END':
+    case 'ROLLBACK':
+    case 'SAVEPOINT':
+    case 'RELEASE':
+      return { kind: 'transaction', keyword };
+    case 'VACUUM':
+    case 'ATTACH':
+    case 'DETACH':
+      return { kind: 'outside_transaction', keyword };
+    case 'PRAGMA': {
+      const { name, next } = qualifiedName(t, 1);
+      const valueTokens = isPunct(t[next], '=') ? t.slice(next + 1) : isPunct(t[next], '(') ? t.slice(next + 1, -1) : [];
+      return { kind: 'pragma', name: (name ?? '').toLowerCase(), value: valueTokens.length ? sliceText(text, valueTokens) : undefined };
+    }
+    case 'CREATE': {
+      const table = parseCreateTable(text, t);
+      if (table) return { kind: 'create_table', parsed: table };
+      const index = parseCreateIndex(text, t);
+      if (index) return { kind: 'create_index', parsed: index };
+      const objectAt = t.findIndex((tok, i) => i > 0 && isWord(tok, 'VIEW', 'TRIGGER', 'INDEX', 'TABLE'));
+      return { kind: 'create_other', object: t[objectAt]?.value ?? '', name: qualifiedName(t, afterCreateHeader(t)).name };
+    }
+    case 'DROP': {
+      const object = t[1]?.value;
+      if (object !== 'TABLE' && object !== 'INDEX' && object !== 'VIEW' && object !== 'TRIGGER') break;
+      let i = 2;
+      if (isWord(t[i], 'IF') && isWord(t[i + 1], 'EXISTS')) i += 2;
+      const { name } = qualifiedName(t, i);
+      if (name === undefined) break;
+      return { kind: 'drop', object, name };
+    }
+    case 'ALTER': {
+      if (!isWord(t[1], 'TABLE')) break;
+      const { name: table, next } = qualifiedName(t, 2);
+      if (table === undefined) break;
+      const action = t[next];
+      if (isWord(action, 'RENAME')) {
+        if (isWord(t[next + 1], 'TO')) return { kind: 'rename_table', table, to: nameOf(t[next + 2]) ?? '' };
+        const at = isWord(t[next + 1], 'COLUMN') ? next + 2 : next + 1;
+        return { kind: 'rename_column', table, from: nameOf(t[at]) ?? '', to: nameOf(t[at + 2]) ?? '' };
+      }
+      if (isWord(action, 'ADD')) {
+        const columnTokens = t.slice(isWord(t[next + 1], 'COLUMN') ? next + 2 : next + 1);
+        return { kind: 'add_column', table, column: parseColumnDefinition(text, columnTokens), columnTokens };
+      }
+      if (isWord(action, 'DROP')) {
+        const at = isWord(t[next + 1], 'COLUMN') ? next + 2 : next + 1;
+        return { kind: 'drop_column', table, column: nameOf(t[at]) ?? '' };
+      }
+      break;
+    }
+    case 'INSERT':
+    case 'REPLACE': {
+      const insert = parseInsertSelect(t);
+      if (insert) return insert;
+      const intoAt = t.findIndex((tok) => isWord(tok, 'INTO'));
+      return { kind: 'write', verb: keyword, table: intoAt === -1 ? undefined : qualifiedName(t, intoAt + 1).name };
+    }
+    case 'UPDATE': {
+      let i = 1;
+      if (isWord(t[i], 'OR')) i += 2;
+      return { kind: 'write', verb: keyword, table: qualifiedName(t, i).name };
+    }
+    case 'DELETE':
+      return { kind: 'write', verb: keyword, table: isWord(t[1], 'FROM') ? qualifiedName(t, 2).name : undefined };
+    default:
+      break;
+  }
+  return { kind: 'other', keyword };
+}
+
+function parseInsertSelect(t: Token[]): InsertSelect | undefined {
+  const intoAt = t.findIndex((tok) => isWord(tok, 'INTO'));
+  if (intoAt === -1) return undefined;
+  const { name: table, next } = qualifiedName(t, intoAt + 1);
+  if (table === undefined || !isPunct(t[next], '(')) return undefined;
+  const close = matchParen(t, next);
+  if (!isWord(t[close + 1], 'SELECT')) return undefined;
+  // The select list ends at the top-level FROM.
+  let depth = 0;
+  let fromAt = -1;
+  for (let i = close + 2; i < t.length; i++) {
+    if (isPunct(t[i], '(')) depth++;
+    else if (isPunct(t[i], ')')) depth--;
+    else if (depth === 0 && isWord(t[i], 'FROM')) {
+      fromAt = i;
+      break;
+    }
+  }
+  const selectEnd = fromAt === -1 ? t.length : fromAt;
+  let from: string | undefined;
+  if (fromAt !== -1) {
+    const source = qualifiedName(t, fromAt + 1);
+    const rest = t.slice(source.next);
+    const simple = rest.every((tok) => !isPunct(tok, ',') && !isWord(tok, 'JOIN'));
+    if (simple) from = source.name;
+  }
+  return {
+    kind: 'insert_select',
+    table,
+    columns: splitTopLevel(t.slice(next + 1, close)),
+    selectItems: splitTopLevel(t.slice(close + 2, selectEnd)),
+    from,
+  };
+}
