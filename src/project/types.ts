@@ -65,3 +65,58 @@ export interface LoadedSchema {
   /** drizzle-kit snapshot of the current schema (generateSQLiteDrizzleJson). */
   snapshot: SqliteSnapshot;
 }
+
+// ---- Diffing two snapshots without prompts --------------------------------------------------------------------
+// The hint vocabulary is drizzle-kit 1.0's (its `--hints` / MCP `hints`): an entity is a tuple whose first slot is the
+// schema. SQLite has none; drizzle-kit 1.0 fills the slot with "public" and so do we. Incoming hints may carry any
+// value there (it is ignored), so hints written for drizzle-kit 1.0 work unchanged.
+
+/** ["public", table] */
+export type TableEntity = readonly [schema: string, table: string];
+/** ["public", table, column] */
+export type ColumnEntity = readonly [schema: string, table: string, column: string];
+
+/**
+ * A decision the caller makes for one ambiguity reported in `missingHints`:
+ * - `rename`: the new entity (`to`, named as in the current schema) is the old one (`from`, named as in the previous
+ *   snapshot; for a column the table slot may be the old or the new table name) under a new name: data is kept.
+ * - `create`: the new entity is new; any unmatched old entity is dropped.
+ * - `confirm_data_loss`: accepted for compatibility; the diff itself never asks for it (consent for drops is the
+ *   apply step's business), so it is ignored here.
+ */
+export type MigrationHint =
+  | { type: 'rename'; kind: 'table'; from: TableEntity; to: TableEntity }
+  | { type: 'rename'; kind: 'column'; from: ColumnEntity; to: ColumnEntity }
+  | { type: 'create'; kind: 'table'; entity: TableEntity }
+  | { type: 'create'; kind: 'column'; entity: ColumnEntity }
+  | { type: 'confirm_data_loss'; kind: string; entity: readonly string[] };
+
+/**
+ * One unresolved rename-or-create ambiguity: `entity` is the new table/column (current schema names); `candidates`
+ * are the old entities (previous snapshot names) it could be a rename of. Answer with one `rename` or `create` hint.
+ * (`candidates` is our addition to drizzle-kit 1.0's shape, so a model need not guess the `from`.)
+ */
+export type MissingHint =
+  | { type: 'rename_or_create'; kind: 'table'; entity: TableEntity; candidates: TableEntity[] }
+  | { type: 'rename_or_create'; kind: 'column'; entity: ColumnEntity; candidates: ColumnEntity[] };
+
+export interface AppliedRename {
+  kind: 'table' | 'column';
+  /** For a column, the table it lives in after any table rename. */
+  table?: string;
+  from: string;
+  to: string;
+}
+
+export type DiffResult =
+  | {
+      status: 'ok';
+      /** SQL statements in order, as drizzle-kit would write them (renames first). */
+      statements: string[];
+      /** The current snapshot with `prevId` = previous snapshot's id and `_meta` recording the renames. */
+      snapshot: SqliteSnapshot;
+      renames: AppliedRename[];
+    }
+  | { status: 'no_changes'; snapshot: SqliteSnapshot }
+  | { status: 'missing_hints'; missingHints: MissingHint[] }
+  | { status: 'error'; message: string; hint?: string };

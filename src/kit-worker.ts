@@ -1,0 +1,49 @@
+// The kit worker thread: the only place user code (drizzle.config.ts, schema files) and drizzle-kit run. It is
+// started by KitClient with its stdout/stderr piped to the parent, so nothing it prints reaches fd 1, and a
+// `process.exit` inside drizzle-kit or a schema ends this thread only. One request at a time; answers are plain data.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parentPort } from 'node:worker_threads';
+import { toAppError } from './errors.js';
+import { diffSnapshots } from './project/diff.js';
+import { loadProjectConfig, loadSchema } from './project/load-project.js';
+import type { KitRequest, KitResponse } from './project/kit-protocol.js';
+
+// Stack traces of user code point into the temp bundle; its inline source map turns them back into the user's files.
+process.setSourceMapsEnabled(true);
+
+const context = { fallbackResolveDir: path.dirname(fileURLToPath(import.meta.url)) };
+
+async function handle(request: KitRequest): Promise<unknown> {
+  switch (request.method) {
+    case 'loadProjectConfig':
+      return loadProjectConfig(request.params, context);
+    case 'loadSchema':
+      return loadSchema(request.params.project, request.params.prevId, context);
+    case 'diff':
+      return diffSnapshots(request.params);
+  }
+}
+
+if (!parentPort) throw new Error('kit-worker must run as a worker thread (started by KitClient).');
+const port = parentPort;
+port.on('message', (request: KitRequest) => {
+  handle(request).then(
+    (result) => port.postMessage({ id: request.id, ok: true, result } satisfies KitResponse),
+    (error: unknown) => {
+      const appError = toAppError(error);
+      const internalDetail = appError.code === 'INTERNAL' && error instanceof Error ? error.stack ?? error.message : undefined;
+      port.postMessage({
+        id: request.id,
+        ok: false,
+        error: {
+          code: appError.code,
+          message: appError.message,
+          hint: appError.hint,
+          details: appError.details,
+          internalDetail,
+        },
+      } satisfies KitResponse);
+    },
+  );
+});

@@ -1,0 +1,189 @@
+// The main thread's door to user code and drizzle-kit. Invariant: nothing that imports the user's project or
+// drizzle-kit runs in this thread — every call goes to one lazily started worker whose stdout/stderr are piped here
+// (never to fd 1), whose process.exit ends only itself, and which is replaced after a crash, a timeout, or every
+// `recycleAfterCalls` calls (each fresh import stays in a worker's module cache). Calls are served one at a time.
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { entryPoint } from '../entry-points.js';
+import { AppError } from '../errors.js';
+import type { DiffInput } from './diff.js';
+import type { KitRequest, KitResponse } from './kit-protocol.js';
+import type { LoadProjectConfigInput } from './load-project.js';
+import type { DiffResult, LoadedSchema, ProjectConfig } from './types.js';
+
+export interface KitClientOptions {
+  /** Per call; on expiry the worker is terminated and the call fails with TIMEOUT. Default 30 s. */
+  timeoutMs?: number;
+  /** Start a fresh worker after this many calls. Default 25. */
+  recycleAfterCalls?: number;
+  /** Everything the worker (user code, drizzle-kit) prints. Never forward it to stdout. */
+  onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
+  /** Diagnostics for the server log (e.g. the stack of an INTERNAL error inside the worker). */
+  onDiagnostic?: (message: string) => void;
+}
+
+/** How much of the worker's recent output a crash report quotes. */
+const OUTPUT_TAIL_CHARS = 4000;
+
+type RequestWithoutId = KitRequest extends infer R ? (R extends KitRequest ? Omit<R, 'id'> : never) : never;
+
+interface Pending {
+  id: number;
+  method: KitRequest['method'];
+  resolve: (value: unknown) => void;
+  reject: (error: AppError) => void;
+  timer: NodeJS.Timeout;
+  output: string;
+}
+
+export class KitClient {
+  private readonly timeoutMs: number;
+  private readonly recycleAfterCalls: number;
+  private readonly onOutput: KitClientOptions['onOutput'];
+  private readonly onDiagnostic: KitClientOptions['onDiagnostic'];
+  private worker: Worker | undefined;
+  private callsOnWorker = 0;
+  private nextId = 1;
+  private pending: Pending | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(options: KitClientOptions = {}) {
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.recycleAfterCalls = options.recycleAfterCalls ?? 25;
+    this.onOutput = options.onOutput;
+    this.onDiagnostic = options.onDiagnostic;
+  }
+
+  /** Loads and validates the project's drizzle config (CONFIG_ERROR with what to fix when it cannot). */
+  loadProjectConfig(input: LoadProjectConfigInput): Promise<ProjectConfig> {
+    return this.call({ method: 'loadProjectConfig', params: input }) as Promise<ProjectConfig>;
+  }
+
+  /** Imports the schema fresh (edits are always seen) and describes it; SCHEMA_LOAD_FAILED when it cannot. */
+  loadSchema(project: ProjectConfig, prevId?: string): Promise<LoadedSchema> {
+    return this.call({ method: 'loadSchema', params: { project, ...(prevId !== undefined ? { prevId } : {}) } }) as Promise<LoadedSchema>;
+  }
+
+  /** drizzle-kit's SQL between two snapshots, or the rename/create questions that must be answered first. */
+  diff(input: DiffInput): Promise<DiffResult> {
+    return this.call({ method: 'diff', params: input }) as Promise<DiffResult>;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.queue.catch(() => undefined);
+    await this.stopWorker();
+  }
+
+  private call(request: RequestWithoutId): Promise<unknown> {
+    if (this.closed) return Promise.reject(new AppError('INTERNAL', 'The project loader has been closed.'));
+    const run = this.queue.then(() => this.send(request));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async send(request: RequestWithoutId): Promise<unknown> {
+    if (this.worker && this.callsOnWorker >= this.recycleAfterCalls) await this.stopWorker();
+    const worker = this.worker ?? this.startWorker();
+    this.callsOnWorker += 1;
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.failPending(
+          new AppError('TIMEOUT', `Loading the project took longer than ${this.timeoutMs} ms (${request.method}) and was stopped.`, {
+            hint: 'Check the drizzle config and schema for code that waits on something at import time (a network call, a loop).',
+          }),
+        );
+        void this.stopWorker();
+      }, this.timeoutMs);
+      this.pending = { id, method: request.method, resolve, reject, timer, output: '' };
+      worker.postMessage({ ...request, id } as KitRequest);
+    });
+  }
+
+  private startWorker(): Worker {
+    const worker = createKitWorker();
+    worker.unref();
+    worker.stdout.setEncoding('utf8');
+    worker.stderr.setEncoding('utf8');
+    worker.stdout.on('data', (text: string) => this.output('stdout', text));
+    worker.stderr.on('data', (text: string) => this.output('stderr', text));
+    worker.on('message', (response: KitResponse) => this.settle(response));
+    worker.on('error', (error) => {
+      if (this.worker === worker) this.worker = undefined;
+      this.failPending(this.crashError(`threw ${error.message}`));
+    });
+    worker.on('exit', (code) => {
+      if (this.worker === worker) this.worker = undefined;
+      this.failPending(this.crashError(`exited (code ${code})`));
+    });
+    this.worker = worker;
+    this.callsOnWorker = 0;
+    return worker;
+  }
+
+  private async stopWorker(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    if (worker) await worker.terminate();
+  }
+
+  private output(stream: 'stdout' | 'stderr', text: string): void {
+    if (this.pending) this.pending.output = (this.pending.output + text).slice(-OUTPUT_TAIL_CHARS);
+    this.onOutput?.(stream, text);
+  }
+
+  private settle(response: KitResponse): void {
+    const pending = this.pending;
+    if (!pending || pending.id !== response.id) return;
+    this.pending = undefined;
+    clearTimeout(pending.timer);
+    if (response.ok) {
+      pending.resolve(response.result);
+      return;
+    }
+    const { code, message, hint, details, internalDetail } = response.error;
+    if (internalDetail) this.onDiagnostic?.(`kit worker ${pending.method} failed: ${internalDetail}`);
+    pending.reject(
+      code === 'INTERNAL'
+        ? new AppError('INTERNAL', `${pending.method} failed unexpectedly: ${message}`, { hint, details })
+        : new AppError(code, message, { hint, details }),
+    );
+  }
+
+  private failPending(error: AppError): void {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    clearTimeout(pending.timer);
+    pending.reject(error);
+  }
+
+  /** A worker that died mid-call: almost always drizzle-kit or the schema calling process.exit after printing why. */
+  private crashError(how: string): AppError {
+    const output = this.pending?.output.trim() ?? '';
+    const method = this.pending?.method ?? 'call';
+    const printed = output === '' ? '' : ` It printed: ${stripAnsi(output)}`;
+    return new AppError('SCHEMA_LOAD_FAILED', `The project loader stopped during ${method}: the worker ${how}.${printed}`, {
+      hint:
+        'Something in the drizzle config, the schema or drizzle-kit ended the process; the printed output above says why (e.g. two indexes with the same name). Fix it and retry.',
+      details: { output: stripAnsi(output) },
+    });
+  }
+}
+
+function createKitWorker(): Worker {
+  const entry = entryPoint('kit-worker');
+  const options = { stdout: true, stderr: true } as const;
+  if (!entry.file.endsWith('.ts')) return new Worker(entry.file, { ...options, execArgv: entry.execArgv });
+  // From source (tests): Node 20 ignores `--import tsx` in a worker's execArgv, so register tsx's loader first.
+  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href;
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(pathToFileURL(entry.file).href)}); });`;
+  return new Worker(bootstrap, { ...options, eval: true });
+}
+
+function stripAnsi(text: string): string {
+  return text.replace(/\u001b\[[0-9;]*[A-Za-z]/g, '');
+}
