@@ -46,6 +46,14 @@ export async function createBackup(db: DatabaseHandle, backupDir: string, option
   }
   try {
     await db.backup(partial);
+    // A copy of a WAL database is itself in WAL mode and would need -wal/-shm files beside it whenever it is
+    // opened; a rollback-journal file is one self-contained file.
+    const copy = new Database(partial);
+    try {
+      copy.pragma('journal_mode = DELETE');
+    } finally {
+      copy.close();
+    }
     const sizeBytes = fs.statSync(partial).size;
     const sha256 = await hashFile(partial);
     fs.renameSync(partial, file);

@@ -6,6 +6,7 @@
 // or a CHECK that drizzle-kit's own introspection truncated or copied onto the wrong table (#4574).
 import type { DatabaseSchema } from '../database/introspect.js';
 import { toAction } from '../database/introspect.js';
+import { tablesFilterMatcher } from '../project/tables-filter.js';
 import type { SqliteSnapshot } from '../project/types.js';
 import { normalizeExpression, type ReferentialAction } from './lint-sql.js';
 
@@ -408,7 +409,7 @@ export interface DriftInput {
   migrationsTable?: string;
   /** The server's audit table: ignored in the database unless the snapshot declares it. Default `audit_log`. */
   auditTable?: string;
-  /** drizzle.config.ts `tablesFilter` globs (`*`, `?`, leading `!` to exclude). */
+  /** drizzle.config.ts `tablesFilter` globs, decided as drizzle-kit decides them (src/project/tables-filter.ts). */
   tablesFilter?: string[];
 }
 
@@ -424,7 +425,7 @@ export interface DriftAnalysis {
 export function computeDrift(input: DriftInput): DriftAnalysis {
   const migrationsTable = input.migrationsTable ?? DEFAULT_MIGRATIONS_TABLE;
   const auditTable = input.auditTable ?? DEFAULT_AUDIT_TABLE;
-  const inFilter = tableFilter(input.tablesFilter);
+  const inFilter = tablesFilterMatcher(input.tablesFilter);
   const keep = (name: string) => !/^sqlite_/i.test(name) && name !== migrationsTable && inFilter(name);
   const restrict = (model: SchemaModel, alsoDrop?: string): SchemaModel => ({
     tables: model.tables.filter((t) => keep(t.name) && t.name !== alsoDrop),
@@ -471,14 +472,4 @@ export function computeDrift(input: DriftInput): DriftAnalysis {
   }
   result.inSync = (result.database?.inSync ?? true) && (result.schema?.inSync ?? true);
   return result;
-}
-
-/** drizzle-kit's `tablesFilter` semantics: included when it matches a positive glob (if any) and no `!` glob. */
-export function tableFilter(globs: string[] | undefined): (name: string) => boolean {
-  if (!globs || globs.length === 0) return () => true;
-  const toRegex = (glob: string) =>
-    new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`);
-  const positives = globs.filter((g) => !g.startsWith('!')).map(toRegex);
-  const negatives = globs.filter((g) => g.startsWith('!')).map((g) => toRegex(g.slice(1)));
-  return (name) => (positives.length === 0 || positives.some((r) => r.test(name))) && !negatives.some((r) => r.test(name));
 }

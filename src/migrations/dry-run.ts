@@ -82,7 +82,7 @@ export async function dryRunMigrations(source: DatabaseHandle | string, folder: 
     });
   }
   const opened = typeof source === 'string' ? openSource(source) : undefined;
-  const real = opened ?? (source as DatabaseHandle);
+  const real = typeof source === 'string' ? opened : source;
   let copy: Awaited<ReturnType<typeof makeCopy>> | undefined;
   try {
     const status = computeMigrationStatus(folder, real ? readLedger(real, migrationsTable) : []);

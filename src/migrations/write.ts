@@ -227,6 +227,7 @@ function writeDurably(file: string, text: string): void {
 export function sanitizeMigrationName(name: string | undefined): string {
   return (name ?? '')
     .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
     .replace(/[^A-Za-z0-9_]+/g, '_')
     .replace(/_+/g, '_')
     .replace(/^_|_$/g, '')
