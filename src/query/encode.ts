@@ -1,0 +1,86 @@
+// Turns SQLite rows into a compact, JSON-safe result that fits a model's context: columns once, rows as
+// arrays, caps on rows and bytes applied while iterating (a result is never materialised beyond the cap), and
+// `truncated` set only when a cap actually cut something. 64-bit integers are read as BigInt and come back
+// exact (as strings when beyond Number's safe range); blobs and long text are replaced by markers.
+
+export type Cell = string | number | null;
+
+export interface ResultColumn {
+  name: string;
+  /** The declared type of the column the value comes from; null for expressions. */
+  type: string | null;
+}
+
+export interface EncodedRows {
+  columns: ResultColumn[];
+  rows: Cell[][];
+  /** Present (true) only when a cap cut the result. */
+  truncated?: true;
+  /** Which cap applied. */
+  truncatedBy?: 'maxRows' | 'maxBytes';
+}
+
+export interface EncodeLimits {
+  maxRows: number;
+  /** Cap on the UTF-8 size of the JSON encoding of `rows`. */
+  maxBytes: number;
+  /** Text longer than this is shortened with a marker; 0 (or Infinity) keeps text whole. */
+  maxCellChars: number;
+}
+
+export const DEFAULT_MAX_CELL_CHARS = 1000;
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+
+export function encodeCell(value: unknown, maxCellChars: number): Cell {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'bigint') return value <= MAX_SAFE && value >= MIN_SAFE ? Number(value) : value.toString();
+  if (typeof value === 'number') {
+    // SQLite can produce ±Inf (e.g. 1e999); JSON would silently turn it into null.
+    return Number.isFinite(value) ? value : String(value);
+  }
+  if (typeof value === 'string') return shortenText(value, maxCellChars);
+  if (Buffer.isBuffer(value)) return `<blob ${value.length} bytes>`;
+  return String(value);
+}
+
+export function shortenText(text: string, maxCellChars: number): string {
+  if (!(maxCellChars > 0) || text.length <= maxCellChars) return text;
+  let cut = maxCellChars;
+  // Never split a surrogate pair: half a character is not valid UTF-8.
+  const code = text.charCodeAt(cut - 1);
+  if (code >= 0xd800 && code <= 0xdbff) cut -= 1;
+  return `${text.slice(0, cut)}…[+${text.length - cut} chars]`;
+}
+
+/**
+ * Pulls rows from `iterator` until it ends or a cap applies, then closes it (which resets the statement, so
+ * SQLite stops producing rows). Reading one row past maxRows is how "exactly maxRows" is told from "more".
+ */
+export function collectRows(columns: ResultColumn[], iterator: Iterator<unknown[]>, limits: EncodeLimits): EncodedRows {
+  const rows: Cell[][] = [];
+  let bytes = 2; // the enclosing []
+  let truncatedBy: EncodedRows['truncatedBy'];
+  try {
+    for (;;) {
+      const next = iterator.next();
+      if (next.done) break;
+      if (rows.length >= limits.maxRows) {
+        truncatedBy = 'maxRows';
+        break;
+      }
+      const row = next.value.map((value) => encodeCell(value, limits.maxCellChars));
+      const size = Buffer.byteLength(JSON.stringify(row), 'utf8') + (rows.length > 0 ? 1 : 0);
+      if (bytes + size > limits.maxBytes) {
+        truncatedBy = 'maxBytes';
+        break;
+      }
+      bytes += size;
+      rows.push(row);
+    }
+  } finally {
+    iterator.return?.();
+  }
+  return truncatedBy ? { columns, rows, truncated: true, truncatedBy } : { columns, rows };
+}

@@ -1,0 +1,344 @@
+// Runs guarded queries in a small pool of warm child processes (the query host), because a statement stuck in
+// sqlite3_step cannot be interrupted from inside a process and a worker thread cannot be terminated while
+// inside SQLite: killing the child is the one stop that always works. Invariants: every call ends (result,
+// error, TIMEOUT or CANCELLED); a timed-out or cancelled call is answered only after its child is gone (so its
+// CPU is free); a replacement child is started at once; other calls keep being served meanwhile; children's
+// stdout is piped and forwarded, never inherited (fd 1 carries JSON-RPC).
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { entryPoint, type EntryPoint } from '../entry-points.js';
+import { AppError } from '../errors.js';
+import {
+  deserializeError,
+  type HostEvent,
+  type HostOptions,
+  type HostRequest,
+  type HostResponse,
+  type ReadRequest,
+  type ReadResult,
+  type WriteRequest,
+  type WriteResult,
+} from './protocol.js';
+
+export interface QueryRunnerOptions {
+  dbFile: string;
+  /** Tables no SQL may write: the audit table and the migrations ledger (sqlite_* always). */
+  protectedTables: readonly string[];
+  /** Default time limit per call (config queryTimeoutMs). */
+  queryTimeoutMs: number;
+  /** SQLite busy timeout in the children (config busyTimeoutMs). */
+  busyTimeoutMs: number;
+  /** Warm children; calls beyond this many queue. Default 2. */
+  poolSize?: number;
+  /**
+   * A child whose resident memory grows beyond this while running a call is killed and the call fails with
+   * LIMIT_EXCEEDED (checked on Linux through /proc; elsewhere the time limit is the bound). Default 512 MiB.
+   */
+  memoryLimitBytes?: number;
+  maxSqlLength?: number;
+  /** Where the query host script is (default: the sibling bundle, or the .ts source under tsx). */
+  entry?: EntryPoint;
+  /** Receives whatever a child writes to stdout or stderr (the server sends it to its logger on stderr). */
+  onOutput?: (text: string, stream: 'stdout' | 'stderr') => void;
+  /** How long a child may take to start before it is considered broken. Default 30 s. */
+  startupTimeoutMs?: number;
+}
+
+export interface CallOptions {
+  /** Aborting stops the call: the child running it is killed and the call rejects with CANCELLED. */
+  signal?: AbortSignal;
+  /** Overrides queryTimeoutMs for this call. */
+  timeoutMs?: number;
+}
+
+type StopReason = 'TIMEOUT' | 'CANCELLED' | 'MEMORY' | 'CLOSED';
+
+interface Job {
+  message: HostRequest;
+  timeoutMs: number;
+  resolve: (value: ReadResult | WriteResult) => void;
+  reject: (error: AppError) => void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  host: Host | undefined;
+  settled: boolean;
+}
+
+interface Host {
+  child: ChildProcess;
+  ready: boolean;
+  job: Job | undefined;
+  stopReason: StopReason | undefined;
+  startError: AppError | undefined;
+  timers: Array<ReturnType<typeof setTimeout>>;
+  exited: Promise<void>;
+}
+
+const MEMORY_POLL_MS = 100;
+const KILL_GRACE_MS = 2_000;
+
+export class QueryRunner {
+  private readonly options: QueryRunnerOptions;
+  private readonly entry: EntryPoint;
+  private readonly hostOptions: HostOptions;
+  private readonly poolSize: number;
+  private readonly hosts = new Set<Host>();
+  private readonly queue: Job[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(options: QueryRunnerOptions) {
+    this.options = options;
+    this.entry = options.entry ?? entryPoint('query-host');
+    this.poolSize = Math.max(1, options.poolSize ?? 2);
+    this.hostOptions = {
+      dbFile: options.dbFile,
+      busyTimeoutMs: options.busyTimeoutMs,
+      protectedTables: [...options.protectedTables],
+      ...(options.maxSqlLength !== undefined ? { maxSqlLength: options.maxSqlLength } : {}),
+    };
+    for (let i = 0; i < this.poolSize; i += 1) this.spawn();
+  }
+
+  /** Runs one read-only statement (run_query, select_rows). */
+  read(request: ReadRequest, options: CallOptions = {}): Promise<ReadResult> {
+    return this.submit({ id: this.nextId++, kind: 'read', request }, options) as Promise<ReadResult>;
+  }
+
+  /** Runs one bounded, audited write (execute_sql, write_rows). */
+  write(request: WriteRequest, options: CallOptions = {}): Promise<WriteResult> {
+    return this.submit({ id: this.nextId++, kind: 'write', request }, options) as Promise<WriteResult>;
+  }
+
+  /** Process ids of the live children (for diagnostics and tests). */
+  get pids(): number[] {
+    return [...this.hosts].map((host) => host.child.pid).filter((pid): pid is number => pid !== undefined);
+  }
+
+  /** Kills every child and fails whatever is queued or running. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) this.settle(job, shuttingDown());
+    const exits: Array<Promise<void>> = [];
+    for (const host of this.hosts) {
+      exits.push(host.exited);
+      this.stop(host, 'CLOSED');
+    }
+    await Promise.all(exits);
+  }
+
+  private submit(message: HostRequest, options: CallOptions): Promise<ReadResult | WriteResult> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(shuttingDown());
+      if (options.signal?.aborted) return reject(cancelled());
+      const job: Job = {
+        message,
+        timeoutMs: options.timeoutMs ?? this.options.queryTimeoutMs,
+        resolve,
+        reject,
+        signal: options.signal,
+        onAbort: undefined,
+        host: undefined,
+        settled: false,
+      };
+      if (options.signal) {
+        job.onAbort = () => {
+          if (job.host) this.stop(job.host, 'CANCELLED');
+          else {
+            const index = this.queue.indexOf(job);
+            if (index >= 0) this.queue.splice(index, 1);
+            this.settle(job, cancelled());
+          }
+        };
+        options.signal.addEventListener('abort', job.onAbort, { once: true });
+      }
+      this.queue.push(job);
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.closed) return;
+    for (const host of this.hosts) {
+      if (this.queue.length === 0) return;
+      if (host.ready && !host.job && !host.stopReason) this.assign(host, this.queue.shift() as Job);
+    }
+    // Demand-driven restart: after a failed start, nothing is respawned until a call needs a child.
+    const starting = [...this.hosts].filter((host) => !host.ready).length;
+    for (let i = Math.min(this.queue.length - starting, this.poolSize - this.hosts.size); i > 0; i -= 1) this.spawn();
+  }
+
+  private assign(host: Host, job: Job): void {
+    host.job = job;
+    job.host = host;
+    host.timers.push(setTimeout(() => this.stop(host, 'TIMEOUT'), job.timeoutMs));
+    const limit = this.options.memoryLimitBytes ?? 512 * 1024 * 1024;
+    const pid = host.child.pid;
+    if (pid !== undefined) {
+      const poll = setInterval(() => {
+        readRssBytes(pid).then(
+          (rss) => {
+            if (rss !== undefined && rss > limit && host.job === job) this.stop(host, 'MEMORY');
+          },
+          () => undefined,
+        );
+      }, MEMORY_POLL_MS);
+      host.timers.push(poll);
+    }
+    host.child.send(job.message);
+  }
+
+  private clearTimers(host: Host): void {
+    for (const timer of host.timers.splice(0)) clearTimeout(timer);
+  }
+
+  private settle(job: Job, outcome: AppError | ReadResult | WriteResult): void {
+    if (job.settled) return;
+    job.settled = true;
+    if (job.signal && job.onAbort) job.signal.removeEventListener('abort', job.onAbort);
+    if (outcome instanceof AppError) job.reject(outcome);
+    else job.resolve(outcome);
+  }
+
+  /** Kills the child; its running call is answered once the process is gone (see onExit). */
+  private stop(host: Host, reason: StopReason): void {
+    if (host.stopReason) return;
+    host.stopReason = reason;
+    this.clearTimers(host);
+    host.child.kill('SIGKILL');
+    // The exit event has always followed SIGKILL promptly; this only guarantees the caller is never left waiting.
+    const job = host.job;
+    if (job) setTimeout(() => this.settle(job, stopError(reason, job)), KILL_GRACE_MS).unref();
+  }
+
+  private spawn(): void {
+    const child = fork(this.entry.file, [JSON.stringify(this.hostOptions)], {
+      execArgv: [...this.entry.execArgv, '--max-old-space-size=512'],
+      // Security: stdout is piped, never inherited: in the server, fd 1 is the JSON-RPC channel.
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+    let markExited: () => void = () => undefined;
+    const host: Host = {
+      child,
+      ready: false,
+      job: undefined,
+      stopReason: undefined,
+      startError: undefined,
+      timers: [],
+      exited: new Promise((resolve) => (markExited = resolve)),
+    };
+    this.hosts.add(host);
+    const forward = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => this.options.onOutput?.(chunk.toString('utf8'), stream);
+    child.stdout?.on('data', forward('stdout'));
+    child.stderr?.on('data', forward('stderr'));
+    const startup = setTimeout(() => {
+      if (!host.ready) {
+        host.startError = new AppError('INTERNAL', 'The query process did not start in time.', {
+          hint: 'The machine may be overloaded; try again.',
+        });
+        this.stop(host, 'CLOSED');
+      }
+    }, this.options.startupTimeoutMs ?? 30_000);
+    child.on('message', (message: HostEvent | HostResponse) => this.onMessage(host, message, startup));
+    let exitHandled = false;
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (exitHandled) return;
+      exitHandled = true;
+      clearTimeout(startup);
+      this.onExit(host, code, signal);
+      markExited();
+    };
+    child.on('exit', onExit);
+    child.on('error', (error) => {
+      host.startError ??= new AppError('INTERNAL', `The query process could not be started: ${error.message}.`);
+      // 'exit' may not follow a spawn failure.
+      if (child.pid === undefined) onExit(null, null);
+    });
+  }
+
+  private onMessage(host: Host, message: HostEvent | HostResponse, startup: ReturnType<typeof setTimeout>): void {
+    if ('type' in message) {
+      if (message.type === 'ready') {
+        clearTimeout(startup);
+        host.ready = true;
+        this.pump();
+      } else {
+        host.startError = deserializeError(message.error);
+      }
+      return;
+    }
+    const job = host.job;
+    if (!job || job.message.id !== message.id || host.stopReason) return;
+    this.clearTimers(host);
+    host.job = undefined;
+    job.host = undefined;
+    this.settle(job, message.ok ? message.result : deserializeError(message.error));
+    this.pump();
+  }
+
+  private onExit(host: Host, code: number | null, signal: NodeJS.Signals | null): void {
+    this.hosts.delete(host);
+    this.clearTimers(host);
+    const job = host.job;
+    if (job) {
+      const error = host.stopReason
+        ? stopError(host.stopReason, job)
+        : new AppError(
+            'INTERNAL',
+            `The query process exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${String(code)}`}) while running the statement; a fresh one has been started.`,
+            { hint: 'Try again. If it was a write, check with run_query whether it took effect before repeating it.' },
+          );
+      this.settle(job, error);
+    }
+    if (this.closed) return;
+    if (!host.ready) {
+      // A child that cannot start (missing database, bad options) would fail the same way again: fail the
+      // waiting calls with its reason instead of respawning in a loop.
+      if (this.hosts.size === 0) {
+        const error =
+          host.startError ??
+          new AppError('INTERNAL', `The query process failed to start (${signal ? `signal ${signal}` : `exit code ${String(code)}`}).`);
+        for (const waiting of this.queue.splice(0)) this.settle(waiting, error);
+      }
+      return;
+    }
+    this.spawn();
+    this.pump();
+  }
+}
+
+function cancelled(): AppError {
+  return new AppError('CANCELLED', 'The query was cancelled; its work was stopped.', { hint: 'Nothing was changed by the cancelled statement.' });
+}
+
+function shuttingDown(): AppError {
+  return new AppError('CANCELLED', 'The server is shutting down; the query was not completed.');
+}
+
+function stopError(reason: StopReason, job: Job): AppError {
+  switch (reason) {
+    case 'TIMEOUT':
+      return new AppError('TIMEOUT', `The statement ran longer than ${job.timeoutMs} ms and was stopped.`, {
+        hint:
+          job.message.kind === 'write'
+            ? 'The write was rolled back. Narrow it (a WHERE on an indexed column) or split it into smaller batches.'
+            : 'Add a LIMIT, filter on indexed columns, or avoid unbounded recursive CTEs and large cross joins.',
+        details: { timeoutMs: job.timeoutMs },
+      });
+    case 'CANCELLED':
+      return cancelled();
+    case 'MEMORY':
+      return new AppError('LIMIT_EXCEEDED', 'The statement used more memory than the server allows and was stopped.', {
+        hint: 'Avoid huge intermediate results (large sorts, cross joins, randomblob/zeroblob of big sizes); add filters or a LIMIT.',
+      });
+    case 'CLOSED':
+      return shuttingDown();
+  }
+}
+
+async function readRssBytes(pid: number): Promise<number | undefined> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  return match ? Number(match[1]) * 1024 : undefined;
+}
