@@ -67,7 +67,7 @@ async function serve(parsed: ParsedCommandLine, logger: Logger): Promise<void> {
   process.on('unhandledRejection', (error) => logger.error('unhandled rejection', { error: String(error) }));
 
   logger.addSink((level, message, data) => {
-    void server.server.sendLoggingMessage({ level, logger: 'drizzle-sqlite-mcp', data: data ? { message, ...data } : message }).catch(() => {});
+    void server.server.sendLoggingMessage({ level: level === 'warn' ? 'warning' : level, logger: 'drizzle-sqlite-mcp', data: data ? { message, ...data } : message }).catch(() => {});
   });
   await server.connect(transport);
 }

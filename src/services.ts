@@ -30,9 +30,21 @@ export interface Services {
   close(): Promise<void>;
 }
 
+export interface StartupContext {
+  db: SqliteDatabase;
+  project: ProjectConfig;
+  config: Config;
+  logger: Logger;
+  /**
+   * The audit log to append to while a transaction on `db` is open: in the project database it is created on
+   * demand inside that transaction (the project's own migrations may be what creates it).
+   */
+  auditFor(db: SqliteDatabase): AuditLog;
+}
+
 export interface StartupHooks {
   /** Applies pending migrations at start; given the write connection and a way to record the audit row. */
-  migrateOnStart?: (context: { db: SqliteDatabase; project: ProjectConfig; config: Config; logger: Logger }) => Promise<void>;
+  migrateOnStart?: (context: StartupContext) => Promise<void>;
 }
 
 export async function openServices(config: Config, logger: Logger, hooks: StartupHooks = {}): Promise<Services> {
@@ -70,13 +82,23 @@ export async function openServices(config: Config, logger: Logger, hooks: Startu
     const backupDir = config.backupDir ?? path.join(path.dirname(dbFile), 'backups');
     const base = { config, project, logger, write, auditInProjectDb, auditFile, backupDir, kit };
 
+    let separateAudit: AuditLog | undefined;
+    if (!auditInProjectDb) {
+      ensureAuditTable(auditDb, config.auditTable);
+      separateAudit = new AuditLog(auditDb, config.auditTable);
+    }
     if (write && !config.readOnly && !config.noMigrateOnStart && hooks.migrateOnStart) {
       // The audit table may be created by the project's own migrations (the embedded default declares it), so
       // the startup migration runs before the table is ensured and records itself inside its own transaction.
-      await hooks.migrateOnStart({ db: write, project, config, logger });
+      const auditFor = (db: SqliteDatabase) => {
+        if (separateAudit) return separateAudit;
+        ensureAuditTable(db, config.auditTable);
+        return new AuditLog(db, config.auditTable);
+      };
+      await hooks.migrateOnStart({ db: write, project, config, logger, auditFor });
     }
-    ensureAuditTable(auditDb, config.auditTable);
-    const audit = new AuditLog(auditDb, config.auditTable);
+    if (auditInProjectDb) ensureAuditTable(auditDb, config.auditTable);
+    const audit = separateAudit ?? new AuditLog(auditDb, config.auditTable);
     const read = openReadConnection(dbFile, busy);
     opened.push(read);
 

@@ -70,9 +70,12 @@ function quoteIdent(name: string): string {
 export function ensureAuditTable(db: Database, table: string): { created: boolean } {
   const existing = db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(table) as string[];
   if (existing.length === 0) {
-    db.transaction(() => {
+    const create = () => {
       for (const statement of auditTableDdl(table)) db.exec(statement);
-    }).immediate();
+    };
+    // Inside a caller's transaction (the startup migration) the table commits with the caller's change.
+    if (db.inTransaction) create();
+    else db.transaction(create).immediate();
     return { created: true };
   }
   const missing = COLUMNS.map(([name]) => name).filter((name) => !existing.includes(name));

@@ -1,0 +1,148 @@
+import { z } from 'zod';
+import { introspectDatabase, type ColumnInfo, type DatabaseSchema, type TableInfo } from '../database/introspect.js';
+import type { SchemaTable } from '../project/types.js';
+import type { Services } from '../services.js';
+import { defineTool } from './types.js';
+
+const InputSchema = z
+  .object({
+    tables: z
+      .array(z.string().min(1))
+      .max(200)
+      .optional()
+      .describe('Tables to inspect, by SQL name or Drizzle export name. Default: all.'),
+    format: z
+      .enum(['json', 'mermaid'])
+      .default('json')
+      .describe('"mermaid" adds an erDiagram text of the tables and their foreign keys.'),
+    rowCounts: z.boolean().default(true).describe('Count rows (exact up to 100,000, estimated beyond).'),
+  })
+  .strict();
+
+const TableSchema = z.object({
+  name: z.string(),
+  drizzle: z.string().optional().describe('Export name in schema.ts.'),
+  rows: z.number().optional(),
+  rowsEstimated: z.literal(true).optional().describe('rows is a lower bound or an estimate, not an exact count.'),
+  columns: z.array(z.string()).describe('"name type [NOT NULL] [PRIMARY KEY] [DEFAULT x] (drizzle: property)".'),
+  indexes: z.array(z.string()).optional(),
+  foreignKeys: z.array(z.string()).optional(),
+  checks: z.array(z.string()).optional(),
+  options: z.array(z.string()).optional(),
+});
+
+const OutputSchema = z.object({
+  tables: z.array(TableSchema),
+  views: z.array(z.object({ name: z.string(), sql: z.string() })).optional(),
+  triggers: z.array(z.object({ name: z.string(), table: z.string(), sql: z.string() })).optional(),
+  drizzleSchema: z.string().optional().describe('Why schema.ts names are missing, when they are.'),
+  mermaid: z.string().optional(),
+});
+type Output = z.infer<typeof OutputSchema>;
+
+function columnText(column: ColumnInfo, property: string | undefined): string {
+  const parts = [column.name, column.type || 'ANY'];
+  if (column.primaryKey !== undefined) parts.push('PRIMARY KEY');
+  if (column.autoincrement) parts.push('AUTOINCREMENT');
+  if (column.notNull && column.primaryKey === undefined) parts.push('NOT NULL');
+  if (column.default !== undefined) parts.push(`DEFAULT ${column.default}`);
+  if (column.generated) parts.push(`GENERATED ${column.generated.kind.toUpperCase()}${column.generated.expression ? ` AS (${column.generated.expression})` : ''}`);
+  if (property !== undefined && property !== column.name) parts.push(`(drizzle: ${property})`);
+  return parts.join(' ');
+}
+
+function compactTable(table: TableInfo, drizzle: SchemaTable | undefined): z.infer<typeof TableSchema> {
+  const properties = new Map(drizzle?.columns.map((column) => [column.name, column.property]));
+  const indexes = table.indexes
+    .filter((index) => index.origin !== 'pk')
+    .map((index) => `${index.unique ? 'UNIQUE ' : ''}${index.name} (${index.columns.join(', ')})${index.where ? ` WHERE ${index.where}` : ''}`);
+  const foreignKeys = table.foreignKeys.map((fk) => {
+    const actions = [
+      fk.onDelete !== 'no action' ? ` ON DELETE ${fk.onDelete.toUpperCase()}` : '',
+      fk.onUpdate !== 'no action' ? ` ON UPDATE ${fk.onUpdate.toUpperCase()}` : '',
+    ].join('');
+    return `(${fk.columns.join(', ')}) → ${fk.table}(${fk.to.join(', ')})${actions}`;
+  });
+  const checks = table.checks.map((check) => (check.name ? `${check.name}: ${check.expression}` : check.expression));
+  const options = [table.withoutRowid ? 'WITHOUT ROWID' : '', table.strict ? 'STRICT' : '', table.virtual ? 'VIRTUAL' : ''].filter(Boolean);
+  return {
+    name: table.name,
+    ...(drizzle && drizzle.exportName !== table.name ? { drizzle: drizzle.exportName } : {}),
+    ...(table.rowCount ? { rows: table.rowCount.count, ...(table.rowCount.exact ? {} : { rowsEstimated: true as const }) } : {}),
+    columns: table.columns.map((column) => columnText(column, properties.get(column.name))),
+    ...(indexes.length ? { indexes } : {}),
+    ...(foreignKeys.length ? { foreignKeys } : {}),
+    ...(checks.length ? { checks } : {}),
+    ...(options.length ? { options } : {}),
+  };
+}
+
+const mermaidWord = (text: string) => text.replace(/[^A-Za-z0-9_]/g, '_') || '_';
+
+/** Mermaid erDiagram: one entity per table (types squeezed to one word, as Mermaid requires), one edge per FK. */
+export function toMermaid(schema: DatabaseSchema): string {
+  const lines = ['erDiagram'];
+  for (const table of schema.tables) {
+    lines.push(`  ${mermaidWord(table.name)} {`);
+    const fkColumns = new Set(table.foreignKeys.flatMap((fk) => fk.columns));
+    for (const column of table.columns) {
+      const keys = [column.primaryKey !== undefined ? 'PK' : '', fkColumns.has(column.name) ? 'FK' : ''].filter(Boolean).join(',');
+      lines.push(`    ${mermaidWord(column.type.toLowerCase() || 'any')} ${mermaidWord(column.name)}${keys ? ` ${keys}` : ''}`);
+    }
+    lines.push('  }');
+  }
+  for (const table of schema.tables) {
+    for (const fk of table.foreignKeys) {
+      const optional = fk.columns.some((name) => !table.columns.find((column) => column.name === name)?.notNull);
+      lines.push(`  ${mermaidWord(fk.table)} ||--${optional ? 'o' : '|'}{ ${mermaidWord(table.name)} : "${fk.columns.join(', ')}"`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** The ledger is never interesting to a model; our audit table only when the app declares it (or it is asked for). */
+function hiddenTables(services: Services, declared: ReadonlySet<string>): Set<string> {
+  const hidden = new Set([services.project.migrationsTable]);
+  if (services.auditInProjectDb && !declared.has(services.audit.table)) hidden.add(services.audit.table);
+  return hidden;
+}
+
+export const inspectSchema = defineTool({
+  name: 'inspect_schema',
+  title: 'Inspect the database schema',
+  description:
+    'Tables of the live database with columns, keys, indexes, foreign keys and row counts, plus views and triggers, annotated with the Drizzle names from schema.ts. Use first, before querying or changing anything.',
+  inputSchema: InputSchema,
+  outputSchema: OutputSchema,
+  effect: 'read',
+  idempotent: true,
+  async handler(input, { services, setTarget }) {
+    let drizzleTables: SchemaTable[] = [];
+    let drizzleNote: string | undefined;
+    try {
+      const loaded = await services.loadSchema();
+      if (loaded) drizzleTables = loaded.tables;
+      else drizzleNote = 'The project configures no schema file.';
+    } catch (error) {
+      drizzleNote = `schema.ts could not be loaded, so Drizzle names are missing: ${(error as Error).message}`;
+    }
+    const bySqlName = new Map(drizzleTables.map((table) => [table.name, table]));
+    const byExport = new Map(drizzleTables.map((table) => [table.exportName, table.name]));
+    const requested = input.tables?.map((name) => (bySqlName.has(name) ? name : (byExport.get(name) ?? name)));
+    if (requested?.length === 1) setTarget('table', requested[0]!);
+
+    const hidden = hiddenTables(services, new Set(bySqlName.keys()));
+    const schema = introspectDatabase(services.read, {
+      ...(requested ? { tables: requested } : { exclude: [...hidden] }),
+      rowCounts: input.rowCounts,
+    });
+    const output: Output = {
+      tables: schema.tables.map((table) => compactTable(table, bySqlName.get(table.name))),
+      ...(schema.views.length ? { views: schema.views } : {}),
+      ...(schema.triggers.length ? { triggers: schema.triggers } : {}),
+      ...(drizzleNote ? { drizzleSchema: drizzleNote } : {}),
+      ...(input.format === 'mermaid' ? { mermaid: toMermaid(schema) } : {}),
+    };
+    return { data: output };
+  },
+});
