@@ -52,7 +52,7 @@ describe('server on the embedded default (in-process client)', () => {
       foreignKeys: ['(user_id) → users(id) ON DELETE CASCADE'],
     });
     expect(checkIns.columns).toContain('craving_level INTEGER NOT NULL (drizzle: cravingLevel)');
-    expect(checkIns.columns).toContain('created_at TEXT NOT NULL DEFAULT (CURRENT_TIMESTAMP) (drizzle: createdAt)');
+    expect(checkIns.columns).toContain('created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP (drizzle: createdAt)');
     expect(checkIns.columns[0]).toBe('id TEXT PRIMARY KEY');
     const users = schema.tables.find((table: Json) => table.name === 'users');
     expect(users.indexes).toContain('UNIQUE users_email_unique (email)');
