@@ -68,7 +68,7 @@ function refused(message: string, hint: string, details?: Record<string, unknown
 /** The reason a first keyword is never allowed, whichever tool is asking. */
 function forbiddenVerbReason(verb: string, mode: 'read' | 'write'): AppError | undefined {
   if (DDL_VERBS.has(verb)) {
-    return refused(`${verb} statements change the schema and are not run as raw SQL.`, MIGRATIONS_HINT);
+    return refused(`${verb} statements change the schema, and schema changes go through migrations (generate_migration, then apply_migrations), never raw SQL.`, MIGRATIONS_HINT);
   }
   if (TRANSACTION_VERBS.has(verb)) {
     return refused(

@@ -41,7 +41,7 @@ export function toQueryError(error: unknown): AppError {
       details: { sqliteCode: code },
     });
   }
-  if (error instanceof RangeError && /parameter|bind|named/i.test(error.message)) {
+  if ((error instanceof RangeError || error instanceof TypeError) && /parameter/i.test(error.message)) {
     return new AppError('INVALID_ARGUMENT', `The parameters do not match the statement's placeholders: ${error.message}.`, {
       hint: 'Pass an array for ? / ?NNN placeholders, or an object keyed by name (without the prefix) for :name, @name, $name.',
       cause: error,
@@ -138,7 +138,7 @@ export class QueryExecutor {
         hint: 'Use run_query for reads.',
       });
     }
-    this.assertNoProtectedOpens(db, classification.sql);
+    this.assertNoProtectedOpens(db, classification.sql, args);
     // Prepared before BEGIN so a missing or unwritable audit table fails before anything changes.
     const audit = request.dryRun ? undefined : this.auditLogFor(request.audit);
     const totalChanges = db.prepare('SELECT total_changes()').pluck();
@@ -225,7 +225,7 @@ export class QueryExecutor {
    * statement's program including trigger and FK sub-programs; an OpenWrite on a protected table's (or its
    * indexes') root page means the statement would write there.
    */
-  private assertNoProtectedOpens(db: DatabaseType, sql: string): void {
+  private assertNoProtectedOpens(db: DatabaseType, sql: string, args: unknown[]): void {
     const protectedNames = new Set(this.options.protectedTables.map(asciiLower));
     const roots = new Map<number, string>();
     const pages = db.prepare(`SELECT rootpage, tbl_name AS tableName FROM sqlite_master WHERE rootpage > 0`).all() as Array<{ rootpage: number; tableName: string }>;
@@ -233,7 +233,7 @@ export class QueryExecutor {
       if (protectedNames.has(asciiLower(tableName))) roots.set(rootpage, tableName);
     }
     if (roots.size === 0) return;
-    const ops = db.prepare(`EXPLAIN ${sql}`).all() as Array<{ opcode: string; p2: number; p3: number }>;
+    const ops = db.prepare(`EXPLAIN ${sql}`).all(...args) as Array<{ opcode: string; p2: number; p3: number }>;
     for (const op of ops) {
       const table = op.opcode === 'OpenWrite' && op.p3 === 0 ? roots.get(op.p2) : undefined;
       if (table !== undefined) {
