@@ -35,6 +35,8 @@ interface Pending {
   reject: (error: AppError) => void;
   timer: NodeJS.Timeout;
   output: string;
+  /** The worker serving the call: only its death fails the call (an old worker may exit after a new one started). */
+  worker: Worker;
 }
 
 export class KitClient {
@@ -98,7 +100,7 @@ export class KitClient {
         );
         void this.stopWorker();
       }, this.timeoutMs);
-      this.pending = { id, method: request.method, resolve, reject, timer, output: '' };
+      this.pending = { id, method: request.method, resolve, reject, timer, output: '', worker };
       worker.postMessage({ ...request, id } as KitRequest);
     });
   }
@@ -110,14 +112,16 @@ export class KitClient {
     worker.stderr.setEncoding('utf8');
     worker.stdout.on('data', (text: string) => this.output('stdout', text));
     worker.stderr.on('data', (text: string) => this.output('stderr', text));
-    worker.on('message', (response: KitResponse) => this.settle(response));
+    worker.on('message', (response: KitResponse) => {
+      if (this.pending?.worker === worker) this.settle(response);
+    });
     worker.on('error', (error) => {
       if (this.worker === worker) this.worker = undefined;
-      this.failPending(this.crashError(`threw ${error.message}`));
+      if (this.pending?.worker === worker) this.failPending(this.crashError(`threw ${error.message}`));
     });
     worker.on('exit', (code) => {
       if (this.worker === worker) this.worker = undefined;
-      this.failPending(this.crashError(`exited (code ${code})`));
+      if (this.pending?.worker === worker) this.failPending(this.crashError(`exited (code ${code})`));
     });
     this.worker = worker;
     this.callsOnWorker = 0;
