@@ -11,7 +11,9 @@ import {
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
+import { registerPrompts } from './prompts.js';
 import { createToolRegistry, errorText, type CallEnvironment, type CallOutcome, type ToolRegistry } from './registry.js';
+import { registerResources } from './resources.js';
 import type { Services } from './services.js';
 import { ALL_TOOLS } from './tools/index.js';
 import type { ElicitRequest } from './tools/types.js';
@@ -56,6 +58,8 @@ export function createServer(options: CreateServerOptions): CreatedServer {
     const outcome = await registry.call(request.params.name, request.params.arguments, callEnvironment(server, extra));
     return toCallToolResult(outcome);
   });
+  registerResources(server, options.services);
+  registerPrompts(server, options.services);
   return { server, registry };
 }
 
