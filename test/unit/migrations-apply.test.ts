@@ -228,4 +228,24 @@ describe('applyMigrations', () => {
     other.exec('ROLLBACK');
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
   });
+
+  it('reports a full disk and leaves the database as it was', async () => {
+    const { db, outDir } = setup([{ name: 'init', statements: parentChild }]);
+    await applyMigrations(db, readMigrationFolder(outDir));
+    appendFixtureMigration(outDir, {
+      name: 'big',
+      statements: [
+        'CREATE TABLE `blobs` (`b` blob);',
+        'INSERT INTO `blobs` WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) SELECT randomblob(4096) FROM n;',
+      ],
+    });
+    const pages = db.pragma('page_count', { simple: true }) as number;
+    db.pragma(`max_page_count = ${pages + 20}`);
+    const error = await applyError(applyMigrations(db, readMigrationFolder(outDir)));
+    expect(error.code).toBe('DISK_FULL');
+    expect(error.message).toContain('Migration "0001_big" failed at statement 2 of 2');
+    expect(db.prepare(`SELECT count(*) FROM sqlite_schema WHERE name = 'blobs'`).pluck().get()).toBe(0);
+    expect(readLedger(db)).toHaveLength(1);
+    expect(db.inTransaction).toBe(false);
+  });
 });
