@@ -73,20 +73,22 @@ export class KitClient {
     return this.call({ method: 'diff', params: input }) as Promise<DiffResult>;
   }
 
+  /** Stops the worker now; a call in flight (or queued) fails with CANCELLED. */
   async close(): Promise<void> {
     this.closed = true;
-    await this.queue.catch(() => undefined);
+    this.failPending(new AppError('CANCELLED', 'The project loader was closed while a call was running.'));
     await this.stopWorker();
   }
 
   private call(request: RequestWithoutId): Promise<unknown> {
-    if (this.closed) return Promise.reject(new AppError('INTERNAL', 'The project loader has been closed.'));
+    if (this.closed) return Promise.reject(new AppError('CANCELLED', 'The project loader has been closed.'));
     const run = this.queue.then(() => this.send(request));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
   private async send(request: RequestWithoutId): Promise<unknown> {
+    if (this.closed) throw new AppError('CANCELLED', 'The project loader was closed before this call ran.');
     if (this.worker && this.callsOnWorker >= this.recycleAfterCalls) await this.stopWorker();
     const worker = this.worker ?? this.startWorker();
     this.callsOnWorker += 1;
@@ -94,7 +96,7 @@ export class KitClient {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.failPending(
-          new AppError('TIMEOUT', `Loading the project took longer than ${this.timeoutMs} ms (${request.method}) and was stopped.`, {
+          new AppError('TIMEOUT', `${request.method} took longer than ${this.timeoutMs} ms and was stopped.`, {
             hint: 'Check the drizzle config and schema for code that waits on something at import time (a network call, a loop).',
           }),
         );
@@ -180,7 +182,8 @@ export class KitClient {
 
 function createKitWorker(): Worker {
   const entry = entryPoint('kit-worker');
-  const options = { stdout: true, stderr: true } as const;
+  // A memory cap so a runaway schema cannot take the server down with it (the worker dies, the call fails).
+  const options = { stdout: true, stderr: true, resourceLimits: { maxOldGenerationSizeMb: 1024 } } as const;
   if (!entry.file.endsWith('.ts')) return new Worker(entry.file, { ...options, execArgv: entry.execArgv });
   // From source (tests): Node 20 ignores `--import tsx` in a worker's execArgv, so register tsx's loader first.
   const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href;

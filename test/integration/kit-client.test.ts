@@ -374,6 +374,15 @@ describe('worker lifecycle', () => {
     }
   });
 
+  it('fails a running call with CANCELLED when closed, and refuses calls afterwards', async () => {
+    const closing = new KitClient();
+    const config = await closing.loadProjectConfig({ projectDir: tempProject(`${embeddedSchema}\nwhile (true) {}\n`) });
+    const running = rejection(closing.loadSchema(config));
+    await closing.close();
+    expect((await running).code).toBe('CANCELLED');
+    expect((await rejection(closing.loadProjectConfig({ projectDir: repo }))).code).toBe('CANCELLED');
+  });
+
   it('keeps answering across worker recycling', async () => {
     const recycling = new KitClient({ recycleAfterCalls: 1 });
     try {
