@@ -64,19 +64,31 @@ export interface ForeignKeyViolation {
 const MAX_STATEMENT_IN_MESSAGE = 1000;
 const MAX_VIOLATIONS_IN_MESSAGE = 20;
 
-export async function applyMigrations(db: Database, folder: MigrationFolder, options: ApplyOptions = {}): Promise<ApplyResult> {
+export async function applyMigrations(
+  db: Database,
+  folder: MigrationFolder,
+  options: ApplyOptions = {},
+): Promise<ApplyResult> {
   const migrationsTable = options.migrationsTable ?? DEFAULT_MIGRATIONS_TABLE;
   const blocking = findingsBlocking(folder.findings, 'apply');
   if (blocking.length > 0) {
-    throw new AppError('MIGRATION_CONFLICT', `The migrations folder has problems that must be fixed before anything is applied:\n${describeFindings(blocking)}`, {
-      hint: 'Fix the listed files (each finding says how), then run migration_status again.',
-      details: { findings: blocking },
-    });
+    throw new AppError(
+      'MIGRATION_CONFLICT',
+      `The migrations folder has problems that must be fixed before anything is applied:\n${describeFindings(blocking)}`,
+      {
+        hint: 'Fix the listed files (each finding says how), then run migration_status again.',
+        details: { findings: blocking },
+      },
+    );
   }
   if (db.inTransaction) {
-    throw new AppError('MIGRATION_FAILED', 'Migrations cannot be applied on a connection that already has an open transaction.', {
-      hint: 'Finish (commit or roll back) the open transaction first.',
-    });
+    throw new AppError(
+      'MIGRATION_FAILED',
+      'Migrations cannot be applied on a connection that already has an open transaction.',
+      {
+        hint: 'Finish (commit or roll back) the open transaction first.',
+      },
+    );
   }
   throwIfCancelled(options.signal, 'before anything was applied');
 
@@ -95,7 +107,12 @@ export async function applyMigrations(db: Database, folder: MigrationFolder, opt
         db.exec('ROLLBACK');
         return result;
       }
-      options.onProgress?.({ index: result.applied.length, total: result.applied.length, tag: undefined, phase: 'committing' });
+      options.onProgress?.({
+        index: result.applied.length,
+        total: result.applied.length,
+        tag: undefined,
+        phase: 'committing',
+      });
       db.exec('COMMIT');
       return result;
     } catch (error) {
@@ -108,35 +125,66 @@ export async function applyMigrations(db: Database, folder: MigrationFolder, opt
   }
 }
 
-async function runInTransaction(db: Database, folder: MigrationFolder, migrationsTable: string, options: ApplyOptions): Promise<ApplyResult> {
+async function runInTransaction(
+  db: Database,
+  folder: MigrationFolder,
+  migrationsTable: string,
+  options: ApplyOptions,
+): Promise<ApplyResult> {
   ensureLedgerTable(db, migrationsTable);
   // Read inside the write transaction: another process cannot apply between our check and our writes.
   const status = computeMigrationStatus(folder, readLedger(db, migrationsTable));
   if (!status.consistent) {
-    throw new AppError('MIGRATION_CONFLICT', `Refusing to apply: the migrations folder and the database's ledger disagree.\n- ${status.problems.join('\n- ')}`, {
-      hint: 'Resolve each problem (the migration_status entries say how for each migration), then try again. Nothing was changed.',
-      details: { counts: status.counts, entries: status.entries.filter((entry) => entry.state !== 'applied' && entry.state !== 'pending') },
-    });
+    throw new AppError(
+      'MIGRATION_CONFLICT',
+      `Refusing to apply: the migrations folder and the database's ledger disagree.\n- ${status.problems.join('\n- ')}`,
+      {
+        hint: 'Resolve each problem (the migration_status entries say how for each migration), then try again. Nothing was changed.',
+        details: {
+          counts: status.counts,
+          entries: status.entries.filter((entry) => entry.state !== 'applied' && entry.state !== 'pending'),
+        },
+      },
+    );
   }
   const pending = status.pending;
   if (options.expectedHashes) {
     const actual = pending.map((migration) => migration.hash);
     const expected = [...options.expectedHashes];
     if (actual.length !== expected.length || actual.some((hash, i) => hash !== expected[i])) {
-      throw new AppError('MIGRATION_CONFLICT', 'The pending migrations changed since they were checked (a file was added, edited or applied elsewhere); nothing was applied.', {
-        hint: 'Run the dry run again and approve the migrations it shows.',
-        details: { expected, actual: pending.map((migration) => ({ tag: migration.tag, hash: migration.hash })) },
-      });
+      throw new AppError(
+        'MIGRATION_CONFLICT',
+        'The pending migrations changed since they were checked (a file was added, edited or applied elsewhere); nothing was applied.',
+        {
+          hint: 'Run the dry run again and approve the migrations it shows.',
+          details: {
+            expected,
+            actual: pending.map((migration) => ({ tag: migration.tag, hash: migration.hash })),
+          },
+        },
+      );
     }
   }
   for (const migration of pending) assertNoTransactionControl(migration);
 
   const result: ApplyResult = { applied: [], migrationsTable, statusBefore: status };
   for (const [position, migration] of pending.entries()) {
-    options.onProgress?.({ index: position + 1, total: pending.length, tag: migration.tag, phase: 'migration' });
+    options.onProgress?.({
+      index: position + 1,
+      total: pending.length,
+      tag: migration.tag,
+      phase: 'migration',
+    });
     const { statements, skippedEmptyChunks } = runMigrationChunks(db, migration);
     insertLedgerRow(db, migrationsTable, migration.hash, migration.when);
-    result.applied.push({ tag: migration.tag, idx: migration.idx, when: migration.when, hash: migration.hash, statements, skippedEmptyChunks });
+    result.applied.push({
+      tag: migration.tag,
+      idx: migration.idx,
+      when: migration.when,
+      hash: migration.hash,
+      statements,
+      skippedEmptyChunks,
+    });
     await yieldToEventLoop();
     throwIfCancelled(options.signal, `after "${migration.tag}"`);
   }
@@ -145,10 +193,14 @@ async function runInTransaction(db: Database, folder: MigrationFolder, migration
   options.onProgress?.({ index: pending.length, total: pending.length, tag: undefined, phase: 'checking' });
   const violations = foreignKeyViolations(db);
   if (violations.length > 0) {
-    throw new AppError('MIGRATION_FAILED', `The migrations would leave ${violations.length} row(s) whose foreign key points at nothing:\n${describeViolations(violations)}\nEverything was rolled back.`, {
-      hint: 'Add a step to the migration that deletes or fixes those rows (or makes the foreign key nullable) before the constraint applies, then apply again.',
-      details: { violations: violations.slice(0, 100), total: violations.length },
-    });
+    throw new AppError(
+      'MIGRATION_FAILED',
+      `The migrations would leave ${violations.length} row(s) whose foreign key points at nothing:\n${describeViolations(violations)}\nEverything was rolled back.`,
+      {
+        hint: 'Add a step to the migration that deletes or fixes those rows (or makes the foreign key nullable) before the constraint applies, then apply again.',
+        details: { violations: violations.slice(0, 100), total: violations.length },
+      },
+    );
   }
   await yieldToEventLoop();
   throwIfCancelled(options.signal, 'before commit');
@@ -160,7 +212,10 @@ async function runInTransaction(db: Database, folder: MigrationFolder, migration
  * Runs one migration's chunks on `db` (in whatever transaction the caller holds). A failing chunk becomes an
  * AppError naming the migration, the 1-based statement number, the statement and SQLite's message.
  */
-export function runMigrationChunks(db: Database, migration: FolderMigration): { statements: number; skippedEmptyChunks: number } {
+export function runMigrationChunks(
+  db: Database,
+  migration: FolderMigration,
+): { statements: number; skippedEmptyChunks: number } {
   let statements = 0;
   let skippedEmptyChunks = 0;
   for (const [index, chunk] of migration.chunks.entries()) {
@@ -178,18 +233,32 @@ export function runMigrationChunks(db: Database, migration: FolderMigration): { 
   return { statements, skippedEmptyChunks };
 }
 
-export function statementError(migration: FolderMigration, index: number, chunk: string, error: unknown): AppError {
+export function statementError(
+  migration: FolderMigration,
+  index: number,
+  chunk: string,
+  error: unknown,
+): AppError {
   const wrapped = fromSqliteError(error);
   const statement = trimStatement(chunk);
   const sqliteMessage = error instanceof Error ? error.message : String(error);
-  const code = wrapped.code === 'DISK_FULL' || wrapped.code === 'DATABASE_LOCKED' ? wrapped.code : 'MIGRATION_FAILED';
+  const code =
+    wrapped.code === 'DISK_FULL' || wrapped.code === 'DATABASE_LOCKED' ? wrapped.code : 'MIGRATION_FAILED';
   return new AppError(
     code,
     `Migration "${migration.tag}" failed at statement ${index + 1} of ${migration.chunks.length}: ${statement}\nSQLite said: ${sqliteMessage}. Everything was rolled back.`,
     {
-      hint: wrapped.hint ?? 'Fix the statement in the migration file (if it was never applied anywhere) or add a new migration that prepares the data, then apply again.',
+      hint:
+        wrapped.hint ??
+        'Fix the statement in the migration file (if it was never applied anywhere) or add a new migration that prepares the data, then apply again.',
       cause: error,
-      details: { tag: migration.tag, statementIndex: index + 1, statement, sqliteMessage, ...(wrapped.details ?? {}) },
+      details: {
+        tag: migration.tag,
+        statementIndex: index + 1,
+        statement,
+        sqliteMessage,
+        ...(wrapped.details ?? {}),
+      },
     },
   );
 }
@@ -216,8 +285,12 @@ export function foreignKeyViolations(db: Database): ForeignKeyViolation[] {
 export function describeViolations(violations: readonly ForeignKeyViolation[]): string {
   const lines = violations
     .slice(0, MAX_VIOLATIONS_IN_MESSAGE)
-    .map((v) => `- ${v.table} rowid ${v.rowid ?? '?'} references a missing row in ${v.parent} (foreign key #${v.fkid})`);
-  if (violations.length > MAX_VIOLATIONS_IN_MESSAGE) lines.push(`- … and ${violations.length - MAX_VIOLATIONS_IN_MESSAGE} more`);
+    .map(
+      (v) =>
+        `- ${v.table} rowid ${v.rowid ?? '?'} references a missing row in ${v.parent} (foreign key #${v.fkid})`,
+    );
+  if (violations.length > MAX_VIOLATIONS_IN_MESSAGE)
+    lines.push(`- … and ${violations.length - MAX_VIOLATIONS_IN_MESSAGE} more`);
   return lines.join('\n');
 }
 
@@ -237,4 +310,3 @@ function throwIfCancelled(signal: AbortSignal | undefined, when: string): void {
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
-

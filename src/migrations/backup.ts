@@ -33,7 +33,11 @@ export interface CreateBackupOptions {
 
 const ID_PATTERN = /^[0-9]{8}T[0-9]{6}-[0-9]{3}Z-[0-9a-f]{6}$/;
 
-export async function createBackup(db: DatabaseHandle, backupDir: string, options: CreateBackupOptions): Promise<BackupInfo> {
+export async function createBackup(
+  db: DatabaseHandle,
+  backupDir: string,
+  options: CreateBackupOptions,
+): Promise<BackupInfo> {
   const now = (options.now ?? (() => new Date()))();
   const id = `${now.toISOString().replace(/[-:]/g, '').replace('.', '-')}-${randomBytes(3).toString('hex')}`;
   const file = path.join(backupDir, `${id}.db`);
@@ -93,13 +97,17 @@ export function listBackups(backupDir: string): BackupInfo[] {
     const info = readSidecar(backupDir, id);
     if (info) backups.push(info);
   }
-  return backups.sort((a, b) => (a.createdAt === b.createdAt ? b.id.localeCompare(a.id) : b.createdAt.localeCompare(a.createdAt)));
+  return backups.sort((a, b) =>
+    a.createdAt === b.createdAt ? b.id.localeCompare(a.id) : b.createdAt.localeCompare(a.createdAt),
+  );
 }
 
 export function getBackup(backupDir: string, backupId: string): BackupInfo {
   const info = ID_PATTERN.test(backupId) ? readSidecar(backupDir, backupId) : undefined;
   if (!info) {
-    const known = listBackups(backupDir).slice(0, 10).map((backup) => backup.id);
+    const known = listBackups(backupDir)
+      .slice(0, 10)
+      .map((backup) => backup.id);
     throw new AppError('NOT_FOUND', `There is no backup "${backupId}" in ${backupDir}.`, {
       hint: known.length > 0 ? `Known backups (newest first): ${known.join(', ')}.` : 'No backups exist yet.',
       details: { known },
@@ -125,14 +133,23 @@ export interface RestoreResult {
  * Restores `backupId` onto `liveDbFile` while other connections may hold it open. The backup's checksum is
  * verified first, then the current content is backed up, then the backup's pages are copied over the live file.
  */
-export async function restoreBackup(liveDbFile: string, backupDir: string, backupId: string, options: RestoreOptions = {}): Promise<RestoreResult> {
+export async function restoreBackup(
+  liveDbFile: string,
+  backupDir: string,
+  backupId: string,
+  options: RestoreOptions = {},
+): Promise<RestoreResult> {
   const restored = getBackup(backupDir, backupId);
   const actual = await hashFile(restored.path);
   if (actual !== restored.sha256) {
-    throw new AppError('BACKUP_FAILED', `Backup ${backupId} is damaged: its checksum does not match the one recorded when it was taken.`, {
-      hint: 'Choose another backup; nothing was changed.',
-      details: { expected: restored.sha256, actual },
-    });
+    throw new AppError(
+      'BACKUP_FAILED',
+      `Backup ${backupId} is damaged: its checksum does not match the one recorded when it was taken.`,
+      {
+        hint: 'Choose another backup; nothing was changed.',
+        details: { expected: restored.sha256, actual },
+      },
+    );
   }
   let live: DatabaseHandle;
   try {
@@ -154,11 +171,15 @@ export async function restoreBackup(liveDbFile: string, backupDir: string, backu
   try {
     await source.backup(liveDbFile);
   } catch (error) {
-    throw new AppError('BACKUP_FAILED', `Restoring backup ${backupId} onto ${liveDbFile} failed: ${(error as Error).message}.`, {
-      hint: `The copy is transactional, so the database should be unchanged; the content before the attempt is also saved as backup ${safetyBackup.id}.`,
-      cause: error,
-      details: { safetyBackupId: safetyBackup.id },
-    });
+    throw new AppError(
+      'BACKUP_FAILED',
+      `Restoring backup ${backupId} onto ${liveDbFile} failed: ${(error as Error).message}.`,
+      {
+        hint: `The copy is transactional, so the database should be unchanged; the content before the attempt is also saved as backup ${safetyBackup.id}.`,
+        cause: error,
+        details: { safetyBackupId: safetyBackup.id },
+      },
+    );
   } finally {
     source.close();
   }
@@ -167,7 +188,10 @@ export async function restoreBackup(liveDbFile: string, backupDir: string, backu
 
 function readSidecar(backupDir: string, id: string): BackupInfo | undefined {
   try {
-    const raw = JSON.parse(fs.readFileSync(path.join(backupDir, `${id}.json`), 'utf8')) as Omit<BackupInfo, 'path'>;
+    const raw = JSON.parse(fs.readFileSync(path.join(backupDir, `${id}.json`), 'utf8')) as Omit<
+      BackupInfo,
+      'path'
+    >;
     const file = path.join(backupDir, `${id}.db`);
     if (raw.id !== id || typeof raw.sha256 !== 'string' || !fs.existsSync(file)) return undefined;
     return { ...raw, auditHighWater: raw.auditHighWater ?? null, path: file };

@@ -72,14 +72,22 @@ export interface DryRunReport {
   ok: boolean;
 }
 
-export async function dryRunMigrations(source: DatabaseHandle | string, folder: MigrationFolder, options: DryRunOptions = {}): Promise<DryRunReport> {
+export async function dryRunMigrations(
+  source: DatabaseHandle | string,
+  folder: MigrationFolder,
+  options: DryRunOptions = {},
+): Promise<DryRunReport> {
   const migrationsTable = options.migrationsTable ?? DEFAULT_MIGRATIONS_TABLE;
   const blocking = findingsBlocking(folder.findings, 'apply');
   if (blocking.length > 0) {
-    throw new AppError('MIGRATION_CONFLICT', `The migrations folder has problems that must be fixed before anything is applied:\n${describeFindings(blocking)}`, {
-      hint: 'Fix the listed files (each finding says how), then run migration_status again.',
-      details: { findings: blocking },
-    });
+    throw new AppError(
+      'MIGRATION_CONFLICT',
+      `The migrations folder has problems that must be fixed before anything is applied:\n${describeFindings(blocking)}`,
+      {
+        hint: 'Fix the listed files (each finding says how), then run migration_status again.',
+        details: { findings: blocking },
+      },
+    );
   }
   const opened = typeof source === 'string' ? openSource(source) : undefined;
   const real = typeof source === 'string' ? opened : source;
@@ -87,10 +95,14 @@ export async function dryRunMigrations(source: DatabaseHandle | string, folder: 
   try {
     const status = computeMigrationStatus(folder, real ? readLedger(real, migrationsTable) : []);
     if (!status.consistent) {
-      throw new AppError('MIGRATION_CONFLICT', `The migrations folder and the database's ledger disagree.\n- ${status.problems.join('\n- ')}`, {
-        hint: 'Resolve each problem (the migration_status entries say how for each migration), then try again.',
-        details: { counts: status.counts },
-      });
+      throw new AppError(
+        'MIGRATION_CONFLICT',
+        `The migrations folder and the database's ledger disagree.\n- ${status.problems.join('\n- ')}`,
+        {
+          hint: 'Resolve each problem (the migration_status entries say how for each migration), then try again.',
+          details: { counts: status.counts },
+        },
+      );
     }
     copy = await makeCopy(real, options);
     return rehearse(copy.db, copy.kind, copy.sizeBytes, status, migrationsTable);
@@ -100,7 +112,13 @@ export async function dryRunMigrations(source: DatabaseHandle | string, folder: 
   }
 }
 
-function rehearse(db: DatabaseHandle, kind: 'memory' | 'file', sizeBytes: number, status: MigrationStatus, migrationsTable: string): DryRunReport {
+function rehearse(
+  db: DatabaseHandle,
+  kind: 'memory' | 'file',
+  sizeBytes: number,
+  status: MigrationStatus,
+  migrationsTable: string,
+): DryRunReport {
   db.pragma('foreign_keys = OFF');
   ensureLedgerTable(db, migrationsTable);
   const initial = countRows(db, migrationsTable);
@@ -157,7 +175,10 @@ function rehearse(db: DatabaseHandle, kind: 'memory' | 'file', sizeBytes: number
     migrations,
     notRun,
     rowCounts,
-    rowsLost: rowCounts.filter((count) => count.before !== null && count.before > 0 && (count.after === null || count.after < count.before)),
+    rowsLost: rowCounts.filter(
+      (count) =>
+        count.before !== null && count.before > 0 && (count.after === null || count.after < count.before),
+    ),
     foreignKeyViolations: violations.slice(0, 100),
     integrityCheck,
     ok: !failed && violations.length === 0 && integrityCheck.length === 1 && integrityCheck[0] === 'ok',
@@ -207,26 +228,42 @@ async function makeCopy(
     return { db, kind: 'file', sizeBytes, dispose: () => dispose(db) };
   } catch (error) {
     dispose();
-    throw new AppError('DATABASE_ERROR', `Could not copy the database for the dry run into ${dir}: ${(error as Error).message}.`, {
-      hint: 'The dry run needs free space for a full copy of the database in the temp folder.',
-      cause: error,
-    });
+    throw new AppError(
+      'DATABASE_ERROR',
+      `Could not copy the database for the dry run into ${dir}: ${(error as Error).message}.`,
+      {
+        hint: 'The dry run needs free space for a full copy of the database in the temp folder.',
+        cause: error,
+      },
+    );
   }
 }
 
 function countRows(db: DatabaseHandle, migrationsTable: string): Map<string, number> {
   const tables = db
-    .prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> ? ORDER BY name`)
+    .prepare(
+      `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> ? ORDER BY name`,
+    )
     .pluck()
     .all(migrationsTable) as string[];
   const counts = new Map<string, number>();
   for (const table of tables) {
-    counts.set(table, db.prepare(`SELECT count(*) FROM "${table.replaceAll('"', '""')}"`).pluck().get() as number);
+    counts.set(
+      table,
+      db
+        .prepare(`SELECT count(*) FROM "${table.replaceAll('"', '""')}"`)
+        .pluck()
+        .get() as number,
+    );
   }
   return counts;
 }
 
 function diffCounts(before: Map<string, number>, after: Map<string, number>): TableRowCount[] {
   const names = [...new Set([...before.keys(), ...after.keys()])].sort();
-  return names.map((table) => ({ table, before: before.get(table) ?? null, after: after.get(table) ?? null }));
+  return names.map((table) => ({
+    table,
+    before: before.get(table) ?? null,
+    after: after.get(table) ?? null,
+  }));
 }

@@ -115,7 +115,10 @@ export function isSafeTag(tag: string): boolean {
   return tag.length > 0 && tag.length <= 200 && !/[/\\\0]/.test(tag) && tag !== '.' && tag !== '..';
 }
 
-export function findingsBlocking(findings: readonly FolderFinding[], operation: FolderOperation): FolderFinding[] {
+export function findingsBlocking(
+  findings: readonly FolderFinding[],
+  operation: FolderOperation,
+): FolderFinding[] {
   return findings.filter((finding) => finding.blocks.includes(operation));
 }
 
@@ -287,7 +290,9 @@ function readJournal(journalPath: string, outDir: string, findings: FolderFindin
       typeof candidate.idx !== 'number' ||
       !Number.isInteger(candidate.idx)
     ) {
-      problems.push(`entry #${position} (${JSON.stringify(candidate)?.slice(0, 200)}) needs an integer "idx", a numeric "when" and a file-name "tag"`);
+      problems.push(
+        `entry #${position} (${JSON.stringify(candidate)?.slice(0, 200)}) needs an integer "idx", a numeric "when" and a file-name "tag"`,
+      );
       return;
     }
     entries.push({
@@ -309,10 +314,20 @@ function readJournal(journalPath: string, outDir: string, findings: FolderFindin
     });
     return undefined;
   }
-  return { ...raw, version: String(raw.version ?? JOURNAL_VERSION), dialect: String(raw.dialect ?? 'sqlite'), entries };
+  return {
+    ...raw,
+    version: String(raw.version ?? JOURNAL_VERSION),
+    dialect: String(raw.dialect ?? 'sqlite'),
+    entries,
+  };
 }
 
-function readSnapshots(folder: MigrationFolder, metaDir: string, metaFiles: string[], journal: Journal): void {
+function readSnapshots(
+  folder: MigrationFolder,
+  metaDir: string,
+  metaFiles: string[],
+  journal: Journal,
+): void {
   // The CLI treats every file in meta/ not starting with "_" as a snapshot and sorts them by name.
   const snapshotNames = metaFiles.filter((name) => !name.startsWith('_')).sort();
   const byName = new Map<string, SnapshotLink>();
@@ -321,7 +336,12 @@ function readSnapshots(folder: MigrationFolder, metaDir: string, metaFiles: stri
     const file = path.join(metaDir, name);
     try {
       const raw: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
-      if (!isRecord(raw) || typeof raw.id !== 'string' || typeof raw.prevId !== 'string' || !isRecord(raw.tables)) {
+      if (
+        !isRecord(raw) ||
+        typeof raw.id !== 'string' ||
+        typeof raw.prevId !== 'string' ||
+        !isRecord(raw.tables)
+      ) {
         throw new Error('it lacks "id", "prevId" or "tables"');
       }
       byName.set(name, { file, id: raw.id, prevId: raw.prevId });
@@ -367,7 +387,7 @@ function readSnapshots(folder: MigrationFolder, metaDir: string, metaFiles: stri
         code: 'SNAPSHOT_CHAIN_BROKEN',
         severity: 'error',
         message: `meta/${name} has prevId ${link.prevId}, but ${previousTag ? `the snapshot of "${previousTag}" has id ${previousId}` : `the first snapshot must have prevId ${ORIGIN_SNAPSHOT_ID}`}.`,
-        hint: 'This happens when migrations from two branches are merged. Delete the later branch\'s migration files and snapshot (if not applied anywhere) and generate it again on top of the merged folder.',
+        hint: "This happens when migrations from two branches are merged. Delete the later branch's migration files and snapshot (if not applied anywhere) and generate it again on top of the merged folder.",
         blocks: ['generate'],
         tag: entry.tag,
         file: link.file,
@@ -387,7 +407,7 @@ function readSnapshots(folder: MigrationFolder, metaDir: string, metaFiles: stri
       code: 'SNAPSHOT_COLLISION',
       severity: 'error',
       message: `Snapshots ${names.map((name) => `meta/${name}`).join(', ')} all have prevId ${prevId}; the drizzle-kit CLI refuses to generate on such a folder.`,
-      hint: 'Two migrations were generated from the same parent (e.g. on two branches). Keep one, delete the other\'s .sql, snapshot and journal entry, and generate it again.',
+      hint: "Two migrations were generated from the same parent (e.g. on two branches). Keep one, delete the other's .sql, snapshot and journal entry, and generate it again.",
       blocks: ['generate'],
     });
   }

@@ -35,7 +35,10 @@ export function ledgerTableDdl(table: string): string {
 }
 
 export function ledgerExists(db: Database, table: string): boolean {
-  return db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).pluck().get(table) !== undefined;
+  return (
+    db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).pluck().get(table) !==
+    undefined
+  );
 }
 
 /** Refuses a table of that name with another shape: it is the app's own table, and our rows would corrupt it. */
@@ -43,10 +46,14 @@ function assertLedgerShape(db: Database, table: string): void {
   const columns = db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(table) as string[];
   const missing = ['hash', 'created_at'].filter((column) => !columns.includes(column));
   if (missing.length > 0) {
-    throw new AppError('MIGRATION_CONFLICT', `The table "${table}" exists but is not a drizzle migrations ledger (it lacks ${missing.join(', ')}).`, {
-      hint: 'Set migrations.table in drizzle.config.ts to the ledger your project really uses, or rename the conflicting table.',
-      details: { table, columns },
-    });
+    throw new AppError(
+      'MIGRATION_CONFLICT',
+      `The table "${table}" exists but is not a drizzle migrations ledger (it lacks ${missing.join(', ')}).`,
+      {
+        hint: 'Set migrations.table in drizzle.config.ts to the ledger your project really uses, or rename the conflicting table.',
+        details: { table, columns },
+      },
+    );
   }
 }
 
@@ -67,12 +74,18 @@ export function readLedger(db: Database, table: string = DEFAULT_MIGRATIONS_TABL
   try {
     if (!ledgerExists(db, table)) return [];
     assertLedgerShape(db, table);
-    const rows = db.prepare(`SELECT rowid AS rowid, hash, created_at FROM ${quoteLedgerName(table)} ORDER BY rowid`).all() as Array<{
+    const rows = db
+      .prepare(`SELECT rowid AS rowid, hash, created_at FROM ${quoteLedgerName(table)} ORDER BY rowid`)
+      .all() as Array<{
       rowid: number;
       hash: unknown;
       created_at: unknown;
     }>;
-    return rows.map((row) => ({ rowid: row.rowid, hash: String(row.hash), createdAt: Number(row.created_at) }));
+    return rows.map((row) => ({
+      rowid: row.rowid,
+      hash: String(row.hash),
+      createdAt: Number(row.created_at),
+    }));
   } catch (error) {
     throw fromSqliteError(error, `reading the migrations ledger "${table}"`);
   }
@@ -80,5 +93,8 @@ export function readLedger(db: Database, table: string = DEFAULT_MIGRATIONS_TABL
 
 /** The same INSERT drizzle-orm runs: `created_at` bound as a JS number, so SQLite stores an integer. */
 export function insertLedgerRow(db: Database, table: string, hash: string, createdAt: number): void {
-  db.prepare(`INSERT INTO ${quoteLedgerName(table)} ("hash", "created_at") VALUES(?, ?)`).run(hash, createdAt);
+  db.prepare(`INSERT INTO ${quoteLedgerName(table)} ("hash", "created_at") VALUES(?, ?)`).run(
+    hash,
+    createdAt,
+  );
 }

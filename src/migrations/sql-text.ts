@@ -20,10 +20,14 @@ export function scanStatements(sql: string): ScannedStatement[] {
   let hasContent = false;
   const isTrigger = () => {
     const head = words.slice(0, 3);
-    return head[0] === 'CREATE' && (head[1] === 'TRIGGER' || ((head[1] === 'TEMP' || head[1] === 'TEMPORARY') && head[2] === 'TRIGGER'));
+    return (
+      head[0] === 'CREATE' &&
+      (head[1] === 'TRIGGER' || ((head[1] === 'TEMP' || head[1] === 'TEMPORARY') && head[2] === 'TRIGGER'))
+    );
   };
   const finish = (end: number) => {
-    if (hasContent) statements.push({ text: stripComments(sql.slice(start, end)).trim(), keyword: words[0] ?? '' });
+    if (hasContent)
+      statements.push({ text: stripComments(sql.slice(start, end)).trim(), keyword: words[0] ?? '' });
     start = end + 1;
     words = [];
     depth = 0;

@@ -16,10 +16,14 @@ export function ensureDatabaseFile(dbFile: string): { created: boolean } {
     fs.mkdirSync(path.dirname(dbFile), { recursive: true });
     new Database(dbFile).close();
   } catch (error) {
-    throw new AppError('CONFIG_ERROR', `Cannot create the database file ${dbFile}: ${(error as Error).message}.`, {
-      hint: 'Check the --db path (or dbCredentials.url in drizzle.config.ts) and that its folder is writable.',
-      cause: error,
-    });
+    throw new AppError(
+      'CONFIG_ERROR',
+      `Cannot create the database file ${dbFile}: ${(error as Error).message}.`,
+      {
+        hint: 'Check the --db path (or dbCredentials.url in drizzle.config.ts) and that its folder is writable.',
+        cause: error,
+      },
+    );
   }
   return { created: true };
 }
@@ -29,7 +33,10 @@ export interface StartupMigrationOptions extends Omit<ApplyOptions, 'expectedHas
 }
 
 /** Applies every pending migration of `outDir` to `db`; `beforeCommit` is where the caller writes its audit row. */
-export async function migrateOnStartup(db: DatabaseHandle, options: StartupMigrationOptions): Promise<ApplyResult> {
+export async function migrateOnStartup(
+  db: DatabaseHandle,
+  options: StartupMigrationOptions,
+): Promise<ApplyResult> {
   const { outDir, ...applyOptions } = options;
   return applyMigrations(db, readMigrationFolder(outDir), applyOptions);
 }

@@ -45,7 +45,10 @@ export interface MigrationStatus {
   problems: string[];
 }
 
-export function computeMigrationStatus(folder: MigrationFolder, ledger: readonly LedgerRow[]): MigrationStatus {
+export function computeMigrationStatus(
+  folder: MigrationFolder,
+  ledger: readonly LedgerRow[],
+): MigrationStatus {
   const migrations = folder.migrations;
   const matched = new Map<number, LedgerRow>();
   const leftover: LedgerRow[] = [];
@@ -70,7 +73,12 @@ export function computeMigrationStatus(folder: MigrationFolder, ledger: readonly
     const row = matched.get(i);
     const base = { tag: migration.tag, idx: migration.idx, when: migration.when, hash: migration.hash };
     if (row && row.hash === migration.hash) {
-      const entry: MigrationStatusEntry = { state: 'applied', ...base, appliedHash: row.hash, appliedCreatedAt: row.createdAt };
+      const entry: MigrationStatusEntry = {
+        state: 'applied',
+        ...base,
+        appliedHash: row.hash,
+        appliedCreatedAt: row.createdAt,
+      };
       if (row.createdAt !== migration.when) {
         entry.note = `Applied, but the ledger records created_at=${row.createdAt} while the journal says when=${migration.when}; drizzle-orm's migrate() compares these numbers, so keep the journal's "when" as it was applied.`;
       }
@@ -90,7 +98,9 @@ export function computeMigrationStatus(folder: MigrationFolder, ledger: readonly
         ...base,
         note: `Not applied, yet older (when=${migration.when}) than the newest applied migration (created_at=${lastAppliedAt}): drizzle-orm's migrate() would skip it forever. Regenerate it as a new migration after the applied ones (delete this file, its snapshot and journal entry, then generate again).`,
       });
-      problems.push(`"${migration.tag}" is skipped: it is older than the newest applied migration but was never applied.`);
+      problems.push(
+        `"${migration.tag}" is skipped: it is older than the newest applied migration but was never applied.`,
+      );
     } else {
       entries.push({ state: 'pending', ...base });
       pending.push(migration);
@@ -108,21 +118,30 @@ export function computeMigrationStatus(folder: MigrationFolder, ledger: readonly
         ? `The ledger records the same migration (hash ${short(row.hash)}) more than once; remove the extra row from the ledger after checking the schema is right.`
         : `The database applied a migration (created_at=${row.createdAt}, hash ${short(row.hash)}) that is not in the migrations folder. Restore its file and journal entry from version control before applying anything else.`,
     });
-    problems.push(`A ledger row (created_at=${row.createdAt}, hash ${short(row.hash)}) has no migration file.`);
+    problems.push(
+      `A ledger row (created_at=${row.createdAt}, hash ${short(row.hash)}) has no migration file.`,
+    );
   }
   entries.sort((a, b) => a.when - b.when);
 
   const findings = [...folder.findings];
   const blocking = findingsBlocking(findings, 'apply');
   for (const finding of blocking) problems.push(`${finding.code}: ${finding.message}`);
-  const counts: Record<MigrationState, number> = { applied: 0, pending: 0, modified: 0, skipped: 0, missing: 0 };
+  const counts: Record<MigrationState, number> = {
+    applied: 0,
+    pending: 0,
+    modified: 0,
+    skipped: 0,
+    missing: 0,
+  };
   for (const entry of entries) counts[entry.state] += 1;
   return {
     entries,
     pending,
     counts,
     lastAppliedAt,
-    consistent: counts.modified === 0 && counts.skipped === 0 && counts.missing === 0 && blocking.length === 0,
+    consistent:
+      counts.modified === 0 && counts.skipped === 0 && counts.missing === 0 && blocking.length === 0,
     findings,
     problems,
   };

@@ -81,7 +81,11 @@ export interface WriteOptions {
 }
 
 /** Writes `input` as the next migration. */
-export function writeMigration(outDir: string, input: MigrationToWrite, options: WriteOptions = {}): Promise<WrittenMigration> {
+export function writeMigration(
+  outDir: string,
+  input: MigrationToWrite,
+  options: WriteOptions = {},
+): Promise<WrittenMigration> {
   return writeMigrationFrom(outDir, () => input, options) as Promise<WrittenMigration>;
 }
 
@@ -98,10 +102,14 @@ export async function writeMigrationFrom(
     const folder = readMigrationFolder(outDir);
     const blocking = findingsBlocking(folder.findings, 'generate');
     if (blocking.length > 0) {
-      throw new AppError('MIGRATION_CONFLICT', `The migrations folder must be fixed before a new migration can be written:\n${describeFindings(blocking)}`, {
-        hint: 'Fix the listed files (each finding says how), then generate again.',
-        details: { findings: blocking },
-      });
+      throw new AppError(
+        'MIGRATION_CONFLICT',
+        `The migrations folder must be fixed before a new migration can be written:\n${describeFindings(blocking)}`,
+        {
+          hint: 'Fix the listed files (each finding says how), then generate again.',
+          details: { findings: blocking },
+        },
+      );
     }
     const last = folder.journal?.entries.at(-1);
     const previous: PreviousState = {
@@ -116,7 +124,13 @@ export async function writeMigrationFrom(
   });
 }
 
-function writeFiles(outDir: string, folder: MigrationFolder, previous: PreviousState, input: MigrationToWrite, now: () => number): WrittenMigration {
+function writeFiles(
+  outDir: string,
+  folder: MigrationFolder,
+  previous: PreviousState,
+  input: MigrationToWrite,
+  now: () => number,
+): WrittenMigration {
   const breakpoints = input.breakpoints ?? true;
   let snapshot: SqliteSnapshot;
   let sql: string;
@@ -131,16 +145,25 @@ function writeFiles(outDir: string, folder: MigrationFolder, previous: PreviousS
       throw new AppError(
         'MIGRATION_CONFLICT',
         `The new snapshot was computed against snapshot ${snapshot.prevId}, but the folder's latest snapshot is ${previous.prevId} (another migration was written meanwhile, or the diff used the wrong parent).`,
-        { hint: 'Generate again: the diff must start from the latest snapshot in the folder.', details: { expectedPrevId: previous.prevId, actualPrevId: snapshot.prevId } },
+        {
+          hint: 'Generate again: the diff must start from the latest snapshot in the folder.',
+          details: { expectedPrevId: previous.prevId, actualPrevId: snapshot.prevId },
+        },
       );
     }
     if (!snapshot.id || snapshot.id === previous.prevId) {
-      throw new AppError('INVALID_ARGUMENT', 'The new snapshot needs its own id (a fresh UUID).', { hint: 'Pass the snapshot drizzle-kit generated for the new schema.' });
+      throw new AppError('INVALID_ARGUMENT', 'The new snapshot needs its own id (a fresh UUID).', {
+        hint: 'Pass the snapshot drizzle-kit generated for the new schema.',
+      });
     }
     if (input.statements.length === 0) {
-      throw new AppError('INVALID_ARGUMENT', 'A migration needs at least one statement (use the custom option for an empty one).', {
-        hint: 'Nothing changed in the schema: there is nothing to generate.',
-      });
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        'A migration needs at least one statement (use the custom option for an empty one).',
+        {
+          hint: 'Nothing changed in the schema: there is nothing to generate.',
+        },
+      );
     }
     sql = input.statements.join(breakpoints ? `${STATEMENT_BREAKPOINT}\n` : '\n');
   }
@@ -152,9 +175,13 @@ function writeFiles(outDir: string, folder: MigrationFolder, previous: PreviousS
   const snapshotFile = path.join(metaDir, snapshotFileName(tag));
   for (const file of [sqlFile, snapshotFile]) {
     if (fs.existsSync(file)) {
-      throw new AppError('MIGRATION_CONFLICT', `${path.relative(outDir, file)} already exists but is not in the journal; refusing to overwrite it.`, {
-        hint: 'Move the file away (or give the migration another name), then generate again.',
-      });
+      throw new AppError(
+        'MIGRATION_CONFLICT',
+        `${path.relative(outDir, file)} already exists but is not in the journal; refusing to overwrite it.`,
+        {
+          hint: 'Move the file away (or give the migration another name), then generate again.',
+        },
+      );
     }
   }
   const lastWhen = folder.journal?.entries.at(-1)?.when ?? 0;
@@ -162,7 +189,13 @@ function writeFiles(outDir: string, folder: MigrationFolder, previous: PreviousS
   const journal: Journal = folder.journal
     ? { ...folder.journal, entries: [...folder.journal.entries] }
     : { version: JOURNAL_VERSION, dialect: 'sqlite', entries: [] };
-  journal.entries.push({ idx, version: String(snapshot.version ?? SNAPSHOT_VERSION), when, tag, breakpoints });
+  journal.entries.push({
+    idx,
+    version: String(snapshot.version ?? SNAPSHOT_VERSION),
+    when,
+    tag,
+    breakpoints,
+  });
   const toSave = orderSnapshot(snapshot);
 
   try {
@@ -178,12 +211,26 @@ function writeFiles(outDir: string, folder: MigrationFolder, previous: PreviousS
     fs.renameSync(tmpSnapshot, snapshotFile);
     fs.renameSync(tmpJournal, path.join(metaDir, '_journal.json'));
   } catch (error) {
-    throw new AppError('CONFIG_ERROR', `Could not write the migration into ${outDir}: ${(error as Error).message}.`, {
-      hint: 'Check that the migrations folder is writable and the disk has space.',
-      cause: error,
-    });
+    throw new AppError(
+      'CONFIG_ERROR',
+      `Could not write the migration into ${outDir}: ${(error as Error).message}.`,
+      {
+        hint: 'Check that the migrations folder is writable and the disk has space.',
+        cause: error,
+      },
+    );
   }
-  return { idx, tag, when, breakpoints, sqlFile, snapshotFile, sql, hash: hashMigrationSql(sql), snapshotId: snapshot.id };
+  return {
+    idx,
+    tag,
+    when,
+    breakpoints,
+    sqlFile,
+    snapshotFile,
+    sql,
+    hash: hashMigrationSql(sql),
+    snapshotId: snapshot.id,
+  };
 }
 
 /** drizzle-kit's key order (`version, dialect, id, prevId, …`) and an `_meta` block, as the CLI writes them. */
@@ -235,8 +282,42 @@ export function sanitizeMigrationName(name: string | undefined): string {
     .toLowerCase();
 }
 
-const ADJECTIVES = ['amber', 'brave', 'calm', 'clever', 'eager', 'gentle', 'happy', 'lively', 'lucky', 'mighty', 'quiet', 'rapid', 'silent', 'steady', 'swift', 'tidy'];
-const NOUNS = ['falcon', 'harbor', 'meadow', 'otter', 'pioneer', 'river', 'sparrow', 'summit', 'tiger', 'voyager', 'willow', 'zephyr', 'beacon', 'comet', 'lantern', 'maple'];
+const ADJECTIVES = [
+  'amber',
+  'brave',
+  'calm',
+  'clever',
+  'eager',
+  'gentle',
+  'happy',
+  'lively',
+  'lucky',
+  'mighty',
+  'quiet',
+  'rapid',
+  'silent',
+  'steady',
+  'swift',
+  'tidy',
+];
+const NOUNS = [
+  'falcon',
+  'harbor',
+  'meadow',
+  'otter',
+  'pioneer',
+  'river',
+  'sparrow',
+  'summit',
+  'tiger',
+  'voyager',
+  'willow',
+  'zephyr',
+  'beacon',
+  'comet',
+  'lantern',
+  'maple',
+];
 
 function randomMigrationName(): string {
   const pick = (words: readonly string[]) => words[randomBytes(1)[0]! % words.length] as string;
@@ -248,7 +329,11 @@ function randomMigrationName(): string {
 const folderQueues = new Map<string, Promise<unknown>>();
 
 /** Runs `fn` holding both the in-process queue and the cross-process lock file of `outDir`. */
-export async function withFolderLock<T>(outDir: string, lock: LockOptions | undefined, fn: () => Promise<T>): Promise<T> {
+export async function withFolderLock<T>(
+  outDir: string,
+  lock: LockOptions | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
   const key = path.resolve(outDir);
   const before = folderQueues.get(key) ?? Promise.resolve();
   const run = before.catch(() => undefined).then(() => withLockFile(key, lock ?? {}, fn));
@@ -268,24 +353,34 @@ async function withLockFile<T>(outDir: string, options: LockOptions, fn: () => P
   try {
     fs.mkdirSync(metaDir, { recursive: true });
   } catch (error) {
-    throw new AppError('CONFIG_ERROR', `Cannot create the migrations folder ${metaDir}: ${(error as Error).message}.`, {
-      hint: 'Check the project config "out" and that the folder is writable.',
-      cause: error,
-    });
+    throw new AppError(
+      'CONFIG_ERROR',
+      `Cannot create the migrations folder ${metaDir}: ${(error as Error).message}.`,
+      {
+        hint: 'Check the project config "out" and that the folder is writable.',
+        cause: error,
+      },
+    );
   }
   const lockFile = path.join(metaDir, LOCK_FILE_NAME);
   const token = randomUUID();
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      fs.writeFileSync(lockFile, JSON.stringify({ token, createdAt: new Date().toISOString() }), { flag: 'wx' });
+      fs.writeFileSync(lockFile, JSON.stringify({ token, createdAt: new Date().toISOString() }), {
+        flag: 'wx',
+      });
       break;
     } catch (error) {
       if ((error as { code?: string }).code !== 'EEXIST') {
-        throw new AppError('CONFIG_ERROR', `Cannot create the lock file ${lockFile}: ${(error as Error).message}.`, {
-          hint: 'Check that the migrations folder is writable.',
-          cause: error,
-        });
+        throw new AppError(
+          'CONFIG_ERROR',
+          `Cannot create the lock file ${lockFile}: ${(error as Error).message}.`,
+          {
+            hint: 'Check that the migrations folder is writable.',
+            cause: error,
+          },
+        );
       }
     }
     if (isStale(lockFile, staleAfterMs)) {
@@ -294,20 +389,27 @@ async function withLockFile<T>(outDir: string, options: LockOptions, fn: () => P
       continue;
     }
     if (Date.now() > deadline) {
-      throw new AppError('MIGRATION_CONFLICT', `Another process is writing a migration into ${outDir} (lock file meta/${LOCK_FILE_NAME}).`, {
-        hint: `Wait for it to finish and try again. If no other generate is running, delete meta/${LOCK_FILE_NAME}.`,
-      });
+      throw new AppError(
+        'MIGRATION_CONFLICT',
+        `Another process is writing a migration into ${outDir} (lock file meta/${LOCK_FILE_NAME}).`,
+        {
+          hint: `Wait for it to finish and try again. If no other generate is running, delete meta/${LOCK_FILE_NAME}.`,
+        },
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 50));
   }
-  const refresh = setInterval(() => {
-    const at = new Date();
-    try {
-      fs.utimesSync(lockFile, at, at);
-    } catch {
-      // The lock was taken over or removed; the journal check under it still protects the folder.
-    }
-  }, Math.max(50, Math.floor(staleAfterMs / 4)));
+  const refresh = setInterval(
+    () => {
+      const at = new Date();
+      try {
+        fs.utimesSync(lockFile, at, at);
+      } catch {
+        // The lock was taken over or removed; the journal check under it still protects the folder.
+      }
+    },
+    Math.max(50, Math.floor(staleAfterMs / 4)),
+  );
   refresh.unref();
   try {
     return await fn();

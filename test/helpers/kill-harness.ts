@@ -43,7 +43,9 @@ export function runAndKill(options: KillRunOptions): Promise<KillRunResult> {
   const readyLine = options.readyLine ?? 'READY';
   const random = options.random ?? Math.random;
   const killAfter = options.killAfter;
-  const delayMs = killAfter ? Math.round((killAfter.minMs ?? 0) + random() * Math.max(0, killAfter.maxMs - (killAfter.minMs ?? 0))) : undefined;
+  const delayMs = killAfter
+    ? Math.round((killAfter.minMs ?? 0) + random() * Math.max(0, killAfter.maxMs - (killAfter.minMs ?? 0)))
+    : undefined;
   const script = path.resolve(REPO, options.script);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', script, ...(options.args ?? [])], {
@@ -78,7 +80,15 @@ export function runAndKill(options: KillRunOptions): Promise<KillRunResult> {
       clearTimeout(guard);
       if (killTimer) clearTimeout(killTimer);
       const operationMs = readyAt === undefined ? undefined : Date.now() - readyAt;
-      resolve({ killed: killed && signal === 'SIGKILL', delayMs, operationMs, exitCode, signal, stdout, stderr });
+      resolve({
+        killed: killed && signal === 'SIGKILL',
+        delayMs,
+        operationMs,
+        exitCode,
+        signal,
+        stdout,
+        stderr,
+      });
     });
   });
 }

@@ -53,14 +53,20 @@ function makeProject() {
       fs.writeFileSync(versioned, source);
       const module = (await import(versioned)) as Record<string, unknown>;
       return writeMigrationFrom(outDir, async (previous) => {
-        const current = (await generateSQLiteDrizzleJson(module, previous.prevId)) as unknown as SqliteSnapshot;
+        const current = (await generateSQLiteDrizzleJson(
+          module,
+          previous.prevId,
+        )) as unknown as SqliteSnapshot;
         const before = (previous.snapshot ?? (await generateSQLiteDrizzleJson({}))) as never;
         const statements = await generateSQLiteMigration(before, current as never);
         return statements.length === 0 ? null : { name, statements, snapshot: current };
       });
     },
     async kit(command: 'check' | 'generate', ...args: string[]) {
-      const { stdout, stderr } = await run(KIT, [command, '--config', 'drizzle.config.ts', ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1' } });
+      const { stdout, stderr } = await run(KIT, [command, '--config', 'drizzle.config.ts', ...args], {
+        cwd: root,
+        env: { ...process.env, NO_COLOR: '1' },
+      });
       return `${stdout}\n${stderr}`;
     },
   };
@@ -70,7 +76,8 @@ function seed(db: Database.Database) {
   db.exec(`INSERT INTO users (id, name) VALUES (1, 'ada'), (2, 'bob');
            INSERT INTO posts (id, user_id, title) VALUES (1, 1, 'a'), (2, 1, 'b'), (3, 2, 'c');`);
 }
-const count = (db: Database.Database, table: string) => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get();
+const count = (db: Database.Database, table: string) =>
+  db.prepare(`SELECT count(*) FROM ${table}`).pluck().get();
 
 describe('drizzle compatibility', () => {
   it('writes folders the drizzle-kit CLI accepts (check passes, generate finds no changes), custom migrations included', async () => {
@@ -87,11 +94,19 @@ describe('drizzle compatibility', () => {
     expect(readMigrationFolder(project.outDir).findings).toEqual([]);
 
     // And the CLI's own next migration lands cleanly on top of ours.
-    fs.writeFileSync(path.join(project.root, 'schema.ts'), schemaSource('active', "\n  email: text('email'),\n  bio: text('bio'),"));
+    fs.writeFileSync(
+      path.join(project.root, 'schema.ts'),
+      schemaSource('active', "\n  email: text('email'),\n  bio: text('bio'),"),
+    );
     await project.kit('generate', '--name', 'cli_bio');
     const folder = readMigrationFolder(project.outDir);
     expect(folder.findings).toEqual([]);
-    expect(folder.migrations.map((m) => m.tag)).toEqual(['0000_init', '0001_add_email', '0002_backfill', '0003_cli_bio']);
+    expect(folder.migrations.map((m) => m.tag)).toEqual([
+      '0000_init',
+      '0001_add_email',
+      '0002_backfill',
+      '0003_cli_bio',
+    ]);
   });
 
   it("keeps child rows where drizzle-orm's migrate() cascade-deletes them, and migrate() after our apply does nothing", async () => {
@@ -115,11 +130,15 @@ describe('drizzle compatibility', () => {
     const result = await applyMigrations(ours, readMigrationFolder(project.outDir));
     expect(result.applied.map((m) => m.tag)).toEqual(['0001_status_default']);
     expect(count(ours, 'posts')).toBe(3);
-    expect(ours.prepare(`SELECT dflt_value FROM pragma_table_info('users') WHERE name = 'status'`).pluck().get()).toBe("'inactive'");
+    expect(
+      ours.prepare(`SELECT dflt_value FROM pragma_table_info('users') WHERE name = 'status'`).pluck().get(),
+    ).toBe("'inactive'");
 
     // Both ledgers agree, and drizzle-orm sees nothing left to do after our apply.
     const ledger = readLedger(ours);
-    expect(ledger.map((row) => [row.hash, row.createdAt])).toEqual(readLedger(stock).map((row) => [row.hash, row.createdAt]));
+    expect(ledger.map((row) => [row.hash, row.createdAt])).toEqual(
+      readLedger(stock).map((row) => [row.hash, row.createdAt]),
+    );
     const schemaBefore = ours.prepare('SELECT sql FROM sqlite_schema ORDER BY name').pluck().all();
     migrate(drizzle(ours), { migrationsFolder: project.outDir });
     expect(readLedger(ours)).toEqual(ledger);

@@ -59,12 +59,17 @@ function observe(dbFile: string, qtyBefore: number): Observed {
   try {
     expect(integrity).toEqual(['ok']);
     const ledger = readLedger(db);
-    const tables = db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`).pluck().all();
+    const tables = db
+      .prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`)
+      .pluck()
+      .all();
     expect(tables).toEqual(['__drizzle_migrations', 'items', 'owners']);
     expect(db.prepare('SELECT count(*) FROM items').pluck().get()).toBe(ROWS);
     expect(db.prepare('SELECT count(*) FROM owners').pluck().get()).toBe(OWNERS);
-    const hasIndex = db.prepare(`SELECT count(*) FROM sqlite_schema WHERE name = 'items_name_idx'`).pluck().get() === 1;
-    const hasNote = db.prepare(`SELECT count(*) FROM pragma_table_info('owners') WHERE name = 'note'`).pluck().get() === 1;
+    const hasIndex =
+      db.prepare(`SELECT count(*) FROM sqlite_schema WHERE name = 'items_name_idx'`).pluck().get() === 1;
+    const hasNote =
+      db.prepare(`SELECT count(*) FROM pragma_table_info('owners') WHERE name = 'note'`).pluck().get() === 1;
     const qty = db.prepare('SELECT sum(qty) FROM items').pluck().get() as number;
     if (ledger.length === 1) {
       expect({ hasIndex, hasNote, qty }).toEqual({ hasIndex: false, hasNote: false, qty: qtyBefore });
@@ -93,14 +98,21 @@ describe('kill -9 during apply', () => {
       };
       // An uninterrupted run tells how long the operation takes here, so kills land inside it.
       const clean = copy(0);
-      const full = await runAndKill({ script: 'test/helpers/kill-apply-child.ts', args: [clean, template.outDir] });
+      const full = await runAndKill({
+        script: 'test/helpers/kill-apply-child.ts',
+        args: [clean, template.outDir],
+      });
       expect(full.stdout).toContain('DONE');
       const duration = full.operationMs ?? 1000;
       expect(observe(clean, qtyBefore)).toBe('after');
 
       for (let n = 1; n <= 3; n++) {
         const file = copy(n);
-        const result = await runAndKill({ script: 'test/helpers/kill-apply-child.ts', args: [file, template.outDir], killAfter: { maxMs: Math.max(20, duration * 0.9) } });
+        const result = await runAndKill({
+          script: 'test/helpers/kill-apply-child.ts',
+          args: [file, template.outDir],
+          killAfter: { maxMs: Math.max(20, duration * 0.9) },
+        });
         const state = observe(file, qtyBefore);
         outcomes.push(`${mode}: killed=${result.killed} after ${result.delayMs} ms → ${state}`);
         if (!result.killed) expect(state).toBe('after');

@@ -12,7 +12,12 @@ const REPO = path.resolve(import.meta.dirname, '../..');
 describe('concurrent writers in separate processes', () => {
   it('serialise through the lock file: every migration lands, numbered and chained', async () => {
     const outDir = path.join(makeTempDir(), 'drizzle');
-    const child = (label: string) => run(process.execPath, ['--import', 'tsx', 'test/helpers/write-migration-child.ts', outDir, label, '5'], { cwd: REPO });
+    const child = (label: string) =>
+      run(
+        process.execPath,
+        ['--import', 'tsx', 'test/helpers/write-migration-child.ts', outDir, label, '5'],
+        { cwd: REPO },
+      );
     const results = await Promise.all([child('a'), child('b'), child('c')]);
     expect(results.map((r) => r.stdout.trim())).toEqual(['DONE', 'DONE', 'DONE']);
     const folder = readMigrationFolder(outDir);

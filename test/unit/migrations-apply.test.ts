@@ -41,11 +41,15 @@ describe('applyMigrations', () => {
     // The same folder through drizzle-orm's own migrator, on another file: identical ledger table and rows.
     const theirs = new Database(path.join(dir, 'theirs.db'));
     migrate(drizzle(theirs), { migrationsFolder: outDir });
-    const ddl = (d: Database.Database) => d.prepare(`SELECT sql FROM sqlite_schema WHERE name = '__drizzle_migrations'`).pluck().get();
-    const rows = (d: Database.Database) => d.prepare('SELECT id, hash, created_at, typeof(created_at) AS t FROM __drizzle_migrations').all();
+    const ddl = (d: Database.Database) =>
+      d.prepare(`SELECT sql FROM sqlite_schema WHERE name = '__drizzle_migrations'`).pluck().get();
+    const rows = (d: Database.Database) =>
+      d.prepare('SELECT id, hash, created_at, typeof(created_at) AS t FROM __drizzle_migrations').all();
     expect(ddl(db)).toBe(ddl(theirs));
     expect(rows(db)).toEqual(rows(theirs));
-    expect(ledgerTableDdl('__drizzle_migrations')).toContain('CREATE TABLE IF NOT EXISTS "__drizzle_migrations"');
+    expect(ledgerTableDdl('__drizzle_migrations')).toContain(
+      'CREATE TABLE IF NOT EXISTS "__drizzle_migrations"',
+    );
   });
 
   it('honours a configured ledger table name', async () => {
@@ -69,11 +73,16 @@ describe('applyMigrations', () => {
   it('rolls everything back when a statement fails, naming the migration, statement and SQLite message', async () => {
     const { db, outDir } = setup([
       { name: 'init', statements: parentChild },
-      { name: 'broken', statements: ['CREATE TABLE `tags` (`id` integer);', 'INSERT INTO `nope` VALUES (1);'] },
+      {
+        name: 'broken',
+        statements: ['CREATE TABLE `tags` (`id` integer);', 'INSERT INTO `nope` VALUES (1);'],
+      },
     ]);
     const error = await applyError(applyMigrations(db, readMigrationFolder(outDir)));
     expect(error.code).toBe('MIGRATION_FAILED');
-    expect(error.message).toContain('Migration "0001_broken" failed at statement 2 of 2: INSERT INTO `nope` VALUES (1);');
+    expect(error.message).toContain(
+      'Migration "0001_broken" failed at statement 2 of 2: INSERT INTO `nope` VALUES (1);',
+    );
     expect(error.message).toContain('no such table: nope');
     expect(error.details).toMatchObject({ tag: '0001_broken', statementIndex: 2 });
     const tables = db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table'`).pluck().all();
@@ -96,7 +105,9 @@ describe('applyMigrations', () => {
     db2.exec(ledgerTableDdl('__drizzle_migrations'));
     const folder = readMigrationFolder(out2);
     db2.exec('CREATE TABLE b (x)');
-    db2.prepare('INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)').run(folder.migrations[1]?.hash, 2000);
+    db2
+      .prepare('INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)')
+      .run(folder.migrations[1]?.hash, 2000);
     const skipped = await applyError(applyMigrations(db2, folder));
     expect(skipped.message).toContain('"0000_a" is skipped');
     expect(db2.prepare(`SELECT count(*) FROM sqlite_schema WHERE name = 'a'`).pluck().get()).toBe(0);
@@ -146,18 +157,26 @@ describe('applyMigrations', () => {
   });
 
   it('skips comment-only and empty chunks instead of failing like drizzle-orm', async () => {
-    const { db, outDir } = setup([{ name: 'custom', statements: ['-- Custom SQL migration file, put your code below! --', 'CREATE TABLE a (x);', ''] }]);
+    const { db, outDir } = setup([
+      {
+        name: 'custom',
+        statements: ['-- Custom SQL migration file, put your code below! --', 'CREATE TABLE a (x);', ''],
+      },
+    ]);
     const result = await applyMigrations(db, readMigrationFolder(outDir));
     expect(result.applied[0]).toMatchObject({ statements: 1, skippedEmptyChunks: 2 });
   });
 
   it('accepts a trigger body but refuses transaction control in a migration', async () => {
-    const trigger = 'CREATE TABLE a (x);--> statement-breakpoint\nCREATE TRIGGER t AFTER INSERT ON a BEGIN UPDATE a SET x = 1 WHERE x IS NULL; END;';
+    const trigger =
+      'CREATE TABLE a (x);--> statement-breakpoint\nCREATE TRIGGER t AFTER INSERT ON a BEGIN UPDATE a SET x = 1 WHERE x IS NULL; END;';
     const ok = setup([{ name: 'trigger', statements: [trigger] }]);
     await applyMigrations(ok.db, readMigrationFolder(ok.outDir));
     expect(ok.db.prepare(`SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'`).pluck().get()).toBe(1);
 
-    const bad = setup([{ name: 'commit', statements: ['CREATE TABLE a (x);', 'COMMIT;', 'CREATE TABLE b (x);'] }]);
+    const bad = setup([
+      { name: 'commit', statements: ['CREATE TABLE a (x);', 'COMMIT;', 'CREATE TABLE b (x);'] },
+    ]);
     const error = await applyError(applyMigrations(bad.db, readMigrationFolder(bad.outDir)));
     expect(error.message).toContain('statement 2 is "COMMIT"');
     expect(bad.db.prepare(`SELECT count(*) FROM sqlite_schema`).pluck().get()).toBe(0);
@@ -180,7 +199,9 @@ describe('applyMigrations', () => {
     expect(db.prepare('SELECT count(*) FROM audit').pluck().get()).toBe(0);
     expect(readLedger(db)).toEqual([]);
 
-    await applyMigrations(db, readMigrationFolder(outDir), { beforeCommit: (conn) => void conn.prepare('INSERT INTO audit VALUES (?)').run('applied') });
+    await applyMigrations(db, readMigrationFolder(outDir), {
+      beforeCommit: (conn) => void conn.prepare('INSERT INTO audit VALUES (?)').run('applied'),
+    });
     expect(db.prepare('SELECT what FROM audit').pluck().all()).toEqual(['applied']);
   });
 
@@ -213,7 +234,9 @@ describe('applyMigrations', () => {
     const { db, outDir } = setup([{ name: 'a', statements: ['CREATE TABLE a (x);'] }]);
     const approved = readMigrationFolder(outDir).migrations.map((m) => m.hash);
     appendFixtureMigration(outDir, { name: 'sneaky', statements: ['DROP TABLE a;'] });
-    const error = await applyError(applyMigrations(db, readMigrationFolder(outDir), { expectedHashes: approved }));
+    const error = await applyError(
+      applyMigrations(db, readMigrationFolder(outDir), { expectedHashes: approved }),
+    );
     expect(error.code).toBe('MIGRATION_CONFLICT');
     expect(db.prepare(`SELECT count(*) FROM sqlite_schema WHERE name = 'a'`).pluck().get()).toBe(0);
   });

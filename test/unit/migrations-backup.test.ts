@@ -26,7 +26,12 @@ describe('createBackup / listBackups', () => {
     expect(info.sizeBytes).toBe(fs.statSync(info.path).size);
     expect(info.sha256).toBe(createHash('sha256').update(fs.readFileSync(info.path)).digest('hex'));
     const sidecar = JSON.parse(fs.readFileSync(path.join(backupDir, `${info.id}.json`), 'utf8'));
-    expect(sidecar).toMatchObject({ id: info.id, sourceFile: file, reason: 'before apply', auditHighWater: 41 });
+    expect(sidecar).toMatchObject({
+      id: info.id,
+      sourceFile: file,
+      reason: 'before apply',
+      auditHighWater: 41,
+    });
     const copy = new Database(info.path, { readonly: true });
     expect(bodies(copy)).toEqual(['one', 'two']);
     expect(copy.pragma('journal_mode', { simple: true })).toBe('delete');
@@ -36,8 +41,14 @@ describe('createBackup / listBackups', () => {
 
   it('lists backups newest first and ignores stray files', async () => {
     const { db, backupDir } = liveDb('delete');
-    const older = await createBackup(db, backupDir, { reason: 'a', now: () => new Date('2026-01-01T00:00:00Z') });
-    const newer = await createBackup(db, backupDir, { reason: 'b', now: () => new Date('2026-02-01T00:00:00Z') });
+    const older = await createBackup(db, backupDir, {
+      reason: 'a',
+      now: () => new Date('2026-01-01T00:00:00Z'),
+    });
+    const newer = await createBackup(db, backupDir, {
+      reason: 'b',
+      now: () => new Date('2026-02-01T00:00:00Z'),
+    });
     fs.writeFileSync(path.join(backupDir, 'notes.json'), '{}');
     fs.writeFileSync(path.join(backupDir, `${older.id.slice(0, -1)}0.json`), 'broken');
     expect(listBackups(backupDir).map((b) => b.id)).toEqual([newer.id, older.id]);
@@ -47,7 +58,9 @@ describe('createBackup / listBackups', () => {
   it('fails with BACKUP_FAILED and a hint when the folder cannot be written', async () => {
     const { db, dir } = liveDb('delete');
     fs.writeFileSync(path.join(dir, 'a-file'), '');
-    const error = await createBackup(db, path.join(dir, 'a-file', 'backups'), { reason: 'x' }).catch((e: unknown) => e);
+    const error = await createBackup(db, path.join(dir, 'a-file', 'backups'), { reason: 'x' }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).code).toBe('BACKUP_FAILED');
     expect((error as AppError).hint).toContain('--backup-dir');
@@ -55,26 +68,29 @@ describe('createBackup / listBackups', () => {
 });
 
 describe('restoreBackup', () => {
-  it.each(['delete', 'wal'] as const)('restores online: a connection opened before the restore sees the restored data (%s)', async (mode) => {
-    const { db, file, backupDir } = liveDb(mode);
-    const backup = await createBackup(db, backupDir, { reason: 'checkpoint' });
-    db.exec("DELETE FROM notes; INSERT INTO notes VALUES ('three')");
-    const reader = new Database(file, { readonly: true });
-    expect(bodies(reader)).toEqual(['three']);
+  it.each(['delete', 'wal'] as const)(
+    'restores online: a connection opened before the restore sees the restored data (%s)',
+    async (mode) => {
+      const { db, file, backupDir } = liveDb(mode);
+      const backup = await createBackup(db, backupDir, { reason: 'checkpoint' });
+      db.exec("DELETE FROM notes; INSERT INTO notes VALUES ('three')");
+      const reader = new Database(file, { readonly: true });
+      expect(bodies(reader)).toEqual(['three']);
 
-    const result = await restoreBackup(file, backupDir, backup.id, { auditHighWater: 7 });
-    expect(bodies(reader)).toEqual(['one', 'two']);
-    expect(bodies(db)).toEqual(['one', 'two']);
-    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-    expect(db.pragma('journal_mode', { simple: true })).toBe(mode);
-    db.exec("INSERT INTO notes VALUES ('four')");
-    expect(bodies(reader)).toEqual(['one', 'two', 'four']);
+      const result = await restoreBackup(file, backupDir, backup.id, { auditHighWater: 7 });
+      expect(bodies(reader)).toEqual(['one', 'two']);
+      expect(bodies(db)).toEqual(['one', 'two']);
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect(db.pragma('journal_mode', { simple: true })).toBe(mode);
+      db.exec("INSERT INTO notes VALUES ('four')");
+      expect(bodies(reader)).toEqual(['one', 'two', 'four']);
 
-    // The replaced content was itself backed up first.
-    expect(result.safetyBackup.reason).toBe(`before restoring ${backup.id}`);
-    expect(bodies(new Database(result.safetyBackup.path, { readonly: true }))).toEqual(['three']);
-    expect(listBackups(backupDir)).toHaveLength(2);
-  });
+      // The replaced content was itself backed up first.
+      expect(result.safetyBackup.reason).toBe(`before restoring ${backup.id}`);
+      expect(bodies(new Database(result.safetyBackup.path, { readonly: true }))).toEqual(['three']);
+      expect(listBackups(backupDir)).toHaveLength(2);
+    },
+  );
 
   it('refuses an unknown id and a damaged backup without changing the database', async () => {
     const { db, file, backupDir } = liveDb('delete');

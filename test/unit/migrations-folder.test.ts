@@ -17,10 +17,17 @@ describe('readMigrationFolder', () => {
     const theirs = readMigrationFiles({ migrationsFolder: repoDrizzle });
     expect(folder.exists).toBe(true);
     expect(folder.findings).toEqual([]);
-    expect(folder.migrations.map((m) => ({ hash: m.hash, sql: m.chunks, folderMillis: m.when, bps: m.breakpoints }))).toEqual(
-      theirs.map((m) => ({ hash: m.hash, sql: m.sql, folderMillis: m.folderMillis, bps: m.bps })),
+    expect(
+      folder.migrations.map((m) => ({
+        hash: m.hash,
+        sql: m.chunks,
+        folderMillis: m.when,
+        bps: m.breakpoints,
+      })),
+    ).toEqual(theirs.map((m) => ({ hash: m.hash, sql: m.sql, folderMillis: m.folderMillis, bps: m.bps })));
+    expect(folder.latestSnapshot?.id).toBe(
+      JSON.parse(fs.readFileSync(path.join(repoDrizzle, 'meta/0000_snapshot.json'), 'utf8')).id,
     );
-    expect(folder.latestSnapshot?.id).toBe(JSON.parse(fs.readFileSync(path.join(repoDrizzle, 'meta/0000_snapshot.json'), 'utf8')).id);
   });
 
   it('treats a missing folder as no migrations', () => {
@@ -49,14 +56,21 @@ describe('readMigrationFolder', () => {
     fs.mkdirSync(path.join(dir, 'meta'));
     fs.writeFileSync(
       path.join(dir, 'meta/_journal.json'),
-      JSON.stringify({ version: '7', dialect: 'sqlite', entries: [{ idx: 0, version: '6', when: 1, tag: '../../etc/passwd', breakpoints: true }] }),
+      JSON.stringify({
+        version: '7',
+        dialect: 'sqlite',
+        entries: [{ idx: 0, version: '6', when: 1, tag: '../../etc/passwd', breakpoints: true }],
+      }),
     );
     expect(codes(dir)).toEqual(['JOURNAL_INVALID']);
   });
 
   it('names an entry whose file is missing and a file missing from the journal', () => {
     const dir = makeTempDir();
-    const [first] = writeFixtureFolder(dir, [{ name: 'a', statements: ['CREATE TABLE a (x)'] }, { name: 'b', statements: ['CREATE TABLE b (x)'] }]);
+    const [first] = writeFixtureFolder(dir, [
+      { name: 'a', statements: ['CREATE TABLE a (x)'] },
+      { name: 'b', statements: ['CREATE TABLE b (x)'] },
+    ]);
     fs.renameSync(path.join(dir, `${first}.sql`), path.join(dir, 'stray.sql'));
     const folder = readMigrationFolder(dir);
     const missing = folder.findings.find((f) => f.code === 'MIGRATION_FILE_MISSING');
@@ -97,12 +111,22 @@ describe('readMigrationFolder', () => {
 
     const second = JSON.parse(fs.readFileSync(path.join(dir, 'meta/0001_snapshot.json'), 'utf8'));
     const third = JSON.parse(fs.readFileSync(path.join(dir, 'meta/0002_snapshot.json'), 'utf8'));
-    fs.writeFileSync(path.join(dir, 'meta/0002_snapshot.json'), JSON.stringify({ ...third, prevId: 'someone-else' }));
+    fs.writeFileSync(
+      path.join(dir, 'meta/0002_snapshot.json'),
+      JSON.stringify({ ...third, prevId: 'someone-else' }),
+    );
     fs.writeFileSync(path.join(dir, 'meta/0009_snapshot.json'), JSON.stringify({ ...second, id: 'x' }));
     const found = readMigrationFolder(dir).findings;
-    expect(found.map((f) => f.code).sort()).toEqual(['SNAPSHOT_CHAIN_BROKEN', 'SNAPSHOT_COLLISION', 'SNAPSHOT_MISSING', 'SNAPSHOT_UNLISTED']);
+    expect(found.map((f) => f.code).sort()).toEqual([
+      'SNAPSHOT_CHAIN_BROKEN',
+      'SNAPSHOT_COLLISION',
+      'SNAPSHOT_MISSING',
+      'SNAPSHOT_UNLISTED',
+    ]);
     expect(found.every((f) => !f.blocks.includes('apply'))).toBe(true);
-    expect(found.find((f) => f.code === 'SNAPSHOT_CHAIN_BROKEN')?.message).toContain('0002_snapshot.json has prevId someone-else');
+    expect(found.find((f) => f.code === 'SNAPSHOT_CHAIN_BROKEN')?.message).toContain(
+      '0002_snapshot.json has prevId someone-else',
+    );
   });
 
   it('keeps comment-only and trailing chunks exactly as drizzle-orm splits them', () => {

@@ -24,7 +24,9 @@ describe('startup migration', () => {
     });
     expect(first.applied.map((m) => m.tag)).toEqual(['0000_init']);
     expect(committedWith).toEqual([1]);
-    expect(db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name = 'users'`).pluck().get()).toBe('users');
+    expect(
+      db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name = 'users'`).pluck().get(),
+    ).toBe('users');
     const second = await migrateOnStartup(db, { outDir: repoDrizzle });
     expect(second.applied).toEqual([]);
     expect(readLedger(db)).toHaveLength(1);
@@ -33,6 +35,8 @@ describe('startup migration', () => {
   it('says what is wrong when the database folder cannot be created', () => {
     const dir = makeTempDir();
     fs.writeFileSync(path.join(dir, 'file'), '');
-    expect(() => ensureDatabaseFile(path.join(dir, 'file', 'app.db'))).toThrow(/Cannot create the database file/);
+    expect(() => ensureDatabaseFile(path.join(dir, 'file', 'app.db'))).toThrow(
+      /Cannot create the database file/,
+    );
   });
 });

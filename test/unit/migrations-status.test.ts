@@ -4,10 +4,27 @@ import type { LedgerRow } from '../../src/migrations/ledger.js';
 import { computeMigrationStatus } from '../../src/migrations/status.js';
 
 function migration(tag: string, when: number, hash = `h-${tag}`): FolderMigration {
-  return { idx: Number(tag.slice(0, 4)), tag, when, breakpoints: true, file: `/x/${tag}.sql`, sql: '', hash, chunks: [] };
+  return {
+    idx: Number(tag.slice(0, 4)),
+    tag,
+    when,
+    breakpoints: true,
+    file: `/x/${tag}.sql`,
+    sql: '',
+    hash,
+    chunks: [],
+  };
 }
 function folderOf(...migrations: FolderMigration[]): MigrationFolder {
-  return { outDir: '/x', exists: true, journal: undefined, migrations, snapshots: [], latestSnapshot: undefined, findings: [] };
+  return {
+    outDir: '/x',
+    exists: true,
+    journal: undefined,
+    migrations,
+    snapshots: [],
+    latestSnapshot: undefined,
+    findings: [],
+  };
 }
 let rowid = 0;
 function row(hash: string, createdAt: number): LedgerRow {
@@ -24,9 +41,27 @@ describe('computeMigrationStatus', () => {
     ['some applied', [a, b, c], [row(a.hash, 1000)], ['applied', 'pending', 'pending'], true],
     ['all applied', [a, b], [row(a.hash, 1000), row(b.hash, 2000)], ['applied', 'applied'], true],
     ['an applied file edited', [a, b], [row('old-hash', 1000)], ['modified', 'pending'], false],
-    ['an older migration merged in after a newer one was applied', [a, b, c], [row(a.hash, 1000), row(c.hash, 3000)], ['applied', 'skipped', 'applied'], false],
-    ['a ledger row without a file', [b], [row(a.hash, 1000), row(b.hash, 2000)], ['missing', 'applied'], false],
-    ['the same migration recorded twice', [a], [row(a.hash, 1000), row(a.hash, 1000)], ['applied', 'missing'], false],
+    [
+      'an older migration merged in after a newer one was applied',
+      [a, b, c],
+      [row(a.hash, 1000), row(c.hash, 3000)],
+      ['applied', 'skipped', 'applied'],
+      false,
+    ],
+    [
+      'a ledger row without a file',
+      [b],
+      [row(a.hash, 1000), row(b.hash, 2000)],
+      ['missing', 'applied'],
+      false,
+    ],
+    [
+      'the same migration recorded twice',
+      [a],
+      [row(a.hash, 1000), row(a.hash, 1000)],
+      ['applied', 'missing'],
+      false,
+    ],
   ])('%s', (_name, migrations, ledger, states, consistent) => {
     const status = computeMigrationStatus(folderOf(...migrations), ledger);
     expect(status.entries.map((entry) => entry.state)).toEqual(states);
@@ -50,7 +85,13 @@ describe('computeMigrationStatus', () => {
 
   it('is inconsistent when a folder finding blocks applying', () => {
     const folder = folderOf(a);
-    folder.findings.push({ code: 'MIGRATION_FILE_MISSING', severity: 'error', message: 'x', hint: 'y', blocks: ['apply'] });
+    folder.findings.push({
+      code: 'MIGRATION_FILE_MISSING',
+      severity: 'error',
+      message: 'x',
+      hint: 'y',
+      blocks: ['apply'],
+    });
     expect(computeMigrationStatus(folder, []).consistent).toBe(false);
   });
 });

@@ -4,22 +4,52 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.js';
 import { ORIGIN_SNAPSHOT_ID, readMigrationFolder } from '../../src/migrations/folder.js';
-import { CUSTOM_MIGRATION_SQL, LOCK_FILE_NAME, sanitizeMigrationName, writeMigration, writeMigrationFrom } from '../../src/migrations/write.js';
+import {
+  CUSTOM_MIGRATION_SQL,
+  LOCK_FILE_NAME,
+  sanitizeMigrationName,
+  writeMigration,
+  writeMigrationFrom,
+} from '../../src/migrations/write.js';
 import type { SqliteSnapshot } from '../../src/project/types.js';
 import { makeTempDir } from '../helpers/migration-fixtures.js';
 
 function snapshot(prevId: string, tables: Record<string, unknown> = {}): SqliteSnapshot {
-  return { version: '6', dialect: 'sqlite', tables, views: {}, enums: {}, _meta: { tables: {}, columns: {} }, internal: { indexes: {} }, id: randomUUID(), prevId };
+  return {
+    version: '6',
+    dialect: 'sqlite',
+    tables,
+    views: {},
+    enums: {},
+    _meta: { tables: {}, columns: {} },
+    internal: { indexes: {} },
+    id: randomUUID(),
+    prevId,
+  };
 }
 
 describe('writeMigration', () => {
   it('writes the first migration in drizzle-kit format into a folder that does not exist yet', async () => {
     const outDir = path.join(makeTempDir(), 'drizzle');
-    const written = await writeMigration(outDir, { name: 'Add users!', statements: ['CREATE TABLE a (x);\n', 'CREATE INDEX i ON a (x);'], snapshot: snapshot(ORIGIN_SNAPSHOT_ID) }, { now: () => 1234 });
+    const written = await writeMigration(
+      outDir,
+      {
+        name: 'Add users!',
+        statements: ['CREATE TABLE a (x);\n', 'CREATE INDEX i ON a (x);'],
+        snapshot: snapshot(ORIGIN_SNAPSHOT_ID),
+      },
+      { now: () => 1234 },
+    );
     expect(written).toMatchObject({ idx: 0, tag: '0000_add_users', when: 1234 });
-    expect(fs.readFileSync(path.join(outDir, '0000_add_users.sql'), 'utf8')).toBe('CREATE TABLE a (x);\n--> statement-breakpoint\nCREATE INDEX i ON a (x);');
+    expect(fs.readFileSync(path.join(outDir, '0000_add_users.sql'), 'utf8')).toBe(
+      'CREATE TABLE a (x);\n--> statement-breakpoint\nCREATE INDEX i ON a (x);',
+    );
     const journal = JSON.parse(fs.readFileSync(path.join(outDir, 'meta/_journal.json'), 'utf8'));
-    expect(journal).toEqual({ version: '7', dialect: 'sqlite', entries: [{ idx: 0, version: '6', when: 1234, tag: '0000_add_users', breakpoints: true }] });
+    expect(journal).toEqual({
+      version: '7',
+      dialect: 'sqlite',
+      entries: [{ idx: 0, version: '6', when: 1234, tag: '0000_add_users', breakpoints: true }],
+    });
     const saved = JSON.parse(fs.readFileSync(path.join(outDir, 'meta/0000_snapshot.json'), 'utf8'));
     expect(Object.keys(saved).slice(0, 4)).toEqual(['version', 'dialect', 'id', 'prevId']);
     expect(fs.readdirSync(path.join(outDir, 'meta')).sort()).toEqual(['0000_snapshot.json', '_journal.json']);
@@ -30,16 +60,37 @@ describe('writeMigration', () => {
 
   it('numbers the next migration after the last idx and keeps when strictly increasing', async () => {
     const outDir = makeTempDir();
-    const first = await writeMigration(outDir, { name: 'a', statements: ['CREATE TABLE a (x);'], snapshot: snapshot(ORIGIN_SNAPSHOT_ID) }, { now: () => 5000 });
-    const second = await writeMigration(outDir, { name: 'b', statements: ['CREATE TABLE b (x);'], snapshot: snapshot(first.snapshotId), breakpoints: false }, { now: () => 10 });
+    const first = await writeMigration(
+      outDir,
+      { name: 'a', statements: ['CREATE TABLE a (x);'], snapshot: snapshot(ORIGIN_SNAPSHOT_ID) },
+      { now: () => 5000 },
+    );
+    const second = await writeMigration(
+      outDir,
+      {
+        name: 'b',
+        statements: ['CREATE TABLE b (x);'],
+        snapshot: snapshot(first.snapshotId),
+        breakpoints: false,
+      },
+      { now: () => 10 },
+    );
     expect(second).toMatchObject({ idx: 1, tag: '0001_b', when: 5001, breakpoints: false });
     expect(readMigrationFolder(outDir).findings).toEqual([]);
   });
 
   it('refuses a snapshot computed against a stale parent', async () => {
     const outDir = makeTempDir();
-    await writeMigration(outDir, { name: 'a', statements: ['CREATE TABLE a (x);'], snapshot: snapshot(ORIGIN_SNAPSHOT_ID) });
-    const error = await writeMigration(outDir, { name: 'b', statements: ['CREATE TABLE b (x);'], snapshot: snapshot(ORIGIN_SNAPSHOT_ID) }).catch((e: unknown) => e);
+    await writeMigration(outDir, {
+      name: 'a',
+      statements: ['CREATE TABLE a (x);'],
+      snapshot: snapshot(ORIGIN_SNAPSHOT_ID),
+    });
+    const error = await writeMigration(outDir, {
+      name: 'b',
+      statements: ['CREATE TABLE b (x);'],
+      snapshot: snapshot(ORIGIN_SNAPSHOT_ID),
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).code).toBe('MIGRATION_CONFLICT');
     expect(readMigrationFolder(outDir).migrations).toHaveLength(1);
@@ -47,7 +98,11 @@ describe('writeMigration', () => {
 
   it('writes a custom migration whose snapshot is the previous one with a new id', async () => {
     const outDir = makeTempDir();
-    const first = await writeMigration(outDir, { name: 'a', statements: ['CREATE TABLE a (x);'], snapshot: snapshot(ORIGIN_SNAPSHOT_ID, { a: { name: 'a' } }) });
+    const first = await writeMigration(outDir, {
+      name: 'a',
+      statements: ['CREATE TABLE a (x);'],
+      snapshot: snapshot(ORIGIN_SNAPSHOT_ID, { a: { name: 'a' } }),
+    });
     const custom = await writeMigration(outDir, { custom: true, name: 'seed' });
     expect(custom.sql).toBe(CUSTOM_MIGRATION_SQL);
     const saved = JSON.parse(fs.readFileSync(custom.snapshotFile, 'utf8'));
@@ -63,7 +118,11 @@ describe('writeMigration', () => {
       Array.from({ length: 6 }, (_, i) =>
         writeMigrationFrom(outDir, async (previous) => {
           await new Promise((resolve) => setTimeout(resolve, 5));
-          return { name: `m${i}`, statements: [`CREATE TABLE t${i} (x);`], snapshot: snapshot(previous.prevId) };
+          return {
+            name: `m${i}`,
+            statements: [`CREATE TABLE t${i} (x);`],
+            snapshot: snapshot(previous.prevId),
+          };
         }),
       ),
     );
@@ -79,13 +138,21 @@ describe('writeMigration', () => {
     fs.mkdirSync(path.join(outDir, 'meta'));
     const lock = path.join(outDir, 'meta', LOCK_FILE_NAME);
     fs.writeFileSync(lock, '{}');
-    const blocked = await writeMigration(outDir, { custom: true }, { lock: { timeoutMs: 200, staleAfterMs: 60_000 } }).catch((e: unknown) => e);
+    const blocked = await writeMigration(
+      outDir,
+      { custom: true },
+      { lock: { timeoutMs: 200, staleAfterMs: 60_000 } },
+    ).catch((e: unknown) => e);
     expect((blocked as AppError).code).toBe('MIGRATION_CONFLICT');
     expect((blocked as AppError).message).toContain('Another process is writing a migration');
 
     const old = new Date(Date.now() - 120_000);
     fs.utimesSync(lock, old, old);
-    const written = await writeMigration(outDir, { custom: true, name: 'after_stale' }, { lock: { timeoutMs: 200, staleAfterMs: 60_000 } });
+    const written = await writeMigration(
+      outDir,
+      { custom: true, name: 'after_stale' },
+      { lock: { timeoutMs: 200, staleAfterMs: 60_000 } },
+    );
     expect(written.tag).toBe('0000_after_stale');
     expect(fs.existsSync(lock)).toBe(false);
   });
@@ -102,7 +169,9 @@ describe('writeMigration', () => {
     const outDir = makeTempDir();
     await writeMigration(outDir, { custom: true, name: 'a' });
     fs.writeFileSync(path.join(outDir, '0001_b.sql'), 'keep me');
-    await expect(writeMigration(outDir, { custom: true, name: 'b' })).rejects.toThrow('refusing to overwrite');
+    await expect(writeMigration(outDir, { custom: true, name: 'b' })).rejects.toThrow(
+      'refusing to overwrite',
+    );
     expect(fs.readFileSync(path.join(outDir, '0001_b.sql'), 'utf8')).toBe('keep me');
   });
 
