@@ -48,9 +48,14 @@ export type MigrationToWrite = NewMigration | NewCustomMigration;
 
 export interface PreviousState {
   folder: MigrationFolder;
-  /** The latest snapshot, or undefined for an empty folder (then the new snapshot's prevId is the origin id). */
-  snapshot: SqliteSnapshot | undefined;
-  /** The id the new snapshot's `prevId` must have. */
+  /**
+   * The snapshot to diff from: the latest one, or for an empty folder drizzle-kit's empty snapshot (id
+   * ORIGIN_SNAPSHOT_ID), so `snapshot.id` is always what the new snapshot's `prevId` must be.
+   */
+  snapshot: SqliteSnapshot;
+  /** False when the folder has no snapshot yet. */
+  hasSnapshot: boolean;
+  /** The id the new snapshot's `prevId` must have (= `snapshot.id`). */
   prevId: string;
   nextIdx: number;
 }
@@ -112,10 +117,12 @@ export async function writeMigrationFrom(
       );
     }
     const last = folder.journal?.entries.at(-1);
+    const snapshot = folder.latestSnapshot ?? emptySnapshot();
     const previous: PreviousState = {
       folder,
-      snapshot: folder.latestSnapshot,
-      prevId: folder.latestSnapshot?.id ?? ORIGIN_SNAPSHOT_ID,
+      snapshot,
+      hasSnapshot: folder.latestSnapshot !== undefined,
+      prevId: snapshot.id,
       nextIdx: last ? last.idx + 1 : 0,
     };
     const input = await produce(previous);
@@ -136,7 +143,7 @@ function writeFiles(
   let sql: string;
   if ('custom' in input) {
     // As `drizzle-kit generate --custom`: the schema is unchanged, so the snapshot is the previous one with a new id.
-    const { id: _id, prevId: _prevId, ...rest } = previous.snapshot ?? emptySnapshot();
+    const { id: _id, prevId: _prevId, ...rest } = previous.snapshot;
     snapshot = { ...rest, id: randomUUID(), prevId: previous.prevId } as SqliteSnapshot;
     sql = CUSTOM_MIGRATION_SQL;
   } else {
@@ -246,7 +253,8 @@ function orderSnapshot(snapshot: SqliteSnapshot): Record<string, unknown> {
   };
 }
 
-function emptySnapshot(): SqliteSnapshot {
+/** drizzle-kit's empty SQLite snapshot (its `drySQLite`): the parent of a folder's first snapshot. */
+export function emptySnapshot(): SqliteSnapshot {
   return {
     version: SNAPSHOT_VERSION,
     dialect: 'sqlite',

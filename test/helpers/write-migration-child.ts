@@ -7,11 +7,7 @@ const [outDir, label, count] = process.argv.slice(2) as [string, string, string]
 for (let i = 0; i < Number(count); i++) {
   await writeMigrationFrom(outDir, async (previous) => {
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const snapshot = {
-      ...(previous.snapshot ?? { version: '6', dialect: 'sqlite', tables: {}, views: {}, enums: {} }),
-      id: randomUUID(),
-      prevId: previous.prevId,
-    };
+    const snapshot = { ...previous.snapshot, id: randomUUID(), prevId: previous.prevId };
     return { name: `${label}_${i}`, statements: [`CREATE TABLE ${label}_${i} (x);`], snapshot };
   });
 }

@@ -57,7 +57,7 @@ function makeProject() {
           module,
           previous.prevId,
         )) as unknown as SqliteSnapshot;
-        const before = (previous.snapshot ?? (await generateSQLiteDrizzleJson({}))) as never;
+        const before = previous.snapshot as never;
         const statements = await generateSQLiteMigration(before, current as never);
         return statements.length === 0 ? null : { name, statements, snapshot: current };
       });

@@ -175,6 +175,18 @@ describe('writeMigration', () => {
     expect(fs.readFileSync(path.join(outDir, '0001_b.sql'), 'utf8')).toBe('keep me');
   });
 
+  it("offers drizzle-kit's empty snapshot (origin id) as the parent in an empty folder", async () => {
+    const outDir = makeTempDir();
+    const written = await writeMigrationFrom(outDir, (previous) => {
+      expect(previous).toMatchObject({ hasSnapshot: false, prevId: ORIGIN_SNAPSHOT_ID, nextIdx: 0 });
+      expect(previous.snapshot).toMatchObject({ id: ORIGIN_SNAPSHOT_ID, tables: {} });
+      return { name: 'a', statements: ['CREATE TABLE a (x);'], snapshot: snapshot(previous.snapshot.id) };
+    });
+    expect(written?.tag).toBe('0000_a');
+    expect(await writeMigrationFrom(outDir, () => null)).toBeNull();
+    expect(readMigrationFolder(outDir).migrations).toHaveLength(1);
+  });
+
   it('gives a random word pair when no name is given', async () => {
     const written = await writeMigration(makeTempDir(), { custom: true });
     expect(written.tag).toMatch(/^0000_[a-z]+_[a-z]+$/);
