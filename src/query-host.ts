@@ -3,7 +3,13 @@
 // It serves one request at a time over the IPC channel. stdout is never used (the parent pipes it anyway);
 // diagnostics go to stderr, which the parent forwards to its logger.
 import { QueryExecutor } from './query/executor.js';
-import { serializeError, type HostEvent, type HostOptions, type HostRequest, type HostResponse } from './query/protocol.js';
+import {
+  serializeError,
+  type HostEvent,
+  type HostOptions,
+  type HostRequest,
+  type HostResponse,
+} from './query/protocol.js';
 import { AppError, toAppError } from './errors.js';
 
 function send(message: HostEvent | HostResponse): void {
@@ -21,7 +27,9 @@ function start(): void {
     executor = new QueryExecutor(options);
   } catch (error) {
     const appError =
-      error instanceof SyntaxError ? new AppError('INTERNAL', 'The query host was started without valid options.') : toAppError(error);
+      error instanceof SyntaxError
+        ? new AppError('INTERNAL', 'The query host was started without valid options.')
+        : toAppError(error);
     send({ type: 'fatal', error: serializeError(appError) });
     process.disconnect?.();
     process.exitCode = 1;
@@ -34,7 +42,9 @@ function start(): void {
   });
   process.on('message', (message: HostRequest) => {
     const response = executor.handle(message, (error) => {
-      process.stderr.write(`query-host: internal error on request ${message.id}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `query-host: internal error on request ${message.id}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
     });
     send(response);
   });

@@ -59,7 +59,8 @@ const READ_VERBS = new Set<string>(['SELECT', 'WITH', 'VALUES']);
 const WRITE_VERBS = new Set<string>(['INSERT', 'UPDATE', 'DELETE', 'REPLACE']);
 const DDL_VERBS = new Set<string>(['CREATE', 'DROP', 'ALTER']);
 const TRANSACTION_VERBS = new Set<string>(['BEGIN', 'COMMIT', 'END', 'ROLLBACK', 'SAVEPOINT', 'RELEASE']);
-const MIGRATIONS_HINT = 'Schema changes go through migrations: edit the Drizzle schema, then use generate_migration and apply_migrations.';
+const MIGRATIONS_HINT =
+  'Schema changes go through migrations: edit the Drizzle schema, then use generate_migration and apply_migrations.';
 
 function refused(message: string, hint: string, details?: Record<string, unknown>): AppError {
   return new AppError('QUERY_REFUSED', message, details ? { hint, details } : { hint });
@@ -68,7 +69,10 @@ function refused(message: string, hint: string, details?: Record<string, unknown
 /** The reason a first keyword is never allowed, whichever tool is asking. */
 function forbiddenVerbReason(verb: string, mode: 'read' | 'write'): AppError | undefined {
   if (DDL_VERBS.has(verb)) {
-    return refused(`${verb} statements change the schema, and schema changes go through migrations (generate_migration, then apply_migrations), never raw SQL.`, MIGRATIONS_HINT);
+    return refused(
+      `${verb} statements change the schema, and schema changes go through migrations (generate_migration, then apply_migrations), never raw SQL.`,
+      MIGRATIONS_HINT,
+    );
   }
   if (TRANSACTION_VERBS.has(verb)) {
     return refused(
@@ -81,7 +85,7 @@ function forbiddenVerbReason(verb: string, mode: 'read' | 'write'): AppError | u
       return refused(
         'PRAGMA statements are not allowed: several change connection or file settings even when they look like reads.',
         mode === 'read'
-          ? 'Use inspect_schema for schema facts, or a side-effect-free table-valued function inside a SELECT, e.g. SELECT * FROM pragma_table_info(\'users\').'
+          ? "Use inspect_schema for schema facts, or a side-effect-free table-valued function inside a SELECT, e.g. SELECT * FROM pragma_table_info('users')."
           : 'Connection and file settings are managed by the server. Use inspect_schema for schema facts.',
       );
     case 'ATTACH':
@@ -93,11 +97,14 @@ function forbiddenVerbReason(verb: string, mode: 'read' | 'write'): AppError | u
     case 'VACUUM':
       return refused(
         'VACUUM is not allowed: it rewrites the database file (and VACUUM INTO writes a copy to any path).',
-        'Ask the human to run maintenance outside the assistant; backups go through the server\'s backup tooling.',
+        "Ask the human to run maintenance outside the assistant; backups go through the server's backup tooling.",
       );
     case 'REINDEX':
     case 'ANALYZE':
-      return refused(`${verb} is maintenance the server does not run on request.`, 'Ask the human to run it outside the assistant.');
+      return refused(
+        `${verb} is maintenance the server does not run on request.`,
+        'Ask the human to run it outside the assistant.',
+      );
     default:
       return undefined;
   }
@@ -112,11 +119,18 @@ interface Prepared {
 function prepareText(sql: string, mode: 'read' | 'write', options: PolicyOptions): Prepared {
   const max = options.maxSqlLength ?? DEFAULT_MAX_SQL_LENGTH;
   if (sql.length > max) {
-    throw refused(`The SQL is ${sql.length} characters long; the limit is ${max}.`, 'Send a shorter statement; pass large values as bound parameters.');
+    throw refused(
+      `The SQL is ${sql.length} characters long; the limit is ${max}.`,
+      'Send a shorter statement; pass large values as bound parameters.',
+    );
   }
   const statements = splitStatements(tokenize(sql));
   const first = statements[0];
-  if (!first) throw refused('The SQL is empty (only whitespace, comments or semicolons).', 'Send exactly one SQL statement.');
+  if (!first)
+    throw refused(
+      'The SQL is empty (only whitespace, comments or semicolons).',
+      'Send exactly one SQL statement.',
+    );
   const head = first[0] as Token;
   const verbError = head.kind === 'word' ? forbiddenVerbReason(head.value, mode) : undefined;
   if (verbError) throw verbError;
@@ -144,8 +158,10 @@ function skipGroup(tokens: readonly Token[], open: number): number {
   throw refused('The SQL has an unbalanced parenthesis.', 'Check that every ( has its ).');
 }
 
-const isWord = (token: Token | undefined, ...words: string[]) => token?.kind === 'word' && words.includes(token.value);
-const isName = (token: Token | undefined) => token?.kind === 'word' || token?.kind === 'quoted' || token?.kind === 'string';
+const isWord = (token: Token | undefined, ...words: string[]) =>
+  token?.kind === 'word' && words.includes(token.value);
+const isName = (token: Token | undefined) =>
+  token?.kind === 'word' || token?.kind === 'quoted' || token?.kind === 'string';
 
 /**
  * Index of the main statement's first keyword after a WITH clause. SQLite's CTE bodies can only be SELECTs, so
@@ -172,7 +188,10 @@ function skipWithClause(tokens: readonly Token[]): number {
     }
     return i;
   }
-  throw refused('The WITH clause could not be read (expected: WITH name AS (SELECT …) followed by the main statement).', 'Check the WITH clause syntax.');
+  throw refused(
+    'The WITH clause could not be read (expected: WITH name AS (SELECT …) followed by the main statement).',
+    'Check the WITH clause syntax.',
+  );
 }
 
 function mainVerbIndex(tokens: readonly Token[]): number {
@@ -228,10 +247,12 @@ function nameValue(token: Token): string {
 
 function readQualifiedName(tokens: readonly Token[], i: number, what: string): QualifiedName {
   const first = tokens[i];
-  if (!first || !isName(first)) throw refused(`Could not find the table name after ${what}.`, `Write ${what} <table> …`);
+  if (!first || !isName(first))
+    throw refused(`Could not find the table name after ${what}.`, `Write ${what} <table> …`);
   if (tokens[i + 1]?.kind === 'dot') {
     const second = tokens[i + 2];
-    if (!second || !isName(second)) throw refused(`Could not read the table name after ${what}.`, `Write ${what} <table> …`);
+    if (!second || !isName(second))
+      throw refused(`Could not read the table name after ${what}.`, `Write ${what} <table> …`);
     return { schema: nameValue(first), name: nameValue(second), next: i + 3 };
   }
   return { name: nameValue(first), next: i + 1 };
@@ -244,10 +265,14 @@ export function isProtectedTable(name: string, protectedTables: readonly string[
 }
 
 function protectedError(table: string, how: string): AppError {
-  return new AppError('PROTECTED_TABLE', `"${table}" belongs to the server (${how}) and cannot be written through SQL.`, {
-    hint: 'The audit log, the migrations ledger and SQLite\'s own sqlite_* tables are maintained by the server only. Read them with run_query or read_audit_log.',
-    details: { table },
-  });
+  return new AppError(
+    'PROTECTED_TABLE',
+    `"${table}" belongs to the server (${how}) and cannot be written through SQL.`,
+    {
+      hint: "The audit log, the migrations ledger and SQLite's own sqlite_* tables are maintained by the server only. Read them with run_query or read_audit_log.",
+      details: { table },
+    },
+  );
 }
 
 /** Top-level (depth 0) word positions from `from`, so subqueries' WHERE/RETURNING do not count. */
@@ -275,7 +300,10 @@ export function classifyWrite(sql: string, options: PolicyOptions): WriteClassif
   const verb = verbToken?.kind === 'word' ? verbToken.value : '';
   if (!WRITE_VERBS.has(verb)) {
     if (READ_VERBS.has(verb) || verb === 'EXPLAIN') {
-      throw refused('execute_sql runs writes; this statement only reads.', 'Use run_query for SELECT, VALUES and EXPLAIN.');
+      throw refused(
+        'execute_sql runs writes; this statement only reads.',
+        'Use run_query for SELECT, VALUES and EXPLAIN.',
+      );
     }
     throw refused(
       `execute_sql accepts one INSERT, UPDATE, DELETE or REPLACE; this statement starts with "${verbToken?.text ?? ''}".`,
@@ -287,35 +315,54 @@ export function classifyWrite(sql: string, options: PolicyOptions): WriteClassif
   if ((verb === 'INSERT' || verb === 'UPDATE') && isWord(tokens[i], 'OR')) {
     const action = tokens[i + 1];
     if (!isWord(action, 'ROLLBACK', 'ABORT', 'REPLACE', 'FAIL', 'IGNORE')) {
-      throw refused(`Unknown conflict clause "OR ${action?.text ?? ''}".`, 'Use OR ABORT, OR FAIL, OR IGNORE, OR REPLACE or OR ROLLBACK.');
+      throw refused(
+        `Unknown conflict clause "OR ${action?.text ?? ''}".`,
+        'Use OR ABORT, OR FAIL, OR IGNORE, OR REPLACE or OR ROLLBACK.',
+      );
     }
     if (isWord(action, 'REPLACE')) replace = true;
     i += 2;
   }
   if (verb === 'INSERT' || verb === 'REPLACE') {
-    if (!isWord(tokens[i], 'INTO')) throw refused(`Expected INTO after ${verb}.`, `Write ${verb} INTO <table> …`);
+    if (!isWord(tokens[i], 'INTO'))
+      throw refused(`Expected INTO after ${verb}.`, `Write ${verb} INTO <table> …`);
     i += 1;
   } else if (verb === 'DELETE') {
-    if (!isWord(tokens[i], 'FROM')) throw refused('Expected FROM after DELETE.', 'Write DELETE FROM <table> WHERE …');
+    if (!isWord(tokens[i], 'FROM'))
+      throw refused('Expected FROM after DELETE.', 'Write DELETE FROM <table> WHERE …');
     i += 1;
   }
-  const target = readQualifiedName(tokens, i, verb === 'UPDATE' ? 'UPDATE' : verb === 'DELETE' ? 'DELETE FROM' : `${verb} INTO`);
+  const target = readQualifiedName(
+    tokens,
+    i,
+    verb === 'UPDATE' ? 'UPDATE' : verb === 'DELETE' ? 'DELETE FROM' : `${verb} INTO`,
+  );
   if (target.schema !== undefined && asciiLower(target.schema) !== 'main') {
-    if (isProtectedTable(target.name, options.protectedTables)) throw protectedError(target.name, 'protected');
+    if (isProtectedTable(target.name, options.protectedTables))
+      throw protectedError(target.name, 'protected');
     throw refused(
       `Writes may only target the main database; "${target.schema}.${target.name}" is in schema "${target.schema}".`,
       `Write to the table without a schema prefix (or as main.${target.name}).`,
     );
   }
   if (isProtectedTable(target.name, options.protectedTables)) {
-    throw protectedError(target.name, asciiLower(target.name).startsWith('sqlite_') ? "SQLite's internal table" : 'audit log or migrations ledger');
+    throw protectedError(
+      target.name,
+      asciiLower(target.name).startsWith('sqlite_')
+        ? "SQLite's internal table"
+        : 'audit log or migrations ledger',
+    );
   }
 
   const words = topLevelWords(tokens, target.next);
   const hasWhere = (verb === 'UPDATE' || verb === 'DELETE') && words.has('WHERE');
   const hasLimit = (verb === 'UPDATE' || verb === 'DELETE') && words.has('LIMIT');
   const returning = words.has('RETURNING');
-  const upsert = (verb === 'INSERT' || verb === 'REPLACE') && words.has('CONFLICT') && words.has('DO') && words.has('UPDATE');
+  const upsert =
+    (verb === 'INSERT' || verb === 'REPLACE') &&
+    words.has('CONFLICT') &&
+    words.has('DO') &&
+    words.has('UPDATE');
   // INSERT's row source is the first top-level keyword after the target (and its column list): VALUES,
   // SELECT, WITH … SELECT, or DEFAULT VALUES.
   let fromSelect = false;
@@ -323,12 +370,17 @@ export function classifyWrite(sql: string, options: PolicyOptions): WriteClassif
     let j = target.next;
     if (isWord(tokens[j], 'AS')) j += 2;
     if (tokens[j]?.kind === 'lparen') j = skipGroup(tokens, j);
-    fromSelect = isWord(tokens[j], 'SELECT', 'WITH') || (tokens[j]?.kind === 'lparen' && isWord(tokens[j + 1], 'SELECT', 'WITH'));
+    fromSelect =
+      isWord(tokens[j], 'SELECT', 'WITH') ||
+      (tokens[j]?.kind === 'lparen' && isWord(tokens[j + 1], 'SELECT', 'WITH'));
   }
   let unboundedReason: string | undefined;
-  if ((verb === 'UPDATE' || verb === 'DELETE') && !hasWhere && !hasLimit) unboundedReason = `${verb} without a WHERE clause touches every row of "${target.name}"`;
-  else if (verb === 'UPDATE' && replace) unboundedReason = 'UPDATE OR REPLACE may delete conflicting rows that no change counter reports';
-  else if ((upsert || replace) && fromSelect) unboundedReason = `${replace ? 'REPLACE' : 'an upsert'} fed by a SELECT may replace or update any number of rows, and its conflict deletions are not counted`;
+  if ((verb === 'UPDATE' || verb === 'DELETE') && !hasWhere && !hasLimit)
+    unboundedReason = `${verb} without a WHERE clause touches every row of "${target.name}"`;
+  else if (verb === 'UPDATE' && replace)
+    unboundedReason = 'UPDATE OR REPLACE may delete conflicting rows that no change counter reports';
+  else if ((upsert || replace) && fromSelect)
+    unboundedReason = `${replace ? 'REPLACE' : 'an upsert'} fed by a SELECT may replace or update any number of rows, and its conflict deletions are not counted`;
 
   return {
     kind: 'write',
@@ -361,7 +413,11 @@ export interface SchemaObject {
  * Conservative on purpose: any mention of a protected name in a reachable trigger body counts.
  * The query host backs this up with EXPLAIN (which lists trigger and foreign-key sub-programs).
  */
-export function checkWriteTarget(write: WriteClassification, objects: readonly SchemaObject[], options: PolicyOptions): void {
+export function checkWriteTarget(
+  write: WriteClassification,
+  objects: readonly SchemaObject[],
+  options: PolicyOptions,
+): void {
   const byName = new Map<string, SchemaObject[]>();
   for (const object of objects) {
     if (object.type !== 'trigger') continue;
@@ -379,13 +435,19 @@ export function checkWriteTarget(write: WriteClassification, objects: readonly S
       try {
         tokens = tokenize(trigger.sql ?? '');
       } catch {
-        throw refused(`The trigger "${trigger.name}" on "${trigger.tableName}" could not be read, so the write cannot be checked.`, 'Ask the human to review the trigger.');
+        throw refused(
+          `The trigger "${trigger.name}" on "${trigger.tableName}" could not be read, so the write cannot be checked.`,
+          'Ask the human to review the trigger.',
+        );
       }
       for (const [index, token] of tokens.entries()) {
         if (token.kind !== 'word' && token.kind !== 'quoted' && token.kind !== 'string') continue;
         const name = nameValue(token);
         // sqlite_version(), sqlite_source_id() … are functions, not tables.
-        const isFunctionCall = token.kind === 'word' && tokens[index + 1]?.kind === 'lparen' && asciiLower(name).startsWith('sqlite_');
+        const isFunctionCall =
+          token.kind === 'word' &&
+          tokens[index + 1]?.kind === 'lparen' &&
+          asciiLower(name).startsWith('sqlite_');
         if (isProtectedTable(name, options.protectedTables) && !isFunctionCall) {
           const via = [...path, `trigger "${trigger.name}"`].join(' → ');
           throw new AppError(

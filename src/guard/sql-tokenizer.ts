@@ -46,7 +46,8 @@ export function asciiLower(text: string): string {
 }
 
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
-const isIdentStart = (c: number) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c >= 0x80;
+const isIdentStart = (c: number) =>
+  (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c >= 0x80;
 const isIdentChar = (c: number) => isIdentStart(c) || isDigit(c) || c === 0x24; /* $ */
 const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 
@@ -81,13 +82,21 @@ export function tokenize(sql: string): Token[] {
     const text = sql.slice(start, end);
     tokens.push({ kind, text, start, end, value: value ?? text });
   };
-  const readQuoted = (start: number, close: string, doubled: boolean, what: string): { end: number; inner: string } => {
+  const readQuoted = (
+    start: number,
+    close: string,
+    doubled: boolean,
+    what: string,
+  ): { end: number; inner: string } => {
     let j = start + 1;
     let inner = '';
     for (;;) {
       const k = sql.indexOf(close, j);
       if (k < 0) {
-        refuse(`The SQL has an unterminated ${what} starting at offset ${start}.`, `Close the ${what} with ${close}.`);
+        refuse(
+          `The SQL has an unterminated ${what} starting at offset ${start}.`,
+          `Close the ${what} with ${close}.`,
+        );
       }
       inner += sql.slice(j, k);
       if (doubled && sql[k + 1] === close) {
@@ -113,7 +122,11 @@ export function tokenize(sql: string): Token[] {
     }
     if (ch === '/' && sql[i + 1] === '*') {
       const close = sql.indexOf('*/', i + 2);
-      if (close < 0) refuse(`The SQL has an unterminated /* comment starting at offset ${i}.`, 'Close the comment with */.');
+      if (close < 0)
+        refuse(
+          `The SQL has an unterminated /* comment starting at offset ${i}.`,
+          'Close the comment with */.',
+        );
       i = close + 2;
       continue;
     }
@@ -136,7 +149,12 @@ export function tokenize(sql: string): Token[] {
       while (i < n) {
         const d = sql.charCodeAt(i);
         if (isDigit(d) || isIdentStart(d) || d === 0x2e /* . */) i += 1;
-        else if ((d === 0x2b || d === 0x2d) && /[eE]/.test(sql[i - 1] ?? '') && !/^0[xX]/.test(sql.slice(start, i))) i += 1;
+        else if (
+          (d === 0x2b || d === 0x2d) &&
+          /[eE]/.test(sql[i - 1] ?? '') &&
+          !/^0[xX]/.test(sql.slice(start, i))
+        )
+          i += 1;
         else break;
       }
       push('number', start, i);
@@ -173,7 +191,11 @@ export function tokenize(sql: string): Token[] {
       case '$': {
         i += 1;
         while (i < n && isIdentChar(sql.charCodeAt(i))) i += 1;
-        if (i === start + 1) refuse(`The SQL has a stray "${ch}" at offset ${start}.`, 'Parameters are written :name, @name or $name.');
+        if (i === start + 1)
+          refuse(
+            `The SQL has a stray "${ch}" at offset ${start}.`,
+            'Parameters are written :name, @name or $name.',
+          );
         push('param', start, i);
         continue;
       }
@@ -199,7 +221,11 @@ export function tokenize(sql: string): Token[] {
         continue;
       default: {
         const op = /^(->>|->|<<|>>|<=|>=|==|!=|<>|\|\||[-+*/%<>=~&|!])/.exec(sql.slice(i, i + 3));
-        if (!op) refuse(`The SQL has a character SQLite does not accept ("${ch}") at offset ${i}.`, 'Remove it or quote it.');
+        if (!op)
+          refuse(
+            `The SQL has a character SQLite does not accept ("${ch}") at offset ${i}.`,
+            'Remove it or quote it.',
+          );
         push('op', start, i + op[0].length);
         i += op[0].length;
       }

@@ -35,7 +35,8 @@ const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 
 export function encodeCell(value: unknown, maxCellChars: number): Cell {
   if (value === null || value === undefined) return null;
-  if (typeof value === 'bigint') return value <= MAX_SAFE && value >= MIN_SAFE ? Number(value) : value.toString();
+  if (typeof value === 'bigint')
+    return value <= MAX_SAFE && value >= MIN_SAFE ? Number(value) : value.toString();
   if (typeof value === 'number') {
     // SQLite can produce ±Inf (e.g. 1e999); JSON would silently turn it into null.
     return Number.isFinite(value) ? value : String(value);
@@ -58,7 +59,11 @@ export function shortenText(text: string, maxCellChars: number): string {
  * Pulls rows from `iterator` until it ends or a cap applies, then closes it (which resets the statement, so
  * SQLite stops producing rows). Reading one row past maxRows is how "exactly maxRows" is told from "more".
  */
-export function collectRows(columns: ResultColumn[], iterator: Iterator<unknown[]>, limits: EncodeLimits): EncodedRows {
+export function collectRows(
+  columns: ResultColumn[],
+  iterator: Iterator<unknown[]>,
+  limits: EncodeLimits,
+): EncodedRows {
   const rows: Cell[][] = [];
   let bytes = 2; // the enclosing []
   let truncatedBy: EncodedRows['truncatedBy'];

@@ -12,7 +12,13 @@ import Database from 'better-sqlite3';
 import type { Database as DatabaseType, Statement } from 'better-sqlite3';
 import { AuditLog } from '../audit/audit-log.js';
 import { AppError, fromSqliteError, isAppError } from '../errors.js';
-import { checkWriteTarget, classifyRead, classifyWrite, type PolicyOptions, type SchemaObject } from '../guard/sql-policy.js';
+import {
+  checkWriteTarget,
+  classifyRead,
+  classifyWrite,
+  type PolicyOptions,
+  type SchemaObject,
+} from '../guard/sql-policy.js';
 import { asciiLower } from '../guard/sql-tokenizer.js';
 import { collectRows, DEFAULT_MAX_CELL_CHARS, type ResultColumn } from './encode.js';
 import {
@@ -35,17 +41,25 @@ export function toQueryError(error: unknown): AppError {
   if (isAppError(error)) return error;
   const code = (error as { code?: unknown } | null)?.code;
   if (code === 'SQLITE_NOMEM' || code === 'SQLITE_TOOBIG') {
-    return new AppError('LIMIT_EXCEEDED', `The statement needed a value or more memory than SQLite allows (${String((error as Error).message)}).`, {
-      hint: 'Select fewer or smaller values (avoid huge randomblob/zeroblob/printf results and unbounded sorts).',
-      cause: error,
-      details: { sqliteCode: code },
-    });
+    return new AppError(
+      'LIMIT_EXCEEDED',
+      `The statement needed a value or more memory than SQLite allows (${String((error as Error).message)}).`,
+      {
+        hint: 'Select fewer or smaller values (avoid huge randomblob/zeroblob/printf results and unbounded sorts).',
+        cause: error,
+        details: { sqliteCode: code },
+      },
+    );
   }
   if ((error instanceof RangeError || error instanceof TypeError) && /parameter/i.test(error.message)) {
-    return new AppError('INVALID_ARGUMENT', `The parameters do not match the statement's placeholders: ${error.message}.`, {
-      hint: 'Pass an array for ? / ?NNN placeholders, or an object keyed by name (without the prefix) for :name, @name, $name.',
-      cause: error,
-    });
+    return new AppError(
+      'INVALID_ARGUMENT',
+      `The parameters do not match the statement's placeholders: ${error.message}.`,
+      {
+        hint: 'Pass an array for ? / ?NNN placeholders, or an object keyed by name (without the prefix) for :name, @name, $name.',
+        cause: error,
+      },
+    );
   }
   return fromSqliteError(error);
 }
@@ -106,9 +120,13 @@ export class QueryExecutor {
     }
     // Security: SQLite's own verdict, after ours. Both must say "reads only".
     if (!stmt.reader || !stmt.readonly) {
-      throw new AppError('QUERY_REFUSED', 'SQLite reports that this statement would not only read; run_query refuses it.', {
-        hint: 'Send a single SELECT. Use execute_sql for writes.',
-      });
+      throw new AppError(
+        'QUERY_REFUSED',
+        'SQLite reports that this statement would not only read; run_query refuses it.',
+        {
+          hint: 'Send a single SELECT. Use execute_sql for writes.',
+        },
+      );
     }
     stmt.safeIntegers(true).raw(true);
     const columns = columnsOf(stmt);
@@ -125,7 +143,9 @@ export class QueryExecutor {
     const classification = classifyWrite(request.sql, this.policy);
     const args = toBindArguments(request.params);
     const db = this.openWrite();
-    const objects = db.prepare(`SELECT type, name, tbl_name AS tableName, sql FROM sqlite_master WHERE type = 'trigger'`).all() as SchemaObject[];
+    const objects = db
+      .prepare(`SELECT type, name, tbl_name AS tableName, sql FROM sqlite_master WHERE type = 'trigger'`)
+      .all() as SchemaObject[];
     checkWriteTarget(classification, objects, this.policy);
     let stmt: Statement;
     try {
@@ -134,9 +154,13 @@ export class QueryExecutor {
       throw toQueryError(error);
     }
     if (stmt.readonly) {
-      throw new AppError('QUERY_REFUSED', 'SQLite reports that this statement does not write; execute_sql refuses it.', {
-        hint: 'Use run_query for reads.',
-      });
+      throw new AppError(
+        'QUERY_REFUSED',
+        'SQLite reports that this statement does not write; execute_sql refuses it.',
+        {
+          hint: 'Use run_query for reads.',
+        },
+      );
     }
     this.assertNoProtectedOpens(db, classification.sql, args);
     // Prepared before BEGIN so a missing or unwritable audit table fails before anything changes.
@@ -161,7 +185,10 @@ export class QueryExecutor {
         const info = stmt.run(...args);
         if ((classification.verb === 'INSERT' || classification.verb === 'REPLACE') && info.changes > 0) {
           const id = BigInt(info.lastInsertRowid);
-          lastInsertRowid = id <= BigInt(Number.MAX_SAFE_INTEGER) && id >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(id) : id.toString();
+          lastInsertRowid =
+            id <= BigInt(Number.MAX_SAFE_INTEGER) && id >= BigInt(Number.MIN_SAFE_INTEGER)
+              ? Number(id)
+              : id.toString();
         }
       }
       const rowsAffected = (totalChanges.get() as number) - before;
@@ -172,7 +199,9 @@ export class QueryExecutor {
         rowsAffected,
         dryRun: request.dryRun,
         overBudget,
-        ...(classification.unboundedReason !== undefined ? { unboundedReason: classification.unboundedReason } : {}),
+        ...(classification.unboundedReason !== undefined
+          ? { unboundedReason: classification.unboundedReason }
+          : {}),
         ...(lastInsertRowid !== undefined ? { lastInsertRowid } : {}),
         ...(returning !== undefined ? { returning } : {}),
       };
@@ -182,7 +211,13 @@ export class QueryExecutor {
       }
       if (overBudget && !request.allowOverBudget) {
         db.exec('ROLLBACK');
-        throw limitExceeded(classification.verb, classification.table, rowsAffected, request.budget, classification.unboundedReason);
+        throw limitExceeded(
+          classification.verb,
+          classification.table,
+          rowsAffected,
+          request.budget,
+          classification.unboundedReason,
+        );
       }
       const auditId = (audit as AuditLog).append({
         ...request.audit.entry,
@@ -228,19 +263,29 @@ export class QueryExecutor {
   private assertNoProtectedOpens(db: DatabaseType, sql: string, args: unknown[]): void {
     const protectedNames = new Set(this.options.protectedTables.map(asciiLower));
     const roots = new Map<number, string>();
-    const pages = db.prepare(`SELECT rootpage, tbl_name AS tableName FROM sqlite_master WHERE rootpage > 0`).all() as Array<{ rootpage: number; tableName: string }>;
+    const pages = db
+      .prepare(`SELECT rootpage, tbl_name AS tableName FROM sqlite_master WHERE rootpage > 0`)
+      .all() as Array<{ rootpage: number; tableName: string }>;
     for (const { rootpage, tableName } of pages) {
       if (protectedNames.has(asciiLower(tableName))) roots.set(rootpage, tableName);
     }
     if (roots.size === 0) return;
-    const ops = db.prepare(`EXPLAIN ${sql}`).all(...args) as Array<{ opcode: string; p2: number; p3: number }>;
+    const ops = db.prepare(`EXPLAIN ${sql}`).all(...args) as Array<{
+      opcode: string;
+      p2: number;
+      p3: number;
+    }>;
     for (const op of ops) {
       const table = op.opcode === 'OpenWrite' && op.p3 === 0 ? roots.get(op.p2) : undefined;
       if (table !== undefined) {
-        throw new AppError('PROTECTED_TABLE', `This statement would write to the server's table "${table}" (through a trigger or foreign-key action).`, {
-          hint: 'Writes that reach the audit log or migrations ledger are refused. Ask the human to review the triggers on the target table.',
-          details: { table },
-        });
+        throw new AppError(
+          'PROTECTED_TABLE',
+          `This statement would write to the server's table "${table}" (through a trigger or foreign-key action).`,
+          {
+            hint: 'Writes that reach the audit log or migrations ledger are refused. Ask the human to review the triggers on the target table.',
+            details: { table },
+          },
+        );
       }
     }
   }
@@ -260,15 +305,25 @@ export class QueryExecutor {
       this.auditLogs.set(key, log);
       return log;
     } catch (error) {
-      throw new AppError('AUDIT_WRITE_FAILED', `The audit log could not be opened: ${(error as Error).message}.`, {
-        hint: 'Nothing was carried out. Check that the audit table exists and the database (or --audit-db) file is writable.',
-        cause: error,
-      });
+      throw new AppError(
+        'AUDIT_WRITE_FAILED',
+        `The audit log could not be opened: ${(error as Error).message}.`,
+        {
+          hint: 'Nothing was carried out. Check that the audit table exists and the database (or --audit-db) file is writable.',
+          cause: error,
+        },
+      );
     }
   }
 }
 
-function limitExceeded(verb: string, table: string, wouldAffect: number, budget: number, unboundedReason: string | undefined): AppError {
+function limitExceeded(
+  verb: string,
+  table: string,
+  wouldAffect: number,
+  budget: number,
+  unboundedReason: string | undefined,
+): AppError {
   const why =
     unboundedReason !== undefined
       ? `${unboundedReason[0]?.toUpperCase() ?? ''}${unboundedReason.slice(1)}, so it needs the human's consent`
@@ -281,7 +336,11 @@ function limitExceeded(verb: string, table: string, wouldAffect: number, budget:
         unboundedReason !== undefined
           ? 'Add a WHERE clause that selects only the rows you mean (check the count with run_query or dryRun), or ask the human to approve the full write.'
           : `Narrow the WHERE clause or split the change into batches of at most ${budget} rows; to run it as is, the human must approve it (the client may ask, or the server is started with --allow-large-writes).`,
-      details: { wouldAffect, budget, ...(unboundedReason !== undefined ? { unbounded: true, reason: unboundedReason } : {}) },
+      details: {
+        wouldAffect,
+        budget,
+        ...(unboundedReason !== undefined ? { unbounded: true, reason: unboundedReason } : {}),
+      },
     },
   );
 }

@@ -77,9 +77,12 @@ export interface SerializedError {
   details?: Record<string, unknown>;
 }
 
-export type HostRequest = { id: number; kind: 'read'; request: ReadRequest } | { id: number; kind: 'write'; request: WriteRequest };
+export type HostRequest =
+  { id: number; kind: 'read'; request: ReadRequest } | { id: number; kind: 'write'; request: WriteRequest };
 
-export type HostResponse = { id: number; ok: true; result: ReadResult | WriteResult } | { id: number; ok: false; error: SerializedError };
+export type HostResponse =
+  | { id: number; ok: true; result: ReadResult | WriteResult }
+  | { id: number; ok: false; error: SerializedError };
 
 export type HostEvent = { type: 'ready' } | { type: 'fatal'; error: SerializedError };
 
@@ -131,7 +134,8 @@ function toBindValue(value: unknown, where: string): string | number | bigint | 
       const keys = Object.keys(value);
       const blob = (value as { $blob?: unknown }).$blob;
       if (keys.length === 1 && typeof blob === 'string') {
-        if (!/^[A-Za-z0-9+/]*={0,2}$/.test(blob) || blob.length % 4 !== 0) throw invalidParam(where, 'has a $blob that is not valid base64');
+        if (!/^[A-Za-z0-9+/]*={0,2}$/.test(blob) || blob.length % 4 !== 0)
+          throw invalidParam(where, 'has a $blob that is not valid base64');
         return Buffer.from(blob, 'base64');
       }
       throw invalidParam(where, 'is an object or array; only scalar values can be bound');
@@ -145,15 +149,21 @@ function toBindValue(value: unknown, where: string): string | number | bigint | 
 export function toBindArguments(params: unknown): unknown[] {
   if (params === undefined || params === null) return [];
   if (Array.isArray(params)) {
-    if (params.length > MAX_PARAMS) throw invalidParam('list', `has ${params.length} values; at most ${MAX_PARAMS} are allowed`);
+    if (params.length > MAX_PARAMS)
+      throw invalidParam('list', `has ${params.length} values; at most ${MAX_PARAMS} are allowed`);
     return params.map((value, index) => toBindValue(value, `#${index + 1}`));
   }
   if (typeof params === 'object') {
     const entries = Object.entries(params as Record<string, unknown>);
-    if (entries.length > MAX_PARAMS) throw invalidParam('set', `has ${entries.length} names; at most ${MAX_PARAMS} are allowed`);
+    if (entries.length > MAX_PARAMS)
+      throw invalidParam('set', `has ${entries.length} names; at most ${MAX_PARAMS} are allowed`);
     const named: Record<string, unknown> = {};
     for (const [key, value] of entries) {
-      if (!PARAM_NAME.test(key)) throw invalidParam(`"${key}"`, 'has a name that is not a plain identifier (write it without the :, @ or $ prefix)');
+      if (!PARAM_NAME.test(key))
+        throw invalidParam(
+          `"${key}"`,
+          'has a name that is not a plain identifier (write it without the :, @ or $ prefix)',
+        );
       named[key] = toBindValue(value, `"${key}"`);
     }
     return entries.length > 0 ? [named] : [];

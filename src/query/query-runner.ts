@@ -86,6 +86,7 @@ export class QueryRunner {
   private readonly queue: Job[] = [];
   private nextId = 1;
   private closed = false;
+  private readyWaiters: Array<{ resolve: () => void; reject: (error: AppError) => void }> = [];
 
   constructor(options: QueryRunnerOptions) {
     this.options = options;
@@ -110,6 +111,31 @@ export class QueryRunner {
     return this.submit({ id: this.nextId++, kind: 'write', request }, options) as Promise<WriteResult>;
   }
 
+  /**
+   * Resolves once the pool is warm (every child has opened the database); rejects with the reason when a child
+   * cannot start (missing or unreadable database file). Calls do not need to wait for it: they queue.
+   */
+  ready(): Promise<void> {
+    if (this.closed) return Promise.reject(shuttingDown());
+    if (this.isWarm()) return Promise.resolve();
+    const warm = new Promise<void>((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+    this.pump();
+    return warm;
+  }
+
+  private isWarm(): boolean {
+    const live = [...this.hosts].filter((host) => !host.stopReason);
+    return live.length >= this.poolSize && live.every((host) => host.ready);
+  }
+
+  private notifyReady(error?: AppError): void {
+    if (!error && !this.isWarm()) return;
+    for (const waiter of this.readyWaiters.splice(0)) {
+      if (error) waiter.reject(error);
+      else waiter.resolve();
+    }
+  }
+
   /** Process ids of the live children (for diagnostics and tests). */
   get pids(): number[] {
     return [...this.hosts].map((host) => host.child.pid).filter((pid): pid is number => pid !== undefined);
@@ -119,6 +145,7 @@ export class QueryRunner {
   async close(): Promise<void> {
     this.closed = true;
     for (const job of this.queue.splice(0)) this.settle(job, shuttingDown());
+    this.notifyReady(shuttingDown());
     const exits: Array<Promise<void>> = [];
     for (const host of this.hosts) {
       exits.push(host.exited);
@@ -159,13 +186,16 @@ export class QueryRunner {
 
   private pump(): void {
     if (this.closed) return;
+    // ready() after a failed start asks for warm children again, like a call does.
+    if (this.readyWaiters.length > 0) for (let i = this.hosts.size; i < this.poolSize; i += 1) this.spawn();
     for (const host of this.hosts) {
       if (this.queue.length === 0) return;
       if (host.ready && !host.job && !host.stopReason) this.assign(host, this.queue.shift() as Job);
     }
     // Demand-driven restart: after a failed start, nothing is respawned until a call needs a child.
     const starting = [...this.hosts].filter((host) => !host.ready).length;
-    for (let i = Math.min(this.queue.length - starting, this.poolSize - this.hosts.size); i > 0; i -= 1) this.spawn();
+    for (let i = Math.min(this.queue.length - starting, this.poolSize - this.hosts.size); i > 0; i -= 1)
+      this.spawn();
   }
 
   private assign(host: Host, job: Job): void {
@@ -229,7 +259,8 @@ export class QueryRunner {
       exited: new Promise((resolve) => (markExited = resolve)),
     };
     this.hosts.add(host);
-    const forward = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => this.options.onOutput?.(chunk.toString('utf8'), stream);
+    const forward = (stream: 'stdout' | 'stderr') => (chunk: Buffer) =>
+      this.options.onOutput?.(chunk.toString('utf8'), stream);
     child.stdout?.on('data', forward('stdout'));
     child.stderr?.on('data', forward('stderr'));
     const startup = setTimeout(() => {
@@ -251,18 +282,26 @@ export class QueryRunner {
     };
     child.on('exit', onExit);
     child.on('error', (error) => {
-      host.startError ??= new AppError('INTERNAL', `The query process could not be started: ${error.message}.`);
+      host.startError ??= new AppError(
+        'INTERNAL',
+        `The query process could not be started: ${error.message}.`,
+      );
       // 'exit' may not follow a spawn failure.
       if (child.pid === undefined) onExit(null, null);
     });
   }
 
-  private onMessage(host: Host, message: HostEvent | HostResponse, startup: ReturnType<typeof setTimeout>): void {
+  private onMessage(
+    host: Host,
+    message: HostEvent | HostResponse,
+    startup: ReturnType<typeof setTimeout>,
+  ): void {
     if ('type' in message) {
       if (message.type === 'ready') {
         clearTimeout(startup);
         host.ready = true;
         this.pump();
+        this.notifyReady();
       } else {
         host.startError = deserializeError(message.error);
       }
@@ -287,7 +326,9 @@ export class QueryRunner {
         : new AppError(
             'INTERNAL',
             `The query process exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${String(code)}`}) while running the statement; a fresh one has been started.`,
-            { hint: 'Try again. If it was a write, check with run_query whether it took effect before repeating it.' },
+            {
+              hint: 'Try again. If it was a write, check with run_query whether it took effect before repeating it.',
+            },
           );
       this.settle(job, error);
     }
@@ -298,8 +339,12 @@ export class QueryRunner {
       if (this.hosts.size === 0) {
         const error =
           host.startError ??
-          new AppError('INTERNAL', `The query process failed to start (${signal ? `signal ${signal}` : `exit code ${String(code)}`}).`);
+          new AppError(
+            'INTERNAL',
+            `The query process failed to start (${signal ? `signal ${signal}` : `exit code ${String(code)}`}).`,
+          );
         for (const waiting of this.queue.splice(0)) this.settle(waiting, error);
+        this.notifyReady(error);
       }
       return;
     }
@@ -309,7 +354,9 @@ export class QueryRunner {
 }
 
 function cancelled(): AppError {
-  return new AppError('CANCELLED', 'The query was cancelled; its work was stopped.', { hint: 'Nothing was changed by the cancelled statement.' });
+  return new AppError('CANCELLED', 'The query was cancelled; its work was stopped.', {
+    hint: 'Nothing was changed by the cancelled statement.',
+  });
 }
 
 function shuttingDown(): AppError {
@@ -329,9 +376,13 @@ function stopError(reason: StopReason, job: Job): AppError {
     case 'CANCELLED':
       return cancelled();
     case 'MEMORY':
-      return new AppError('LIMIT_EXCEEDED', 'The statement used more memory than the server allows and was stopped.', {
-        hint: 'Avoid huge intermediate results (large sorts, cross joins, randomblob/zeroblob of big sizes); add filters or a LIMIT.',
-      });
+      return new AppError(
+        'LIMIT_EXCEEDED',
+        'The statement used more memory than the server allows and was stopped.',
+        {
+          hint: 'Avoid huge intermediate results (large sorts, cross joins, randomblob/zeroblob of big sizes); add filters or a LIMIT.',
+        },
+      );
     case 'CLOSED':
       return shuttingDown();
   }

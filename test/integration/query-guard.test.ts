@@ -12,7 +12,12 @@ let runner: QueryRunner;
 
 beforeAll(() => {
   fixture = createFixture();
-  runner = new QueryRunner({ dbFile: fixture.file, protectedTables: PROTECTED_TABLES, queryTimeoutMs: 20_000, busyTimeoutMs: 1_000 });
+  runner = new QueryRunner({
+    dbFile: fixture.file,
+    protectedTables: PROTECTED_TABLES,
+    queryTimeoutMs: 20_000,
+    busyTimeoutMs: 1_000,
+  });
 });
 
 afterAll(async () => {
@@ -33,7 +38,11 @@ async function run(testCase: GuardCase): Promise<'ok' | AppError> {
         budget: 100,
         allowOverBudget: false,
         dryRun: testCase.dryRun ?? true,
-        audit: { table: 'audit_log', entry: { tool: 'execute_sql', createdAt: new Date().toISOString() }, startedAtMs: Date.now() },
+        audit: {
+          table: 'audit_log',
+          entry: { tool: 'execute_sql', createdAt: new Date().toISOString() },
+          startedAtMs: Date.now(),
+        },
       });
     }
     return 'ok';
@@ -49,7 +58,9 @@ describe('guard cases through the query host', () => {
     it(`${expected === 'ok' ? 'runs' : `answers ${expected} for`} ${testCase.name}, leaving the file and its folder unchanged`, async () => {
       const before = snapshot(fixture);
       const outcome = await run(testCase);
-      expect(outcome === 'ok' ? 'ok' : `${outcome.code}: ${outcome.message}`).toMatch(new RegExp(`^${expected}`));
+      expect(outcome === 'ok' ? 'ok' : `${outcome.code}: ${outcome.message}`).toMatch(
+        new RegExp(`^${expected}`),
+      );
       expect(snapshot(fixture)).toEqual(before);
     });
   }

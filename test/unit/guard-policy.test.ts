@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.js';
-import { checkWriteTarget, classifyRead, classifyWrite, isProtectedTable, type SchemaObject } from '../../src/guard/sql-policy.js';
+import {
+  checkWriteTarget,
+  classifyRead,
+  classifyWrite,
+  isProtectedTable,
+  type SchemaObject,
+} from '../../src/guard/sql-policy.js';
 import { GUARD_CASES } from './guard-cases.js';
 
 const POLICY = { protectedTables: ['audit_log', '__drizzle_migrations', 'ledger'] };
@@ -46,8 +52,17 @@ describe('guard case table', () => {
 
 describe('classifyWrite', () => {
   it('reports the target, WHERE, RETURNING and the prepared text without trailing noise', () => {
-    const c = classifyWrite("  /* c */ UPDATE \"Users\" SET a = (SELECT 1 WHERE 1) RETURNING id; -- end", POLICY);
-    expect(c).toMatchObject({ verb: 'UPDATE', table: 'Users', hasWhere: false, returning: true, unbounded: true });
+    const c = classifyWrite(
+      '  /* c */ UPDATE "Users" SET a = (SELECT 1 WHERE 1) RETURNING id; -- end',
+      POLICY,
+    );
+    expect(c).toMatchObject({
+      verb: 'UPDATE',
+      table: 'Users',
+      hasWhere: false,
+      returning: true,
+      unbounded: true,
+    });
     expect(c.sql).toBe('UPDATE "Users" SET a = (SELECT 1 WHERE 1) RETURNING id');
   });
 
@@ -59,22 +74,40 @@ describe('classifyWrite', () => {
   });
 
   it('treats an upsert fed by a SELECT as unbounded, and one with VALUES as measurable', () => {
-    const fromSelect = classifyWrite('INSERT INTO t (a) SELECT a FROM s WHERE true ON CONFLICT (a) DO UPDATE SET a = excluded.a', POLICY);
+    const fromSelect = classifyWrite(
+      'INSERT INTO t (a) SELECT a FROM s WHERE true ON CONFLICT (a) DO UPDATE SET a = excluded.a',
+      POLICY,
+    );
     expect(fromSelect).toMatchObject({ upsert: true, fromSelect: true, unbounded: true });
-    const fromValues = classifyWrite('INSERT INTO t (a) VALUES (1) ON CONFLICT (a) DO UPDATE SET a = excluded.a', POLICY);
+    const fromValues = classifyWrite(
+      'INSERT INTO t (a) VALUES (1) ON CONFLICT (a) DO UPDATE SET a = excluded.a',
+      POLICY,
+    );
     expect(fromValues).toMatchObject({ upsert: true, fromSelect: false, unbounded: false });
   });
 
   it('treats REPLACE fed by a WITH … SELECT as unbounded', () => {
-    expect(classifyWrite('REPLACE INTO t (a) WITH x AS (SELECT 1) SELECT * FROM x', POLICY)).toMatchObject({ replace: true, fromSelect: true, unbounded: true });
+    expect(classifyWrite('REPLACE INTO t (a) WITH x AS (SELECT 1) SELECT * FROM x', POLICY)).toMatchObject({
+      replace: true,
+      fromSelect: true,
+      unbounded: true,
+    });
   });
 
   it('reads INSERT … AS alias and DEFAULT VALUES', () => {
-    expect(classifyWrite('INSERT INTO t AS x DEFAULT VALUES', POLICY)).toMatchObject({ verb: 'INSERT', table: 't', fromSelect: false, unbounded: false });
+    expect(classifyWrite('INSERT INTO t AS x DEFAULT VALUES', POLICY)).toMatchObject({
+      verb: 'INSERT',
+      table: 't',
+      fromSelect: false,
+      unbounded: false,
+    });
   });
 
   it('finds the main statement after several CTEs', () => {
-    const c = classifyWrite('WITH a AS (SELECT 1), b(x) AS NOT MATERIALIZED (SELECT 2) UPDATE t SET v = 1 WHERE id IN (SELECT * FROM a)', POLICY);
+    const c = classifyWrite(
+      'WITH a AS (SELECT 1), b(x) AS NOT MATERIALIZED (SELECT 2) UPDATE t SET v = 1 WHERE id IN (SELECT * FROM a)',
+      POLICY,
+    );
     expect(c).toMatchObject({ verb: 'UPDATE', table: 't', hasWhere: true, unbounded: false });
   });
 
@@ -105,20 +138,34 @@ describe('checkWriteTarget', () => {
 
   it('refuses a write whose trigger mentions a protected table', () => {
     const error = refusal(() =>
-      checkWriteTarget(classifyWrite('UPDATE t SET a = 1 WHERE id = 1', POLICY), [trigger('tr', 't', 'DELETE FROM "Audit_Log"')], POLICY),
+      checkWriteTarget(
+        classifyWrite('UPDATE t SET a = 1 WHERE id = 1', POLICY),
+        [trigger('tr', 't', 'DELETE FROM "Audit_Log"')],
+        POLICY,
+      ),
     );
     expect(error.code).toBe('PROTECTED_TABLE');
     expect(error.message).toMatch(/trigger "tr"/);
   });
 
   it('follows triggers through the tables they write', () => {
-    const objects = [trigger('a', 't', 'INSERT INTO u VALUES (1)'), trigger('b', 'u', 'DELETE FROM __drizzle_migrations')];
-    const error = refusal(() => checkWriteTarget(classifyWrite('UPDATE t SET a = 1 WHERE id = 1', POLICY), objects, POLICY));
+    const objects = [
+      trigger('a', 't', 'INSERT INTO u VALUES (1)'),
+      trigger('b', 'u', 'DELETE FROM __drizzle_migrations'),
+    ];
+    const error = refusal(() =>
+      checkWriteTarget(classifyWrite('UPDATE t SET a = 1 WHERE id = 1', POLICY), objects, POLICY),
+    );
     expect(error.message).toMatch(/trigger "a" → trigger "b"/);
   });
 
   it('allows triggers that only touch app tables or call sqlite_ functions', () => {
-    const objects = [trigger('a', 't', "INSERT INTO u VALUES (sqlite_version())"), trigger('b', 'u', 'UPDATE t SET a = 2 WHERE 0')];
-    expect(() => checkWriteTarget(classifyWrite('UPDATE t SET a = 1 WHERE id = 1', POLICY), objects, POLICY)).not.toThrow();
+    const objects = [
+      trigger('a', 't', 'INSERT INTO u VALUES (sqlite_version())'),
+      trigger('b', 'u', 'UPDATE t SET a = 2 WHERE 0'),
+    ];
+    expect(() =>
+      checkWriteTarget(classifyWrite('UPDATE t SET a = 1 WHERE id = 1', POLICY), objects, POLICY),
+    ).not.toThrow();
   });
 });
