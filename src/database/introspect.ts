@@ -55,7 +55,8 @@ export interface CheckInfo {
 }
 
 /** Exact when `exact`; otherwise an estimate from sqlite_stat1, or a lower bound ("more than `count`"). */
-export type RowCount = { count: number; exact: true } | { count: number; exact: false; basis: 'sqlite_stat1' | 'more_than' };
+export type RowCount =
+  { count: number; exact: true } | { count: number; exact: false; basis: 'sqlite_stat1' | 'more_than' };
 
 export interface TableInfo {
   name: string;
@@ -166,10 +167,15 @@ function introspect(db: Database, options: IntrospectOptions): DatabaseSchema {
     const unknown = [...wanted].filter((name) => !known.has(name));
     if (unknown.length > 0) {
       const tables = rows.filter((r) => r.type === 'table').map((r) => r.name);
-      throw new AppError('NOT_FOUND', `No table or view named ${unknown.map((n) => `"${n}"`).join(', ')} in the database.`, {
-        hint: tables.length > 0 ? `Existing tables: ${tables.join(', ')}.` : 'The database has no tables yet.',
-        details: { unknown, tables },
-      });
+      throw new AppError(
+        'NOT_FOUND',
+        `No table or view named ${unknown.map((n) => `"${n}"`).join(', ')} in the database.`,
+        {
+          hint:
+            tables.length > 0 ? `Existing tables: ${tables.join(', ')}.` : 'The database has no tables yet.',
+          details: { unknown, tables },
+        },
+      );
     }
   }
   const selected = (name: string) => wanted === undefined || wanted.has(name);
@@ -179,9 +185,15 @@ function introspect(db: Database, options: IntrospectOptions): DatabaseSchema {
     .filter((r) => r.type === 'table' && selected(r.name))
     .map((r) => readTable(db, r, options.rowCounts === false ? undefined : { bound, stat1 }));
   const tableNames = new Set(tables.map((t) => t.name));
-  const views = rows.filter((r) => r.type === 'view' && selected(r.name)).map((r) => ({ name: r.name, sql: r.sql ?? '' }));
+  const views = rows
+    .filter((r) => r.type === 'view' && selected(r.name))
+    .map((r) => ({ name: r.name, sql: r.sql ?? '' }));
   const triggers = rows
-    .filter((r) => r.type === 'trigger' && (wanted === undefined || tableNames.has(r.tbl_name) || wanted.has(r.tbl_name)))
+    .filter(
+      (r) =>
+        r.type === 'trigger' &&
+        (wanted === undefined || tableNames.has(r.tbl_name) || wanted.has(r.tbl_name)),
+    )
     .map((r) => ({ name: r.name, table: r.tbl_name, sql: r.sql ?? '' }));
   return { tables, views, triggers };
 }
@@ -194,13 +206,22 @@ function toPredicate(exclude: IntrospectOptions['exclude']): (name: string) => b
 }
 
 function hasStat1(db: Database): boolean {
-  return db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'sqlite_stat1'`).get() !== undefined;
+  return (
+    db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'sqlite_stat1'`).get() !==
+    undefined
+  );
 }
 
-function readTable(db: Database, row: SchemaRow, counting: { bound: number; stat1: boolean } | undefined): TableInfo {
+function readTable(
+  db: Database,
+  row: SchemaRow,
+  counting: { bound: number; stat1: boolean } | undefined,
+): TableInfo {
   const name = row.name;
   const parsed: ParsedCreateTable | undefined = row.sql ? parseCreateTable(row.sql) : undefined;
-  const xinfo = db.prepare('SELECT cid, name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)').all(name) as XInfoRow[];
+  const xinfo = db
+    .prepare('SELECT cid, name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)')
+    .all(name) as XInfoRow[];
   const pkColumns = xinfo.filter((c) => c.pk > 0);
   const columns = xinfo
     .filter((c) => c.hidden !== 1) // 1 = a virtual table's hidden column
@@ -212,22 +233,33 @@ function readTable(db: Database, row: SchemaRow, counting: { bound: number; stat
       if (declared?.autoincrement && pkColumns.length === 1) column.autoincrement = true;
       if (c.hidden === 2 || c.hidden === 3) {
         const expression = declared?.generated?.expression;
-        column.generated = { kind: c.hidden === 2 ? 'virtual' : 'stored', ...(expression === undefined ? {} : { expression }) };
+        column.generated = {
+          kind: c.hidden === 2 ? 'virtual' : 'stored',
+          ...(expression === undefined ? {} : { expression }),
+        };
       }
       return column;
     });
 
   const indexSql = new Map(
-    (db.prepare(`SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ?`).all(name) as Array<{ name: string; sql: string | null }>).map(
-      (r) => [r.name, r.sql],
-    ),
+    (
+      db
+        .prepare(`SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ?`)
+        .all(name) as Array<{ name: string; sql: string | null }>
+    ).map((r) => [r.name, r.sql]),
   );
-  const indexes = (db.prepare('SELECT name, "unique", origin, partial FROM pragma_index_list(?)').all(name) as IndexListRow[])
+  const indexes = (
+    db.prepare('SELECT name, "unique", origin, partial FROM pragma_index_list(?)').all(name) as IndexListRow[]
+  )
     .map((ix): IndexInfo => {
       const sql = indexSql.get(ix.name) ?? null;
       const parsedIndex = sql ? parseCreateIndex(sql) : undefined;
-      const parts = db.prepare('SELECT seqno, cid, name FROM pragma_index_info(?) ORDER BY seqno').all(ix.name) as IndexInfoRow[];
-      const columnNames = parts.map((p, i) => p.name ?? parsedIndex?.columns[i] ?? (p.cid === -1 ? 'rowid' : '<expression>'));
+      const parts = db
+        .prepare('SELECT seqno, cid, name FROM pragma_index_info(?) ORDER BY seqno')
+        .all(ix.name) as IndexInfoRow[];
+      const columnNames = parts.map(
+        (p, i) => p.name ?? parsedIndex?.columns[i] ?? (p.cid === -1 ? 'rowid' : '<expression>'),
+      );
       const info: IndexInfo = {
         name: ix.name,
         unique: ix.unique === 1,
@@ -254,7 +286,11 @@ function readTable(db: Database, row: SchemaRow, counting: { bound: number; stat
 }
 
 function readForeignKeys(db: Database, table: string): ForeignKeyInfo[] {
-  const rows = db.prepare('SELECT id, seq, "table", "from", "to", on_update, on_delete FROM pragma_foreign_key_list(?) ORDER BY id, seq').all(table) as ForeignKeyRow[];
+  const rows = db
+    .prepare(
+      'SELECT id, seq, "table", "from", "to", on_update, on_delete FROM pragma_foreign_key_list(?) ORDER BY id, seq',
+    )
+    .all(table) as ForeignKeyRow[];
   const byId = new Map<number, ForeignKeyRow[]>();
   for (const row of rows) byId.set(row.id, [...(byId.get(row.id) ?? []), row]);
   return [...byId.values()]
@@ -274,7 +310,9 @@ function readForeignKeys(db: Database, table: string): ForeignKeyInfo[] {
 }
 
 function primaryKeyOf(db: Database, table: string): string[] | undefined {
-  const rows = db.prepare('SELECT name, pk FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk').all(table) as Array<{ name: string }>;
+  const rows = db
+    .prepare('SELECT name, pk FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk')
+    .all(table) as Array<{ name: string }>;
   return rows.length > 0 ? rows.map((r) => r.name) : undefined;
 }
 
@@ -296,7 +334,11 @@ function readChecks(parsed: ParsedCreateTable | undefined): CheckInfo[] {
   const checks: CheckInfo[] = [];
   for (const constraint of parsed.constraints) {
     if (constraint.kind !== 'check' || constraint.expression === undefined) continue;
-    checks.push(constraint.name === undefined ? { expression: constraint.expression } : { name: constraint.name, expression: constraint.expression });
+    checks.push(
+      constraint.name === undefined
+        ? { expression: constraint.expression }
+        : { name: constraint.name, expression: constraint.expression },
+    );
   }
   for (const column of parsed.columns) for (const expression of column.checks) checks.push({ expression });
   return checks;
@@ -306,13 +348,23 @@ function readChecks(parsed: ParsedCreateTable | undefined): CheckInfo[] {
  * Counts at most `bound + 1` rows: exact when the table is within the bound, otherwise sqlite_stat1's estimate
  * (when ANALYZE has run and it is plausible) or "more than bound".
  */
-export function countRows(db: Database, table: string, bound: number = DEFAULT_ROW_COUNT_BOUND, stat1 = hasStat1(db)): RowCount {
-  const { n } = db.prepare(`SELECT count(*) AS n FROM (SELECT 1 FROM ${quoteIdentifier(table)} LIMIT ?)`).get(bound + 1) as { n: number };
+export function countRows(
+  db: Database,
+  table: string,
+  bound: number = DEFAULT_ROW_COUNT_BOUND,
+  stat1 = hasStat1(db),
+): RowCount {
+  const { n } = db
+    .prepare(`SELECT count(*) AS n FROM (SELECT 1 FROM ${quoteIdentifier(table)} LIMIT ?)`)
+    .get(bound + 1) as { n: number };
   if (n <= bound) return { count: n, exact: true };
   if (stat1) {
-    const row = db.prepare('SELECT stat FROM sqlite_stat1 WHERE tbl = ? ORDER BY idx IS NULL DESC LIMIT 1').get(table) as { stat: string } | undefined;
+    const row = db
+      .prepare('SELECT stat FROM sqlite_stat1 WHERE tbl = ? ORDER BY idx IS NULL DESC LIMIT 1')
+      .get(table) as { stat: string } | undefined;
     const estimate = Number.parseInt(row?.stat.split(' ')[0] ?? '', 10);
-    if (Number.isFinite(estimate) && estimate > bound) return { count: estimate, exact: false, basis: 'sqlite_stat1' };
+    if (Number.isFinite(estimate) && estimate > bound)
+      return { count: estimate, exact: false, basis: 'sqlite_stat1' };
   }
   return { count: bound, exact: false, basis: 'more_than' };
 }

@@ -85,7 +85,12 @@ export function modelFromDatabase(schema: DatabaseSchema): SchemaModel {
           .map((c) => c.name),
         indexes: t.indexes
           .filter((i) => i.origin === 'index')
-          .map((i) => ({ name: i.name, columns: i.columns, unique: i.unique, ...(i.where ? { where: i.where } : {}) })),
+          .map((i) => ({
+            name: i.name,
+            columns: i.columns,
+            unique: i.unique,
+            ...(i.where ? { where: i.where } : {}),
+          })),
         uniques: t.indexes.filter((i) => i.origin === 'unique').map((i) => i.columns),
         foreignKeys: t.foreignKeys.map((f) => ({ ...f })),
         checks: t.checks.map((c) => ({ ...c })),
@@ -110,7 +115,14 @@ interface SnapshotTable {
   indexes?: Record<string, { name: string; columns: string[]; isUnique: boolean; where?: string }>;
   foreignKeys?: Record<
     string,
-    { tableFrom: string; columnsFrom: string[]; tableTo: string; columnsTo: string[]; onDelete?: string; onUpdate?: string }
+    {
+      tableFrom: string;
+      columnsFrom: string[];
+      tableTo: string;
+      columnsTo: string[];
+      onDelete?: string;
+      onUpdate?: string;
+    }
   >;
   compositePrimaryKeys?: Record<string, { columns: string[] }>;
   uniqueConstraints?: Record<string, { name: string; columns: string[] }>;
@@ -122,7 +134,8 @@ export function modelFromSnapshot(snapshot: SqliteSnapshot): SchemaModel {
   const tables = Object.values(snapshot.tables as Record<string, SnapshotTable>);
   const checkNameCounts = new Map<string, number>();
   for (const t of tables) {
-    for (const c of Object.values(t.checkConstraints ?? {})) checkNameCounts.set(c.name, (checkNameCounts.get(c.name) ?? 0) + 1);
+    for (const c of Object.values(t.checkConstraints ?? {}))
+      checkNameCounts.set(c.name, (checkNameCounts.get(c.name) ?? 0) + 1);
   }
   const views = (snapshot as { views?: Record<string, { name: string }> }).views ?? {};
   return {
@@ -182,7 +195,8 @@ function isUnbalanced(expression: string): boolean {
 // ---------------------------------------------------------------------------------------------------------------
 // Comparison
 
-export type DriftStatus = 'missing_in_db' | 'extra_in_db' | 'missing_in_migrations' | 'extra_in_migrations' | 'differs';
+export type DriftStatus =
+  'missing_in_db' | 'extra_in_db' | 'missing_in_migrations' | 'extra_in_migrations' | 'differs';
 
 export interface DriftTable {
   table: string;
@@ -213,7 +227,11 @@ export interface CompareLabels {
 }
 
 /** Compares two models table by table; the sentences name which side has what. */
-export function compareSchemas(expected: SchemaModel, actual: SchemaModel, labels: CompareLabels): DriftReport {
+export function compareSchemas(
+  expected: SchemaModel,
+  actual: SchemaModel,
+  labels: CompareLabels,
+): DriftReport {
   const tables: DriftTable[] = [];
   const actualByName = new Map(actual.tables.map((t) => [t.name, t]));
   const expectedNames = new Set(expected.tables.map((t) => t.name));
@@ -223,7 +241,11 @@ export function compareSchemas(expected: SchemaModel, actual: SchemaModel, label
   for (const want of sortByName(expected.tables)) {
     const have = actualByName.get(want.name);
     if (!have) {
-      tables.push({ table: want.name, status: labels.missing, differences: [`table ${want.name}: in ${e}, missing in ${a}`] });
+      tables.push({
+        table: want.name,
+        status: labels.missing,
+        differences: [`table ${want.name}: in ${e}, missing in ${a}`],
+      });
       continue;
     }
     const differences = compareTables(want, have, e, a);
@@ -231,16 +253,32 @@ export function compareSchemas(expected: SchemaModel, actual: SchemaModel, label
   }
   for (const have of sortByName(actual.tables)) {
     if (!expectedNames.has(have.name)) {
-      tables.push({ table: have.name, status: labels.extra, differences: [`table ${have.name}: in ${a}, not in ${e}`] });
+      tables.push({
+        table: have.name,
+        status: labels.extra,
+        differences: [`table ${have.name}: in ${a}, not in ${e}`],
+      });
     }
   }
   const actualViews = new Set(actual.views);
   const expectedViews = new Set(expected.views);
   for (const view of [...expectedViews].sort()) {
-    if (!actualViews.has(view)) tables.push({ table: view, kind: 'view', status: labels.missing, differences: [`view ${view}: in ${e}, missing in ${a}`] });
+    if (!actualViews.has(view))
+      tables.push({
+        table: view,
+        kind: 'view',
+        status: labels.missing,
+        differences: [`view ${view}: in ${e}, missing in ${a}`],
+      });
   }
   for (const view of [...actualViews].sort()) {
-    if (!expectedViews.has(view)) tables.push({ table: view, kind: 'view', status: labels.extra, differences: [`view ${view}: in ${a}, not in ${e}`] });
+    if (!expectedViews.has(view))
+      tables.push({
+        table: view,
+        kind: 'view',
+        status: labels.extra,
+        differences: [`view ${view}: in ${a}, not in ${e}`],
+      });
   }
   return { inSync: tables.length === 0, compared: labels.compared, tables };
 }
@@ -250,12 +288,18 @@ function sortByName<T extends { name: string }>(items: T[]): T[] {
 }
 
 const list = (columns: string[]) => `(${columns.join(', ')})`;
-const sameList = (x: string[], y: string[]) => x.length === y.length && x.every((v, i) => v.toLowerCase() === y[i]!.toLowerCase());
+const sameList = (x: string[], y: string[]) =>
+  x.length === y.length && x.every((v, i) => v.toLowerCase() === y[i]!.toLowerCase());
 const normType = (type: string) => type.trim().toLowerCase().replace(/\s+/g, ' ');
-const normDefault = (value: string | undefined) => (value === undefined || /^null$/i.test(value.trim()) ? undefined : normalizeExpression(value));
+const normDefault = (value: string | undefined) =>
+  value === undefined || /^null$/i.test(value.trim()) ? undefined : normalizeExpression(value);
 
 function isRowidAlias(table: ModelTable, column: ModelColumn): boolean {
-  return table.primaryKey.length === 1 && table.primaryKey[0]!.toLowerCase() === column.name.toLowerCase() && normType(column.type) === 'integer';
+  return (
+    table.primaryKey.length === 1 &&
+    table.primaryKey[0]!.toLowerCase() === column.name.toLowerCase() &&
+    normType(column.type) === 'integer'
+  );
 }
 
 function compareTables(want: ModelTable, have: ModelTable, e: string, a: string): string[] {
@@ -271,24 +315,34 @@ function compareTables(want: ModelTable, have: ModelTable, e: string, a: string)
       out.push(`${where}: in ${e}, missing in ${a}`);
       continue;
     }
-    if (normType(wc.type) !== normType(hc.type)) out.push(`${where}: type ${wc.type || '(none)'} in ${e}, ${hc.type || '(none)'} in ${a}`);
+    if (normType(wc.type) !== normType(hc.type))
+      out.push(`${where}: type ${wc.type || '(none)'} in ${e}, ${hc.type || '(none)'} in ${a}`);
     // An INTEGER PRIMARY KEY is the rowid and can never hold NULL, whatever the declaration says.
     const wantNotNull = wc.notNull || isRowidAlias(want, wc);
     const haveNotNull = hc.notNull || isRowidAlias(have, hc);
     if (wantNotNull !== haveNotNull) {
-      out.push(`${where}: ${wantNotNull ? 'NOT NULL' : 'nullable'} in ${e}, ${haveNotNull ? 'NOT NULL' : 'nullable'} in ${a}`);
+      out.push(
+        `${where}: ${wantNotNull ? 'NOT NULL' : 'nullable'} in ${e}, ${haveNotNull ? 'NOT NULL' : 'nullable'} in ${a}`,
+      );
     }
     if (!wc.generated && !hc.generated && normDefault(wc.default) !== normDefault(hc.default)) {
       out.push(`${where}: default ${wc.default ?? 'none'} in ${e}, ${hc.default ?? 'none'} in ${a}`);
     }
     if (wc.autoincrement !== hc.autoincrement) {
-      out.push(`${where}: ${wc.autoincrement ? 'AUTOINCREMENT' : 'no AUTOINCREMENT'} in ${e}, ${hc.autoincrement ? 'AUTOINCREMENT' : 'no AUTOINCREMENT'} in ${a}`);
+      out.push(
+        `${where}: ${wc.autoincrement ? 'AUTOINCREMENT' : 'no AUTOINCREMENT'} in ${e}, ${hc.autoincrement ? 'AUTOINCREMENT' : 'no AUTOINCREMENT'} in ${a}`,
+      );
     }
     const describeGenerated = (c: ModelColumn) =>
-      c.generated ? `generated ${c.generated.kind}${c.generated.expression ? ` as (${normalizeExpression(c.generated.expression)})` : ''}` : 'a plain column';
+      c.generated
+        ? `generated ${c.generated.kind}${c.generated.expression ? ` as ${parenthesised(c.generated.expression)}` : ''}`
+        : 'a plain column';
     if (
       Boolean(wc.generated) !== Boolean(hc.generated) ||
-      (wc.generated && hc.generated && (wc.generated.kind !== hc.generated.kind || !sameExpression(wc.generated.expression, hc.generated.expression)))
+      (wc.generated &&
+        hc.generated &&
+        (wc.generated.kind !== hc.generated.kind ||
+          !sameExpression(wc.generated.expression, hc.generated.expression)))
     ) {
       out.push(`${where}: ${describeGenerated(wc)} in ${e}, ${describeGenerated(hc)} in ${a}`);
     }
@@ -314,22 +368,31 @@ function compareTables(want: ModelTable, have: ModelTable, e: string, a: string)
     if (!sameList(wi.columns.map(normalizeExpression), hi.columns.map(normalizeExpression))) {
       out.push(`${where}: columns ${list(wi.columns)} in ${e}, ${list(hi.columns)} in ${a}`);
     }
-    if (wi.unique !== hi.unique) out.push(`${where}: ${wi.unique ? 'unique' : 'not unique'} in ${e}, ${hi.unique ? 'unique' : 'not unique'} in ${a}`);
+    if (wi.unique !== hi.unique)
+      out.push(
+        `${where}: ${wi.unique ? 'unique' : 'not unique'} in ${e}, ${hi.unique ? 'unique' : 'not unique'} in ${a}`,
+      );
     if (!sameExpression(wi.where, hi.where)) {
-      out.push(`${where}: ${wi.where ? `WHERE ${wi.where}` : 'no WHERE'} in ${e}, ${hi.where ? `WHERE ${hi.where}` : 'no WHERE'} in ${a}`);
+      out.push(
+        `${where}: ${wi.where ? `WHERE ${wi.where}` : 'no WHERE'} in ${e}, ${hi.where ? `WHERE ${hi.where}` : 'no WHERE'} in ${a}`,
+      );
     }
   }
   for (const hi of sortByName(have.indexes)) {
-    if (!wantIndexNames.has(hi.name)) out.push(`index ${hi.name} on ${t}: ${describeIndex(hi)} in ${a}, not in ${e}`);
+    if (!wantIndexNames.has(hi.name))
+      out.push(`index ${hi.name} on ${t}: ${describeIndex(hi)} in ${a}, not in ${e}`);
   }
 
   const uniqueKey = (columns: string[]) => columns.map((c) => c.toLowerCase()).join(',');
   const haveUniques = new Set(have.uniques.map(uniqueKey));
   const wantUniques = new Set(want.uniques.map(uniqueKey));
-  for (const u of want.uniques) if (!haveUniques.has(uniqueKey(u))) out.push(`UNIQUE ${list(u)} on ${t}: in ${e}, missing in ${a}`);
-  for (const u of have.uniques) if (!wantUniques.has(uniqueKey(u))) out.push(`UNIQUE ${list(u)} on ${t}: in ${a}, not in ${e}`);
+  for (const u of want.uniques)
+    if (!haveUniques.has(uniqueKey(u))) out.push(`UNIQUE ${list(u)} on ${t}: in ${e}, missing in ${a}`);
+  for (const u of have.uniques)
+    if (!wantUniques.has(uniqueKey(u))) out.push(`UNIQUE ${list(u)} on ${t}: in ${a}, not in ${e}`);
 
-  const fkKey = (f: ModelForeignKey) => `${uniqueKey(f.columns)}>${f.table.toLowerCase()}(${uniqueKey(f.to)})`;
+  const fkKey = (f: ModelForeignKey) =>
+    `${uniqueKey(f.columns)}>${f.table.toLowerCase()}(${uniqueKey(f.to)})`;
   const describeFk = (f: ModelForeignKey) => `foreign key ${t}${list(f.columns)} → ${f.table}${list(f.to)}`;
   const haveFks = new Map(have.foreignKeys.map((f) => [fkKey(f), f]));
   const wantFkKeys = new Set(want.foreignKeys.map(fkKey));
@@ -339,13 +402,23 @@ function compareTables(want: ModelTable, have: ModelTable, e: string, a: string)
       out.push(`${describeFk(wf)}: in ${e}, missing in ${a}`);
       continue;
     }
-    if (wf.onDelete !== hf.onDelete) out.push(`${describeFk(wf)}: ON DELETE ${wf.onDelete} in ${e}, ${hf.onDelete} in ${a}`);
-    if (wf.onUpdate !== hf.onUpdate) out.push(`${describeFk(wf)}: ON UPDATE ${wf.onUpdate} in ${e}, ${hf.onUpdate} in ${a}`);
+    if (wf.onDelete !== hf.onDelete)
+      out.push(`${describeFk(wf)}: ON DELETE ${wf.onDelete} in ${e}, ${hf.onDelete} in ${a}`);
+    if (wf.onUpdate !== hf.onUpdate)
+      out.push(`${describeFk(wf)}: ON UPDATE ${wf.onUpdate} in ${e}, ${hf.onUpdate} in ${a}`);
   }
-  for (const hf of have.foreignKeys) if (!wantFkKeys.has(fkKey(hf))) out.push(`${describeFk(hf)}: in ${a}, not in ${e}`);
+  for (const hf of have.foreignKeys)
+    if (!wantFkKeys.has(fkKey(hf))) out.push(`${describeFk(hf)}: in ${a}, not in ${e}`);
 
   out.push(...compareChecks(want, have, e, a));
   return out;
+}
+
+function parenthesised(expression: string): string {
+  const trimmed = expression.trim();
+  return trimmed.startsWith('(') && !isUnbalanced(trimmed.slice(1, -1)) && trimmed.endsWith(')')
+    ? trimmed
+    : `(${trimmed})`;
 }
 
 function describeIndex(index: ModelIndex): string {
@@ -377,7 +450,8 @@ function compareChecks(want: ModelTable, have: ModelTable, e: string, a: string)
     const hit = sameName ?? have.checks.find((hc) => !matched.has(hc) && checkMatches(wc, hc));
     if (hit) {
       matched.add(hit);
-      if (!checkMatches(wc, hit)) out.push(`${label(wc)}: (${wc.expression}) in ${e}, (${hit.expression}) in ${a}`);
+      if (!checkMatches(wc, hit))
+        out.push(`${label(wc)}: (${wc.expression}) in ${e}, (${hit.expression}) in ${a}`);
     } else if (!wc.shared) {
       out.push(`${label(wc)}: (${wc.expression}) in ${e}, missing in ${a}`);
     }
@@ -433,7 +507,9 @@ export function computeDrift(input: DriftInput): DriftAnalysis {
   });
   const empty: SchemaModel = { tables: [], views: [] };
   const last = input.lastSnapshot ? restrict(modelFromSnapshot(input.lastSnapshot)) : empty;
-  const lastName = input.lastSnapshot ? `the last migration snapshot${input.lastMigrationTag ? ` (${input.lastMigrationTag})` : ''}` : 'no migrations';
+  const lastName = input.lastSnapshot
+    ? `the last migration snapshot${input.lastMigrationTag ? ` (${input.lastMigrationTag})` : ''}`
+    : 'no migrations';
   const result: DriftAnalysis = { inSync: true };
 
   if (input.database) {
@@ -467,7 +543,9 @@ export function computeDrift(input: DriftInput): DriftAnalysis {
       extra: 'extra_in_migrations',
       compared: `schema.ts vs ${lastName}`,
     });
-    if (!report.inSync) report.advice = 'schema.ts has changes no migration contains yet: run generate_migration, review its SQL and lint findings, then apply_migrations.';
+    if (!report.inSync)
+      report.advice =
+        'schema.ts has changes no migration contains yet: run generate_migration, review its SQL and lint findings, then apply_migrations.';
     result.schema = report;
   }
   result.inSync = (result.database?.inSync ?? true) && (result.schema?.inSync ?? true);

@@ -49,8 +49,17 @@ export function tokenize(sql: string): Token[] {
       const isBlob = c !== "'";
       i = scanQuoted(sql, isBlob ? i + 1 : i, "'");
       const text = sql.slice(start, i);
-      const body = text.slice(isBlob ? 2 : 1, text.endsWith("'") && text.length > (isBlob ? 2 : 1) ? -1 : undefined);
-      tokens.push({ kind: isBlob ? 'blob' : 'string', text, value: body.replaceAll("''", "'"), start, end: i });
+      const body = text.slice(
+        isBlob ? 2 : 1,
+        text.endsWith("'") && text.length > (isBlob ? 2 : 1) ? -1 : undefined,
+      );
+      tokens.push({
+        kind: isBlob ? 'blob' : 'string',
+        text,
+        value: body.replaceAll("''", "'"),
+        start,
+        end: i,
+      });
     } else if (c in CLOSERS) {
       const start = i;
       const closer = CLOSERS[c]!;
@@ -69,7 +78,11 @@ export function tokenize(sql: string): Token[] {
       while (i < n && WORD_PART.test(sql[i]!)) i++;
       const text = sql.slice(start, i);
       tokens.push({ kind: 'word', text, value: text.toUpperCase(), start, end: i });
-    } else if ((c === '?' || c === ':' || c === '@' || c === '$') && next !== undefined && WORD_PART.test(next)) {
+    } else if (
+      (c === '?' || c === ':' || c === '@' || c === '$') &&
+      next !== undefined &&
+      WORD_PART.test(next)
+    ) {
       const start = i++;
       while (i < n && WORD_PART.test(sql[i]!)) i++;
       tokens.push({ kind: 'param', text: sql.slice(start, i), value: sql.slice(start, i), start, end: i });
@@ -140,7 +153,10 @@ export function splitStatements(sql: string): SqlStatement[] {
 
 function isCreateTrigger(tokens: Token[]): boolean {
   const words = tokens.slice(0, 3).map((t) => (t.kind === 'word' ? t.value : ''));
-  return words[0] === 'CREATE' && (words[1] === 'TRIGGER' || (/^TEMP(ORARY)?$/.test(words[1]!) && words[2] === 'TRIGGER'));
+  return (
+    words[0] === 'CREATE' &&
+    (words[1] === 'TRIGGER' || (/^TEMP(ORARY)?$/.test(words[1]!) && words[2] === 'TRIGGER'))
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -157,7 +173,8 @@ export function isPunct(token: Token | undefined, text: string): boolean {
 /** An identifier-like token's name: a bare word, a quoted identifier, or (as SQLite tolerates) a string. */
 export function nameOf(token: Token | undefined): string | undefined {
   if (token === undefined) return undefined;
-  if (token.kind === 'word' || token.kind === 'ident' || token.kind === 'string') return token.kind === 'word' ? token.text : token.value;
+  if (token.kind === 'word' || token.kind === 'ident' || token.kind === 'string')
+    return token.kind === 'word' ? token.text : token.value;
   return undefined;
 }
 
@@ -206,8 +223,10 @@ export function normalizeExpression(expression: string): string {
   }
   return tokens
     .map((t) => {
-      if (t.kind === 'ident') return /^[A-Za-z_][A-Za-z0-9_]*$/.test(t.value) ? t.value.toLowerCase() : JSON.stringify(t.value);
-      if (t.kind === 'word') return t.value === 'TRUE' ? '1' : t.value === 'FALSE' ? '0' : t.value.toLowerCase();
+      if (t.kind === 'ident')
+        return /^[A-Za-z_][A-Za-z0-9_]*$/.test(t.value) ? t.value.toLowerCase() : JSON.stringify(t.value);
+      if (t.kind === 'word')
+        return t.value === 'TRUE' ? '1' : t.value === 'FALSE' ? '0' : t.value.toLowerCase();
       return t.text;
     })
     .join(' ');
@@ -265,7 +284,17 @@ export interface ParsedCreateTable {
 }
 
 const COLUMN_CONSTRAINT_START = new Set([
-  'CONSTRAINT', 'PRIMARY', 'NOT', 'NULL', 'UNIQUE', 'CHECK', 'DEFAULT', 'COLLATE', 'REFERENCES', 'GENERATED', 'AS',
+  'CONSTRAINT',
+  'PRIMARY',
+  'NOT',
+  'NULL',
+  'UNIQUE',
+  'CHECK',
+  'DEFAULT',
+  'COLLATE',
+  'REFERENCES',
+  'GENERATED',
+  'AS',
 ]);
 const ACTIONS: Record<string, ReferentialAction> = {
   'NO ACTION': 'no action',
@@ -296,7 +325,10 @@ function identList(tokens: Token[]): string[] {
     .filter((name): name is string => name !== undefined);
 }
 
-export function parseCreateTable(sql: string, tokens: Token[] = tokenize(sql)): ParsedCreateTable | undefined {
+export function parseCreateTable(
+  sql: string,
+  tokens: Token[] = tokenize(sql),
+): ParsedCreateTable | undefined {
   if (!isWord(tokens[0], 'CREATE')) return undefined;
   const header = tokens.slice(1, 3).map((t) => (t.kind === 'word' ? t.value : ''));
   const virtual = header.includes('VIRTUAL');
@@ -325,7 +357,10 @@ export function parseCreateTable(sql: string, tokens: Token[] = tokenize(sql)): 
       result.columns.push(parseColumnDefinition(sql, part));
     }
   }
-  const options = tokens.slice(close + 1).filter((t) => t.kind === 'word').map((t) => t.value);
+  const options = tokens
+    .slice(close + 1)
+    .filter((t) => t.kind === 'word')
+    .map((t) => t.value);
   result.withoutRowid = options.includes('ROWID');
   result.strict = options.includes('STRICT');
   return result;
@@ -344,7 +379,10 @@ export function parseColumnDefinition(sql: string, tokens: Token[]): ParsedColum
   };
   let i = 1;
   const typeStart = i;
-  while (i < tokens.length && !(tokens[i]!.kind === 'word' && COLUMN_CONSTRAINT_START.has(tokens[i]!.value))) {
+  while (
+    i < tokens.length &&
+    !(tokens[i]!.kind === 'word' && COLUMN_CONSTRAINT_START.has(tokens[i]!.value))
+  ) {
     if (isPunct(tokens[i], '(')) i = matchParen(tokens, i);
     i++;
   }
@@ -356,7 +394,10 @@ export function parseColumnDefinition(sql: string, tokens: Token[]): ParsedColum
     } else if (isWord(t, 'PRIMARY')) {
       column.primaryKey = true;
       i += 2;
-      while (isWord(tokens[i], 'ASC', 'DESC', 'ON', 'CONFLICT', 'ROLLBACK', 'ABORT', 'FAIL', 'IGNORE', 'REPLACE')) i++;
+      while (
+        isWord(tokens[i], 'ASC', 'DESC', 'ON', 'CONFLICT', 'ROLLBACK', 'ABORT', 'FAIL', 'IGNORE', 'REPLACE')
+      )
+        i++;
       if (isWord(tokens[i], 'AUTOINCREMENT')) {
         column.autoincrement = true;
         i++;
@@ -408,7 +449,8 @@ function parseTableConstraint(sql: string, tokens: Token[]): ParsedTableConstrai
   const base = name === undefined ? {} : { name };
   if (isWord(keyword, 'PRIMARY')) return { ...base, kind: 'primaryKey', columns: identList(inner) };
   if (isWord(keyword, 'UNIQUE')) return { ...base, kind: 'unique', columns: identList(inner) };
-  if (isWord(keyword, 'CHECK')) return { ...base, kind: 'check', columns: [], expression: sliceText(sql, inner) };
+  if (isWord(keyword, 'CHECK'))
+    return { ...base, kind: 'check', columns: [], expression: sliceText(sql, inner) };
   if (isWord(keyword, 'FOREIGN')) {
     const refAt = tokens.findIndex((t, at) => at > close && isWord(t, 'REFERENCES'));
     return {
@@ -461,7 +503,10 @@ export interface ParsedCreateIndex {
   where?: string;
 }
 
-export function parseCreateIndex(sql: string, tokens: Token[] = tokenize(sql)): ParsedCreateIndex | undefined {
+export function parseCreateIndex(
+  sql: string,
+  tokens: Token[] = tokenize(sql),
+): ParsedCreateIndex | undefined {
   if (!isWord(tokens[0], 'CREATE')) return undefined;
   const unique = isWord(tokens[1], 'UNIQUE');
   if (!isWord(tokens[unique ? 2 : 1], 'INDEX')) return undefined;
@@ -541,8 +586,16 @@ export function classifyStatement(statement: SqlStatement): ClassifiedStatement 
       return { kind: 'outside_transaction', keyword };
     case 'PRAGMA': {
       const { name, next } = qualifiedName(t, 1);
-      const valueTokens = isPunct(t[next], '=') ? t.slice(next + 1) : isPunct(t[next], '(') ? t.slice(next + 1, -1) : [];
-      return { kind: 'pragma', name: (name ?? '').toLowerCase(), value: valueTokens.length ? sliceText(text, valueTokens) : undefined };
+      const valueTokens = isPunct(t[next], '=')
+        ? t.slice(next + 1)
+        : isPunct(t[next], '(')
+          ? t.slice(next + 1, -1)
+          : [];
+      return {
+        kind: 'pragma',
+        name: (name ?? '').toLowerCase(),
+        value: valueTokens.length ? sliceText(text, valueTokens) : undefined,
+      };
     }
     case 'CREATE': {
       const table = parseCreateTable(text, t);
@@ -550,7 +603,11 @@ export function classifyStatement(statement: SqlStatement): ClassifiedStatement 
       const index = parseCreateIndex(text, t);
       if (index) return { kind: 'create_index', parsed: index };
       const objectAt = t.findIndex((tok, i) => i > 0 && isWord(tok, 'VIEW', 'TRIGGER', 'INDEX', 'TABLE'));
-      return { kind: 'create_other', object: t[objectAt]?.value ?? '', name: qualifiedName(t, afterCreateHeader(t)).name };
+      return {
+        kind: 'create_other',
+        object: t[objectAt]?.value ?? '',
+        name: qualifiedName(t, afterCreateHeader(t)).name,
+      };
     }
     case 'DROP': {
       const object = t[1]?.value;
@@ -586,7 +643,11 @@ export function classifyStatement(statement: SqlStatement): ClassifiedStatement 
       const insert = parseInsertSelect(t);
       if (insert) return insert;
       const intoAt = t.findIndex((tok) => isWord(tok, 'INTO'));
-      return { kind: 'write', verb: keyword, table: intoAt === -1 ? undefined : qualifiedName(t, intoAt + 1).name };
+      return {
+        kind: 'write',
+        verb: keyword,
+        table: intoAt === -1 ? undefined : qualifiedName(t, intoAt + 1).name,
+      };
     }
     case 'UPDATE': {
       let i = 1;
@@ -594,7 +655,11 @@ export function classifyStatement(statement: SqlStatement): ClassifiedStatement 
       return { kind: 'write', verb: keyword, table: qualifiedName(t, i).name };
     }
     case 'DELETE':
-      return { kind: 'write', verb: keyword, table: isWord(t[1], 'FROM') ? qualifiedName(t, 2).name : undefined };
+      return {
+        kind: 'write',
+        verb: keyword,
+        table: isWord(t[1], 'FROM') ? qualifiedName(t, 2).name : undefined,
+      };
     default:
       break;
   }

@@ -119,11 +119,19 @@ interface ChildReference {
 }
 
 const REBUILD_PREFIX = '__new_';
-const SAFE_PRAGMAS = new Set(['defer_foreign_keys', 'foreign_key_check', 'integrity_check', 'quick_check', 'legacy_alter_table']);
+const SAFE_PRAGMAS = new Set([
+  'defer_foreign_keys',
+  'foreign_key_check',
+  'integrity_check',
+  'quick_check',
+  'legacy_alter_table',
+]);
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 const describeRows = (count: RowCount) =>
-  count.exact ? `${fmt(count.count)} row${count.count === 1 ? '' : 's'}` : `${count.basis === 'more_than' ? 'more than' : 'about'} ${fmt(count.count)} rows`;
+  count.exact
+    ? `${fmt(count.count)} row${count.count === 1 ? '' : 's'}`
+    : `${count.basis === 'more_than' ? 'more than' : 'about'} ${fmt(count.count)} rows`;
 
 /** Lints one migration. `statements` are its chunks in order (the file split at `--> statement-breakpoint`). */
 export function lintMigration(statements: readonly string[], ctx: LintContext = {}): LintFinding[] {
@@ -134,7 +142,8 @@ export function lintMigration(statements: readonly string[], ctx: LintContext = 
 export function applyAutofixes(statements: readonly string[], findings: readonly LintFinding[]): string[] {
   const result: string[][] = statements.map((s) => [s]);
   const byIndex = new Map<number, LintAutofix[]>();
-  for (const f of findings) if (f.autofix) byIndex.set(f.statementIndex, [...(byIndex.get(f.statementIndex) ?? []), f.autofix]);
+  for (const f of findings)
+    if (f.autofix) byIndex.set(f.statementIndex, [...(byIndex.get(f.statementIndex) ?? []), f.autofix]);
   for (const [index, fixes] of byIndex) {
     // Two fixes on one chunk would each rewrite the original text: apply only the first, the rest on a re-lint.
     if (index < result.length) result[index] = fixes[0]!.statements;
@@ -155,15 +164,20 @@ class Linter {
     private readonly ctx: LintContext,
   ) {
     this.bound = ctx.rowCountBound ?? DEFAULT_ROW_COUNT_BOUND;
-    this.protectedTables = new Set((ctx.protectedTables ?? [DEFAULT_AUDIT_TABLE, DEFAULT_MIGRATIONS_TABLE]).map((t) => t.toLowerCase()));
+    this.protectedTables = new Set(
+      (ctx.protectedTables ?? [DEFAULT_AUDIT_TABLE, DEFAULT_MIGRATIONS_TABLE]).map((t) => t.toLowerCase()),
+    );
   }
 
   run(): LintFinding[] {
-    const parsed = this.chunks.map((chunk) => splitStatements(chunk).map((s) => ({ statement: s, classified: classifyStatement(s) })));
+    const parsed = this.chunks.map((chunk) =>
+      splitStatements(chunk).map((s) => ({ statement: s, classified: classifyStatement(s) })),
+    );
     // A rebuild is recognised by its closing rename, wherever it sits in the migration.
     for (const chunk of parsed) {
       for (const { classified: c } of chunk) {
-        if (c.kind === 'rename_table' && c.table.toLowerCase() === REBUILD_PREFIX + c.to.toLowerCase()) this.rebuildTargets.add(c.to.toLowerCase());
+        if (c.kind === 'rename_table' && c.table.toLowerCase() === REBUILD_PREFIX + c.to.toLowerCase())
+          this.rebuildTargets.add(c.to.toLowerCase());
       }
     }
     parsed.forEach((chunk, index) => {
@@ -178,10 +192,14 @@ class Linter {
           message: `Chunk ${index + 1} holds ${chunk.length} statements; drizzle's own migrate() runs each chunk through prepare(), which rejects more than one statement.`,
           fix: 'Put `--> statement-breakpoint` between the statements.',
           statementIndex: index,
-          autofix: { description: 'Split the chunk into one chunk per statement.', statements: chunk.map((s) => `${s.statement.text};`) },
+          autofix: {
+            description: 'Split the chunk into one chunk per statement.',
+            statements: chunk.map((s) => `${s.statement.text};`),
+          },
         });
       }
-      for (const { statement, classified } of chunk) this.statement(index, statement, classified, chunk.length);
+      for (const { statement, classified } of chunk)
+        this.statement(index, statement, classified, chunk.length);
     });
     return this.findings;
   }
@@ -208,7 +226,9 @@ class Linter {
   private baseTable(table: string): TableState | undefined {
     const { db, previousSnapshot } = this.ctx;
     if (db) {
-      const rows = db.prepare('SELECT name, "notnull", dflt_value, pk, type FROM pragma_table_xinfo(?)').all(table) as Array<{
+      const rows = db
+        .prepare('SELECT name, "notnull", dflt_value, pk, type FROM pragma_table_xinfo(?)')
+        .all(table) as Array<{
         name: string;
         notnull: number;
         dflt_value: string | null;
@@ -217,14 +237,24 @@ class Linter {
       }>;
       if (rows.length === 0) return undefined;
       return {
-        columns: rows.map((r) => ({ name: r.name, notNull: r.notnull === 1, hasDefault: r.dflt_value !== null })),
+        columns: rows.map((r) => ({
+          name: r.name,
+          notNull: r.notnull === 1,
+          hasDefault: r.dflt_value !== null,
+        })),
         dataFrom: this.liveName(table) ?? table,
       };
     }
-    const snapshotTable = snapshotTables(previousSnapshot).find((t) => t.name.toLowerCase() === table.toLowerCase());
+    const snapshotTable = snapshotTables(previousSnapshot).find(
+      (t) => t.name.toLowerCase() === table.toLowerCase(),
+    );
     if (!snapshotTable) return undefined;
     return {
-      columns: Object.values(snapshotTable.columns).map((c) => ({ name: c.name, notNull: c.notNull, hasDefault: c.default !== undefined })),
+      columns: Object.values(snapshotTable.columns).map((c) => ({
+        name: c.name,
+        notNull: c.notNull,
+        hasDefault: c.default !== undefined,
+      })),
       dataFrom: snapshotTable.name,
     };
   }
@@ -279,7 +309,10 @@ class Linter {
     const out: ChildReference[] = [];
     for (const t of snapshotTables(previousSnapshot)) {
       for (const fk of Object.values(t.foreignKeys ?? {})) {
-        if (fk.tableTo.toLowerCase() === parent.toLowerCase() && t.name.toLowerCase() !== parent.toLowerCase()) {
+        if (
+          fk.tableTo.toLowerCase() === parent.toLowerCase() &&
+          t.name.toLowerCase() !== parent.toLowerCase()
+        ) {
           out.push({ table: t.name, columns: fk.columnsFrom, onDelete: toAction(fk.onDelete) });
         }
       }
@@ -334,12 +367,24 @@ class Linter {
         return;
       case 'create_table':
         this.set(c.parsed.table, {
-          columns: c.parsed.columns.map((col) => ({ name: col.name, notNull: col.notNull, hasDefault: col.default !== undefined })),
+          columns: c.parsed.columns.map((col) => ({
+            name: col.name,
+            notNull: col.notNull,
+            hasDefault: col.default !== undefined,
+          })),
           dataFrom: null,
         });
         return;
       case 'create_index':
-        if (c.parsed.unique) this.uniqueIndex(index, c.parsed.table, c.parsed.columns, c.parsed.plain, c.parsed.where, c.parsed.name);
+        if (c.parsed.unique)
+          this.uniqueIndex(
+            index,
+            c.parsed.table,
+            c.parsed.columns,
+            c.parsed.plain,
+            c.parsed.where,
+            c.parsed.name,
+          );
         return;
       case 'insert_select':
         if (this.isProtected(c.table)) this.protectedWrite(index, c.table, 'INSERT INTO');
@@ -369,7 +414,9 @@ class Linter {
         if (state) {
           this.set(c.table, {
             ...state,
-            columns: state.columns.map((col) => (col.name.toLowerCase() === c.from.toLowerCase() ? { ...col, name: c.to } : col)),
+            columns: state.columns.map((col) =>
+              col.name.toLowerCase() === c.from.toLowerCase() ? { ...col, name: c.to } : col,
+            ),
           });
         }
         return;
@@ -400,14 +447,19 @@ class Linter {
     });
   }
 
-  private pragma(index: number, name: string, value: string | undefined, removeAutofix: (d: string) => LintAutofix | undefined): void {
+  private pragma(
+    index: number,
+    name: string,
+    value: string | undefined,
+    removeAutofix: (d: string) => LintAutofix | undefined,
+  ): void {
     if (SAFE_PRAGMAS.has(name)) return;
     if (name === 'foreign_keys') {
       this.add({
         code: 'SQ206',
         severity: 'info',
         message: `PRAGMA foreign_keys${value === undefined ? '' : `=${value}`} does nothing inside a transaction, and migrations run inside one (drizzle-kit emits it around table rebuilds anyway).`,
-        fix: 'Nothing to do with apply_migrations, which switches foreign keys off before its transaction; with drizzle\'s own migrate(), set foreign_keys=OFF on the connection before calling it.',
+        fix: "Nothing to do with apply_migrations, which switches foreign keys off before its transaction; with drizzle's own migrate(), set foreign_keys=OFF on the connection before calling it.",
         statementIndex: index,
       });
       return;
@@ -423,7 +475,14 @@ class Linter {
     });
   }
 
-  private uniqueIndex(index: number, table: string, columns: string[], plain: boolean[], where: string | undefined, name: string): void {
+  private uniqueIndex(
+    index: number,
+    table: string,
+    columns: string[],
+    plain: boolean[],
+    where: string | undefined,
+    name: string,
+  ): void {
     const state = this.state(table);
     if (state && state.dataFrom === null) return; // created empty by this migration
     const rows = this.rows(table);
@@ -435,7 +494,10 @@ class Linter {
     const canCheck = db !== undefined && rows !== undefined && rows.exact;
     if (canCheck) {
       try {
-        const conditions = [...expressions.map((e) => `${e} IS NOT NULL`), ...(where ? [`(${where})`] : [])].join(' AND ');
+        const conditions = [
+          ...expressions.map((e) => `${e} IS NOT NULL`),
+          ...(where ? [`(${where})`] : []),
+        ].join(' AND ');
         const sql = `SELECT count(*) AS groups, coalesce(sum(n), 0) AS rows FROM (SELECT count(*) AS n FROM ${quoteIdentifier(live)} WHERE ${conditions} GROUP BY ${expressions.join(', ')} HAVING count(*) > 1)`;
         const result = db.prepare(sql).get() as { groups: number; rows: number };
         if (result.groups === 0) return;
@@ -467,19 +529,31 @@ class Linter {
   private hasEquivalentUniqueIndex(table: string, columns: string[], where: string | undefined): boolean {
     const want = columns.map(normalizeExpression).join(',');
     const same = (cols: string[], w: string | undefined) =>
-      cols.map(normalizeExpression).join(',') === want && (w === undefined ? where === undefined : where !== undefined && normalizeExpression(w) === normalizeExpression(where));
+      cols.map(normalizeExpression).join(',') === want &&
+      (w === undefined
+        ? where === undefined
+        : where !== undefined && normalizeExpression(w) === normalizeExpression(where));
     const { db } = this.ctx;
     if (db) {
-      const indexes = db.prepare('SELECT name FROM pragma_index_list(?) WHERE "unique" = 1').all(table) as Array<{ name: string }>;
+      const indexes = db
+        .prepare('SELECT name FROM pragma_index_list(?) WHERE "unique" = 1')
+        .all(table) as Array<{ name: string }>;
       const sqlOf = db.prepare(`SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?`);
       return indexes.some((ix) => {
-        const cols = db.prepare('SELECT name FROM pragma_index_info(?) ORDER BY seqno').all(ix.name) as Array<{ name: string | null }>;
+        const cols = db
+          .prepare('SELECT name FROM pragma_index_info(?) ORDER BY seqno')
+          .all(ix.name) as Array<{ name: string | null }>;
         if (cols.some((c) => c.name === null)) return false;
         const sql = (sqlOf.get(ix.name) as { sql: string | null } | undefined)?.sql;
-        return same(cols.map((c) => quoteIdentifier(c.name!)), sql ? parseCreateIndex(sql)?.where : undefined);
+        return same(
+          cols.map((c) => quoteIdentifier(c.name!)),
+          sql ? parseCreateIndex(sql)?.where : undefined,
+        );
       });
     }
-    const previous = snapshotTables(this.ctx.previousSnapshot).find((t) => t.name.toLowerCase() === table.toLowerCase());
+    const previous = snapshotTables(this.ctx.previousSnapshot).find(
+      (t) => t.name.toLowerCase() === table.toLowerCase(),
+    );
     if (!previous) return false;
     return (
       Object.values(previous.indexes ?? {}).some((ix) => ix.isUnique && same(ix.columns, ix.where)) ||
@@ -523,10 +597,15 @@ class Linter {
   }
 
   private rebuildChildren(index: number, table: string, children: ChildReference[]): void {
-    const mutating = children.filter((c) => c.onDelete === 'cascade' || c.onDelete === 'set null' || c.onDelete === 'set default');
+    const mutating = children.filter(
+      (c) => c.onDelete === 'cascade' || c.onDelete === 'set null' || c.onDelete === 'set default',
+    );
     if (mutating.length > 0) {
       const effects = mutating
-        .map((c) => `${this.describeChild(c)} via ON DELETE ${c.onDelete.toUpperCase()} (${c.columns.join(', ')})`)
+        .map(
+          (c) =>
+            `${this.describeChild(c)} via ON DELETE ${c.onDelete.toUpperCase()} (${c.columns.join(', ')})`,
+        )
         .join(', ');
       this.add({
         code: 'SQ201',
@@ -537,7 +616,10 @@ class Linter {
         statementIndex: index,
       });
     }
-    const blocking = children.filter((c) => (c.onDelete === 'no action' || c.onDelete === 'restrict') && (this.rows(c.table)?.count ?? 0) > 0);
+    const blocking = children.filter(
+      (c) =>
+        (c.onDelete === 'no action' || c.onDelete === 'restrict') && (this.rows(c.table)?.count ?? 0) > 0,
+    );
     if (blocking.length > 0) {
       this.add({
         code: 'SQ201',
@@ -568,33 +650,60 @@ class Linter {
     this.set(table, null);
   }
 
-  private addColumn(index: number, statement: SqlStatement, table: string, column: ParsedColumn, columnTokens: Token[]): void {
+  private addColumn(
+    index: number,
+    statement: SqlStatement,
+    table: string,
+    column: ParsedColumn,
+    columnTokens: Token[],
+  ): void {
     if (this.isProtected(table)) this.protectedWrite(index, table, 'ALTER TABLE');
     const state = this.state(table);
     const rows = this.rows(table);
-    if (column.notNull && column.default === undefined && !column.generated && !(rows?.exact && rows.count === 0)) {
+    if (
+      column.notNull &&
+      column.default === undefined &&
+      !column.generated &&
+      !(rows?.exact && rows.count === 0)
+    ) {
       this.add({
         code: 'MF103',
         severity: rows && rows.count > 0 ? 'error' : 'warning',
         table,
         column: column.name,
-        message: rows && rows.count > 0
-          ? `Adding NOT NULL column ${table}.${column.name} without a default fails because ${table} has ${describeRows(rows)} ("Cannot add a NOT NULL column with default value NULL").`
-          : `Adding NOT NULL column ${table}.${column.name} without a default fails if ${table} has any rows.`,
+        message:
+          rows && rows.count > 0
+            ? `Adding NOT NULL column ${table}.${column.name} without a default fails because ${table} has ${describeRows(rows)} ("Cannot add a NOT NULL column with default value NULL").`
+            : `Adding NOT NULL column ${table}.${column.name} without a default fails if ${table} has any rows.`,
         fix: `Give the column a default in schema.ts (e.g. .default(…)) and regenerate, or add it nullable, backfill it, then make it NOT NULL in a later migration.`,
         statementIndex: index,
       });
     }
     if (column.references) this.addedReference(index, statement, table, column, columnTokens);
-    if (state) this.set(table, { ...state, columns: [...state.columns, { name: column.name, notNull: column.notNull, hasDefault: column.default !== undefined }] });
+    if (state)
+      this.set(table, {
+        ...state,
+        columns: [
+          ...state.columns,
+          { name: column.name, notNull: column.notNull, hasDefault: column.default !== undefined },
+        ],
+      });
   }
 
-  private addedReference(index: number, statement: SqlStatement, table: string, column: ParsedColumn, columnTokens: Token[]): void {
+  private addedReference(
+    index: number,
+    statement: SqlStatement,
+    table: string,
+    column: ParsedColumn,
+    columnTokens: Token[],
+  ): void {
     const reference = column.references!;
     const intended = snapshotTables(this.ctx.snapshot)
       .filter((t) => t.name.toLowerCase() === table.toLowerCase())
       .flatMap((t) => Object.values(t.foreignKeys ?? {}))
-      .find((fk) => fk.columnsFrom.length === 1 && fk.columnsFrom[0]!.toLowerCase() === column.name.toLowerCase());
+      .find(
+        (fk) => fk.columnsFrom.length === 1 && fk.columnsFrom[0]!.toLowerCase() === column.name.toLowerCase(),
+      );
     if (!this.ctx.snapshot) {
       if (reference.onDelete === undefined) {
         this.add({
@@ -624,7 +733,10 @@ class Linter {
       const anchor = columnTokens[reference.endToken - 1]!;
       const text = statement.text;
       const fixed = `${text.slice(0, anchor.end)} ${missing.join(' ')}${text.slice(anchor.end)}`;
-      autofix = { description: `Add ${missing.join(' ')} to the REFERENCES clause.`, statements: [this.replaceStatement(index, statement, fixed)] };
+      autofix = {
+        description: `Add ${missing.join(' ')} to the REFERENCES clause.`,
+        statements: [this.replaceStatement(index, statement, fixed)],
+      };
     }
     this.add({
       code: 'SQ203',
@@ -643,10 +755,20 @@ class Linter {
     const rows = this.rows(table);
     this.columnLoss(index, table, column, rows, `ALTER TABLE ${table} DROP COLUMN ${column}`);
     const state = this.state(table);
-    if (state) this.set(table, { ...state, columns: state.columns.filter((c) => c.name.toLowerCase() !== column.toLowerCase()) });
+    if (state)
+      this.set(table, {
+        ...state,
+        columns: state.columns.filter((c) => c.name.toLowerCase() !== column.toLowerCase()),
+      });
   }
 
-  private columnLoss(index: number, table: string, column: string, rows: RowCount | undefined, how: string): void {
+  private columnLoss(
+    index: number,
+    table: string,
+    column: string,
+    rows: RowCount | undefined,
+    how: string,
+  ): void {
     const empty = rows !== undefined && rows.exact && rows.count === 0;
     this.add({
       code: 'DS103',
@@ -668,7 +790,8 @@ class Linter {
     const target = this.state(c.table);
     const source = c.from === undefined ? undefined : this.state(c.from);
     const isRebuild = c.from !== undefined && c.table.toLowerCase() === REBUILD_PREFIX + c.from.toLowerCase();
-    if (target && source && target.dataFrom === null) this.set(c.table, { ...target, dataFrom: source.dataFrom });
+    if (target && source && target.dataFrom === null)
+      this.set(c.table, { ...target, dataFrom: source.dataFrom });
     if (!isRebuild || !source || !target || c.from === undefined) return;
     const from = c.from;
     const text = statement.text;
@@ -679,7 +802,9 @@ class Linter {
     const rows = this.rows(from);
 
     // #5822: a column added in the same migration is selected from the old table, which does not have it.
-    const phantom = selectNames.map((n, i) => (n !== undefined && !sourceColumns.has(n.toLowerCase()) ? i : -1)).filter((i) => i >= 0);
+    const phantom = selectNames
+      .map((n, i) => (n !== undefined && !sourceColumns.has(n.toLowerCase()) ? i : -1))
+      .filter((i) => i >= 0);
     if (phantom.length > 0 && c.columns.length === c.selectItems.length) {
       const names = phantom.map((i) => selectNames[i]!);
       const keep = c.columns.map((_, i) => !phantom.includes(i));
@@ -692,12 +817,21 @@ class Linter {
         message: `The rebuild of ${from} copies ${names.join(', ')} from the old table, which has no such column (it is new in this migration: drizzle #5822), so the migration fails with "no such column".`,
         fix: `Remove ${names.join(', ')} from both column lists of this INSERT … SELECT; the new column then gets its default.`,
         statementIndex: index,
-        ...(fixed ? { autofix: { description: `Remove ${names.join(', ')} from the INSERT and SELECT column lists.`, statements: [this.replaceStatement(index, statement, fixed)] } } : {}),
+        ...(fixed
+          ? {
+              autofix: {
+                description: `Remove ${names.join(', ')} from the INSERT and SELECT column lists.`,
+                statements: [this.replaceStatement(index, statement, fixed)],
+              },
+            }
+          : {}),
       });
     }
 
     // Columns of the old table the copy leaves behind are dropped with it.
-    const copied = new Set(selectNames.filter((n): n is string => n !== undefined).map((n) => n.toLowerCase()));
+    const copied = new Set(
+      selectNames.filter((n): n is string => n !== undefined).map((n) => n.toLowerCase()),
+    );
     const selectsAll = c.selectItems.some((item) => item.length === 1 && isPunct(item[0], '*'));
     if (!selectsAll) {
       for (const col of source.columns) {
@@ -710,7 +844,12 @@ class Linter {
     // New NOT NULL columns with no default, filled by nothing.
     const filled = new Set(insertNames.map((n) => n.toLowerCase()));
     for (const col of target.columns) {
-      if (col.notNull && !col.hasDefault && !filled.has(col.name.toLowerCase()) && !(rows?.exact && rows.count === 0)) {
+      if (
+        col.notNull &&
+        !col.hasDefault &&
+        !filled.has(col.name.toLowerCase()) &&
+        !(rows?.exact && rows.count === 0)
+      ) {
         this.add({
           code: 'MF103',
           severity: rows && rows.count > 0 ? 'error' : 'warning',
@@ -800,7 +939,10 @@ function columnReference(item: Token[]): string | undefined {
 interface SnapshotTableLite {
   name: string;
   columns: Record<string, { name: string; notNull: boolean; default?: unknown }>;
-  foreignKeys?: Record<string, { columnsFrom: string[]; tableTo: string; onDelete?: string; onUpdate?: string }>;
+  foreignKeys?: Record<
+    string,
+    { columnsFrom: string[]; tableTo: string; onDelete?: string; onUpdate?: string }
+  >;
   indexes?: Record<string, { columns: string[]; isUnique: boolean; where?: string }>;
   uniqueConstraints?: Record<string, { columns: string[] }>;
 }

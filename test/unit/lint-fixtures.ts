@@ -8,7 +8,9 @@ import type { SqliteSnapshot } from '../../src/project/types.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const INIT_SQL = fs.readFileSync(path.join(ROOT, 'drizzle/0000_init.sql'), 'utf8');
-export const INIT_SNAPSHOT = JSON.parse(fs.readFileSync(path.join(ROOT, 'drizzle/meta/0000_snapshot.json'), 'utf8')) as SqliteSnapshot;
+export const INIT_SNAPSHOT = JSON.parse(
+  fs.readFileSync(path.join(ROOT, 'drizzle/meta/0000_snapshot.json'), 'utf8'),
+) as SqliteSnapshot;
 
 export function cloneSnapshot(): SqliteSnapshot {
   return structuredClone(INIT_SNAPSHOT);
