@@ -107,7 +107,7 @@ export async function applyMigrations(
         db.exec('ROLLBACK');
         return result;
       }
-      options.onProgress?.({
+      reportProgress(options, {
         index: result.applied.length,
         total: result.applied.length,
         tag: undefined,
@@ -169,7 +169,7 @@ async function runInTransaction(
 
   const result: ApplyResult = { applied: [], migrationsTable, statusBefore: status };
   for (const [position, migration] of pending.entries()) {
-    options.onProgress?.({
+    reportProgress(options, {
       index: position + 1,
       total: pending.length,
       tag: migration.tag,
@@ -190,7 +190,12 @@ async function runInTransaction(
   }
   if (pending.length === 0) return result;
 
-  options.onProgress?.({ index: pending.length, total: pending.length, tag: undefined, phase: 'checking' });
+  reportProgress(options, {
+    index: pending.length,
+    total: pending.length,
+    tag: undefined,
+    phase: 'checking',
+  });
   const violations = foreignKeyViolations(db);
   if (violations.length > 0) {
     throw new AppError(
@@ -297,6 +302,15 @@ export function describeViolations(violations: readonly ForeignKeyViolation[]): 
 function trimStatement(chunk: string): string {
   const text = chunk.trim();
   return text.length > MAX_STATEMENT_IN_MESSAGE ? `${text.slice(0, MAX_STATEMENT_IN_MESSAGE)}…` : text;
+}
+
+/** Progress is informational: a failing listener (e.g. a closed transport) must not abort the migration. */
+function reportProgress(options: ApplyOptions, progress: ApplyProgress): void {
+  try {
+    options.onProgress?.(progress);
+  } catch {
+    // Ignored on purpose.
+  }
 }
 
 function throwIfCancelled(signal: AbortSignal | undefined, when: string): void {

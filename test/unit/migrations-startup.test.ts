@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { AuditLog, ensureAuditTable } from '../../src/audit/audit-log.js';
 import { readLedger } from '../../src/migrations/ledger.js';
 import { ensureDatabaseFile, migrateOnStartup } from '../../src/migrations/startup.js';
 import { makeTempDir } from '../helpers/migration-fixtures.js';
@@ -38,5 +39,30 @@ describe('startup migration', () => {
     expect(() => ensureDatabaseFile(path.join(dir, 'file', 'app.db'))).toThrow(
       /Cannot create the database file/,
     );
+  });
+
+  it('commits the audit row with the first-start migration that creates the audit table', async () => {
+    const dbFile = path.join(makeTempDir(), 'app.db');
+    ensureDatabaseFile(dbFile);
+    const db = new Database(dbFile);
+    await migrateOnStartup(db, {
+      outDir: repoDrizzle,
+      beforeCommit: (conn, result) => {
+        ensureAuditTable(conn, 'audit_log');
+        new AuditLog(conn, 'audit_log').append({
+          createdAt: new Date().toISOString(),
+          tool: 'server_start',
+          outcome: 'ok',
+          durationMs: 0,
+          targetType: 'migration',
+          targetId: result.applied.map((m) => m.tag).join(','),
+        });
+      },
+    });
+    const audit = new AuditLog(db, 'audit_log');
+    expect(audit.read({ limit: 5 }).rows.map((row) => [row.tool, row.targetId])).toEqual([
+      ['server_start', '0000_init'],
+    ]);
+    expect(audit.verify().ok).toBe(true);
   });
 });
