@@ -4,14 +4,13 @@
 // the same normalisation, so a difference is reported only when SQLite would behave differently — never for
 // `(CURRENT_TIMESTAMP)` vs `CURRENT_TIMESTAMP`, `TEXT` vs `text`, `true` vs `1`, a primary key's implicit NOT NULL,
 // or a CHECK that drizzle-kit's own introspection truncated or copied onto the wrong table (#4574).
+import { DEFAULT_AUDIT_TABLE } from '../audit/audit-log.js';
 import type { DatabaseSchema } from '../database/introspect.js';
 import { toAction } from '../database/introspect.js';
 import { tablesFilterMatcher } from '../project/tables-filter.js';
 import type { SqliteSnapshot } from '../project/types.js';
+import { DEFAULT_MIGRATIONS_TABLE } from './ledger.js';
 import { normalizeExpression, type ReferentialAction } from './lint-sql.js';
-
-export const DEFAULT_MIGRATIONS_TABLE = '__drizzle_migrations';
-export const DEFAULT_AUDIT_TABLE = 'audit_log';
 
 // ---------------------------------------------------------------------------------------------------------------
 // The neutral model

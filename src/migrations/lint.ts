@@ -27,7 +27,8 @@
 import type { Database } from 'better-sqlite3';
 import { countRows, DEFAULT_ROW_COUNT_BOUND, toAction, type RowCount } from '../database/introspect.js';
 import type { SqliteSnapshot } from '../project/types.js';
-import { DEFAULT_AUDIT_TABLE, DEFAULT_MIGRATIONS_TABLE } from './drift.js';
+import { DEFAULT_AUDIT_TABLE } from '../audit/audit-log.js';
+import { DEFAULT_MIGRATIONS_TABLE } from './ledger.js';
 import {
   classifyStatement,
   isPunct,
