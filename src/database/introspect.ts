@@ -6,7 +6,6 @@
 import type { Database } from 'better-sqlite3';
 import { AppError, fromSqliteError } from '../errors.js';
 import {
-  normalizeExpression,
   parseCreateIndex,
   parseCreateTable,
   quoteIdentifier,
@@ -367,9 +366,4 @@ export function countRows(
       return { count: estimate, exact: false, basis: 'sqlite_stat1' };
   }
   return { count: bound, exact: false, basis: 'more_than' };
-}
-
-/** A check's comparable form (see normalizeExpression). */
-export function checkKey(check: CheckInfo): string {
-  return normalizeExpression(check.expression);
 }
