@@ -40,6 +40,8 @@ export interface QueryRunnerOptions {
   entry?: EntryPoint;
   /** Receives whatever a child writes to stdout or stderr (the server sends it to its logger on stderr). */
   onOutput?: (text: string, stream: 'stdout' | 'stderr') => void;
+  /** Start the children now (default) rather than on the first call. */
+  warm?: boolean;
   /** How long a child may take to start before it is considered broken. Default 30 s. */
   startupTimeoutMs?: number;
 }
@@ -98,7 +100,7 @@ export class QueryRunner {
       protectedTables: [...options.protectedTables],
       ...(options.maxSqlLength !== undefined ? { maxSqlLength: options.maxSqlLength } : {}),
     };
-    for (let i = 0; i < this.poolSize; i += 1) this.spawn();
+    if (options.warm ?? true) for (let i = 0; i < this.poolSize; i += 1) this.spawn();
   }
 
   /** Runs one read-only statement (run_query, select_rows). */

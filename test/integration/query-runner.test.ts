@@ -162,6 +162,13 @@ describe('concurrency and start-up', () => {
     results.forEach((result, i) => expect(result.rows).toEqual([[i, 15]]));
   });
 
+  it('starts no process until the first call when not warm', async () => {
+    const { runner } = setup({ warm: false });
+    expect(runner.pids).toEqual([]);
+    expect((await runner.read({ sql: 'SELECT 1', ...PAGE })).rows).toEqual([[1]]);
+    expect(runner.pids.length).toBeGreaterThan(0);
+  });
+
   it('fails calls with the reason when the database cannot be opened, instead of hanging', async () => {
     const { fixture } = setup();
     const runner = new QueryRunner({

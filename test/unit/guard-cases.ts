@@ -142,6 +142,21 @@ export const GUARD_CASES: GuardCase[] = [
     run: 'INVALID_ARGUMENT',
   },
   {
+    name: 'too many parameters',
+    mode: 'read',
+    sql: 'SELECT ?',
+    params: Array.from({ length: 40_000 }, () => 1),
+    guard: 'SELECT',
+    run: 'INVALID_ARGUMENT',
+  },
+  {
+    name: 'a 5 MB parameter is bound, not inlined',
+    mode: 'read',
+    sql: 'SELECT length(?)',
+    params: ['x'.repeat(5_000_000)],
+    guard: 'SELECT',
+  },
+  {
     name: 'a missing named parameter',
     mode: 'read',
     sql: 'SELECT :a',
@@ -655,6 +670,18 @@ export const GUARD_CASES: GuardCase[] = [
     name: 'sqlite_sequence',
     mode: 'write',
     sql: 'DELETE FROM sqlite_sequence WHERE 1',
+    guard: { refused: 'PROTECTED_TABLE' },
+  },
+  {
+    name: 'a string literal used as the table name',
+    mode: 'write',
+    sql: "DELETE FROM 'audit_log' WHERE 1",
+    guard: { refused: 'PROTECTED_TABLE' },
+  },
+  {
+    name: 'a bracketed schema and upper-case table',
+    mode: 'write',
+    sql: 'UPDATE [main].[AUDIT_LOG] SET tool = 1 WHERE 1',
     guard: { refused: 'PROTECTED_TABLE' },
   },
   {
