@@ -1,0 +1,14 @@
+// Child process for the first-start kill -9 test: opens the services of a project exactly as the server does
+// (database created, pending migrations applied and audited), printing READY right before and DONE after.
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { openServices } from '../../src/services.js';
+import { migrateOnStart } from '../../src/startup.js';
+
+const [projectDir] = process.argv.slice(2) as [string];
+const { config } = loadConfig({ argv: ['--project', projectDir, '--log-level', 'silent'], env: {}, cwd: projectDir, defaultProjectDir: projectDir });
+const logger = createLogger('silent');
+process.stdout.write('READY\n');
+const services = await openServices(config, logger, { migrateOnStart });
+process.stdout.write('DONE\n');
+await services.close();
