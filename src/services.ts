@@ -4,7 +4,15 @@
 import path from 'node:path';
 import type { Config } from './config.js';
 import { AuditLog, ensureAuditTable } from './audit/audit-log.js';
-import { closeQuietly, databaseExists, isWritable, openReadConnection, openWriteConnection, type SqliteDatabase } from './database/connection.js';
+import {
+  assertDatabasePath,
+  closeQuietly,
+  databaseExists,
+  isWritable,
+  openReadConnection,
+  openWriteConnection,
+  type SqliteDatabase,
+} from './database/connection.js';
 import { AppError } from './errors.js';
 import type { Logger } from './logger.js';
 import { KitClient } from './project/kit-client.js';
@@ -47,7 +55,11 @@ export interface StartupHooks {
   migrateOnStart?: (context: StartupContext) => Promise<void>;
 }
 
-export async function openServices(config: Config, logger: Logger, hooks: StartupHooks = {}): Promise<Services> {
+export async function openServices(
+  config: Config,
+  logger: Logger,
+  hooks: StartupHooks = {},
+): Promise<Services> {
   const kit = new KitClient({
     onOutput: (stream, text) => logger.warn(`drizzle-kit ${stream}: ${text.trimEnd()}`),
   });
@@ -63,15 +75,25 @@ export async function openServices(config: Config, logger: Logger, hooks: Startu
     const auditInProjectDb = path.resolve(auditFile) === path.resolve(dbFile);
     const busy = { busyTimeoutMs: config.busyTimeoutMs };
 
+    assertDatabasePath(dbFile);
+    if (!auditInProjectDb) assertDatabasePath(auditFile, 'audit database');
     if (config.readOnly && !databaseExists(dbFile)) {
-      throw new AppError('CONFIG_ERROR', `The database file does not exist: ${dbFile}, and --read-only forbids creating it.`, {
-        hint: 'Start once without --read-only to create and migrate it, or point --db at an existing database.',
-      });
+      throw new AppError(
+        'CONFIG_ERROR',
+        `The database file does not exist: ${dbFile}, and --read-only forbids creating it.`,
+        {
+          hint: 'Start once without --read-only to create and migrate it, or point --db at an existing database.',
+        },
+      );
     }
     if (auditInProjectDb && !isWritable(dbFile)) {
-      throw new AppError('CONFIG_ERROR', `The database file ${dbFile} (or its folder) is not writable, so the audit log cannot be kept in it.`, {
-        hint: 'Start the server with --audit-db <writable file> to keep the audit log in a separate SQLite file (and --read-only).',
-      });
+      throw new AppError(
+        'CONFIG_ERROR',
+        `The database file ${dbFile} (or its folder) is not writable, so the audit log cannot be kept in it.`,
+        {
+          hint: 'Start the server with --audit-db <writable file> to keep the audit log in a separate SQLite file (and --read-only).',
+        },
+      );
     }
     const needsWrite = !config.readOnly || auditInProjectDb;
     const write = needsWrite ? openWriteConnection(dbFile, { ...busy, create: !config.readOnly }) : undefined;

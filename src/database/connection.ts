@@ -44,14 +44,19 @@ export function databaseExists(file: string): boolean {
   return fs.existsSync(file);
 }
 
-export function openWriteConnection(file: string, options: OpenOptions): SqliteDatabase {
-  assertFolderExists(file, 'database');
-  const existed = fs.existsSync(file);
-  if (existed && fs.statSync(file).isDirectory()) {
-    throw new AppError('CONFIG_ERROR', `${file} is a folder, not a database file.`, {
+/** The checks that need no open: the folder exists and the path is not itself a folder. */
+export function assertDatabasePath(file: string, what = 'database'): void {
+  assertFolderExists(file, what);
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) {
+    throw new AppError('CONFIG_ERROR', `${file} is a folder, not a ${what} file.`, {
       hint: 'Point --db (or dbCredentials.url) at a file.',
     });
   }
+}
+
+export function openWriteConnection(file: string, options: OpenOptions): SqliteDatabase {
+  assertDatabasePath(file);
+  const existed = fs.existsSync(file);
   if (!existed && !options.create) {
     throw new AppError('CONFIG_ERROR', `The database file does not exist: ${file}.`, {
       hint: 'Check the path, or let the server create it by starting it without --read-only.',
@@ -73,7 +78,10 @@ export function openWriteConnection(file: string, options: OpenOptions): SqliteD
   return db;
 }
 
-export function openReadConnection(file: string, options: Pick<OpenOptions, 'busyTimeoutMs'>): SqliteDatabase {
+export function openReadConnection(
+  file: string,
+  options: Pick<OpenOptions, 'busyTimeoutMs'>,
+): SqliteDatabase {
   if (!fs.existsSync(file)) {
     throw new AppError('CONFIG_ERROR', `The database file does not exist: ${file}.`, {
       hint: 'Check --db / dbCredentials.url, or start the server once without --read-only to create it.',
@@ -105,7 +113,8 @@ export function isWritable(file: string): boolean {
 export function closeQuietly(db: SqliteDatabase | undefined): void {
   if (!db || !db.open) return;
   try {
-    if (!db.readonly && (db.pragma('journal_mode', { simple: true }) as string) === 'wal') db.pragma('wal_checkpoint(TRUNCATE)');
+    if (!db.readonly && (db.pragma('journal_mode', { simple: true }) as string) === 'wal')
+      db.pragma('wal_checkpoint(TRUNCATE)');
   } catch {
     // Another connection may hold a read lock; SQLite checkpoints on the last close anyway.
   }
