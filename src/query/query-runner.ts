@@ -125,9 +125,10 @@ export class QueryRunner {
     return warm;
   }
 
+  /** No child is still starting and at least one can take calls. */
   private isWarm(): boolean {
     const live = [...this.hosts].filter((host) => !host.stopReason);
-    return live.length >= this.poolSize && live.every((host) => host.ready);
+    return live.length > 0 && live.every((host) => host.ready);
   }
 
   private notifyReady(error?: AppError): void {
