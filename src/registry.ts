@@ -180,8 +180,14 @@ export function createToolRegistry(options: {
       });
       if (signal.aborted) throw new AppError('CANCELLED', `${name} was cancelled by the client.`);
       if (committed) return { ok: true, data: result.data };
-      const appended = live.audit.append(entry('ok', result.rowsAffected === undefined ? {} : { rowsAffected: result.rowsAffected }));
-      return { ok: true, data: result.data, auditId: appended.id };
+      try {
+        const appended = live.audit.append(entry('ok', result.rowsAffected === undefined ? {} : { rowsAffected: result.rowsAffected }));
+        return { ok: true, data: result.data, auditId: appended.id };
+      } catch (auditError) {
+        // Fail closed: a result whose audit row could not be written is not returned. Writing an error row
+        // would meet the same locked or full database, so none is attempted.
+        return { ok: false, error: toAppError(auditError) };
+      }
     } catch (thrown) {
       const error = signal.aborted && !(thrown instanceof AppError && thrown.code === 'CANCELLED')
         ? new AppError('CANCELLED', `${name} was cancelled by the client.`, { cause: thrown })
@@ -193,7 +199,6 @@ export function createToolRegistry(options: {
         // The change and its ok row are committed; what failed came after. Report it, but do not add a second row.
         return { ok: false, error };
       }
-      if (error.code === 'AUDIT_WRITE_FAILED') return { ok: false, error };
       return fail(error);
     }
   }

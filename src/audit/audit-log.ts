@@ -219,9 +219,18 @@ export class AuditLog {
     try {
       return this.db.inTransaction ? run() : this.db.transaction(run).immediate();
     } catch (error) {
+      const sqliteCode = (error as { code?: unknown }).code;
+      if (typeof sqliteCode === 'string' && (sqliteCode.startsWith('SQLITE_BUSY') || sqliteCode.startsWith('SQLITE_LOCKED'))) {
+        throw new AppError('DATABASE_LOCKED', 'The database is locked by another process, so the audit row (and the call) could not be written.', {
+          hint: 'Another process holds a write lock. Wait for it to finish (or close it) and try again.',
+          cause: error,
+          details: { sqliteCode },
+        });
+      }
       throw new AppError('AUDIT_WRITE_FAILED', `The audit log could not be written: ${(error as Error).message}.`, {
-        hint: 'Nothing was carried out. Check that the database (or --audit-db) file is writable and the disk has space.',
+        hint: 'Nothing was carried out or returned. Check that the database (or --audit-db) file is writable and the disk has space.',
         cause: error,
+        ...(typeof sqliteCode === 'string' ? { details: { sqliteCode } } : {}),
       });
     }
   }
