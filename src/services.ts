@@ -16,6 +16,7 @@ import {
 import { AppError } from './errors.js';
 import type { Logger } from './logger.js';
 import { KitClient } from './project/kit-client.js';
+import { QueryRunner } from './query/query-runner.js';
 import type { LoadedSchema, ProjectConfig } from './project/types.js';
 
 export interface Services {
@@ -33,6 +34,8 @@ export interface Services {
   auditFile: string;
   backupDir: string;
   kit: KitClient;
+  /** The killable query host pool, started on first use (reads and row writes run there, never in this process). */
+  queries(): QueryRunner;
   /** Loads the project's Drizzle schema (fresh on every call, so edits are seen); undefined when none is configured. */
   loadSchema(): Promise<LoadedSchema | undefined>;
   close(): Promise<void>;
@@ -124,15 +127,27 @@ export async function openServices(
     const read = openReadConnection(dbFile, busy);
     opened.push(read);
 
+    let runner: QueryRunner | undefined;
     return {
       ...base,
       read,
       audit,
+      queries() {
+        runner ??= new QueryRunner({
+          dbFile,
+          protectedTables: [config.auditTable, project.migrationsTable],
+          queryTimeoutMs: config.queryTimeoutMs,
+          busyTimeoutMs: config.busyTimeoutMs,
+          onOutput: (text, stream) => logger.warn(`query host ${stream}: ${text.trimEnd()}`),
+        });
+        return runner;
+      },
       async loadSchema() {
         if (project.schemaFiles.length === 0) return undefined;
         return kit.loadSchema(project);
       },
       async close() {
+        await runner?.close().catch(() => {});
         await kit.close().catch(() => {});
         for (const db of opened.reverse()) closeQuietly(db);
       },
