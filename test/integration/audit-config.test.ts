@@ -35,14 +35,21 @@ afterEach(async () => {
 });
 
 describe('a user project loaded through --project', () => {
-  it('creates the audit table in their database and keeps it out of inspect_schema, since their schema does not declare it', async () => {
-    const db = path.join(dir(), 'blog.db');
-    const h = await start(['--project', BLOG, '--db', db]);
+  it('loads a project copied to a temp folder, creates the audit table in its database and keeps it out of inspect_schema, since its schema does not declare it', async () => {
+    const project = dir();
+    fs.cpSync(BLOG, project, { recursive: true, filter: (source) => !source.includes(`${path.sep}data`) });
+    fs.mkdirSync(path.join(project, 'data'));
+    const h = await start(['--project', project]);
+    const db = path.join(project, 'data/blog.db');
+    expect(fs.existsSync(db)).toBe(true);
     const schema = await h.ok<Json>('inspect_schema');
+    expect(schema.drizzleSchema).toBeUndefined();
     const names = schema.tables.map((table: Json) => table.name);
     expect(names).not.toContain('audit_log');
     expect(names).not.toContain('blog_migrations');
     expect(names.length).toBeGreaterThan(0);
+    // casing: 'snake_case' maps the Drizzle property names onto snake_case columns.
+    expect(JSON.stringify(schema)).toMatch(/\(drizzle: [a-z]+[A-Z][A-Za-z]*\)/);
     const raw = new Database(db, { readonly: true });
     expect(raw.prepare('select count(*) from audit_log').pluck().get()).toBeGreaterThan(0);
     expect(raw.prepare('select count(*) from blog_migrations').pluck().get()).toBe(1);
