@@ -105,6 +105,27 @@ describe('the built server over stdio', () => {
     removeDir(dir);
   });
 
+  it('keeps stdout clean and keeps serving when the user schema prints and calls process.exit', async () => {
+    const schemaFile = path.join(project, 'src/db/schema.ts');
+    fs.writeFileSync(
+      schemaFile,
+      fs.readFileSync(schemaFile, 'utf8') +
+        "\nconsole.log('hello from schema.ts');\nprocess.stdout.write('raw stdout write\\n');\nprocess.exit(1);\n",
+    );
+    const server = spawnServer(['--project', project]);
+    await initialize(server);
+    const schema = (await server.request('tools/call', { name: 'inspect_schema', arguments: { tables: ['users'] } })).result as Json;
+    expect(schema.isError).toBeFalsy();
+    expect(schema.structuredContent.drizzleSchema).toMatch(/could not be loaded/);
+    expect(schema.structuredContent.tables[0].name).toBe('users');
+    const again = (await server.request('tools/call', { name: 'read_audit_log', arguments: { limit: 1 } })).result as Json;
+    expect(again.isError).toBeFalsy();
+    expect((await server.exited()).code).toBe(0);
+    expect(nonJsonRpcLines(server.stdout())).toEqual([]);
+    // What the schema printed may reach the client only inside JSON-RPC (a log notification, the error text).
+    expect(server.stdout().split('\n').filter((line) => /hello from schema/.test(line) && !line.startsWith('{"'))).toEqual([]);
+  });
+
   it('prints --help and --version without starting a session', async () => {
     const help = spawnServer(['--help']);
     expect((await help.exited()).code).toBe(0);
