@@ -1,0 +1,142 @@
+import { z } from 'zod';
+import { introspectDatabase } from '../database/introspect.js';
+import { computeDrift, type DriftReport } from '../migrations/drift.js';
+import type { MigrationState as EntryState } from '../migrations/status.js';
+import type { SqliteSnapshot } from '../project/types.js';
+import { readMigrationState } from './migration-shared.js';
+import { defineTool } from './types.js';
+
+const InputSchema = z
+  .object({
+    drift: z.boolean().default(true).describe('Also compare the live database and schema.ts with the last migration snapshot (loads schema.ts).'),
+  })
+  .strict();
+
+const DriftSummarySchema = z.object({
+  compared: z.string().describe('What was compared with what.'),
+  inSync: z.boolean(),
+  tables: z
+    .array(z.string())
+    .optional()
+    .describe('One line per table that differs: "table (status): difference; difference".'),
+  advice: z.string().optional().describe('What to do about the differences.'),
+});
+
+const OutputSchema = z.object({
+  consistent: z.boolean().describe('False: apply_migrations refuses until every problem is fixed.'),
+  counts: z
+    .object({ applied: z.number(), pending: z.number(), modified: z.number(), skipped: z.number(), missing: z.number() })
+    .describe('Migrations per state.'),
+  migrations: z
+    .array(
+      z.object({
+        tag: z.string().optional().describe('Absent for a missing one (the ledger stores no name).'),
+        state: z
+          .enum(['applied', 'pending', 'modified', 'skipped', 'missing'])
+          .describe('modified: edited after it was applied; skipped: older than the newest applied one yet never applied (drizzle migrate() would skip it forever); missing: applied but its file is gone.'),
+        hash: z.string().optional().describe('Ledger hash prefix, for a missing migration.'),
+        note: z.string().optional().describe('What this state means here and what to do.'),
+      }),
+    )
+    .describe('Every migration in journal order, plus ledger rows that have no file.'),
+  problems: z.array(z.string()).optional().describe('What blocks apply_migrations.'),
+  warnings: z.array(z.string()).optional().describe('Folder findings that do not block applying.'),
+  drift: z
+    .object({
+      inSync: z.boolean().describe('True when every comparison made found nothing.'),
+      database: DriftSummarySchema.optional().describe('The live database vs the last migration snapshot.'),
+      schema: DriftSummarySchema.optional().describe('The last migration snapshot vs schema.ts.'),
+      schemaError: z.string().optional().describe('Why schema.ts was not compared.'),
+    })
+    .optional(),
+  next: z.string().describe('The next step.'),
+});
+type Output = z.infer<typeof OutputSchema>;
+
+function summarise(report: DriftReport): z.infer<typeof DriftSummarySchema> {
+  const words: Record<string, string> = {
+    missing_in_db: 'missing in the database',
+    extra_in_db: 'only in the database',
+    missing_in_migrations: 'in schema.ts, not in the migrations',
+    extra_in_migrations: 'in the migrations, not in schema.ts',
+    differs: 'differs',
+  };
+  const tables = report.tables.map(
+    (table) => `${table.kind === 'view' ? 'view ' : ''}${table.table} (${words[table.status] ?? table.status}): ${table.differences.join('; ')}`,
+  );
+  return {
+    compared: report.compared,
+    inSync: report.inSync,
+    ...(tables.length ? { tables } : {}),
+    ...(report.advice ? { advice: report.advice } : {}),
+  };
+}
+
+export const migrationStatus = defineTool({
+  name: 'migration_status',
+  title: 'Migration status and drift',
+  description:
+    'Every migration with its state (applied, pending, modified, skipped, missing), what blocks applying, and drift: the live database vs the last migration, and the last migration vs schema.ts. Use before generate_migration and apply_migrations, and after editing schema.ts.',
+  inputSchema: InputSchema,
+  outputSchema: OutputSchema,
+  effect: 'read',
+  idempotent: true,
+  async handler(input, { services }) {
+    const { folder, status } = readMigrationState(services);
+    const warnings = status.findings.filter((finding) => !finding.blocks.includes('apply')).map((f) => `${f.code}: ${f.message} ${f.hint}`);
+    const output: Omit<Output, 'next'> = {
+      consistent: status.consistent,
+      counts: status.counts,
+      migrations: status.entries.map((entry) => ({
+        ...(entry.tag !== undefined ? { tag: entry.tag } : { hash: entry.hash.slice(0, 12) }),
+        state: entry.state as EntryState,
+        ...(entry.note ? { note: entry.note } : {}),
+      })),
+      ...(status.problems.length ? { problems: status.problems } : {}),
+      ...(warnings.length ? { warnings } : {}),
+    };
+
+    let schemaDrift = false;
+    if (input.drift) {
+      let currentSnapshot: SqliteSnapshot | undefined;
+      let schemaError: string | undefined;
+      try {
+        const loaded = await services.loadSchema();
+        if (loaded) currentSnapshot = loaded.snapshot;
+        else schemaError = 'The project configures no schema file, so schema.ts was not compared.';
+      } catch (error) {
+        schemaError = `schema.ts could not be loaded, so it was not compared: ${(error as Error).message}`;
+      }
+      const lastTag = folder.journal?.entries.at(-1)?.tag;
+      const drift = computeDrift({
+        database: introspectDatabase(services.read, { rowCounts: false }),
+        ...(folder.latestSnapshot ? { lastSnapshot: folder.latestSnapshot } : {}),
+        ...(lastTag ? { lastMigrationTag: lastTag } : {}),
+        ...(currentSnapshot ? { currentSnapshot } : {}),
+        pendingMigrations: status.counts.pending,
+        migrationsTable: services.project.migrationsTable,
+        ...(services.auditInProjectDb ? { auditTable: services.audit.table } : {}),
+        ...(services.project.tablesFilter ? { tablesFilter: services.project.tablesFilter } : {}),
+      });
+      schemaDrift = drift.schema !== undefined && !drift.schema.inSync;
+      output.drift = {
+        inSync: drift.inSync && schemaError === undefined,
+        ...(drift.database ? { database: summarise(drift.database) } : {}),
+        ...(drift.schema ? { schema: summarise(drift.schema) } : {}),
+        ...(schemaError ? { schemaError } : {}),
+      };
+    }
+    return { data: { ...output, next: nextStep(output, schemaDrift) } };
+  },
+});
+
+function nextStep(output: Omit<Output, 'next'>, schemaDrift: boolean): string {
+  if (!output.consistent) return 'Fix the problems listed (each migration note says how), then call migration_status again; apply_migrations refuses until then.';
+  if (output.counts.pending > 0) {
+    return `${output.counts.pending} migration(s) pending: call apply_migrations with dryRun: true to review what they do to the data, then apply_migrations.`;
+  }
+  if (schemaDrift) return 'schema.ts has changes no migration contains: call generate_migration, review its SQL and findings, then apply_migrations.';
+  if (output.drift?.schemaError) return 'Fix schema.ts so it loads (see drift.schemaError), then call migration_status again.';
+  if (output.drift?.database && !output.drift.database.inSync) return output.drift.database.advice ?? 'The database differs from the migrations: see drift.database.';
+  return 'Everything is applied and in sync: edit schema.ts, then call generate_migration to change the schema.';
+}
