@@ -124,6 +124,9 @@ async function askConsent(context: ToolContext, report: DryRunReport, losses: st
   const tags = report.migrations.map((migration) => migration.tag);
   if (services.config.allowDestructive) return 'allowed by the launch option --allow-destructive';
   if (!elicit) {
+    context.addAuditDetails({
+      consent: { required: true, decision: 'refused: the client cannot ask the human and --allow-destructive is not set', pendingHashes: report.pendingHashes },
+    });
     throw new AppError(
       'CONSENT_REQUIRED',
       `Applying ${tags.join(', ')} would destroy data, which needs the human's consent, and this client cannot ask them:\n- ${losses.join('\n- ')}`,

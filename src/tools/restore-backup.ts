@@ -124,6 +124,7 @@ async function askConsent(context: ToolContext, backup: BackupInfo, changes: Aud
           .join('\n')}`;
   if (services.config.allowDestructive) return 'allowed by the launch option --allow-destructive';
   if (!elicit) {
+    context.addAuditDetails({ consent: { required: true, decision: 'refused: the client cannot ask the human and --allow-destructive is not set' } });
     throw new AppError('CONSENT_REQUIRED', `Restoring backup ${backup.id} (taken ${backup.createdAt}) needs the human's consent. ${what}`, {
       hint: 'Show the human what would be undone. If they agree, they can restart the server with --allow-destructive added to its arguments in their MCP client config, then call restore_backup again. Nothing was changed.',
       details: { backupId: backup.id, changesAfter: changes?.map(describeAuditRow) },
