@@ -2,7 +2,7 @@ import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'drizzle/**', 'data/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'drizzle/**', 'data/**', 'bench/.cache/**', 'bench/results/**'] },
   ...tseslint.configs.recommended,
   {
     plugins: { 'import-x': importX },

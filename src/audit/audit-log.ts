@@ -238,12 +238,19 @@ export class AuditLog {
   read(filter: AuditFilter): { rows: AuditRow[]; nextBeforeId?: number } {
     const where: string[] = [];
     const params: Record<string, unknown> = {};
-    if (filter.tool !== undefined) (where.push('tool = @tool'), (params.tool = filter.tool));
-    if (filter.outcome !== undefined) (where.push('outcome = @outcome'), (params.outcome = filter.outcome));
-    if (filter.since !== undefined) (where.push('created_at >= @since'), (params.since = filter.since));
-    if (filter.targetType !== undefined) (where.push('target_type = @targetType'), (params.targetType = filter.targetType));
-    if (filter.targetId !== undefined) (where.push('target_id = @targetId'), (params.targetId = filter.targetId));
-    if (filter.beforeId !== undefined) (where.push('id < @beforeId'), (params.beforeId = filter.beforeId));
+    const conditions = [
+      ['tool', 'tool = @tool'],
+      ['outcome', 'outcome = @outcome'],
+      ['since', 'created_at >= @since'],
+      ['targetType', 'target_type = @targetType'],
+      ['targetId', 'target_id = @targetId'],
+      ['beforeId', 'id < @beforeId'],
+    ] as const;
+    for (const [key, condition] of conditions) {
+      if (filter[key] === undefined) continue;
+      where.push(condition);
+      params[key] = filter[key];
+    }
     const sql = `SELECT * FROM ${quoteIdent(this.table)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${filter.limit + 1}`;
     const raw = this.db.prepare(sql).all(params) as RawAuditRow[];
     const rows = raw.slice(0, filter.limit).map(fromRaw);
