@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { applyMigrations } from '../migrations/apply.js';
 import { createBackup } from '../migrations/backup.js';
+import { readMigrationFolder } from '../migrations/folder.js';
 import { dryRunMigrations, type DryRunReport, type TableRowCount } from '../migrations/dry-run.js';
 import {
   assertConsistent,
@@ -255,7 +256,8 @@ async function run(input: { dryRun: boolean }, context: ToolContext): Promise<Ou
     output.backup = { id: backup.id, path: backup.path, sizeBytes: backup.sizeBytes };
     addAuditDetails({ backup: { id: backup.id, path: backup.path, sizeBytes: backup.sizeBytes } });
 
-    const result = await applyMigrations(write, folder, {
+    // Read the folder again: a file added or edited since the dry run must fail the hash check, not slip through.
+    const result = await applyMigrations(write, readMigrationFolder(project.outDir), {
       migrationsTable: project.migrationsTable,
       expectedHashes: report.pendingHashes,
       signal,
