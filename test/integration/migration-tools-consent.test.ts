@@ -83,13 +83,13 @@ describe('data-loss consent for apply_migrations', () => {
   });
 
   it('binds consent to the rehearsed migrations: a migration added while the human was asked is not applied', async () => {
-    let sneak: (() => void) | undefined;
+    const meanwhile: { sneak?: () => void } = {};
     const human = answeringElicitation(() => {
-      sneak?.();
+      meanwhile.sneak?.();
       return { action: 'accept', content: { confirm: true } };
     });
     const { h, dbFile } = await withPendingDrop(human);
-    sneak = () => {
+    meanwhile.sneak = () => {
       // Another migration appears between the dry run and the apply (a teammate's branch, another session).
       const outDir = path.join(project, 'drizzle');
       const journal = JSON.parse(fs.readFileSync(path.join(outDir, 'meta/_journal.json'), 'utf8'));
