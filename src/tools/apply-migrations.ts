@@ -48,9 +48,18 @@ const OutputSchema = z.object({
   ok: z.boolean().describe('The dry run succeeded: every migration ran, foreign keys and integrity check clean.'),
   migrations: z.array(MigrationReportSchema).optional().describe('Per pending migration, from the dry run on a copy of the real data.'),
   notRun: z.array(z.string()).optional().describe('Migrations the dry run did not reach because an earlier one failed.'),
+  rowCounts: z
+    .array(z.string())
+    .optional()
+    .describe('Every table in the dry run, "table: before → after" over all pending migrations ("(no table)" when absent).'),
   rowsLost: z.array(z.string()).optional().describe('Tables that would lose rows or be dropped with rows in them.'),
+  checks: z
+    .object({
+      foreignKeys: z.string().describe('PRAGMA foreign_key_check after the dry run: "ok" or how many rows point at nothing.'),
+      integrity: z.string().describe('PRAGMA integrity_check after the dry run: "ok" or its first messages.'),
+    })
+    .optional(),
   foreignKeyViolations: z.array(z.string()).optional().describe('Rows whose foreign key would point at nothing.'),
-  integrityCheck: z.array(z.string()).optional().describe("PRAGMA integrity_check after the dry run, when not 'ok'."),
   consent: z
     .object({
       required: z.boolean().describe('Data would be lost, so the human had to agree.'),
@@ -67,6 +76,7 @@ const OutputSchema = z.object({
 type Output = z.infer<typeof OutputSchema>;
 type MigrationReport = z.infer<typeof MigrationReportSchema>;
 
+const integrityOk = (report: DryRunReport) => report.integrityCheck.length === 1 && report.integrityCheck[0] === 'ok';
 const countText = (value: number | null) => (value === null ? '(no table)' : String(value));
 const rowChange = (count: TableRowCount) => `${count.table}: ${countText(count.before)} → ${countText(count.after)}`;
 
@@ -104,7 +114,7 @@ function dryRunFailure(report: DryRunReport): string {
   if (report.foreignKeyViolations.length) {
     parts.push(`${report.foreignKeyViolations.length} row(s) would have a foreign key pointing at nothing (e.g. ${report.foreignKeyViolations[0]!.table} rowid ${report.foreignKeyViolations[0]!.rowid ?? '?'} → ${report.foreignKeyViolations[0]!.parent}).`);
   }
-  if (!(report.integrityCheck.length === 1 && report.integrityCheck[0] === 'ok')) parts.push(`integrity_check: ${report.integrityCheck.slice(0, 3).join('; ')}`);
+  if (!integrityOk(report)) parts.push(`integrity_check: ${report.integrityCheck.slice(0, 3).join('; ')}`);
   return parts.join('\n');
 }
 
@@ -198,16 +208,22 @@ async function run(input: { dryRun: boolean }, context: ToolContext): Promise<Ou
   );
   const protectedWrites = findings.flat().filter((finding) => finding.code === 'SQ209');
   const losses = dataLossSummary(report, findings);
+  // Our own audit rows are not the app's data; their count only grows.
+  const rowCounts = report.rowCounts.filter((count) => !(services.auditInProjectDb && count.table === services.audit.table));
   const output: Omit<Output, 'next'> = {
     status: 'dry_run',
     ok: report.ok,
     migrations: migrationReports(report, findings),
     ...(report.notRun.length ? { notRun: report.notRun } : {}),
+    ...(rowCounts.length ? { rowCounts: rowCounts.map(rowChange) } : {}),
     ...(report.rowsLost.length ? { rowsLost: report.rowsLost.map(rowChange) } : {}),
+    checks: {
+      foreignKeys: report.foreignKeyViolations.length ? `${report.foreignKeyViolations.length} row(s) point at nothing (see foreignKeyViolations)` : 'ok',
+      integrity: integrityOk(report) ? 'ok' : report.integrityCheck.slice(0, 5).join('; '),
+    },
     ...(report.foreignKeyViolations.length
       ? { foreignKeyViolations: report.foreignKeyViolations.map((v) => `${v.table} rowid ${v.rowid ?? '?'} → missing row in ${v.parent}`) }
       : {}),
-    ...(report.integrityCheck.length === 1 && report.integrityCheck[0] === 'ok' ? {} : { integrityCheck: report.integrityCheck }),
     ...(losses.length
       ? { consent: { required: true, decision: services.config.allowDestructive ? 'allowed by the launch option --allow-destructive' : 'the human will be asked when applying' } }
       : {}),

@@ -67,6 +67,8 @@ describe('migration tools on the embedded default', () => {
 
     const dry = await h.ok<Json>('apply_migrations', { dryRun: true });
     expect(dry).toMatchObject({ status: 'dry_run', ok: true, migrations: [{ tag: '0001_add_energy', statements: [generated.sql] }] });
+    expect(dry.rowCounts).toEqual(['check_ins: 3 → 3', 'journal_entries: 2 → 2', 'sessions: 1 → 1', 'users: 2 → 2']);
+    expect(dry.checks).toEqual({ foreignKeys: 'ok', integrity: 'ok' });
     expect(dry.backup).toBeUndefined();
     expect(columnsOf(openDb(dbFile, { readonly: true }), 'check_ins')).not.toContain('energy');
 
@@ -163,6 +165,8 @@ describe('migration tools on the embedded default', () => {
     const dry = await h.ok<Json>('apply_migrations', { dryRun: true });
     expect(dry.ok).toBe(true);
     expect(dry.rowsLost).toBeUndefined();
+    expect(dry.rowCounts).toEqual(expect.arrayContaining(['check_ins: 3 → 3', 'goals: 0 → 0', 'users: 2 → 2']));
+    expect(dry.checks).toEqual({ foreignKeys: 'ok', integrity: 'ok' });
     expect(dry.consent).toBeUndefined();
     const applied = await h.ok<Json>('apply_migrations', {});
     expect(applied).toMatchObject({ status: 'applied', applied: ['0005_role_default_coach'] });
