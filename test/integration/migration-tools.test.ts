@@ -248,7 +248,14 @@ describe('migration tools on the embedded default', () => {
     const status = await h.ok<Json>('migration_status');
     expect(status.drift.schemaError).toMatch(/could not be loaded/);
     expect(status.counts.pending).toBe(4);
+    // User code that throws at import time (and one that exits the process) is contained and reported.
+    fs.writeFileSync(file, `${good}\nthrow new Error('schema exploded');\n`);
+    const thrown = await h.ok<Json>('generate_migration', {});
+    expect(thrown).toMatchObject({ status: 'error', message: expect.stringMatching(/schema exploded/) });
+    fs.writeFileSync(file, `${good}\nprocess.exit(1);\n`);
+    expect((await h.ok<Json>('generate_migration', {})).status).toBe('error');
     fs.writeFileSync(file, good);
+    expect((await h.ok<Json>('migration_status')).drift.schemaError).toBeUndefined();
 
     const invalid = await h.call('generate_migration', { hints: [{ type: 'rename', kind: 'column', from: ['x'] }] });
     expect(invalid.isError).toBe(true);
