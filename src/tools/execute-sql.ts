@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import { classifyWrite } from '../guard/sql-policy.js';
+import type { EncodedRows } from '../query/encode.js';
+import {
+  CellSchema,
+  ColumnSchema,
+  compactColumns,
+  ParamsSchema,
+  runAuditedWrite,
+  untrustedFence,
+  UntrustedSchema,
+  type WriteStatement,
+} from './query-shared.js';
+import { defineTool } from './types.js';
+
+const InputSchema = z
+  .object({
+    sql: z
+      .string()
+      .min(1)
+      .max(100_000)
+      .describe(
+        'Exactly one INSERT, UPDATE, DELETE or REPLACE (upserts and RETURNING allowed). Never DDL: schema changes go through migrations.',
+      ),
+    params: ParamsSchema.optional(),
+    dryRun: z
+      .boolean()
+      .default(false)
+      .describe('Run, report the rows it would change (and RETURNING rows), then roll back.'),
+  })
+  .strict();
+
+const ReturningSchema = z.object({
+  columns: z.array(ColumnSchema),
+  rows: z.array(z.array(CellSchema)),
+  truncated: z.literal(true).optional(),
+});
+
+const OutputSchema = z.object({
+  untrusted: UntrustedSchema.optional().describe('Present when RETURNING rows are included.'),
+  verb: z.string(),
+  table: z.string(),
+  rowsAffected: z
+    .number()
+    .describe('Rows changed, cascades and trigger effects included (in a dry run: would change).'),
+  dryRun: z.literal(true).optional().describe('Nothing was kept: the change was rolled back.'),
+  overBudget: z
+    .literal(true)
+    .optional()
+    .describe(
+      'More rows than the write budget, or unbounded: running it for real needs the human’s approval.',
+    ),
+  unboundedReason: z.string().optional(),
+  lastInsertRowid: z.union([z.number(), z.string()]).optional(),
+  returning: ReturningSchema.optional(),
+  consent: z
+    .enum(['elicitation', 'launch option'])
+    .optional()
+    .describe('How the human approved a write over the budget.'),
+});
+
+function sampleText(rows: EncodedRows): string | undefined {
+  if (rows.rows.length === 0) return undefined;
+  return rows.rows
+    .map((row) => JSON.stringify(Object.fromEntries(rows.columns.map((c, i) => [c.name, row[i]]))))
+    .join('\n');
+}
+
+export const executeSql = defineTool({
+  name: 'execute_sql',
+  title: 'Execute one SQL write',
+  description:
+    'Runs one INSERT/UPDATE/DELETE/REPLACE/upsert with bound params, in a transaction, audited. Writes touching more rows than the budget (or without WHERE) are rolled back and need the human’s approval. dryRun reports the effect without keeping it. For typed writes by Drizzle names use write_rows.',
+  inputSchema: InputSchema,
+  outputSchema: OutputSchema,
+  effect: 'write',
+  idempotent: false,
+  async handler(input, context) {
+    const { services } = context;
+    // Classified here too (the host does it again, authoritatively) so a refusal costs no round trip and the
+    // audit row names the table even when the write fails.
+    const classification = classifyWrite(input.sql, {
+      protectedTables: [services.config.auditTable, services.project.migrationsTable],
+    });
+    context.setTarget('table', classification.table);
+    const statement: WriteStatement = {
+      sql: input.sql,
+      ...(input.params !== undefined ? { params: input.params } : {}),
+      dryRun: input.dryRun,
+      maxRows: services.config.maxRows,
+      maxBytes: services.config.maxBytes,
+    };
+    const { result, consent } = await runAuditedWrite(context, statement, {
+      tool: 'execute_sql',
+      sql: input.sql,
+      ...(input.params !== undefined ? { params: input.params } : {}),
+      ...(classification.returning ? { sample: sampleText } : {}),
+    });
+    if (input.dryRun)
+      context.addAuditDetails({
+        dryRun: { wouldAffect: result.rowsAffected, ...(result.overBudget ? { overBudget: true } : {}) },
+      });
+    return {
+      data: {
+        ...(result.returning ? { untrusted: untrustedFence() } : {}),
+        verb: result.verb,
+        table: result.table,
+        rowsAffected: result.rowsAffected,
+        ...(result.dryRun ? { dryRun: true as const } : {}),
+        ...(result.overBudget ? { overBudget: true as const } : {}),
+        ...(result.unboundedReason !== undefined ? { unboundedReason: result.unboundedReason } : {}),
+        ...(result.lastInsertRowid !== undefined ? { lastInsertRowid: result.lastInsertRowid } : {}),
+        ...(result.returning
+          ? {
+              returning: {
+                columns: compactColumns(result.returning),
+                rows: result.returning.rows,
+                ...(result.returning.truncated ? { truncated: true as const } : {}),
+              },
+            }
+          : {}),
+        ...(consent ? { consent } : {}),
+      },
+      ...(result.dryRun ? {} : { rowsAffected: result.rowsAffected }),
+    };
+  },
+});

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import {
+  compactColumns,
+  CellSchema,
+  ColumnSchema,
+  pagingHint,
+  ParamsSchema,
+  rowCap,
+  untrustedFence,
+  UntrustedSchema,
+} from './query-shared.js';
+import { defineTool } from './types.js';
+
+const InputSchema = z
+  .object({
+    sql: z
+      .string()
+      .min(1)
+      .max(100_000)
+      .describe(
+        'Exactly one SELECT, WITH … SELECT, VALUES or EXPLAIN. Put values in params, never in the text.',
+      ),
+    params: ParamsSchema.optional(),
+    maxRows: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('Rows to return (default and maximum set by the server).'),
+  })
+  .strict();
+
+const OutputSchema = z.object({
+  untrusted: UntrustedSchema,
+  columns: z.array(ColumnSchema),
+  rows: z
+    .array(z.array(CellSchema))
+    .describe(
+      'One array per row, in column order. Integers beyond 2^53 as strings; long text and blobs shortened with a marker.',
+    ),
+  truncated: z.literal(true).optional().describe('A row or size cap cut the result.'),
+  hint: z.string().optional(),
+});
+
+export const runQuery = defineTool({
+  name: 'run_query',
+  title: 'Run a read-only SQL query',
+  description:
+    'Runs one read-only SQL statement (SELECT/WITH/VALUES/EXPLAIN) with bound params on the project database; rows come back capped and compact. Cannot change anything. For typed reads by Drizzle names use select_rows.',
+  inputSchema: InputSchema,
+  outputSchema: OutputSchema,
+  effect: 'read',
+  idempotent: true,
+  async handler(input, { services, signal }) {
+    const { config } = services;
+    const maxRows = rowCap(input.maxRows, config);
+    const result = await services
+      .queries()
+      .read(
+        {
+          sql: input.sql,
+          ...(input.params !== undefined ? { params: input.params } : {}),
+          maxRows,
+          maxBytes: config.maxBytes,
+        },
+        { signal },
+      );
+    const hint = pagingHint(
+      result,
+      maxRows,
+      'For more, add ORDER BY a unique key with LIMIT/OFFSET (or WHERE key > the last key seen), or select fewer columns.',
+    );
+    return {
+      data: {
+        untrusted: untrustedFence(),
+        columns: compactColumns(result),
+        rows: result.rows,
+        ...(result.truncated ? { truncated: true as const } : {}),
+        ...(hint ? { hint } : {}),
+      },
+    };
+  },
+});

@@ -1,0 +1,165 @@
+import { z } from 'zod';
+import { AppError } from '../errors.js';
+import { isProtectedTable } from '../guard/sql-policy.js';
+import {
+  decodeRows,
+  planWrite,
+  type Filter,
+  type TableModel,
+  type WriteAction,
+} from '../query/drizzle-rows.js';
+import type { EncodedRows } from '../query/encode.js';
+import {
+  FilterSchema,
+  loadTableModel,
+  runAuditedWrite,
+  untrustedFence,
+  UntrustedSchema,
+} from './query-shared.js';
+import { defineTool } from './types.js';
+
+const RowSchema = z.record(z.string(), z.unknown());
+
+const InputSchema = z
+  .object({
+    table: z
+      .string()
+      .min(1)
+      .describe('Table by Drizzle export name (e.g. "checkIns") or SQL name ("check_ins").'),
+    action: z.enum(['insert', 'update', 'delete']),
+    rows: z
+      .array(RowSchema)
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe(
+        'insert: the rows, keyed by Drizzle or SQL column names. Omitted columns get their defaults.',
+      ),
+    values: RowSchema.optional().describe('update: the columns to set. (insert: one row, instead of rows.)'),
+    where: FilterSchema.optional().describe(
+      'update/delete (required): which rows, e.g. {"id": "u1"}. Same operators as select_rows.',
+    ),
+    dryRun: z.boolean().default(false).describe('Run, report the rows it would write, then roll back.'),
+  })
+  .strict();
+
+const OutputSchema = z.object({
+  untrusted: UntrustedSchema,
+  action: z.enum(['insert', 'update', 'delete']),
+  table: z.string().describe('Drizzle export name.'),
+  rowsAffected: z
+    .number()
+    .describe('Rows changed, cascades and trigger effects included (in a dry run: would change).'),
+  dryRun: z.literal(true).optional().describe('Nothing was kept: the change was rolled back.'),
+  overBudget: z
+    .literal(true)
+    .optional()
+    .describe('More rows than the write budget: running it for real needs the human’s approval.'),
+  columns: z.array(z.string()).describe('Drizzle property names, in row order.'),
+  rows: z
+    .array(z.array(z.unknown()))
+    .describe('The rows written (after the change; for delete, as they were), decoded as Drizzle does.'),
+  truncated: z.literal(true).optional().describe('More rows were written than shown.'),
+  consent: z
+    .enum(['elicitation', 'launch option'])
+    .optional()
+    .describe('How the human approved a write over the budget.'),
+});
+
+function toAction(input: z.output<typeof InputSchema>): WriteAction {
+  const misplaced = (field: string, why: string) =>
+    new AppError('INVALID_ARGUMENT', `${field} does not apply to ${input.action}: ${why}.`, {
+      hint: 'insert: rows (or values for one row); update: values + where; delete: where.',
+    });
+  switch (input.action) {
+    case 'insert':
+      if (input.where) throw misplaced('where', 'an insert adds new rows');
+      if (input.rows && input.values) throw misplaced('values', 'give rows or values, not both');
+      if (!input.rows && !input.values)
+        throw new AppError('INVALID_ARGUMENT', 'An insert needs rows (or values for a single row).', {
+          hint: 'Pass rows: [{ … }].',
+        });
+      return { action: 'insert', rows: input.rows ?? [input.values as Record<string, unknown>] };
+    case 'update':
+      if (input.rows) throw misplaced('rows', 'an update sets values on the rows where selects');
+      if (!input.values)
+        throw new AppError('INVALID_ARGUMENT', 'An update needs values (the columns to set).', {
+          hint: 'Pass values: { column: newValue } and where: { … }.',
+        });
+      return { action: 'update', values: input.values, where: (input.where ?? {}) as Filter };
+    case 'delete':
+      if (input.rows || input.values)
+        throw misplaced(input.rows ? 'rows' : 'values', 'a delete only needs where');
+      return { action: 'delete', where: (input.where ?? {}) as Filter };
+  }
+}
+
+function sampleText(model: TableModel) {
+  return (rows: EncodedRows): string | undefined => {
+    if (rows.rows.length === 0) return undefined;
+    const names = model.table.columns.map((c) => c.property);
+    return decodeRows(model, rows, model.table.columns)
+      .map((row) => JSON.stringify(Object.fromEntries(names.map((name, i) => [name, row[i]]))))
+      .join('\n');
+  };
+}
+
+export const writeRows = defineTool({
+  name: 'write_rows',
+  title: 'Insert, update or delete rows of a Drizzle table',
+  description:
+    'Inserts, updates or deletes rows of a table from the project’s Drizzle schema, by Drizzle or SQL names; values are checked against the Drizzle column types first. Update/delete need a where. Audited; more rows than the budget need the human’s approval; dryRun shows the effect without keeping it.',
+  inputSchema: InputSchema,
+  outputSchema: OutputSchema,
+  effect: 'write',
+  idempotent: false,
+  async handler(input, context) {
+    const { services } = context;
+    const model = await loadTableModel(services, input.table);
+    context.setTarget('table', model.table.name);
+    if (isProtectedTable(model.table.name, [services.config.auditTable, services.project.migrationsTable])) {
+      throw new AppError(
+        'PROTECTED_TABLE',
+        `"${model.table.name}" is kept by the server itself (the audit log or the migrations ledger); no tool can write its rows.`,
+        {
+          hint: 'Read it with read_audit_log or select_rows. It changes only as a side effect of other tools.',
+          details: { table: model.table.name },
+        },
+      );
+    }
+    const statement = planWrite(model, toAction(input));
+    const { result, consent } = await runAuditedWrite(
+      context,
+      // maxCellChars 0: RETURNING JSON text must arrive whole to be parsed.
+      {
+        sql: statement.sql,
+        params: statement.params,
+        dryRun: input.dryRun,
+        maxRows: services.config.maxRows,
+        maxBytes: services.config.maxBytes,
+        maxCellChars: 0,
+      },
+      { tool: 'write_rows', sql: statement.sql, params: statement.params, sample: sampleText(model) },
+    );
+    if (input.dryRun)
+      context.addAuditDetails({
+        dryRun: { wouldAffect: result.rowsAffected, ...(result.overBudget ? { overBudget: true } : {}) },
+      });
+    const returning = result.returning ?? { columns: [], rows: [] };
+    return {
+      data: {
+        untrusted: untrustedFence(),
+        action: input.action,
+        table: model.table.exportName,
+        rowsAffected: result.rowsAffected,
+        ...(result.dryRun ? { dryRun: true as const } : {}),
+        ...(result.overBudget ? { overBudget: true as const } : {}),
+        columns: model.table.columns.map((column) => column.property),
+        rows: decodeRows(model, returning, model.table.columns),
+        ...(returning.truncated ? { truncated: true as const } : {}),
+        ...(consent ? { consent } : {}),
+      },
+      ...(result.dryRun ? {} : { rowsAffected: result.rowsAffected }),
+    };
+  },
+});
