@@ -147,22 +147,28 @@ describe('drizzle-sqlite-mcp call', () => {
   });
 
   it('exits 3 when a guard refuses the call (read-only mode)', async () => {
-    const writer = ALL_TOOLS.find((tool) => tool.effect !== 'read');
-    expect(writer, 'the tool surface has no tool that changes anything yet').toBeDefined();
     await run(['call', 'read_audit_log', '--project', project, '--args', '{}']); // creates and migrates the database
     const refused = await run([
       'call',
-      writer!.name,
+      'execute_sql',
       '--project',
       project,
       '--read-only',
-      '--audit-db',
-      path.join(project, 'audit.db'),
       '--args',
-      '{}',
+      '{"sql": "DELETE FROM users"}',
     ]);
-    expect(refused.code).toBe(EXIT.refused);
-    expect(JSON.parse(refused.stderr)).toMatchObject({ code: 'READ_ONLY_MODE' });
+    expect(refused.code, refused.stderr).toBe(EXIT.refused);
+    expect(refused.stdout).toBe('');
+    expect(JSON.parse(refused.stderr)).toMatchObject({
+      code: 'READ_ONLY_MODE',
+      hint: expect.stringMatching(/--read-only/),
+    });
+    expect(auditRows().at(-1)).toEqual({
+      tool: 'execute_sql',
+      outcome: 'refused',
+      error_code: 'READ_ONLY_MODE',
+      client: CLI_CLIENT,
+    });
   });
 
   it('exits 2 on arguments that are not a JSON object, without running or auditing anything', async () => {
