@@ -34,9 +34,9 @@ export function addColumnSafelyText(input: {
     `1. inspect_schema with tables: ["${input.table}"]: note its Drizzle export name, its columns, and how many rows it has.`,
     '2. migration_status: every migration must be applied and none modified; if not, stop and tell me.',
     `3. Edit ${files}: add the column to that table's Drizzle definition. On a table that has rows, make it nullable or give it a default — SQLite cannot add a NOT NULL column without one, and drizzle-kit would rebuild the table instead.`,
-    `4. generate_migration with a short name such as "add_${input.table}_${input.column}". Read the SQL it returns: it should be a single ALTER TABLE … ADD COLUMN. If it rebuilds or drops a table, or asks about renames, stop and show me.`,
-    '5. apply_migrations as a dry run first; if the dry run reports any error or data loss, stop and show me.',
-    '6. apply_migrations for real (it backs up the database first).',
+    `4. generate_migration with name: "add_${input.table}_${input.column}". Read the SQL it returns: it should be a single ALTER TABLE … ADD COLUMN. If it rebuilds or drops a table, reports linter findings, or returns missing_hints (a rename or a new column?), stop and show me.`,
+    '5. apply_migrations with dryRun: true; if the rehearsal reports any error, lost rows or a failed check, stop and show me.',
+    '6. apply_migrations (it rehearses again, backs up the database, then applies).',
     `7. inspect_schema again to confirm the column, and read_audit_log to show me what was recorded.`,
   ].join('\n');
 }

@@ -172,7 +172,7 @@ describe('prompts', () => {
     const text = (prompt.messages[0]!.content as { text: string }).text;
     expect(text).toMatch(/"energy" to the table "check_ins" \(energy level 1-10\)/);
     expect(text.indexOf('inspect_schema')).toBeLessThan(text.indexOf('generate_migration'));
-    expect(text.indexOf('generate_migration')).toBeLessThan(text.indexOf('dry run'));
+    expect(text.indexOf('generate_migration')).toBeLessThan(text.indexOf('dryRun: true'));
     expect(text).toMatch(/src\/db\/schema\.ts/);
     for (const name of PROMPT_TOOLS.filter((tool) => tool !== 'run_query')) expect(text).toContain(name);
   });
