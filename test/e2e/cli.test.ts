@@ -95,6 +95,90 @@ describe('the built bin as a command-line tool', () => {
     expect(fs.existsSync(path.join(project, 'data/app.db'))).toBe(false);
   });
 
+  it('call: a CI job can generate, rehearse and apply a migration, each step audited as the CLI', async () => {
+    const schemaFile = path.join(project, 'src/db/schema.ts');
+    const schema = fs.readFileSync(schemaFile, 'utf8');
+    fs.writeFileSync(
+      schemaFile,
+      schema.replace(
+        "    sleepHours: real('sleep_hours'),",
+        "    sleepHours: real('sleep_hours'),\n    energy: integer('energy'),",
+      ),
+    );
+    const base = ['--project', project, '--log-level', 'silent'];
+
+    const generated = await runBin([
+      'call',
+      'generate_migration',
+      ...base,
+      '--args',
+      '{"name":"add_energy"}',
+    ]);
+    expect(generated.code, generated.stderr).toBe(0);
+    expect(generated.stdout).toMatch(/ALTER TABLE `check_ins` ADD `energy` integer/);
+    expect(fs.readdirSync(path.join(project, 'drizzle'))).toContain('0001_add_energy.sql');
+
+    const rehearsed = await runBin([
+      'call',
+      'apply_migrations',
+      ...base,
+      '--no-migrate-on-start',
+      '--args',
+      '{"dryRun":true}',
+    ]);
+    expect(rehearsed.code, rehearsed.stderr).toBe(0);
+    expect(JSON.parse(rehearsed.stdout)).toBeTypeOf('object');
+
+    const applied = await runBin([
+      'call',
+      'apply_migrations',
+      ...base,
+      '--no-migrate-on-start',
+      '--args',
+      '{}',
+    ]);
+    expect(applied.code, applied.stderr).toBe(0);
+    const inspected = await runBin(['call', 'inspect_schema', ...base, '--args', '{"tables":["check_ins"]}']);
+    expect((JSON.parse(inspected.stdout) as Json).tables[0].columns.join('\n')).toMatch(/^energy INTEGER/m);
+
+    const audit = await runBin(['call', 'read_audit_log', ...base, '--args', '{"limit":4}']);
+    const rows = (JSON.parse(audit.stdout) as Json).rows as Json[];
+    expect(rows.map((row) => [row.tool, row.outcome, row.client.split('/')[0]])).toEqual([
+      ['inspect_schema', 'ok', 'cli'],
+      ['apply_migrations', 'ok', 'cli'],
+      ['apply_migrations', 'ok', 'cli'],
+      ['generate_migration', 'ok', 'cli'],
+    ]);
+  });
+
+  it('call: a write the human has not consented to is refused with exit 3 (no one to ask on a command line)', async () => {
+    const base = ['--project', project, '--log-level', 'silent'];
+    const seeded = await runBin([
+      'call',
+      'execute_sql',
+      ...base,
+      '--args',
+      JSON.stringify({
+        sql: "INSERT INTO users (id, email, username) VALUES ('a', 'a@x.test', 'A'), ('b', 'b@x.test', 'B')",
+      }),
+    ]);
+    expect(seeded.code, seeded.stderr).toBe(0);
+    const wide = await runBin([
+      'call',
+      'execute_sql',
+      ...base,
+      '--write-budget',
+      '1',
+      '--args',
+      '{"sql":"DELETE FROM users"}',
+    ]);
+    expect(wide.code, wide.stderr).toBe(3);
+    expect(wide.stdout).toBe('');
+    expect(JSON.parse(lastLine(wide.stderr))).toMatchObject({
+      code: expect.stringMatching(/CONSENT_REQUIRED|LIMIT_EXCEEDED/),
+    });
+  });
+
   it('tools: lists the tools as JSON', async () => {
     const result = await runBin(['tools', '--project', project]);
     expect(result.code).toBe(0);
