@@ -34,18 +34,9 @@ interface InspectorRun {
 }
 
 function inspect(serverArgs: string[], method: string[]): Promise<InspectorRun> {
-  const args = [
-    INSPECTOR,
-    '--cli',
-    process.execPath,
-    SERVER_BIN,
-    '--db',
-    db,
-    ...serverArgs,
-    '--format',
-    'json',
-    ...method,
-  ];
+  // "--" ends the Inspector's options: without it, server options it also has (--config, --log-level) are its own.
+  const serverCommand = [process.execPath, SERVER_BIN, '--db', db, '--log-level', 'warn', ...serverArgs];
+  const args = [INSPECTOR, '--cli', '--format', 'json', ...method, '--', ...serverCommand];
   return new Promise((resolve) => {
     execFile(
       process.execPath,
