@@ -8,8 +8,9 @@ import { defineTool } from './types.js';
 
 const MAX_SQL_CHARS = 20_000;
 
-const TableEntity = z.tuple([z.string(), z.string()]).describe('["public", table] (SQLite has no schemas; the first slot is ignored).');
-const ColumnEntity = z.tuple([z.string(), z.string(), z.string()]).describe('["public", table, column].');
+// Arrays of fixed length rather than z.tuple: a tuple's JSON Schema ends in `items: false`, which some clients reject.
+const TableEntity = z.array(z.string()).length(2).describe('["public", table] (SQLite has no schemas; the first slot is ignored).');
+const ColumnEntity = z.array(z.string()).length(3).describe('["public", table, column].');
 
 const HintSchema = z.union([
   z
@@ -128,7 +129,7 @@ export const generateMigration = defineTool({
       const diff = await services.kit.diff({
         prev: previous.snapshot,
         cur: snapshot,
-        ...(input.hints ? { hints: input.hints as MigrationHint[] } : {}),
+        ...(input.hints ? { hints: input.hints as unknown as MigrationHint[] } : {}),
       });
       if (diff.status === 'no_changes') {
         outcome = {

@@ -160,7 +160,7 @@ async function askConsent(context: ToolContext, backup: BackupInfo, changes: Aud
  * written verbatim (same ids and hashes) into a private copy of the backup together with this call's own row, and
  * that copy is then copied onto the live file in one page copy: the restore and its audit trail land together.
  */
-async function restoreKeepingAudit(context: ToolContext, backup: BackupInfo, reasonLiveTail: number): Promise<{ safety: BackupInfo; carried: number; warnings: string[] }> {
+async function restoreKeepingAudit(context: ToolContext, backup: BackupInfo, liveTail: number): Promise<{ safety: BackupInfo; carried: number; warnings: string[] }> {
   const { services, commitAudit } = context;
   const live = writableConnection(services, 'restore_backup');
   const table = services.audit.table;
@@ -177,7 +177,7 @@ async function restoreKeepingAudit(context: ToolContext, backup: BackupInfo, rea
     }
     copy = new Database(copyFile);
     const backupTail = auditTail(copy, table);
-    const safety = await createBackup(live, services.backupDir, { reason: `before restoring ${backup.id}`, auditHighWater: reasonLiveTail });
+    const safety = await createBackup(live, services.backupDir, { reason: `before restoring ${backup.id}`, auditHighWater: liveTail });
     const carried = auditRowsAfter(live, table, backupTail.id);
     if (backupTail.id > 0 && auditHashAt(live, table, backupTail.id) !== backupTail.hash) {
       warnings.push(
