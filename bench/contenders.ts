@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { REPO_ROOT } from './dataset.js';
+import { BENCH_ROOT, REPO_ROOT } from './dataset.js';
 import { MeasuringStdioTransport, type LaunchSpec } from './lib/transport.js';
 
 export type ContenderKind = 'floor' | 'ours' | 'peer';
@@ -50,6 +50,9 @@ export interface Session {
 
 export interface Contender {
   id: string;
+  /** Launch arguments after the script (MCP contenders). */
+  argsFor(options: OpenOptions): string[];
+  queryArgsFor(sql: string, options: OpenOptions): Record<string, unknown>;
   kind: ContenderKind;
   description: string;
   /** Why it cannot run here, or undefined when it can. */
@@ -110,6 +113,8 @@ interface McpSpec {
 function mcpContender(spec: McpSpec): Contender {
   const contender: Contender = {
     id: spec.id,
+    argsFor: (options) => spec.args(options),
+    queryArgsFor: (sql, options) => spec.queryArgs(sql, options),
     kind: spec.kind,
     description: spec.description,
     unavailable() {
@@ -117,7 +122,11 @@ function mcpContender(spec: McpSpec): Contender {
       return spec.blocked?.();
     },
     async open(options) {
-      const launch: LaunchSpec = { command: process.execPath, args: [spec.script, ...spec.args(options)], env: BENCH_ENV(), cwd: options.projectDir };
+      // BENCH_PROFILE=<dir> runs ours under --cpu-prof (node refuses it in NODE_OPTIONS; a child forked with the
+      // inherited execArgv is profiled too). The profile is written when the server exits.
+      const profileDir = process.env.BENCH_PROFILE;
+      const nodeArgs = profileDir && spec.kind === 'ours' ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [];
+      const launch: LaunchSpec = { command: process.execPath, args: [...nodeArgs, spec.script, ...spec.args(options)], env: BENCH_ENV(), cwd: options.projectDir };
       const transport = new MeasuringStdioTransport(launch);
       const client = new Client({ name: 'dsm-bench', version: '1.0.0' });
       const started = performance.now();
@@ -177,6 +186,8 @@ function mcpContender(spec: McpSpec): Contender {
 /** Floor (a): the same SQL in this process, prepared per call as a server receiving SQL text must. */
 export const inProcessFloor: Contender = {
   id: 'floor-inproc',
+  argsFor: () => [],
+  queryArgsFor: (sql) => ({ sql }),
   kind: 'floor',
   description: 'better-sqlite3 in the bench process: prepare + all per call, bytes = JSON.stringify(rows)',
   unavailable: () => undefined,
@@ -241,6 +252,21 @@ export const ours = mcpContender({
   queryArgs: (sql, o) => (o.rowsWanted && o.rowsWanted > 100 ? { sql, maxRows: o.rowsWanted } : { sql }),
 });
 
+/**
+ * Ours with the audit log in its own file, which the server creates in WAL mode (synchronous=NORMAL): the audit
+ * commit then costs no fsync. On a database in rollback-journal mode (the shop, like most files drizzle-kit and
+ * better-sqlite3 create) the default configuration pays a journal + database fsync for every call's audit row.
+ */
+export const oursAuditWal = mcpContender({
+  id: 'ours-audit-wal',
+  kind: 'ours',
+  description: 'ours with --audit-db <fresh file> (WAL, synchronous=NORMAL): the audit commit without fsync',
+  script: OURS_BUNDLE,
+  args: (o) => [...ours.argsFor(o), '--audit-db', path.join(BENCH_ROOT, 'work', `ours-audit-${process.pid}.db`)],
+  queryTool: 'run_query',
+  queryArgs: (sql, o) => ours.queryArgsFor(sql, o),
+});
+
 export const eaDatabaseServer = mcpContender({
   id: 'ea-database-server',
   kind: 'peer',
@@ -271,4 +297,4 @@ export const dbhub = mcpContender({
   queryArgs: (sql) => ({ sql }),
 });
 
-export const ALL_CONTENDERS: readonly Contender[] = [inProcessFloor, floorSdk, floorSdkStructured, ours, eaDatabaseServer, mcpSqlite, dbhub];
+export const ALL_CONTENDERS: readonly Contender[] = [inProcessFloor, floorSdk, floorSdkStructured, ours, oursAuditWal, eaDatabaseServer, mcpSqlite, dbhub];

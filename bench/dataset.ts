@@ -48,6 +48,13 @@ async function cached(final: string, log: Log, what: string, fill: (dir: string)
   fs.writeFileSync(path.join(tmp, '.complete'), new Date().toISOString());
   fs.rmSync(final, { recursive: true, force: true });
   fs.renameSync(tmp, final);
+  // Older builds of the same thing (another hash) are dead weight: a stale 1 GiB database is not worth keeping.
+  const prefix = path.basename(final).replace(/-[0-9a-f]{12}$/, '-');
+  for (const entry of fs.readdirSync(path.dirname(final))) {
+    if (entry.startsWith(prefix) && /-[0-9a-f]{12}$/.test(entry) && path.join(path.dirname(final), entry) !== final) {
+      fs.rmSync(path.join(path.dirname(final), entry), { recursive: true, force: true });
+    }
+  }
   log(`built ${what} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return final;
 }

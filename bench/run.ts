@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ALL_CONTENDERS, floorSdk, inProcessFloor, type Contender } from './contenders.js';
-import { buildFloorServer, ensureShop, REPO_ROOT } from './dataset.js';
+import { BENCH_ROOT, buildFloorServer, ensureShop, REPO_ROOT } from './dataset.js';
 import { fmtBytes, fmtMs, fmtRatio } from './lib/stats.js';
 import { FULL, QUICK, SCENARIOS, type Row, type ScenarioResult, type Settings, type Target } from './scenarios.js';
 
@@ -138,6 +138,8 @@ async function main(): Promise<void> {
   const loadBefore = uptime();
   log(`bench ${settings.quick ? '(quick)' : '(full)'} — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; ${loadBefore}`);
 
+  const workDir = path.join(BENCH_ROOT, 'work');
+  fs.mkdirSync(workDir, { recursive: true });
   await buildFloorServer();
   const shop = await ensureShop(log);
   const available: Contender[] = [];
@@ -165,6 +167,7 @@ async function main(): Promise<void> {
     log(`  (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   }
 
+  for (const entry of fs.readdirSync(workDir)) if (entry.startsWith(`ours-audit-${process.pid}.db`)) fs.rmSync(path.join(workDir, entry), { force: true });
   const loadAfter = uptime();
   const allTargets = results.flatMap((r) => r.targets);
   process.stdout.write(`\n== targets (issue 5)\n${allTargets.map(targetLine).join('\n')}\n`);

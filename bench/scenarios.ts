@@ -585,9 +585,25 @@ const apply: Scenario = {
       if (r.status !== 0) throw new Error(`cp failed: ${r.stderr}`);
       cpMs.push(ms);
     };
+    // References for what bounds a backup: SQLite's online backup API and a plain file copy, both in-process.
+    const backupApiMs: number[] = [];
+    const copyFileMs: number[] = [];
+    const runReferences = async () => {
+      const source = new Database(big.pristineDb, { readonly: true });
+      const t0 = performance.now();
+      await source.backup(cpTarget);
+      backupApiMs.push(performance.now() - t0);
+      source.close();
+      fs.rmSync(cpTarget, { force: true });
+      const t1 = performance.now();
+      fs.copyFileSync(big.pristineDb, cpTarget);
+      copyFileMs.push(performance.now() - t1);
+      fs.rmSync(cpTarget, { force: true });
+    };
     const oursContender = contenders.find((c) => c.id === ours.id);
     for (let run = 0; run < settings.applyRuns; run++) {
       if (run % 2 === 0) runCp();
+      await runReferences();
       if (oursContender && !error) {
         copyProject(big.dir, work);
         const backups = path.join(work, 'backups');
@@ -631,6 +647,8 @@ const apply: Scenario = {
     const backupMedian = backupMs.length ? summarize(backupMs).median : undefined;
     const rows: Row[] = [
       { contender: 'cp', latency: cpMs.length ? summarize(cpMs) : undefined, values: { 'MiB/s': cpMedian ? big.sizeBytes / 1024 ** 2 / (cpMedian / 1000) : undefined } },
+      { contender: 'fs.copyFileSync (ref)', latency: summarize(copyFileMs), values: { 'MiB/s': big.sizeBytes / 1024 ** 2 / (summarize(copyFileMs).median / 1000) } },
+      { contender: 'db.backup() (ref)', latency: summarize(backupApiMs), values: { 'MiB/s': big.sizeBytes / 1024 ** 2 / (summarize(backupApiMs).median / 1000) } },
       {
         contender: 'ours dry run',
         latency: dry.length ? summarize(dry) : undefined,
