@@ -9,8 +9,8 @@ import type { Logger } from './logger.js';
 import type { Services } from './services.js';
 import type { ElicitRequest, ElicitResult, ToolDefinition, ToolEffect } from './tools/types.js';
 
+/** The tool's title is sent once, at the top level of its listing, not again inside its annotations. */
 export interface ToolAnnotations {
-  title: string;
   readOnlyHint: boolean;
   destructiveHint: boolean;
   idempotentHint: boolean;
@@ -44,7 +44,6 @@ export function refusedInReadOnly(effect: ToolEffect): boolean {
 export function annotationsFor(tool: ToolDefinition, readOnly: boolean): ToolAnnotations {
   const disabled = readOnly && refusedInReadOnly(tool.effect);
   return {
-    title: tool.title,
     readOnlyHint: tool.effect === 'read' || disabled,
     destructiveHint: !disabled && (tool.effect === 'write' || tool.effect === 'destructive'),
     idempotentHint: tool.effect === 'read' || disabled || tool.idempotent,
@@ -52,10 +51,39 @@ export function annotationsFor(tool: ToolDefinition, readOnly: boolean): ToolAnn
   };
 }
 
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
-  const out = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
-  delete out.$schema;
+type JsonSchema = Record<string, unknown>;
+
+/** Noise zod emits that tells a model nothing: the integer range of `.int()`, string-keyed records. */
+function stripNoise(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(stripNoise);
+  if (node === null || typeof node !== 'object') return node;
+  const out: JsonSchema = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key === '$schema' || key === 'propertyNames') continue;
+    if ((key === 'maximum' && value === Number.MAX_SAFE_INTEGER) || (key === 'minimum' && value === Number.MIN_SAFE_INTEGER)) continue;
+    out[key] = stripNoise(value);
+  }
   return out;
+}
+
+/**
+ * The output schema as sent in tools/list: the top-level fields with their types, nested shapes only as
+ * "object"/"array". Every tool's schemas ride along on every turn of the model's context; the full shape lives
+ * in the zod schema (checked in tests) and in the tool descriptions, where the model actually reads it.
+ */
+function shallowOutputSchema(schema: JsonSchema): JsonSchema {
+  const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
+  const shallow: Record<string, JsonSchema> = {};
+  for (const [name, property] of Object.entries(properties)) {
+    const type = property.type ?? (property.enum ? 'string' : undefined);
+    shallow[name] = type === undefined ? {} : { type } as JsonSchema;
+  }
+  return { type: 'object', properties: shallow, ...(schema.required ? { required: schema.required } : {}) };
+}
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const full = stripNoise(z.toJSONSchema(schema, { io, unrepresentable: 'any' })) as JsonSchema;
+  return io === 'output' ? shallowOutputSchema(full) : full;
 }
 
 function formatZodError(error: z.ZodError): string {
@@ -79,6 +107,11 @@ export function createToolRegistry(options: {
   services: () => Promise<Services>;
   readOnly: boolean;
   logger: Logger;
+  /**
+   * Check every result against the tool's full zod output schema (tools/list sends only a shallow one). Tests
+   * turn it on; in production it would put a second walk of every result on the hot path.
+   */
+  verifyOutputs?: boolean;
 }): ToolRegistry {
   const { tools, readOnly, logger } = options;
   const byName = new Map(tools.map((tool) => [tool.name, tool]));
@@ -141,18 +174,19 @@ export function createToolRegistry(options: {
         }),
       );
     }
+    // The mode decides before the arguments: fixing them would not help.
+    if (readOnly && refusedInReadOnly(tool.effect)) {
+      return fail(
+        new AppError('READ_ONLY_MODE', `${name} is disabled: the server was started with --read-only.`, {
+          hint: 'Only the human can allow writes, by restarting the server without --read-only in their client config.',
+        }),
+      );
+    }
     const parsed = tool.inputSchema.safeParse(args ?? {});
     if (!parsed.success) {
       return fail(
         new AppError('INVALID_ARGUMENT', `Invalid arguments for ${name}: ${formatZodError(parsed.error)}.`, {
           hint: 'Fix the arguments to match the tool input schema (see tools/list) and call again.',
-        }),
-      );
-    }
-    if (readOnly && refusedInReadOnly(tool.effect)) {
-      return fail(
-        new AppError('READ_ONLY_MODE', `${name} is disabled: the server was started with --read-only.`, {
-          hint: 'Only the human can allow writes, by restarting the server without --read-only in their client config.',
         }),
       );
     }
@@ -179,6 +213,10 @@ export function createToolRegistry(options: {
         },
       });
       if (signal.aborted) throw new AppError('CANCELLED', `${name} was cancelled by the client.`);
+      if (options.verifyOutputs) {
+        const checked = tool.outputSchema.safeParse(result.data);
+        if (!checked.success) throw new Error(`${name} returned data that does not match its output schema: ${formatZodError(checked.error)}`);
+      }
       if (committed) return { ok: true, data: result.data };
       try {
         const appended = live.audit.append(entry('ok', result.rowsAffected === undefined ? {} : { rowsAffected: result.rowsAffected }));

@@ -29,6 +29,8 @@ export interface CreateServerOptions {
   logger: Logger;
   /** Resolves once the database and project are open; tools wait on it, initialize does not. */
   services: () => Promise<Services>;
+  /** Check every tool result against its full output schema (tests). */
+  verifyOutputs?: boolean;
 }
 
 export interface CreatedServer {
@@ -51,6 +53,7 @@ export function createServer(options: CreateServerOptions): CreatedServer {
     services: options.services,
     readOnly: options.config.readOnly,
     logger: options.logger,
+    verifyOutputs: options.verifyOutputs ?? false,
   });
 
   server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: registry.list() }));

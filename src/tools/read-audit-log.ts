@@ -6,12 +6,33 @@ const InputSchema = z
   .object({
     tool: z.string().min(1).optional().describe('Only calls of this tool (e.g. "execute_sql").'),
     outcome: z.enum(['ok', 'error', 'refused']).optional().describe('Only calls with this outcome.'),
-    since: z.iso.datetime({ offset: true }).optional().describe('Only calls at or after this ISO-8601 time.'),
-    targetType: z.string().optional().describe('Only calls that acted on this kind of target (e.g. "table", "migration").'),
-    targetId: z.string().optional().describe('Only calls that acted on this target (e.g. a table name or migration tag).'),
-    cursor: z.number().int().positive().optional().describe('nextCursor from a previous page, to read older rows.'),
+    since: z
+      .string()
+      .refine(
+        (value) => !Number.isNaN(Date.parse(value)),
+        'must be an ISO-8601 time, e.g. 2026-11-26T10:00:00Z',
+      )
+      .optional()
+      .describe('Only calls at or after this ISO-8601 time.'),
+    targetType: z
+      .string()
+      .optional()
+      .describe('Only calls that acted on this kind of target (e.g. "table", "migration").'),
+    targetId: z
+      .string()
+      .optional()
+      .describe('Only calls that acted on this target (e.g. a table name or migration tag).'),
+    cursor: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('nextCursor from a previous page, to read older rows.'),
     limit: z.number().int().min(1).max(200).default(20).describe('Rows per page, newest first (max 200).'),
-    verify: z.boolean().default(false).describe('Also verify the whole hash chain and report the first broken row.'),
+    verify: z
+      .boolean()
+      .default(false)
+      .describe('Also verify the whole hash chain and report the first broken row.'),
   })
   .strict();
 

@@ -32,7 +32,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const { config } = loadConfig({ argv: ['--log-level', 'silent', ...(options.argv ?? [])], env: {}, cwd: process.cwd(), defaultProjectDir: REPO_ROOT });
   const logger = createLogger(config.logLevel);
   const services = await openServices(config, logger, { migrateOnStart });
-  const { server } = createServer({ config, logger, services: async () => services });
+  const { server } = createServer({ config, logger, services: async () => services, verifyOutputs: true });
   const client = new Client({ name: options.clientName ?? 'vitest', version: '1.0.0' }, { capabilities: options.capabilities ?? {} });
   options.setupClient?.(client);
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
