@@ -166,15 +166,13 @@ async function runTools(parsed: ParsedCommandLine, io: CliIo): Promise<number> {
     logger: io.logger,
     services: () => Promise.reject(new AppError('INTERNAL', 'listing tools does not open the project')),
   });
-  const tools = registry
-    .list()
-    .map(({ name, title, description, inputSchema, annotations }) => ({
-      name,
-      title,
-      description,
-      inputSchema,
-      annotations,
-    }));
+  const tools = registry.list().map(({ name, title, description, inputSchema, annotations }) => ({
+    name,
+    title,
+    description,
+    inputSchema,
+    annotations,
+  }));
   await write(io.stdout, JSON.stringify({ tools }, null, 2) + '\n');
   return EXIT.ok;
 }
