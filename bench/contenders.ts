@@ -212,7 +212,8 @@ export const inProcessFloor: Contender = {
 };
 
 const FLOOR_BUNDLE = path.join(REPO_ROOT, 'bench/.cache/floor-server.js');
-const OURS_BUNDLE = path.join(REPO_ROOT, 'dist/index.js');
+/** BENCH_OURS=<path to a built index.js> measures another build (e.g. one made from a clean checkout). */
+const OURS_BUNDLE = path.resolve(process.env.BENCH_OURS ?? path.join(REPO_ROOT, 'dist/index.js'));
 const nm = (p: string) => path.join(REPO_ROOT, 'node_modules', p);
 
 export const floorSdk = mcpContender({

@@ -23,6 +23,19 @@ export interface ResponseRecord {
   at: number;
 }
 
+/** Servers still running: killed if the bench itself is interrupted, so no peer outlives it. */
+const live = new Set<ChildProcessWithoutNullStreams>();
+const killLive = () => {
+  for (const child of live) child.kill('SIGKILL');
+};
+process.once('exit', killLive);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killLive();
+    process.exit(130);
+  });
+}
+
 export class MeasuringStdioTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
@@ -59,6 +72,8 @@ export class MeasuringStdioTransport implements Transport {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.child = child;
+    live.add(child);
+    child.once('exit', () => live.delete(child));
     // 'exit', not 'close': a grandchild that inherited the pipes would keep 'close' from ever firing.
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
