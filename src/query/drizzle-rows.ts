@@ -402,7 +402,7 @@ export function buildWhere(model: TableModel, filter: Filter | undefined): SQL |
         case 'in':
         case 'notIn': {
           const list = raw as Scalar[];
-          if (list.length === 0 || list.length > MAX_IN_VALUES) {
+          if (!Array.isArray(list) || list.length === 0 || list.length > MAX_IN_VALUES) {
             throw new AppError(
               'INVALID_ARGUMENT',
               `${where}.${op} needs between 1 and ${MAX_IN_VALUES} values.`,
@@ -414,6 +414,11 @@ export function buildWhere(model: TableModel, filter: Filter | undefined): SQL |
           break;
         }
         case 'like':
+          if (typeof raw !== 'string') {
+            throw new AppError('INVALID_ARGUMENT', `${where}.like needs a text pattern.`, {
+              hint: 'e.g. {"like": "%@example.com"}.',
+            });
+          }
           if (column.dataType !== 'string') {
             throw new AppError(
               'INVALID_ARGUMENT',
@@ -422,9 +427,14 @@ export function buildWhere(model: TableModel, filter: Filter | undefined): SQL |
             );
           }
           // A pattern, not a value of the column: bound as plain text (an enum column still accepts '%').
-          conditions.push(like(target, raw as string));
+          conditions.push(like(target, raw));
           break;
         case 'isNull':
+          if (typeof raw !== 'boolean') {
+            throw new AppError('INVALID_ARGUMENT', `${where}.isNull must be true or false.`, {
+              hint: '{"isNull": true} is IS NULL, {"isNull": false} is IS NOT NULL.',
+            });
+          }
           conditions.push(raw ? isNull(target) : isNotNull(target));
           break;
         default:

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { classifyWrite } from '../guard/sql-policy.js';
 import type { EncodedRows } from '../query/encode.js';
+import type { QueryParams } from '../query/protocol.js';
 import {
-  CellSchema,
   ColumnSchema,
   compactColumns,
   ParamsSchema,
+  RowsSchema,
   runAuditedWrite,
   untrustedFence,
   UntrustedSchema,
@@ -19,44 +20,26 @@ const InputSchema = z
       .string()
       .min(1)
       .max(100_000)
-      .describe(
-        'Exactly one INSERT, UPDATE, DELETE or REPLACE (upserts and RETURNING allowed). Never DDL: schema changes go through migrations.',
-      ),
+      .describe('One INSERT/UPDATE/DELETE/REPLACE (upsert, RETURNING ok). Never DDL: use migrations.'),
     params: ParamsSchema.optional(),
-    dryRun: z
-      .boolean()
-      .default(false)
-      .describe('Run, report the rows it would change (and RETURNING rows), then roll back.'),
+    dryRun: z.boolean().default(false).describe('Report the effect, then roll back.'),
   })
   .strict();
 
-const ReturningSchema = z.object({
-  columns: z.array(ColumnSchema),
-  rows: z.array(z.array(CellSchema)),
-  truncated: z.literal(true).optional(),
-});
-
+// rowsAffected counts cascades and trigger effects; dryRun/overBudget/consent appear only when true/used.
 const OutputSchema = z.object({
-  untrusted: UntrustedSchema.optional().describe('Present when RETURNING rows are included.'),
+  untrusted: UntrustedSchema.optional(),
   verb: z.string(),
   table: z.string(),
-  rowsAffected: z
-    .number()
-    .describe('Rows changed, cascades and trigger effects included (in a dry run: would change).'),
-  dryRun: z.literal(true).optional().describe('Nothing was kept: the change was rolled back.'),
-  overBudget: z
-    .literal(true)
-    .optional()
-    .describe(
-      'More rows than the write budget, or unbounded: running it for real needs the human’s approval.',
-    ),
+  rowsAffected: z.number(),
+  dryRun: z.literal(true).optional(),
+  overBudget: z.literal(true).optional(),
   unboundedReason: z.string().optional(),
   lastInsertRowid: z.union([z.number(), z.string()]).optional(),
-  returning: ReturningSchema.optional(),
-  consent: z
-    .enum(['elicitation', 'launch option'])
-    .optional()
-    .describe('How the human approved a write over the budget.'),
+  returning: z
+    .object({ columns: z.array(ColumnSchema), rows: RowsSchema, truncated: z.literal(true).optional() })
+    .optional(),
+  consent: z.enum(['elicitation', 'launch option']).optional(),
 });
 
 function sampleText(rows: EncodedRows): string | undefined {
@@ -70,7 +53,7 @@ export const executeSql = defineTool({
   name: 'execute_sql',
   title: 'Execute one SQL write',
   description:
-    'Runs one INSERT/UPDATE/DELETE/REPLACE/upsert with bound params, in a transaction, audited. Writes touching more rows than the budget (or without WHERE) are rolled back and need the human’s approval. dryRun reports the effect without keeping it. For typed writes by Drizzle names use write_rows.',
+    'Runs one INSERT/UPDATE/DELETE/REPLACE/upsert with bound params in an audited transaction. Writes over the row budget (or without WHERE) are rolled back unless the human approves. For typed writes by Drizzle names use write_rows.',
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'write',
@@ -85,7 +68,7 @@ export const executeSql = defineTool({
     context.setTarget('table', classification.table);
     const statement: WriteStatement = {
       sql: input.sql,
-      ...(input.params !== undefined ? { params: input.params } : {}),
+      ...(input.params !== undefined ? { params: input.params as QueryParams } : {}),
       dryRun: input.dryRun,
       maxRows: services.config.maxRows,
       maxBytes: services.config.maxBytes,
@@ -93,7 +76,7 @@ export const executeSql = defineTool({
     const { result, consent } = await runAuditedWrite(context, statement, {
       tool: 'execute_sql',
       sql: input.sql,
-      ...(input.params !== undefined ? { params: input.params } : {}),
+      ...(input.params !== undefined ? { params: input.params as QueryParams } : {}),
       ...(classification.returning ? { sample: sampleText } : {}),
     });
     if (input.dryRun)

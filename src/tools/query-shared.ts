@@ -42,20 +42,13 @@ export function fenceText(boundary: string, json: string): string {
 
 // ---- Shapes ----------------------------------------------------------------------------------------------------------
 
-export const ParamValueSchema = z.union([
-  z.string(),
-  z.number(),
-  z.boolean(),
-  z.null(),
-  z.object({ $blob: z.string() }).strict(),
-]);
+// Loose on purpose: the schemas are sent to the model on every turn. Values are checked where they are used
+// (the query host binds only scalars and {$blob}; the row tools check every filter against the column types).
 export const ParamsSchema = z
-  .union([z.array(ParamValueSchema).max(32_766), z.record(z.string(), ParamValueSchema)])
-  .describe(
-    'Bound values: an array for ? placeholders, or an object for :name placeholders (keys without the colon). Blobs as {"$blob": base64}.',
-  );
+  .union([z.array(z.unknown()).max(32_766), z.record(z.string(), z.unknown())])
+  .describe('Values for ? (array) or :name (object) placeholders; blobs as {"$blob": base64}.');
 
-export const CellSchema = z.union([z.string(), z.number(), z.null()]);
+export const RowsSchema = z.array(z.array(z.unknown()));
 export const ColumnSchema = z.object({ name: z.string(), type: z.string().optional() });
 
 /** Columns once, declared types only where SQLite knows one. */
@@ -65,26 +58,10 @@ export function compactColumns(rows: EncodedRows): Array<z.infer<typeof ColumnSc
   );
 }
 
-export const QueryFilterScalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-const Operators = z
-  .object({
-    eq: QueryFilterScalar,
-    ne: QueryFilterScalar,
-    gt: QueryFilterScalar,
-    gte: QueryFilterScalar,
-    lt: QueryFilterScalar,
-    lte: QueryFilterScalar,
-    in: z.array(QueryFilterScalar),
-    notIn: z.array(QueryFilterScalar),
-    like: z.string(),
-    isNull: z.boolean(),
-  })
-  .partial()
-  .strict();
 export const FilterSchema = z
-  .record(z.string(), z.union([QueryFilterScalar, Operators]))
+  .record(z.string(), z.unknown())
   .describe(
-    'Conditions ANDed together, by Drizzle or SQL column name: {"userId": "u1"} is equality (null: IS NULL); {"mood": {"gte": 3, "lt": 8}}; operators eq, ne, gt, gte, lt, lte, in, notIn, like, isNull. Timestamps as ISO-8601.',
+    'ANDed; by Drizzle or SQL column name. {"userId": "u1"} is equality (null: IS NULL); {"mood": {"gte": 3, "lt": 8}}. Operators: eq ne gt gte lt lte in notIn like isNull. Dates as ISO-8601.',
   );
 
 /** The cap a caller may ask for: at most the server's limit (the human's launch setting). */

@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import type { QueryParams } from '../query/protocol.js';
 import {
   compactColumns,
-  CellSchema,
   ColumnSchema,
   pagingHint,
   ParamsSchema,
   rowCap,
+  RowsSchema,
   untrustedFence,
   UntrustedSchema,
 } from './query-shared.js';
@@ -13,32 +14,18 @@ import { defineTool } from './types.js';
 
 const InputSchema = z
   .object({
-    sql: z
-      .string()
-      .min(1)
-      .max(100_000)
-      .describe(
-        'Exactly one SELECT, WITH … SELECT, VALUES or EXPLAIN. Put values in params, never in the text.',
-      ),
+    sql: z.string().min(1).max(100_000).describe('One SELECT/WITH/VALUES/EXPLAIN; values go in params.'),
     params: ParamsSchema.optional(),
-    maxRows: z
-      .number()
-      .int()
-      .min(1)
-      .optional()
-      .describe('Rows to return (default and maximum set by the server).'),
+    maxRows: z.number().int().min(1).optional().describe('Row cap (server default and maximum apply).'),
   })
   .strict();
 
+// Rows: arrays in column order; integers beyond 2^53 as strings; long text and blobs shortened with a marker.
 const OutputSchema = z.object({
   untrusted: UntrustedSchema,
   columns: z.array(ColumnSchema),
-  rows: z
-    .array(z.array(CellSchema))
-    .describe(
-      'One array per row, in column order. Integers beyond 2^53 as strings; long text and blobs shortened with a marker.',
-    ),
-  truncated: z.literal(true).optional().describe('A row or size cap cut the result.'),
+  rows: RowsSchema,
+  truncated: z.literal(true).optional(),
   hint: z.string().optional(),
 });
 
@@ -46,7 +33,7 @@ export const runQuery = defineTool({
   name: 'run_query',
   title: 'Run a read-only SQL query',
   description:
-    'Runs one read-only SQL statement (SELECT/WITH/VALUES/EXPLAIN) with bound params on the project database; rows come back capped and compact. Cannot change anything. For typed reads by Drizzle names use select_rows.',
+    'Runs one read-only SQL statement with bound params; rows come back capped and compact. Cannot change anything. For typed reads by Drizzle names use select_rows.',
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'read',
@@ -54,17 +41,15 @@ export const runQuery = defineTool({
   async handler(input, { services, signal }) {
     const { config } = services;
     const maxRows = rowCap(input.maxRows, config);
-    const result = await services
-      .queries()
-      .read(
-        {
-          sql: input.sql,
-          ...(input.params !== undefined ? { params: input.params } : {}),
-          maxRows,
-          maxBytes: config.maxBytes,
-        },
-        { signal },
-      );
+    const result = await services.queries().read(
+      {
+        sql: input.sql,
+        ...(input.params !== undefined ? { params: input.params as QueryParams } : {}),
+        maxRows,
+        maxBytes: config.maxBytes,
+      },
+      { signal },
+    );
     const hint = pagingHint(
       result,
       maxRows,

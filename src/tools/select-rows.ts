@@ -5,6 +5,7 @@ import {
   loadTableModel,
   pagingHint,
   rowCap,
+  RowsSchema,
   untrustedFence,
   UntrustedSchema,
 } from './query-shared.js';
@@ -12,34 +13,22 @@ import { defineTool } from './types.js';
 
 const InputSchema = z
   .object({
-    table: z
-      .string()
-      .min(1)
-      .describe('Table by Drizzle export name (e.g. "checkIns") or SQL name ("check_ins").'),
-    columns: z
-      .array(z.string().min(1))
-      .max(500)
-      .optional()
-      .describe('Columns to return (Drizzle or SQL names). Default: all.'),
+    table: z.string().min(1).describe('Drizzle export name ("checkIns") or SQL name ("check_ins").'),
+    columns: z.array(z.string().min(1)).max(500).optional().describe('Default: all.'),
     where: FilterSchema.optional(),
     orderBy: z
       .array(z.string().min(1))
       .max(20)
       .optional()
-      .describe('e.g. ["createdAt desc", "id"]. The primary key is always appended, so pages are stable.'),
-    limit: z
-      .number()
-      .int()
-      .min(1)
-      .optional()
-      .describe('Rows per page (default and maximum set by the server).'),
-    offset: z.number().int().min(0).optional().describe('Rows to skip. Prefer cursor.'),
+      .describe('e.g. ["createdAt desc"]; the primary key is appended.'),
+    limit: z.number().int().min(1).optional(),
+    offset: z.number().int().min(0).optional(),
     cursor: z
       .string()
       .min(1)
       .max(10_000)
       .optional()
-      .describe('nextCursor from the previous page (same table, where and orderBy).'),
+      .describe('nextCursor of the previous page (same table, where, orderBy).'),
   })
   .strict()
   .refine((input) => input.offset === undefined || input.cursor === undefined, {
@@ -47,17 +36,14 @@ const InputSchema = z
     path: ['cursor'],
   });
 
+// columns: Drizzle property names. Rows decoded as Drizzle does (booleans, parsed JSON, ISO timestamps).
 const OutputSchema = z.object({
   untrusted: UntrustedSchema,
-  table: z.string().describe('Drizzle export name.'),
-  columns: z.array(z.string()).describe('Drizzle property names, in row order.'),
-  rows: z
-    .array(z.array(z.unknown()))
-    .describe(
-      'Decoded as Drizzle does: booleans, parsed JSON, timestamps as ISO-8601; 64-bit integers beyond 2^53 as strings.',
-    ),
+  table: z.string(),
+  columns: z.array(z.string()),
+  rows: RowsSchema,
   truncated: z.literal(true).optional(),
-  nextCursor: z.string().optional().describe('Pass as cursor to read the next page.'),
+  nextCursor: z.string().optional(),
   hint: z.string().optional(),
 });
 
@@ -65,7 +51,7 @@ export const selectRows = defineTool({
   name: 'select_rows',
   title: 'Select rows from a Drizzle table',
   description:
-    'Reads rows of a table from the project’s Drizzle schema, by Drizzle or SQL names, with filters, order and cursor paging; values come back typed (booleans, JSON, ISO timestamps). Cannot change anything.',
+    'Reads rows of a Drizzle-schema table (Drizzle or SQL names) with filters, order and cursor paging; values come back typed (booleans, JSON, ISO timestamps). Read-only.',
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'read',
@@ -83,18 +69,16 @@ export const selectRows = defineTool({
       ...(input.cursor !== undefined ? { cursor: input.cursor } : {}),
     });
     // maxCellChars 0: JSON text must arrive whole to be parsed; plain text is shortened after decoding.
-    const result = await services
-      .queries()
-      .read(
-        {
-          sql: plan.sql,
-          params: plan.params,
-          maxRows: limit,
-          maxBytes: services.config.maxBytes,
-          maxCellChars: 0,
-        },
-        { signal },
-      );
+    const result = await services.queries().read(
+      {
+        sql: plan.sql,
+        params: plan.params,
+        maxRows: limit,
+        maxBytes: services.config.maxBytes,
+        maxCellChars: 0,
+      },
+      { signal },
+    );
     const cursor = nextCursor(plan, result);
     const hint = pagingHint(
       result,

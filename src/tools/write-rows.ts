@@ -11,6 +11,7 @@ import {
 import type { EncodedRows } from '../query/encode.js';
 import {
   FilterSchema,
+  RowsSchema,
   loadTableModel,
   runAuditedWrite,
   untrustedFence,
@@ -22,48 +23,32 @@ const RowSchema = z.record(z.string(), z.unknown());
 
 const InputSchema = z
   .object({
-    table: z
-      .string()
-      .min(1)
-      .describe('Table by Drizzle export name (e.g. "checkIns") or SQL name ("check_ins").'),
+    table: z.string().min(1).describe('Drizzle export name ("checkIns") or SQL name ("check_ins").'),
     action: z.enum(['insert', 'update', 'delete']),
     rows: z
       .array(RowSchema)
       .min(1)
       .max(1000)
       .optional()
-      .describe(
-        'insert: the rows, keyed by Drizzle or SQL column names. Omitted columns get their defaults.',
-      ),
-    values: RowSchema.optional().describe('update: the columns to set. (insert: one row, instead of rows.)'),
-    where: FilterSchema.optional().describe(
-      'update/delete (required): which rows, e.g. {"id": "u1"}. Same operators as select_rows.',
-    ),
-    dryRun: z.boolean().default(false).describe('Run, report the rows it would write, then roll back.'),
+      .describe('insert: rows by column name; omitted columns get defaults.'),
+    values: RowSchema.optional().describe('update: columns to set (insert: one row).'),
+    where: FilterSchema.optional().describe('update/delete, required. As in select_rows.'),
+    dryRun: z.boolean().default(false).describe('Report the effect, then roll back.'),
   })
   .strict();
 
+// rows: the rows written (after the change; for delete, as they were), decoded as Drizzle does.
 const OutputSchema = z.object({
   untrusted: UntrustedSchema,
   action: z.enum(['insert', 'update', 'delete']),
-  table: z.string().describe('Drizzle export name.'),
-  rowsAffected: z
-    .number()
-    .describe('Rows changed, cascades and trigger effects included (in a dry run: would change).'),
-  dryRun: z.literal(true).optional().describe('Nothing was kept: the change was rolled back.'),
-  overBudget: z
-    .literal(true)
-    .optional()
-    .describe('More rows than the write budget: running it for real needs the human’s approval.'),
-  columns: z.array(z.string()).describe('Drizzle property names, in row order.'),
-  rows: z
-    .array(z.array(z.unknown()))
-    .describe('The rows written (after the change; for delete, as they were), decoded as Drizzle does.'),
-  truncated: z.literal(true).optional().describe('More rows were written than shown.'),
-  consent: z
-    .enum(['elicitation', 'launch option'])
-    .optional()
-    .describe('How the human approved a write over the budget.'),
+  table: z.string(),
+  rowsAffected: z.number(),
+  dryRun: z.literal(true).optional(),
+  overBudget: z.literal(true).optional(),
+  columns: z.array(z.string()),
+  rows: RowsSchema,
+  truncated: z.literal(true).optional(),
+  consent: z.enum(['elicitation', 'launch option']).optional(),
 });
 
 function toAction(input: z.output<typeof InputSchema>): WriteAction {
@@ -108,7 +93,7 @@ export const writeRows = defineTool({
   name: 'write_rows',
   title: 'Insert, update or delete rows of a Drizzle table',
   description:
-    'Inserts, updates or deletes rows of a table from the project’s Drizzle schema, by Drizzle or SQL names; values are checked against the Drizzle column types first. Update/delete need a where. Audited; more rows than the budget need the human’s approval; dryRun shows the effect without keeping it.',
+    'Inserts, updates or deletes rows of a Drizzle-schema table (Drizzle or SQL names); values are checked against the column types first. Update/delete need where. Audited; more rows than the budget need the human’s approval.',
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'write',

@@ -170,6 +170,23 @@ describe('select_rows and write_rows on the embedded default', () => {
     expect(errorTextOf(column)).toMatch(/INVALID_ARGUMENT/);
   });
 
+  it('refuses malformed filters with what to write instead', async () => {
+    const cases: Array<[Json, RegExp]> = [
+      [{ id: { in: 'u1' } }, /where\.id\.in needs between 1 and 1000 values/],
+      [{ id: { between: ['a', 'b'] } }, /unknown operator "between"[\s\S]*eq, ne, gt/],
+      [{ preferences: { theme: 'dark' } }, /preferences is a JSON column[\s\S]*json_extract/],
+      [{ isActive: 'yes' }, /where\.isActive\.eq: Invalid input: expected boolean/],
+      [{ role: { in: ['member', 'owner'] } }, /where\.role\.in\[1\]: Invalid option/],
+      [{ username: { isNull: 'no' } }, /isNull must be true or false/],
+    ];
+    for (const [where, message] of cases) {
+      const result = await h.call('select_rows', { table: 'users', where });
+      expect(result.isError, JSON.stringify(where)).toBe(true);
+      expect(errorTextOf(result), JSON.stringify(where)).toMatch(message);
+      expect(errorTextOf(result)).toMatch(/INVALID_ARGUMENT/);
+    }
+  });
+
   it('names a foreign key violation in words', async () => {
     const result = await h.call('write_rows', {
       table: 'checkIns',
