@@ -187,7 +187,11 @@ const INT64_MAX = 2n ** 63n - 1n;
 const digits = z
   .string()
   .regex(/^-?\d{1,19}$/, 'expected an integer as a decimal string')
-  .refine((v) => BigInt(v) >= INT64_MIN && BigInt(v) <= INT64_MAX, 'out of the 64-bit integer range');
+  // zod runs refinements after a failed regex too: only parse what is digits.
+  .refine(
+    (v) => !/^-?\d+$/.test(v) || (BigInt(v) >= INT64_MIN && BigInt(v) <= INT64_MAX),
+    'out of the 64-bit integer range',
+  );
 
 /**
  * Where drizzle-zod's schema is not what a JSON caller can send, a JSON-friendly one with the same meaning:
