@@ -47,7 +47,7 @@ export const ConfigSchema = z.object({
   queryTimeoutMs: positiveInt('query timeout', 600_000).default(5_000),
   busyTimeoutMs: positiveInt('busy timeout', 600_000).default(5_000),
   backupDir: z.string().optional(),
-  /** Skip applying pending migrations on start (the database is still created and audited). */
+  /** Do not migrate a new, empty database on start (an existing one is never migrated on start). */
   noMigrateOnStart: bool.default(false),
   logLevel: z.enum(LOG_LEVELS, { error: `log level must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
 });
@@ -206,7 +206,7 @@ Project:
   --audit-db FILE        keep the audit log in a separate SQLite file
   --audit-table NAME     audit table name (default audit_log)
   --backup-dir DIR       where backups go (default <db folder>/backups)
-  --no-migrate-on-start  do not apply pending migrations on start
+  --no-migrate-on-start  do not migrate a new, empty database on start (an existing one never is)
 
 Guards (the human's choices; the assistant cannot change them):
   --read-only            refuse every write and every migration
