@@ -16,6 +16,7 @@ import { createToolRegistry, errorText, type CallEnvironment, type CallOutcome, 
 import { registerResources } from './resources.js';
 import type { Services } from './services.js';
 import { ALL_TOOLS } from './tools/index.js';
+import { fenceText } from './tools/query-shared.js';
 import type { ElicitRequest } from './tools/types.js';
 
 declare const __PACKAGE_VERSION__: string | undefined;
@@ -38,9 +39,16 @@ export interface CreatedServer {
   registry: ToolRegistry;
 }
 
+/**
+ * Clients that read only `content` get the same JSON as `structuredContent`; when the result carries database
+ * data, that text is fenced with the call's boundary too, so no client sees rows outside the untrusted fence.
+ */
 export function toCallToolResult(outcome: CallOutcome): CallToolResult {
   if (!outcome.ok) return { isError: true, content: [{ type: 'text', text: errorText(outcome.error) }] };
-  return { content: [{ type: 'text', text: JSON.stringify(outcome.data) }], structuredContent: outcome.data };
+  const json = JSON.stringify(outcome.data);
+  const boundary = (outcome.data.untrusted as { boundary?: unknown } | undefined)?.boundary;
+  const text = typeof boundary === 'string' ? fenceText(boundary, json) : json;
+  return { content: [{ type: 'text', text }], structuredContent: outcome.data };
 }
 
 export function createServer(options: CreateServerOptions): CreatedServer {
