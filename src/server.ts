@@ -71,6 +71,12 @@ export function createServer(options: CreateServerOptions): CreatedServer {
   });
   registerResources(server, options.services);
   registerPrompts(server, options.services);
+  // McpServer announces listChanged for everything it registers; this server's lists are fixed for its lifetime.
+  server.server.registerCapabilities({
+    tools: { listChanged: false },
+    resources: { listChanged: false },
+    prompts: { listChanged: false },
+  });
   return { server, registry };
 }
 
