@@ -18,7 +18,7 @@ beforeEach(() => {
 });
 afterEach(() => removeDir(project));
 
-function trim(value: unknown, max = 600): string {
+function trim(value: unknown, max = 1200): string {
   const text = JSON.stringify(value, null, 2);
   return text.length <= max ? text : `${text.slice(0, max)}\n  …(${text.length - max} more chars)`;
 }
