@@ -36,7 +36,10 @@ const MigrationReportSchema = z.object({
   tag: z.string(),
   statements: z.array(z.string()).describe('The statements that run, in order (long ones shortened).'),
   statementsOmitted: z.number().optional().describe('Statements not listed to keep the answer short.'),
-  rowChanges: z.array(z.string()).optional().describe('Tables whose row count changed: "table: before → after" (absent: no table).'),
+  rowChanges: z
+    .array(z.string())
+    .optional()
+    .describe('Tables whose row count changed: "table: before → after" (absent: no table).'),
   error: z.string().optional().describe('Why this migration failed in the dry run.'),
   findings: z.array(FindingSchema).optional().describe('Linter findings on this migration.'),
 });
@@ -45,21 +48,39 @@ const OutputSchema = z.object({
   status: z
     .enum(['up_to_date', 'dry_run', 'applied'])
     .describe('up_to_date: nothing pending; dry_run: rehearsed only; applied: committed.'),
-  ok: z.boolean().describe('The dry run succeeded: every migration ran, foreign keys and integrity check clean.'),
-  migrations: z.array(MigrationReportSchema).optional().describe('Per pending migration, from the dry run on a copy of the real data.'),
-  notRun: z.array(z.string()).optional().describe('Migrations the dry run did not reach because an earlier one failed.'),
+  ok: z
+    .boolean()
+    .describe('The dry run succeeded: every migration ran, foreign keys and integrity check clean.'),
+  migrations: z
+    .array(MigrationReportSchema)
+    .optional()
+    .describe('Per pending migration, from the dry run on a copy of the real data.'),
+  notRun: z
+    .array(z.string())
+    .optional()
+    .describe('Migrations the dry run did not reach because an earlier one failed.'),
   rowCounts: z
     .array(z.string())
     .optional()
-    .describe('Every table in the dry run, "table: before → after" over all pending migrations ("(no table)" when absent).'),
-  rowsLost: z.array(z.string()).optional().describe('Tables that would lose rows or be dropped with rows in them.'),
+    .describe(
+      'Every table in the dry run, "table: before → after" over all pending migrations ("(no table)" when absent).',
+    ),
+  rowsLost: z
+    .array(z.string())
+    .optional()
+    .describe('Tables that would lose rows or be dropped with rows in them.'),
   checks: z
     .object({
-      foreignKeys: z.string().describe('PRAGMA foreign_key_check after the dry run: "ok" or how many rows point at nothing.'),
+      foreignKeys: z
+        .string()
+        .describe('PRAGMA foreign_key_check after the dry run: "ok" or how many rows point at nothing.'),
       integrity: z.string().describe('PRAGMA integrity_check after the dry run: "ok" or its first messages.'),
     })
     .optional(),
-  foreignKeyViolations: z.array(z.string()).optional().describe('Rows whose foreign key would point at nothing.'),
+  foreignKeyViolations: z
+    .array(z.string())
+    .optional()
+    .describe('Rows whose foreign key would point at nothing.'),
   consent: z
     .object({
       required: z.boolean().describe('Data would be lost, so the human had to agree.'),
@@ -76,9 +97,11 @@ const OutputSchema = z.object({
 type Output = z.infer<typeof OutputSchema>;
 type MigrationReport = z.infer<typeof MigrationReportSchema>;
 
-const integrityOk = (report: DryRunReport) => report.integrityCheck.length === 1 && report.integrityCheck[0] === 'ok';
+const integrityOk = (report: DryRunReport) =>
+  report.integrityCheck.length === 1 && report.integrityCheck[0] === 'ok';
 const countText = (value: number | null) => (value === null ? '(no table)' : String(value));
-const rowChange = (count: TableRowCount) => `${count.table}: ${countText(count.before)} → ${countText(count.after)}`;
+const rowChange = (count: TableRowCount) =>
+  `${count.table}: ${countText(count.before)} → ${countText(count.after)}`;
 
 function migrationReports(report: DryRunReport, findings: Finding[][]): MigrationReport[] {
   let shown = 0;
@@ -112,7 +135,9 @@ function dryRunFailure(report: DryRunReport): string {
   if (failed?.error) parts.push(failed.error.message);
   if (report.notRun.length) parts.push(`Not reached: ${report.notRun.join(', ')}.`);
   if (report.foreignKeyViolations.length) {
-    parts.push(`${report.foreignKeyViolations.length} row(s) would have a foreign key pointing at nothing (e.g. ${report.foreignKeyViolations[0]!.table} rowid ${report.foreignKeyViolations[0]!.rowid ?? '?'} → ${report.foreignKeyViolations[0]!.parent}).`);
+    parts.push(
+      `${report.foreignKeyViolations.length} row(s) would have a foreign key pointing at nothing (e.g. ${report.foreignKeyViolations[0]!.table} rowid ${report.foreignKeyViolations[0]!.rowid ?? '?'} → ${report.foreignKeyViolations[0]!.parent}).`,
+    );
   }
   if (!integrityOk(report)) parts.push(`integrity_check: ${report.integrityCheck.slice(0, 3).join('; ')}`);
   return parts.join('\n');
@@ -136,7 +161,11 @@ async function askConsent(context: ToolContext, report: DryRunReport, losses: st
   if (services.config.allowDestructive) return 'allowed by the launch option --allow-destructive';
   if (!elicit) {
     context.addAuditDetails({
-      consent: { required: true, decision: 'refused: the client cannot ask the human and --allow-destructive is not set', pendingHashes: report.pendingHashes },
+      consent: {
+        required: true,
+        decision: 'refused: the client cannot ask the human and --allow-destructive is not set',
+        pendingHashes: report.pendingHashes,
+      },
     });
     throw new AppError(
       'CONSENT_REQUIRED',
@@ -151,7 +180,9 @@ async function askConsent(context: ToolContext, report: DryRunReport, losses: st
   const message = [
     `The assistant wants to apply ${tags.length} migration(s) (${tags.join(', ')}) that would destroy data:`,
     ...losses.map((line) => `• ${line}`),
-    ...(counts.length ? ['Row counts in a dry run on a copy of your data:', ...counts.map((line) => `• ${line}`)] : []),
+    ...(counts.length
+      ? ['Row counts in a dry run on a copy of your data:', ...counts.map((line) => `• ${line}`)]
+      : []),
     'A backup is taken first. Apply them?',
   ].join('\n');
   let answer;
@@ -172,14 +203,26 @@ async function askConsent(context: ToolContext, report: DryRunReport, losses: st
       },
     });
   } catch (error) {
-    throw new AppError('CONSENT_REQUIRED', `The human could not be asked for consent (${(error as Error).message}); nothing was applied.`, {
-      hint: 'Ask the human directly; they can allow it by restarting the server with --allow-destructive in their client config.',
-      cause: error,
-    });
+    throw new AppError(
+      'CONSENT_REQUIRED',
+      `The human could not be asked for consent (${(error as Error).message}); nothing was applied.`,
+      {
+        hint: 'Ask the human directly; they can allow it by restarting the server with --allow-destructive in their client config.',
+        cause: error,
+      },
+    );
   }
-  if (answer.action === 'accept' && answer.content?.confirm === true) return 'accepted by the human (elicitation)';
-  const how = answer.action === 'accept' ? 'did not confirm' : answer.action === 'decline' ? 'declined' : 'cancelled the question';
-  context.addAuditDetails({ consent: { required: true, decision: `refused: the human ${how}`, pendingHashes: report.pendingHashes } });
+  if (answer.action === 'accept' && answer.content?.confirm === true)
+    return 'accepted by the human (elicitation)';
+  const how =
+    answer.action === 'accept'
+      ? 'did not confirm'
+      : answer.action === 'decline'
+        ? 'declined'
+        : 'cancelled the question';
+  context.addAuditDetails({
+    consent: { required: true, decision: `refused: the human ${how}`, pendingHashes: report.pendingHashes },
+  });
   throw new AppError('CONSENT_REQUIRED', `The human ${how}: nothing was applied.`, {
     hint: 'Do not retry without asking them. Change schema.ts (or the migration) so no data is lost, or ask them what they want.',
   });
@@ -192,7 +235,11 @@ async function run(input: { dryRun: boolean }, context: ToolContext): Promise<Ou
   assertConsistent(status);
   if (status.pending.length === 0) {
     addAuditDetails(UNCHANGED_DETAIL);
-    return { status: 'up_to_date', ok: true, next: 'Nothing is pending. To change the schema, edit schema.ts and call generate_migration.' };
+    return {
+      status: 'up_to_date',
+      ok: true,
+      next: 'Nothing is pending. To change the schema, edit schema.ts and call generate_migration.',
+    };
   }
   const lastTag = status.pending.at(-1)!.tag;
   setTarget('migration', lastTag);
@@ -204,12 +251,17 @@ async function run(input: { dryRun: boolean }, context: ToolContext): Promise<Ou
   const findings = lintSequence(
     services.read,
     status.pending.map((migration) => ({ chunks: migration.chunks })),
-    { ...(folder.latestSnapshot ? { snapshot: folder.latestSnapshot } : {}), protectedTables: protectedTables(services) },
+    {
+      ...(folder.latestSnapshot ? { snapshot: folder.latestSnapshot } : {}),
+      protectedTables: protectedTables(services),
+    },
   );
   const protectedWrites = findings.flat().filter((finding) => finding.code === 'SQ209');
   const losses = dataLossSummary(report, findings);
   // Our own audit rows are not the app's data; their count only grows.
-  const rowCounts = report.rowCounts.filter((count) => !(services.auditInProjectDb && count.table === services.audit.table));
+  const rowCounts = report.rowCounts.filter(
+    (count) => !(services.auditInProjectDb && count.table === services.audit.table),
+  );
   const output: Omit<Output, 'next'> = {
     status: 'dry_run',
     ok: report.ok,
@@ -218,22 +270,39 @@ async function run(input: { dryRun: boolean }, context: ToolContext): Promise<Ou
     ...(rowCounts.length ? { rowCounts: rowCounts.map(rowChange) } : {}),
     ...(report.rowsLost.length ? { rowsLost: report.rowsLost.map(rowChange) } : {}),
     checks: {
-      foreignKeys: report.foreignKeyViolations.length ? `${report.foreignKeyViolations.length} row(s) point at nothing (see foreignKeyViolations)` : 'ok',
+      foreignKeys: report.foreignKeyViolations.length
+        ? `${report.foreignKeyViolations.length} row(s) point at nothing (see foreignKeyViolations)`
+        : 'ok',
       integrity: integrityOk(report) ? 'ok' : report.integrityCheck.slice(0, 5).join('; '),
     },
     ...(report.foreignKeyViolations.length
-      ? { foreignKeyViolations: report.foreignKeyViolations.map((v) => `${v.table} rowid ${v.rowid ?? '?'} → missing row in ${v.parent}`) }
+      ? {
+          foreignKeyViolations: report.foreignKeyViolations.map(
+            (v) => `${v.table} rowid ${v.rowid ?? '?'} → missing row in ${v.parent}`,
+          ),
+        }
       : {}),
     ...(losses.length
-      ? { consent: { required: true, decision: services.config.allowDestructive ? 'allowed by the launch option --allow-destructive' : 'the human will be asked when applying' } }
+      ? {
+          consent: {
+            required: true,
+            decision: services.config.allowDestructive
+              ? 'allowed by the launch option --allow-destructive'
+              : 'the human will be asked when applying',
+          },
+        }
       : {}),
   };
 
   if (protectedWrites.length) {
-    throw new AppError('PROTECTED_TABLE', `Refusing to apply: ${protectedWrites.map((f) => f.message).join(' ')}`, {
-      hint: "The audit log and the migrations ledger are the server's own tables; remove the statements that touch them from the migration. Nothing was changed.",
-      details: { findings: protectedWrites },
-    });
+    throw new AppError(
+      'PROTECTED_TABLE',
+      `Refusing to apply: ${protectedWrites.map((f) => f.message).join(' ')}`,
+      {
+        hint: "The audit log and the migrations ledger are the server's own tables; remove the statements that touch them from the migration. Nothing was changed.",
+        details: { findings: protectedWrites },
+      },
+    );
   }
   if (input.dryRun) {
     addAuditDetails({ ...UNCHANGED_DETAIL, dryRun: { ok: report.ok, pendingHashes: report.pendingHashes } });
@@ -247,10 +316,17 @@ async function run(input: { dryRun: boolean }, context: ToolContext): Promise<Ou
     };
   }
   if (!report.ok) {
-    throw new AppError('MIGRATION_FAILED', `The dry run on a copy of the database failed, so nothing was applied:\n${dryRunFailure(report)}`, {
-      hint: 'Fix the migration file (if it was never applied anywhere) or add a migration that prepares the data first; call apply_migrations with dryRun: true to see the full report.',
-      details: { failed: report.migrations.filter((m) => !m.ok).map((m) => ({ tag: m.tag, ...m.error })), notRun: report.notRun },
-    });
+    throw new AppError(
+      'MIGRATION_FAILED',
+      `The dry run on a copy of the database failed, so nothing was applied:\n${dryRunFailure(report)}`,
+      {
+        hint: 'Fix the migration file (if it was never applied anywhere) or add a migration that prepares the data first; call apply_migrations with dryRun: true to see the full report.',
+        details: {
+          failed: report.migrations.filter((m) => !m.ok).map((m) => ({ tag: m.tag, ...m.error })),
+          notRun: report.notRun,
+        },
+      },
+    );
   }
 
   // Consent is bound to exactly the set that was rehearsed: apply refuses if the pending hashes changed meanwhile.
@@ -278,12 +354,22 @@ async function run(input: { dryRun: boolean }, context: ToolContext): Promise<Ou
       expectedHashes: report.pendingHashes,
       signal,
       onProgress(step) {
-        if (step.phase === 'migration') notifyProgress(progress, step.index + 1, total, `Applying ${step.tag ?? ''} (${step.index}/${step.total})`);
+        if (step.phase === 'migration')
+          notifyProgress(
+            progress,
+            step.index + 1,
+            total,
+            `Applying ${step.tag ?? ''} (${step.index}/${step.total})`,
+          );
       },
       beforeCommit(_db, applied) {
         // With the audit log in this file the row commits with the migrations; with --audit-db it is written
         // just before the commit (a failed commit then adds an error row after it).
-        services.audit.append(commitAudit.entry({ details: { applied: applied.applied.map((m) => ({ tag: m.tag, hash: m.hash })) } }));
+        services.audit.append(
+          commitAudit.entry({
+            details: { applied: applied.applied.map((m) => ({ tag: m.tag, hash: m.hash })) },
+          }),
+        );
       },
     });
     commitAudit.committed();
@@ -300,7 +386,7 @@ export const applyMigrationsTool = defineTool({
   name: 'apply_migrations',
   title: 'Apply pending migrations',
   description:
-    "Applies pending migrations in one transaction, safely: refuses an inconsistent folder/ledger, always dry-runs on a copy first (statements, row counts, foreign-key and integrity checks, linter), asks the human before data is lost, backs up, then applies keeping cascaded child rows. dryRun: true only reports.",
+    'Applies pending migrations in one transaction, safely: refuses an inconsistent folder/ledger, always dry-runs on a copy first (statements, row counts, foreign-key and integrity checks, linter), asks the human before data is lost, backs up, then applies keeping cascaded child rows. dryRun: true only reports.',
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'destructive',

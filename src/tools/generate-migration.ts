@@ -3,13 +3,23 @@ import { z } from 'zod';
 import { AppError, isAppError } from '../errors.js';
 import { writeMigrationFrom } from '../migrations/write.js';
 import type { AppliedRename, MigrationHint, MissingHint } from '../project/types.js';
-import { capText, FindingSchema, lintSequence, protectedTables, readMigrationState, type Finding } from './migration-shared.js';
+import {
+  capText,
+  FindingSchema,
+  lintSequence,
+  protectedTables,
+  readMigrationState,
+  type Finding,
+} from './migration-shared.js';
 import { defineTool } from './types.js';
 
 const MAX_SQL_CHARS = 20_000;
 
 // Arrays of fixed length rather than z.tuple: a tuple's JSON Schema ends in `items: false`, which some clients reject.
-const TableEntity = z.array(z.string()).length(2).describe('["public", table] (SQLite has no schemas; the first slot is ignored).');
+const TableEntity = z
+  .array(z.string())
+  .length(2)
+  .describe('["public", table] (SQLite has no schemas; the first slot is ignored).');
 const ColumnEntity = z.array(z.string()).length(3).describe('["public", table, column].');
 
 const HintSchema = z.union([
@@ -21,12 +31,20 @@ const HintSchema = z.union([
     .object({ type: z.literal('rename'), kind: z.literal('column'), from: ColumnEntity, to: ColumnEntity })
     .strict()
     .describe('The new column `to` is the old column `from` renamed: its values are kept.'),
-  z.object({ type: z.literal('create'), kind: z.literal('table'), entity: TableEntity }).strict().describe('The table is new (an unmatched old one is dropped).'),
-  z.object({ type: z.literal('create'), kind: z.literal('column'), entity: ColumnEntity }).strict().describe('The column is new (an unmatched old one is dropped).'),
+  z
+    .object({ type: z.literal('create'), kind: z.literal('table'), entity: TableEntity })
+    .strict()
+    .describe('The table is new (an unmatched old one is dropped).'),
+  z
+    .object({ type: z.literal('create'), kind: z.literal('column'), entity: ColumnEntity })
+    .strict()
+    .describe('The column is new (an unmatched old one is dropped).'),
   z
     .object({ type: z.literal('confirm_data_loss'), kind: z.string(), entity: z.array(z.string()) })
     .strict()
-    .describe('Accepted for drizzle-kit 1.0 compatibility and ignored: data-loss consent is asked from the human by apply_migrations.'),
+    .describe(
+      'Accepted for drizzle-kit 1.0 compatibility and ignored: data-loss consent is asked from the human by apply_migrations.',
+    ),
 ]);
 
 const InputSchema = z
@@ -36,28 +54,45 @@ const InputSchema = z
       .max(60)
       .regex(/^[A-Za-z0-9_ -]*$/, 'name: letters, digits, spaces, "-" and "_" only')
       .optional()
-      .describe('File name part after NNNN_ (e.g. "add_mood_note"); a random word pair when omitted, as drizzle-kit does.'),
+      .describe(
+        'File name part after NNNN_ (e.g. "add_mood_note"); a random word pair when omitted, as drizzle-kit does.',
+      ),
     hints: z
       .array(HintSchema)
       .max(200)
       .optional()
-      .describe('Answers to a previous missing_hints result: one rename or create per ambiguity (drizzle-kit 1.0 vocabulary).'),
-    custom: z.boolean().default(false).describe('Write an empty migration for hand-written SQL (drizzle-kit generate --custom); schema.ts is not read.'),
+      .describe(
+        'Answers to a previous missing_hints result: one rename or create per ambiguity (drizzle-kit 1.0 vocabulary).',
+      ),
+    custom: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Write an empty migration for hand-written SQL (drizzle-kit generate --custom); schema.ts is not read.',
+      ),
   })
   .strict();
 
 const OutputSchema = z.object({
   status: z
     .enum(['ok', 'no_changes', 'missing_hints', 'error'])
-    .describe('ok: files written; no_changes: schema.ts matches the last migration; missing_hints: answer each ambiguity with hints and call again; error: schema.ts does not load or is invalid.'),
+    .describe(
+      'ok: files written; no_changes: schema.ts matches the last migration; missing_hints: answer each ambiguity with hints and call again; error: schema.ts does not load or is invalid.',
+    ),
   message: z.string().optional().describe('For error / no_changes: what happened.'),
   hint: z.string().optional().describe('For error: what to fix.'),
   tag: z.string().optional().describe('The new migration, e.g. 0003_add_mood_note.'),
-  files: z.array(z.string()).optional().describe('Files written, relative to the project root (SQL, snapshot, journal).'),
+  files: z
+    .array(z.string())
+    .optional()
+    .describe('Files written, relative to the project root (SQL, snapshot, journal).'),
   sql: z.string().optional().describe('The migration SQL, as written.'),
   sqlTruncated: z.literal(true).optional().describe('sql was cut short; read the file for all of it.'),
   renames: z.array(z.string()).optional().describe('Renames applied from the hints.'),
-  findings: z.array(FindingSchema).optional().describe('Linter findings on the new SQL, judged against the current data.'),
+  findings: z
+    .array(FindingSchema)
+    .optional()
+    .describe('Linter findings on the new SQL, judged against the current data.'),
   lintNote: z.string().optional().describe('Why the findings may be incomplete.'),
   missingHints: z
     .array(
@@ -75,7 +110,9 @@ const OutputSchema = z.object({
 type Output = z.infer<typeof OutputSchema>;
 
 function renameText(rename: AppliedRename): string {
-  return rename.kind === 'table' ? `table ${rename.from} → ${rename.to}` : `column ${rename.table ?? '?'}.${rename.from} → ${rename.to}`;
+  return rename.kind === 'table'
+    ? `table ${rename.from} → ${rename.to}`
+    : `column ${rename.table ?? '?'}.${rename.from} → ${rename.to}`;
 }
 
 function exampleHints(missing: readonly MissingHint[]): string {
@@ -116,14 +153,24 @@ export const generateMigration = defineTool({
     const { status: current } = readMigrationState(services);
     let outcome: Outcome | undefined;
     const written = await writeMigrationFrom(project.outDir, async (previous) => {
-      if (signal.aborted) throw new AppError('CANCELLED', 'generate_migration was cancelled; nothing was written.');
-      if (input.custom) return { custom: true, ...(input.name ? { name: input.name } : {}), breakpoints: project.breakpoints };
+      if (signal.aborted)
+        throw new AppError('CANCELLED', 'generate_migration was cancelled; nothing was written.');
+      if (input.custom)
+        return {
+          custom: true,
+          ...(input.name ? { name: input.name } : {}),
+          breakpoints: project.breakpoints,
+        };
       let snapshot;
       try {
         snapshot = (await services.kit.loadSchema(project, previous.prevId)).snapshot;
       } catch (error) {
-        if (!isAppError(error) || (error.code !== 'SCHEMA_LOAD_FAILED' && error.code !== 'CONFIG_ERROR')) throw error;
-        outcome = { kind: 'result', output: { status: 'error', message: error.message, ...(error.hint ? { hint: error.hint } : {}) } };
+        if (!isAppError(error) || (error.code !== 'SCHEMA_LOAD_FAILED' && error.code !== 'CONFIG_ERROR'))
+          throw error;
+        outcome = {
+          kind: 'result',
+          output: { status: 'error', message: error.message, ...(error.hint ? { hint: error.hint } : {}) },
+        };
         return null;
       }
       const diff = await services.kit.diff({
@@ -159,23 +206,40 @@ export const generateMigration = defineTool({
         return null;
       }
       if (diff.status === 'error') {
-        outcome = { kind: 'result', output: { status: 'error', message: diff.message, ...(diff.hint ? { hint: diff.hint } : {}) } };
+        outcome = {
+          kind: 'result',
+          output: { status: 'error', message: diff.message, ...(diff.hint ? { hint: diff.hint } : {}) },
+        };
         return null;
       }
       const pending = current.consistent ? current.pending : [];
       const lintable = current.consistent;
-      const perUnit = lintSequence(services.read, [...pending.map((m) => ({ chunks: m.chunks })), { chunks: diff.statements }], {
-        previousSnapshot: previous.snapshot,
-        snapshot: diff.snapshot,
-        protectedTables: protectedTables(services),
-      });
+      const perUnit = lintSequence(
+        services.read,
+        [...pending.map((m) => ({ chunks: m.chunks })), { chunks: diff.statements }],
+        {
+          previousSnapshot: previous.snapshot,
+          snapshot: diff.snapshot,
+          protectedTables: protectedTables(services),
+        },
+      );
       outcome = {
         kind: 'diff',
         findings: perUnit.at(-1) ?? [],
-        ...(lintable ? {} : { lintNote: 'The database and the migrations folder disagree (see migration_status), so findings were judged against the database as it is.' }),
+        ...(lintable
+          ? {}
+          : {
+              lintNote:
+                'The database and the migrations folder disagree (see migration_status), so findings were judged against the database as it is.',
+            }),
         renames: diff.renames,
       };
-      return { ...(input.name ? { name: input.name } : {}), statements: diff.statements, snapshot: diff.snapshot, breakpoints: project.breakpoints };
+      return {
+        ...(input.name ? { name: input.name } : {}),
+        statements: diff.statements,
+        snapshot: diff.snapshot,
+        breakpoints: project.breakpoints,
+      };
     });
 
     if (!written) {
@@ -190,11 +254,20 @@ export const generateMigration = defineTool({
     const renames = outcome?.kind === 'diff' ? outcome.renames.map(renameText) : [];
     const dataLoss = findings.some((finding) => finding.dataLoss);
     const errors = findings.filter((finding) => finding.severity === 'error');
-    addAuditDetails({ status: 'ok', tag: written.tag, hash: written.hash, findings: findings.map((f) => f.code) });
+    addAuditDetails({
+      status: 'ok',
+      tag: written.tag,
+      hash: written.hash,
+      findings: findings.map((f) => f.code),
+    });
     const output: Output = {
       status: 'ok',
       tag: written.tag,
-      files: [rel(written.sqlFile), rel(written.snapshotFile), rel(path.join(project.outDir, 'meta', '_journal.json'))],
+      files: [
+        rel(written.sqlFile),
+        rel(written.snapshotFile),
+        rel(path.join(project.outDir, 'meta', '_journal.json')),
+      ],
       sql: sql.text,
       ...(sql.truncated ? { sqlTruncated: true as const } : {}),
       ...(renames.length ? { renames } : {}),

@@ -14,6 +14,19 @@ import type { ToolDefinition } from './types.js';
 // restore_backup asks which tools change the database; the list that answers contains restore_backup itself.
 const restoreBackup = createRestoreBackupTool(() => changingToolNames);
 
-export const ALL_TOOLS: readonly ToolDefinition[] = [inspectSchema, runQuery, selectRows, executeSql, writeRows, readAuditLog, migrationStatus, generateMigration, applyMigrationsTool, restoreBackup];
+export const ALL_TOOLS: readonly ToolDefinition[] = [
+  inspectSchema,
+  runQuery,
+  selectRows,
+  executeSql,
+  writeRows,
+  readAuditLog,
+  migrationStatus,
+  generateMigration,
+  applyMigrationsTool,
+  restoreBackup,
+];
 
-const changingToolNames: readonly string[] = ALL_TOOLS.filter((tool) => tool.effect === 'write' || tool.effect === 'destructive').map((tool) => tool.name);
+const changingToolNames: readonly string[] = ALL_TOOLS.filter(
+  (tool) => tool.effect === 'write' || tool.effect === 'destructive',
+).map((tool) => tool.name);

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { introspectDatabase, type ColumnInfo, type DatabaseSchema, type TableInfo } from '../database/introspect.js';
+import {
+  introspectDatabase,
+  type ColumnInfo,
+  type DatabaseSchema,
+  type TableInfo,
+} from '../database/introspect.js';
 import type { SchemaTable } from '../project/types.js';
 import type { Services } from '../services.js';
 import { defineTool } from './types.js';
@@ -23,8 +28,13 @@ const TableSchema = z.object({
   name: z.string(),
   drizzle: z.string().optional().describe('Export name in schema.ts.'),
   rows: z.number().optional(),
-  rowsEstimated: z.literal(true).optional().describe('rows is a lower bound or an estimate, not an exact count.'),
-  columns: z.array(z.string()).describe('"name type [NOT NULL] [PRIMARY KEY] [DEFAULT x] (drizzle: property)".'),
+  rowsEstimated: z
+    .literal(true)
+    .optional()
+    .describe('rows is a lower bound or an estimate, not an exact count.'),
+  columns: z
+    .array(z.string())
+    .describe('"name type [NOT NULL] [PRIMARY KEY] [DEFAULT x] (drizzle: property)".'),
   indexes: z.array(z.string()).optional(),
   foreignKeys: z.array(z.string()).optional(),
   checks: z.array(z.string()).optional(),
@@ -46,7 +56,10 @@ function columnText(column: ColumnInfo, property: string | undefined): string {
   if (column.autoincrement) parts.push('AUTOINCREMENT');
   if (column.notNull && column.primaryKey === undefined) parts.push('NOT NULL');
   if (column.default !== undefined) parts.push(`DEFAULT ${column.default}`);
-  if (column.generated) parts.push(`GENERATED ${column.generated.kind.toUpperCase()}${column.generated.expression ? ` AS (${column.generated.expression})` : ''}`);
+  if (column.generated)
+    parts.push(
+      `GENERATED ${column.generated.kind.toUpperCase()}${column.generated.expression ? ` AS (${column.generated.expression})` : ''}`,
+    );
   if (property !== undefined && property !== column.name) parts.push(`(drizzle: ${property})`);
   return parts.join(' ');
 }
@@ -55,7 +68,10 @@ function compactTable(table: TableInfo, drizzle: SchemaTable | undefined): z.inf
   const properties = new Map(drizzle?.columns.map((column) => [column.name, column.property]));
   const indexes = table.indexes
     .filter((index) => index.origin !== 'pk')
-    .map((index) => `${index.unique ? 'UNIQUE ' : ''}${index.name} (${index.columns.join(', ')})${index.where ? ` WHERE ${index.where}` : ''}`);
+    .map(
+      (index) =>
+        `${index.unique ? 'UNIQUE ' : ''}${index.name} (${index.columns.join(', ')})${index.where ? ` WHERE ${index.where}` : ''}`,
+    );
   const foreignKeys = table.foreignKeys.map((fk) => {
     const actions = [
       fk.onDelete !== 'no action' ? ` ON DELETE ${fk.onDelete.toUpperCase()}` : '',
@@ -63,12 +79,20 @@ function compactTable(table: TableInfo, drizzle: SchemaTable | undefined): z.inf
     ].join('');
     return `(${fk.columns.join(', ')}) → ${fk.table}(${fk.to.join(', ')})${actions}`;
   });
-  const checks = table.checks.map((check) => (check.name ? `${check.name}: ${check.expression}` : check.expression));
-  const options = [table.withoutRowid ? 'WITHOUT ROWID' : '', table.strict ? 'STRICT' : '', table.virtual ? 'VIRTUAL' : ''].filter(Boolean);
+  const checks = table.checks.map((check) =>
+    check.name ? `${check.name}: ${check.expression}` : check.expression,
+  );
+  const options = [
+    table.withoutRowid ? 'WITHOUT ROWID' : '',
+    table.strict ? 'STRICT' : '',
+    table.virtual ? 'VIRTUAL' : '',
+  ].filter(Boolean);
   return {
     name: table.name,
     ...(drizzle && drizzle.exportName !== table.name ? { drizzle: drizzle.exportName } : {}),
-    ...(table.rowCount ? { rows: table.rowCount.count, ...(table.rowCount.exact ? {} : { rowsEstimated: true as const }) } : {}),
+    ...(table.rowCount
+      ? { rows: table.rowCount.count, ...(table.rowCount.exact ? {} : { rowsEstimated: true as const }) }
+      : {}),
     columns: table.columns.map((column) => columnText(column, properties.get(column.name))),
     ...(indexes.length ? { indexes } : {}),
     ...(foreignKeys.length ? { foreignKeys } : {}),
@@ -86,15 +110,23 @@ export function toMermaid(schema: DatabaseSchema): string {
     lines.push(`  ${mermaidWord(table.name)} {`);
     const fkColumns = new Set(table.foreignKeys.flatMap((fk) => fk.columns));
     for (const column of table.columns) {
-      const keys = [column.primaryKey !== undefined ? 'PK' : '', fkColumns.has(column.name) ? 'FK' : ''].filter(Boolean).join(',');
-      lines.push(`    ${mermaidWord(column.type.toLowerCase() || 'any')} ${mermaidWord(column.name)}${keys ? ` ${keys}` : ''}`);
+      const keys = [column.primaryKey !== undefined ? 'PK' : '', fkColumns.has(column.name) ? 'FK' : '']
+        .filter(Boolean)
+        .join(',');
+      lines.push(
+        `    ${mermaidWord(column.type.toLowerCase() || 'any')} ${mermaidWord(column.name)}${keys ? ` ${keys}` : ''}`,
+      );
     }
     lines.push('  }');
   }
   for (const table of schema.tables) {
     for (const fk of table.foreignKeys) {
-      const optional = fk.columns.some((name) => !table.columns.find((column) => column.name === name)?.notNull);
-      lines.push(`  ${mermaidWord(fk.table)} ||--${optional ? 'o' : '|'}{ ${mermaidWord(table.name)} : "${fk.columns.join(', ')}"`);
+      const optional = fk.columns.some(
+        (name) => !table.columns.find((column) => column.name === name)?.notNull,
+      );
+      lines.push(
+        `  ${mermaidWord(fk.table)} ||--${optional ? 'o' : '|'}{ ${mermaidWord(table.name)} : "${fk.columns.join(', ')}"`,
+      );
     }
   }
   return lines.join('\n');
@@ -128,7 +160,9 @@ export const inspectSchema = defineTool({
     }
     const bySqlName = new Map(drizzleTables.map((table) => [table.name, table]));
     const byExport = new Map(drizzleTables.map((table) => [table.exportName, table.name]));
-    const requested = input.tables?.map((name) => (bySqlName.has(name) ? name : (byExport.get(name) ?? name)));
+    const requested = input.tables?.map((name) =>
+      bySqlName.has(name) ? name : (byExport.get(name) ?? name),
+    );
     if (requested?.length === 1) setTarget('table', requested[0]!);
 
     const hidden = hiddenTables(services, new Set(bySqlName.keys()));

@@ -26,22 +26,33 @@ export function readMigrationState(services: Services): MigrationState {
 
 /** Tables no migration may drop, rebuild or write: the ledger, and our audit table when it lives in this file. */
 export function protectedTables(services: Services): string[] {
-  return services.auditInProjectDb ? [services.project.migrationsTable, services.audit.table] : [services.project.migrationsTable];
+  return services.auditInProjectDb
+    ? [services.project.migrationsTable, services.audit.table]
+    : [services.project.migrationsTable];
 }
 
 export const FindingSchema = z.object({
-  code: z.string().describe('Linter code, e.g. DS103 (column dropped), SQ201 (rebuild of a parent with cascading children).'),
+  code: z
+    .string()
+    .describe(
+      'Linter code, e.g. DS103 (column dropped), SQ201 (rebuild of a parent with cascading children).',
+    ),
   severity: z.enum(['error', 'warning', 'info']),
   table: z.string().optional(),
   column: z.string().optional(),
   message: z.string().describe('Why it matters.'),
   fix: z.string().describe('What to do about it.'),
   statement: z.number().describe('1-based statement (chunk) number in the migration file.'),
-  dataLoss: z.literal(true).optional().describe('Applying this can destroy data: apply_migrations asks the human first.'),
+  dataLoss: z
+    .literal(true)
+    .optional()
+    .describe('Applying this can destroy data: apply_migrations asks the human first.'),
   autofix: z
     .object({ description: z.string(), statements: z.array(z.string()) })
     .optional()
-    .describe('A safe mechanical rewrite of that statement (empty statements: remove it); edit the file to use it.'),
+    .describe(
+      'A safe mechanical rewrite of that statement (empty statements: remove it); edit the file to use it.',
+    ),
 });
 export type Finding = z.infer<typeof FindingSchema>;
 
@@ -100,7 +111,9 @@ export function lintSequence(
 export function describeInconsistency(status: MigrationStatus): string {
   const lines = status.entries
     .filter((entry) => entry.state === 'modified' || entry.state === 'skipped' || entry.state === 'missing')
-    .map((entry) => `- ${entry.tag ?? `ledger row ${entry.hash.slice(0, 12)}`} is ${entry.state}: ${entry.note ?? ''}`.trimEnd());
+    .map((entry) =>
+      `- ${entry.tag ?? `ledger row ${entry.hash.slice(0, 12)}`} is ${entry.state}: ${entry.note ?? ''}`.trimEnd(),
+    );
   for (const finding of status.findings.filter((f) => f.blocks.includes('apply'))) {
     lines.push(`- ${finding.code}: ${finding.message} ${finding.hint}`);
   }
@@ -163,25 +176,34 @@ function fromRaw(raw: RawRow): AuditRow {
 }
 
 export function auditTableExists(db: Database, table: string): boolean {
-  return db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).pluck().get(table) !== undefined;
+  return (
+    db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).pluck().get(table) !==
+    undefined
+  );
 }
 
 /** The highest audit id and its hash (0 and '' for an empty or absent table). */
 export function auditTail(db: Database, table: string): { id: number; hash: string } {
   if (!auditTableExists(db, table)) return { id: 0, hash: '' };
-  const row = db.prepare(`SELECT id, hash FROM ${quote(table)} ORDER BY id DESC LIMIT 1`).get() as { id: number; hash: string } | undefined;
+  const row = db.prepare(`SELECT id, hash FROM ${quote(table)} ORDER BY id DESC LIMIT 1`).get() as
+    { id: number; hash: string } | undefined;
   return row ?? { id: 0, hash: '' };
 }
 
 /** The hash of the row with this id, if there is one. */
 export function auditHashAt(db: Database, table: string, id: number): string | undefined {
   if (!auditTableExists(db, table)) return undefined;
-  return db.prepare(`SELECT hash FROM ${quote(table)} WHERE id = ?`).pluck().get(id) as string | undefined;
+  return db
+    .prepare(`SELECT hash FROM ${quote(table)} WHERE id = ?`)
+    .pluck()
+    .get(id) as string | undefined;
 }
 
 /** Every audit row after `afterId`, oldest first, verbatim. */
 export function auditRowsAfter(db: Database, table: string, afterId: number): AuditRow[] {
-  return (db.prepare(`SELECT * FROM ${quote(table)} WHERE id > ? ORDER BY id`).all(afterId) as RawRow[]).map(fromRaw);
+  return (db.prepare(`SELECT * FROM ${quote(table)} WHERE id > ? ORDER BY id`).all(afterId) as RawRow[]).map(
+    fromRaw,
+  );
 }
 
 /** Audit detail a changing tool adds when a successful call changed nothing (a dry run, a listing). */
@@ -191,7 +213,12 @@ export const UNCHANGED_DETAIL = { changed: false } as const;
  * Successful calls of tools that change the database, after `afterId`, oldest first — leaving out the ones known
  * to have changed nothing: `rows_affected = 0`, or `changed: false` in the details (UNCHANGED_DETAIL).
  */
-export function changesAfter(db: Database, table: string, afterId: number, changingTools: readonly string[]): AuditRow[] {
+export function changesAfter(
+  db: Database,
+  table: string,
+  afterId: number,
+  changingTools: readonly string[],
+): AuditRow[] {
   if (changingTools.length === 0) return [];
   const marks = changingTools.map(() => '?').join(', ');
   const rows = db
@@ -253,11 +280,18 @@ export function writableConnection(services: Services, tool: string): Database {
 }
 
 /** Sends a progress notification without letting a failing transport affect the work. */
-export function notifyProgress(send: (progress: number, total?: number, message?: string) => Promise<void>, progress: number, total: number, message: string): void {
+export function notifyProgress(
+  send: (progress: number, total?: number, message?: string) => Promise<void>,
+  progress: number,
+  total: number,
+  message: string,
+): void {
   send(progress, total, message).catch(() => undefined);
 }
 
 /** Keeps long SQL readable in a model's context. */
 export function capText(text: string, max: number): { text: string; truncated: boolean } {
-  return text.length <= max ? { text, truncated: false } : { text: `${text.slice(0, max)}…[+${text.length - max} chars]`, truncated: true };
+  return text.length <= max
+    ? { text, truncated: false }
+    : { text: `${text.slice(0, max)}…[+${text.length - max} chars]`, truncated: true };
 }

@@ -8,7 +8,12 @@ import { defineTool } from './types.js';
 
 const InputSchema = z
   .object({
-    drift: z.boolean().default(true).describe('Also compare the live database and schema.ts with the last migration snapshot (loads schema.ts).'),
+    drift: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Also compare the live database and schema.ts with the last migration snapshot (loads schema.ts).',
+      ),
   })
   .strict();
 
@@ -25,7 +30,13 @@ const DriftSummarySchema = z.object({
 const OutputSchema = z.object({
   consistent: z.boolean().describe('False: apply_migrations refuses until every problem is fixed.'),
   counts: z
-    .object({ applied: z.number(), pending: z.number(), modified: z.number(), skipped: z.number(), missing: z.number() })
+    .object({
+      applied: z.number(),
+      pending: z.number(),
+      modified: z.number(),
+      skipped: z.number(),
+      missing: z.number(),
+    })
     .describe('Migrations per state.'),
   migrations: z
     .array(
@@ -33,7 +44,9 @@ const OutputSchema = z.object({
         tag: z.string().optional().describe('Absent for a missing one (the ledger stores no name).'),
         state: z
           .enum(['applied', 'pending', 'modified', 'skipped', 'missing'])
-          .describe('modified: edited after it was applied; skipped: older than the newest applied one yet never applied (drizzle migrate() would skip it forever); missing: applied but its file is gone.'),
+          .describe(
+            'modified: edited after it was applied; skipped: older than the newest applied one yet never applied (drizzle migrate() would skip it forever); missing: applied but its file is gone.',
+          ),
         hash: z.string().optional().describe('Ledger hash prefix, for a missing migration.'),
         note: z.string().optional().describe('What this state means here and what to do.'),
       }),
@@ -62,7 +75,8 @@ function summarise(report: DriftReport): z.infer<typeof DriftSummarySchema> {
     differs: 'differs',
   };
   const tables = report.tables.map(
-    (table) => `${table.kind === 'view' ? 'view ' : ''}${table.table} (${words[table.status] ?? table.status}): ${table.differences.join('; ')}`,
+    (table) =>
+      `${table.kind === 'view' ? 'view ' : ''}${table.table} (${words[table.status] ?? table.status}): ${table.differences.join('; ')}`,
   );
   return {
     compared: report.compared,
@@ -83,7 +97,9 @@ export const migrationStatus = defineTool({
   idempotent: true,
   async handler(input, { services }) {
     const { folder, status } = readMigrationState(services);
-    const warnings = status.findings.filter((finding) => !finding.blocks.includes('apply')).map((f) => `${f.code}: ${f.message} ${f.hint}`);
+    const warnings = status.findings
+      .filter((finding) => !finding.blocks.includes('apply'))
+      .map((f) => `${f.code}: ${f.message} ${f.hint}`);
     const output: Omit<Output, 'next'> = {
       consistent: status.consistent,
       counts: status.counts,
@@ -131,12 +147,16 @@ export const migrationStatus = defineTool({
 });
 
 function nextStep(output: Omit<Output, 'next'>, schemaDrift: boolean): string {
-  if (!output.consistent) return 'Fix the problems listed (each migration note says how), then call migration_status again; apply_migrations refuses until then.';
+  if (!output.consistent)
+    return 'Fix the problems listed (each migration note says how), then call migration_status again; apply_migrations refuses until then.';
   if (output.counts.pending > 0) {
     return `${output.counts.pending} migration(s) pending: call apply_migrations with dryRun: true to review what they do to the data, then apply_migrations.`;
   }
-  if (schemaDrift) return 'schema.ts has changes no migration contains: call generate_migration, review its SQL and findings, then apply_migrations.';
-  if (output.drift?.schemaError) return 'Fix schema.ts so it loads (see drift.schemaError), then call migration_status again.';
-  if (output.drift?.database && !output.drift.database.inSync) return output.drift.database.advice ?? 'The database differs from the migrations: see drift.database.';
+  if (schemaDrift)
+    return 'schema.ts has changes no migration contains: call generate_migration, review its SQL and findings, then apply_migrations.';
+  if (output.drift?.schemaError)
+    return 'Fix schema.ts so it loads (see drift.schemaError), then call migration_status again.';
+  if (output.drift?.database && !output.drift.database.inSync)
+    return output.drift.database.advice ?? 'The database differs from the migrations: see drift.database.';
   return 'Everything is applied and in sync: edit schema.ts, then call generate_migration to change the schema.';
 }

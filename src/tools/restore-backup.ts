@@ -6,7 +6,13 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { AuditLog, ensureAuditTable, type AuditRow } from '../audit/audit-log.js';
 import { AppError, fromSqliteError } from '../errors.js';
-import { createBackup, getBackup, listBackups, restoreBackup, type BackupInfo } from '../migrations/backup.js';
+import {
+  createBackup,
+  getBackup,
+  listBackups,
+  restoreBackup,
+  type BackupInfo,
+} from '../migrations/backup.js';
 import type { Services } from '../services.js';
 import {
   auditHashAt,
@@ -43,8 +49,14 @@ const OutputSchema = z.object({
         at: z.string().describe('When it was taken (ISO-8601 UTC).'),
         sizeBytes: z.number(),
         reason: z.string(),
-        changesAfter: z.number().optional().describe('Successful changes to the database recorded after it; restoring undoes them.'),
-        changesAfterUnknown: z.literal(true).optional().describe('The backup does not record where the audit log stood.'),
+        changesAfter: z
+          .number()
+          .optional()
+          .describe('Successful changes to the database recorded after it; restoring undoes them.'),
+        changesAfterUnknown: z
+          .literal(true)
+          .optional()
+          .describe('The backup does not record where the audit log stood.'),
         lastChangeAfter: z.string().optional().describe('The newest of those changes.'),
       }),
     )
@@ -56,11 +68,16 @@ const OutputSchema = z.object({
     .object({ id: z.string(), path: z.string(), sizeBytes: z.number() })
     .optional()
     .describe('The database as it was just before the restore (restore it to undo the restore).'),
-  changesUndone: z.array(z.string()).optional().describe('Changes recorded after the backup, which the restore undid.'),
+  changesUndone: z
+    .array(z.string())
+    .optional()
+    .describe('Changes recorded after the backup, which the restore undid.'),
   auditRowsCarriedOver: z
     .number()
     .optional()
-    .describe('Audit rows written after the backup, kept verbatim in the restored database so the history stays complete.'),
+    .describe(
+      'Audit rows written after the backup, kept verbatim in the restored database so the history stays complete.',
+    ),
   consent: z.object({ required: z.boolean(), decision: z.string() }).optional(),
   warnings: z.array(z.string()).optional(),
   next: z.string(),
@@ -94,7 +111,10 @@ function listing(services: Services, changingTools: readonly string[]): Output {
   const all = listBackups(services.backupDir);
   const backups = all.slice(0, MAX_LISTED).map((backup) => {
     const highWater = backupHighWater(services, backup);
-    const changes = highWater === null ? undefined : changesAfter(services.audit.connection, services.audit.table, highWater, changingTools);
+    const changes =
+      highWater === null
+        ? undefined
+        : changesAfter(services.audit.connection, services.audit.table, highWater, changingTools);
     return {
       id: backup.id,
       at: backup.createdAt,
@@ -113,7 +133,11 @@ function listing(services: Services, changingTools: readonly string[]): Output {
   };
 }
 
-async function askConsent(context: ToolContext, backup: BackupInfo, changes: AuditRow[] | undefined): Promise<string> {
+async function askConsent(
+  context: ToolContext,
+  backup: BackupInfo,
+  changes: AuditRow[] | undefined,
+): Promise<string> {
   const { services, elicit } = context;
   const what =
     changes === undefined
@@ -124,11 +148,20 @@ async function askConsent(context: ToolContext, backup: BackupInfo, changes: Aud
           .join('\n')}`;
   if (services.config.allowDestructive) return 'allowed by the launch option --allow-destructive';
   if (!elicit) {
-    context.addAuditDetails({ consent: { required: true, decision: 'refused: the client cannot ask the human and --allow-destructive is not set' } });
-    throw new AppError('CONSENT_REQUIRED', `Restoring backup ${backup.id} (taken ${backup.createdAt}) needs the human's consent. ${what}`, {
-      hint: 'Show the human what would be undone. If they agree, they can restart the server with --allow-destructive added to its arguments in their MCP client config, then call restore_backup again. Nothing was changed.',
-      details: { backupId: backup.id, changesAfter: changes?.map(describeAuditRow) },
+    context.addAuditDetails({
+      consent: {
+        required: true,
+        decision: 'refused: the client cannot ask the human and --allow-destructive is not set',
+      },
     });
+    throw new AppError(
+      'CONSENT_REQUIRED',
+      `Restoring backup ${backup.id} (taken ${backup.createdAt}) needs the human's consent. ${what}`,
+      {
+        hint: 'Show the human what would be undone. If they agree, they can restart the server with --allow-destructive added to its arguments in their MCP client config, then call restore_backup again. Nothing was changed.',
+        details: { backupId: backup.id, changesAfter: changes?.map(describeAuditRow) },
+      },
+    );
   }
   let answer;
   try {
@@ -137,21 +170,38 @@ async function askConsent(context: ToolContext, backup: BackupInfo, changes: Aud
       requestedSchema: {
         type: 'object',
         properties: {
-          confirm: { type: 'boolean', title: 'Restore this backup and undo those changes', description: 'Check to restore; leave unchecked to cancel.', default: false },
+          confirm: {
+            type: 'boolean',
+            title: 'Restore this backup and undo those changes',
+            description: 'Check to restore; leave unchecked to cancel.',
+            default: false,
+          },
         },
         required: ['confirm'],
       },
     });
   } catch (error) {
-    throw new AppError('CONSENT_REQUIRED', `The human could not be asked for consent (${(error as Error).message}); nothing was restored.`, {
-      hint: 'Ask the human directly; they can allow it by restarting the server with --allow-destructive in their client config.',
-      cause: error,
-    });
+    throw new AppError(
+      'CONSENT_REQUIRED',
+      `The human could not be asked for consent (${(error as Error).message}); nothing was restored.`,
+      {
+        hint: 'Ask the human directly; they can allow it by restarting the server with --allow-destructive in their client config.',
+        cause: error,
+      },
+    );
   }
-  if (answer.action === 'accept' && answer.content?.confirm === true) return 'accepted by the human (elicitation)';
-  const how = answer.action === 'accept' ? 'did not confirm' : answer.action === 'decline' ? 'declined' : 'cancelled the question';
+  if (answer.action === 'accept' && answer.content?.confirm === true)
+    return 'accepted by the human (elicitation)';
+  const how =
+    answer.action === 'accept'
+      ? 'did not confirm'
+      : answer.action === 'decline'
+        ? 'declined'
+        : 'cancelled the question';
   context.addAuditDetails({ consent: { required: true, decision: `refused: the human ${how}` } });
-  throw new AppError('CONSENT_REQUIRED', `The human ${how}: nothing was restored.`, { hint: 'Do not retry without asking them.' });
+  throw new AppError('CONSENT_REQUIRED', `The human ${how}: nothing was restored.`, {
+    hint: 'Do not retry without asking them.',
+  });
 }
 
 /**
@@ -160,7 +210,11 @@ async function askConsent(context: ToolContext, backup: BackupInfo, changes: Aud
  * written verbatim (same ids and hashes) into a private copy of the backup together with this call's own row, and
  * that copy is then copied onto the live file in one page copy: the restore and its audit trail land together.
  */
-async function restoreKeepingAudit(context: ToolContext, backup: BackupInfo, liveTail: number): Promise<{ safety: BackupInfo; carried: number; warnings: string[] }> {
+async function restoreKeepingAudit(
+  context: ToolContext,
+  backup: BackupInfo,
+  liveTail: number,
+): Promise<{ safety: BackupInfo; carried: number; warnings: string[] }> {
   const { services, commitAudit } = context;
   const live = writableConnection(services, 'restore_backup');
   const table = services.audit.table;
@@ -171,13 +225,20 @@ async function restoreKeepingAudit(context: ToolContext, backup: BackupInfo, liv
   try {
     fs.copyFileSync(backup.path, copyFile);
     if ((await sha256File(copyFile)) !== backup.sha256) {
-      throw new AppError('BACKUP_FAILED', `Backup ${backup.id} is damaged: its checksum does not match the one recorded when it was taken.`, {
-        hint: 'Choose another backup (restore_backup without an id lists them); nothing was changed.',
-      });
+      throw new AppError(
+        'BACKUP_FAILED',
+        `Backup ${backup.id} is damaged: its checksum does not match the one recorded when it was taken.`,
+        {
+          hint: 'Choose another backup (restore_backup without an id lists them); nothing was changed.',
+        },
+      );
     }
     copy = new Database(copyFile);
     const backupTail = auditTail(copy, table);
-    const safety = await createBackup(live, services.backupDir, { reason: `before restoring ${backup.id}`, auditHighWater: liveTail });
+    const safety = await createBackup(live, services.backupDir, {
+      reason: `before restoring ${backup.id}`,
+      auditHighWater: liveTail,
+    });
     const carried = auditRowsAfter(live, table, backupTail.id);
     if (backupTail.id > 0 && auditHashAt(live, table, backupTail.id) !== backupTail.hash) {
       warnings.push(
@@ -189,17 +250,23 @@ async function restoreKeepingAudit(context: ToolContext, backup: BackupInfo, liv
     target.transaction(() => {
       insertAuditRowsVerbatim(target, table, carried);
       new AuditLog(target, table).append(
-        commitAudit.entry({ details: { restored: backup.id, safetyBackup: safety.id, auditRowsCarriedOver: carried.length } }),
+        commitAudit.entry({
+          details: { restored: backup.id, safetyBackup: safety.id, auditRowsCarriedOver: carried.length },
+        }),
       );
     })();
     try {
       await target.backup(services.project.dbFile);
     } catch (error) {
-      throw new AppError('BACKUP_FAILED', `Restoring backup ${backup.id} onto ${services.project.dbFile} failed: ${(error as Error).message}.`, {
-        hint: `The page copy is transactional, so the database should be unchanged; its content before the attempt is also saved as backup ${safety.id}.`,
-        cause: error,
-        details: { safetyBackupId: safety.id },
-      });
+      throw new AppError(
+        'BACKUP_FAILED',
+        `Restoring backup ${backup.id} onto ${services.project.dbFile} failed: ${(error as Error).message}.`,
+        {
+          hint: `The page copy is transactional, so the database should be unchanged; its content before the attempt is also saved as backup ${safety.id}.`,
+          cause: error,
+          details: { safetyBackupId: safety.id },
+        },
+      );
     }
     commitAudit.committed();
     return { safety, carried: carried.length, warnings };
@@ -211,17 +278,26 @@ async function restoreKeepingAudit(context: ToolContext, backup: BackupInfo, liv
   }
 }
 
-async function restore(backupId: string, context: ToolContext, changingTools: readonly string[]): Promise<Output> {
+async function restore(
+  backupId: string,
+  context: ToolContext,
+  changingTools: readonly string[],
+): Promise<Output> {
   const { services, setTarget, addAuditDetails } = context;
   setTarget('backup', backupId);
   const write = writableConnection(services, 'restore_backup');
   return exclusively(write, async () => {
     const backup = getBackup(services.backupDir, backupId);
     const highWater = backupHighWater(services, backup);
-    const changes = highWater === null ? undefined : changesAfter(services.audit.connection, services.audit.table, highWater, changingTools);
+    const changes =
+      highWater === null
+        ? undefined
+        : changesAfter(services.audit.connection, services.audit.table, highWater, changingTools);
     const warnings: string[] = [];
     if (services.auditInProjectDb && backup.auditHighWater !== null && highWater !== backup.auditHighWater) {
-      warnings.push(`The backup's sidecar says the audit log stood at row ${backup.auditHighWater}, the backup file itself at ${highWater}; the file was trusted.`);
+      warnings.push(
+        `The backup's sidecar says the audit log stood at row ${backup.auditHighWater}, the backup file itself at ${highWater}; the file was trusted.`,
+      );
     }
     let consent: Output['consent'];
     if (changes === undefined || changes.length > 0) {
@@ -242,7 +318,11 @@ async function restore(backupId: string, context: ToolContext, changingTools: re
       warnings.push(...result.warnings);
     } else {
       // The audit log lives in its own file, which a restore does not touch; the registry writes this call's row.
-      safety = (await restoreBackup(services.project.dbFile, services.backupDir, backup.id, { auditHighWater: liveTail })).safetyBackup;
+      safety = (
+        await restoreBackup(services.project.dbFile, services.backupDir, backup.id, {
+          auditHighWater: liveTail,
+        })
+      ).safetyBackup;
     }
     return {
       restored: { id: backup.id, at: backup.createdAt, reason: backup.reason },

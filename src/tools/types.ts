@@ -69,6 +69,8 @@ export interface ToolDefinition<In extends AnyObject = AnyObject, Out extends An
 }
 
 /** Keeps each tool file's inferred types while letting the registry hold a plain list. */
-export function defineTool<In extends AnyObject, Out extends AnyObject>(tool: ToolDefinition<In, Out>): ToolDefinition {
+export function defineTool<In extends AnyObject, Out extends AnyObject>(
+  tool: ToolDefinition<In, Out>,
+): ToolDefinition {
   return tool as unknown as ToolDefinition;
 }
