@@ -157,8 +157,9 @@ export function createToolRegistry(options: {
 
     const fail = async (error: AppError): Promise<CallOutcome> => {
       try {
-        services ??= await options.services();
-        services.audit.append(entry(error.outcome, { errorCode: error.code }));
+        const live = (services ??= await options.services());
+        const row = entry(error.outcome, { errorCode: error.code });
+        await live.exclusive(() => live.audit.append(row));
       } catch (auditError) {
         logger.error('could not write the audit row for a failed call', { tool: name, error: String(auditError) });
         // The call already failed; keep its own error, which says more than the audit failure.
@@ -219,7 +220,8 @@ export function createToolRegistry(options: {
       }
       if (committed) return { ok: true, data: result.data };
       try {
-        const appended = live.audit.append(entry('ok', result.rowsAffected === undefined ? {} : { rowsAffected: result.rowsAffected }));
+        const row = entry('ok', result.rowsAffected === undefined ? {} : { rowsAffected: result.rowsAffected });
+        const appended = await live.exclusive(() => live.audit.append(row));
         return { ok: true, data: result.data, auditId: appended.id };
       } catch (auditError) {
         // Fail closed: a result whose audit row could not be written is not returned. Writing an error row

@@ -34,6 +34,12 @@ export interface Services {
   auditFile: string;
   backupDir: string;
   kit: KitClient;
+  /**
+   * Runs `fn` with the writable (and audit) connection to itself. An apply holds a transaction open across awaits;
+   * anything else written on that connection meanwhile — an audit row of another call — would silently join it
+   * and vanish with its rollback. Every user of those connections goes through here.
+   */
+  exclusive<T>(fn: () => T | Promise<T>): Promise<T>;
   /** The killable query host pool, started on first use (reads and row writes run there, never in this process). */
   queries(): QueryRunner;
   /** Loads the project's Drizzle schema (fresh on every call, so edits are seen); undefined when none is configured. */
@@ -128,7 +134,13 @@ export async function openServices(
     opened.push(read);
 
     let runner: QueryRunner | undefined;
+    let tail: Promise<unknown> = Promise.resolve();
     return {
+      exclusive<T>(fn: () => T | Promise<T>): Promise<T> {
+        const run = tail.then(fn);
+        tail = run.catch(() => undefined);
+        return run;
+      },
       ...base,
       read,
       audit,

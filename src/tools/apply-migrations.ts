@@ -8,7 +8,6 @@ import {
   assertConsistent,
   auditTail,
   capText,
-  exclusively,
   FindingSchema,
   lintSequence,
   notifyProgress,
@@ -339,7 +338,7 @@ async function run(input: { dryRun: boolean }, context: ToolContext): Promise<Ou
   }
 
   const write = writableConnection(services, 'apply_migrations');
-  return exclusively(write, async () => {
+  return services.exclusive(async () => {
     notifyProgress(progress, 1, total, 'Backing up the database');
     const backup = await createBackup(write, services.backupDir, {
       reason: `before applying ${status.pending.map((m) => m.tag).join(', ')}`,

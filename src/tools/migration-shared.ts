@@ -257,20 +257,6 @@ export function describeAuditRow(row: AuditRow): string {
 // Keyed by the write connection: apply_migrations and restore_backup each hold it across awaits (an open
 // transaction, a page copy), and a second one starting meanwhile would fail on "a transaction is already open"
 // or copy pages under it. A WeakMap rather than a field on Services, which this layer does not own.
-const fileLocks = new WeakMap<object, Promise<unknown>>();
-
-export async function exclusively<T>(key: object, fn: () => Promise<T>): Promise<T> {
-  const before = fileLocks.get(key) ?? Promise.resolve();
-  const run = before.catch(() => undefined).then(fn);
-  const settled = run.catch(() => undefined);
-  fileLocks.set(key, settled);
-  try {
-    return await run;
-  } finally {
-    if (fileLocks.get(key) === settled) fileLocks.delete(key);
-  }
-}
-
 /** The writable connection, or a refusal naming the launch option that took it away. */
 export function writableConnection(services: Services, tool: string): Database {
   if (services.write && !services.config.readOnly) return services.write;

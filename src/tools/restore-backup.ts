@@ -20,7 +20,6 @@ import {
   auditTail,
   changesAfter,
   describeAuditRow,
-  exclusively,
   insertAuditRowsVerbatim,
   UNCHANGED_DETAIL,
   writableConnection,
@@ -286,7 +285,7 @@ async function restore(
   const { services, setTarget, addAuditDetails } = context;
   setTarget('backup', backupId);
   const write = writableConnection(services, 'restore_backup');
-  return exclusively(write, async () => {
+  return services.exclusive(async () => {
     const backup = getBackup(services.backupDir, backupId);
     const highWater = backupHighWater(services, backup);
     const changes =
