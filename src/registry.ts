@@ -34,7 +34,8 @@ export interface CallEnvironment {
   elicit?: (request: ElicitRequest) => Promise<ElicitResult>;
 }
 
-export type CallOutcome = { ok: true; data: Record<string, unknown>; auditId?: number } | { ok: false; error: AppError };
+export type CallOutcome =
+  { ok: true; data: Record<string, unknown>; auditId?: number } | { ok: false; error: AppError };
 
 /** Whether read-only mode refuses a tool: anything but a pure read changes something the human protected. */
 export function refusedInReadOnly(effect: ToolEffect): boolean {
@@ -53,14 +54,29 @@ export function annotationsFor(tool: ToolDefinition, readOnly: boolean): ToolAnn
 
 type JsonSchema = Record<string, unknown>;
 
-/** Noise zod emits that tells a model nothing: the integer range of `.int()`, string-keyed records. */
+/**
+ * Noise zod emits that tells a model nothing: the integer range of `.int()`, string-keyed records, "any extra
+ * property" markers, and the large size bounds that exist only to stop abuse (zod still enforces them).
+ */
 function stripNoise(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(stripNoise);
   if (node === null || typeof node !== 'object') return node;
   const out: JsonSchema = {};
   for (const [key, value] of Object.entries(node)) {
     if (key === '$schema' || key === 'propertyNames') continue;
-    if ((key === 'maximum' && value === Number.MAX_SAFE_INTEGER) || (key === 'minimum' && value === Number.MIN_SAFE_INTEGER)) continue;
+    if (
+      (key === 'maximum' && value === Number.MAX_SAFE_INTEGER) ||
+      (key === 'minimum' && value === Number.MIN_SAFE_INTEGER)
+    )
+      continue;
+    if ((key === 'maxItems' || key === 'maxLength') && typeof value === 'number' && value >= 100) continue;
+    if (
+      key === 'additionalProperties' &&
+      typeof value === 'object' &&
+      value !== null &&
+      Object.keys(value).length === 0
+    )
+      continue;
     out[key] = stripNoise(value);
   }
   return out;
@@ -76,9 +92,9 @@ function shallowOutputSchema(schema: JsonSchema): JsonSchema {
   const shallow: Record<string, JsonSchema> = {};
   for (const [name, property] of Object.entries(properties)) {
     const type = property.type ?? (property.enum ? 'string' : undefined);
-    shallow[name] = type === undefined ? {} : { type } as JsonSchema;
+    shallow[name] = type === undefined ? {} : ({ type } as JsonSchema);
   }
-  return { type: 'object', properties: shallow, ...(schema.required ? { required: schema.required } : {}) };
+  return { type: 'object', properties: shallow };
 }
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
@@ -123,7 +139,9 @@ export function createToolRegistry(options: {
       return {
         name: tool.name,
         title: tool.title,
-        description: disabled ? `[Disabled: the server was started with --read-only; calls are refused.] ${tool.description}` : tool.description,
+        description: disabled
+          ? `[Disabled: the server was started with --read-only; calls are refused.] ${tool.description}`
+          : tool.description,
         inputSchema: jsonSchema(tool.inputSchema, 'input'),
         outputSchema: jsonSchema(tool.outputSchema, 'output'),
         annotations: annotationsFor(tool, readOnly),
@@ -139,7 +157,10 @@ export function createToolRegistry(options: {
     let committed: { rowsAffected?: number } | undefined;
     let services: Services | undefined;
 
-    const entry = (outcome: Outcome, extra: { errorCode?: string; rowsAffected?: number; details?: Record<string, unknown> } = {}): AuditEntry => {
+    const entry = (
+      outcome: Outcome,
+      extra: { errorCode?: string; rowsAffected?: number; details?: Record<string, unknown> } = {},
+    ): AuditEntry => {
       const details = { ...extraDetails, ...extra.details };
       return {
         createdAt,
@@ -150,7 +171,9 @@ export function createToolRegistry(options: {
         client: env.client,
         targetType: target?.type ?? null,
         targetId: target?.id ?? null,
-        details: buildAuditDetails(Object.keys(details).length ? { arguments: args, ...details } : args ?? {}),
+        details: buildAuditDetails(
+          Object.keys(details).length ? { arguments: args, ...details } : (args ?? {}),
+        ),
         rowsAffected: extra.rowsAffected ?? null,
       };
     };
@@ -161,7 +184,10 @@ export function createToolRegistry(options: {
         const row = entry(error.outcome, { errorCode: error.code });
         await live.exclusive(() => live.audit.append(row));
       } catch (auditError) {
-        logger.error('could not write the audit row for a failed call', { tool: name, error: String(auditError) });
+        logger.error('could not write the audit row for a failed call', {
+          tool: name,
+          error: String(auditError),
+        });
         // The call already failed; keep its own error, which says more than the audit failure.
       }
       return { ok: false, error };
@@ -216,11 +242,17 @@ export function createToolRegistry(options: {
       if (signal.aborted) throw new AppError('CANCELLED', `${name} was cancelled by the client.`);
       if (options.verifyOutputs) {
         const checked = tool.outputSchema.safeParse(result.data);
-        if (!checked.success) throw new Error(`${name} returned data that does not match its output schema: ${formatZodError(checked.error)}`);
+        if (!checked.success)
+          throw new Error(
+            `${name} returned data that does not match its output schema: ${formatZodError(checked.error)}`,
+          );
       }
       if (committed) return { ok: true, data: result.data };
       try {
-        const row = entry('ok', result.rowsAffected === undefined ? {} : { rowsAffected: result.rowsAffected });
+        const row = entry(
+          'ok',
+          result.rowsAffected === undefined ? {} : { rowsAffected: result.rowsAffected },
+        );
         const appended = await live.exclusive(() => live.audit.append(row));
         return { ok: true, data: result.data, auditId: appended.id };
       } catch (auditError) {
@@ -229,11 +261,14 @@ export function createToolRegistry(options: {
         return { ok: false, error: toAppError(auditError) };
       }
     } catch (thrown) {
-      const error = signal.aborted && !(thrown instanceof AppError && thrown.code === 'CANCELLED')
-        ? new AppError('CANCELLED', `${name} was cancelled by the client.`, { cause: thrown })
-        : toAppError(thrown);
+      const error =
+        signal.aborted && !(thrown instanceof AppError && thrown.code === 'CANCELLED')
+          ? new AppError('CANCELLED', `${name} was cancelled by the client.`, { cause: thrown })
+          : toAppError(thrown);
       if (error.code === 'INTERNAL') {
-        logger.error(`internal error in ${name}`, { error: thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown) });
+        logger.error(`internal error in ${name}`, {
+          error: thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown),
+        });
       }
       if (committed) {
         // The change and its ok row are committed; what failed came after. Report it, but do not add a second row.
@@ -250,7 +285,8 @@ export function createToolRegistry(options: {
 export function errorText(error: AppError): string {
   const parts = [error.message];
   if (error.hint) parts.push(`What to do: ${error.hint}`);
-  if (error.details && Object.keys(error.details).length) parts.push(`Details: ${JSON.stringify(error.details)}`);
+  if (error.details && Object.keys(error.details).length)
+    parts.push(`Details: ${JSON.stringify(error.details)}`);
   parts.push(`(error code: ${error.code})`);
   return parts.join('\n');
 }

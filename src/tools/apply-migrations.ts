@@ -385,7 +385,7 @@ export const applyMigrationsTool = defineTool({
   name: 'apply_migrations',
   title: 'Apply pending migrations',
   description:
-    'Applies pending migrations in one transaction, safely: refuses an inconsistent folder/ledger, always dry-runs on a copy first (statements, row counts, foreign-key and integrity checks, linter), asks the human before data is lost, backs up, then applies keeping cascaded child rows. dryRun: true only reports.',
+    'Applies pending migrations atomically: dry-runs on a copy first (statements, row counts, checks, linter), asks the human before data is lost, backs up, keeps cascaded child rows. dryRun: true only reports.',
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'destructive',

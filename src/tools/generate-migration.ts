@@ -15,37 +15,33 @@ import { defineTool } from './types.js';
 
 const MAX_SQL_CHARS = 20_000;
 
-// Arrays of fixed length rather than z.tuple: a tuple's JSON Schema ends in `items: false`, which some clients reject.
-const TableEntity = z
-  .array(z.string())
-  .length(2)
-  .describe('["public", table] (SQLite has no schemas; the first slot is ignored).');
-const ColumnEntity = z.array(z.string()).length(3).describe('["public", table, column].');
+// One flat object rather than a union of five: the schema rides along on every turn of the model's context, and
+// the union cost 2.5 KB of it. The pairing rules are checked here instead, with messages that say what to send.
+// Entities are arrays, not z.tuple: a tuple's JSON Schema ends in `items: false`, which some clients reject.
+const Entity = z.array(z.string()).min(2).max(3);
 
-const HintSchema = z.union([
-  z
-    .object({ type: z.literal('rename'), kind: z.literal('table'), from: TableEntity, to: TableEntity })
-    .strict()
-    .describe('The new table `to` is the old table `from` renamed: its rows are kept.'),
-  z
-    .object({ type: z.literal('rename'), kind: z.literal('column'), from: ColumnEntity, to: ColumnEntity })
-    .strict()
-    .describe('The new column `to` is the old column `from` renamed: its values are kept.'),
-  z
-    .object({ type: z.literal('create'), kind: z.literal('table'), entity: TableEntity })
-    .strict()
-    .describe('The table is new (an unmatched old one is dropped).'),
-  z
-    .object({ type: z.literal('create'), kind: z.literal('column'), entity: ColumnEntity })
-    .strict()
-    .describe('The column is new (an unmatched old one is dropped).'),
-  z
-    .object({ type: z.literal('confirm_data_loss'), kind: z.string(), entity: z.array(z.string()) })
-    .strict()
-    .describe(
-      'Accepted for drizzle-kit 1.0 compatibility and ignored: data-loss consent is asked from the human by apply_migrations.',
-    ),
-]);
+const HintSchema = z
+  .object({
+    type: z.enum(['rename', 'create', 'confirm_data_loss']),
+    kind: z.enum(['table', 'column']),
+    from: Entity.optional(),
+    to: Entity.optional(),
+    entity: Entity.optional(),
+  })
+  .strict()
+  .superRefine((hint, ctx) => {
+    const size = hint.kind === 'table' ? 2 : 3;
+    const shape = hint.kind === 'table' ? '["public", table]' : '["public", table, column]';
+    const fields = hint.type === 'rename' ? (['from', 'to'] as const) : (['entity'] as const);
+    for (const field of fields) {
+      if (hint[field]?.length !== size)
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: `${hint.type} of a ${hint.kind} needs ${field}: ${shape}`,
+        });
+    }
+  });
 
 const InputSchema = z
   .object({
@@ -62,7 +58,7 @@ const InputSchema = z
       .max(200)
       .optional()
       .describe(
-        'Answers to a previous missing_hints result: one rename or create per ambiguity (drizzle-kit 1.0 vocabulary).',
+        'Answers to missing_hints, one per ambiguity (drizzle-kit 1.0 vocabulary): {type:"rename",kind,from,to} keeps the data; {type:"create",kind,entity} makes it new (the unmatched old one is dropped). Entities: ["public", table] or ["public", table, column].',
       ),
     custom: z
       .boolean()
@@ -133,7 +129,7 @@ export const generateMigration = defineTool({
   name: 'generate_migration',
   title: 'Generate a migration',
   description:
-    "Diffs schema.ts against the last migration (drizzle-kit, in-process) and writes the next migration files in drizzle-kit's format; returns the SQL and linter findings. Changes files only, never the database: review, then apply_migrations. Answer missing_hints with hints (rename or create).",
+    "Diffs schema.ts against the last migration with drizzle-kit and writes the next migration files (drizzle-kit's format); returns the SQL and linter findings. Never touches the database. Answer missing_hints with hints.",
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'files',

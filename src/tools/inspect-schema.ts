@@ -143,7 +143,7 @@ export const inspectSchema = defineTool({
   name: 'inspect_schema',
   title: 'Inspect the database schema',
   description:
-    'Tables of the live database with columns, keys, indexes, foreign keys and row counts, plus views and triggers, annotated with the Drizzle names from schema.ts. Use first, before querying or changing anything.',
+    'Live tables (columns, keys, indexes, foreign keys, row counts), views and triggers, with the Drizzle names from schema.ts. Use first, before querying or changing anything.',
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'read',

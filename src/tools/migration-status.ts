@@ -90,7 +90,7 @@ export const migrationStatus = defineTool({
   name: 'migration_status',
   title: 'Migration status and drift',
   description:
-    'Every migration with its state (applied, pending, modified, skipped, missing), what blocks applying, and drift: the live database vs the last migration, and the last migration vs schema.ts. Use before generate_migration and apply_migrations, and after editing schema.ts.',
+    "Each migration's state (applied, pending, modified, skipped, missing), what blocks applying, and drift (database vs migrations, migrations vs schema.ts). Use after editing schema.ts and before generating or applying.",
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'read',

@@ -4,8 +4,8 @@ import { defineTool } from './types.js';
 
 const InputSchema = z
   .object({
-    tool: z.string().min(1).optional().describe('Only calls of this tool (e.g. "execute_sql").'),
-    outcome: z.enum(['ok', 'error', 'refused']).optional().describe('Only calls with this outcome.'),
+    tool: z.string().min(1).optional().describe('Only this tool.'),
+    outcome: z.enum(['ok', 'error', 'refused']).optional().describe('Only this outcome.'),
     since: z
       .string()
       .refine(
@@ -13,26 +13,12 @@ const InputSchema = z
         'must be an ISO-8601 time, e.g. 2026-11-26T10:00:00Z',
       )
       .optional()
-      .describe('Only calls at or after this ISO-8601 time.'),
-    targetType: z
-      .string()
-      .optional()
-      .describe('Only calls that acted on this kind of target (e.g. "table", "migration").'),
-    targetId: z
-      .string()
-      .optional()
-      .describe('Only calls that acted on this target (e.g. a table name or migration tag).'),
-    cursor: z
-      .number()
-      .int()
-      .positive()
-      .optional()
-      .describe('nextCursor from a previous page, to read older rows.'),
-    limit: z.number().int().min(1).max(200).default(20).describe('Rows per page, newest first (max 200).'),
-    verify: z
-      .boolean()
-      .default(false)
-      .describe('Also verify the whole hash chain and report the first broken row.'),
+      .describe('ISO-8601; only calls at or after it.'),
+    targetType: z.string().optional().describe('e.g. "table", "migration".'),
+    targetId: z.string().optional().describe('e.g. a table name or migration tag.'),
+    cursor: z.number().int().positive().optional().describe('nextCursor of the previous page.'),
+    limit: z.number().int().min(1).max(200).default(20).describe('Rows per page, newest first.'),
+    verify: z.boolean().default(false).describe('Verify the hash chain; report the first broken row.'),
   })
   .strict();
 
@@ -88,7 +74,7 @@ export const readAuditLog = defineTool({
   name: 'read_audit_log',
   title: 'Read the audit log',
   description:
-    'Recent tool calls recorded by this server (newest first), with filters and paging; verify:true checks the tamper-evident hash chain. Use to see what was done to the database and by whom.',
+    'What was done to the database and by whom: recorded tool calls, newest first, filtered and paged; verify checks the tamper-evident hash chain.',
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'read',

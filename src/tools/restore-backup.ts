@@ -344,7 +344,7 @@ export function createRestoreBackupTool(changingTools: () => readonly string[]):
     name: 'restore_backup',
     title: 'Restore a database backup',
     description:
-      'Without backupId: lists the backups (newest first) and how many changes were made after each. With backupId: restores that backup in place (the current database is backed up first; the audit log is kept). Needs the human when changes made after the backup would be undone.',
+      'Without backupId: lists backups and the changes made after each. With backupId: restores it (the current database is backed up first; the audit log is kept). Undoing later changes needs the human.',
     inputSchema: InputSchema,
     outputSchema: OutputSchema,
     effect: 'destructive',

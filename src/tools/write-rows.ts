@@ -93,7 +93,7 @@ export const writeRows = defineTool({
   name: 'write_rows',
   title: 'Insert, update or delete rows of a Drizzle table',
   description:
-    'Inserts, updates or deletes rows of a Drizzle-schema table (Drizzle or SQL names); values are checked against the column types first. Update/delete need where. Audited; more rows than the budget need the human’s approval.',
+    'Inserts, updates or deletes rows of a Drizzle table (Drizzle or SQL names), values checked against the column types. Update/delete need where; more rows than the budget need the human.',
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'write',
