@@ -59,7 +59,7 @@ export function auditTableDdl(table: string): string[] {
   ];
 }
 
-function quoteIdent(name: string): string {
+export function quoteIdent(name: string): string {
   return '"' + name.replaceAll('"', '""') + '"';
 }
 
@@ -83,7 +83,9 @@ export function ensureAuditTable(db: Database, table: string): { created: boolea
     throw new AppError(
       'CONFIG_ERROR',
       `The database already has a table named "${table}" that is not this server's audit log (it lacks ${missing.join(', ')}).`,
-      { hint: `Start the server with --audit-table <another name> (or --audit-db <file>) so the audit log does not touch your table.` },
+      {
+        hint: `Start the server with --audit-table <another name> (or --audit-db <file>) so the audit log does not touch your table.`,
+      },
     );
   }
   return { created: false };
@@ -111,7 +113,7 @@ export function hashAuditRow(row: Omit<AuditRow, 'hash'>): string {
   return createHash('sha256').update(canonical(row)).digest('hex');
 }
 
-interface RawAuditRow {
+export interface RawAuditRow {
   id: number;
   created_at: string;
   tool: string;
@@ -127,7 +129,7 @@ interface RawAuditRow {
   hash: string;
 }
 
-function fromRaw(raw: RawAuditRow): AuditRow {
+export function fromRawAuditRow(raw: RawAuditRow): AuditRow {
   return {
     id: raw.id,
     createdAt: raw.created_at,
@@ -220,18 +222,29 @@ export class AuditLog {
       return this.db.inTransaction ? run() : this.db.transaction(run).immediate();
     } catch (error) {
       const sqliteCode = (error as { code?: unknown }).code;
-      if (typeof sqliteCode === 'string' && (sqliteCode.startsWith('SQLITE_BUSY') || sqliteCode.startsWith('SQLITE_LOCKED'))) {
-        throw new AppError('DATABASE_LOCKED', 'The database is locked by another process, so the audit row (and the call) could not be written.', {
-          hint: 'Another process holds a write lock. Wait for it to finish (or close it) and try again.',
-          cause: error,
-          details: { sqliteCode },
-        });
+      if (
+        typeof sqliteCode === 'string' &&
+        (sqliteCode.startsWith('SQLITE_BUSY') || sqliteCode.startsWith('SQLITE_LOCKED'))
+      ) {
+        throw new AppError(
+          'DATABASE_LOCKED',
+          'The database is locked by another process, so the audit row (and the call) could not be written.',
+          {
+            hint: 'Another process holds a write lock. Wait for it to finish (or close it) and try again.',
+            cause: error,
+            details: { sqliteCode },
+          },
+        );
       }
-      throw new AppError('AUDIT_WRITE_FAILED', `The audit log could not be written: ${(error as Error).message}.`, {
-        hint: 'Nothing was carried out or returned. Check that the database (or --audit-db) file is writable and the disk has space.',
-        cause: error,
-        ...(typeof sqliteCode === 'string' ? { details: { sqliteCode } } : {}),
-      });
+      throw new AppError(
+        'AUDIT_WRITE_FAILED',
+        `The audit log could not be written: ${(error as Error).message}.`,
+        {
+          hint: 'Nothing was carried out or returned. Check that the database (or --audit-db) file is writable and the disk has space.',
+          cause: error,
+          ...(typeof sqliteCode === 'string' ? { details: { sqliteCode } } : {}),
+        },
+      );
     }
   }
 
@@ -253,7 +266,7 @@ export class AuditLog {
     }
     const sql = `SELECT * FROM ${quoteIdent(this.table)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${filter.limit + 1}`;
     const raw = this.db.prepare(sql).all(params) as RawAuditRow[];
-    const rows = raw.slice(0, filter.limit).map(fromRaw);
+    const rows = raw.slice(0, filter.limit).map(fromRawAuditRow);
     const last = rows.at(-1);
     return raw.length > filter.limit && last ? { rows, nextBeforeId: last.id } : { rows };
   }
@@ -266,41 +279,58 @@ export class AuditLog {
     let prevHash = '';
     let checkedRows = 0;
     let lastId = 0;
-    const iter = this.db.prepare(`SELECT * FROM ${quoteIdent(this.table)} ORDER BY id`).iterate() as IterableIterator<RawAuditRow>;
+    const iter = this.db
+      .prepare(`SELECT * FROM ${quoteIdent(this.table)} ORDER BY id`)
+      .iterate() as IterableIterator<RawAuditRow>;
     for (const raw of iter) {
-      const row = fromRaw(raw);
+      const row = fromRawAuditRow(raw);
       checkedRows += 1;
       if (row.prevHash !== prevHash) {
         return {
           ok: false,
           checkedRows,
-          firstBroken: { id: row.id, reason: 'prev_hash does not match the previous row: a row before it was deleted or inserted' },
+          firstBroken: {
+            id: row.id,
+            reason: 'prev_hash does not match the previous row: a row before it was deleted or inserted',
+          },
         };
       }
       const { hash, ...rest } = row;
       if (hashAuditRow(rest) !== hash) {
-        return { ok: false, checkedRows, firstBroken: { id: row.id, reason: 'the row content does not match its hash: the row was edited' } };
+        return {
+          ok: false,
+          checkedRows,
+          firstBroken: { id: row.id, reason: 'the row content does not match its hash: the row was edited' },
+        };
       }
       prevHash = hash;
       lastId = row.id;
     }
-    const seq = this.db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = ?`).pluck().get(this.table) as number | undefined;
+    const seq = this.db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = ?`).pluck().get(this.table) as
+      number | undefined;
     if (seq !== undefined && seq > lastId) {
       return {
         ok: false,
         checkedRows,
-        firstBroken: { id: lastId + 1, reason: `rows after id ${lastId} were deleted (ids up to ${seq} were issued)` },
+        firstBroken: {
+          id: lastId + 1,
+          reason: `rows after id ${lastId} were deleted (ids up to ${seq} were issued)`,
+        },
       };
     }
     return { ok: true, checkedRows };
   }
 
   count(): number {
-    return this.db.prepare(`SELECT count(*) FROM ${quoteIdent(this.table)}`).pluck().get() as number;
+    return this.db
+      .prepare(`SELECT count(*) FROM ${quoteIdent(this.table)}`)
+      .pluck()
+      .get() as number;
   }
 }
 
-const SECRET_KEY = /pass(word|wd|phrase)?|secret|token|api[-_]?key|auth(orization)?|credential|private[-_]?key|cookie|session[-_]?key/i;
+const SECRET_KEY =
+  /pass(word|wd|phrase)?|secret|token|api[-_]?key|auth(orization)?|credential|private[-_]?key|cookie|session[-_]?key/i;
 const MAX_STRING = 1024;
 const MAX_DETAILS = 8 * 1024;
 
@@ -324,7 +354,10 @@ export function buildAuditDetails(value: unknown): string | null {
     if (Array.isArray(v)) return v.map((item) => walk(item, depth + 1, shorten));
     const out: Record<string, unknown> = {};
     for (const [key, inner] of Object.entries(v)) {
-      out[key] = SECRET_KEY.test(key) && inner !== null && inner !== undefined ? '[redacted]' : walk(inner, depth + 1, shorten);
+      out[key] =
+        SECRET_KEY.test(key) && inner !== null && inner !== undefined
+          ? '[redacted]'
+          : walk(inner, depth + 1, shorten);
     }
     return out;
   };
@@ -332,8 +365,13 @@ export function buildAuditDetails(value: unknown): string | null {
   const compact = JSON.stringify(walk(value, 0, true)) ?? 'null';
   const sha256 = () => createHash('sha256').update(full).digest('hex');
   if (compact.length > MAX_DETAILS) {
-    return JSON.stringify({ truncated: compact.slice(0, MAX_DETAILS), sha256: sha256(), length: full.length });
+    return JSON.stringify({
+      truncated: compact.slice(0, MAX_DETAILS),
+      sha256: sha256(),
+      length: full.length,
+    });
   }
-  if (shortened) return JSON.stringify({ value: JSON.parse(compact) as unknown, sha256: sha256(), length: full.length });
+  if (shortened)
+    return JSON.stringify({ value: JSON.parse(compact) as unknown, sha256: sha256(), length: full.length });
   return compact;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { auditTail, UNCHANGED_DETAIL } from '../audit/audit-rows.js';
 import { AppError } from '../errors.js';
 import { applyMigrations } from '../migrations/apply.js';
 import { createBackup } from '../migrations/backup.js';
@@ -6,7 +7,6 @@ import { readMigrationFolder } from '../migrations/folder.js';
 import { dryRunMigrations, type DryRunReport, type TableRowCount } from '../migrations/dry-run.js';
 import {
   assertConsistent,
-  auditTail,
   capText,
   FindingSchema,
   lintSequence,
@@ -15,7 +15,6 @@ import {
   readMigrationState,
   writableConnection,
   type Finding,
-  UNCHANGED_DETAIL,
 } from './migration-shared.js';
 import { defineTool, type ToolContext } from './types.js';
 

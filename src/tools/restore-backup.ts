@@ -2,6 +2,14 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import {
+  auditHashAt,
+  auditRowsAfter,
+  auditTail,
+  changesAfter,
+  insertAuditRowsVerbatim,
+  UNCHANGED_DETAIL,
+} from '../audit/audit-rows.js';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { AuditLog, ensureAuditTable, type AuditRow } from '../audit/audit-log.js';
@@ -14,16 +22,7 @@ import {
   type BackupInfo,
 } from '../migrations/backup.js';
 import type { Services } from '../services.js';
-import {
-  auditHashAt,
-  auditRowsAfter,
-  auditTail,
-  changesAfter,
-  describeAuditRow,
-  insertAuditRowsVerbatim,
-  UNCHANGED_DETAIL,
-  writableConnection,
-} from './migration-shared.js';
+import { describeAuditRow, writableConnection } from './migration-shared.js';
 import { defineTool, type ToolContext, type ToolDefinition } from './types.js';
 
 const MAX_LISTED = 20;
@@ -284,7 +283,7 @@ async function restore(
 ): Promise<Output> {
   const { services, setTarget, addAuditDetails } = context;
   setTarget('backup', backupId);
-  const write = writableConnection(services, 'restore_backup');
+  writableConnection(services, 'restore_backup'); // refuses in read-only mode before anything is read
   return services.exclusive(async () => {
     const backup = getBackup(services.backupDir, backupId);
     const highWater = backupHighWater(services, backup);
