@@ -1,0 +1,91 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { createToolRegistry } from '../../src/registry.js';
+import { openServices, type Services } from '../../src/services.js';
+import { migrateOnStart } from '../../src/startup.js';
+import { defineTool } from '../../src/tools/types.js';
+import { copyEmbeddedProject, removeDir } from '../helpers/project.js';
+
+// Tools that fail in ways the real ones should not, to prove the registry's own promises hold for any tool.
+const Input = z.object({}).strict();
+const Output = z.object({ ok: z.boolean() });
+const crashing = defineTool({
+  name: 'crash',
+  title: 'Crash',
+  description: 'Throws an error that is not part of the AppError family.',
+  inputSchema: Input,
+  outputSchema: Output,
+  effect: 'read',
+  idempotent: true,
+  async handler() {
+    throw new TypeError('secret internals: /home/someone/.env');
+  },
+});
+const slow = defineTool({
+  name: 'slow',
+  title: 'Slow',
+  description: 'Waits until the caller cancels.',
+  inputSchema: Input,
+  outputSchema: Output,
+  effect: 'read',
+  idempotent: true,
+  async handler(_input, { signal }) {
+    if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve));
+    return { data: { ok: true } };
+  },
+});
+
+describe('the registry', () => {
+  let project: string;
+  let services: Services;
+  const logged: string[] = [];
+
+  beforeAll(async () => {
+    project = copyEmbeddedProject();
+    const { config } = loadConfig({ argv: ['--project', project, '--log-level', 'silent'], env: {}, cwd: project, defaultProjectDir: project });
+    services = await openServices(config, createLogger('silent'), { migrateOnStart });
+  });
+  afterAll(async () => {
+    await services.close();
+    removeDir(project);
+  });
+
+  const registry = () =>
+    createToolRegistry({
+      tools: [crashing, slow],
+      services: async () => services,
+      readOnly: false,
+      logger: { ...createLogger('silent'), error: (message, data) => logged.push(`${message} ${JSON.stringify(data)}`) },
+    });
+
+  const lastRow = () => {
+    const db = new Database(path.join(project, 'data/app.db'), { readonly: true });
+    const row = db.prepare('select tool, outcome, error_code from audit_log order by id desc limit 1').get();
+    db.close();
+    return row;
+  };
+
+  it('turns an unexpected throw into INTERNAL with a generic message, logs the details to stderr, and audits it', async () => {
+    const outcome = await registry().call('crash', {}, { client: 'test/1' });
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.error.code).toBe('INTERNAL');
+    expect(outcome.error.message).not.toMatch(/secret internals/);
+    expect(logged.join('\n')).toMatch(/secret internals/);
+    expect(lastRow()).toEqual({ tool: 'crash', outcome: 'error', error_code: 'INTERNAL' });
+  });
+
+  it('audits a call cancelled by the client as CANCELLED', async () => {
+    const controller = new AbortController();
+    const pending = registry().call('slow', {}, { client: 'test/1', signal: controller.signal });
+    controller.abort();
+    const outcome = await pending;
+    expect(outcome.ok).toBe(false);
+    if (!outcome.ok) expect(outcome.error.code).toBe('CANCELLED');
+    expect(lastRow()).toEqual({ tool: 'slow', outcome: 'error', error_code: 'CANCELLED' });
+  });
+});
