@@ -4,7 +4,8 @@
 // ATTACH, BEGIN and PRAGMA setters. The query host then re-checks with SQLite (stmt.reader/readonly, EXPLAIN)
 // as a backstop, never as the first line. Pure: no I/O; schema facts are passed in.
 import { AppError } from '../errors.js';
-import { asciiLower, splitStatements, tokenize, type Token } from './sql-tokenizer.js';
+import { splitStatements } from '../sql/statements.js';
+import { asciiLower, tokenize, type Token } from '../sql/tokenizer.js';
 
 export type WriteVerb = 'INSERT' | 'UPDATE' | 'DELETE' | 'REPLACE';
 export type ReadVerb = 'SELECT' | 'WITH' | 'VALUES' | 'EXPLAIN';

@@ -1,16 +1,19 @@
-// A small SQLite-aware scanner and DDL reader for migration files and for the CREATE statements stored in
-// sqlite_schema. Invariant: nothing here executes SQL, and every decision is made on tokens, never on raw text, so
+// The linter's view of migration SQL (lexed and split by the shared tokenizer in src/sql/) and a DDL reader for
+// migration files and for the CREATE statements stored in sqlite_schema. Invariant: nothing here executes SQL, and every decision is made on tokens, never on raw text, so
 // a keyword inside a string, a quoted identifier or a comment never counts (`CREATE TRIGGER … BEGIN … END` is one
 // statement; `'BEGIN'` is a string). It reads only what the linter and the introspection need; anything it does
 // not recognise is classified as `other` rather than guessed at.
+import { splitStatements as splitTokens, statementText } from '../sql/statements.js';
+import { asciiLower, tokenize as tokenizeSql, type Token as SqlToken } from '../sql/tokenizer.js';
 
+/** The linter's coarser view of the shared tokenizer's tokens: every quoted name is `ident`, every operator `punct`. */
 export type TokenKind = 'word' | 'ident' | 'string' | 'number' | 'blob' | 'param' | 'punct';
 
 export interface Token {
   kind: TokenKind;
   /** The exact source text. */
   text: string;
-  /** For `word`: upper-cased; for `ident`: the unquoted name; for `string`: the unescaped value. */
+  /** For `word`: ASCII upper-cased; for `ident`: the unquoted name; for `string`: the unescaped value. */
   value: string;
   start: number;
   end: number;
@@ -24,92 +27,28 @@ export interface SqlStatement {
   end: number;
 }
 
-const WORD_START = /[A-Za-z_\u0080-\uffff]/;
-const WORD_PART = /[A-Za-z0-9_$\u0080-\uffff]/;
-const CLOSERS: Record<string, string> = { '"': '"', '`': '`', '[': ']' };
+function toLintToken(token: SqlToken): Token {
+  const { text, value, start, end } = token;
+  switch (token.kind) {
+    case 'word':
+    case 'string':
+    case 'number':
+    case 'blob':
+    case 'param':
+      return { kind: token.kind, text, value, start, end };
+    case 'quoted':
+      return { kind: 'ident', text, value, start, end };
+    default:
+      return { kind: 'punct', text, value: text, start, end };
+  }
+}
 
-/** Tokens of `sql`, comments and whitespace skipped. Unterminated quotes and comments run to the end. */
+/**
+ * Tokens of `sql`, comments and whitespace skipped, read tolerantly (SQLite judges migration text when it runs it):
+ * unterminated quotes and comments run to the end.
+ */
 export function tokenize(sql: string): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  const n = sql.length;
-  while (i < n) {
-    const c = sql[i]!;
-    const next = sql[i + 1];
-    if (/\s/.test(c)) {
-      i++;
-    } else if (c === '-' && next === '-') {
-      const eol = sql.indexOf('\n', i);
-      i = eol === -1 ? n : eol + 1;
-    } else if (c === '/' && next === '*') {
-      const close = sql.indexOf('*/', i + 2);
-      i = close === -1 ? n : close + 2;
-    } else if (c === "'" || ((c === 'x' || c === 'X') && next === "'")) {
-      const start = i;
-      const isBlob = c !== "'";
-      i = scanQuoted(sql, isBlob ? i + 1 : i, "'");
-      const text = sql.slice(start, i);
-      const body = text.slice(
-        isBlob ? 2 : 1,
-        text.endsWith("'") && text.length > (isBlob ? 2 : 1) ? -1 : undefined,
-      );
-      tokens.push({
-        kind: isBlob ? 'blob' : 'string',
-        text,
-        value: body.replaceAll("''", "'"),
-        start,
-        end: i,
-      });
-    } else if (c in CLOSERS) {
-      const start = i;
-      const closer = CLOSERS[c]!;
-      i = c === '[' ? closeAt(sql, i + 1, ']') : scanQuoted(sql, i, closer);
-      const text = sql.slice(start, i);
-      const inner = text.slice(1, text.endsWith(closer) && text.length > 1 ? -1 : undefined);
-      const value = c === '[' ? inner : inner.replaceAll(closer + closer, closer);
-      tokens.push({ kind: 'ident', text, value, start, end: i });
-    } else if (/[0-9]/.test(c) || (c === '.' && next !== undefined && /[0-9]/.test(next))) {
-      const start = i;
-      const match = /^(0[xX][0-9a-fA-F]+|(\d[\d_]*)?(\.\d*)?([eE][+-]?\d+)?)/.exec(sql.slice(i))!;
-      i += Math.max(1, match[0].length);
-      tokens.push({ kind: 'number', text: sql.slice(start, i), value: sql.slice(start, i), start, end: i });
-    } else if (WORD_START.test(c)) {
-      const start = i;
-      while (i < n && WORD_PART.test(sql[i]!)) i++;
-      const text = sql.slice(start, i);
-      tokens.push({ kind: 'word', text, value: text.toUpperCase(), start, end: i });
-    } else if (
-      (c === '?' || c === ':' || c === '@' || c === '$') &&
-      next !== undefined &&
-      WORD_PART.test(next)
-    ) {
-      const start = i++;
-      while (i < n && WORD_PART.test(sql[i]!)) i++;
-      tokens.push({ kind: 'param', text: sql.slice(start, i), value: sql.slice(start, i), start, end: i });
-    } else {
-      const two = sql.slice(i, i + 3) === '->>' ? '->>' : sql.slice(i, i + 2);
-      const text = ['||', '<=', '>=', '<>', '!=', '==', '<<', '>>', '->', '->>'].includes(two) ? two : c;
-      tokens.push({ kind: 'punct', text, value: text, start: i, end: i + text.length });
-      i += text.length;
-    }
-  }
-  return tokens;
-}
-
-function scanQuoted(sql: string, openAt: number, quote: string): number {
-  let i = openAt + 1;
-  while (i < sql.length) {
-    if (sql[i] === quote) {
-      if (sql[i + 1] === quote) i += 2;
-      else return i + 1;
-    } else i++;
-  }
-  return sql.length;
-}
-
-function closeAt(sql: string, from: number, closer: string): number {
-  const at = sql.indexOf(closer, from);
-  return at === -1 ? sql.length : at + 1;
+  return tokenizeSql(sql, { tolerant: true }).map(toLintToken);
 }
 
 /**
@@ -117,46 +56,11 @@ function closeAt(sql: string, from: number, closer: string): number {
  * END` inside it) is kept whole. Statements with no tokens (only comments or blanks) are dropped.
  */
 export function splitStatements(sql: string): SqlStatement[] {
-  const tokens = tokenize(sql);
-  const statements: SqlStatement[] = [];
-  let current: Token[] = [];
-  let inTriggerBody = false;
-  let caseDepth = 0;
-  const flush = (end: number) => {
-    if (current.length > 0) {
-      const start = current[0]!.start;
-      statements.push({ text: sql.slice(start, end).trim(), tokens: current, start, end });
-    }
-    current = [];
-    inTriggerBody = false;
-    caseDepth = 0;
-  };
-  for (const token of tokens) {
-    if (token.kind === 'punct' && token.text === ';' && !inTriggerBody) {
-      flush(current.length > 0 ? current[current.length - 1]!.end : token.start);
-      continue;
-    }
-    current.push(token);
-    if (token.kind !== 'word') continue;
-    if (!inTriggerBody && token.value === 'BEGIN' && isCreateTrigger(current)) {
-      inTriggerBody = true;
-    } else if (inTriggerBody && token.value === 'CASE') {
-      caseDepth++;
-    } else if (inTriggerBody && token.value === 'END') {
-      if (caseDepth > 0) caseDepth--;
-      else inTriggerBody = false;
-    }
-  }
-  flush(current.length > 0 ? current[current.length - 1]!.end : sql.length);
-  return statements;
-}
-
-function isCreateTrigger(tokens: Token[]): boolean {
-  const words = tokens.slice(0, 3).map((t) => (t.kind === 'word' ? t.value : ''));
-  return (
-    words[0] === 'CREATE' &&
-    (words[1] === 'TRIGGER' || (/^TEMP(ORARY)?$/.test(words[1]!) && words[2] === 'TRIGGER'))
-  );
+  return splitTokens(tokenizeSql(sql, { tolerant: true }), { triggerBodies: true }).map((tokens) => {
+    const text = statementText(sql, tokens);
+    const start = tokens[0]!.start;
+    return { text: text.trim(), tokens: tokens.map(toLintToken), start, end: start + text.length };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -226,7 +130,7 @@ export function normalizeExpression(expression: string): string {
       if (t.kind === 'ident')
         return /^[A-Za-z_][A-Za-z0-9_]*$/.test(t.value) ? t.value.toLowerCase() : JSON.stringify(t.value);
       if (t.kind === 'word')
-        return t.value === 'TRUE' ? '1' : t.value === 'FALSE' ? '0' : t.value.toLowerCase();
+        return t.value === 'TRUE' ? '1' : t.value === 'FALSE' ? '0' : asciiLower(t.value);
       return t.text;
     })
     .join(' ');

@@ -19,7 +19,7 @@ import {
   type PolicyOptions,
   type SchemaObject,
 } from '../guard/sql-policy.js';
-import { asciiLower } from '../guard/sql-tokenizer.js';
+import { asciiLower } from '../sql/tokenizer.js';
 import { collectRows, DEFAULT_MAX_CELL_CHARS, type ResultColumn } from './encode.js';
 import {
   toBindArguments,

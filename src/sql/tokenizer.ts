@@ -1,7 +1,11 @@
 // A tokenizer that reads SQL the way SQLite's own tokenizer (tokenize.c) does, so the policy sees the same
 // statement boundaries, keywords and names that SQLite will: `--` comments end only at LF, block comments do
 // not nest, strings double their quote to escape it, `[…]` has no escape, bytes >= 0x80 are identifier
-// characters, and `$`, `:`, `@`, `?` start parameters. It never guesses: text it cannot read is refused.
+// characters, and `$`, `:`, `@`, `?` start parameters. It is the only lexer in the project: the query guard, the
+// migration linter, the migration runner and introspection all read SQL through it. By default it never guesses:
+// text it cannot read is refused. `tolerant` exists for migration files and stored schema text, which SQLite itself
+// will parse (and reject) — there an unreadable character becomes a one-character `op` token and an unterminated
+// quote or comment runs to the end; the query guard never passes it.
 import { AppError } from '../errors.js';
 
 export type TokenKind =
@@ -50,6 +54,17 @@ const isIdentStart = (c: number) =>
   (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c >= 0x80;
 const isIdentChar = (c: number) => isIdentStart(c) || isDigit(c) || c === 0x24; /* $ */
 const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+/** Vertical tab and form feed: whitespace to SQLite, but refused outright unless tolerant (see below). */
+const isOtherSpace = (c: number) => c === 0x0b || c === 0x0c;
+
+export interface TokenizeOptions {
+  /**
+   * Read text that SQLite, not this tokenizer, will judge (migration files, CREATE text from sqlite_schema):
+   * control characters are not refused, unterminated quotes and comments run to the end of the input, and a
+   * character no token can start with becomes a one-character `op`. Never for SQL the guard decides on.
+   */
+  tolerant?: boolean;
+}
 
 function refuse(message: string, hint: string): never {
   throw new AppError('QUERY_REFUSED', message, { hint });
@@ -73,8 +88,9 @@ export function assertNoControlCharacters(sql: string): void {
 }
 
 /** Splits SQL into tokens, dropping whitespace and comments. Throws QUERY_REFUSED on text SQLite could not read either. */
-export function tokenize(sql: string): Token[] {
-  assertNoControlCharacters(sql);
+export function tokenize(sql: string, options: TokenizeOptions = {}): Token[] {
+  const tolerant = options.tolerant === true;
+  if (!tolerant) assertNoControlCharacters(sql);
   const tokens: Token[] = [];
   const n = sql.length;
   let i = 0;
@@ -93,6 +109,7 @@ export function tokenize(sql: string): Token[] {
     for (;;) {
       const k = sql.indexOf(close, j);
       if (k < 0) {
+        if (tolerant) return { end: n, inner: inner + sql.slice(j) };
         refuse(
           `The SQL has an unterminated ${what} starting at offset ${start}.`,
           `Close the ${what} with ${close}.`,
@@ -111,7 +128,7 @@ export function tokenize(sql: string): Token[] {
   while (i < n) {
     const c = sql.charCodeAt(i);
     const ch = sql[i] as string;
-    if (isSpace(c)) {
+    if (isSpace(c) || (tolerant && isOtherSpace(c))) {
       i += 1;
       continue;
     }
@@ -122,6 +139,10 @@ export function tokenize(sql: string): Token[] {
     }
     if (ch === '/' && sql[i + 1] === '*') {
       const close = sql.indexOf('*/', i + 2);
+      if (close < 0 && tolerant) {
+        i = n;
+        continue;
+      }
       if (close < 0)
         refuse(
           `The SQL has an unterminated /* comment starting at offset ${i}.`,
@@ -191,6 +212,10 @@ export function tokenize(sql: string): Token[] {
       case '$': {
         i += 1;
         while (i < n && isIdentChar(sql.charCodeAt(i))) i += 1;
+        if (i === start + 1 && tolerant) {
+          push('op', start, i);
+          continue;
+        }
         if (i === start + 1)
           refuse(
             `The SQL has a stray "${ch}" at offset ${start}.`,
@@ -221,6 +246,11 @@ export function tokenize(sql: string): Token[] {
         continue;
       default: {
         const op = /^(->>|->|<<|>>|<=|>=|==|!=|<>|\|\||[-+*/%<>=~&|!])/.exec(sql.slice(i, i + 3));
+        if (!op && tolerant) {
+          push('op', start, i + 1);
+          i += 1;
+          continue;
+        }
         if (!op)
           refuse(
             `The SQL has a character SQLite does not accept ("${ch}") at offset ${i}.`,
@@ -232,20 +262,4 @@ export function tokenize(sql: string): Token[] {
     }
   }
   return tokens;
-}
-
-/** Splits tokens into statements at top-level semicolons, dropping empty statements (`;;`, trailing `;`). */
-export function splitStatements(tokens: readonly Token[]): Token[][] {
-  const statements: Token[][] = [];
-  let current: Token[] = [];
-  for (const token of tokens) {
-    if (token.kind === 'semicolon') {
-      if (current.length > 0) statements.push(current);
-      current = [];
-    } else {
-      current.push(token);
-    }
-  }
-  if (current.length > 0) statements.push(current);
-  return statements;
 }

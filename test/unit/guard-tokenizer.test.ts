@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { asciiUpper, splitStatements, tokenize } from '../../src/guard/sql-tokenizer.js';
+import { splitStatements } from '../../src/sql/statements.js';
+import { asciiUpper, tokenize } from '../../src/sql/tokenizer.js';
 
 const kinds = (sql: string) => tokenize(sql).map((t) => `${t.kind}:${t.value}`);
 
@@ -65,5 +66,26 @@ describe('tokenize', () => {
     expect(() => tokenize('SELECT 1\u007f')).toThrow(/control character/);
     expect(() => tokenize('SELECT 1\u001b')).toThrow(/control character/);
     expect(kinds('SELECT\t1\r\n')).toEqual(['word:SELECT', 'number:1']);
+  });
+});
+
+describe('tokenize for migration text (tolerant)', () => {
+  it('reads what the guard refuses, without changing what the guard refuses', () => {
+    const sql = "SELECT 1\f# 'open";
+    expect(() => tokenize(sql)).toThrow(/control character/);
+    expect(tokenize(sql, { tolerant: true }).map((t) => `${t.kind}:${t.value}`)).toEqual([
+      'word:SELECT',
+      'number:1',
+      'op:#',
+      'string:open',
+    ]);
+  });
+
+  it('keeps a trigger body whole only when asked to', () => {
+    const tokens = tokenize(
+      'CREATE TRIGGER t AFTER INSERT ON a BEGIN SELECT CASE WHEN 1 THEN 2 END; END; SELECT 1',
+    );
+    expect(splitStatements(tokens)).toHaveLength(3);
+    expect(splitStatements(tokens, { triggerBodies: true }).map((s) => s.at(-1)?.text)).toEqual(['END', '1']);
   });
 });
