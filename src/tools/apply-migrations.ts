@@ -16,6 +16,7 @@ import {
   writableConnection,
   type Finding,
 } from './migration-shared.js';
+import { requireDestructiveConsent } from './consent.js';
 import { defineTool, type ToolContext } from './types.js';
 
 const MAX_STATEMENT_CHARS = 2_000;
@@ -154,75 +155,30 @@ function dataLossSummary(report: DryRunReport, findings: Finding[][]): string[] 
 }
 
 async function askConsent(context: ToolContext, report: DryRunReport, losses: string[]): Promise<string> {
-  const { services, elicit } = context;
   const tags = report.migrations.map((migration) => migration.tag);
-  if (services.config.allowDestructive) return 'allowed by the launch option --allow-destructive';
-  if (!elicit) {
-    context.addAuditDetails({
-      consent: {
-        required: true,
-        decision: 'refused: the client cannot ask the human and --allow-destructive is not set',
-        pendingHashes: report.pendingHashes,
-      },
-    });
-    throw new AppError(
-      'CONSENT_REQUIRED',
-      `Applying ${tags.join(', ')} would destroy data, which needs the human's consent, and this client cannot ask them:\n- ${losses.join('\n- ')}`,
-      {
-        hint: 'Show the human these findings. If they agree, they can restart the server with --allow-destructive added to its arguments in their MCP client config, then call apply_migrations again. If not, change schema.ts (or the migration) so nothing is lost. Nothing was changed.',
-        details: { migrations: tags },
-      },
-    );
-  }
   const counts = report.rowCounts.filter((count) => count.before !== count.after).map(rowChange);
-  const message = [
-    `The assistant wants to apply ${tags.length} migration(s) (${tags.join(', ')}) that would destroy data:`,
-    ...losses.map((line) => `• ${line}`),
-    ...(counts.length
-      ? ['Row counts in a dry run on a copy of your data:', ...counts.map((line) => `• ${line}`)]
-      : []),
-    'A backup is taken first. Apply them?',
-  ].join('\n');
-  let answer;
-  try {
-    answer = await elicit({
-      message,
-      requestedSchema: {
-        type: 'object',
-        properties: {
-          confirm: {
-            type: 'boolean',
-            title: 'Apply these migrations and lose this data',
-            description: 'Check to apply; leave unchecked to cancel.',
-            default: false,
-          },
-        },
-        required: ['confirm'],
-      },
-    });
-  } catch (error) {
-    throw new AppError(
-      'CONSENT_REQUIRED',
-      `The human could not be asked for consent (${(error as Error).message}); nothing was applied.`,
-      {
-        hint: 'Ask the human directly; they can allow it by restarting the server with --allow-destructive in their client config.',
-        cause: error,
-      },
-    );
-  }
-  if (answer.action === 'accept' && answer.content?.confirm === true)
-    return 'accepted by the human (elicitation)';
-  const how =
-    answer.action === 'accept'
-      ? 'did not confirm'
-      : answer.action === 'decline'
-        ? 'declined'
-        : 'cancelled the question';
-  context.addAuditDetails({
-    consent: { required: true, decision: `refused: the human ${how}`, pendingHashes: report.pendingHashes },
-  });
-  throw new AppError('CONSENT_REQUIRED', `The human ${how}: nothing was applied.`, {
-    hint: 'Do not retry without asking them. Change schema.ts (or the migration) so no data is lost, or ask them what they want.',
+  return requireDestructiveConsent(context, {
+    nothingWas: 'applied',
+    unavailable: {
+      message: `Applying ${tags.join(', ')} would destroy data, which needs the human's consent, and this client cannot ask them:\n- ${losses.join('\n- ')}`,
+      hint: 'Show the human these findings. If they agree, they can restart the server with --allow-destructive added to its arguments in their MCP client config, then call apply_migrations again. If not, change schema.ts (or the migration) so nothing is lost. Nothing was changed.',
+      details: { migrations: tags },
+    },
+    message: [
+      `The assistant wants to apply ${tags.length} migration(s) (${tags.join(', ')}) that would destroy data:`,
+      ...losses.map((line) => `• ${line}`),
+      ...(counts.length
+        ? ['Row counts in a dry run on a copy of your data:', ...counts.map((line) => `• ${line}`)]
+        : []),
+      'A backup is taken first. Apply them?',
+    ].join('\n'),
+    checkbox: {
+      title: 'Apply these migrations and lose this data',
+      description: 'Check to apply; leave unchecked to cancel.',
+    },
+    audit: { pendingHashes: report.pendingHashes },
+    refusedHint:
+      'Do not retry without asking them. Change schema.ts (or the migration) so no data is lost, or ask them what they want.',
   });
 }
 

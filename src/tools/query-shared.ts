@@ -10,6 +10,7 @@ import type { EncodedRows } from '../query/encode.js';
 import type { AuditAppend, QueryParams, WriteRequest, WriteResult } from '../query/protocol.js';
 import { resolveTable, TableModel, type LiveColumn } from '../query/drizzle-rows.js';
 import type { Services } from '../services.js';
+import { askHumanToApprove } from './consent.js';
 import type { ToolContext } from './types.js';
 
 // ---- Untrusted data ------------------------------------------------------------------------------------------------
@@ -179,77 +180,71 @@ export async function runAuditedWrite(
   const unbounded = measured.details?.unbounded === true;
   const consentedBudget = Math.max(config.writeBudget, wouldAffect);
 
-  if (config.allowLargeWrites) {
-    context.addAuditDetails({ consent: { by: 'launch option --allow-large-writes', wouldAffect } });
-    return done(await send(consentedBudget, unbounded), 'launch option');
-  }
-  if (!context.elicit) {
-    context.addAuditDetails({ consent: { by: 'none (the client cannot ask the human)', wouldAffect } });
-    throw new AppError(
-      'LIMIT_EXCEEDED',
-      `${measured.message} This client cannot ask the human for approval.`,
-      {
-        hint: `Split the change into calls of at most ${config.writeBudget} rows, or ask the human to restart the server with --allow-large-writes (a launch option in their client config; no tool argument can grant it).`,
-        ...(measured.details ? { details: measured.details } : {}),
-      },
-    );
-  }
-
-  let sample: string | undefined;
-  if (prompt.sample) {
-    const dry = await runner
-      .write(
+  const approval = await askHumanToApprove(context, {
+    grantedAtLaunch: config.allowLargeWrites,
+    // Only when the human will really be asked: showing them sample rows costs a dry run of the write.
+    message: async () => {
+      let sample: string | undefined;
+      if (prompt.sample) {
+        const dry = await runner
+          .write(
+            {
+              ...statement,
+              dryRun: true,
+              maxRows: SAMPLE_ROWS,
+              budget: config.writeBudget,
+              allowOverBudget: false,
+              audit: auditAppendFor(context),
+            },
+            { signal },
+          )
+          .catch(() => undefined);
+        sample = dry?.returning ? prompt.sample(dry.returning) : undefined;
+      }
+      return consentMessage(prompt, measured, sample);
+    },
+    checkbox: {
+      name: 'approve',
+      title: `Change ${wouldAffect} rows`,
+      description: 'Tick to let this write run as shown.',
+    },
+  });
+  switch (approval.outcome) {
+    case 'approved_by_launch_option':
+      context.addAuditDetails({ consent: { by: 'launch option --allow-large-writes', wouldAffect } });
+      return done(await send(consentedBudget, unbounded), 'launch option');
+    case 'unavailable':
+      context.addAuditDetails({ consent: { by: 'none (the client cannot ask the human)', wouldAffect } });
+      throw new AppError(
+        'LIMIT_EXCEEDED',
+        `${measured.message} This client cannot ask the human for approval.`,
         {
-          ...statement,
-          dryRun: true,
-          maxRows: SAMPLE_ROWS,
-          budget: config.writeBudget,
-          allowOverBudget: false,
-          audit: auditAppendFor(context),
+          hint: `Split the change into calls of at most ${config.writeBudget} rows, or ask the human to restart the server with --allow-large-writes (a launch option in their client config; no tool argument can grant it).`,
+          ...(measured.details ? { details: measured.details } : {}),
         },
-        { signal },
-      )
-      .catch(() => undefined);
-    sample = dry?.returning ? prompt.sample(dry.returning) : undefined;
-  }
-  let answer: Awaited<ReturnType<NonNullable<ToolContext['elicit']>>>;
-  try {
-    answer = await context.elicit({
-      message: consentMessage(prompt, measured, sample),
-      requestedSchema: {
-        type: 'object',
-        properties: {
-          approve: {
-            type: 'boolean',
-            title: `Change ${wouldAffect} rows`,
-            description: 'Tick to let this write run as shown.',
-          },
+      );
+    case 'failed':
+      if (signal.aborted) throw approval.error;
+      context.addAuditDetails({ consent: { by: 'elicitation', decision: 'failed', wouldAffect } });
+      throw new AppError(
+        'CONSENT_REQUIRED',
+        `${measured.message} Asking the human for approval failed: ${approval.error.message}.`,
+        {
+          hint: `Split the change into calls of at most ${config.writeBudget} rows, or ask the human to restart the server with --allow-large-writes.`,
+          ...(measured.details ? { details: measured.details } : {}),
         },
-        required: ['approve'],
-      },
-    });
-  } catch (error) {
-    if (signal.aborted) throw error;
-    context.addAuditDetails({ consent: { by: 'elicitation', decision: 'failed', wouldAffect } });
-    throw new AppError(
-      'CONSENT_REQUIRED',
-      `${measured.message} Asking the human for approval failed: ${(error as Error).message}.`,
-      {
-        hint: `Split the change into calls of at most ${config.writeBudget} rows, or ask the human to restart the server with --allow-large-writes.`,
-        ...(measured.details ? { details: measured.details } : {}),
-      },
-    );
+      );
+    default:
+      break;
   }
-  const approved = answer.action === 'accept' && answer.content?.approve === true;
-  const decision = approved
-    ? 'approved'
-    : answer.action === 'accept'
-      ? 'not approved'
-      : answer.action === 'decline'
-        ? 'declined'
-        : 'cancelled';
+  const decision = {
+    approved_by_human: 'approved',
+    not_ticked: 'not approved',
+    declined: 'declined',
+    cancelled: 'cancelled',
+  }[approval.outcome];
   context.addAuditDetails({ consent: { by: 'elicitation', decision, wouldAffect } });
-  if (!approved) {
+  if (approval.outcome !== 'approved_by_human') {
     throw new AppError(
       'CONSENT_REQUIRED',
       `The human did not approve changing ${wouldAffect} rows (${decision}); nothing changed.`,

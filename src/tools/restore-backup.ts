@@ -22,6 +22,7 @@ import {
   type BackupInfo,
 } from '../migrations/backup.js';
 import type { Services } from '../services.js';
+import { requireDestructiveConsent } from './consent.js';
 import { describeAuditRow, writableConnection } from './migration-shared.js';
 import { defineTool, type ToolContext, type ToolDefinition } from './types.js';
 
@@ -136,7 +137,6 @@ async function askConsent(
   backup: BackupInfo,
   changes: AuditRow[] | undefined,
 ): Promise<string> {
-  const { services, elicit } = context;
   const what =
     changes === undefined
       ? 'The backup does not record where the audit log stood, so changes made after it cannot be ruled out; they would be undone.'
@@ -144,61 +144,19 @@ async function askConsent(
           .slice(-MAX_CHANGES_SHOWN)
           .map((row) => `• ${describeAuditRow(row)}`)
           .join('\n')}`;
-  if (services.config.allowDestructive) return 'allowed by the launch option --allow-destructive';
-  if (!elicit) {
-    context.addAuditDetails({
-      consent: {
-        required: true,
-        decision: 'refused: the client cannot ask the human and --allow-destructive is not set',
-      },
-    });
-    throw new AppError(
-      'CONSENT_REQUIRED',
-      `Restoring backup ${backup.id} (taken ${backup.createdAt}) needs the human's consent. ${what}`,
-      {
-        hint: 'Show the human what would be undone. If they agree, they can restart the server with --allow-destructive added to its arguments in their MCP client config, then call restore_backup again. Nothing was changed.',
-        details: { backupId: backup.id, changesAfter: changes?.map(describeAuditRow) },
-      },
-    );
-  }
-  let answer;
-  try {
-    answer = await elicit({
-      message: `The assistant wants to restore the database from backup ${backup.id} (taken ${backup.createdAt}: ${backup.reason}).\n${what}\nThe current database is backed up first. Restore it?`,
-      requestedSchema: {
-        type: 'object',
-        properties: {
-          confirm: {
-            type: 'boolean',
-            title: 'Restore this backup and undo those changes',
-            description: 'Check to restore; leave unchecked to cancel.',
-            default: false,
-          },
-        },
-        required: ['confirm'],
-      },
-    });
-  } catch (error) {
-    throw new AppError(
-      'CONSENT_REQUIRED',
-      `The human could not be asked for consent (${(error as Error).message}); nothing was restored.`,
-      {
-        hint: 'Ask the human directly; they can allow it by restarting the server with --allow-destructive in their client config.',
-        cause: error,
-      },
-    );
-  }
-  if (answer.action === 'accept' && answer.content?.confirm === true)
-    return 'accepted by the human (elicitation)';
-  const how =
-    answer.action === 'accept'
-      ? 'did not confirm'
-      : answer.action === 'decline'
-        ? 'declined'
-        : 'cancelled the question';
-  context.addAuditDetails({ consent: { required: true, decision: `refused: the human ${how}` } });
-  throw new AppError('CONSENT_REQUIRED', `The human ${how}: nothing was restored.`, {
-    hint: 'Do not retry without asking them.',
+  return requireDestructiveConsent(context, {
+    nothingWas: 'restored',
+    unavailable: {
+      message: `Restoring backup ${backup.id} (taken ${backup.createdAt}) needs the human's consent. ${what}`,
+      hint: 'Show the human what would be undone. If they agree, they can restart the server with --allow-destructive added to its arguments in their MCP client config, then call restore_backup again. Nothing was changed.',
+      details: { backupId: backup.id, changesAfter: changes?.map(describeAuditRow) },
+    },
+    message: `The assistant wants to restore the database from backup ${backup.id} (taken ${backup.createdAt}: ${backup.reason}).\n${what}\nThe current database is backed up first. Restore it?`,
+    checkbox: {
+      title: 'Restore this backup and undo those changes',
+      description: 'Check to restore; leave unchecked to cancel.',
+    },
+    refusedHint: 'Do not retry without asking them.',
   });
 }
 
