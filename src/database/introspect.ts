@@ -11,7 +11,7 @@ import {
   quoteIdentifier,
   type ParsedCreateTable,
   type ReferentialAction,
-} from '../migrations/lint-sql.js';
+} from '../sql/ddl.js';
 
 export const DEFAULT_ROW_COUNT_BOUND = 100_000;
 

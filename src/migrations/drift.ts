@@ -10,7 +10,7 @@ import { toAction } from '../database/introspect.js';
 import { tablesFilterMatcher } from '../project/tables-filter.js';
 import type { SqliteSnapshot } from '../project/types.js';
 import { DEFAULT_MIGRATIONS_TABLE } from './ledger.js';
-import { normalizeExpression, type ReferentialAction } from './lint-sql.js';
+import { normalizeExpression, type ReferentialAction } from '../sql/ddl.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // The neutral model

@@ -30,7 +30,6 @@ import type { SqliteSnapshot } from '../project/types.js';
 import { DEFAULT_AUDIT_TABLE } from '../audit/audit-log.js';
 import { DEFAULT_MIGRATIONS_TABLE } from './ledger.js';
 import {
-  classifyStatement,
   isPunct,
   nameOf,
   normalizeExpression,
@@ -38,13 +37,12 @@ import {
   quoteIdentifier,
   sliceText,
   splitStatements,
-  type ClassifiedStatement,
-  type InsertSelect,
   type ParsedColumn,
   type ReferentialAction,
   type SqlStatement,
   type Token,
-} from './lint-sql.js';
+} from '../sql/ddl.js';
+import { classifyStatement, type ClassifiedStatement, type InsertSelect } from './lint-sql.js';
 
 export type LintCode =
   | 'DS102'

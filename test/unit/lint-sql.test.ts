@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { classifyStatement } from '../../src/migrations/lint-sql.js';
 import {
-  classifyStatement,
   normalizeExpression,
   parseCreateIndex,
   parseCreateTable,
   splitStatements,
   tokenize,
-} from '../../src/migrations/lint-sql.js';
+} from '../../src/sql/ddl.js';
 
 describe('splitStatements', () => {
   it.each([
