@@ -64,12 +64,8 @@ export interface ForeignKeyViolation {
 const MAX_STATEMENT_IN_MESSAGE = 1000;
 const MAX_VIOLATIONS_IN_MESSAGE = 20;
 
-export async function applyMigrations(
-  db: Database,
-  folder: MigrationFolder,
-  options: ApplyOptions = {},
-): Promise<ApplyResult> {
-  const migrationsTable = options.migrationsTable ?? DEFAULT_MIGRATIONS_TABLE;
+/** Both the rehearsal and the real apply refuse a folder whose findings block applying, with the same words. */
+export function assertReadyToApply(folder: MigrationFolder): void {
   const blocking = findingsBlocking(folder.findings, 'apply');
   if (blocking.length > 0) {
     throw new AppError(
@@ -81,6 +77,15 @@ export async function applyMigrations(
       },
     );
   }
+}
+
+export async function applyMigrations(
+  db: Database,
+  folder: MigrationFolder,
+  options: ApplyOptions = {},
+): Promise<ApplyResult> {
+  const migrationsTable = options.migrationsTable ?? DEFAULT_MIGRATIONS_TABLE;
+  assertReadyToApply(folder);
   if (db.inTransaction) {
     throw new AppError(
       'MIGRATION_FAILED',

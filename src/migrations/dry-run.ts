@@ -7,8 +7,13 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as DatabaseHandle } from 'better-sqlite3';
 import { AppError, fromSqliteError, isAppError } from '../errors.js';
-import { describeFindings, findingsBlocking, type MigrationFolder } from './folder.js';
-import { foreignKeyViolations, type ForeignKeyViolation, runMigrationChunks } from './apply.js';
+import type { MigrationFolder } from './folder.js';
+import {
+  assertReadyToApply,
+  foreignKeyViolations,
+  type ForeignKeyViolation,
+  runMigrationChunks,
+} from './apply.js';
 import { DEFAULT_MIGRATIONS_TABLE, ensureLedgerTable, insertLedgerRow, readLedger } from './ledger.js';
 import { computeMigrationStatus, type MigrationStatus } from './status.js';
 import { isEmptyChunk } from './sql-text.js';
@@ -78,17 +83,7 @@ export async function dryRunMigrations(
   options: DryRunOptions = {},
 ): Promise<DryRunReport> {
   const migrationsTable = options.migrationsTable ?? DEFAULT_MIGRATIONS_TABLE;
-  const blocking = findingsBlocking(folder.findings, 'apply');
-  if (blocking.length > 0) {
-    throw new AppError(
-      'MIGRATION_CONFLICT',
-      `The migrations folder has problems that must be fixed before anything is applied:\n${describeFindings(blocking)}`,
-      {
-        hint: 'Fix the listed files (each finding says how), then run migration_status again.',
-        details: { findings: blocking },
-      },
-    );
-  }
+  assertReadyToApply(folder);
   const opened = typeof source === 'string' ? openSource(source) : undefined;
   const real = typeof source === 'string' ? opened : source;
   let copy: Awaited<ReturnType<typeof makeCopy>> | undefined;
