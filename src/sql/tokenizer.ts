@@ -57,6 +57,14 @@ const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0
 /** Vertical tab and form feed: whitespace to SQLite, but refused outright unless tolerant (see below). */
 const isOtherSpace = (c: number) => c === 0x0b || c === 0x0c;
 
+const PUNCTUATION: Partial<Record<string, TokenKind>> = {
+  ';': 'semicolon',
+  '(': 'lparen',
+  ')': 'rparen',
+  ',': 'comma',
+  '.': 'dot',
+};
+
 export interface TokenizeOptions {
   /**
    * Read text that SQLite, not this tokenizer, will judge (migration files, CREATE text from sqlite_schema):
@@ -224,27 +232,13 @@ export function tokenize(sql: string, options: TokenizeOptions = {}): Token[] {
         push('param', start, i);
         continue;
       }
-      case ';':
-        push('semicolon', start, i + 1);
-        i += 1;
-        continue;
-      case '(':
-        push('lparen', start, i + 1);
-        i += 1;
-        continue;
-      case ')':
-        push('rparen', start, i + 1);
-        i += 1;
-        continue;
-      case ',':
-        push('comma', start, i + 1);
-        i += 1;
-        continue;
-      case '.':
-        push('dot', start, i + 1);
-        i += 1;
-        continue;
       default: {
+        const punctuation = PUNCTUATION[ch];
+        if (punctuation) {
+          push(punctuation, start, i + 1);
+          i += 1;
+          continue;
+        }
         const op = /^(->>|->|<<|>>|<=|>=|==|!=|<>|\|\||[-+*/%<>=~&|!])/.exec(sql.slice(i, i + 3));
         if (!op && tolerant) {
           push('op', start, i + 1);

@@ -5,6 +5,7 @@ import { applyMigrations } from '../migrations/apply.js';
 import { createBackup } from '../migrations/backup.js';
 import { readMigrationFolder } from '../migrations/folder.js';
 import { dryRunMigrations, type DryRunReport, type TableRowCount } from '../migrations/dry-run.js';
+import { requireDestructiveConsent } from './consent.js';
 import {
   assertConsistent,
   capText,
@@ -16,7 +17,6 @@ import {
   writableConnection,
   type Finding,
 } from './migration-shared.js';
-import { requireDestructiveConsent } from './consent.js';
 import { defineTool, type ToolContext } from './types.js';
 
 const MAX_STATEMENT_CHARS = 2_000;
