@@ -2,7 +2,17 @@ import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'drizzle/**', 'data/**', 'bench/.cache/**', 'bench/results/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      'drizzle/**',
+      'data/**',
+      'bench/.cache/**',
+      'bench/results/**',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     plugins: { 'import-x': importX },
@@ -20,10 +30,20 @@ export default tseslint.config(
   },
   {
     // The domain never speaks MCP: keep SDK imports at the wiring layer.
-    files: ['src/audit/**', 'src/database/**', 'src/guard/**', 'src/migrations/**', 'src/project/**', 'src/query/**'],
+    files: [
+      'src/audit/**',
+      'src/database/**',
+      'src/guard/**',
+      'src/migrations/**',
+      'src/project/**',
+      'src/query/**',
+    ],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['@modelcontextprotocol/*'] }],
-      'no-restricted-globals': ['error', { name: 'process', message: 'The domain receives what it needs; it never reads process.' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'The domain receives what it needs; it never reads process.' },
+      ],
     },
   },
 );

@@ -60,7 +60,11 @@ export interface Contender {
   open(options: OpenOptions): Promise<Session>;
 }
 
-const BENCH_ENV = (): Record<string, string> => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production' });
+const BENCH_ENV = (): Record<string, string> => ({
+  PATH: process.env.PATH ?? '',
+  HOME: process.env.HOME ?? '',
+  NODE_ENV: 'production',
+});
 
 function rowsInJson(value: unknown, depth = 0): number | undefined {
   if (Array.isArray(value)) return value.length;
@@ -125,8 +129,16 @@ function mcpContender(spec: McpSpec): Contender {
       // BENCH_PROFILE=<dir> runs ours under --cpu-prof (node refuses it in NODE_OPTIONS; a child forked with the
       // inherited execArgv is profiled too). The profile is written when the server exits.
       const profileDir = process.env.BENCH_PROFILE;
-      const nodeArgs = profileDir && spec.kind === 'ours' ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [];
-      const launch: LaunchSpec = { command: process.execPath, args: [...nodeArgs, spec.script, ...spec.args(options)], env: BENCH_ENV(), cwd: options.projectDir };
+      const nodeArgs =
+        profileDir && spec.kind === 'ours'
+          ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`]
+          : [];
+      const launch: LaunchSpec = {
+        command: process.execPath,
+        args: [...nodeArgs, spec.script, ...spec.args(options)],
+        env: BENCH_ENV(),
+        cwd: options.projectDir,
+      };
       const transport = new MeasuringStdioTransport(launch);
       const client = new Client({ name: 'dsm-bench', version: '1.0.0' });
       const started = performance.now();
@@ -140,7 +152,11 @@ function mcpContender(spec: McpSpec): Contender {
       const startupMs = performance.now() - started;
       const toolsListBytes = transport.lastResponse?.bytes;
       const toolNames = listed.tools.map((t) => t.name);
-      const call = async (tool: string, args: Record<string, unknown>, callOptions: { timeoutMs?: number } = {}): Promise<Answer> => {
+      const call = async (
+        tool: string,
+        args: Record<string, unknown>,
+        callOptions: { timeoutMs?: number } = {},
+      ): Promise<Answer> => {
         const t0 = performance.now();
         const result = (await client.callTool({ name: tool, arguments: args }, undefined, {
           timeout: callOptions.timeoutMs ?? 600_000,
@@ -167,7 +183,9 @@ function mcpContender(spec: McpSpec): Contender {
         toolNames,
         query: (sql) => {
           if (!toolNames.includes(spec.queryTool)) {
-            return Promise.reject(new Error(`${spec.id} has no tool ${spec.queryTool}; it lists ${toolNames.join(', ')}`));
+            return Promise.reject(
+              new Error(`${spec.id} has no tool ${spec.queryTool}; it lists ${toolNames.join(', ')}`),
+            );
           }
           return call(spec.queryTool, spec.queryArgs(sql, options));
         },
@@ -199,7 +217,13 @@ export const inProcessFloor: Contender = {
         const t0 = performance.now();
         const rows = db.prepare(sql).all();
         const ms = performance.now() - t0;
-        return { ms, bytes: Buffer.byteLength(JSON.stringify(rows)), rows: rows.length, isError: false, oversize: false };
+        return {
+          ms,
+          bytes: Buffer.byteLength(JSON.stringify(rows)),
+          rows: rows.length,
+          isError: false,
+          oversize: false,
+        };
       },
       call: () => Promise.reject(new Error('the in-process floor has no tools')),
       stderr: () => '',
@@ -219,7 +243,8 @@ const nm = (p: string) => path.join(REPO_ROOT, 'node_modules', p);
 export const floorSdk = mcpContender({
   id: 'floor-sdk',
   kind: 'floor',
-  description: 'McpServer + one query tool, no guard/audit/caps, rows as JSON.stringify text (esbuild bundle)',
+  description:
+    'McpServer + one query tool, no guard/audit/caps, rows as JSON.stringify text (esbuild bundle)',
   script: FLOOR_BUNDLE,
   args: (o) => ['--db', o.dbFile],
   queryTool: 'query',
@@ -263,7 +288,11 @@ export const oursAuditWal = mcpContender({
   kind: 'ours',
   description: 'ours with --audit-db <fresh file> (WAL, synchronous=NORMAL): the audit commit without fsync',
   script: OURS_BUNDLE,
-  args: (o) => [...ours.argsFor(o), '--audit-db', path.join(BENCH_ROOT, 'work', `ours-audit-${process.pid}.db`)],
+  args: (o) => [
+    ...ours.argsFor(o),
+    '--audit-db',
+    path.join(BENCH_ROOT, 'work', `ours-audit-${process.pid}.db`),
+  ],
   queryTool: 'run_query',
   queryArgs: (sql, o) => ours.queryArgsFor(sql, o),
 });
@@ -298,4 +327,13 @@ export const dbhub = mcpContender({
   queryArgs: (sql) => ({ sql }),
 });
 
-export const ALL_CONTENDERS: readonly Contender[] = [inProcessFloor, floorSdk, floorSdkStructured, ours, oursAuditWal, eaDatabaseServer, mcpSqlite, dbhub];
+export const ALL_CONTENDERS: readonly Contender[] = [
+  inProcessFloor,
+  floorSdk,
+  floorSdkStructured,
+  ours,
+  oursAuditWal,
+  eaDatabaseServer,
+  mcpSqlite,
+  dbhub,
+];

@@ -33,11 +33,19 @@ export function mulberry32(seed: number): () => number {
 }
 
 function hashOf(...parts: unknown[]): string {
-  return createHash('sha256').update(JSON.stringify([GENERATOR_VERSION, ...parts])).digest('hex').slice(0, 12);
+  return createHash('sha256')
+    .update(JSON.stringify([GENERATOR_VERSION, ...parts]))
+    .digest('hex')
+    .slice(0, 12);
 }
 
 /** Builds `final` through `fill(tmpDir)` unless it already exists. */
-async function cached(final: string, log: Log, what: string, fill: (dir: string) => Promise<void> | void): Promise<string> {
+async function cached(
+  final: string,
+  log: Log,
+  what: string,
+  fill: (dir: string) => Promise<void> | void,
+): Promise<string> {
   if (fs.existsSync(path.join(final, '.complete'))) return final;
   const tmp = `${final}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -51,7 +59,11 @@ async function cached(final: string, log: Log, what: string, fill: (dir: string)
   // Older builds of the same thing (another hash) are dead weight: a stale 1 GiB database is not worth keeping.
   const prefix = path.basename(final).replace(/-[0-9a-f]{12}$/, '-');
   for (const entry of fs.readdirSync(path.dirname(final))) {
-    if (entry.startsWith(prefix) && /-[0-9a-f]{12}$/.test(entry) && path.join(path.dirname(final), entry) !== final) {
+    if (
+      entry.startsWith(prefix) &&
+      /-[0-9a-f]{12}$/.test(entry) &&
+      path.join(path.dirname(final), entry) !== final
+    ) {
       fs.rmSync(path.join(path.dirname(final), entry), { recursive: true, force: true });
     }
   }
@@ -67,20 +79,36 @@ function writeProject(dir: string, schemaSource: string, dbName: string): void {
     path.join(dir, 'drizzle.config.ts'),
     `export default {\n  schema: './schema.ts',\n  out: './drizzle',\n  dialect: 'sqlite',\n  dbCredentials: { url: './${dbName}' },\n};\n`,
   );
-  if (!fs.existsSync(path.join(dir, 'node_modules'))) fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: path.basename(dir).replace(/[^a-z0-9-]/gi, '-').toLowerCase(), private: true, type: 'module' }));
+  if (!fs.existsSync(path.join(dir, 'node_modules')))
+    fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  fs.writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify({
+      name: path
+        .basename(dir)
+        .replace(/[^a-z0-9-]/gi, '-')
+        .toLowerCase(),
+      private: true,
+      type: 'module',
+    }),
+  );
 }
 
 /** Runs the real drizzle-kit CLI in `dir`; returns its wall time in ms. */
 export function drizzleKitGenerate(dir: string, extra: string[] = []): number {
   const started = performance.now();
-  const result = spawnSync(process.execPath, [DRIZZLE_KIT_BIN, 'generate', '--config', 'drizzle.config.ts', ...extra], {
-    cwd: dir,
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
-  });
+  const result = spawnSync(
+    process.execPath,
+    [DRIZZLE_KIT_BIN, 'generate', '--config', 'drizzle.config.ts', ...extra],
+    {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+    },
+  );
   const ms = performance.now() - started;
-  if (result.status !== 0) throw new Error(`drizzle-kit generate failed in ${dir}:\n${result.stdout}\n${result.stderr}`);
+  if (result.status !== 0)
+    throw new Error(`drizzle-kit generate failed in ${dir}:\n${result.stdout}\n${result.stderr}`);
   return ms;
 }
 
@@ -103,7 +131,14 @@ export interface ShopCounts {
   wideColumns: number;
 }
 
-export const SHOP_COUNTS: ShopCounts = { users: 100_000, products: 10_000, orders: 250_000, orderItems: 1_000_000, wideEvents: 50_000, wideColumns: 40 };
+export const SHOP_COUNTS: ShopCounts = {
+  users: 100_000,
+  products: 10_000,
+  orders: 250_000,
+  orderItems: 1_000_000,
+  wideEvents: 50_000,
+  wideColumns: 40,
+};
 
 function wideColumn(i: number): { prop: string; name: string; builder: string } {
   const n = String(i).padStart(2, '0');
@@ -182,11 +217,76 @@ ${wide}
 `;
 }
 
-const FIRST = ['Ada', 'Alan', 'Grace', 'Linus', 'Margaret', 'Ken', 'Barbara', 'Dennis', 'Frances', 'Edsger', 'Radia', 'Tim', 'Hedy', 'John', 'Sophie', 'Niklaus'];
-const LAST = ['Lovelace', 'Turing', 'Hopper', 'Torvalds', 'Hamilton', 'Thompson', 'Liskov', 'Ritchie', 'Allen', 'Dijkstra', 'Perlman', 'Berners-Lee', 'Lamarr', 'Backus', 'Wilson', 'Wirth'];
-const COUNTRIES = ['DE', 'FR', 'US', 'GB', 'JP', 'BR', 'IN', 'NG', 'CA', 'AU', 'ES', 'IT', 'SE', 'PL', 'MX', 'KR'];
-const CATEGORIES = ['books', 'games', 'garden', 'kitchen', 'music', 'outdoor', 'office', 'toys', 'tools', 'sports'];
-const WORDS = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua'.split(' ');
+const FIRST = [
+  'Ada',
+  'Alan',
+  'Grace',
+  'Linus',
+  'Margaret',
+  'Ken',
+  'Barbara',
+  'Dennis',
+  'Frances',
+  'Edsger',
+  'Radia',
+  'Tim',
+  'Hedy',
+  'John',
+  'Sophie',
+  'Niklaus',
+];
+const LAST = [
+  'Lovelace',
+  'Turing',
+  'Hopper',
+  'Torvalds',
+  'Hamilton',
+  'Thompson',
+  'Liskov',
+  'Ritchie',
+  'Allen',
+  'Dijkstra',
+  'Perlman',
+  'Berners-Lee',
+  'Lamarr',
+  'Backus',
+  'Wilson',
+  'Wirth',
+];
+const COUNTRIES = [
+  'DE',
+  'FR',
+  'US',
+  'GB',
+  'JP',
+  'BR',
+  'IN',
+  'NG',
+  'CA',
+  'AU',
+  'ES',
+  'IT',
+  'SE',
+  'PL',
+  'MX',
+  'KR',
+];
+const CATEGORIES = [
+  'books',
+  'games',
+  'garden',
+  'kitchen',
+  'music',
+  'outdoor',
+  'office',
+  'toys',
+  'tools',
+  'sports',
+];
+const WORDS =
+  'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua'.split(
+    ' ',
+  );
 const STATUSES = ['pending', 'paid', 'shipped', 'cancelled'];
 const BASE_TIME = Date.UTC(2024, 0, 1);
 
@@ -207,10 +307,18 @@ function fillShop(dbFile: string, counts: ShopCounts, log: Log): void {
   db.pragma('foreign_keys = OFF'); // The generator keeps every reference valid; checking each one only costs time.
   const rand = mulberry32(20240101);
   const iso = (offsetSeconds: number) => new Date(BASE_TIME + offsetSeconds * 1000).toISOString();
-  const insertUser = db.prepare('INSERT INTO users (id, email, name, country, is_active, credit, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
-  const insertProduct = db.prepare('INSERT INTO products (id, sku, name, category, price_cents, stock, description) VALUES (?, ?, ?, ?, ?, ?, ?)');
-  const insertOrder = db.prepare('INSERT INTO orders (id, user_id, status, total_cents, created_at) VALUES (?, ?, ?, ?, ?)');
-  const insertItem = db.prepare('INSERT INTO order_items (id, order_id, product_id, quantity, unit_price_cents) VALUES (?, ?, ?, ?, ?)');
+  const insertUser = db.prepare(
+    'INSERT INTO users (id, email, name, country, is_active, credit, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  const insertProduct = db.prepare(
+    'INSERT INTO products (id, sku, name, category, price_cents, stock, description) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  const insertOrder = db.prepare(
+    'INSERT INTO orders (id, user_id, status, total_cents, created_at) VALUES (?, ?, ?, ?, ?)',
+  );
+  const insertItem = db.prepare(
+    'INSERT INTO order_items (id, order_id, product_id, quantity, unit_price_cents) VALUES (?, ?, ?, ?, ?)',
+  );
   const wideCols = Array.from({ length: counts.wideColumns }, (_, i) => wideColumn(i + 1));
   const insertWide = db.prepare(
     `INSERT INTO wide_events (id, user_id, ${wideCols.map((c) => c.name).join(', ')}) VALUES (?, ?, ${wideCols.map(() => '?').join(', ')})`,
@@ -218,20 +326,45 @@ function fillShop(dbFile: string, counts: ShopCounts, log: Log): void {
   db.transaction(() => {
     for (let id = 1; id <= counts.users; id++) {
       const credit = rand() < 0.2 ? null : Math.round(rand() * 100_000) / 100;
-      insertUser.run(id, `user${id}@example.com`, `${pick(rand, FIRST)} ${pick(rand, LAST)}`, pick(rand, COUNTRIES), rand() < 0.9 ? 1 : 0, credit, iso(Math.floor(rand() * 3e7)));
+      insertUser.run(
+        id,
+        `user${id}@example.com`,
+        `${pick(rand, FIRST)} ${pick(rand, LAST)}`,
+        pick(rand, COUNTRIES),
+        rand() < 0.9 ? 1 : 0,
+        credit,
+        iso(Math.floor(rand() * 3e7)),
+      );
     }
     const prices: number[] = [0];
     for (let id = 1; id <= counts.products; id++) {
       const price = 100 + Math.floor(rand() * 20_000);
       prices.push(price);
-      insertProduct.run(id, `SKU-${String(id).padStart(6, '0')}`, sentence(rand, 3), pick(rand, CATEGORIES), price, Math.floor(rand() * 500), rand() < 0.3 ? null : sentence(rand, 12));
+      insertProduct.run(
+        id,
+        `SKU-${String(id).padStart(6, '0')}`,
+        sentence(rand, 3),
+        pick(rand, CATEGORIES),
+        price,
+        Math.floor(rand() * 500),
+        rand() < 0.3 ? null : sentence(rand, 12),
+      );
     }
     let itemId = 1;
     for (let id = 1; id <= counts.orders; id++) {
       // Spread the items so the total is exact: the last order takes whatever is left.
       const remainingOrders = counts.orders - id + 1;
       const remainingItems = counts.orderItems - itemId + 1;
-      const items = id === counts.orders ? remainingItems : Math.max(1, Math.min(remainingItems - (remainingOrders - 1), 1 + Math.floor(rand() * (2 * (remainingItems / remainingOrders) - 1))));
+      const items =
+        id === counts.orders
+          ? remainingItems
+          : Math.max(
+              1,
+              Math.min(
+                remainingItems - (remainingOrders - 1),
+                1 + Math.floor(rand() * (2 * (remainingItems / remainingOrders) - 1)),
+              ),
+            );
       let total = 0;
       for (let k = 0; k < items; k++) {
         const product = 1 + Math.floor(rand() * counts.products);
@@ -239,18 +372,33 @@ function fillShop(dbFile: string, counts: ShopCounts, log: Log): void {
         total += prices[product]! * quantity;
         insertItem.run(itemId++, id, product, quantity, prices[product]!);
       }
-      insertOrder.run(id, 1 + Math.floor(rand() * counts.users), pick(rand, STATUSES), total, iso(Math.floor(rand() * 3e7)));
+      insertOrder.run(
+        id,
+        1 + Math.floor(rand() * counts.users),
+        pick(rand, STATUSES),
+        total,
+        iso(Math.floor(rand() * 3e7)),
+      );
     }
     for (let id = 1; id <= counts.wideEvents; id++) {
-      const values = wideCols.map((c) => (c.builder === 'integer' ? Math.floor(rand() * 1e6) : c.builder === 'real' ? Math.round(rand() * 1e6) / 1e3 : sentence(rand, 2)));
+      const values = wideCols.map((c) =>
+        c.builder === 'integer'
+          ? Math.floor(rand() * 1e6)
+          : c.builder === 'real'
+            ? Math.round(rand() * 1e6) / 1e3
+            : sentence(rand, 2),
+      );
       insertWide.run(id, rand() < 0.1 ? null : 1 + Math.floor(rand() * counts.users), ...values);
     }
   })();
   db.pragma('journal_mode = DELETE');
   const check = db.prepare('SELECT count(*) FROM order_items').pluck().get() as number;
-  if (check !== counts.orderItems) throw new Error(`generator bug: ${check} order items, expected ${counts.orderItems}`);
+  if (check !== counts.orderItems)
+    throw new Error(`generator bug: ${check} order items, expected ${counts.orderItems}`);
   db.close();
-  log(`shop: ${counts.users} users, ${counts.products} products, ${counts.orders} orders, ${counts.orderItems} order items, ${counts.wideEvents} wide rows × ${counts.wideColumns + 2} columns`);
+  log(
+    `shop: ${counts.users} users, ${counts.products} products, ${counts.orders} orders, ${counts.orderItems} order items, ${counts.wideEvents} wide rows × ${counts.wideColumns + 2} columns`,
+  );
 }
 
 export interface ShopDataset {
@@ -281,7 +429,10 @@ export function genSchemaSource(tables: number, withExtra: number): string {
   const lines = [`import { sqliteTable, integer, text, real, index } from 'drizzle-orm/sqlite-core';`, ''];
   for (let t = 1; t <= tables; t++) {
     const name = `t${String(t).padStart(3, '0')}`;
-    const ref = t > 1 ? `\n    refId: integer('ref_id').references(() => t${String(t - 1).padStart(3, '0')}.id, { onDelete: 'cascade' }),` : '';
+    const ref =
+      t > 1
+        ? `\n    refId: integer('ref_id').references(() => t${String(t - 1).padStart(3, '0')}.id, { onDelete: 'cascade' }),`
+        : '';
     const extra = t <= withExtra ? `\n    extra: text('extra'),` : '';
     lines.push(
       `export const ${name} = sqliteTable(
@@ -323,7 +474,11 @@ export async function ensureGenProject(log: Log, tables = 100): Promise<GenProje
 /** A working copy of a project folder (the node_modules link is recreated, not copied through). */
 export function copyProject(from: string, to: string): void {
   fs.rmSync(to, { recursive: true, force: true });
-  fs.cpSync(from, to, { recursive: true, verbatimSymlinks: true, filter: (src) => path.basename(src) !== '.complete' });
+  fs.cpSync(from, to, {
+    recursive: true,
+    verbatimSymlinks: true,
+    filter: (src) => path.basename(src) !== '.complete',
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -378,7 +533,8 @@ export async function ensureBigProject(log: Log, mib: number): Promise<BigProjec
         const offset = Math.floor(rand() * (pool.length - slice));
         insertBlob.run(pool.subarray(offset, offset + slice));
       }
-      for (let i = 0; i < 100_000; i++) insertNote.run(sentence(rand, 8), new Date(BASE_TIME + i * 60_000).toISOString());
+      for (let i = 0; i < 100_000; i++)
+        insertNote.run(sentence(rand, 8), new Date(BASE_TIME + i * 60_000).toISOString());
     })();
     db.pragma('journal_mode = DELETE');
     db.close();
@@ -404,7 +560,16 @@ export async function ensureAuditDb(log: Log, rows: number): Promise<{ file: str
     ensureAuditTable(db, 'audit_log');
     const audit = new AuditLog(db, 'audit_log');
     const rand = mulberry32(7);
-    const tools = ['run_query', 'run_query', 'run_query', 'select_rows', 'inspect_schema', 'execute_sql', 'write_rows', 'migration_status'];
+    const tools = [
+      'run_query',
+      'run_query',
+      'run_query',
+      'select_rows',
+      'inspect_schema',
+      'execute_sql',
+      'write_rows',
+      'migration_status',
+    ];
     db.transaction(() => {
       for (let i = 0; i < rows; i++) {
         const tool = pick(rand, tools);
@@ -418,7 +583,9 @@ export async function ensureAuditDb(log: Log, rows: number): Promise<{ file: str
           client: 'bench/1.0.0',
           targetType: tool === 'run_query' ? null : 'table',
           targetId: tool === 'run_query' ? null : pick(rand, ['users', 'orders', 'order_items', 'products']),
-          details: JSON.stringify({ sql: `SELECT * FROM users WHERE id = ${1 + Math.floor(rand() * 100_000)}` }),
+          details: JSON.stringify({
+            sql: `SELECT * FROM users WHERE id = ${1 + Math.floor(rand() * 100_000)}`,
+          }),
           rowsAffected: tool === 'execute_sql' || tool === 'write_rows' ? Math.floor(rand() * 10) : null,
         });
       }
@@ -445,7 +612,9 @@ export async function buildFloorServer(): Promise<string> {
     format: 'esm',
     external: ['better-sqlite3'],
     logLevel: 'warning',
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
   });
   return outfile;
 }

@@ -20,8 +20,19 @@ const BUCKETS: Array<[string, (fn: string, url: string) => boolean]> = [
   ['(idle)', (fn) => fn === '(idle)'],
   ['(garbage collector)', (fn) => fn === '(garbage collector)'],
   ['(program)', (fn) => fn === '(program)'],
-  ['sqlite (better-sqlite3 native)', (fn, url) => url === '' && /^(all|get|run|iterate|prepare|raw|pluck|columns|exec|transaction|Statement|Database)$/.test(fn)],
-  ['stdout / stream writes', (fn) => /^(writeUtf8String|writev|writeGeneric|writeBuffer|_write|write|doWrite|writeOrBuffer|onwrite|afterWriteDispatched|handleWriteReq)$/.test(fn)],
+  [
+    'sqlite (better-sqlite3 native)',
+    (fn, url) =>
+      url === '' &&
+      /^(all|get|run|iterate|prepare|raw|pluck|columns|exec|transaction|Statement|Database)$/.test(fn),
+  ],
+  [
+    'stdout / stream writes',
+    (fn) =>
+      /^(writeUtf8String|writev|writeGeneric|writeBuffer|_write|write|doWrite|writeOrBuffer|onwrite|afterWriteDispatched|handleWriteReq)$/.test(
+        fn,
+      ),
+  ],
   ['JSON', (fn) => /^(stringify|parse)$/.test(fn)],
   ['crypto (sha256)', (fn) => /^(digest|update|createHash|Hash)$/.test(fn)],
   ['node internals', (_fn, url) => url.startsWith('node:')],
@@ -60,12 +71,20 @@ function main(): void {
     perFunction.set(key, (perFunction.get(key) ?? 0) + micros);
   }
   const pct = (micros: number) => `${((micros / busy) * 100).toFixed(1).padStart(5)} %`;
-  process.stdout.write(`busy CPU: ${(busy / 1000).toFixed(0)} ms (idle excluded)\n\nby bucket (self time):\n`);
-  for (const [name, micros] of [...perBucket].filter(([n]) => n !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, top)) {
+  process.stdout.write(
+    `busy CPU: ${(busy / 1000).toFixed(0)} ms (idle excluded)\n\nby bucket (self time):\n`,
+  );
+  for (const [name, micros] of [...perBucket]
+    .filter(([n]) => n !== '(idle)')
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)) {
     process.stdout.write(`  ${pct(micros)}  ${name}\n`);
   }
   process.stdout.write(`\ntop functions (self time):\n`);
-  for (const [name, micros] of [...perFunction].filter(([n]) => !n.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, top)) {
+  for (const [name, micros] of [...perFunction]
+    .filter(([n]) => !n.startsWith('(idle)'))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)) {
     process.stdout.write(`  ${pct(micros)}  ${name}\n`);
   }
 }

@@ -9,7 +9,15 @@ import { parseArgs } from 'node:util';
 import { ALL_CONTENDERS, floorSdk, inProcessFloor, type Contender } from './contenders.js';
 import { BENCH_ROOT, buildFloorServer, ensureShop, REPO_ROOT } from './dataset.js';
 import { fmtBytes, fmtMs, fmtRatio } from './lib/stats.js';
-import { FULL, QUICK, SCENARIOS, type Row, type ScenarioResult, type Settings, type Target } from './scenarios.js';
+import {
+  FULL,
+  QUICK,
+  SCENARIOS,
+  type Row,
+  type ScenarioResult,
+  type Settings,
+  type Target,
+} from './scenarios.js';
 
 const HELP = `usage: npm run bench -- [options]
 
@@ -25,7 +33,12 @@ const HELP = `usage: npm run bench -- [options]
 `;
 
 function parseList(value: string | undefined): string[] | undefined {
-  return value ? value.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  return value
+    ? value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined;
 }
 
 function positive(name: string, value: string | undefined): number | undefined {
@@ -57,17 +70,24 @@ function loadSettings() {
   const quick = values.quick ?? ['1', 'true', 'yes'].includes(env.BENCH_QUICK ?? '');
   const settings: Settings = { ...(quick ? QUICK : FULL) };
   settings.bigMiB = positive('--big-mib', values['big-mib'] ?? env.BENCH_BIG_MIB) ?? settings.bigMiB;
-  settings.auditRows = positive('--audit-rows', values['audit-rows'] ?? env.BENCH_AUDIT_ROWS) ?? settings.auditRows;
+  settings.auditRows =
+    positive('--audit-rows', values['audit-rows'] ?? env.BENCH_AUDIT_ROWS) ?? settings.auditRows;
   settings.rounds = positive('--rounds', values.rounds) ?? settings.rounds;
   const scenarioIds = parseList(values.scenarios ?? env.BENCH_SCENARIOS);
   const contenderIds = parseList(values.contenders ?? env.BENCH_CONTENDERS);
   const skip = parseList(values.skip) ?? [];
-  for (const id of scenarioIds ?? []) if (!SCENARIOS.some((s) => s.id === id)) throw new Error(`unknown scenario ${id}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
-  for (const id of [...(contenderIds ?? []), ...skip]) if (!ALL_CONTENDERS.some((c) => c.id === id)) throw new Error(`unknown contender ${id}; known: ${ALL_CONTENDERS.map((c) => c.id).join(', ')}`);
+  for (const id of scenarioIds ?? [])
+    if (!SCENARIOS.some((s) => s.id === id))
+      throw new Error(`unknown scenario ${id}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
+  for (const id of [...(contenderIds ?? []), ...skip])
+    if (!ALL_CONTENDERS.some((c) => c.id === id))
+      throw new Error(`unknown contender ${id}; known: ${ALL_CONTENDERS.map((c) => c.id).join(', ')}`);
   return {
     settings,
     scenarios: SCENARIOS.filter((s) => !scenarioIds || scenarioIds.includes(s.id)),
-    contenders: ALL_CONTENDERS.filter((c) => (!contenderIds || contenderIds.includes(c.id)) && !skip.includes(c.id)),
+    contenders: ALL_CONTENDERS.filter(
+      (c) => (!contenderIds || contenderIds.includes(c.id)) && !skip.includes(c.id),
+    ),
     out: path.resolve(values.out ?? path.join(REPO_ROOT, 'bench/results/latest.json')),
   };
 }
@@ -76,7 +96,12 @@ const log = (message: string) => process.stderr.write(`${message}\n`);
 
 function uptime(): string {
   const r = spawnSync('uptime', { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : `loadavg ${os.loadavg().map((n) => n.toFixed(2)).join(' ')}`;
+  return r.status === 0
+    ? r.stdout.trim()
+    : `loadavg ${os
+        .loadavg()
+        .map((n) => n.toFixed(2))
+        .join(' ')}`;
 }
 
 function formatValue(value: number | string | undefined, unit: string | undefined): string {
@@ -100,13 +125,19 @@ function formatValue(value: number | string | undefined, unit: string | undefine
 
 function pad(cells: string[][]): string {
   const widths = cells[0]!.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)));
-  return cells.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n');
+  return cells
+    .map((row) =>
+      row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '),
+    )
+    .join('\n');
 }
 
 function targetLine(t: Target): string {
   const mark = t.pass === undefined ? 'n/a ' : t.pass ? 'PASS' : 'FAIL';
-  const show = (n: number) => (t.unit === 'ms' ? fmtMs(n) : t.unit === 'percent' ? `${n.toFixed(1)} %` : fmtRatio(n));
-  const measured = t.measured === undefined || !Number.isFinite(t.measured) ? 'not measured' : show(t.measured);
+  const show = (n: number) =>
+    t.unit === 'ms' ? fmtMs(n) : t.unit === 'percent' ? `${n.toFixed(1)} %` : fmtRatio(n);
+  const measured =
+    t.measured === undefined || !Number.isFinite(t.measured) ? 'not measured' : show(t.measured);
   return `  [${mark}] ${t.label}: ${measured} (target ${t.op} ${show(t.limit)})`;
 }
 
@@ -136,7 +167,9 @@ async function main(): Promise<void> {
   const { settings, scenarios, contenders, out } = loadSettings();
   const startedAt = new Date().toISOString();
   const loadBefore = uptime();
-  log(`bench ${settings.quick ? '(quick)' : '(full)'} — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; ${loadBefore}`);
+  log(
+    `bench ${settings.quick ? '(quick)' : '(full)'} — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; ${loadBefore}`,
+  );
 
   const workDir = path.join(BENCH_ROOT, 'work');
   fs.mkdirSync(workDir, { recursive: true });
@@ -162,16 +195,26 @@ async function main(): Promise<void> {
       process.stdout.write(renderScenario(result) + '\n');
     } catch (error) {
       log(`${scenario.id} failed: ${(error as Error).stack ?? String(error)}`);
-      results.push({ id: scenario.id, title: scenario.title, rows: [], targets: [], notes: [`failed: ${(error as Error).message}`] });
+      results.push({
+        id: scenario.id,
+        title: scenario.title,
+        rows: [],
+        targets: [],
+        notes: [`failed: ${(error as Error).message}`],
+      });
     }
     log(`  (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   }
 
-  for (const entry of fs.readdirSync(workDir)) if (entry.startsWith(`ours-audit-${process.pid}.db`)) fs.rmSync(path.join(workDir, entry), { force: true });
+  for (const entry of fs.readdirSync(workDir))
+    if (entry.startsWith(`ours-audit-${process.pid}.db`))
+      fs.rmSync(path.join(workDir, entry), { force: true });
   const loadAfter = uptime();
   const allTargets = results.flatMap((r) => r.targets);
   process.stdout.write(`\n== targets (issue 5)\n${allTargets.map(targetLine).join('\n')}\n`);
-  process.stdout.write(`\nmachine: ${os.cpus().length} cores, Node ${process.version}\nload before: ${loadBefore}\nload after:  ${loadAfter}\n`);
+  process.stdout.write(
+    `\nmachine: ${os.cpus().length} cores, Node ${process.version}\nload before: ${loadBefore}\nload after:  ${loadAfter}\n`,
+  );
   for (const [id, why] of Object.entries(skipped)) process.stdout.write(`skipped ${id}: ${why}\n`);
 
   fs.mkdirSync(path.dirname(out), { recursive: true });
@@ -183,9 +226,21 @@ async function main(): Promise<void> {
         finishedAt: new Date().toISOString(),
         mode: settings.quick ? 'quick' : 'full',
         settings,
-        machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, memory: os.totalmem(), loadBefore, loadAfter },
+        machine: {
+          cpus: os.cpus().length,
+          model: os.cpus()[0]?.model,
+          node: process.version,
+          memory: os.totalmem(),
+          loadBefore,
+          loadAfter,
+        },
         dataset: { dir: shop.dir, counts: shop.counts, sizeBytes: shop.sizeBytes },
-        contenders: ALL_CONTENDERS.map((c) => ({ id: c.id, kind: c.kind, description: c.description, skipped: skipped[c.id] })),
+        contenders: ALL_CONTENDERS.map((c) => ({
+          id: c.id,
+          kind: c.kind,
+          description: c.description,
+          skipped: skipped[c.id],
+        })),
         scenarios: results,
       },
       null,

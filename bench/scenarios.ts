@@ -6,7 +6,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
-import { floorSdk, inProcessFloor, ours, type Answer, type Contender, type OpenOptions, type Session } from './contenders.js';
+import {
+  floorSdk,
+  inProcessFloor,
+  ours,
+  type Answer,
+  type Contender,
+  type OpenOptions,
+  type Session,
+} from './contenders.js';
 import {
   BENCH_ROOT,
   copyProject,
@@ -115,8 +123,22 @@ export interface Scenario {
   run(ctx: ScenarioContext): Promise<ScenarioResult>;
 }
 
-export function target(label: string, measured: number | undefined, op: Target['op'], limit: number, unit: Target['unit'] = 'ratio', why?: string): Target {
-  const pass = measured === undefined || !Number.isFinite(measured) ? undefined : op === '<=' ? measured <= limit : op === '<' ? measured < limit : measured >= limit;
+export function target(
+  label: string,
+  measured: number | undefined,
+  op: Target['op'],
+  limit: number,
+  unit: Target['unit'] = 'ratio',
+  why?: string,
+): Target {
+  const pass =
+    measured === undefined || !Number.isFinite(measured)
+      ? undefined
+      : op === '<='
+        ? measured <= limit
+        : op === '<'
+          ? measured < limit
+          : measured >= limit;
   return { label, measured, op, limit, unit, pass, ...(why ? { why } : {}) };
 }
 
@@ -133,10 +155,15 @@ function rotate<T>(list: readonly T[], by: number): T[] {
   return n === 0 ? [] : list.map((_, i) => list[(i + by) % n]!);
 }
 
-const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 300);
+const errorMessage = (error: unknown) =>
+  (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 300);
 
 /** Opens each contender; a contender that fails to start is reported, not fatal. */
-async function openAll(contenders: readonly Contender[], options: OpenOptions, log: Log): Promise<{ sessions: Session[]; failed: Row[] }> {
+async function openAll(
+  contenders: readonly Contender[],
+  options: OpenOptions,
+  log: Log,
+): Promise<{ sessions: Session[]; failed: Row[] }> {
   const sessions: Session[] = [];
   const failed: Row[] = [];
   for (const contender of contenders) {
@@ -167,8 +194,14 @@ interface CallLog {
  * Runs `perSession(session, round)` for every live session, `rounds` times, rotating the order. A session
  * that throws is dropped from later rounds with its error kept.
  */
-async function alternate(sessions: readonly Session[], rounds: number, perSession: (s: Session, round: number, log: CallLog) => Promise<void>): Promise<Map<Session, CallLog>> {
-  const logs = new Map<Session, CallLog>(sessions.map((s) => [s, { ms: [], bytes: [], errors: 0, wrongRows: 0 }]));
+async function alternate(
+  sessions: readonly Session[],
+  rounds: number,
+  perSession: (s: Session, round: number, log: CallLog) => Promise<void>,
+): Promise<Map<Session, CallLog>> {
+  const logs = new Map<Session, CallLog>(
+    sessions.map((s) => [s, { ms: [], bytes: [], errors: 0, wrongRows: 0 }]),
+  );
   for (let round = 0; round < rounds; round++) {
     for (const session of rotate(sessions, round)) {
       const log = logs.get(session)!;
@@ -193,20 +226,29 @@ function check(answer: Answer, log: CallLog, expectedRows: number): void {
   }
 }
 
-function callRow(session: Session, log: CallLog, extra: Record<string, number | string | undefined> = {}): Row {
+function callRow(
+  session: Session,
+  log: CallLog,
+  extra: Record<string, number | string | undefined> = {},
+): Row {
   const row: Row = {
     contender: session.contender.id,
     latency: log.ms.length ? summarize(log.ms) : undefined,
     values: { ...(log.bytes.length ? { bytes: summarize(log.bytes).median } : {}), ...extra },
     units: { bytes: 'bytes' },
   };
-  const problems = [log.failed, log.errors ? `${log.errors} error answers (${log.firstError})` : undefined, log.wrongRows ? `${log.wrongRows} wrong row counts (${log.firstError})` : undefined].filter(Boolean);
+  const problems = [
+    log.failed,
+    log.errors ? `${log.errors} error answers (${log.firstError})` : undefined,
+    log.wrongRows ? `${log.wrongRows} wrong row counts (${log.firstError})` : undefined,
+  ].filter(Boolean);
   if (problems.length) row.error = problems.join('; ');
   return row;
 }
 
 const mcpOnly = (contenders: readonly Contender[]) => contenders.filter((c) => c.id !== inProcessFloor.id);
-const find = (rows: readonly Row[], id: string) => rows.find((r) => r.contender === id && !r.error) ?? rows.find((r) => r.contender === id);
+const find = (rows: readonly Row[], id: string) =>
+  rows.find((r) => r.contender === id && !r.error) ?? rows.find((r) => r.contender === id);
 
 // ---------------------------------------------------------------------------------------------------------
 
@@ -243,18 +285,36 @@ const coldStart: Scenario = {
       id: this.id,
       title: this.title,
       rows,
-      targets: [target('cold start ours / floor-sdk (median)', ratio(median(find(rows, ours.id)), median(find(rows, floorSdk.id))), '<=', 1.0)],
-      notes: [`${settings.coldStarts} starts per contender; ours starts on the shop project (migrations already applied).`],
+      targets: [
+        target(
+          'cold start ours / floor-sdk (median)',
+          ratio(median(find(rows, ours.id)), median(find(rows, floorSdk.id))),
+          '<=',
+          1.0,
+        ),
+      ],
+      notes: [
+        `${settings.coldStarts} starts per contender; ours starts on the shop project (migrations already applied).`,
+      ],
     };
   },
 };
 
-function pointQueryScenario(id: string, title: string, calls: (s: Settings) => number, warmup: (s: Settings) => number): Scenario {
+function pointQueryScenario(
+  id: string,
+  title: string,
+  calls: (s: Settings) => number,
+  warmup: (s: Settings) => number,
+): Scenario {
   return {
     id,
     title,
     async run({ settings, contenders, shop, log }) {
-      const { sessions, failed } = await openAll(contenders, { dbFile: shop.dbFile, projectDir: shop.dir }, log);
+      const { sessions, failed } = await openAll(
+        contenders,
+        { dbFile: shop.dbFile, projectDir: shop.dir },
+        log,
+      );
       const total = calls(settings);
       const perRound = Math.ceil(total / settings.rounds);
       const rand = mulberry32(99);
@@ -262,7 +322,8 @@ function pointQueryScenario(id: string, title: string, calls: (s: Settings) => n
       const memory = new Map<Session, { before: number; after: number }>();
       try {
         for (const s of sessions) {
-          for (let i = 0; i < warmup(settings); i++) await s.query(`SELECT * FROM users WHERE id = ${ids[total + (i % 100)]}`);
+          for (let i = 0; i < warmup(settings); i++)
+            await s.query(`SELECT * FROM users WHERE id = ${ids[total + (i % 100)]}`);
           if (s.pid) memory.set(s, { before: treeMemory(s.pid).rss, after: 0 });
         }
         const logs = await alternate(sessions, settings.rounds, async (s, round, callLog) => {
@@ -278,13 +339,36 @@ function pointQueryScenario(id: string, title: string, calls: (s: Settings) => n
           ...sessions.map((s) => {
             const m = memory.get(s);
             return {
-              ...callRow(s, logs.get(s)!, m ? { 'rss before': m.before, 'rss after': m.after, 'rss growth %': ((m.after - m.before) / m.before) * 100 } : {}),
-              units: { bytes: 'bytes', 'rss before': 'bytes', 'rss after': 'bytes', 'rss growth %': 'percent' } as Row['units'],
+              ...callRow(
+                s,
+                logs.get(s)!,
+                m
+                  ? {
+                      'rss before': m.before,
+                      'rss after': m.after,
+                      'rss growth %': ((m.after - m.before) / m.before) * 100,
+                    }
+                  : {},
+              ),
+              units: {
+                bytes: 'bytes',
+                'rss before': 'bytes',
+                'rss after': 'bytes',
+                'rss growth %': 'percent',
+              } as Row['units'],
             };
           }),
           ...failed,
         ];
-        return { id, title, rows, targets: [], notes: [`${total} sequential calls per contender in ${settings.rounds} alternating rounds, after ${warmup(settings)} warm-up calls (RSS before = after them); SELECT * FROM users WHERE id = <seeded random id>.`] };
+        return {
+          id,
+          title,
+          rows,
+          targets: [],
+          notes: [
+            `${total} sequential calls per contender in ${settings.rounds} alternating rounds, after ${warmup(settings)} warm-up calls (RSS before = after them); SELECT * FROM users WHERE id = <seeded random id>.`,
+          ],
+        };
       } finally {
         await closeAll(sessions);
       }
@@ -293,13 +377,23 @@ function pointQueryScenario(id: string, title: string, calls: (s: Settings) => n
 }
 
 const pointQuery: Scenario = (() => {
-  const base = pointQueryScenario('point-query', 'Point query by primary key (sequential)', (s) => s.pointCalls, () => 50);
+  const base = pointQueryScenario(
+    'point-query',
+    'Point query by primary key (sequential)',
+    (s) => s.pointCalls,
+    () => 50,
+  );
   return {
     ...base,
     async run(ctx) {
       const result = await base.run(ctx);
       result.targets.push(
-        target('point query ours / floor-sdk (median)', ratio(median(find(result.rows, ours.id)), median(find(result.rows, floorSdk.id))), '<=', 1.0),
+        target(
+          'point query ours / floor-sdk (median)',
+          ratio(median(find(result.rows, ours.id)), median(find(result.rows, floorSdk.id))),
+          '<=',
+          1.0,
+        ),
       );
       return result;
     },
@@ -308,13 +402,26 @@ const pointQuery: Scenario = (() => {
 
 // A leak shows as growth once the heap has settled, so a tenth of the calls warm up before RSS is first read.
 const longRun: Scenario = (() => {
-  const base = pointQueryScenario('calls-10k', 'Many sequential calls: RSS before → after', (s) => s.longCalls, (s) => Math.max(50, Math.round(s.longCalls / 10)));
+  const base = pointQueryScenario(
+    'calls-10k',
+    'Many sequential calls: RSS before → after',
+    (s) => s.longCalls,
+    (s) => Math.max(50, Math.round(s.longCalls / 10)),
+  );
   return {
     ...base,
     async run(ctx) {
       const result = await base.run(ctx);
       const growth = find(result.rows, ours.id)?.values['rss growth %'];
-      result.targets.push(target(`${ctx.settings.longCalls} calls: ours RSS growth`, typeof growth === 'number' ? growth : undefined, '<', 10, 'percent'));
+      result.targets.push(
+        target(
+          `${ctx.settings.longCalls} calls: ours RSS growth`,
+          typeof growth === 'number' ? growth : undefined,
+          '<',
+          10,
+          'percent',
+        ),
+      );
       return result;
     },
   };
@@ -324,7 +431,11 @@ const rows1000: Scenario = {
   id: 'rows-1000',
   title: '1000-row query: time and response bytes',
   async run({ settings, contenders, shop, log }) {
-    const { sessions, failed } = await openAll(contenders, { dbFile: shop.dbFile, projectDir: shop.dir, rowsWanted: 1000 }, log);
+    const { sessions, failed } = await openAll(
+      contenders,
+      { dbFile: shop.dbFile, projectDir: shop.dir, rowsWanted: 1000 },
+      log,
+    );
     const total = settings.rows1000Calls;
     const perRound = Math.ceil(total / settings.rounds);
     const rand = mulberry32(1000);
@@ -349,7 +460,12 @@ const rows1000: Scenario = {
         rows,
         targets: [
           target('1000 rows ours / floor-sdk time (median)', ratio(median(mine), median(floor)), '<=', 1.2),
-          target('1000 rows ours / floor-sdk bytes', ratio(mine?.values.bytes as number | undefined, floor?.values.bytes as number | undefined), '<=', 0.6),
+          target(
+            '1000 rows ours / floor-sdk bytes',
+            ratio(mine?.values.bytes as number | undefined, floor?.values.bytes as number | undefined),
+            '<=',
+            0.6,
+          ),
         ],
         notes: [
           `${total} calls per contender; every answer checked to hold 1000 rows. Ours is launched with --max-bytes 8 MiB and called with maxRows 1000 (its defaults cap an answer at 100 rows / 64 KiB).`,
@@ -365,14 +481,23 @@ const pipelined: Scenario = {
   id: 'pipelined',
   title: 'Pipelined point queries (8 in flight): throughput',
   async run({ settings, contenders, shop, log }) {
-    const { sessions, failed } = await openAll(mcpOnly(contenders), { dbFile: shop.dbFile, projectDir: shop.dir }, log);
+    const { sessions, failed } = await openAll(
+      mcpOnly(contenders),
+      { dbFile: shop.dbFile, projectDir: shop.dir },
+      log,
+    );
     const total = settings.pipelinedCalls;
     const perRound = Math.ceil(total / settings.rounds);
     const rand = mulberry32(8);
     const ids = Array.from({ length: total }, () => 1 + Math.floor(rand() * shop.counts.users));
-    const wall = new Map<Session, { ms: number; calls: number }>(sessions.map((s) => [s, { ms: 0, calls: 0 }]));
+    const wall = new Map<Session, { ms: number; calls: number }>(
+      sessions.map((s) => [s, { ms: 0, calls: 0 }]),
+    );
     try {
-      for (const s of sessions) await Promise.all(Array.from({ length: 16 }, (_, i) => s.query(`SELECT * FROM users WHERE id = ${ids[i]}`)));
+      for (const s of sessions)
+        await Promise.all(
+          Array.from({ length: 16 }, (_, i) => s.query(`SELECT * FROM users WHERE id = ${ids[i]}`)),
+        );
       const logs = await alternate(sessions, settings.rounds, async (s, round, callLog) => {
         let next = round * perRound;
         const end = Math.min(total, (round + 1) * perRound);
@@ -394,7 +519,10 @@ const pipelined: Scenario = {
       const rows = [
         ...sessions.map((s) => {
           const w = wall.get(s)!;
-          return { ...callRow(s, logs.get(s)!, { 'calls/s': w.ms ? (w.calls / w.ms) * 1000 : undefined }), units: { 'calls/s': 'per-s' } as Row['units'] };
+          return {
+            ...callRow(s, logs.get(s)!, { 'calls/s': w.ms ? (w.calls / w.ms) * 1000 : undefined }),
+            units: { 'calls/s': 'per-s' } as Row['units'],
+          };
         }),
         ...failed,
       ];
@@ -419,8 +547,21 @@ const selectAll: Scenario = {
   title: 'SELECT * on the 1M-row table: time to answer, bytes, server memory',
   async run({ settings, contenders, shop, log }) {
     const sql = 'SELECT * FROM order_items';
-    const samples = new Map<string, { ms: number[]; bytes: number; rows?: number; oversize: boolean; idle: number[]; hwm: number[]; peak: number[]; error?: string }>();
-    for (const c of contenders) samples.set(c.id, { ms: [], bytes: 0, oversize: false, idle: [], hwm: [], peak: [] });
+    const samples = new Map<
+      string,
+      {
+        ms: number[];
+        bytes: number;
+        rows?: number;
+        oversize: boolean;
+        idle: number[];
+        hwm: number[];
+        peak: number[];
+        error?: string;
+      }
+    >();
+    for (const c of contenders)
+      samples.set(c.id, { ms: [], bytes: 0, oversize: false, idle: [], hwm: [], peak: [] });
     for (let run = 0; run < settings.selectAllRuns; run++) {
       for (const contender of rotate(contenders, run)) {
         const sample = samples.get(contender.id)!;
@@ -433,7 +574,13 @@ const selectAll: Scenario = {
           const pid = session.pid;
           if (pid) sample.idle.push(treeMemory(pid).rss);
           const s = session;
-          const { value: answer, peakRss, hwm } = pid ? await sampleWhile(pid, () => s.query(sql)) : { value: await s.query(sql), peakRss: 0, hwm: 0 };
+          const {
+            value: answer,
+            peakRss,
+            hwm,
+          } = pid
+            ? await sampleWhile(pid, () => s.query(sql))
+            : { value: await s.query(sql), peakRss: 0, hwm: 0 };
           if (answer.isError) throw new Error(`error answer: ${answer.errorText}`);
           sample.ms.push(answer.ms);
           sample.bytes = answer.bytes;
@@ -468,7 +615,14 @@ const selectAll: Scenario = {
           VmHWM: hwm,
           'peak/idle': ratio(peak, idle),
         },
-        units: { bytes: 'bytes', 'idle rss': 'bytes', 'peak rss': 'bytes', VmHWM: 'bytes', 'peak/idle': 'ratio', rows: 'count' },
+        units: {
+          bytes: 'bytes',
+          'idle rss': 'bytes',
+          'peak rss': 'bytes',
+          VmHWM: 'bytes',
+          'peak/idle': 'ratio',
+          rows: 'count',
+        },
         ...(s.error ? { error: s.error } : {}),
       };
     });
@@ -479,7 +633,12 @@ const selectAll: Scenario = {
       rows,
       targets: [
         target('1M SELECT *: ours first page (median)', median(mine), '<', 50, 'ms'),
-        target('1M SELECT *: ours peak RSS / idle RSS (sampled every 10 ms)', mine?.values['peak/idle'] as number | undefined, '<', 1.2),
+        target(
+          '1M SELECT *: ours peak RSS / idle RSS (sampled every 10 ms)',
+          mine?.values['peak/idle'] as number | undefined,
+          '<',
+          1.2,
+        ),
       ],
       notes: [
         `${settings.selectAllRuns} run(s) per contender, each on a freshly started server. Memory is the server's process tree (/proc: VmRSS sampled every 10 ms; VmHWM summed over the tree, an upper bound that includes start-up).`,
@@ -500,7 +659,9 @@ const generate: Scenario = {
     copyProject(gen.dir, oursDir);
     copyProject(gen.dir, cliDir);
     const rows: Row[] = [];
-    const notes = [`${settings.generateSteps} steps; step k adds a column to table k of 100 and generates (both sides see the same edit). Ours: the first call on a fresh server is reported apart from the warm ones.`];
+    const notes = [
+      `${settings.generateSteps} steps; step k adds a column to table k of 100 and generates (both sides see the same edit). Ours: the first call on a fresh server is reported apart from the warm ones.`,
+    ];
     const cliMs: number[] = [];
     const oursMs: number[] = [];
     let oursFirst: number | undefined;
@@ -511,7 +672,10 @@ const generate: Scenario = {
       if (oursContender) {
         try {
           session = await oursContender.open({ dbFile: path.join(oursDir, 'gen.db'), projectDir: oursDir });
-          if (!session.toolNames?.includes('generate_migration')) throw new Error(`ours lists no generate_migration tool (it lists ${session.toolNames?.join(', ')})`);
+          if (!session.toolNames?.includes('generate_migration'))
+            throw new Error(
+              `ours lists no generate_migration tool (it lists ${session.toolNames?.join(', ')})`,
+            );
         } catch (error) {
           oursError = errorMessage(error);
           await session?.close().catch(() => {});
@@ -543,7 +707,11 @@ const generate: Scenario = {
     }
     const cliSql = fs.readdirSync(path.join(cliDir, 'drizzle')).filter((f) => f.endsWith('.sql')).length;
     notes.push(`CLI wrote ${cliSql - 1} migrations over the baseline.`);
-    rows.push({ contender: 'drizzle-kit CLI', latency: cliMs.length ? summarize(cliMs) : undefined, values: {} });
+    rows.push({
+      contender: 'drizzle-kit CLI',
+      latency: cliMs.length ? summarize(cliMs) : undefined,
+      values: {},
+    });
     rows.push({
       contender: 'ours (warm)',
       latency: oursMs.length ? summarize(oursMs) : undefined,
@@ -555,7 +723,17 @@ const generate: Scenario = {
       id: this.id,
       title: this.title,
       rows,
-      targets: [target('generate: CLI / ours warm (median), speed-up', ratio(cliMs.length ? summarize(cliMs).median : undefined, oursMs.length ? summarize(oursMs).median : undefined), '>=', 10)],
+      targets: [
+        target(
+          'generate: CLI / ours warm (median), speed-up',
+          ratio(
+            cliMs.length ? summarize(cliMs).median : undefined,
+            oursMs.length ? summarize(oursMs).median : undefined,
+          ),
+          '>=',
+          10,
+        ),
+      ],
       notes,
     };
   },
@@ -615,7 +793,10 @@ const apply: Scenario = {
             projectDir: work,
             extraArgs: ['--no-migrate-on-start', '--backup-dir', backups],
           });
-          if (!session.toolNames?.includes('apply_migrations')) throw new Error(`ours lists no apply_migrations tool (it lists ${session.toolNames?.join(', ')})`);
+          if (!session.toolNames?.includes('apply_migrations'))
+            throw new Error(
+              `ours lists no apply_migrations tool (it lists ${session.toolNames?.join(', ')})`,
+            );
           const s = session;
           const idle = treeMemory(s.pid!).rss;
           const d = await sampleWhile(s.pid!, () => s.call('apply_migrations', { dryRun: true }));
@@ -627,13 +808,15 @@ const apply: Scenario = {
           full.push(a.value.ms);
           applyExtra.push(a.peakRss - idle);
           const structured = a.value.result?.structuredContent as Record<string, unknown> | undefined;
-          const reported = findNumber(structured, ['backup', 'durationMs']) ?? findNumber(structured, ['backup', 'ms']);
+          const reported =
+            findNumber(structured, ['backup', 'durationMs']) ?? findNumber(structured, ['backup', 'ms']);
           backupMs.push(reported ?? a.value.ms - d.value.ms);
           if (run === 0) notes.push(`apply answer (trimmed): ${JSON.stringify(structured).slice(0, 400)}`);
           const ledger = new Database(path.join(work, 'big.db'), { readonly: true });
           const applied = ledger.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get() as number;
           ledger.close();
-          if (applied !== 2) throw new Error(`after apply the ledger holds ${applied} migrations, expected 2`);
+          if (applied !== 2)
+            throw new Error(`after apply the ledger holds ${applied} migrations, expected 2`);
         } catch (e) {
           error = errorMessage(e);
           log(`  ours: ${error}`);
@@ -647,9 +830,21 @@ const apply: Scenario = {
     const cpMedian = cpMs.length ? summarize(cpMs).median : undefined;
     const backupMedian = backupMs.length ? summarize(backupMs).median : undefined;
     const rows: Row[] = [
-      { contender: 'cp', latency: cpMs.length ? summarize(cpMs) : undefined, values: { 'MiB/s': cpMedian ? big.sizeBytes / 1024 ** 2 / (cpMedian / 1000) : undefined } },
-      { contender: 'fs.copyFileSync (ref)', latency: summarize(copyFileMs), values: { 'MiB/s': big.sizeBytes / 1024 ** 2 / (summarize(copyFileMs).median / 1000) } },
-      { contender: 'db.backup() (ref)', latency: summarize(backupApiMs), values: { 'MiB/s': big.sizeBytes / 1024 ** 2 / (summarize(backupApiMs).median / 1000) } },
+      {
+        contender: 'cp',
+        latency: cpMs.length ? summarize(cpMs) : undefined,
+        values: { 'MiB/s': cpMedian ? big.sizeBytes / 1024 ** 2 / (cpMedian / 1000) : undefined },
+      },
+      {
+        contender: 'fs.copyFileSync (ref)',
+        latency: summarize(copyFileMs),
+        values: { 'MiB/s': big.sizeBytes / 1024 ** 2 / (summarize(copyFileMs).median / 1000) },
+      },
+      {
+        contender: 'db.backup() (ref)',
+        latency: summarize(backupApiMs),
+        values: { 'MiB/s': big.sizeBytes / 1024 ** 2 / (summarize(backupApiMs).median / 1000) },
+      },
       {
         contender: 'ours dry run',
         latency: dry.length ? summarize(dry) : undefined,
@@ -668,14 +863,23 @@ const apply: Scenario = {
         units: { backup: 'ms', 'extra rss': 'bytes' },
       },
     ];
-    notes.push('backup time: as the apply answer reports it when it does, else (apply − dry run), an upper bound.');
+    notes.push(
+      'backup time: as the apply answer reports it when it does, else (apply − dry run), an upper bound.',
+    );
     return {
       id: this.id,
       title: this.title,
       rows,
       targets: [
         target('backup throughput ours / cp', ratio(cpMedian, backupMedian), '>=', 0.5),
-        target('dry run extra RAM / database size', dryExtra.length ? Math.max(...dryExtra) / big.sizeBytes : undefined, '<', 0.5, 'ratio', 'the dry run should not hold the whole database in memory'),
+        target(
+          'dry run extra RAM / database size',
+          dryExtra.length ? Math.max(...dryExtra) / big.sizeBytes : undefined,
+          '<',
+          0.5,
+          'ratio',
+          'the dry run should not hold the whole database in memory',
+        ),
       ],
       notes,
     };
@@ -697,7 +901,9 @@ const auditRead: Scenario = {
   async run({ settings, contenders, shop, log }) {
     const audit = await ensureAuditDb(log, settings.auditRows);
     const rows: Row[] = [];
-    const notes = [`Audit database of ${settings.auditRows} chained rows written by src/audit/audit-log.ts; ours runs with --audit-db on it. ${settings.auditReads} reads per variant.`];
+    const notes = [
+      `Audit database of ${settings.auditRows} chained rows written by src/audit/audit-log.ts; ours runs with --audit-db on it. ${settings.auditReads} reads per variant.`,
+    ];
     // Floor: the same page read in-process through the AuditLog class.
     {
       const { AuditLog } = await import('../src/audit/audit-log.js');
@@ -717,7 +923,11 @@ const auditRead: Scenario = {
     if (oursContender) {
       let session: Session | undefined;
       try {
-        session = await oursContender.open({ dbFile: shop.dbFile, projectDir: shop.dir, extraArgs: ['--audit-db', audit.file] });
+        session = await oursContender.open({
+          dbFile: shop.dbFile,
+          projectDir: shop.dir,
+          extraArgs: ['--audit-db', audit.file],
+        });
         const variants: Array<[string, Record<string, unknown>]> = [
           ['ours: latest page', {}],
           ['ours: filtered (tool)', { tool: 'select_rows' }],
@@ -736,20 +946,54 @@ const auditRead: Scenario = {
             ms.push(answer.ms);
             bytes.push(answer.bytes);
           }
-          rows.push({ contender: label, latency: ms.length ? summarize(ms) : undefined, values: { bytes: bytes.length ? summarize(bytes).median : undefined }, units: { bytes: 'bytes' }, ...(error ? { error } : {}) });
+          rows.push({
+            contender: label,
+            latency: ms.length ? summarize(ms) : undefined,
+            values: { bytes: bytes.length ? summarize(bytes).median : undefined },
+            units: { bytes: 'bytes' },
+            ...(error ? { error } : {}),
+          });
           if (label === 'ours: latest page' && ms.length) target1 = summarize(ms).median;
         }
-        const verify = await session.call('read_audit_log', { verify: true, limit: 1 }, { timeoutMs: 600_000 });
-        const chain = (verify.result?.structuredContent as { chain?: { ok?: boolean; checkedRows?: number } } | undefined)?.chain;
-        rows.push({ contender: 'ours: verify whole chain (once)', latency: summarize([verify.ms]), values: { ok: String(chain?.ok), checked: chain?.checkedRows }, units: { checked: 'count' }, ...(verify.isError ? { error: verify.errorText } : {}) });
+        const verify = await session.call(
+          'read_audit_log',
+          { verify: true, limit: 1 },
+          { timeoutMs: 600_000 },
+        );
+        const chain = (
+          verify.result?.structuredContent as { chain?: { ok?: boolean; checkedRows?: number } } | undefined
+        )?.chain;
+        rows.push({
+          contender: 'ours: verify whole chain (once)',
+          latency: summarize([verify.ms]),
+          values: { ok: String(chain?.ok), checked: chain?.checkedRows },
+          units: { checked: 'count' },
+          ...(verify.isError ? { error: verify.errorText } : {}),
+        });
       } catch (error) {
         rows.push({ contender: 'ours', values: {}, error: errorMessage(error) });
       } finally {
         await session?.close().catch(() => {});
       }
     }
-    return { id: this.id, title: this.title, rows, targets: [target('read_audit_log on 1M rows: ours (median)', target1, '<', 20, 'ms')], notes };
+    return {
+      id: this.id,
+      title: this.title,
+      rows,
+      targets: [target('read_audit_log on 1M rows: ours (median)', target1, '<', 20, 'ms')],
+      notes,
+    };
   },
 };
 
-export const SCENARIOS: readonly Scenario[] = [coldStart, pointQuery, rows1000, pipelined, selectAll, generate, apply, longRun, auditRead];
+export const SCENARIOS: readonly Scenario[] = [
+  coldStart,
+  pointQuery,
+  rows1000,
+  pipelined,
+  selectAll,
+  generate,
+  apply,
+  longRun,
+  auditRead,
+];

@@ -49,7 +49,9 @@ export const ConfigSchema = z.object({
   backupDir: z.string().optional(),
   /** Do not migrate a new, empty database on start (an existing one is never migrated on start). */
   noMigrateOnStart: bool.default(false),
-  logLevel: z.enum(LOG_LEVELS, { error: `log level must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  logLevel: z
+    .enum(LOG_LEVELS, { error: `log level must be one of ${LOG_LEVELS.join(', ')}` })
+    .default('info'),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -147,10 +149,15 @@ export function loadConfig(input: LoadConfigInput): ParsedCommandLine {
   raw.projectDir ??= input.defaultProjectDir;
   for (const key of PATH_KEYS) {
     const value = raw[key];
-    if (typeof value === 'string' && value !== '') raw[key] = path.resolve(input.cwd, expandHome(value, input.env));
+    if (typeof value === 'string' && value !== '')
+      raw[key] = path.resolve(input.cwd, expandHome(value, input.env));
   }
   // A config file given without a project: the project is the folder it lives in.
-  if (values.project === undefined && input.env[envName('project')] === undefined && typeof raw.configFile === 'string') {
+  if (
+    values.project === undefined &&
+    input.env[envName('project')] === undefined &&
+    typeof raw.configFile === 'string'
+  ) {
     raw.projectDir = path.dirname(raw.configFile);
   }
   const result = ConfigSchema.safeParse(raw);
@@ -158,9 +165,13 @@ export function loadConfig(input: LoadConfigInput): ParsedCommandLine {
     const issue = result.error.issues[0];
     const key = issue?.path[0];
     const option = Object.entries(CONFIG_KEYS).find(([, k]) => k === key)?.[0] ?? String(key);
-    throw new AppError('CONFIG_ERROR', `Invalid --${option} (or ${envName(option)}): ${issue?.message ?? 'invalid value'}.`, {
-      hint: 'Run with --help to see the options and their legal values.',
-    });
+    throw new AppError(
+      'CONFIG_ERROR',
+      `Invalid --${option} (or ${envName(option)}): ${issue?.message ?? 'invalid value'}.`,
+      {
+        hint: 'Run with --help to see the options and their legal values.',
+      },
+    );
   }
   const [first, ...rest] = positionals;
   let command: ParsedCommandLine['command'] = 'serve';

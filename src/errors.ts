@@ -92,11 +92,15 @@ export function fromSqliteError(error: unknown, context?: string): AppError {
   const where = context ? `${context}: ` : '';
   const details = { sqliteCode };
   if (sqliteCode.startsWith('SQLITE_BUSY') || sqliteCode.startsWith('SQLITE_LOCKED')) {
-    return new AppError('DATABASE_LOCKED', `${where}the database is locked by another connection or process.`, {
-      hint: 'Another process holds a write lock. Wait for it to finish (or close it) and try again.',
-      cause: error,
-      details,
-    });
+    return new AppError(
+      'DATABASE_LOCKED',
+      `${where}the database is locked by another connection or process.`,
+      {
+        hint: 'Another process holds a write lock. Wait for it to finish (or close it) and try again.',
+        cause: error,
+        details,
+      },
+    );
   }
   if (sqliteCode.startsWith('SQLITE_CONSTRAINT')) {
     return new AppError('CONSTRAINT_VIOLATION', `${where}${describeConstraint(sqliteCode, error.message)}`, {
@@ -112,7 +116,10 @@ export function fromSqliteError(error: unknown, context?: string): AppError {
       details,
     });
   }
-  if (sqliteCode === 'SQLITE_ERROR' && /syntax error|incomplete input|unrecognized token/i.test(error.message)) {
+  if (
+    sqliteCode === 'SQLITE_ERROR' &&
+    /syntax error|incomplete input|unrecognized token/i.test(error.message)
+  ) {
     return new AppError('SQL_SYNTAX', `${where}SQLite could not parse the statement: ${error.message}.`, {
       hint: 'Fix the SQL syntax near the token SQLite names and try again.',
       cause: error,
@@ -120,20 +127,31 @@ export function fromSqliteError(error: unknown, context?: string): AppError {
     });
   }
   if (sqliteCode === 'SQLITE_NOTADB' || sqliteCode === 'SQLITE_CORRUPT') {
-    return new AppError('DATABASE_ERROR', `${where}the file is not a valid SQLite database (${error.message}).`, {
-      hint: 'Check the --db path points at a SQLite database file.',
-      cause: error,
-      details,
-    });
+    return new AppError(
+      'DATABASE_ERROR',
+      `${where}the file is not a valid SQLite database (${error.message}).`,
+      {
+        hint: 'Check the --db path points at a SQLite database file.',
+        cause: error,
+        details,
+      },
+    );
   }
-  if (sqliteCode.startsWith('SQLITE_READONLY') || sqliteCode.startsWith('SQLITE_CANTOPEN') || sqliteCode.startsWith('SQLITE_IOERR')) {
+  if (
+    sqliteCode.startsWith('SQLITE_READONLY') ||
+    sqliteCode.startsWith('SQLITE_CANTOPEN') ||
+    sqliteCode.startsWith('SQLITE_IOERR')
+  ) {
     return new AppError('DATABASE_ERROR', `${where}${error.message} (${sqliteCode}).`, {
       hint: 'Check that the database file and its directory exist and are writable by the server.',
       cause: error,
       details,
     });
   }
-  return new AppError('DATABASE_ERROR', `${where}${error.message} (${sqliteCode}).`, { cause: error, details });
+  return new AppError('DATABASE_ERROR', `${where}${error.message} (${sqliteCode}).`, {
+    cause: error,
+    details,
+  });
 }
 
 function describeConstraint(sqliteCode: string, message: string): string {

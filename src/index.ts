@@ -20,7 +20,12 @@ function fatal(message: string, hint?: string): never {
 
 function parseCommandLine(): ParsedCommandLine {
   try {
-    return loadConfig({ argv: process.argv.slice(2), env: process.env, cwd: process.cwd(), defaultProjectDir: EMBEDDED_PROJECT });
+    return loadConfig({
+      argv: process.argv.slice(2),
+      env: process.env,
+      cwd: process.cwd(),
+      defaultProjectDir: EMBEDDED_PROJECT,
+    });
   } catch (error) {
     if (isAppError(error)) fatal(error.message, error.hint);
     throw error;
@@ -35,7 +40,11 @@ async function serve(parsed: ParsedCommandLine, logger: Logger): Promise<void> {
   // initialize and tools/list are answered at once; tool calls wait until the database and project are open.
   const servicesReady = openServices(config, logger, { migrateOnStart }).then((opened) => {
     services = opened;
-    logger.info('ready', { project: opened.project.root, db: opened.project.dbFile, readOnly: config.readOnly });
+    logger.info('ready', {
+      project: opened.project.root,
+      db: opened.project.dbFile,
+      readOnly: config.readOnly,
+    });
     return opened;
   });
   servicesReady.catch((error: unknown) => {
@@ -63,11 +72,19 @@ async function serve(parsed: ParsedCommandLine, logger: Logger): Promise<void> {
   process.stdin.on('end', () => void shutdown('stdin closed'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('uncaughtException', (error) => logger.error('uncaught exception', { error: error.stack ?? String(error) }));
+  process.on('uncaughtException', (error) =>
+    logger.error('uncaught exception', { error: error.stack ?? String(error) }),
+  );
   process.on('unhandledRejection', (error) => logger.error('unhandled rejection', { error: String(error) }));
 
   logger.addSink((level, message, data) => {
-    void server.server.sendLoggingMessage({ level: level === 'warn' ? 'warning' : level, logger: 'drizzle-sqlite-mcp', data: data ? { message, ...data } : message }).catch(() => {});
+    void server.server
+      .sendLoggingMessage({
+        level: level === 'warn' ? 'warning' : level,
+        logger: 'drizzle-sqlite-mcp',
+        data: data ? { message, ...data } : message,
+      })
+      .catch(() => {});
   });
   await server.connect(transport);
 }

@@ -32,7 +32,8 @@ port.on('message', (request: KitRequest) => {
     (result) => port.postMessage({ id: request.id, ok: true, result } satisfies KitResponse),
     (error: unknown) => {
       const appError = toAppError(error);
-      const internalDetail = appError.code === 'INTERNAL' && error instanceof Error ? error.stack ?? error.message : undefined;
+      const internalDetail =
+        appError.code === 'INTERNAL' && error instanceof Error ? (error.stack ?? error.message) : undefined;
       port.postMessage({
         id: request.id,
         ok: false,

@@ -12,7 +12,13 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { registerPrompts } from './prompts.js';
-import { createToolRegistry, errorText, type CallEnvironment, type CallOutcome, type ToolRegistry } from './registry.js';
+import {
+  createToolRegistry,
+  errorText,
+  type CallEnvironment,
+  type CallOutcome,
+  type ToolRegistry,
+} from './registry.js';
 import { registerResources } from './resources.js';
 import type { Services } from './services.js';
 import { ALL_TOOLS } from './tools/index.js';
@@ -66,7 +72,11 @@ export function createServer(options: CreateServerOptions): CreatedServer {
 
   server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: registry.list() }));
   server.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-    const outcome = await registry.call(request.params.name, request.params.arguments, callEnvironment(server, extra));
+    const outcome = await registry.call(
+      request.params.name,
+      request.params.arguments,
+      callEnvironment(server, extra),
+    );
     return toCallToolResult(outcome);
   });
   registerResources(server, options.services);
@@ -85,7 +95,10 @@ function clientName(server: McpServer): string {
   return info ? `${info.name}/${info.version}` : 'unknown';
 }
 
-function callEnvironment(server: McpServer, extra: RequestHandlerExtra<ServerRequest, ServerNotification>): CallEnvironment {
+function callEnvironment(
+  server: McpServer,
+  extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
+): CallEnvironment {
   const progressToken = extra._meta?.progressToken;
   const canElicit = Boolean(server.server.getClientCapabilities()?.elicitation);
   return {
@@ -96,7 +109,12 @@ function callEnvironment(server: McpServer, extra: RequestHandlerExtra<ServerReq
           progress: async (progress: number, total?: number, message?: string) => {
             await extra.sendNotification({
               method: 'notifications/progress',
-              params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
+              params: {
+                progressToken,
+                progress,
+                ...(total !== undefined ? { total } : {}),
+                ...(message ? { message } : {}),
+              },
             });
           },
         }
@@ -108,7 +126,10 @@ function callEnvironment(server: McpServer, extra: RequestHandlerExtra<ServerReq
               { mode: 'form', message: request.message, requestedSchema: request.requestedSchema as never },
               { signal: extra.signal },
             );
-            return { action: result.action, ...(result.content ? { content: result.content as Record<string, unknown> } : {}) };
+            return {
+              action: result.action,
+              ...(result.content ? { content: result.content as Record<string, unknown> } : {}),
+            };
           },
         }
       : {}),

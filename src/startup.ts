@@ -15,7 +15,13 @@ import type { SqliteDatabase } from './database/connection.js';
 import type { StartupContext } from './services.js';
 
 function hasTables(db: SqliteDatabase): boolean {
-  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' LIMIT 1").get() !== undefined;
+  return (
+    db
+      .prepare(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' LIMIT 1",
+      )
+      .get() !== undefined
+  );
 }
 
 export const STARTUP_CLIENT = 'server';
@@ -26,15 +32,21 @@ export async function migrateOnStart({ db, project, logger, auditFor }: StartupC
   if (hasTables(db)) {
     const pending = computeMigrationStatus(folder, readLedger(db, project.migrationsTable)).pending;
     if (pending.length > 0) {
-      logger.info('pending migrations are not applied on start; use apply_migrations (dry run, backup, consent)', {
-        pending: pending.map((migration) => migration.tag),
-      });
+      logger.info(
+        'pending migrations are not applied on start; use apply_migrations (dry run, backup, consent)',
+        {
+          pending: pending.map((migration) => migration.tag),
+        },
+      );
     }
     return;
   }
   const started = performance.now();
   const createdAt = new Date().toISOString();
-  const entry = (outcome: 'ok' | 'error', extra: { errorCode?: string; targetId?: string; details: Record<string, unknown> }) => ({
+  const entry = (
+    outcome: 'ok' | 'error',
+    extra: { errorCode?: string; targetId?: string; details: Record<string, unknown> },
+  ) => ({
     createdAt,
     tool: 'apply_migrations',
     outcome,
@@ -55,15 +67,25 @@ export async function migrateOnStart({ db, project, logger, auditFor }: StartupC
       },
     });
     if (result.applied.length > 0) {
-      logger.info('applied pending migrations on start', { migrations: result.applied.map((m) => m.tag), db: project.dbFile });
+      logger.info('applied pending migrations on start', {
+        migrations: result.applied.map((m) => m.tag),
+        db: project.dbFile,
+      });
     }
   } catch (error) {
     const appError = toAppError(error);
-    logger.warn(`pending migrations were not applied on start: ${appError.message}`, { hint: appError.hint, code: appError.code });
+    logger.warn(`pending migrations were not applied on start: ${appError.message}`, {
+      hint: appError.hint,
+      code: appError.code,
+    });
     try {
-      auditFor(db).append(entry('error', { errorCode: appError.code, details: { message: appError.message } }));
+      auditFor(db).append(
+        entry('error', { errorCode: appError.code, details: { message: appError.message } }),
+      );
     } catch (auditError) {
-      logger.error('could not record the failed startup migration in the audit log', { error: String(auditError) });
+      logger.error('could not record the failed startup migration in the audit log', {
+        error: String(auditError),
+      });
     }
   }
 }

@@ -8,7 +8,11 @@ let claimed: Writable | undefined;
 export function claimStdout(): Writable {
   if (claimed) return claimed;
   const stdout = process.stdout;
-  const realWrite = stdout.write.bind(stdout) as (chunk: unknown, encoding?: unknown, cb?: unknown) => boolean;
+  const realWrite = stdout.write.bind(stdout) as (
+    chunk: unknown,
+    encoding?: unknown,
+    cb?: unknown,
+  ) => boolean;
   const toStderr = process.stderr.write.bind(process.stderr);
   stdout.write = toStderr as typeof stdout.write;
   console.log = console.error;

@@ -64,7 +64,11 @@ export function treeMemory(pid: number): TreeMemory {
 }
 
 /** Samples the tree's RSS every few ms while `work` runs; returns the highest sum seen alongside VmHWM. */
-export async function sampleWhile<T>(pid: number, work: () => Promise<T>, everyMs = 10): Promise<{ value: T; peakRss: number; hwm: number }> {
+export async function sampleWhile<T>(
+  pid: number,
+  work: () => Promise<T>,
+  everyMs = 10,
+): Promise<{ value: T; peakRss: number; hwm: number }> {
   let peakRss = treeMemory(pid).rss;
   const timer = setInterval(() => {
     peakRss = Math.max(peakRss, treeMemory(pid).rss);

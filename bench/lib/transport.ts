@@ -7,7 +7,11 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { deserializeMessage, serializeMessage, STDIO_DEFAULT_MAX_BUFFER_SIZE } from '@modelcontextprotocol/sdk/shared/stdio.js';
+import {
+  deserializeMessage,
+  serializeMessage,
+  STDIO_DEFAULT_MAX_BUFFER_SIZE,
+} from '@modelcontextprotocol/sdk/shared/stdio.js';
 
 export interface LaunchSpec {
   command: string;
@@ -121,7 +125,12 @@ export class MeasuringStdioTransport implements Transport {
       this.onmessage?.({
         jsonrpc: '2.0',
         id,
-        result: { content: [{ type: 'text', text: `[bench] answer of ${bytes} bytes exceeds the stock client's limit` }], isError: true },
+        result: {
+          content: [
+            { type: 'text', text: `[bench] answer of ${bytes} bytes exceeds the stock client's limit` },
+          ],
+          isError: true,
+        },
       } as JSONRPCMessage);
       return;
     }
@@ -132,7 +141,8 @@ export class MeasuringStdioTransport implements Transport {
       this.onerror?.(error as Error);
       return;
     }
-    if ('id' in message && ('result' in message || 'error' in message)) this.record(message.id, { bytes, oversize: false, at });
+    if ('id' in message && ('result' in message || 'error' in message))
+      this.record(message.id, { bytes, oversize: false, at });
     this.onmessage?.(message);
   }
 
@@ -147,7 +157,9 @@ export class MeasuringStdioTransport implements Transport {
     if (this.pending.size === 1) return [...this.pending][0];
     const tail = line.subarray(Math.max(0, line.length - 64)).toString('utf8');
     const head = line.subarray(0, 64).toString('utf8');
-    const match = /"id"\s*:\s*(\d+)\s*\}\s*$/.exec(tail) ?? /^\{\s*"jsonrpc"\s*:\s*"2\.0"\s*,\s*"id"\s*:\s*(\d+)/.exec(head);
+    const match =
+      /"id"\s*:\s*(\d+)\s*\}\s*$/.exec(tail) ??
+      /^\{\s*"jsonrpc"\s*:\s*"2\.0"\s*,\s*"id"\s*:\s*(\d+)/.exec(head);
     return match ? Number(match[1]) : undefined;
   }
 
@@ -156,7 +168,8 @@ export class MeasuringStdioTransport implements Transport {
     if (!child) throw new Error('transport not started');
     if ('method' in message && 'id' in message) this.pending.add(message.id);
     const text = serializeMessage(message);
-    if (!child.stdin.write(text)) await new Promise<void>((resolve) => child.stdin.once('drain', () => resolve()));
+    if (!child.stdin.write(text))
+      await new Promise<void>((resolve) => child.stdin.once('drain', () => resolve()));
   }
 
   /** Like the stock transport: end stdin, then SIGTERM, then SIGKILL. */
@@ -164,7 +177,11 @@ export class MeasuringStdioTransport implements Transport {
     const child = this.child;
     if (!child || !this.exited) return;
     child.stdin.end();
-    const waitFor = (ms: number) => Promise.race([this.exited!.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+    const waitFor = (ms: number) =>
+      Promise.race([
+        this.exited!.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), ms)),
+      ]);
     if (await waitFor(2000)) return;
     child.kill('SIGTERM');
     if (await waitFor(2000)) return;

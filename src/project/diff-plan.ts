@@ -60,16 +60,28 @@ export type DiffPlan =
       /** Diff these pairs with drizzle-kit, in order, and concatenate. One pair unless a two-phase diff is needed. */
       phases: Array<{ prev: SqliteSnapshot; cur: SqliteSnapshot }>;
       /** drizzle-kit's `_meta` for the written snapshot (rename keys as the CLI records them). */
-      meta: { schemas: Record<string, string>; tables: Record<string, string>; columns: Record<string, string> };
+      meta: {
+        schemas: Record<string, string>;
+        tables: Record<string, string>;
+        columns: Record<string, string>;
+      };
     };
 
-export function planDiff(prev: SqliteSnapshot, cur: SqliteSnapshot, hints: readonly MigrationHint[] = []): DiffPlan {
+export function planDiff(
+  prev: SqliteSnapshot,
+  cur: SqliteSnapshot,
+  hints: readonly MigrationHint[] = [],
+): DiffPlan {
   const prevTables = tablesOf(prev);
   const curTables = tablesOf(cur);
   const missing: MissingHint[] = [];
   const renames: AppliedRename[] = [];
   const renameStatements: string[] = [];
-  const meta = { schemas: {} as Record<string, string>, tables: {} as Record<string, string>, columns: {} as Record<string, string> };
+  const meta = {
+    schemas: {} as Record<string, string>,
+    tables: {} as Record<string, string>,
+    columns: {} as Record<string, string>,
+  };
 
   // Tables.
   const addedTables = Object.keys(curTables).filter((name) => !(name in prevTables));
@@ -81,7 +93,10 @@ export function planDiff(prev: SqliteSnapshot, cur: SqliteSnapshot, hints: reado
     const to = hint.to[1];
     if (!addedTables.includes(to)) continue; // drizzle-kit 1.0 ignores hints that match nothing in the diff
     if (!removedTables.has(from) || [...tableRenames.keys()].includes(from)) {
-      return invalid(`The rename hint for table "${to}" names "${from}" as its old name, but no unmatched table "${from}" was removed.`, removedTables);
+      return invalid(
+        `The rename hint for table "${to}" names "${from}" as its old name, but no unmatched table "${from}" was removed.`,
+        removedTables,
+      );
     }
     tableRenames.set(from, to);
   }
@@ -123,7 +138,9 @@ export function planDiff(prev: SqliteSnapshot, cur: SqliteSnapshot, hints: reado
       if (hint.type !== 'rename' || hint.kind !== 'column') continue;
       if (hint.to[1] !== tableName || !added.includes(hint.to[2])) continue;
       if (hint.from[1] !== tableName && hint.from[1] !== oldNameOf.get(tableName)) {
-        return invalid(`The rename hint for column "${tableName}.${hint.to[2]}" names a column of table "${hint.from[1]}"; a column can only be renamed within its table.`);
+        return invalid(
+          `The rename hint for column "${tableName}.${hint.to[2]}" names a column of table "${hint.from[1]}"; a column can only be renamed within its table.`,
+        );
       }
       const from = hint.from[2];
       if (!removed.has(from) || columnRenames.has(from)) {
@@ -149,7 +166,11 @@ export function planDiff(prev: SqliteSnapshot, cur: SqliteSnapshot, hints: reado
             type: 'rename_or_create',
             kind: 'column',
             entity: [HINT_SCHEMA, tableName, column],
-            candidates: dropped.map((old): ColumnEntity => [HINT_SCHEMA, oldNameOf.get(tableName) ?? tableName, old]),
+            candidates: dropped.map((old): ColumnEntity => [
+              HINT_SCHEMA,
+              oldNameOf.get(tableName) ?? tableName,
+              old,
+            ]),
           });
         }
       }
@@ -164,7 +185,8 @@ export function planDiff(prev: SqliteSnapshot, cur: SqliteSnapshot, hints: reado
   const prevViews = viewsOf(patched);
   const curViews = viewsOf(cur);
   const createdViews = Object.keys(curViews).filter((name) => !(name in prevViews));
-  const viewsNeedTwoPhases = createdViews.length > 0 && Object.keys(prevViews).some((name) => !(name in curViews));
+  const viewsNeedTwoPhases =
+    createdViews.length > 0 && Object.keys(prevViews).some((name) => !(name in curViews));
 
   if (!tablesNeedTwoPhases && columnPhaseSplits.size === 0 && !viewsNeedTwoPhases) {
     return { kind: 'plan', renameStatements, renames, phases: [{ prev: patched, cur }], meta };
@@ -194,10 +216,18 @@ export function planDiff(prev: SqliteSnapshot, cur: SqliteSnapshot, hints: reado
 
 function invalid(message: string, choices?: Iterable<string>): DiffPlan {
   const list = choices ? [...choices] : [];
-  return { kind: 'invalid_hints', message: list.length > 0 ? `${message} Removed: ${list.join(', ')}.` : message };
+  return {
+    kind: 'invalid_hints',
+    message: list.length > 0 ? `${message} Removed: ${list.join(', ')}.` : message,
+  };
 }
 
-function hasCreateHint(hints: readonly MigrationHint[], kind: 'table' | 'column', table: string, column?: string): boolean {
+function hasCreateHint(
+  hints: readonly MigrationHint[],
+  kind: 'table' | 'column',
+  table: string,
+  column?: string,
+): boolean {
   return hints.some(
     (hint) =>
       hint.type === 'create' &&
@@ -232,12 +262,19 @@ function renameTable(tables: Record<string, SnapshotTable>, from: string, to: st
 }
 
 /** Mirrors ALTER TABLE … RENAME COLUMN: indexes, keys and foreign keys that name the column follow it. */
-function renameColumn(tables: Record<string, SnapshotTable>, tableName: string, from: string, to: string): void {
+function renameColumn(
+  tables: Record<string, SnapshotTable>,
+  tableName: string,
+  from: string,
+  to: string,
+): void {
   const table = tables[tableName];
   const column = table?.columns[from];
   if (!table || !column) return;
   table.columns = Object.fromEntries(
-    Object.entries(table.columns).map(([key, value]) => (key === from ? [to, { ...value, name: to }] : [key, value])),
+    Object.entries(table.columns).map(([key, value]) =>
+      key === from ? [to, { ...value, name: to }] : [key, value],
+    ),
   );
   const swap = (columns: string[]) => columns.map((c) => (c === from ? to : c));
   for (const index of Object.values(table.indexes ?? {})) index.columns = swap(index.columns);
@@ -245,7 +282,8 @@ function renameColumn(tables: Record<string, SnapshotTable>, tableName: string, 
   for (const unique of Object.values(table.uniqueConstraints ?? {})) unique.columns = swap(unique.columns);
   for (const fk of Object.values(table.foreignKeys ?? {})) fk.columnsFrom = swap(fk.columnsFrom);
   for (const other of Object.values(tables)) {
-    for (const fk of Object.values(other.foreignKeys ?? {})) if (fk.tableTo === tableName) fk.columnsTo = swap(fk.columnsTo);
+    for (const fk of Object.values(other.foreignKeys ?? {}))
+      if (fk.tableTo === tableName) fk.columnsTo = swap(fk.columnsTo);
   }
 }
 
@@ -254,22 +292,32 @@ function renameColumn(tables: Record<string, SnapshotTable>, tableName: string, 
  * derived from table and column names. After a rename, an identical constraint under its new derived name is the same
  * constraint: adopt the new name so the differ does not rebuild the table for nothing.
  */
-function adoptEquivalentNames(prevTables: Record<string, SnapshotTable>, curTables: Record<string, SnapshotTable>): void {
+function adoptEquivalentNames(
+  prevTables: Record<string, SnapshotTable>,
+  curTables: Record<string, SnapshotTable>,
+): void {
   for (const [tableName, prevTable] of Object.entries(prevTables)) {
     const curTable = curTables[tableName];
     if (!curTable) continue;
     prevTable.foreignKeys = rekeyByContent(prevTable.foreignKeys ?? {}, curTable.foreignKeys ?? {});
-    prevTable.compositePrimaryKeys = rekeyByContent(prevTable.compositePrimaryKeys ?? {}, curTable.compositePrimaryKeys ?? {});
+    prevTable.compositePrimaryKeys = rekeyByContent(
+      prevTable.compositePrimaryKeys ?? {},
+      curTable.compositePrimaryKeys ?? {},
+    );
   }
 }
 
-function rekeyByContent<T extends { name: string }>(prev: Record<string, T>, cur: Record<string, T>): Record<string, T> {
+function rekeyByContent<T extends { name: string }>(
+  prev: Record<string, T>,
+  cur: Record<string, T>,
+): Record<string, T> {
   const contentKey = (value: T) => JSON.stringify({ ...value, name: undefined });
   const curByContent = new Map(Object.entries(cur).map(([key, value]) => [contentKey(value), key]));
   const out: Record<string, T> = {};
   for (const [key, value] of Object.entries(prev)) {
     const curKey = key in cur ? undefined : curByContent.get(contentKey(value));
-    if (curKey !== undefined && !(curKey in prev) && !(curKey in out)) out[curKey] = { ...value, name: curKey };
+    if (curKey !== undefined && !(curKey in prev) && !(curKey in out))
+      out[curKey] = { ...value, name: curKey };
     else out[key] = value;
   }
   return out;
@@ -280,14 +328,23 @@ function withoutColumns(table: SnapshotTable, columns: string[]): void {
   const gone = new Set(columns);
   const mentions = (list: string[]) => list.some((c) => gone.has(c));
   for (const column of columns) delete table.columns[column];
-  table.indexes = Object.fromEntries(Object.entries(table.indexes ?? {}).filter(([, i]) => !mentions(i.columns)));
-  table.foreignKeys = Object.fromEntries(Object.entries(table.foreignKeys ?? {}).filter(([, f]) => !mentions(f.columnsFrom)));
+  table.indexes = Object.fromEntries(
+    Object.entries(table.indexes ?? {}).filter(([, i]) => !mentions(i.columns)),
+  );
+  table.foreignKeys = Object.fromEntries(
+    Object.entries(table.foreignKeys ?? {}).filter(([, f]) => !mentions(f.columnsFrom)),
+  );
   table.compositePrimaryKeys = Object.fromEntries(
     Object.entries(table.compositePrimaryKeys ?? {}).filter(([, p]) => !mentions(p.columns)),
   );
-  table.uniqueConstraints = Object.fromEntries(Object.entries(table.uniqueConstraints ?? {}).filter(([, u]) => !mentions(u.columns)));
-  const word = (c: string) => new RegExp(`(^|[^A-Za-z0-9_])${c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^A-Za-z0-9_]|$)`);
+  table.uniqueConstraints = Object.fromEntries(
+    Object.entries(table.uniqueConstraints ?? {}).filter(([, u]) => !mentions(u.columns)),
+  );
+  const word = (c: string) =>
+    new RegExp(`(^|[^A-Za-z0-9_])${c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^A-Za-z0-9_]|$)`);
   table.checkConstraints = Object.fromEntries(
-    Object.entries(table.checkConstraints ?? {}).filter(([, check]) => !columns.some((c) => word(c).test(check.value))),
+    Object.entries(table.checkConstraints ?? {}).filter(
+      ([, check]) => !columns.some((c) => word(c).test(check.value)),
+    ),
   );
 }

@@ -13,21 +13,42 @@ export async function diffSnapshots(input: DiffInput): Promise<DiffResult> {
   const plan = planDiff(input.prev, input.cur, input.hints ?? []);
   if (plan.kind === 'missing_hints') return { status: 'missing_hints', missingHints: plan.missingHints };
   if (plan.kind === 'invalid_hints') {
-    return { status: 'error', message: plan.message, hint: 'Answer each missing hint with a rename whose `from` is one of its candidates, or with create.' };
+    return {
+      status: 'error',
+      message: plan.message,
+      hint: 'Answer each missing hint with a rename whose `from` is one of its candidates, or with create.',
+    };
   }
   const { generateSQLiteMigration } = await import('drizzle-kit/api');
   type KitSnapshot = Parameters<typeof generateSQLiteMigration>[0];
   const generated: string[] = [];
   for (const phase of plan.phases) {
     // Each phase is a complete drizzle-kit answer (a rebuild's PRAGMA pair included): concatenate, never merge.
-    generated.push(...(await generateSQLiteMigration(phase.prev as unknown as KitSnapshot, phase.cur as unknown as KitSnapshot)));
+    generated.push(
+      ...(await generateSQLiteMigration(
+        phase.prev as unknown as KitSnapshot,
+        phase.cur as unknown as KitSnapshot,
+      )),
+    );
   }
   const statements = [...plan.renameStatements, ...generated];
   const lost = lostRenames(plan.renameStatements, generated);
-  if (lost) return { status: 'error', message: lost, hint: 'Split the change in two migrations: the rename first, then the other change.' };
+  if (lost)
+    return {
+      status: 'error',
+      message: lost,
+      hint: 'Split the change in two migrations: the rename first, then the other change.',
+    };
 
   const { version, dialect, prevId: _prevId, id, ...rest } = input.cur;
-  const snapshot = { version, dialect, id, prevId: input.prev.id, ...rest, _meta: plan.meta } as SqliteSnapshot;
+  const snapshot = {
+    version,
+    dialect,
+    id,
+    prevId: input.prev.id,
+    ...rest,
+    _meta: plan.meta,
+  } as SqliteSnapshot;
   if (statements.length === 0) return { status: 'no_changes', snapshot };
   return { status: 'ok', statements, snapshot, renames: plan.renames };
 }
@@ -43,8 +64,11 @@ function lostRenames(renameStatements: string[], generated: string[]): string | 
     const match = /^ALTER TABLE `([^`]+)` RENAME COLUMN `([^`]+)` TO `([^`]+)`;$/.exec(rename);
     if (!match) continue;
     const [, table, from] = match;
-    const copy = generated.find((sql) => sql.startsWith('INSERT INTO `__new_' + table + '`') && sql.includes('"' + from + '"'));
-    if (copy) return `drizzle-kit's rebuild of "${table}" still reads the old column name "${from}" after its rename.`;
+    const copy = generated.find(
+      (sql) => sql.startsWith('INSERT INTO `__new_' + table + '`') && sql.includes('"' + from + '"'),
+    );
+    if (copy)
+      return `drizzle-kit's rebuild of "${table}" still reads the old column name "${from}" after its rename.`;
   }
   return undefined;
 }

@@ -94,9 +94,15 @@ function resolvePackagesFrom(options: ImportUserModuleOptions): Plugin {
     name: 'dsm-resolve-packages',
     setup(build) {
       build.onResolve({ filter: /.*/ }, async (args) => {
-        if (args.pluginData === 'dsm-inner' || args.kind === 'entry-point' || NOT_BARE.test(args.path)) return undefined;
+        if (args.pluginData === 'dsm-inner' || args.kind === 'entry-point' || NOT_BARE.test(args.path))
+          return undefined;
         const attempt = (resolveDir: string) =>
-          build.resolve(args.path, { kind: args.kind, resolveDir, importer: args.importer, pluginData: 'dsm-inner' });
+          build.resolve(args.path, {
+            kind: args.kind,
+            resolveDir,
+            importer: args.importer,
+            pluginData: 'dsm-inner',
+          });
         let result = await attempt(args.resolveDir || options.projectDir);
         if (result.errors.length > 0) result = await attempt(options.fallbackResolveDir);
         if (result.errors.length > 0) return { errors: result.errors };
@@ -104,7 +110,10 @@ function resolvePackagesFrom(options: ImportUserModuleOptions): Plugin {
         if (result.external || !result.path.split(path.sep).includes('node_modules')) {
           return result.external ? { path: args.path, external: true } : { path: result.path };
         }
-        const href = args.kind === 'require-call' || args.kind === 'require-resolve' ? result.path : pathToFileURL(result.path).href;
+        const href =
+          args.kind === 'require-call' || args.kind === 'require-resolve'
+            ? result.path
+            : pathToFileURL(result.path).href;
         return { path: href, external: true };
       });
     },
@@ -131,22 +140,37 @@ function describeFiles(entries: readonly string[]): string {
   return entries.length === 1 ? (entries[0] ?? '') : `${entries.length} files (${entries.join(', ')})`;
 }
 
-function buildError(error: unknown, entries: readonly string[], code: ImportUserModuleOptions['errorCode']): AppError {
+function buildError(
+  error: unknown,
+  entries: readonly string[],
+  code: ImportUserModuleOptions['errorCode'],
+): AppError {
   const messages: Message[] = (error as Partial<BuildFailure>).errors ?? [];
   const first = messages[0];
-  const where = first?.location ? `${first.location.file}:${first.location.line}:${first.location.column + 1}` : describeFiles(entries);
-  const text = messages.length > 0 ? messages.map((m) => m.text).join('; ') : String((error as Error).message ?? error);
+  const where = first?.location
+    ? `${first.location.file}:${first.location.line}:${first.location.column + 1}`
+    : describeFiles(entries);
+  const text =
+    messages.length > 0 ? messages.map((m) => m.text).join('; ') : String((error as Error).message ?? error);
   return new AppError(code, `Could not compile ${where}: ${text}`, {
     hint:
       code === 'CONFIG_ERROR'
         ? 'Fix the drizzle config file (it must be valid TypeScript/JavaScript and its imports must resolve), then retry.'
         : 'Fix the schema file at the location shown (syntax error or an import that does not resolve), then retry.',
-    details: { file: first?.location?.file, line: first?.location?.line, errors: messages.slice(0, 5).map((m) => m.text) },
+    details: {
+      file: first?.location?.file,
+      line: first?.location?.line,
+      errors: messages.slice(0, 5).map((m) => m.text),
+    },
     cause: error,
   });
 }
 
-function importError(error: unknown, entries: readonly string[], code: ImportUserModuleOptions['errorCode']): AppError {
+function importError(
+  error: unknown,
+  entries: readonly string[],
+  code: ImportUserModuleOptions['errorCode'],
+): AppError {
   const message = error instanceof Error ? error.message : String(error);
   const at = error instanceof Error ? firstUserFrame(error.stack ?? '') : undefined;
   return new AppError(code, `Loading ${describeFiles(entries)} threw: ${message}${at ? ` (at ${at})` : ''}`, {
@@ -163,7 +187,8 @@ function importError(error: unknown, entries: readonly string[], code: ImportUse
 function firstUserFrame(stack: string): string | undefined {
   for (const line of stack.split('\n').slice(1)) {
     const match = /\(?((?:file:\/\/)?\/[^()]+:\d+:\d+)\)?\s*$/.exec(line.trim());
-    if (match?.[1] && !match[1].includes('node_modules') && !match[1].startsWith('node:')) return match[1].replace(/^file:\/\//, '');
+    if (match?.[1] && !match[1].includes('node_modules') && !match[1].startsWith('node:'))
+      return match[1].replace(/^file:\/\//, '');
   }
   return undefined;
 }

@@ -65,7 +65,10 @@ export class KitClient {
 
   /** Imports the schema fresh (edits are always seen) and describes it; SCHEMA_LOAD_FAILED when it cannot. */
   loadSchema(project: ProjectConfig, prevId?: string): Promise<LoadedSchema> {
-    return this.call({ method: 'loadSchema', params: { project, ...(prevId !== undefined ? { prevId } : {}) } }) as Promise<LoadedSchema>;
+    return this.call({
+      method: 'loadSchema',
+      params: { project, ...(prevId !== undefined ? { prevId } : {}) },
+    }) as Promise<LoadedSchema>;
   }
 
   /** drizzle-kit's SQL between two snapshots, or the rename/create questions that must be answered first. */
@@ -96,9 +99,13 @@ export class KitClient {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.failPending(
-          new AppError('TIMEOUT', `${request.method} took longer than ${this.timeoutMs} ms and was stopped.`, {
-            hint: 'Check the drizzle config and schema for code that waits on something at import time (a network call, a loop).',
-          }),
+          new AppError(
+            'TIMEOUT',
+            `${request.method} took longer than ${this.timeoutMs} ms and was stopped.`,
+            {
+              hint: 'Check the drizzle config and schema for code that waits on something at import time (a network call, a loop).',
+            },
+          ),
         );
         void this.stopWorker();
       }, this.timeoutMs);
@@ -172,11 +179,14 @@ export class KitClient {
     const output = this.pending?.output.trim() ?? '';
     const method = this.pending?.method ?? 'call';
     const printed = output === '' ? '' : ` It printed: ${stripAnsi(output)}`;
-    return new AppError('SCHEMA_LOAD_FAILED', `The project loader stopped during ${method}: the worker ${how}.${printed}`, {
-      hint:
-        'Something in the drizzle config, the schema or drizzle-kit ended the process; the printed output above says why (e.g. two indexes with the same name). Fix it and retry.',
-      details: { output: stripAnsi(output) },
-    });
+    return new AppError(
+      'SCHEMA_LOAD_FAILED',
+      `The project loader stopped during ${method}: the worker ${how}.${printed}`,
+      {
+        hint: 'Something in the drizzle config, the schema or drizzle-kit ended the process; the printed output above says why (e.g. two indexes with the same name). Fix it and retry.',
+        details: { output: stripAnsi(output) },
+      },
+    );
   }
 }
 

@@ -11,7 +11,9 @@ import { AppError } from '../errors.js';
 import { importUserModules } from './import-module.js';
 import type { LoadedSchema, ProjectConfig, SchemaColumn, SchemaTable, SqliteSnapshot } from './types.js';
 
-export const CONFIG_FILE_NAMES = ['ts', 'mts', 'cts', 'js', 'mjs', 'cjs'].map((ext) => `drizzle.config.${ext}`);
+export const CONFIG_FILE_NAMES = ['ts', 'mts', 'cts', 'js', 'mjs', 'cjs'].map(
+  (ext) => `drizzle.config.${ext}`,
+);
 export const DEFAULT_MIGRATIONS_TABLE = '__drizzle_migrations';
 const SCHEMA_EXTENSIONS = ['.ts', '.js', '.cjs', '.mjs', '.mts', '.cts'];
 
@@ -27,7 +29,10 @@ export interface WorkerContext {
   fallbackResolveDir: string;
 }
 
-export async function loadProjectConfig(input: LoadProjectConfigInput, context: WorkerContext): Promise<ProjectConfig> {
+export async function loadProjectConfig(
+  input: LoadProjectConfigInput,
+  context: WorkerContext,
+): Promise<ProjectConfig> {
   const root = path.resolve(input.projectDir);
   if (!isDirectory(root)) {
     throw new AppError('CONFIG_ERROR', `The project folder ${root} does not exist or is not a folder.`, {
@@ -47,9 +52,13 @@ export async function loadProjectConfig(input: LoadProjectConfigInput, context: 
   });
   const raw = unwrapDefault(module);
   if (!isRecord(raw)) {
-    throw new AppError('CONFIG_ERROR', `${configFile} has no default export with the drizzle config object.`, {
-      hint: 'Export the config as `export default defineConfig({ dialect: "sqlite", schema, out, dbCredentials })`.',
-    });
+    throw new AppError(
+      'CONFIG_ERROR',
+      `${configFile} has no default export with the drizzle config object.`,
+      {
+        hint: 'Export the config as `export default defineConfig({ dialect: "sqlite", schema, out, dbCredentials })`.',
+      },
+    );
   }
   return normaliseConfig(raw, { root, configFile, dbFile: input.dbFile });
 }
@@ -59,9 +68,13 @@ function findConfigFile(root: string): string {
     const candidate = path.join(root, name);
     if (fs.existsSync(candidate)) return candidate;
   }
-  throw new AppError('CONFIG_ERROR', `No drizzle config found in ${root} (looked for ${CONFIG_FILE_NAMES.join(', ')}).`, {
-    hint: 'Pass --config with the path of your drizzle config file, or --project with the folder that contains it.',
-  });
+  throw new AppError(
+    'CONFIG_ERROR',
+    `No drizzle config found in ${root} (looked for ${CONFIG_FILE_NAMES.join(', ')}).`,
+    {
+      hint: 'Pass --config with the path of your drizzle config file, or --project with the folder that contains it.',
+    },
+  );
 }
 
 function unwrapDefault(module: Record<string, unknown> | undefined): unknown {
@@ -83,7 +96,8 @@ interface NormaliseContext {
  */
 export function normaliseConfig(raw: Record<string, unknown>, context: NormaliseContext): ProjectConfig {
   const { root, configFile } = context;
-  const fail = (message: string, hint: string) => new AppError('CONFIG_ERROR', `${configFile}: ${message}`, { hint });
+  const fail = (message: string, hint: string) =>
+    new AppError('CONFIG_ERROR', `${configFile}: ${message}`, { hint });
 
   const dialect = raw.dialect;
   const driver = raw.driver;
@@ -103,28 +117,42 @@ export function normaliseConfig(raw: Record<string, unknown>, context: Normalise
 
   const schemaPatterns = toStringList(raw.schema);
   if (raw.schema !== undefined && schemaPatterns === undefined) {
-    throw fail('`schema` must be a path, a glob, or an array of them.', 'Set schema: "./src/db/schema.ts" (or an array / glob).');
+    throw fail(
+      '`schema` must be a path, a glob, or an array of them.',
+      'Set schema: "./src/db/schema.ts" (or an array / glob).',
+    );
   }
   const out = raw.out ?? 'drizzle';
-  if (typeof out !== 'string' || out === '') throw fail('`out` must be a folder path.', 'Set out: "./drizzle".');
+  if (typeof out !== 'string' || out === '')
+    throw fail('`out` must be a folder path.', 'Set out: "./drizzle".');
 
   const dbFile = context.dbFile ?? dbFileFromCredentials(raw.dbCredentials, root, fail);
 
   const tablesFilter = toStringList(raw.tablesFilter);
   if (raw.tablesFilter !== undefined && tablesFilter === undefined) {
-    throw fail('`tablesFilter` must be a glob string or an array of them.', 'Set tablesFilter: ["app_*"] or remove it.');
+    throw fail(
+      '`tablesFilter` must be a glob string or an array of them.',
+      'Set tablesFilter: ["app_*"] or remove it.',
+    );
   }
   const casing = raw.casing;
   if (casing !== undefined && casing !== 'snake_case' && casing !== 'camelCase') {
-    throw fail(`casing "${String(casing)}" is not one of "snake_case", "camelCase".`, 'Use casing: "snake_case" or "camelCase", or remove it.');
+    throw fail(
+      `casing "${String(casing)}" is not one of "snake_case", "camelCase".`,
+      'Use casing: "snake_case" or "camelCase", or remove it.',
+    );
   }
   const migrations = isRecord(raw.migrations) ? raw.migrations : {};
   const migrationsTable = migrations.table ?? DEFAULT_MIGRATIONS_TABLE;
   if (typeof migrationsTable !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(migrationsTable)) {
-    throw fail('`migrations.table` must be a plain table name.', 'Use letters, digits and underscores, e.g. "__drizzle_migrations".');
+    throw fail(
+      '`migrations.table` must be a plain table name.',
+      'Use letters, digits and underscores, e.g. "__drizzle_migrations".',
+    );
   }
   const breakpoints = raw.breakpoints ?? true;
-  if (typeof breakpoints !== 'boolean') throw fail('`breakpoints` must be true or false.', 'Set breakpoints: true (the default).');
+  if (typeof breakpoints !== 'boolean')
+    throw fail('`breakpoints` must be true or false.', 'Set breakpoints: true (the default).');
 
   return {
     root,
@@ -146,7 +174,10 @@ function dbFileFromCredentials(
 ): string {
   const url = isRecord(credentials) ? credentials.url : undefined;
   if (typeof url !== 'string' || url === '') {
-    throw fail('`dbCredentials.url` is missing, so the database file is unknown.', 'Set dbCredentials: { url: "./data/app.db" } or pass --db.');
+    throw fail(
+      '`dbCredentials.url` is missing, so the database file is unknown.',
+      'Set dbCredentials: { url: "./data/app.db" } or pass --db.',
+    );
   }
   // better-sqlite3 in drizzle-kit: a "file:" prefix is stripped, anything else is a path.
   const file = url.startsWith('file:') ? url.slice('file:'.length).replace(/^\/\/(?=\/)/, '') : url;
@@ -187,11 +218,19 @@ export function expandSchemaPatterns(patterns: readonly string[], root: string):
 
 // ---- Schema ------------------------------------------------------------------------------------------------------
 
-export async function loadSchema(project: ProjectConfig, prevId: string | undefined, context: WorkerContext): Promise<LoadedSchema> {
+export async function loadSchema(
+  project: ProjectConfig,
+  prevId: string | undefined,
+  context: WorkerContext,
+): Promise<LoadedSchema> {
   if (project.schemaFiles.length === 0) {
-    throw new AppError('SCHEMA_LOAD_FAILED', `No schema files found for the config's \`schema\` (${project.configFile ?? project.root}).`, {
-      hint: 'Check that the `schema` path or glob in drizzle.config matches your .ts/.js schema files.',
-    });
+    throw new AppError(
+      'SCHEMA_LOAD_FAILED',
+      `No schema files found for the config's \`schema\` (${project.configFile ?? project.root}).`,
+      {
+        hint: 'Check that the `schema` path or glob in drizzle.config matches your .ts/.js schema files.',
+      },
+    );
   }
   const modules = await importUserModules(project.schemaFiles, {
     projectDir: project.root,
@@ -204,12 +243,20 @@ export async function loadSchema(project: ProjectConfig, prevId: string | undefi
 
   const tables = describeTables(imports, project.casing);
   if (tables.length === 0) {
-    throw new AppError('SCHEMA_LOAD_FAILED', `The schema (${project.schemaFiles.join(', ')}) exports no Drizzle SQLite tables.`, {
-      hint: 'Export each table from the schema files, e.g. `export const users = sqliteTable("users", { … })`.',
-    });
+    throw new AppError(
+      'SCHEMA_LOAD_FAILED',
+      `The schema (${project.schemaFiles.join(', ')}) exports no Drizzle SQLite tables.`,
+      {
+        hint: 'Export each table from the schema files, e.g. `export const users = sqliteTable("users", { … })`.',
+      },
+    );
   }
   const { generateSQLiteDrizzleJson } = await import('drizzle-kit/api');
-  const generated = (await generateSQLiteDrizzleJson(imports, prevId, project.casing)) as unknown as SqliteSnapshot;
+  const generated = (await generateSQLiteDrizzleJson(
+    imports,
+    prevId,
+    project.casing,
+  )) as unknown as SqliteSnapshot;
   return { tables, snapshot: inCliKeyOrder(generated) };
 }
 
@@ -242,7 +289,10 @@ interface DrizzleColumnLike {
   autoIncrement?: boolean;
 }
 
-export function describeTables(imports: Record<string, unknown>, casing: ProjectConfig['casing']): SchemaTable[] {
+export function describeTables(
+  imports: Record<string, unknown>,
+  casing: ProjectConfig['casing'],
+): SchemaTable[] {
   const tables: SchemaTable[] = [];
   const seen = new Set<unknown>();
   for (const [exportName, value] of Object.entries(imports)) {
@@ -251,25 +301,30 @@ export function describeTables(imports: Record<string, unknown>, casing: Project
     seen.add(value);
     const config = getTableConfig(value);
     const compositePk = new Set<unknown>(config.primaryKeys.flatMap((pk) => pk.columns));
-    const columns = Object.entries(getTableColumns(value) as unknown as Record<string, DrizzleColumnLike>).map(
-      ([property, column]): SchemaColumn => {
-        const name = column.keyAsName && casing ? (casing === 'snake_case' ? toSnakeCase(property) : toCamelCase(property)) : column.name;
-        const mode = typeof column.mode === 'string' ? column.mode : MODE_BY_COLUMN_TYPE[column.columnType];
-        return {
-          property,
-          name,
-          columnType: column.columnType,
-          dataType: column.dataType,
-          sqlType: column.getSQLType(),
-          ...(mode ? { mode } : {}),
-          ...(column.enumValues && column.enumValues.length > 0 ? { enumValues: [...column.enumValues] } : {}),
-          notNull: column.notNull,
-          hasDefault: column.hasDefault,
-          primaryKey: column.primary || compositePk.has(column),
-          ...(column.autoIncrement ? { autoIncrement: true } : {}),
-        };
-      },
-    );
+    const columns = Object.entries(
+      getTableColumns(value) as unknown as Record<string, DrizzleColumnLike>,
+    ).map(([property, column]): SchemaColumn => {
+      const name =
+        column.keyAsName && casing
+          ? casing === 'snake_case'
+            ? toSnakeCase(property)
+            : toCamelCase(property)
+          : column.name;
+      const mode = typeof column.mode === 'string' ? column.mode : MODE_BY_COLUMN_TYPE[column.columnType];
+      return {
+        property,
+        name,
+        columnType: column.columnType,
+        dataType: column.dataType,
+        sqlType: column.getSQLType(),
+        ...(mode ? { mode } : {}),
+        ...(column.enumValues && column.enumValues.length > 0 ? { enumValues: [...column.enumValues] } : {}),
+        notNull: column.notNull,
+        hasDefault: column.hasDefault,
+        primaryKey: column.primary || compositePk.has(column),
+        ...(column.autoIncrement ? { autoIncrement: true } : {}),
+      };
+    });
     tables.push({ exportName, name: config.name, columns });
   }
   return tables;

@@ -33,20 +33,31 @@ describe('migrations over stdio (built server)', () => {
       if (options.progress) params._meta = { progressToken: `p${progressToken++}` };
       const response = (await server.request('tools/call', params)).result as Json;
       transcript.push(`→ tools/call ${name} ${JSON.stringify(args)}`);
-      transcript.push(`← ${response.isError ? `isError: ${response.content[0].text}` : trim(response.structuredContent)}`);
+      transcript.push(
+        `← ${response.isError ? `isError: ${response.content[0].text}` : trim(response.structuredContent)}`,
+      );
       return response;
     };
     try {
       await initialize(server);
       const schemaFile = path.join(project, 'src/db/schema.ts');
-      fs.writeFileSync(schemaFile, fs.readFileSync(schemaFile, 'utf8').replace("notes: text('notes'),", "notes: text('notes'),\n    energy: integer('energy'),"));
+      fs.writeFileSync(
+        schemaFile,
+        fs
+          .readFileSync(schemaFile, 'utf8')
+          .replace("notes: text('notes'),", "notes: text('notes'),\n    energy: integer('energy'),"),
+      );
       transcript.push("(edit src/db/schema.ts: check_ins gets  energy: integer('energy'))");
 
       const before = (await call('migration_status', {})).structuredContent;
       expect(before.drift.schema.tables).toEqual([expect.stringMatching(/energy/)]);
 
       const generated = (await call('generate_migration', { name: 'add_energy' })).structuredContent;
-      expect(generated).toMatchObject({ status: 'ok', tag: '0001_add_energy', sql: 'ALTER TABLE `check_ins` ADD `energy` integer;' });
+      expect(generated).toMatchObject({
+        status: 'ok',
+        tag: '0001_add_energy',
+        sql: 'ALTER TABLE `check_ins` ADD `energy` integer;',
+      });
 
       const dry = (await call('apply_migrations', { dryRun: true })).structuredContent;
       expect(dry).toMatchObject({ status: 'dry_run', ok: true });
@@ -55,7 +66,11 @@ describe('migrations over stdio (built server)', () => {
       expect(applied).toMatchObject({ status: 'applied', applied: ['0001_add_energy'] });
 
       const after = (await call('migration_status', {})).structuredContent;
-      expect(after).toMatchObject({ consistent: true, counts: { applied: 2, pending: 0 }, drift: { inSync: true } });
+      expect(after).toMatchObject({
+        consistent: true,
+        counts: { applied: 2, pending: 0 },
+        drift: { inSync: true },
+      });
 
       const seed = new Database(path.join(project, 'data/app.db'));
       seed.pragma('busy_timeout = 5000');
@@ -63,7 +78,10 @@ describe('migrations over stdio (built server)', () => {
                  INSERT INTO check_ins (id, user_id, mood, craving_level, sleep_hours) VALUES ('c1', 'u1', 4, 2, 7.5), ('c2', 'u1', 3, 5, 6);`);
       seed.close();
       transcript.push('(the app writes 1 user and 2 check-ins)');
-      fs.writeFileSync(schemaFile, fs.readFileSync(schemaFile, 'utf8').replace("    sleepHours: real('sleep_hours'),\n", ''));
+      fs.writeFileSync(
+        schemaFile,
+        fs.readFileSync(schemaFile, 'utf8').replace("    sleepHours: real('sleep_hours'),\n", ''),
+      );
       transcript.push('(edit src/db/schema.ts: remove check_ins.sleepHours)');
       await call('generate_migration', { name: 'drop_sleep_hours' });
       const refused = await call('apply_migrations', {});
@@ -75,17 +93,28 @@ describe('migrations over stdio (built server)', () => {
         .split('\n')
         .filter((line) => line.includes('notifications/progress'))
         .map((line) => (JSON.parse(line) as Json).params);
-      expect(progress.map((p) => p.message)).toEqual(['Dry run on a copy of the database', 'Backing up the database', 'Applying 0001_add_energy (1/1)']);
+      expect(progress.map((p) => p.message)).toEqual([
+        'Dry run on a copy of the database',
+        'Backing up the database',
+        'Applying 0001_add_energy (1/1)',
+      ]);
       expect(progress.every((p) => p.progress < p.total)).toBe(true);
     } finally {
       const exit = await server.exited();
       expect(exit.code).toBe(0);
-      if (process.env.MIGRATIONS_TRANSCRIPT) fs.writeFileSync(process.env.MIGRATIONS_TRANSCRIPT, transcript.join('\n') + '\n');
+      if (process.env.MIGRATIONS_TRANSCRIPT)
+        fs.writeFileSync(process.env.MIGRATIONS_TRANSCRIPT, transcript.join('\n') + '\n');
     }
     expect(nonJsonRpcLines(server.stdout())).toEqual([]);
     const db = new Database(path.join(project, 'data/app.db'), { readonly: true });
-    expect(db.prepare(`SELECT name FROM pragma_table_info('check_ins')`).pluck().all()).toEqual(expect.arrayContaining(['energy', 'sleep_hours']));
-    const audit = db.prepare(`SELECT tool, outcome, error_code, target_id FROM audit_log WHERE tool IN ('generate_migration', 'apply_migrations') ORDER BY id`).all();
+    expect(db.prepare(`SELECT name FROM pragma_table_info('check_ins')`).pluck().all()).toEqual(
+      expect.arrayContaining(['energy', 'sleep_hours']),
+    );
+    const audit = db
+      .prepare(
+        `SELECT tool, outcome, error_code, target_id FROM audit_log WHERE tool IN ('generate_migration', 'apply_migrations') ORDER BY id`,
+      )
+      .all();
     db.close();
     expect(audit).toEqual([
       { tool: 'apply_migrations', outcome: 'ok', error_code: null, target_id: '0000_init' },
@@ -93,7 +122,12 @@ describe('migrations over stdio (built server)', () => {
       { tool: 'apply_migrations', outcome: 'ok', error_code: null, target_id: '0001_add_energy' },
       { tool: 'apply_migrations', outcome: 'ok', error_code: null, target_id: '0001_add_energy' },
       { tool: 'generate_migration', outcome: 'ok', error_code: null, target_id: '0002_drop_sleep_hours' },
-      { tool: 'apply_migrations', outcome: 'refused', error_code: 'CONSENT_REQUIRED', target_id: '0002_drop_sleep_hours' },
+      {
+        tool: 'apply_migrations',
+        outcome: 'refused',
+        error_code: 'CONSENT_REQUIRED',
+        target_id: '0002_drop_sleep_hours',
+      },
     ]);
   });
 });

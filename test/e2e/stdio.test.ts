@@ -26,23 +26,32 @@ describe('the built server over stdio', () => {
     expect(names).toContain('read_audit_log');
     expect(names).toContain('inspect_schema');
 
-    const unknown = (await server.request('tools/call', { name: 'drop_everything', arguments: {} })).result as Json;
+    const unknown = (await server.request('tools/call', { name: 'drop_everything', arguments: {} }))
+      .result as Json;
     expect(unknown.isError).toBe(true);
     expect(unknown.content[0].text).toMatch(/no tool named "drop_everything".*\n.*read_audit_log/s);
 
-    const invalid = (await server.request('tools/call', { name: 'read_audit_log', arguments: { limit: 'ten' } })).result as Json;
+    const invalid = (
+      await server.request('tools/call', { name: 'read_audit_log', arguments: { limit: 'ten' } })
+    ).result as Json;
     expect(invalid.isError).toBe(true);
     expect(invalid.content[0].text).toMatch(/limit/);
 
-    const missingTable = (await server.request('tools/call', { name: 'inspect_schema', arguments: { tables: ['nope'] } })).result as Json;
+    const missingTable = (
+      await server.request('tools/call', { name: 'inspect_schema', arguments: { tables: ['nope'] } })
+    ).result as Json;
     expect(missingTable.isError).toBe(true);
     expect(missingTable.content[0].text).toMatch(/users/);
 
-    const schema = (await server.request('tools/call', { name: 'inspect_schema', arguments: { tables: ['check_ins'] } })).result as Json;
+    const schema = (
+      await server.request('tools/call', { name: 'inspect_schema', arguments: { tables: ['check_ins'] } })
+    ).result as Json;
     expect(schema.isError).toBeFalsy();
     expect(JSON.stringify(schema.structuredContent)).toMatch(/craving_level/);
 
-    const audit = (await server.request('tools/call', { name: 'read_audit_log', arguments: { limit: 10, verify: true } })).result as Json;
+    const audit = (
+      await server.request('tools/call', { name: 'read_audit_log', arguments: { limit: 10, verify: true } })
+    ).result as Json;
     const rows = audit.structuredContent.rows as Json[];
     expect(rows.map((row) => [row.tool, row.outcome, row.errorCode])).toEqual([
       ['inspect_schema', 'ok', undefined],
@@ -84,7 +93,10 @@ describe('the built server over stdio', () => {
   it('fails at start-up with a clear message and nothing on stdout for a database path that cannot work', async () => {
     const dir = tempDir();
     const notSqlite = path.join(dir, 'notes.txt');
-    fs.writeFileSync(notSqlite, 'this is not a database, it is a text file with enough bytes to look like a header');
+    fs.writeFileSync(
+      notSqlite,
+      'this is not a database, it is a text file with enough bytes to look like a header',
+    );
     const cases: Array<[string[], RegExp]> = [
       [['--db', path.join(dir, 'missing-folder/app.db')], /folder .* does not exist/],
       [['--db', dir], /is a folder/],
@@ -95,9 +107,20 @@ describe('the built server over stdio', () => {
     for (const [args, message] of cases) {
       const server = spawnServer(['--project', project, ...args]);
       server.child.stdin.write(
-        JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } }) + '\n',
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-06-18',
+            capabilities: {},
+            clientInfo: { name: 'x', version: '1' },
+          },
+        }) + '\n',
       );
-      const exit = await new Promise<number | null>((resolve) => server.child.on('exit', (code) => resolve(code)));
+      const exit = await new Promise<number | null>((resolve) =>
+        server.child.on('exit', (code) => resolve(code)),
+      );
       expect(exit, args.join(' ')).toBe(1);
       expect(server.stderr(), args.join(' ')).toMatch(message);
       expect(nonJsonRpcLines(server.stdout())).toEqual([]);
@@ -114,16 +137,24 @@ describe('the built server over stdio', () => {
     );
     const server = spawnServer(['--project', project]);
     await initialize(server);
-    const schema = (await server.request('tools/call', { name: 'inspect_schema', arguments: { tables: ['users'] } })).result as Json;
+    const schema = (
+      await server.request('tools/call', { name: 'inspect_schema', arguments: { tables: ['users'] } })
+    ).result as Json;
     expect(schema.isError).toBeFalsy();
     expect(schema.structuredContent.drizzleSchema).toMatch(/could not be loaded/);
     expect(schema.structuredContent.tables[0].name).toBe('users');
-    const again = (await server.request('tools/call', { name: 'read_audit_log', arguments: { limit: 1 } })).result as Json;
+    const again = (await server.request('tools/call', { name: 'read_audit_log', arguments: { limit: 1 } }))
+      .result as Json;
     expect(again.isError).toBeFalsy();
     expect((await server.exited()).code).toBe(0);
     expect(nonJsonRpcLines(server.stdout())).toEqual([]);
     // What the schema printed may reach the client only inside JSON-RPC (a log notification, the error text).
-    expect(server.stdout().split('\n').filter((line) => /hello from schema/.test(line) && !line.startsWith('{"'))).toEqual([]);
+    expect(
+      server
+        .stdout()
+        .split('\n')
+        .filter((line) => /hello from schema/.test(line) && !line.startsWith('{"')),
+    ).toEqual([]);
   });
 
   it('prints --help and --version without starting a session', async () => {

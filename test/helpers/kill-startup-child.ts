@@ -6,7 +6,12 @@ import { openServices } from '../../src/services.js';
 import { migrateOnStart } from '../../src/startup.js';
 
 const [projectDir] = process.argv.slice(2) as [string];
-const { config } = loadConfig({ argv: ['--project', projectDir, '--log-level', 'silent'], env: {}, cwd: projectDir, defaultProjectDir: projectDir });
+const { config } = loadConfig({
+  argv: ['--project', projectDir, '--log-level', 'silent'],
+  env: {},
+  cwd: projectDir,
+  defaultProjectDir: projectDir,
+});
 const logger = createLogger('silent');
 process.stdout.write('READY\n');
 const services = await openServices(config, logger, { migrateOnStart });

@@ -29,15 +29,24 @@ export interface HarnessOptions {
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const { config } = loadConfig({ argv: ['--log-level', 'silent', ...(options.argv ?? [])], env: {}, cwd: process.cwd(), defaultProjectDir: REPO_ROOT });
+  const { config } = loadConfig({
+    argv: ['--log-level', 'silent', ...(options.argv ?? [])],
+    env: {},
+    cwd: process.cwd(),
+    defaultProjectDir: REPO_ROOT,
+  });
   const logger = createLogger(config.logLevel);
   const services = await openServices(config, logger, { migrateOnStart });
   const { server } = createServer({ config, logger, services: async () => services, verifyOutputs: true });
-  const client = new Client({ name: options.clientName ?? 'vitest', version: '1.0.0' }, { capabilities: options.capabilities ?? {} });
+  const client = new Client(
+    { name: options.clientName ?? 'vitest', version: '1.0.0' },
+    { capabilities: options.capabilities ?? {} },
+  );
   options.setupClient?.(client);
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   await Promise.all([server.connect(serverTransport), client.connect(clientTransport)]);
-  const call = (name: string, args: Record<string, unknown> = {}) => client.callTool({ name, arguments: args }) as Promise<CallToolResult>;
+  const call = (name: string, args: Record<string, unknown> = {}) =>
+    client.callTool({ name, arguments: args }) as Promise<CallToolResult>;
   return {
     client,
     services,

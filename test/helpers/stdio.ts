@@ -57,7 +57,10 @@ export function spawnServer(args: string[], env: Record<string, string> = {}): R
       const id = nextId++;
       child.stdin.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n');
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no answer to ${method} within 30 s; stderr: ${err}`)), 30_000);
+        const timer = setTimeout(
+          () => reject(new Error(`no answer to ${method} within 30 s; stderr: ${err}`)),
+          30_000,
+        );
         waiting.set(id, (message) => {
           clearTimeout(timer);
           resolve(message);
@@ -74,7 +77,10 @@ export function spawnServer(args: string[], env: Record<string, string> = {}): R
   };
 }
 
-export async function initialize(server: RawServer, capabilities: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+export async function initialize(
+  server: RawServer,
+  capabilities: Record<string, unknown> = {},
+): Promise<Record<string, unknown>> {
   const response = await server.request('initialize', {
     protocolVersion: '2025-06-18',
     capabilities,

@@ -59,9 +59,14 @@ describe('a user project loaded through --project', () => {
   it('refuses to start on an incompatible audit_log table, and --audit-table avoids it', async () => {
     const db = path.join(dir(), 'app.db');
     const raw = new Database(db);
-    raw.exec('CREATE TABLE audit_log (id text primary key, user_id text not null, action text not null, target_type text, target_id text, details text, created_at text)');
+    raw.exec(
+      'CREATE TABLE audit_log (id text primary key, user_id text not null, action text not null, target_type text, target_id text, details text, created_at text)',
+    );
     raw.close();
-    await expect(start(['--project', BLOG, '--db', db])).rejects.toMatchObject({ code: 'CONFIG_ERROR', hint: expect.stringMatching(/--audit-table/) });
+    await expect(start(['--project', BLOG, '--db', db])).rejects.toMatchObject({
+      code: 'CONFIG_ERROR',
+      hint: expect.stringMatching(/--audit-table/),
+    });
     const h = await start(['--project', BLOG, '--db', db, '--audit-table', 'mcp_audit_log']);
     await h.ok('read_audit_log');
     const check = new Database(db, { readonly: true });
@@ -159,7 +164,12 @@ describe('faults', () => {
 
   it('says at start-up how to run when the audit log cannot be kept in the database', async () => {
     const project = copyEmbeddedProject(dir());
-    const { config } = loadConfig({ argv: ['--project', project, '--read-only'], env: {}, cwd: project, defaultProjectDir: project });
+    const { config } = loadConfig({
+      argv: ['--project', project, '--read-only'],
+      env: {},
+      cwd: project,
+      defaultProjectDir: project,
+    });
     await expect(openServices(config, createLogger('silent'), { migrateOnStart })).rejects.toMatchObject({
       code: 'CONFIG_ERROR',
       message: expect.stringMatching(/does not exist.*--read-only/),

@@ -46,11 +46,15 @@ async function rejection(promise: Promise<unknown>): Promise<AppError> {
 
 /** Runs the real drizzle-kit CLI's `generate` in a project and returns the SQL file it wrote. */
 function cliGenerate(projectDir: string, name: string): string {
-  execFileSync(process.execPath, [path.join(repo, 'node_modules/drizzle-kit/bin.cjs'), 'generate', '--name', name], {
-    cwd: projectDir,
-    env: { ...process.env, NODE_PATH: path.join(repo, 'node_modules') },
-    stdio: 'pipe',
-  });
+  execFileSync(
+    process.execPath,
+    [path.join(repo, 'node_modules/drizzle-kit/bin.cjs'), 'generate', '--name', name],
+    {
+      cwd: projectDir,
+      env: { ...process.env, NODE_PATH: path.join(repo, 'node_modules') },
+      stdio: 'pipe',
+    },
+  );
   const file = fs.readdirSync(path.join(projectDir, 'drizzle')).find((f) => f.endsWith(`_${name}.sql`));
   return fs.readFileSync(path.join(projectDir, 'drizzle', file!), 'utf8');
 }
@@ -58,11 +62,15 @@ function cliGenerate(projectDir: string, name: string): string {
 /** A database at the embedded default's first migration, with a few rows. */
 function seededDatabase(): Database.Database {
   const db = new Database(':memory:');
-  for (const statement of fs.readFileSync(path.join(repo, 'drizzle/0000_init.sql'), 'utf8').split('--> statement-breakpoint')) {
+  for (const statement of fs
+    .readFileSync(path.join(repo, 'drizzle/0000_init.sql'), 'utf8')
+    .split('--> statement-breakpoint')) {
     db.exec(statement);
   }
   db.exec(`INSERT INTO users (id, email, username) VALUES ('u1', 'a@example.com', 'ada')`);
-  db.exec(`INSERT INTO check_ins (id, user_id, mood, craving_level, notes) VALUES ('c1', 'u1', 4, 2, 'calm day')`);
+  db.exec(
+    `INSERT INTO check_ins (id, user_id, mood, craving_level, notes) VALUES ('c1', 'u1', 4, 2, 'calm day')`,
+  );
   return db;
 }
 
@@ -121,7 +129,9 @@ describe('loadProjectConfig', () => {
   });
 
   it('refuses a project folder that does not exist', async () => {
-    const error = await rejection(kit.loadProjectConfig({ projectDir: path.join(os.tmpdir(), 'dsm-does-not-exist-42') }));
+    const error = await rejection(
+      kit.loadProjectConfig({ projectDir: path.join(os.tmpdir(), 'dsm-does-not-exist-42') }),
+    );
     expect(error.code).toBe('CONFIG_ERROR');
     expect(error.message).toContain('does not exist');
   });
@@ -135,7 +145,12 @@ describe('loadProjectConfig', () => {
       `import { out } from './paths.mjs';\nexport default { dialect: 'sqlite', schema: 'schema.ts', out, dbCredentials: { url: 'db.sqlite' }, breakpoints: false, tablesFilter: ['app_*'] };\n`,
     );
     const config = await kit.loadProjectConfig({ projectDir: dir });
-    expect(config).toMatchObject({ outDir: path.join(dir, 'sql'), breakpoints: false, tablesFilter: ['app_*'], dbFile: path.join(dir, 'db.sqlite') });
+    expect(config).toMatchObject({
+      outDir: path.join(dir, 'sql'),
+      breakpoints: false,
+      tablesFilter: ['app_*'],
+      dbFile: path.join(dir, 'db.sqlite'),
+    });
   });
 });
 
@@ -150,10 +165,27 @@ describe('loadSchema', () => {
       'sessions:sessions',
       'users:users',
     ]);
-    expect(column(tables, 'checkIns', 'cravingLevel')).toMatchObject({ name: 'craving_level', sqlType: 'integer', notNull: true });
-    expect(column(tables, 'users', 'isActive')).toMatchObject({ name: 'is_active', mode: 'boolean', dataType: 'boolean', hasDefault: true });
-    expect(column(tables, 'users', 'preferences')).toMatchObject({ columnType: 'SQLiteTextJson', mode: 'json', dataType: 'json' });
-    expect(column(tables, 'sessions', 'expiresAt')).toMatchObject({ mode: 'timestamp', dataType: 'date', sqlType: 'integer' });
+    expect(column(tables, 'checkIns', 'cravingLevel')).toMatchObject({
+      name: 'craving_level',
+      sqlType: 'integer',
+      notNull: true,
+    });
+    expect(column(tables, 'users', 'isActive')).toMatchObject({
+      name: 'is_active',
+      mode: 'boolean',
+      dataType: 'boolean',
+      hasDefault: true,
+    });
+    expect(column(tables, 'users', 'preferences')).toMatchObject({
+      columnType: 'SQLiteTextJson',
+      mode: 'json',
+      dataType: 'json',
+    });
+    expect(column(tables, 'sessions', 'expiresAt')).toMatchObject({
+      mode: 'timestamp',
+      dataType: 'date',
+      sqlType: 'integer',
+    });
     expect(column(tables, 'users', 'role')?.enumValues).toEqual(['member', 'coach', 'admin']);
     expect(column(tables, 'auditLog', 'id')).toMatchObject({ primaryKey: true, autoIncrement: true });
     expect(snapshot.prevId).toBe(embeddedSnapshot.id);
@@ -164,7 +196,10 @@ describe('loadSchema', () => {
     const config = await kit.loadProjectConfig({ projectDir: blogDir });
     const { tables, snapshot } = await kit.loadSchema(config);
     expect(column(tables, 'authors', 'displayName')?.name).toBe('display_name');
-    expect(column(tables, 'posts', 'publishedAt')).toMatchObject({ name: 'published_at', mode: 'timestamp_ms' });
+    expect(column(tables, 'posts', 'publishedAt')).toMatchObject({
+      name: 'published_at',
+      mode: 'timestamp_ms',
+    });
     expect(column(tables, 'posts', 'metadata')).toMatchObject({ mode: 'json', sqlType: 'blob' });
     const committed = readJson(path.join(blogDir, 'migrations/meta/0000_snapshot.json')) as SqliteSnapshot;
     expect(snapshot.tables).toEqual(committed.tables);
@@ -177,7 +212,10 @@ describe('loadSchema', () => {
     expect(column(before.tables, 'checkIns', 'energyLevel')).toBeUndefined();
     fs.writeFileSync(
       path.join(dir, 'src/db/schema.ts'),
-      embeddedSchema.replace("    notes: text('notes'),", "    notes: text('notes'),\n    energyLevel: integer('energy_level'),"),
+      embeddedSchema.replace(
+        "    notes: text('notes'),",
+        "    notes: text('notes'),\n    energyLevel: integer('energy_level'),",
+      ),
     );
     const after = await kit.loadSchema(config);
     expect(column(after.tables, 'checkIns', 'energyLevel')?.name).toBe('energy_level');
@@ -191,7 +229,9 @@ describe('loadSchema', () => {
       const error = await rejection(kit.loadSchema(config));
       expect(error.code).toBe('SCHEMA_LOAD_FAILED');
       expect(error.message).toContain('HELLO FROM SCHEMA');
-      expect(stdoutWrite.mock.calls.some(([chunk]) => String(chunk).includes('HELLO FROM SCHEMA'))).toBe(false);
+      expect(stdoutWrite.mock.calls.some(([chunk]) => String(chunk).includes('HELLO FROM SCHEMA'))).toBe(
+        false,
+      );
     } finally {
       stdoutWrite.mockRestore();
     }
@@ -201,7 +241,10 @@ describe('loadSchema', () => {
   });
 
   it('reports drizzle-kit exiting on a duplicate unique constraint name with what it printed', async () => {
-    const schema = embeddedSchema.replace("username: text('username').notNull(),", "username: text('username').notNull().unique('users_email_unique'),");
+    const schema = embeddedSchema.replace(
+      "username: text('username').notNull(),",
+      "username: text('username').notNull().unique('users_email_unique'),",
+    );
     const config = await kit.loadProjectConfig({ projectDir: tempProject(schema) });
     const error = await rejection(kit.loadSchema(config));
     expect(error.code).toBe('SCHEMA_LOAD_FAILED');
@@ -210,7 +253,9 @@ describe('loadSchema', () => {
   });
 
   it('names the file and line of a syntax error', async () => {
-    const dir = tempProject(embeddedSchema.replace("mood: integer('mood').notNull(),", "mood: integer('mood').notNull(,"));
+    const dir = tempProject(
+      embeddedSchema.replace("mood: integer('mood').notNull(),", "mood: integer('mood').notNull(,"),
+    );
     const config = await kit.loadProjectConfig({ projectDir: dir });
     const error = await rejection(kit.loadSchema(config));
     expect(error.code).toBe('SCHEMA_LOAD_FAILED');
@@ -236,7 +281,10 @@ describe('loadSchema', () => {
     const dir = tempProject();
     fs.mkdirSync(path.join(dir, 'src/shared'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'src/shared/names.ts'), `export const USERS = 'users';\n`);
-    fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { baseUrl: '.', paths: { '@shared/*': ['src/shared/*'] } } }));
+    fs.writeFileSync(
+      path.join(dir, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { baseUrl: '.', paths: { '@shared/*': ['src/shared/*'] } } }),
+    );
     fs.writeFileSync(
       path.join(dir, 'src/db/schema.ts'),
       `import { USERS } from '@shared/names';\n${embeddedSchema.replace("sqliteTable('users'", 'sqliteTable(USERS')}`,
@@ -267,9 +315,18 @@ describe('diff', () => {
 
   it('gives the SQL the real drizzle-kit CLI writes', async () => {
     const schema = embeddedSchema
-      .replace("    notes: text('notes'),", "    notes: text('notes'),\n    energy: integer('energy').notNull().default(3),")
-      .replace("role: text('role', { enum: ['member', 'coach', 'admin'] }).notNull().default('member')", "role: text('role', { enum: ['member', 'coach', 'admin'] }).notNull().default('coach')")
-      .replace("(table) => [index('idx_journal_user').on(table.userId)]", "(table) => [index('idx_journal_user').on(table.userId), index('idx_journal_created').on(table.createdAt)]");
+      .replace(
+        "    notes: text('notes'),",
+        "    notes: text('notes'),\n    energy: integer('energy').notNull().default(3),",
+      )
+      .replace(
+        "role: text('role', { enum: ['member', 'coach', 'admin'] }).notNull().default('member')",
+        "role: text('role', { enum: ['member', 'coach', 'admin'] }).notNull().default('coach')",
+      )
+      .replace(
+        "(table) => [index('idx_journal_user').on(table.userId)]",
+        "(table) => [index('idx_journal_user').on(table.userId), index('idx_journal_created').on(table.createdAt)]",
+      );
     const result = await diffAgainstEmbedded(schema);
     const cliDir = tempProject(schema);
     expect(result.status).toBe('ok');
@@ -278,7 +335,10 @@ describe('diff', () => {
     expect(result.snapshot.prevId).toBe(embeddedSnapshot.id);
   });
 
-  const renamedNotes = embeddedSchema.replace("    notes: text('notes'),", "    journalNote: text('journal_note'),");
+  const renamedNotes = embeddedSchema.replace(
+    "    notes: text('notes'),",
+    "    journalNote: text('journal_note'),",
+  );
 
   it('asks rename-or-create for an ambiguous column instead of prompting', async () => {
     const result = await diffAgainstEmbedded(renamedNotes);
@@ -297,20 +357,33 @@ describe('diff', () => {
 
   it('renames the column with a rename hint, keeping the data', async () => {
     const result = await diffAgainstEmbedded(renamedNotes, [
-      { type: 'rename', kind: 'column', from: ['public', 'check_ins', 'notes'], to: ['public', 'check_ins', 'journal_note'] },
+      {
+        type: 'rename',
+        kind: 'column',
+        from: ['public', 'check_ins', 'notes'],
+        to: ['public', 'check_ins', 'journal_note'],
+      },
     ]);
     expect(result.status).toBe('ok');
     if (result.status !== 'ok') return;
     expect(result.statements).toEqual(['ALTER TABLE `check_ins` RENAME COLUMN `notes` TO `journal_note`;']);
-    expect(result.renames).toEqual([{ kind: 'column', table: 'check_ins', from: 'notes', to: 'journal_note' }]);
-    expect(result.snapshot._meta).toEqual({ schemas: {}, tables: {}, columns: { '"check_ins"."notes"': '"check_ins"."journal_note"' } });
+    expect(result.renames).toEqual([
+      { kind: 'column', table: 'check_ins', from: 'notes', to: 'journal_note' },
+    ]);
+    expect(result.snapshot._meta).toEqual({
+      schemas: {},
+      tables: {},
+      columns: { '"check_ins"."notes"': '"check_ins"."journal_note"' },
+    });
     const db = seededDatabase();
     for (const statement of result.statements) db.exec(statement);
     expect(db.prepare('SELECT journal_note FROM check_ins').get()).toEqual({ journal_note: 'calm day' });
   });
 
   it('drops and adds the column with a create hint', async () => {
-    const result = await diffAgainstEmbedded(renamedNotes, [{ type: 'create', kind: 'column', entity: ['public', 'check_ins', 'journal_note'] }]);
+    const result = await diffAgainstEmbedded(renamedNotes, [
+      { type: 'create', kind: 'column', entity: ['public', 'check_ins', 'journal_note'] },
+    ]);
     expect(result.status).toBe('ok');
     if (result.status !== 'ok') return;
     expect(result.statements).toEqual([
@@ -324,9 +397,17 @@ describe('diff', () => {
 
   it('keeps a column rename when the same table is rebuilt in the same migration', async () => {
     // A default change forces drizzle-kit to rebuild check_ins; its combiner would drop a RENAME it made itself.
-    const schema = renamedNotes.replace("    mood: integer('mood').notNull(),", "    mood: integer('mood').notNull().default(3),");
+    const schema = renamedNotes.replace(
+      "    mood: integer('mood').notNull(),",
+      "    mood: integer('mood').notNull().default(3),",
+    );
     const result = await diffAgainstEmbedded(schema, [
-      { type: 'rename', kind: 'column', from: ['public', 'check_ins', 'notes'], to: ['public', 'check_ins', 'journal_note'] },
+      {
+        type: 'rename',
+        kind: 'column',
+        from: ['public', 'check_ins', 'notes'],
+        to: ['public', 'check_ins', 'journal_note'],
+      },
     ]);
     expect(result.status).toBe('ok');
     if (result.status !== 'ok') return;
@@ -335,14 +416,22 @@ describe('diff', () => {
     const db = seededDatabase();
     db.pragma('foreign_keys = OFF');
     for (const statement of result.statements) db.exec(statement);
-    expect(db.prepare('SELECT journal_note, mood FROM check_ins').get()).toEqual({ journal_note: 'calm day', mood: 4 });
+    expect(db.prepare('SELECT journal_note, mood FROM check_ins').get()).toEqual({
+      journal_note: 'calm day',
+      mood: 4,
+    });
   });
 
   it('renames a table with a rename hint, without rebuilding the tables that reference it', async () => {
     const schema = embeddedSchema.replace("sqliteTable('users'", "sqliteTable('members'");
     const missing = await diffAgainstEmbedded(schema);
-    expect(missing).toMatchObject({ status: 'missing_hints', missingHints: [{ kind: 'table', entity: ['public', 'members'] }] });
-    const result = await diffAgainstEmbedded(schema, [{ type: 'rename', kind: 'table', from: ['public', 'users'], to: ['public', 'members'] }]);
+    expect(missing).toMatchObject({
+      status: 'missing_hints',
+      missingHints: [{ kind: 'table', entity: ['public', 'members'] }],
+    });
+    const result = await diffAgainstEmbedded(schema, [
+      { type: 'rename', kind: 'table', from: ['public', 'users'], to: ['public', 'members'] },
+    ]);
     expect(result.status).toBe('ok');
     if (result.status !== 'ok') return;
     expect(result.statements[0]).toBe('ALTER TABLE `users` RENAME TO `members`;');
@@ -355,7 +444,12 @@ describe('diff', () => {
 
   it('returns an error status for a rename hint whose old name is not a removed column', async () => {
     const result = await diffAgainstEmbedded(renamedNotes, [
-      { type: 'rename', kind: 'column', from: ['public', 'check_ins', 'mood'], to: ['public', 'check_ins', 'journal_note'] },
+      {
+        type: 'rename',
+        kind: 'column',
+        from: ['public', 'check_ins', 'mood'],
+        to: ['public', 'check_ins', 'journal_note'],
+      },
     ]);
     expect(result.status).toBe('error');
   });
@@ -365,7 +459,9 @@ describe('worker lifecycle', () => {
   it('stops a call that never finishes with TIMEOUT, and serves the next call', async () => {
     const slow = new KitClient({ timeoutMs: 3_000 });
     try {
-      const config = await slow.loadProjectConfig({ projectDir: tempProject(`${embeddedSchema}\nwhile (true) {}\n`) });
+      const config = await slow.loadProjectConfig({
+        projectDir: tempProject(`${embeddedSchema}\nwhile (true) {}\n`),
+      });
       const error = await rejection(slow.loadSchema(config));
       expect(error.code).toBe('TIMEOUT');
       expect((await slow.loadProjectConfig({ projectDir: repo })).root).toBe(repo);
@@ -376,7 +472,9 @@ describe('worker lifecycle', () => {
 
   it('fails a running call with CANCELLED when closed, and refuses calls afterwards', async () => {
     const closing = new KitClient();
-    const config = await closing.loadProjectConfig({ projectDir: tempProject(`${embeddedSchema}\nwhile (true) {}\n`) });
+    const config = await closing.loadProjectConfig({
+      projectDir: tempProject(`${embeddedSchema}\nwhile (true) {}\n`),
+    });
     const running = rejection(closing.loadSchema(config));
     await closing.close();
     expect((await running).code).toBe('CANCELLED');
@@ -386,7 +484,8 @@ describe('worker lifecycle', () => {
   it('keeps answering across worker recycling', async () => {
     const recycling = new KitClient({ recycleAfterCalls: 1 });
     try {
-      for (let i = 0; i < 3; i += 1) expect((await recycling.loadProjectConfig({ projectDir: blogDir })).casing).toBe('snake_case');
+      for (let i = 0; i < 3; i += 1)
+        expect((await recycling.loadProjectConfig({ projectDir: blogDir })).casing).toBe('snake_case');
     } finally {
       await recycling.close();
     }

@@ -7,7 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLedger } from '../../src/migrations/ledger.js';
 import { startHarness, type Harness } from '../helpers/mcp.js';
 import { removeDir } from '../helpers/project.js';
-import { answeringElicitation, blogProject, columnsOf, count, drizzleKit, editFile, openDb, withDb, type Json } from './migration-tools-support.js';
+import {
+  answeringElicitation,
+  blogProject,
+  columnsOf,
+  count,
+  drizzleKit,
+  editFile,
+  openDb,
+  withDb,
+  type Json,
+} from './migration-tools-support.js';
 
 describe('migration tools on the blog fixture', () => {
   let project: string;
@@ -18,7 +28,11 @@ describe('migration tools on the blog fixture', () => {
   beforeAll(async () => {
     project = blogProject();
     dbFile = path.join(project, 'data/blog.db');
-    h = await startHarness({ argv: ['--project', project], capabilities: human.capabilities, setupClient: human.setupClient });
+    h = await startHarness({
+      argv: ['--project', project],
+      capabilities: human.capabilities,
+      setupClient: human.setupClient,
+    });
     withDb(dbFile, (db) =>
       db.exec(`
         INSERT INTO authors (id, display_name, email) VALUES (1, 'Ada', 'ada@example.com'), (2, 'Bob', 'bob@example.com');
@@ -61,28 +75,58 @@ export const comments = sqliteTable('comments', {`,
     const generated = await h.ok<Json>('generate_migration', { name: 'tags and website' });
     expect(generated.status).toBe('ok');
     expect(generated.files[0]).toBe('migrations/0001_tags_and_website.sql');
-    expect(generated.sql).toContain('FOREIGN KEY (`post_id`) REFERENCES `posts`(`id`) ON UPDATE no action ON DELETE cascade');
+    expect(generated.sql).toContain(
+      'FOREIGN KEY (`post_id`) REFERENCES `posts`(`id`) ON UPDATE no action ON DELETE cascade',
+    );
     expect(generated.sql).toContain('CREATE INDEX `tags_post_idx` ON `tags` (`post_id`);');
     expect(generated.sql).toContain('ALTER TABLE `authors` ADD `website` text;');
-    expect(await h.ok<Json>('apply_migrations', {})).toMatchObject({ status: 'applied', applied: ['0001_tags_and_website'] });
+    expect(await h.ok<Json>('apply_migrations', {})).toMatchObject({
+      status: 'applied',
+      applied: ['0001_tags_and_website'],
+    });
     withDb(dbFile, (db) => {
       expect(columnsOf(db, 'tags')).toEqual(['id', 'post_id', 'label']);
       expect(readLedger(db, 'blog_migrations')).toHaveLength(2);
-      expect(db.prepare(`SELECT name FROM sqlite_schema WHERE name = '__drizzle_migrations'`).get()).toBeUndefined();
+      expect(
+        db.prepare(`SELECT name FROM sqlite_schema WHERE name = '__drizzle_migrations'`).get(),
+      ).toBeUndefined();
     });
   });
 
   it('renames a column through a hint', async () => {
-    editFile(project, 'src/schema/posts.ts', '    title: text().notNull(),', '    headline: text().notNull(),');
+    editFile(
+      project,
+      'src/schema/posts.ts',
+      '    title: text().notNull(),',
+      '    headline: text().notNull(),',
+    );
     const ambiguous = await h.ok<Json>('generate_migration', {});
-    expect(ambiguous).toMatchObject({ status: 'missing_hints', missingHints: [{ kind: 'column', entity: ['public', 'posts', 'headline'], candidates: [['public', 'posts', 'title']] }] });
+    expect(ambiguous).toMatchObject({
+      status: 'missing_hints',
+      missingHints: [
+        {
+          kind: 'column',
+          entity: ['public', 'posts', 'headline'],
+          candidates: [['public', 'posts', 'title']],
+        },
+      ],
+    });
     const renamed = await h.ok<Json>('generate_migration', {
       name: 'headline',
-      hints: [{ type: 'rename', kind: 'column', from: ['public', 'posts', 'title'], to: ['public', 'posts', 'headline'] }],
+      hints: [
+        {
+          type: 'rename',
+          kind: 'column',
+          from: ['public', 'posts', 'title'],
+          to: ['public', 'posts', 'headline'],
+        },
+      ],
     });
     expect(renamed.sql).toBe('ALTER TABLE `posts` RENAME COLUMN `title` TO `headline`;');
     await h.ok('apply_migrations', {});
-    withDb(dbFile, (db) => expect(db.prepare('SELECT headline FROM posts WHERE id = 1').pluck().get()).toBe('Hello'));
+    withDb(dbFile, (db) =>
+      expect(db.prepare('SELECT headline FROM posts WHERE id = 1').pluck().get()).toBe('Hello'),
+    );
   });
 
   it('changes a default on the top of a two-level cascade and keeps every child and grandchild row', async () => {
@@ -94,13 +138,20 @@ export const comments = sqliteTable('comments', {`,
     expect(applied.status).toBe('applied');
     withDb(dbFile, (db) => {
       expect([count(db, 'authors'), count(db, 'posts'), count(db, 'comments')]).toEqual([2, 3, 3]);
-      expect(db.prepare(`SELECT dflt_value FROM pragma_table_info('authors') WHERE name = 'bio'`).pluck().get()).toBe("''");
+      expect(
+        db.prepare(`SELECT dflt_value FROM pragma_table_info('authors') WHERE name = 'bio'`).pluck().get(),
+      ).toBe("''");
       expect(db.prepare('PRAGMA foreign_key_check').all()).toEqual([]);
     });
   });
 
   it('drops a column after the human accepts through elicitation', async () => {
-    editFile(project, 'src/schema/posts.ts', "    metadata: blob({ mode: 'json' }).$type<{ tags?: string[] }>(),\n", '');
+    editFile(
+      project,
+      'src/schema/posts.ts',
+      "    metadata: blob({ mode: 'json' }).$type<{ tags?: string[] }>(),\n",
+      '',
+    );
     await h.ok('generate_migration', { name: 'drop metadata' });
     const applied = await h.ok<Json>('apply_migrations', {});
     expect(applied.consent).toEqual({ required: true, decision: 'accepted by the human (elicitation)' });
@@ -115,11 +166,18 @@ export const comments = sqliteTable('comments', {`,
     try {
       const ledger = readLedger(db, 'blog_migrations');
       expect(ledger).toHaveLength(5);
-      migrate(drizzle(db), { migrationsFolder: path.join(project, 'migrations'), migrationsTable: 'blog_migrations' });
+      migrate(drizzle(db), {
+        migrationsFolder: path.join(project, 'migrations'),
+        migrationsTable: 'blog_migrations',
+      });
       expect(readLedger(db, 'blog_migrations')).toEqual(ledger);
     } finally {
       db.close();
     }
-    expect(await h.ok<Json>('migration_status')).toMatchObject({ consistent: true, counts: { applied: 5, pending: 0 }, drift: { inSync: true } });
+    expect(await h.ok<Json>('migration_status')).toMatchObject({
+      consistent: true,
+      counts: { applied: 5, pending: 0 },
+      drift: { inSync: true },
+    });
   });
 });

@@ -7,7 +7,16 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { errorTextOf, startHarness, type Harness, type HarnessOptions } from '../helpers/mcp.js';
 import { removeDir } from '../helpers/project.js';
-import { answeringElicitation, columnsOf, count, editSchema, embeddedProject, seedEmbedded, withDb, type Json } from './migration-tools-support.js';
+import {
+  answeringElicitation,
+  columnsOf,
+  count,
+  editSchema,
+  embeddedProject,
+  seedEmbedded,
+  withDb,
+  type Json,
+} from './migration-tools-support.js';
 
 let project: string;
 let h: Harness | undefined;
@@ -19,7 +28,10 @@ afterEach(async () => {
 });
 
 /** A fresh default with data and a generated (pending) migration dropping check_ins.sleep_hours. */
-async function withPendingDrop(options: HarnessOptions = {}, argv: string[] = []): Promise<{ h: Harness; dbFile: string }> {
+async function withPendingDrop(
+  options: HarnessOptions = {},
+  argv: string[] = [],
+): Promise<{ h: Harness; dbFile: string }> {
   project = embeddedProject();
   const dbFile = path.join(project, 'data/app.db');
   h = await startHarness({ ...options, argv: ['--project', project, ...argv] });
@@ -30,14 +42,19 @@ async function withPendingDrop(options: HarnessOptions = {}, argv: string[] = []
   return { h, dbFile };
 }
 
-const lastAudit = async (harness: Harness, tool: string): Promise<Json> => (await harness.ok<Json>('read_audit_log', { tool, limit: 1 })).rows[0];
+const lastAudit = async (harness: Harness, tool: string): Promise<Json> =>
+  (await harness.ok<Json>('read_audit_log', { tool, limit: 1 })).rows[0];
 
 describe('data-loss consent for apply_migrations', () => {
   it('asks the human through elicitation, showing the finding and the row counts, and applies on accept', async () => {
     const human = answeringElicitation(() => ({ action: 'accept', content: { confirm: true } }));
     const { h, dbFile } = await withPendingDrop(human);
     const applied = await h.ok<Json>('apply_migrations', {});
-    expect(applied).toMatchObject({ status: 'applied', applied: ['0001_drop_sleep_hours'], consent: { required: true, decision: 'accepted by the human (elicitation)' } });
+    expect(applied).toMatchObject({
+      status: 'applied',
+      applied: ['0001_drop_sleep_hours'],
+      consent: { required: true, decision: 'accepted by the human (elicitation)' },
+    });
     expect(human.log.requests).toHaveLength(1);
     const question = human.log.requests[0] as Json;
     expect(question.message).toMatch(/0001_drop_sleep_hours: DS103/);
@@ -50,7 +67,11 @@ describe('data-loss consent for apply_migrations', () => {
     });
     const audit = await lastAudit(h, 'apply_migrations');
     expect(audit).toMatchObject({ outcome: 'ok', target: 'migration:0001_drop_sleep_hours' });
-    expect(audit.details.consent).toMatchObject({ required: true, decision: 'accepted by the human (elicitation)', pendingHashes: [expect.stringMatching(/^[0-9a-f]{64}$/)] });
+    expect(audit.details.consent).toMatchObject({
+      required: true,
+      decision: 'accepted by the human (elicitation)',
+      pendingHashes: [expect.stringMatching(/^[0-9a-f]{64}$/)],
+    });
   });
 
   it('applies nothing when the human declines, or accepts without ticking confirm', async () => {
@@ -76,10 +97,15 @@ describe('data-loss consent for apply_migrations', () => {
     const human = answeringElicitation(() => ({ action: 'decline' }));
     const { h, dbFile } = await withPendingDrop(human, ['--allow-destructive']);
     const applied = await h.ok<Json>('apply_migrations', {});
-    expect(applied.consent).toEqual({ required: true, decision: 'allowed by the launch option --allow-destructive' });
+    expect(applied.consent).toEqual({
+      required: true,
+      decision: 'allowed by the launch option --allow-destructive',
+    });
     expect(human.log.requests).toHaveLength(0);
     withDb(dbFile, (db) => expect(columnsOf(db, 'check_ins')).not.toContain('sleep_hours'));
-    expect((await lastAudit(h, 'apply_migrations')).details.consent.decision).toBe('allowed by the launch option --allow-destructive');
+    expect((await lastAudit(h, 'apply_migrations')).details.consent.decision).toBe(
+      'allowed by the launch option --allow-destructive',
+    );
   });
 
   it('binds consent to the rehearsed migrations: a migration added while the human was asked is not applied', async () => {
@@ -96,7 +122,10 @@ describe('data-loss consent for apply_migrations', () => {
       const last = journal.entries.at(-1);
       journal.entries.push({ ...last, idx: last.idx + 1, when: last.when + 1, tag: '0002_sneaky' });
       fs.writeFileSync(path.join(outDir, '0002_sneaky.sql'), 'DROP TABLE `sessions`;');
-      fs.copyFileSync(path.join(outDir, 'meta/0001_snapshot.json'), path.join(outDir, 'meta/0002_snapshot.json'));
+      fs.copyFileSync(
+        path.join(outDir, 'meta/0001_snapshot.json'),
+        path.join(outDir, 'meta/0002_snapshot.json'),
+      );
       fs.writeFileSync(path.join(outDir, 'meta/_journal.json'), JSON.stringify(journal, null, 2));
     };
     const result = await h.call('apply_migrations', {});
@@ -115,7 +144,9 @@ describe('restore_backup', () => {
     const human = answeringElicitation(() => ({ action: 'accept', content: { confirm: true } }));
     const { h, dbFile } = await withPendingDrop(human);
     const applied = await h.ok<Json>('apply_migrations', {});
-    withDb(dbFile, (db) => db.exec(`INSERT INTO users (id, email, username) VALUES ('u3', 'cy@example.com', 'cy')`));
+    withDb(dbFile, (db) =>
+      db.exec(`INSERT INTO users (id, email, username) VALUES ('u3', 'cy@example.com', 'cy')`),
+    );
     await h.ok('inspect_schema', { tables: ['users'] });
     const before = await h.ok<Json>('read_audit_log', { limit: 200 });
 
@@ -138,7 +169,10 @@ describe('restore_backup', () => {
     expect(ids(after.rows)).toEqual(expect.arrayContaining(ids(before.rows)));
     const restoreRow = after.rows.find((row: Json) => row.tool === 'restore_backup' && row.outcome === 'ok');
     expect(restoreRow).toMatchObject({ target: `backup:${applied.backup.id}` });
-    expect(restoreRow.details).toMatchObject({ restored: applied.backup.id, safetyBackup: restored.safetyBackup.id });
+    expect(restoreRow.details).toMatchObject({
+      restored: applied.backup.id,
+      safetyBackup: restored.safetyBackup.id,
+    });
     // Exactly one row for the restore call (the registry did not add a second one).
     expect(after.rows.filter((row: Json) => row.tool === 'restore_backup')).toHaveLength(1);
 
@@ -148,25 +182,37 @@ describe('restore_backup', () => {
     // The restore is itself undoable, from the safety backup, which already knows the restore came after it.
     const listed = await h.ok<Json>('restore_backup', {});
     const safety = listed.backups.find((backup: Json) => backup.id === restored.safetyBackup.id);
-    expect(safety).toMatchObject({ changesAfter: 1, lastChangeAfter: expect.stringMatching(/restore_backup/) });
+    expect(safety).toMatchObject({
+      changesAfter: 1,
+      lastChangeAfter: expect.stringMatching(/restore_backup/),
+    });
     await h.ok('restore_backup', { backupId: restored.safetyBackup.id });
     withDb(dbFile, (db) => {
       expect(columnsOf(db, 'check_ins')).not.toContain('sleep_hours');
       expect(count(db, 'users')).toBe(3);
     });
-    expect((await h.ok<Json>('read_audit_log', { verify: true, limit: 1 })).chain).toMatchObject({ ok: true });
+    expect((await h.ok<Json>('read_audit_log', { verify: true, limit: 1 })).chain).toMatchObject({
+      ok: true,
+    });
   });
 
   it('restores without asking under --allow-destructive, and counts the restore as a change after earlier backups', async () => {
     const { h: first } = await withPendingDrop({}, ['--allow-destructive']);
     const applied = await first.ok<Json>('apply_migrations', {});
     const restored = await first.ok<Json>('restore_backup', { backupId: applied.backup.id });
-    expect(restored.consent).toEqual({ required: true, decision: 'allowed by the launch option --allow-destructive' });
+    expect(restored.consent).toEqual({
+      required: true,
+      decision: 'allowed by the launch option --allow-destructive',
+    });
     const listed = await first.ok<Json>('restore_backup', {});
-    expect(listed.backups.find((backup: Json) => backup.id === restored.safetyBackup.id).changesAfter).toBe(1);
+    expect(listed.backups.find((backup: Json) => backup.id === restored.safetyBackup.id).changesAfter).toBe(
+      1,
+    );
     // The apply (carried over verbatim) and the restore both came after the apply's backup.
     expect(listed.backups.find((backup: Json) => backup.id === applied.backup.id).changesAfter).toBe(2);
-    expect((await first.ok<Json>('read_audit_log', { verify: true, limit: 1 })).chain).toMatchObject({ ok: true });
+    expect((await first.ok<Json>('read_audit_log', { verify: true, limit: 1 })).chain).toMatchObject({
+      ok: true,
+    });
   });
 
   it('keeps the audit log whole with --audit-db too (the restore does not touch it)', async () => {
@@ -180,10 +226,16 @@ describe('restore_backup', () => {
     const restored = await h.ok<Json>('restore_backup', { backupId: applied.backup.id });
     expect(restored.auditRowsCarriedOver).toBeUndefined();
     expect(restored.changesUndone).toHaveLength(1);
-    withDb(path.join(project, 'data/app.db'), (db) => expect(columnsOf(db, 'check_ins')).not.toContain('energy'));
+    withDb(path.join(project, 'data/app.db'), (db) =>
+      expect(columnsOf(db, 'check_ins')).not.toContain('energy'),
+    );
     const log = await h.ok<Json>('read_audit_log', { verify: true, limit: 3 });
     expect(log.chain).toMatchObject({ ok: true });
-    expect(log.rows.map((row: Json) => row.tool)).toEqual(['restore_backup', 'apply_migrations', 'generate_migration']);
+    expect(log.rows.map((row: Json) => row.tool)).toEqual([
+      'restore_backup',
+      'apply_migrations',
+      'generate_migration',
+    ]);
   });
 
   it('refuses a damaged backup and changes nothing', async () => {

@@ -7,7 +7,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readLedger } from '../../src/migrations/ledger.js';
 import { errorTextOf, startHarness, type Harness } from '../helpers/mcp.js';
 import { removeDir } from '../helpers/project.js';
-import { columnsOf, editSchema, embeddedProject, openDb, seedEmbedded, withDb, type Json } from './migration-tools-support.js';
+import {
+  columnsOf,
+  editSchema,
+  embeddedProject,
+  openDb,
+  seedEmbedded,
+  withDb,
+  type Json,
+} from './migration-tools-support.js';
 
 let project: string;
 let dbFile: string;
@@ -36,7 +44,8 @@ async function customMigration(harness: Harness, name: string, statements: strin
   return custom.tag as string;
 }
 
-const lastAudit = async (harness: Harness, tool: string): Promise<Json> => (await harness.ok<Json>('read_audit_log', { tool, limit: 1 })).rows[0];
+const lastAudit = async (harness: Harness, tool: string): Promise<Json> =>
+  (await harness.ok<Json>('read_audit_log', { tool, limit: 1 })).rows[0];
 const ledgerSize = () => withDb(dbFile, (db) => readLedger(db).length);
 
 describe('a broken migrations folder', () => {
@@ -55,8 +64,14 @@ describe('a broken migrations folder', () => {
     const applied = await harness.call('apply_migrations', {});
     expect(errorTextOf(applied)).toMatch(/MIGRATION_CONFLICT/);
     expect(errorTextOf(applied)).toMatch(/What to do:/);
-    expect(await lastAudit(harness, 'apply_migrations')).toMatchObject({ outcome: 'error', errorCode: 'MIGRATION_CONFLICT' });
-    expect(await lastAudit(harness, 'generate_migration')).toMatchObject({ outcome: 'error', errorCode: 'MIGRATION_CONFLICT' });
+    expect(await lastAudit(harness, 'apply_migrations')).toMatchObject({
+      outcome: 'error',
+      errorCode: 'MIGRATION_CONFLICT',
+    });
+    expect(await lastAudit(harness, 'generate_migration')).toMatchObject({
+      outcome: 'error',
+      errorCode: 'MIGRATION_CONFLICT',
+    });
     expect(ledgerSize()).toBe(1);
   });
 
@@ -69,12 +84,19 @@ describe('a broken migrations folder', () => {
     const status = await harness.ok<Json>('migration_status');
     expect(status.warnings.join('\n')).toMatch(/SNAPSHOT_MISSING/);
 
-    editSchema(project, "energy: integer('energy'),", "energy: integer('energy'),\n    focus: integer('focus'),");
+    editSchema(
+      project,
+      "energy: integer('energy'),",
+      "energy: integer('energy'),\n    focus: integer('focus'),",
+    );
     const generated = await harness.call('generate_migration', {});
     expect(errorTextOf(generated)).toMatch(/MIGRATION_CONFLICT/);
     expect(errorTextOf(generated)).toMatch(/0001_snapshot\.json/);
     expect(fs.readdirSync(path.join(project, 'drizzle')).filter((f) => f.endsWith('.sql'))).toHaveLength(2);
-    expect(await harness.ok<Json>('apply_migrations', {})).toMatchObject({ status: 'applied', applied: ['0001_energy'] });
+    expect(await harness.ok<Json>('apply_migrations', {})).toMatchObject({
+      status: 'applied',
+      applied: ['0001_energy'],
+    });
   });
 
   it('refuses to apply while an applied migration was edited, saying which and how to fix it', async () => {
@@ -84,7 +106,11 @@ describe('a broken migrations folder', () => {
     await harness.ok('generate_migration', { name: 'energy' });
     fs.appendFileSync(path.join(project, 'drizzle/0000_init.sql'), '\n-- edited after it was applied');
     const status = await harness.ok<Json>('migration_status');
-    expect(status.migrations[0]).toMatchObject({ tag: '0000_init', state: 'modified', note: expect.stringMatching(/version control/) });
+    expect(status.migrations[0]).toMatchObject({
+      tag: '0000_init',
+      state: 'modified',
+      note: expect.stringMatching(/version control/),
+    });
     const applied = await harness.call('apply_migrations', {});
     expect(errorTextOf(applied)).toMatch(/0000_init is modified/);
     expect(errorTextOf(applied)).toMatch(/MIGRATION_CONFLICT/);
@@ -96,7 +122,10 @@ describe('a migration that fails', () => {
   it('is stopped by the dry run before any backup when a statement fails on the copy', async () => {
     fresh();
     const harness = await start();
-    const tag = await customMigration(harness, 'broken', ['CREATE TABLE `half_done` (`a` integer);', 'INSERT INTO `nope` VALUES (1);']);
+    const tag = await customMigration(harness, 'broken', [
+      'CREATE TABLE `half_done` (`a` integer);',
+      'INSERT INTO `nope` VALUES (1);',
+    ]);
     const dry = await harness.ok<Json>('apply_migrations', { dryRun: true });
     expect(dry.ok).toBe(false);
     expect(dry.migrations[0].error).toMatch(/statement 2 of 2[\s\S]*no such table: nope/);
@@ -104,8 +133,14 @@ describe('a migration that fails', () => {
     expect(errorTextOf(result)).toMatch(/dry run on a copy of the database failed, so nothing was applied/);
     expect(errorTextOf(result)).toMatch(/MIGRATION_FAILED/);
     expect(fs.existsSync(path.join(project, 'data/backups'))).toBe(false);
-    withDb(dbFile, (db) => expect(db.prepare(`SELECT name FROM sqlite_schema WHERE name = 'half_done'`).get()).toBeUndefined());
-    expect(await lastAudit(harness, 'apply_migrations')).toMatchObject({ outcome: 'error', errorCode: 'MIGRATION_FAILED', target: `migration:${tag}` });
+    withDb(dbFile, (db) =>
+      expect(db.prepare(`SELECT name FROM sqlite_schema WHERE name = 'half_done'`).get()).toBeUndefined(),
+    );
+    expect(await lastAudit(harness, 'apply_migrations')).toMatchObject({
+      outcome: 'error',
+      errorCode: 'MIGRATION_FAILED',
+      target: `migration:${tag}`,
+    });
   });
 
   it('rolls back a migration that fails half-way on the real database: unchanged, ledger untouched, clear error, audit row', async () => {
@@ -124,24 +159,35 @@ describe('a migration that fails', () => {
     expect(text).toMatch(/NOT NULL constraint failed/);
     expect(text).toMatch(/Everything was rolled back/);
     expect(text).toMatch(/MIGRATION_FAILED/);
-    withDb(dbFile, (db) => expect(db.prepare(`SELECT name FROM sqlite_schema WHERE name = 'half_done'`).get()).toBeUndefined());
+    withDb(dbFile, (db) =>
+      expect(db.prepare(`SELECT name FROM sqlite_schema WHERE name = 'half_done'`).get()).toBeUndefined(),
+    );
     expect(ledgerSize()).toBe(1);
     const audit = await lastAudit(harness, 'apply_migrations');
-    expect(audit).toMatchObject({ outcome: 'error', errorCode: 'MIGRATION_FAILED', target: `migration:${tag}` });
+    expect(audit).toMatchObject({
+      outcome: 'error',
+      errorCode: 'MIGRATION_FAILED',
+      target: `migration:${tag}`,
+    });
     expect(audit.details.backup.id).toMatch(/^\d{8}T/);
     // The backup taken before the failed apply has no changes after it: restoring it needs nobody's consent.
     const listed = await harness.ok<Json>('restore_backup', {});
     expect(listed.backups[0]).toMatchObject({ id: audit.details.backup.id, changesAfter: 0 });
     const restored = await harness.ok<Json>('restore_backup', { backupId: audit.details.backup.id });
-    expect(restored.consent).toEqual({ required: false, decision: 'no changes were recorded after this backup' });
-    expect((await harness.ok<Json>('read_audit_log', { verify: true, limit: 1 })).chain).toMatchObject({ ok: true });
+    expect(restored.consent).toEqual({
+      required: false,
+      decision: 'no changes were recorded after this backup',
+    });
+    expect((await harness.ok<Json>('read_audit_log', { verify: true, limit: 1 })).chain).toMatchObject({
+      ok: true,
+    });
   });
 
   it('asks consent for rows the dry run shows lost even without a lint finding', async () => {
     fresh();
     const harness = await start();
     seedEmbedded(path.join(project, 'data/app.db'));
-    await customMigration(harness, 'purge', ["DELETE FROM `check_ins` WHERE `mood` < 5;"]);
+    await customMigration(harness, 'purge', ['DELETE FROM `check_ins` WHERE `mood` < 5;']);
     const dry = await harness.ok<Json>('apply_migrations', { dryRun: true });
     expect(dry).toMatchObject({ ok: true, rowsLost: ['check_ins: 3 → 0'], consent: { required: true } });
     const refused = await harness.call('apply_migrations', {});
@@ -156,7 +202,10 @@ describe('a migration that fails', () => {
     await customMigration(harness, 'scrub', ['DELETE FROM `audit_log`;']);
     const result = await harness.call('apply_migrations', {});
     expect(errorTextOf(result)).toMatch(/PROTECTED_TABLE/);
-    expect((await harness.ok<Json>('read_audit_log', { verify: true, limit: 1 })).chain).toMatchObject({ ok: true, checkedRows: expect.any(Number) });
+    expect((await harness.ok<Json>('read_audit_log', { verify: true, limit: 1 })).chain).toMatchObject({
+      ok: true,
+      checkedRows: expect.any(Number),
+    });
     expect(ledgerSize()).toBe(1);
   });
 });
@@ -179,7 +228,10 @@ describe('the environment', () => {
       other.close();
     }
     withDb(dbFile, (db) => expect(columnsOf(db, 'check_ins')).not.toContain('energy'));
-    expect(await lastAudit(harness, 'apply_migrations')).toMatchObject({ outcome: 'error', errorCode: 'DATABASE_LOCKED' });
+    expect(await lastAudit(harness, 'apply_migrations')).toMatchObject({
+      outcome: 'error',
+      errorCode: 'DATABASE_LOCKED',
+    });
     expect(await harness.ok<Json>('apply_migrations', {})).toMatchObject({ status: 'applied' });
   });
 
@@ -195,7 +247,10 @@ describe('the environment', () => {
     expect(errorTextOf(result)).toMatch(/--backup-dir/);
     withDb(dbFile, (db) => expect(columnsOf(db, 'check_ins')).not.toContain('energy'));
     expect(ledgerSize()).toBe(1);
-    expect(await lastAudit(harness, 'apply_migrations')).toMatchObject({ outcome: 'error', errorCode: 'BACKUP_FAILED' });
+    expect(await lastAudit(harness, 'apply_migrations')).toMatchObject({
+      outcome: 'error',
+      errorCode: 'BACKUP_FAILED',
+    });
   });
 
   it('refuses generate, apply and restore in --read-only mode while status still answers', async () => {
@@ -206,7 +261,11 @@ describe('the environment', () => {
     const harness = await start(['--read-only']);
     const { tools } = await harness.client.listTools();
     expect(tools.find((tool) => tool.name === 'apply_migrations')!.description).toMatch(/Disabled/);
-    for (const [tool, args] of [['generate_migration', {}], ['apply_migrations', { dryRun: true }], ['restore_backup', {}]] as const) {
+    for (const [tool, args] of [
+      ['generate_migration', {}],
+      ['apply_migrations', { dryRun: true }],
+      ['restore_backup', {}],
+    ] as const) {
       const result = await harness.call(tool, args);
       expect(result.isError, tool).toBe(true);
       expect(errorTextOf(result), tool).toMatch(/READ_ONLY_MODE/);

@@ -26,7 +26,10 @@ export function embeddedProject(): string {
 export function blogProject(): string {
   const project = tempDir('dsm-blog-');
   const source = path.join(REPO_ROOT, 'test/fixtures/blog');
-  fs.cpSync(source, project, { recursive: true, filter: (file) => !file.startsWith(path.join(source, 'data')) });
+  fs.cpSync(source, project, {
+    recursive: true,
+    filter: (file) => !file.startsWith(path.join(source, 'data')),
+  });
   fs.mkdirSync(path.join(project, 'data'), { recursive: true });
   fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(project, 'node_modules'), 'dir');
   return project;
@@ -69,7 +72,8 @@ export function withDb<T>(file: string, fn: (db: Database.Database) => T): T {
   }
 }
 
-export const count = (db: Database.Database, table: string): number => db.prepare(`SELECT count(*) FROM "${table}"`).pluck().get() as number;
+export const count = (db: Database.Database, table: string): number =>
+  db.prepare(`SELECT count(*) FROM "${table}"`).pluck().get() as number;
 
 export const columnsOf = (db: Database.Database, table: string): string[] =>
   db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(table) as string[];
@@ -93,8 +97,16 @@ export interface ElicitationLog {
 
 /** A client that answers every elicitation with `answer` (and records the questions). */
 export function answeringElicitation(
-  answer: (request: ElicitRequest['params']) => { action: 'accept' | 'decline' | 'cancel'; content?: Record<string, unknown> } | Promise<{ action: 'accept' | 'decline' | 'cancel'; content?: Record<string, unknown> }>,
-): { log: ElicitationLog; setupClient: (client: Client) => void; capabilities: { elicitation: Record<string, never> } } {
+  answer: (
+    request: ElicitRequest['params'],
+  ) =>
+    | { action: 'accept' | 'decline' | 'cancel'; content?: Record<string, unknown> }
+    | Promise<{ action: 'accept' | 'decline' | 'cancel'; content?: Record<string, unknown> }>,
+): {
+  log: ElicitationLog;
+  setupClient: (client: Client) => void;
+  capabilities: { elicitation: Record<string, never> };
+} {
   const log: ElicitationLog = { requests: [] };
   return {
     log,

@@ -10,7 +10,17 @@ import { readMigrationFolder } from '../../src/migrations/folder.js';
 import { readLedger } from '../../src/migrations/ledger.js';
 import { errorTextOf, startHarness, type Harness } from '../helpers/mcp.js';
 import { removeDir } from '../helpers/project.js';
-import { columnsOf, count, drizzleKit, editSchema, embeddedProject, openDb, seedEmbedded, withDb, type Json } from './migration-tools-support.js';
+import {
+  columnsOf,
+  count,
+  drizzleKit,
+  editSchema,
+  embeddedProject,
+  openDb,
+  seedEmbedded,
+  withDb,
+  type Json,
+} from './migration-tools-support.js';
 
 describe('migration tools on the embedded default', () => {
   let project: string;
@@ -56,7 +66,11 @@ describe('migration tools on the embedded default', () => {
 
     const generated = await generate({ name: 'add energy' });
     expect(generated.tag).toBe('0001_add_energy');
-    expect(generated.files).toEqual(['drizzle/0001_add_energy.sql', 'drizzle/meta/0001_snapshot.json', 'drizzle/meta/_journal.json']);
+    expect(generated.files).toEqual([
+      'drizzle/0001_add_energy.sql',
+      'drizzle/meta/0001_snapshot.json',
+      'drizzle/meta/_journal.json',
+    ]);
     expect(generated.sql).toBe('ALTER TABLE `check_ins` ADD `energy` integer;');
     expect(fs.readFileSync(path.join(project, 'drizzle/0001_add_energy.sql'), 'utf8')).toBe(generated.sql);
 
@@ -66,34 +80,61 @@ describe('migration tools on the embedded default', () => {
     expect(pending.drift.database.advice).toMatch(/not applied yet/);
 
     const dry = await h.ok<Json>('apply_migrations', { dryRun: true });
-    expect(dry).toMatchObject({ status: 'dry_run', ok: true, migrations: [{ tag: '0001_add_energy', statements: [generated.sql] }] });
-    expect(dry.rowCounts).toEqual(['check_ins: 3 → 3', 'journal_entries: 2 → 2', 'sessions: 1 → 1', 'users: 2 → 2']);
+    expect(dry).toMatchObject({
+      status: 'dry_run',
+      ok: true,
+      migrations: [{ tag: '0001_add_energy', statements: [generated.sql] }],
+    });
+    expect(dry.rowCounts).toEqual([
+      'check_ins: 3 → 3',
+      'journal_entries: 2 → 2',
+      'sessions: 1 → 1',
+      'users: 2 → 2',
+    ]);
     expect(dry.checks).toEqual({ foreignKeys: 'ok', integrity: 'ok' });
     expect(dry.backup).toBeUndefined();
     expect(columnsOf(openDb(dbFile, { readonly: true }), 'check_ins')).not.toContain('energy');
 
     const progress: Array<{ progress: number; total?: number; message?: string }> = [];
-    const result = await h.client.callTool({ name: 'apply_migrations', arguments: {} }, undefined, { onprogress: (p) => progress.push(p) });
+    const result = await h.client.callTool({ name: 'apply_migrations', arguments: {} }, undefined, {
+      onprogress: (p) => progress.push(p),
+    });
     const applied = result.structuredContent as Json;
     expect(applied).toMatchObject({ status: 'applied', ok: true, applied: ['0001_add_energy'] });
     expect(applied.backup.id).toMatch(/^\d{8}T/);
     expect(fs.statSync(applied.backup.path).size).toBe(applied.backup.sizeBytes);
-    expect(progress.map((p) => p.message)).toEqual(['Dry run on a copy of the database', 'Backing up the database', 'Applying 0001_add_energy (1/1)']);
+    expect(progress.map((p) => p.message)).toEqual([
+      'Dry run on a copy of the database',
+      'Backing up the database',
+      'Applying 0001_add_energy (1/1)',
+    ]);
     expect(progress.every((p) => p.total !== undefined && p.progress < p.total)).toBe(true);
     withDb(dbFile, (db) => expect(columnsOf(db, 'check_ins')).toContain('energy'));
 
     const after = await h.ok<Json>('migration_status');
-    expect(after).toMatchObject({ consistent: true, counts: { applied: 2, pending: 0 }, drift: { inSync: true } });
+    expect(after).toMatchObject({
+      consistent: true,
+      counts: { applied: 2, pending: 0 },
+      drift: { inSync: true },
+    });
 
     const audit = await h.ok<Json>('read_audit_log', { tool: 'apply_migrations', limit: 1 });
-    expect(audit.rows[0]).toMatchObject({ outcome: 'ok', target: 'migration:0001_add_energy', client: 'vitest/1.0.0' });
-    expect(audit.rows[0].details).toMatchObject({ consent: { required: false }, backup: { id: applied.backup.id }, applied: [{ tag: '0001_add_energy' }] });
+    expect(audit.rows[0]).toMatchObject({
+      outcome: 'ok',
+      target: 'migration:0001_add_energy',
+      client: 'vitest/1.0.0',
+    });
+    expect(audit.rows[0].details).toMatchObject({
+      consent: { required: false },
+      backup: { id: applied.backup.id },
+      applied: [{ tag: '0001_add_energy' }],
+    });
   });
 
   it('adds a table with a foreign key and an index, then an index on an existing table', async () => {
     editSchema(
       project,
-      '// The server\'s audit trail',
+      "// The server's audit trail",
       `export const goals = sqliteTable(
   'goals',
   {
@@ -110,17 +151,36 @@ describe('migration tools on the embedded default', () => {
 // The server's audit trail`,
     );
     const table = await generate({ name: 'add goals' });
-    expect(table.sql).toMatch(/CREATE TABLE `goals`[\s\S]*FOREIGN KEY \(`user_id`\) REFERENCES `users`\(`id`\) ON UPDATE no action ON DELETE cascade/);
+    expect(table.sql).toMatch(
+      /CREATE TABLE `goals`[\s\S]*FOREIGN KEY \(`user_id`\) REFERENCES `users`\(`id`\) ON UPDATE no action ON DELETE cascade/,
+    );
     expect(table.sql).toContain('CREATE INDEX `idx_goals_user` ON `goals` (`user_id`);');
-    expect(await h.ok<Json>('apply_migrations', {})).toMatchObject({ status: 'applied', applied: ['0002_add_goals'] });
+    expect(await h.ok<Json>('apply_migrations', {})).toMatchObject({
+      status: 'applied',
+      applied: ['0002_add_goals'],
+    });
     const inspected = await h.ok<Json>('inspect_schema', { tables: ['goals'] });
-    expect(inspected.tables[0]).toMatchObject({ foreignKeys: ['(user_id) → users(id) ON DELETE CASCADE'], indexes: ['idx_goals_user (user_id)'] });
+    expect(inspected.tables[0]).toMatchObject({
+      foreignKeys: ['(user_id) → users(id) ON DELETE CASCADE'],
+      indexes: ['idx_goals_user (user_id)'],
+    });
 
-    editSchema(project, "(table) => [index('idx_journal_user').on(table.userId)],", "(table) => [index('idx_journal_user').on(table.userId), index('idx_journal_created').on(table.createdAt)],");
+    editSchema(
+      project,
+      "(table) => [index('idx_journal_user').on(table.userId)],",
+      "(table) => [index('idx_journal_user').on(table.userId), index('idx_journal_created').on(table.createdAt)],",
+    );
     const idx = await generate({ name: 'journal created index' });
     expect(idx.sql).toBe('CREATE INDEX `idx_journal_created` ON `journal_entries` (`created_at`);');
-    expect(await h.ok<Json>('apply_migrations', {})).toMatchObject({ status: 'applied', applied: ['0003_journal_created_index'] });
-    withDb(dbFile, (db) => expect(db.prepare(`SELECT name FROM pragma_index_list('journal_entries')`).pluck().all()).toContain('idx_journal_created'));
+    expect(await h.ok<Json>('apply_migrations', {})).toMatchObject({
+      status: 'applied',
+      applied: ['0003_journal_created_index'],
+    });
+    withDb(dbFile, (db) =>
+      expect(db.prepare(`SELECT name FROM pragma_index_list('journal_entries')`).pluck().all()).toContain(
+        'idx_journal_created',
+      ),
+    );
   });
 
   it('renames a column through a hint after missing_hints, keeping its values', async () => {
@@ -128,24 +188,44 @@ describe('migration tools on the embedded default', () => {
     const ambiguous = await h.ok<Json>('generate_migration', { name: 'rename notes' });
     expect(ambiguous.status).toBe('missing_hints');
     expect(ambiguous.missingHints).toEqual([
-      { type: 'rename_or_create', kind: 'column', entity: ['public', 'check_ins', 'note'], candidates: [['public', 'check_ins', 'notes']] },
+      {
+        type: 'rename_or_create',
+        kind: 'column',
+        entity: ['public', 'check_ins', 'note'],
+        candidates: [['public', 'check_ins', 'notes']],
+      },
     ]);
     expect(ambiguous.next).toMatch(/hints/);
     expect(readMigrationFolder(path.join(project, 'drizzle')).migrations).toHaveLength(4);
 
     const renamed = await generate({
       name: 'rename notes',
-      hints: [{ type: 'rename', kind: 'column', from: ['public', 'check_ins', 'notes'], to: ['public', 'check_ins', 'note'] }],
+      hints: [
+        {
+          type: 'rename',
+          kind: 'column',
+          from: ['public', 'check_ins', 'notes'],
+          to: ['public', 'check_ins', 'note'],
+        },
+      ],
     });
     expect(renamed.sql).toBe('ALTER TABLE `check_ins` RENAME COLUMN `notes` TO `note`;');
     expect(renamed.renames).toEqual(['column check_ins.notes → note']);
-    expect(renamed.findings).toEqual([expect.objectContaining({ code: 'BC102', table: 'check_ins', column: 'notes', statement: 1 })]);
+    expect(renamed.findings).toEqual([
+      expect.objectContaining({ code: 'BC102', table: 'check_ins', column: 'notes', statement: 1 }),
+    ]);
     expect(await h.ok<Json>('apply_migrations', {})).toMatchObject({ status: 'applied' });
-    withDb(dbFile, (db) => expect(db.prepare(`SELECT note FROM check_ins WHERE id = 'c1'`).pluck().get()).toBe('slept well'));
+    withDb(dbFile, (db) =>
+      expect(db.prepare(`SELECT note FROM check_ins WHERE id = 'c1'`).pluck().get()).toBe('slept well'),
+    );
   });
 
   it("changes a default on a parent with cascading children and keeps the child rows, where drizzle's migrate() deletes them", async () => {
-    editSchema(project, "role: text('role', { enum: ['member', 'coach', 'admin'] }).notNull().default('member'),", "role: text('role', { enum: ['member', 'coach', 'admin'] }).notNull().default('coach'),");
+    editSchema(
+      project,
+      "role: text('role', { enum: ['member', 'coach', 'admin'] }).notNull().default('member'),",
+      "role: text('role', { enum: ['member', 'coach', 'admin'] }).notNull().default('coach'),",
+    );
     const generated = await generate({ name: 'role default coach' });
     expect(generated.sql).toContain('DROP TABLE `users`;');
     expect(generated.sql).toContain('`__new_users`');
@@ -159,20 +239,34 @@ describe('migration tools on the embedded default', () => {
     const stock = openDb(stockFile);
     migrate(drizzle(stock), { migrationsFolder: path.join(project, 'drizzle') });
     expect(count(stock, 'users')).toBe(2);
-    expect([count(stock, 'check_ins'), count(stock, 'journal_entries'), count(stock, 'sessions'), count(stock, 'goals')]).toEqual([0, 0, 0, 0]);
+    expect([
+      count(stock, 'check_ins'),
+      count(stock, 'journal_entries'),
+      count(stock, 'sessions'),
+      count(stock, 'goals'),
+    ]).toEqual([0, 0, 0, 0]);
     stock.close();
 
     const dry = await h.ok<Json>('apply_migrations', { dryRun: true });
     expect(dry.ok).toBe(true);
     expect(dry.rowsLost).toBeUndefined();
-    expect(dry.rowCounts).toEqual(expect.arrayContaining(['check_ins: 3 → 3', 'goals: 0 → 0', 'users: 2 → 2']));
+    expect(dry.rowCounts).toEqual(
+      expect.arrayContaining(['check_ins: 3 → 3', 'goals: 0 → 0', 'users: 2 → 2']),
+    );
     expect(dry.checks).toEqual({ foreignKeys: 'ok', integrity: 'ok' });
     expect(dry.consent).toBeUndefined();
     const applied = await h.ok<Json>('apply_migrations', {});
     expect(applied).toMatchObject({ status: 'applied', applied: ['0005_role_default_coach'] });
     withDb(dbFile, (db) => {
-      expect([count(db, 'users'), count(db, 'check_ins'), count(db, 'journal_entries'), count(db, 'sessions')]).toEqual([2, 3, 2, 1]);
-      expect(db.prepare(`SELECT dflt_value FROM pragma_table_info('users') WHERE name = 'role'`).pluck().get()).toBe("'coach'");
+      expect([
+        count(db, 'users'),
+        count(db, 'check_ins'),
+        count(db, 'journal_entries'),
+        count(db, 'sessions'),
+      ]).toEqual([2, 3, 2, 1]);
+      expect(
+        db.prepare(`SELECT dflt_value FROM pragma_table_info('users') WHERE name = 'role'`).pluck().get(),
+      ).toBe("'coach'");
       expect(db.prepare('PRAGMA foreign_key_check').all()).toEqual([]);
     });
   });
@@ -195,7 +289,9 @@ describe('migration tools on the embedded default', () => {
     editSchema(project, "sleepHours: real('sleep_hours'),\n", '');
     const generated = await generate({ name: 'drop sleep hours' });
     expect(generated.sql).toBe('ALTER TABLE `check_ins` DROP COLUMN `sleep_hours`;');
-    expect(generated.findings).toEqual([expect.objectContaining({ code: 'DS103', dataLoss: true, column: 'sleep_hours' })]);
+    expect(generated.findings).toEqual([
+      expect.objectContaining({ code: 'DS103', dataLoss: true, column: 'sleep_hours' }),
+    ]);
 
     const dry = await h.ok<Json>('apply_migrations', { dryRun: true });
     expect(dry).toMatchObject({ ok: true, consent: { required: true } });
@@ -209,10 +305,16 @@ describe('migration tools on the embedded default', () => {
     expect(text).toMatch(/client config/);
     expect(text).toMatch(/CONSENT_REQUIRED/);
     withDb(dbFile, (db) => expect(columnsOf(db, 'check_ins')).toContain('sleep_hours'));
-    expect(fs.readdirSync(path.join(project, 'data/backups')).filter((f) => f.endsWith('.db'))).toHaveLength(5);
+    expect(fs.readdirSync(path.join(project, 'data/backups')).filter((f) => f.endsWith('.db'))).toHaveLength(
+      5,
+    );
 
     const audit = await h.ok<Json>('read_audit_log', { tool: 'apply_migrations', limit: 1 });
-    expect(audit.rows[0]).toMatchObject({ outcome: 'refused', errorCode: 'CONSENT_REQUIRED', target: 'migration:0006_drop_sleep_hours' });
+    expect(audit.rows[0]).toMatchObject({
+      outcome: 'refused',
+      errorCode: 'CONSENT_REQUIRED',
+      target: 'migration:0006_drop_sleep_hours',
+    });
     expect(audit.rows[0].details.consent.decision).toMatch(/refused/);
   });
 
@@ -227,8 +329,15 @@ describe('migration tools on the embedded default', () => {
     expect(folder.findings).toEqual([]);
     expect(folder.migrations.map((m) => m.idx)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
 
-    editSchema(project, "title: text('title').notNull(),\n    done", "title: text('title').notNull(),\n    dueOn: text('due_on'),\n    done");
-    const [c, d] = await Promise.all([h.ok<Json>('generate_migration', { name: 'due a' }), h.ok<Json>('generate_migration', { name: 'due b' })]);
+    editSchema(
+      project,
+      "title: text('title').notNull(),\n    done",
+      "title: text('title').notNull(),\n    dueOn: text('due_on'),\n    done",
+    );
+    const [c, d] = await Promise.all([
+      h.ok<Json>('generate_migration', { name: 'due a' }),
+      h.ok<Json>('generate_migration', { name: 'due b' }),
+    ]);
     expect([c.status, d.status].sort()).toEqual(['no_changes', 'ok']);
     expect(readMigrationFolder(path.join(project, 'drizzle')).findings).toEqual([]);
   });
@@ -257,7 +366,9 @@ describe('migration tools on the embedded default', () => {
     fs.writeFileSync(file, good);
     expect((await h.ok<Json>('migration_status')).drift.schemaError).toBeUndefined();
 
-    const invalid = await h.call('generate_migration', { hints: [{ type: 'rename', kind: 'column', from: ['x'] }] });
+    const invalid = await h.call('generate_migration', {
+      hints: [{ type: 'rename', kind: 'column', from: ['x'] }],
+    });
     expect(invalid.isError).toBe(true);
     expect(errorTextOf(invalid)).toMatch(/INVALID_ARGUMENT/);
   });
@@ -267,14 +378,21 @@ describe('migration tools on the embedded default', () => {
     expect(listed.backups).toHaveLength(5);
     expect(listed.backups[0].reason).toBe('before applying 0005_role_default_coach');
     expect(listed.backups[0].changesAfter).toBe(1);
-    expect(listed.backups.at(-1)).toMatchObject({ reason: 'before applying 0001_add_energy', changesAfter: 5 });
+    expect(listed.backups.at(-1)).toMatchObject({
+      reason: 'before applying 0001_add_energy',
+      changesAfter: 5,
+    });
 
     const refused = await h.call('restore_backup', { backupId: listed.backups[0].id });
     expect(refused.isError).toBe(true);
     expect(errorTextOf(refused)).toMatch(/1 change\(s\) recorded after it would be undone/);
     expect(errorTextOf(refused)).toMatch(/apply_migrations \(migration:0005_role_default_coach\)/);
     expect(errorTextOf(refused)).toMatch(/--allow-destructive/);
-    withDb(dbFile, (db) => expect(db.prepare(`SELECT dflt_value FROM pragma_table_info('users') WHERE name = 'role'`).pluck().get()).toBe("'coach'"));
+    withDb(dbFile, (db) =>
+      expect(
+        db.prepare(`SELECT dflt_value FROM pragma_table_info('users') WHERE name = 'role'`).pluck().get(),
+      ).toBe("'coach'"),
+    );
 
     const unknown = await h.call('restore_backup', { backupId: 'nope' });
     expect(errorTextOf(unknown)).toMatch(/NOT_FOUND/);

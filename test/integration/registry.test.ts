@@ -46,7 +46,12 @@ describe('the registry', () => {
 
   beforeAll(async () => {
     project = copyEmbeddedProject();
-    const { config } = loadConfig({ argv: ['--project', project, '--log-level', 'silent'], env: {}, cwd: project, defaultProjectDir: project });
+    const { config } = loadConfig({
+      argv: ['--project', project, '--log-level', 'silent'],
+      env: {},
+      cwd: project,
+      defaultProjectDir: project,
+    });
     services = await openServices(config, createLogger('silent'), { migrateOnStart });
   });
   afterAll(async () => {
@@ -59,7 +64,10 @@ describe('the registry', () => {
       tools: [crashing, slow],
       services: async () => services,
       readOnly: false,
-      logger: { ...createLogger('silent'), error: (message, data) => logged.push(`${message} ${JSON.stringify(data)}`) },
+      logger: {
+        ...createLogger('silent'),
+        error: (message, data) => logged.push(`${message} ${JSON.stringify(data)}`),
+      },
     });
 
   const lastRow = () => {

@@ -37,7 +37,11 @@ describe('server on the embedded default (in-process client)', () => {
       expect(tool.annotations?.openWorldHint, tool.name).toBe(false);
     }
     const inspect = tools.find((tool) => tool.name === 'inspect_schema')!;
-    expect(inspect.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false, idempotentHint: true });
+    expect(inspect.annotations).toMatchObject({
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+    });
   });
 
   it('inspects the schema with Drizzle names, keys, indexes, foreign keys and row counts', async () => {
@@ -52,7 +56,9 @@ describe('server on the embedded default (in-process client)', () => {
       foreignKeys: ['(user_id) → users(id) ON DELETE CASCADE'],
     });
     expect(checkIns.columns).toContain('craving_level INTEGER NOT NULL (drizzle: cravingLevel)');
-    expect(checkIns.columns).toContain('created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP (drizzle: createdAt)');
+    expect(checkIns.columns).toContain(
+      'created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP (drizzle: createdAt)',
+    );
     expect(checkIns.columns[0]).toBe('id TEXT PRIMARY KEY');
     const users = schema.tables.find((table: Json) => table.name === 'users');
     expect(users.indexes).toContain('UNIQUE users_email_unique (email)');
@@ -85,12 +91,44 @@ describe('server on the embedded default (in-process client)', () => {
     await h.call('read_audit_log', { unexpected: true });
     await h.call('inspect_schema', { tables: ['users'] });
     expect(count()).toBe(before + 4);
-    const rows = db.prepare('select tool, outcome, error_code, client, target_type, target_id from audit_log order by id desc limit 4').all();
+    const rows = db
+      .prepare(
+        'select tool, outcome, error_code, client, target_type, target_id from audit_log order by id desc limit 4',
+      )
+      .all();
     expect(rows).toEqual([
-      { tool: 'inspect_schema', outcome: 'ok', error_code: null, client: 'vitest/1.0.0', target_type: 'table', target_id: 'users' },
-      { tool: 'read_audit_log', outcome: 'error', error_code: 'INVALID_ARGUMENT', client: 'vitest/1.0.0', target_type: null, target_id: null },
-      { tool: 'read_audit_log', outcome: 'error', error_code: 'INVALID_ARGUMENT', client: 'vitest/1.0.0', target_type: null, target_id: null },
-      { tool: 'no_such_tool', outcome: 'error', error_code: 'UNKNOWN_TOOL', client: 'vitest/1.0.0', target_type: null, target_id: null },
+      {
+        tool: 'inspect_schema',
+        outcome: 'ok',
+        error_code: null,
+        client: 'vitest/1.0.0',
+        target_type: 'table',
+        target_id: 'users',
+      },
+      {
+        tool: 'read_audit_log',
+        outcome: 'error',
+        error_code: 'INVALID_ARGUMENT',
+        client: 'vitest/1.0.0',
+        target_type: null,
+        target_id: null,
+      },
+      {
+        tool: 'read_audit_log',
+        outcome: 'error',
+        error_code: 'INVALID_ARGUMENT',
+        client: 'vitest/1.0.0',
+        target_type: null,
+        target_id: null,
+      },
+      {
+        tool: 'no_such_tool',
+        outcome: 'error',
+        error_code: 'UNKNOWN_TOOL',
+        client: 'vitest/1.0.0',
+        target_type: null,
+        target_id: null,
+      },
     ]);
     db.close();
     const verified = await h.ok<Json>('read_audit_log', { verify: true, limit: 1 });

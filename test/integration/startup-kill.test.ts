@@ -19,7 +19,13 @@ function addBigMigration(project: string): void {
   fs.writeFileSync(path.join(out, '0001_big.sql'), BIG_MIGRATION);
   const journalFile = path.join(out, 'meta/_journal.json');
   const journal = JSON.parse(fs.readFileSync(journalFile, 'utf8'));
-  journal.entries.push({ idx: 1, version: '6', when: journal.entries[0].when + 1000, tag: '0001_big', breakpoints: true });
+  journal.entries.push({
+    idx: 1,
+    version: '6',
+    when: journal.entries[0].when + 1000,
+    tag: '0001_big',
+    breakpoints: true,
+  });
   fs.writeFileSync(journalFile, JSON.stringify(journal, null, 2));
   const snapshot = JSON.parse(fs.readFileSync(path.join(out, 'meta/0000_snapshot.json'), 'utf8'));
   fs.writeFileSync(
@@ -35,18 +41,40 @@ function stateOf(dbFile: string): State {
   const { db, integrity } = reopenAfterKill(dbFile);
   try {
     expect(integrity).toEqual(['ok']);
-    const tables = db.prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name").pluck().all();
+    const tables = db
+      .prepare(
+        "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name",
+      )
+      .pluck()
+      .all();
     if (tables.length === 0) return 'before';
-    expect(tables).toEqual(['__drizzle_migrations', 'audit_log', 'big', 'check_ins', 'journal_entries', 'sessions', 'users']);
+    expect(tables).toEqual([
+      '__drizzle_migrations',
+      'audit_log',
+      'big',
+      'check_ins',
+      'journal_entries',
+      'sessions',
+      'users',
+    ]);
     expect(db.prepare('select count(*) from big').pluck().get()).toBe(200_000);
     expect(db.prepare('select hash from __drizzle_migrations order by created_at').pluck().all()).toEqual([
-      hashMigrationSql(fs.readFileSync(path.join(path.dirname(path.dirname(dbFile)), 'drizzle/0000_init.sql'), 'utf8')),
+      hashMigrationSql(
+        fs.readFileSync(path.join(path.dirname(path.dirname(dbFile)), 'drizzle/0000_init.sql'), 'utf8'),
+      ),
       hashMigrationSql(BIG_MIGRATION),
     ]);
     // The change never commits without its audit row, and the row names what it applied.
-    const audit = db.prepare('select tool, outcome, client, target_id, details from audit_log').all() as Array<Record<string, string>>;
+    const audit = db
+      .prepare('select tool, outcome, client, target_id, details from audit_log')
+      .all() as Array<Record<string, string>>;
     expect(audit).toHaveLength(1);
-    expect(audit[0]).toMatchObject({ tool: 'apply_migrations', outcome: 'ok', client: 'server', target_id: '0001_big' });
+    expect(audit[0]).toMatchObject({
+      tool: 'apply_migrations',
+      outcome: 'ok',
+      client: 'server',
+      target_id: '0001_big',
+    });
     expect(JSON.parse(audit[0]!.details!).applied).toEqual(['0000_init', '0001_big']);
     expect(new AuditLog(db, 'audit_log').verify().ok).toBe(true);
     return 'after';

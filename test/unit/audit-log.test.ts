@@ -3,7 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AuditLog, auditTableDdl, buildAuditDetails, ensureAuditTable, type AuditEntry } from '../../src/audit/audit-log.js';
+import {
+  AuditLog,
+  auditTableDdl,
+  buildAuditDetails,
+  ensureAuditTable,
+  type AuditEntry,
+} from '../../src/audit/audit-log.js';
 
 let dir: string;
 let db: Database.Database;
@@ -59,7 +65,10 @@ describe('audit log', () => {
   it('catches an out-of-band UPDATE of a row', () => {
     const log = seeded(5);
     db.prepare('UPDATE audit_log SET outcome = ? WHERE id = 3').run('error');
-    expect(log.verify()).toMatchObject({ ok: false, firstBroken: { id: 3, reason: expect.stringMatching(/edited/) } });
+    expect(log.verify()).toMatchObject({
+      ok: false,
+      firstBroken: { id: 3, reason: expect.stringMatching(/edited/) },
+    });
   });
 
   it('catches an out-of-band DELETE in the middle and at the end of the chain', () => {
@@ -76,7 +85,10 @@ describe('audit log', () => {
   it('catches a DELETE of the newest row through the AUTOINCREMENT high-water mark', () => {
     const log = seeded(4);
     db.prepare('DELETE FROM audit_log WHERE id = 4').run();
-    expect(log.verify()).toMatchObject({ ok: false, firstBroken: { id: 4, reason: expect.stringMatching(/deleted/) } });
+    expect(log.verify()).toMatchObject({
+      ok: false,
+      firstBroken: { id: 4, reason: expect.stringMatching(/deleted/) },
+    });
   });
 
   it('catches an out-of-band INSERT, even one that copies a plausible prev_hash', () => {
@@ -90,7 +102,8 @@ describe('audit log', () => {
 
   it('filters and pages newest first', () => {
     const log = seeded(0);
-    for (let i = 0; i < 7; i++) log.append(entry(i % 2 ? 'run_query' : 'inspect_schema', i === 6 ? { outcome: 'refused' } : {}));
+    for (let i = 0; i < 7; i++)
+      log.append(entry(i % 2 ? 'run_query' : 'inspect_schema', i === 6 ? { outcome: 'refused' } : {}));
     const first = log.read({ tool: 'inspect_schema', limit: 2 });
     expect(first.rows.map((r) => r.id)).toEqual([7, 5]);
     const second = log.read({ tool: 'inspect_schema', limit: 2, beforeId: first.nextBeforeId! });
@@ -124,9 +137,15 @@ describe('audit log', () => {
 describe('audit details', () => {
   it('redacts values under secret-looking keys at any depth', () => {
     const details = JSON.parse(
-      buildAuditDetails({ sql: 'select 1', params: { password: 'hunter2', nested: { apiKey: 'k', API_TOKEN: 't' } } })!,
+      buildAuditDetails({
+        sql: 'select 1',
+        params: { password: 'hunter2', nested: { apiKey: 'k', API_TOKEN: 't' } },
+      })!,
     );
-    expect(details).toEqual({ sql: 'select 1', params: { password: '[redacted]', nested: { apiKey: '[redacted]', API_TOKEN: '[redacted]' } } });
+    expect(details).toEqual({
+      sql: 'select 1',
+      params: { password: '[redacted]', nested: { apiKey: '[redacted]', API_TOKEN: '[redacted]' } },
+    });
   });
 
   it('shortens long values and keeps the sha256 of the full arguments, never of a secret', () => {

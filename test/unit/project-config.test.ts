@@ -19,7 +19,10 @@ function configError(fn: () => unknown): AppError {
 
 describe('normaliseConfig', () => {
   it('applies drizzle-kit defaults', () => {
-    const config = normaliseConfig({ dialect: 'sqlite', schema: './src/schema/*.ts', dbCredentials: { url: 'app.db' } }, context);
+    const config = normaliseConfig(
+      { dialect: 'sqlite', schema: './src/schema/*.ts', dbCredentials: { url: 'app.db' } },
+      context,
+    );
     expect(config).toMatchObject({
       outDir: path.join(root, 'drizzle'),
       dbFile: path.join(root, 'app.db'),
@@ -41,41 +44,66 @@ describe('normaliseConfig', () => {
   });
 
   it('lets the --db override win over dbCredentials.url', () => {
-    const config = normaliseConfig({ dialect: 'sqlite', dbCredentials: { url: 'a.db' } }, { ...context, dbFile: '/tmp/b.db' });
+    const config = normaliseConfig(
+      { dialect: 'sqlite', dbCredentials: { url: 'a.db' } },
+      { ...context, dbFile: '/tmp/b.db' },
+    );
     expect(config.dbFile).toBe('/tmp/b.db');
   });
 
   it('keeps tablesFilter as a list', () => {
-    expect(normaliseConfig({ dialect: 'sqlite', dbCredentials: { url: 'a.db' }, tablesFilter: 'app_*' }, context).tablesFilter).toEqual(['app_*']);
+    expect(
+      normaliseConfig({ dialect: 'sqlite', dbCredentials: { url: 'a.db' }, tablesFilter: 'app_*' }, context)
+        .tablesFilter,
+    ).toEqual(['app_*']);
   });
 
   it('expands a schema folder to the files in it', () => {
-    const config = normaliseConfig({ dialect: 'sqlite', schema: './src/schema', dbCredentials: { url: 'a.db' } }, context);
+    const config = normaliseConfig(
+      { dialect: 'sqlite', schema: './src/schema', dbCredentials: { url: 'a.db' } },
+      context,
+    );
     expect(config.schemaFiles.map((f) => path.basename(f))).toEqual(['authors.ts', 'posts.ts']);
   });
 
   it('refuses a dialect other than sqlite, naming it', () => {
-    const error = configError(() => normaliseConfig({ dialect: 'postgresql', dbCredentials: { url: 'x' } }, context));
+    const error = configError(() =>
+      normaliseConfig({ dialect: 'postgresql', dbCredentials: { url: 'x' } }, context),
+    );
     expect(error.code).toBe('CONFIG_ERROR');
     expect(error.message).toContain('"postgresql"');
   });
 
   it('refuses a remote driver unless a local database file is given', () => {
-    const error = configError(() => normaliseConfig({ dialect: 'sqlite', driver: 'd1-http', dbCredentials: {} }, context));
+    const error = configError(() =>
+      normaliseConfig({ dialect: 'sqlite', driver: 'd1-http', dbCredentials: {} }, context),
+    );
     expect(error.message).toContain('d1-http');
     expect(error.hint).toContain('--db');
-    expect(normaliseConfig({ dialect: 'sqlite', driver: 'd1-http' }, { ...context, dbFile: '/tmp/local.db' }).dbFile).toBe('/tmp/local.db');
+    expect(
+      normaliseConfig({ dialect: 'sqlite', driver: 'd1-http' }, { ...context, dbFile: '/tmp/local.db' })
+        .dbFile,
+    ).toBe('/tmp/local.db');
   });
 
   it('refuses a remote or in-memory database URL', () => {
-    expect(configError(() => normaliseConfig({ dialect: 'sqlite', dbCredentials: { url: 'libsql://x.turso.io' } }, context)).code).toBe('CONFIG_ERROR');
-    expect(configError(() => normaliseConfig({ dialect: 'sqlite', dbCredentials: { url: ':memory:' } }, context)).code).toBe('CONFIG_ERROR');
+    expect(
+      configError(() =>
+        normaliseConfig({ dialect: 'sqlite', dbCredentials: { url: 'libsql://x.turso.io' } }, context),
+      ).code,
+    ).toBe('CONFIG_ERROR');
+    expect(
+      configError(() => normaliseConfig({ dialect: 'sqlite', dbCredentials: { url: ':memory:' } }, context))
+        .code,
+    ).toBe('CONFIG_ERROR');
   });
 
   it('names the legal casing values', () => {
-    expect(configError(() => normaliseConfig({ dialect: 'sqlite', dbCredentials: { url: 'a' }, casing: 'kebab' }, context)).message).toContain(
-      '"snake_case", "camelCase"',
-    );
+    expect(
+      configError(() =>
+        normaliseConfig({ dialect: 'sqlite', dbCredentials: { url: 'a' }, casing: 'kebab' }, context),
+      ).message,
+    ).toContain('"snake_case", "camelCase"');
   });
 });
 

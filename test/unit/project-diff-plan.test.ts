@@ -5,10 +5,16 @@ import { planDiff } from '../../src/project/diff-plan.js';
 import type { MigrationHint, SqliteSnapshot } from '../../src/project/types.js';
 
 const blogSnapshot = JSON.parse(
-  fs.readFileSync(path.join(import.meta.dirname, '../fixtures/blog/migrations/meta/0000_snapshot.json'), 'utf8'),
+  fs.readFileSync(
+    path.join(import.meta.dirname, '../fixtures/blog/migrations/meta/0000_snapshot.json'),
+    'utf8',
+  ),
 ) as SqliteSnapshot;
 
-type Tables = Record<string, { name: string; columns: Record<string, { name: string }>; [key: string]: unknown }>;
+type Tables = Record<
+  string,
+  { name: string; columns: Record<string, { name: string }>; [key: string]: unknown }
+>;
 
 function edited(edit: (tables: Tables) => void): SqliteSnapshot {
   const copy = structuredClone(blogSnapshot);
@@ -18,13 +24,21 @@ function edited(edit: (tables: Tables) => void): SqliteSnapshot {
 
 function renameColumnIn(tables: Tables, table: string, from: string, to: string): void {
   const t = tables[table]!;
-  t.columns = Object.fromEntries(Object.entries(t.columns).map(([k, v]) => (k === from ? [to, { ...v, name: to }] : [k, v])));
+  t.columns = Object.fromEntries(
+    Object.entries(t.columns).map(([k, v]) => (k === from ? [to, { ...v, name: to }] : [k, v])),
+  );
 }
 
 describe('planDiff', () => {
   it('plans a single phase when nothing is ambiguous', () => {
     const cur = edited((t) => {
-      t.posts!.columns.subtitle = { name: 'subtitle', type: 'text', primaryKey: false, notNull: false, autoincrement: false } as never;
+      t.posts!.columns.subtitle = {
+        name: 'subtitle',
+        type: 'text',
+        primaryKey: false,
+        notNull: false,
+        autoincrement: false,
+      } as never;
     });
     const plan = planDiff(blogSnapshot, cur);
     expect(plan.kind).toBe('plan');
@@ -38,7 +52,12 @@ describe('planDiff', () => {
     expect(planDiff(blogSnapshot, cur)).toEqual({
       kind: 'missing_hints',
       missingHints: [
-        { type: 'rename_or_create', kind: 'column', entity: ['public', 'authors', 'about'], candidates: [['public', 'authors', 'bio']] },
+        {
+          type: 'rename_or_create',
+          kind: 'column',
+          entity: ['public', 'authors', 'about'],
+          candidates: [['public', 'authors', 'bio']],
+        },
       ],
     });
   });
@@ -51,14 +70,26 @@ describe('planDiff', () => {
     const plan = planDiff(blogSnapshot, cur);
     expect(plan).toEqual({
       kind: 'missing_hints',
-      missingHints: [{ type: 'rename_or_create', kind: 'table', entity: ['public', 'writers'], candidates: [['public', 'authors']] }],
+      missingHints: [
+        {
+          type: 'rename_or_create',
+          kind: 'table',
+          entity: ['public', 'writers'],
+          candidates: [['public', 'authors']],
+        },
+      ],
     });
   });
 
   it('turns a column rename hint into a RENAME COLUMN and a previous snapshot that already has the new name', () => {
     const cur = edited((t) => renameColumnIn(t, 'posts', 'author_id', 'writer_id'));
     const hints: MigrationHint[] = [
-      { type: 'rename', kind: 'column', from: ['public', 'posts', 'author_id'], to: ['public', 'posts', 'writer_id'] },
+      {
+        type: 'rename',
+        kind: 'column',
+        from: ['public', 'posts', 'author_id'],
+        to: ['public', 'posts', 'writer_id'],
+      },
     ];
     const plan = planDiff(blogSnapshot, cur, hints);
     expect(plan.kind).toBe('plan');
@@ -82,7 +113,9 @@ describe('planDiff', () => {
 
   it('splits a create answer into a drop phase and an add phase so drizzle-kit never sees the ambiguity', () => {
     const cur = edited((t) => renameColumnIn(t, 'authors', 'bio', 'about'));
-    const plan = planDiff(blogSnapshot, cur, [{ type: 'create', kind: 'column', entity: ['public', 'authors', 'about'] }]);
+    const plan = planDiff(blogSnapshot, cur, [
+      { type: 'create', kind: 'column', entity: ['public', 'authors', 'about'] },
+    ]);
     expect(plan.kind).toBe('plan');
     if (plan.kind !== 'plan') return;
     expect(plan.phases).toHaveLength(2);
@@ -95,10 +128,14 @@ describe('planDiff', () => {
     const cur = edited((t) => {
       t.writers = { ...t.authors!, name: 'writers' };
       delete t.authors;
-      const fk = Object.values((t.posts as unknown as { foreignKeys: Record<string, { tableTo: string }> }).foreignKeys)[0]!;
+      const fk = Object.values(
+        (t.posts as unknown as { foreignKeys: Record<string, { tableTo: string }> }).foreignKeys,
+      )[0]!;
       fk.tableTo = 'writers';
     });
-    const plan = planDiff(blogSnapshot, cur, [{ type: 'rename', kind: 'table', from: ['public', 'authors'], to: ['public', 'writers'] }]);
+    const plan = planDiff(blogSnapshot, cur, [
+      { type: 'rename', kind: 'table', from: ['public', 'authors'], to: ['public', 'writers'] },
+    ]);
     expect(plan.kind).toBe('plan');
     if (plan.kind !== 'plan') return;
     expect(plan.renameStatements).toEqual(['ALTER TABLE `authors` RENAME TO `writers`;']);
@@ -108,14 +145,21 @@ describe('planDiff', () => {
   it('refuses a rename hint whose old name was not removed', () => {
     const cur = edited((t) => renameColumnIn(t, 'authors', 'bio', 'about'));
     const plan = planDiff(blogSnapshot, cur, [
-      { type: 'rename', kind: 'column', from: ['public', 'authors', 'email'], to: ['public', 'authors', 'about'] },
+      {
+        type: 'rename',
+        kind: 'column',
+        from: ['public', 'authors', 'email'],
+        to: ['public', 'authors', 'about'],
+      },
     ]);
     expect(plan.kind).toBe('invalid_hints');
     if (plan.kind === 'invalid_hints') expect(plan.message).toContain('Removed: bio');
   });
 
   it('ignores hints that match nothing in the diff', () => {
-    const plan = planDiff(blogSnapshot, blogSnapshot, [{ type: 'create', kind: 'table', entity: ['public', 'ghost'] }]);
+    const plan = planDiff(blogSnapshot, blogSnapshot, [
+      { type: 'create', kind: 'table', entity: ['public', 'ghost'] },
+    ]);
     expect(plan.kind).toBe('plan');
   });
 });
