@@ -9,16 +9,9 @@ export const users = sqliteTable('users', {
   username: text('username').notNull(),
   passwordHash: text('password_hash'),
   isActive: integer('is_active', { mode: 'boolean' }).notNull().default(true),
-  preferences: text('preferences', { mode: 'json' }).$type<{
-    theme?: 'light' | 'dark';
-    reminders?: boolean;
-  }>(),
-  role: text('role', { enum: ['member', 'coach', 'admin'] })
-    .notNull()
-    .default('member'),
-  createdAt: text('created_at')
-    .notNull()
-    .default(sql`(CURRENT_TIMESTAMP)`),
+  preferences: text('preferences', { mode: 'json' }).$type<{ theme?: 'light' | 'dark'; reminders?: boolean }>(),
+  role: text('role', { enum: ['member', 'coach', 'admin'] }).notNull().default('member'),
+  createdAt: text('created_at').notNull().default(sql`(CURRENT_TIMESTAMP)`),
   updatedAt: text('updated_at'),
 });
 
@@ -33,9 +26,7 @@ export const checkIns = sqliteTable(
     cravingLevel: integer('craving_level').notNull(),
     sleepHours: real('sleep_hours'),
     notes: text('notes'),
-    createdAt: text('created_at')
-      .notNull()
-      .default(sql`(CURRENT_TIMESTAMP)`),
+    createdAt: text('created_at').notNull().default(sql`(CURRENT_TIMESTAMP)`),
   },
   (table) => [index('idx_check_ins_user_created').on(table.userId, table.createdAt)],
 );
@@ -51,9 +42,7 @@ export const journalEntries = sqliteTable(
     body: text('body').notNull(),
     tags: text('tags', { mode: 'json' }).$type<string[]>(),
     isPrivate: integer('is_private', { mode: 'boolean' }).notNull().default(true),
-    createdAt: text('created_at')
-      .notNull()
-      .default(sql`(CURRENT_TIMESTAMP)`),
+    createdAt: text('created_at').notNull().default(sql`(CURRENT_TIMESTAMP)`),
   },
   (table) => [index('idx_journal_user').on(table.userId)],
 );
@@ -67,14 +56,9 @@ export const sessions = sqliteTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     token: text('token').notNull(),
     expiresAt: integer('expires_at', { mode: 'timestamp' }).notNull(),
-    createdAt: text('created_at')
-      .notNull()
-      .default(sql`(CURRENT_TIMESTAMP)`),
+    createdAt: text('created_at').notNull().default(sql`(CURRENT_TIMESTAMP)`),
   },
-  (table) => [
-    uniqueIndex('idx_sessions_token').on(table.token),
-    index('idx_sessions_user_expires').on(table.userId, table.expiresAt),
-  ],
+  (table) => [uniqueIndex('idx_sessions_token').on(table.token), index('idx_sessions_user_expires').on(table.userId, table.expiresAt)],
 );
 
 // The server's audit trail, declared here so the app's own migrations own it (the server creates the same
