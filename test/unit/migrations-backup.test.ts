@@ -50,7 +50,9 @@ describe('createBackup / listBackups', () => {
       now: () => new Date('2026-02-01T00:00:00Z'),
     });
     fs.writeFileSync(path.join(backupDir, 'notes.json'), '{}');
-    fs.writeFileSync(path.join(backupDir, `${older.id.slice(0, -1)}0.json`), 'broken');
+    // A stray sidecar whose name differs from a real one only in its last character (never equal to it).
+    const stray = `${older.id.slice(0, -1)}${older.id.endsWith('0') ? '1' : '0'}`;
+    fs.writeFileSync(path.join(backupDir, `${stray}.json`), 'broken');
     expect(listBackups(backupDir).map((b) => b.id)).toEqual([newer.id, older.id]);
     expect(listBackups(path.join(backupDir, 'none'))).toEqual([]);
   });
