@@ -137,6 +137,12 @@ async function runCall(parsed: ParsedCommandLine, io: CliIo, stderr: Writable): 
   const { text, from } = await readArgumentsText(parsed, io.stdin);
   const args = parseArgumentsJson(text, from);
 
+  // Ctrl-C or a CI job's SIGTERM cancels the call like an MCP client would: the work stops, SQLite rolls back
+  // what was not committed, and the audit row says CANCELLED.
+  const controller = new AbortController();
+  const cancel = () => controller.abort();
+  process.once('SIGINT', cancel);
+  process.once('SIGTERM', cancel);
   let services: Services | undefined;
   try {
     services = await openServices(parsed.config, io.logger, { migrateOnStart });
@@ -146,7 +152,7 @@ async function runCall(parsed: ParsedCommandLine, io: CliIo, stderr: Writable): 
       logger: io.logger,
       services: async () => opened,
     });
-    const outcome = await registry.call(tool, args, { client: CLI_CLIENT });
+    const outcome = await registry.call(tool, args, { client: CLI_CLIENT, signal: controller.signal });
     if (outcome.ok) {
       await write(io.stdout, JSON.stringify(outcome.data, null, 2) + '\n');
       return EXIT.ok;
@@ -154,6 +160,8 @@ async function runCall(parsed: ParsedCommandLine, io: CliIo, stderr: Writable): 
     await write(stderr, JSON.stringify(errorJson(outcome.error)) + '\n');
     return outcome.error.outcome === 'refused' ? EXIT.refused : EXIT.failed;
   } finally {
+    process.off('SIGINT', cancel);
+    process.off('SIGTERM', cancel);
     await services?.close();
   }
 }

@@ -179,6 +179,49 @@ describe('the built bin as a command-line tool', () => {
     });
   });
 
+  it('call: SIGINT cancels a running query, exits 1 with CANCELLED, and the audit row says so', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        SERVER_BIN,
+        'call',
+        'run_query',
+        '--project',
+        project,
+        '--query-timeout-ms',
+        '120000',
+        '--args',
+        JSON.stringify({
+          sql: 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c',
+        }),
+      ],
+      {
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+        cwd: project,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    child.kill('SIGINT');
+    expect(await exited, stderr).toBe(1);
+    expect(JSON.parse(lastLine(stderr))).toMatchObject({ code: 'CANCELLED' });
+    const audit = await runBin([
+      'call',
+      'read_audit_log',
+      '--project',
+      project,
+      '--args',
+      '{"tool":"run_query"}',
+    ]);
+    expect((JSON.parse(audit.stdout) as Json).rows[0]).toMatchObject({
+      outcome: 'error',
+      errorCode: 'CANCELLED',
+    });
+  });
+
   it('tools: lists the tools as JSON', async () => {
     const result = await runBin(['tools', '--project', project]);
     expect(result.code).toBe(0);
