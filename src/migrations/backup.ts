@@ -2,8 +2,10 @@
 // under a temporary name, checksummed, renamed, then described by a sidecar JSON); a restore first backs up the
 // current file and then copies pages back through SQLite's backup API, so it takes SQLite's locks and every open
 // connection sees the restored content — the live file is never replaced underneath an open connection.
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as DatabaseHandle } from 'better-sqlite3';
@@ -49,7 +51,7 @@ export async function createBackup(
     throw backupFailed(backupDir, error);
   }
   try {
-    await db.backup(partial);
+    if (!copyRollbackFileUnderReadLock(db, partial)) await db.backup(partial);
     // A copy of a WAL database is itself in WAL mode and would need -wal/-shm files beside it whenever it is
     // opened; a rollback-journal file is one self-contained file.
     const copy = new Database(partial);
@@ -184,6 +186,38 @@ export async function restoreBackup(
     source.close();
   }
   return { restored, safetyBackup };
+}
+
+const JOURNAL_MODES_WITHOUT_WAL = new Set(['delete', 'truncate', 'persist']);
+
+/**
+ * The fast path for a rollback-journal database file: a read transaction on `db` holds SHARED, which keeps every
+ * writer (in any process) from changing the file and has already rolled back any hot journal, so the file's bytes
+ * are one consistent state while the lock is held. The bytes are copied by a `cp` child process, not by this
+ * process: closing any descriptor of the file in this process would drop all of this process's POSIX locks on it
+ * (SQLite's documented corruption hazard). The copy runs synchronously so no other connection of this process can
+ * queue behind the lock while the event loop waits. WAL databases, in-memory databases, an open transaction and
+ * platforms without a POSIX `cp` use SQLite's backup API. Returns false when it did not copy.
+ */
+function copyRollbackFileUnderReadLock(db: DatabaseHandle, target: string): boolean {
+  const platform = os.platform();
+  if (platform !== 'linux' && platform !== 'darwin') return false;
+  if (db.memory || db.inTransaction || !path.isAbsolute(db.name)) return false;
+  const mode = String(db.pragma('journal_mode', { simple: true })).toLowerCase();
+  if (!JOURNAL_MODES_WITHOUT_WAL.has(mode)) return false;
+  db.exec('BEGIN');
+  try {
+    // BEGIN is deferred: the first read takes the SHARED lock (and recovers a hot journal).
+    db.prepare('SELECT count(*) FROM sqlite_schema').pluck().get();
+    const copied = spawnSync('cp', [db.name, target], { stdio: ['ignore', 'ignore', 'pipe'] });
+    if (copied.error || copied.status !== 0) {
+      fs.rmSync(target, { force: true });
+      return false;
+    }
+    return true;
+  } finally {
+    db.exec('COMMIT');
+  }
 }
 
 function readSidecar(backupDir: string, id: string): BackupInfo | undefined {

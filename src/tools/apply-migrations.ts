@@ -87,7 +87,13 @@ const OutputSchema = z.object({
     })
     .optional(),
   backup: z
-    .object({ id: z.string(), path: z.string(), sizeBytes: z.number() })
+    .object({
+      id: z.string(),
+      path: z.string(),
+      sizeBytes: z.number(),
+      durationMs: z.number().describe('Wall time of the backup: copy, checksum and rename.'),
+      mibPerSecond: z.number().describe('sizeBytes / durationMs, in MiB/s.'),
+    })
     .optional()
     .describe('The backup taken just before applying (restore_backup with this id undoes the apply).'),
   applied: z.array(z.string()).optional().describe('Migrations committed, in order.'),
@@ -295,12 +301,24 @@ async function run(input: { dryRun: boolean }, context: ToolContext): Promise<Ou
   const write = writableConnection(services, 'apply_migrations');
   return services.exclusive(async () => {
     notifyProgress(progress, 1, total, 'Backing up the database');
+    const backupStarted = performance.now();
     const backup = await createBackup(write, services.backupDir, {
       reason: `before applying ${status.pending.map((m) => m.tag).join(', ')}`,
       auditHighWater: auditTail(services.audit.connection, services.audit.table).id,
     });
-    output.backup = { id: backup.id, path: backup.path, sizeBytes: backup.sizeBytes };
-    addAuditDetails({ backup: { id: backup.id, path: backup.path, sizeBytes: backup.sizeBytes } });
+    const durationMs = Math.round((performance.now() - backupStarted) * 10) / 10;
+    const mibPerSecond =
+      durationMs > 0 ? Math.round((backup.sizeBytes / 1024 ** 2 / (durationMs / 1000)) * 10) / 10 : 0;
+    output.backup = {
+      id: backup.id,
+      path: backup.path,
+      sizeBytes: backup.sizeBytes,
+      durationMs,
+      mibPerSecond,
+    };
+    addAuditDetails({
+      backup: { id: backup.id, path: backup.path, sizeBytes: backup.sizeBytes, durationMs },
+    });
 
     // Read the folder again: a file added or edited since the dry run must fail the hash check, not slip through.
     const result = await applyMigrations(write, readMigrationFolder(project.outDir), {

@@ -39,6 +39,31 @@ describe('createBackup / listBackups', () => {
     expect(fs.readdirSync(backupDir).sort()).toEqual([`${info.id}.db`, `${info.id}.json`]);
   });
 
+  it('copies a rollback-journal database as it was before a writer that has not committed', async () => {
+    const { db, file, backupDir } = liveDb('delete');
+    const writer = new Database(file, { timeout: 0 });
+    writer.exec("BEGIN IMMEDIATE; INSERT INTO notes VALUES ('uncommitted')");
+    const info = await createBackup(db, backupDir, { reason: 'x' });
+    writer.exec('COMMIT');
+    writer.close();
+    const copy = new Database(info.path, { readonly: true });
+    expect(bodies(copy)).toEqual(['one', 'two']);
+    expect(copy.pragma('integrity_check', { simple: true })).toBe('ok');
+    copy.close();
+    // The read transaction that kept writers out is over, and the connection still writes.
+    expect(db.inTransaction).toBe(false);
+    db.exec("INSERT INTO notes VALUES ('after')");
+    expect(bodies(db)).toEqual(['one', 'two', 'uncommitted', 'after']);
+  });
+
+  it('takes a backup from inside an open transaction of the same connection', async () => {
+    const { db, backupDir } = liveDb('delete');
+    db.exec('BEGIN');
+    const info = await createBackup(db, backupDir, { reason: 'x' });
+    db.exec('COMMIT');
+    expect(bodies(new Database(info.path, { readonly: true }))).toEqual(['one', 'two']);
+  });
+
   it('lists backups newest first and ignores stray files', async () => {
     const { db, backupDir } = liveDb('delete');
     const older = await createBackup(db, backupDir, {
