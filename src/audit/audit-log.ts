@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import { AppError, type Outcome } from '../errors.js';
+import { quoteIdentifier } from '../sql/identifiers.js';
 
 export const DEFAULT_AUDIT_TABLE = 'audit_log';
 
@@ -57,10 +58,6 @@ export function auditTableDdl(table: string): string[] {
     `CREATE INDEX ${q(`${table}_outcome_idx`)} ON ${q(table)} (${q('outcome')});`,
     `CREATE INDEX ${q(`${table}_target_idx`)} ON ${q(table)} (${q('target_type')},${q('target_id')});`,
   ];
-}
-
-export function quoteIdent(name: string): string {
-  return '"' + name.replaceAll('"', '""') + '"';
 }
 
 /**
@@ -179,7 +176,7 @@ export class AuditLog {
   constructor(db: Database, table: string) {
     this.db = db;
     this.table = table;
-    const t = quoteIdent(table);
+    const t = quoteIdentifier(table);
     this.lastHashStmt = db.prepare(`SELECT hash FROM ${t} ORDER BY id DESC LIMIT 1`).pluck();
     this.insertStmt = db.prepare(
       `INSERT INTO ${t} (created_at, tool, outcome, error_code, duration_ms, client, target_type, target_id, details, rows_affected, prev_hash, hash)
@@ -264,7 +261,7 @@ export class AuditLog {
       where.push(condition);
       params[key] = filter[key];
     }
-    const sql = `SELECT * FROM ${quoteIdent(this.table)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${filter.limit + 1}`;
+    const sql = `SELECT * FROM ${quoteIdentifier(this.table)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${filter.limit + 1}`;
     const raw = this.db.prepare(sql).all(params) as RawAuditRow[];
     const rows = raw.slice(0, filter.limit).map(fromRawAuditRow);
     const last = rows.at(-1);
@@ -280,7 +277,7 @@ export class AuditLog {
     let checkedRows = 0;
     let lastId = 0;
     const iter = this.db
-      .prepare(`SELECT * FROM ${quoteIdent(this.table)} ORDER BY id`)
+      .prepare(`SELECT * FROM ${quoteIdentifier(this.table)} ORDER BY id`)
       .iterate() as IterableIterator<RawAuditRow>;
     for (const raw of iter) {
       const row = fromRawAuditRow(raw);
@@ -323,7 +320,7 @@ export class AuditLog {
 
   count(): number {
     return this.db
-      .prepare(`SELECT count(*) FROM ${quoteIdent(this.table)}`)
+      .prepare(`SELECT count(*) FROM ${quoteIdentifier(this.table)}`)
       .pluck()
       .get() as number;
   }

@@ -17,6 +17,7 @@ import {
 import { DEFAULT_MIGRATIONS_TABLE, ensureLedgerTable, insertLedgerRow, readLedger } from './ledger.js';
 import { computeMigrationStatus, type MigrationStatus } from './status.js';
 import { isEmptyChunk } from './sql-text.js';
+import { quoteIdentifier } from '../sql/identifiers.js';
 
 /** Above this size the copy goes to a temp file instead of memory (see the module's report for the measurements). */
 export const IN_MEMORY_COPY_LIMIT_BYTES = 256 * 1024 * 1024;
@@ -246,7 +247,7 @@ function countRows(db: DatabaseHandle, migrationsTable: string): Map<string, num
     counts.set(
       table,
       db
-        .prepare(`SELECT count(*) FROM "${table.replaceAll('"', '""')}"`)
+        .prepare(`SELECT count(*) FROM ${quoteIdentifier(table)}`)
         .pluck()
         .get() as number,
     );

@@ -4,6 +4,7 @@
 // user's own `migrate()` and this server always agree on what has been applied.
 import type { Database } from 'better-sqlite3';
 import { AppError, fromSqliteError } from '../errors.js';
+import { quoteIdentifier } from '../sql/identifiers.js';
 
 export const DEFAULT_MIGRATIONS_TABLE = '__drizzle_migrations';
 
@@ -15,18 +16,13 @@ export interface LedgerRow {
   createdAt: number;
 }
 
-/** drizzle-orm's `escapeName` for SQLite. */
-export function quoteLedgerName(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
 /**
  * The exact text drizzle-orm runs (whitespace included): SQLite stores it in sqlite_schema, so a table we create
  * is indistinguishable from one drizzle created.
  */
 export function ledgerTableDdl(table: string): string {
   return `
-			CREATE TABLE IF NOT EXISTS ${quoteLedgerName(table)} (
+			CREATE TABLE IF NOT EXISTS ${quoteIdentifier(table)} (
 				id SERIAL PRIMARY KEY,
 				hash text NOT NULL,
 				created_at numeric
@@ -75,7 +71,7 @@ export function readLedger(db: Database, table: string = DEFAULT_MIGRATIONS_TABL
     if (!ledgerExists(db, table)) return [];
     assertLedgerShape(db, table);
     const rows = db
-      .prepare(`SELECT rowid AS rowid, hash, created_at FROM ${quoteLedgerName(table)} ORDER BY rowid`)
+      .prepare(`SELECT rowid AS rowid, hash, created_at FROM ${quoteIdentifier(table)} ORDER BY rowid`)
       .all() as Array<{
       rowid: number;
       hash: unknown;
@@ -93,7 +89,7 @@ export function readLedger(db: Database, table: string = DEFAULT_MIGRATIONS_TABL
 
 /** The same INSERT drizzle-orm runs: `created_at` bound as a JS number, so SQLite stores an integer. */
 export function insertLedgerRow(db: Database, table: string, hash: string, createdAt: number): void {
-  db.prepare(`INSERT INTO ${quoteLedgerName(table)} ("hash", "created_at") VALUES(?, ?)`).run(
+  db.prepare(`INSERT INTO ${quoteIdentifier(table)} ("hash", "created_at") VALUES(?, ?)`).run(
     hash,
     createdAt,
   );

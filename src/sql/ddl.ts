@@ -437,6 +437,4 @@ export function parseCreateIndex(
   return result;
 }
 
-export function quoteIdentifier(name: string): string {
-  return '"' + name.replaceAll('"', '""') + '"';
-}
+export { quoteIdentifier } from './identifiers.js';
