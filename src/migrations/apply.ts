@@ -10,7 +10,7 @@
 // anything else until the promise settles.
 import type { Database } from 'better-sqlite3';
 import { AppError, fromSqliteError } from '../errors.js';
-import { describeFindings, findingsBlocking, type FolderMigration, type MigrationFolder } from './folder.js';
+import { assertFolderReady, type FolderMigration, type MigrationFolder } from './folder.js';
 import { DEFAULT_MIGRATIONS_TABLE, ensureLedgerTable, insertLedgerRow, readLedger } from './ledger.js';
 import { computeMigrationStatus, type MigrationStatus } from './status.js';
 import { isEmptyChunk, scanStatements, TRANSACTION_KEYWORDS } from './sql-text.js';
@@ -64,28 +64,13 @@ export interface ForeignKeyViolation {
 const MAX_STATEMENT_IN_MESSAGE = 1000;
 const MAX_VIOLATIONS_IN_MESSAGE = 20;
 
-/** Both the rehearsal and the real apply refuse a folder whose findings block applying, with the same words. */
-export function assertReadyToApply(folder: MigrationFolder): void {
-  const blocking = findingsBlocking(folder.findings, 'apply');
-  if (blocking.length > 0) {
-    throw new AppError(
-      'MIGRATION_CONFLICT',
-      `The migrations folder has problems that must be fixed before anything is applied:\n${describeFindings(blocking)}`,
-      {
-        hint: 'Fix the listed files (each finding says how), then run migration_status again.',
-        details: { findings: blocking },
-      },
-    );
-  }
-}
-
 export async function applyMigrations(
   db: Database,
   folder: MigrationFolder,
   options: ApplyOptions = {},
 ): Promise<ApplyResult> {
   const migrationsTable = options.migrationsTable ?? DEFAULT_MIGRATIONS_TABLE;
-  assertReadyToApply(folder);
+  assertFolderReady(folder, 'apply');
   if (db.inTransaction) {
     throw new AppError(
       'MIGRATION_FAILED',

@@ -7,13 +7,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as DatabaseHandle } from 'better-sqlite3';
 import { AppError, fromSqliteError, isAppError } from '../errors.js';
-import type { MigrationFolder } from './folder.js';
-import {
-  assertReadyToApply,
-  foreignKeyViolations,
-  type ForeignKeyViolation,
-  runMigrationChunks,
-} from './apply.js';
+import { assertFolderReady, type MigrationFolder } from './folder.js';
+import { foreignKeyViolations, type ForeignKeyViolation, runMigrationChunks } from './apply.js';
 import { DEFAULT_MIGRATIONS_TABLE, ensureLedgerTable, insertLedgerRow, readLedger } from './ledger.js';
 import { computeMigrationStatus, type MigrationStatus } from './status.js';
 import { isEmptyChunk } from './sql-text.js';
@@ -84,7 +79,7 @@ export async function dryRunMigrations(
   options: DryRunOptions = {},
 ): Promise<DryRunReport> {
   const migrationsTable = options.migrationsTable ?? DEFAULT_MIGRATIONS_TABLE;
-  assertReadyToApply(folder);
+  assertFolderReady(folder, 'apply');
   const opened = typeof source === 'string' ? openSource(source) : undefined;
   const real = typeof source === 'string' ? opened : source;
   let copy: Awaited<ReturnType<typeof makeCopy>> | undefined;

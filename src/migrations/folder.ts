@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { AppError } from '../errors.js';
 import type { SqliteSnapshot } from '../project/types.js';
 
 export const STATEMENT_BREAKPOINT = '--> statement-breakpoint';
@@ -120,6 +121,28 @@ export function findingsBlocking(
   operation: FolderOperation,
 ): FolderFinding[] {
   return findings.filter((finding) => finding.blocks.includes(operation));
+}
+
+const REFUSAL: Record<FolderOperation, { message: string; hint: string }> = {
+  apply: {
+    message: 'The migrations folder has problems that must be fixed before anything is applied',
+    hint: 'Fix the listed files (each finding says how), then run migration_status again.',
+  },
+  generate: {
+    message: 'The migrations folder must be fixed before a new migration can be written',
+    hint: 'Fix the listed files (each finding says how), then generate again.',
+  },
+};
+
+/** Refuses an operation the folder's findings block, listing each finding with what to do. */
+export function assertFolderReady(folder: MigrationFolder, operation: FolderOperation): void {
+  const blocking = findingsBlocking(folder.findings, operation);
+  if (blocking.length === 0) return;
+  const { message, hint } = REFUSAL[operation];
+  throw new AppError('MIGRATION_CONFLICT', `${message}:\n${describeFindings(blocking)}`, {
+    hint,
+    details: { findings: blocking },
+  });
 }
 
 export function describeFindings(findings: readonly FolderFinding[]): string {

@@ -12,8 +12,7 @@ import path from 'node:path';
 import { AppError } from '../errors.js';
 import type { SqliteSnapshot } from '../project/types.js';
 import {
-  describeFindings,
-  findingsBlocking,
+  assertFolderReady,
   hashMigrationSql,
   type Journal,
   JOURNAL_VERSION,
@@ -105,17 +104,7 @@ export async function writeMigrationFrom(
 ): Promise<WrittenMigration | null> {
   return withFolderLock(outDir, options.lock, async () => {
     const folder = readMigrationFolder(outDir);
-    const blocking = findingsBlocking(folder.findings, 'generate');
-    if (blocking.length > 0) {
-      throw new AppError(
-        'MIGRATION_CONFLICT',
-        `The migrations folder must be fixed before a new migration can be written:\n${describeFindings(blocking)}`,
-        {
-          hint: 'Fix the listed files (each finding says how), then generate again.',
-          details: { findings: blocking },
-        },
-      );
-    }
+    assertFolderReady(folder, 'generate');
     const last = folder.journal?.entries.at(-1);
     const snapshot = folder.latestSnapshot ?? emptySnapshot();
     const previous: PreviousState = {
