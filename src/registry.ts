@@ -34,8 +34,7 @@ export interface CallEnvironment {
   elicit?: (request: ElicitRequest) => Promise<ElicitResult>;
 }
 
-export type CallOutcome =
-  { ok: true; data: Record<string, unknown>; auditId?: number } | { ok: false; error: AppError };
+export type CallOutcome = { ok: true; data: Record<string, unknown> } | { ok: false; error: AppError };
 
 /** Whether read-only mode refuses a tool: anything but a pure read changes something the human protected. */
 export function refusedInReadOnly(effect: ToolEffect): boolean {
@@ -114,7 +113,6 @@ function formatZodError(error: z.ZodError): string {
 
 export interface ToolRegistry {
   list(): ToolListing[];
-  names(): string[];
   call(name: string, args: unknown, env: CallEnvironment): Promise<CallOutcome>;
 }
 
@@ -253,8 +251,8 @@ export function createToolRegistry(options: {
           'ok',
           result.rowsAffected === undefined ? {} : { rowsAffected: result.rowsAffected },
         );
-        const appended = await live.exclusive(() => live.audit.append(row));
-        return { ok: true, data: result.data, auditId: appended.id };
+        await live.exclusive(() => live.audit.append(row));
+        return { ok: true, data: result.data };
       } catch (auditError) {
         // Fail closed: a result whose audit row could not be written is not returned. Writing an error row
         // would meet the same locked or full database, so none is attempted.
@@ -278,7 +276,7 @@ export function createToolRegistry(options: {
     }
   }
 
-  return { list, names: () => [...byName.keys()], call };
+  return { list, call };
 }
 
 /** The text a model reads for a failed call: what went wrong, what to do, and the stable code. */
