@@ -60,6 +60,7 @@ const FLAGS = {
   busyTimeoutMs: '--busy-timeout-ms',
   backupDir: '--backup-dir',
   noMigrateOnStart: '--no-migrate-on-start',
+  textCopy: '--text-copy',
   logLevel: '--log-level',
 } as const satisfies Record<keyof Config, `--${string}`>;
 

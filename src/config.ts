@@ -20,6 +20,7 @@ const bool = z
   .transform((v) => v === true || v === '1' || v === 'true' || v === 'yes' || v === 'on' || v === '');
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export const TEXT_COPY_MODES = ['summary', 'full'] as const;
 
 export const ConfigSchema = z.object({
   /** Folder of the Drizzle project (where drizzle.config.ts lives). */
@@ -49,6 +50,14 @@ export const ConfigSchema = z.object({
   backupDir: z.string().optional(),
   /** Do not migrate a new, empty database on start (an existing one is never migrated on start). */
   noMigrateOnStart: bool.default(false),
+  /**
+   * What the text block of a result that carries rows holds: `summary` (counts and hints; the rows only in
+   * structuredContent, which Claude Code, VS Code and Cursor read) or `full` (the whole result again, fenced,
+   * for clients that show only text).
+   */
+  textCopy: z
+    .enum(TEXT_COPY_MODES, { error: `text copy must be one of ${TEXT_COPY_MODES.join(', ')}` })
+    .default('summary'),
   logLevel: z
     .enum(LOG_LEVELS, { error: `log level must be one of ${LOG_LEVELS.join(', ')}` })
     .default('info'),
@@ -86,6 +95,7 @@ const OPTIONS = {
   'busy-timeout-ms': { type: 'string' },
   'backup-dir': { type: 'string' },
   'no-migrate-on-start': { type: 'boolean' },
+  'text-copy': { type: 'string' },
   'log-level': { type: 'string' },
   args: { type: 'string' },
   'args-file': { type: 'string' },
@@ -111,6 +121,7 @@ const CONFIG_KEYS = {
   'busy-timeout-ms': 'busyTimeoutMs',
   'backup-dir': 'backupDir',
   'no-migrate-on-start': 'noMigrateOnStart',
+  'text-copy': 'textCopy',
   'log-level': 'logLevel',
 } as const satisfies Partial<Record<keyof typeof OPTIONS, keyof Config>>;
 
@@ -231,6 +242,8 @@ Guards (the human's choices; the assistant cannot change them):
   --busy-timeout-ms N    wait at most N ms for a lock (default 5000)
 
 Other:
+  --text-copy MODE       summary (default): a result's rows travel once, in structuredContent; full: the text
+                         block repeats them, for clients that show only text
   --log-level LEVEL      debug, info, warn, error or silent (logs go to stderr)
   -h, --help             this text
   -v, --version          the version

@@ -46,15 +46,38 @@ export interface CreatedServer {
 }
 
 /**
- * Clients that read only `content` get the same JSON as `structuredContent`; when the result carries database
- * data, that text is fenced with the call's boundary too, so no client sees rows outside the untrusted fence.
+ * What a client that reads only `content` gets. Claude Code, VS Code and Cursor hand `structuredContent` to the
+ * model when a tool declares an output schema and ignore the text, so repeating a result's rows there doubled
+ * every answer for nothing. In `summary` mode a result that carries rows keeps its text to counts and hints (no
+ * database data, hence no fence); `full` repeats the whole result, fenced with the call's boundary so no client
+ * sees rows outside the untrusted fence. Results without database data are small and always repeated in full.
  */
-export function toCallToolResult(outcome: CallOutcome): CallToolResult {
+export function toCallToolResult(outcome: CallOutcome, textCopy: Config['textCopy']): CallToolResult {
   if (!outcome.ok) return { isError: true, content: [{ type: 'text', text: errorText(outcome.error) }] };
-  const json = JSON.stringify(outcome.data);
   const boundary = (outcome.data.untrusted as { boundary?: unknown } | undefined)?.boundary;
-  const text = typeof boundary === 'string' ? fenceText(boundary, json) : json;
+  if (typeof boundary !== 'string')
+    return { content: [{ type: 'text', text: JSON.stringify(outcome.data) }], structuredContent: outcome.data };
+  const text =
+    textCopy === 'full'
+      ? fenceText(boundary, JSON.stringify(outcome.data))
+      : JSON.stringify({ ...summarizeRows(outcome.data), note: SUMMARY_NOTE });
   return { content: [{ type: 'text', text }], structuredContent: outcome.data };
+}
+
+const SUMMARY_NOTE =
+  'The rows are in structuredContent only. A client that shows only this text needs the server started with --text-copy full.';
+
+/** The result with its database data (row values, column names) replaced by counts. */
+function summarizeRows(data: Record<string, unknown>): Record<string, unknown> {
+  const summary: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(data)) {
+    if (key === 'untrusted') continue;
+    if ((key === 'rows' || key === 'columns') && Array.isArray(value)) summary[key] = value.length;
+    else if (key === 'returning' && value !== null && typeof value === 'object')
+      summary[key] = summarizeRows(value as Record<string, unknown>);
+    else summary[key] = value;
+  }
+  return summary;
 }
 
 export function createServer(options: CreateServerOptions): CreatedServer {
@@ -77,7 +100,7 @@ export function createServer(options: CreateServerOptions): CreatedServer {
       request.params.arguments,
       callEnvironment(server, extra),
     );
-    return toCallToolResult(outcome);
+    return toCallToolResult(outcome, options.config.textCopy);
   });
   registerResources(server, options.services);
   registerPrompts(server, options.services);

@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       writeBudget: 100,
       maxRows: 100,
       auditTable: 'audit_log',
+      textCopy: 'summary',
     });
   });
 
@@ -24,6 +25,7 @@ describe('loadConfig', () => {
         DRIZZLE_SQLITE_MCP_PROJECT: '/elsewhere',
         DRIZZLE_SQLITE_MCP_WRITE_BUDGET: '9',
         DRIZZLE_SQLITE_MCP_READ_ONLY: '1',
+        DRIZZLE_SQLITE_MCP_TEXT_COPY: 'full',
       },
     });
     expect(parsed.config).toMatchObject({
@@ -31,6 +33,7 @@ describe('loadConfig', () => {
       dbFile: '/work/app/x.db',
       writeBudget: 7,
       readOnly: true,
+      textCopy: 'full',
     });
   });
 
@@ -48,6 +51,7 @@ describe('loadConfig', () => {
       /--write-budget.*at least 1/,
     );
     expect(() => loadConfig({ ...base, argv: ['--audit-table', 'x; drop'] })).toThrow(/--audit-table/);
+    expect(() => loadConfig({ ...base, argv: ['--text-copy', 'both'] })).toThrow(/--text-copy.*summary, full/);
     expect(() => loadConfig({ ...base, argv: ['--nope'] })).toThrow(
       expect.objectContaining({ code: 'CONFIG_ERROR' }),
     );
