@@ -56,7 +56,10 @@ export function toCallToolResult(outcome: CallOutcome, textCopy: Config['textCop
   if (!outcome.ok) return { isError: true, content: [{ type: 'text', text: errorText(outcome.error) }] };
   const boundary = (outcome.data.untrusted as { boundary?: unknown } | undefined)?.boundary;
   if (typeof boundary !== 'string')
-    return { content: [{ type: 'text', text: JSON.stringify(outcome.data) }], structuredContent: outcome.data };
+    return {
+      content: [{ type: 'text', text: JSON.stringify(outcome.data) }],
+      structuredContent: outcome.data,
+    };
   const text =
     textCopy === 'full'
       ? fenceText(boundary, JSON.stringify(outcome.data))

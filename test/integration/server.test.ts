@@ -177,7 +177,11 @@ describe('results that carry database data', () => {
       });
       expect((write.structuredContent as Json).returning.rows).toEqual([['Secret Name']]);
       const writeText = JSON.parse(errorTextOf(write)) as Json;
-      expect(writeText).toMatchObject({ verb: 'INSERT', rowsAffected: 1, returning: { rows: 1, columns: 1 } });
+      expect(writeText).toMatchObject({
+        verb: 'INSERT',
+        rowsAffected: 1,
+        returning: { rows: 1, columns: 1 },
+      });
       expect(errorTextOf(write)).not.toMatch(/Secret Name/);
 
       const status = await h.call('migration_status', {});

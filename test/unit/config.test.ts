@@ -51,7 +51,9 @@ describe('loadConfig', () => {
       /--write-budget.*at least 1/,
     );
     expect(() => loadConfig({ ...base, argv: ['--audit-table', 'x; drop'] })).toThrow(/--audit-table/);
-    expect(() => loadConfig({ ...base, argv: ['--text-copy', 'both'] })).toThrow(/--text-copy.*summary, full/);
+    expect(() => loadConfig({ ...base, argv: ['--text-copy', 'both'] })).toThrow(
+      /--text-copy.*summary, full/,
+    );
     expect(() => loadConfig({ ...base, argv: ['--nope'] })).toThrow(
       expect.objectContaining({ code: 'CONFIG_ERROR' }),
     );
