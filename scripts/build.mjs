@@ -1,8 +1,11 @@
-// Bundles the server into dist/ so the published bin starts fast (one file to parse, no module graph walk).
-// Native and heavy modules stay external: better-sqlite3 cannot be bundled, and drizzle-kit/esbuild are loaded
-// lazily inside the kit worker only when a tool needs them.
+// Bundles the server into dist/ so the published bin starts fast. The three entry points (the server, the kit
+// worker, the query host) share code-split chunks beside them: what start-up needs to answer initialize and
+// tools/list is one small graph, and the tools and the domain behind them load after the handshake. tools/list
+// itself is computed here, once per mode, and embedded (src/tool-listing.ts). Native and heavy modules stay
+// external: better-sqlite3 cannot be bundled, and drizzle-kit/esbuild are loaded lazily inside the kit worker.
 import { build } from 'esbuild';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const external = ['better-sqlite3', 'drizzle-kit', 'esbuild', 'drizzle-kit/*'];
@@ -12,18 +15,44 @@ const common = {
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  sourcemap: 'linked',
   external,
   logLevel: 'warning',
-  define: { __PACKAGE_VERSION__: JSON.stringify(pkg.version) },
   banner: {
     // esbuild's ESM output has no require(); some bundled CJS dependencies need one.
     js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
   },
 };
 
-// Each entry is a self-contained bundle next to the others, so entry-points.ts finds its siblings by name.
-const entries = ['index', 'kit-worker', 'query-host'].filter((name) => existsSync(`src/${name}.ts`));
-await Promise.all(
-  entries.map((name) => build({ ...common, entryPoints: [`src/${name}.ts`], outfile: `dist/${name}.js` })),
-);
+mkdirSync('dist', { recursive: true });
+for (const file of readdirSync('dist')) rmSync(`dist/${file}`, { recursive: true, force: true });
+
+// The listing comes from the same source the server runs: bundle a tiny program that prints it, run it, delete
+// it. It lives in dist/ while it runs so that its external imports resolve from this package.
+const generator = 'dist/.tool-listing.mjs';
+await build({
+  ...common,
+  stdin: {
+    contents: `import { listTools } from './src/registry.ts';
+      import { ALL_TOOLS } from './src/tools/index.ts';
+      process.stdout.write(JSON.stringify({ normal: listTools(ALL_TOOLS, false), readOnly: listTools(ALL_TOOLS, true) }));`,
+    resolveDir: '.',
+    loader: 'ts',
+  },
+  outfile: generator,
+});
+const listings = execFileSync(process.execPath, [generator], { encoding: 'utf8' });
+JSON.parse(listings);
+rmSync(generator);
+
+await build({
+  ...common,
+  entryPoints: ['index', 'kit-worker', 'query-host'].map((name) => `src/${name}.ts`),
+  outdir: 'dist',
+  splitting: true,
+  chunkNames: 'chunk-[hash]',
+  sourcemap: 'linked',
+  define: {
+    __PACKAGE_VERSION__: JSON.stringify(pkg.version),
+    __TOOL_LISTINGS__: JSON.stringify(listings),
+  },
+});

@@ -31,10 +31,13 @@ export interface CliIo {
 
 export const CLI_CLIENT = `cli/${VERSION}`;
 
-/** The bundle is dist/index.js; from source (tests run src/*.ts) the bin is the repo's dist/index.js. */
+/**
+ * The bin is dist/index.js. This module is a chunk beside it in the build, and src/cli.ts when tests run the
+ * source, whose bin is the repo's dist/index.js.
+ */
 function defaultEntry(): string {
   const self = import.meta.url;
-  return fileURLToPath(self.endsWith('.ts') ? new URL('../dist/index.js', self) : self);
+  return fileURLToPath(new URL(self.endsWith('.ts') ? '../dist/index.js' : './index.js', self));
 }
 
 function write(stream: Writable, text: string): Promise<void> {
@@ -174,7 +177,7 @@ async function runTools(parsed: ParsedCommandLine, io: CliIo): Promise<number> {
     logger: io.logger,
     services: () => Promise.reject(new AppError('INTERNAL', 'listing tools does not open the project')),
   });
-  const tools = registry.list().map(({ name, title, description, inputSchema, annotations }) => ({
+  const tools = (await registry.list()).map(({ name, title, description, inputSchema, annotations }) => ({
     name,
     title,
     description,

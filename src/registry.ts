@@ -112,12 +112,37 @@ function formatZodError(error: z.ZodError): string {
 }
 
 export interface ToolRegistry {
-  list(): ToolListing[];
+  list(): Promise<ToolListing[]>;
+  /** Loads the tool modules now rather than on the first call. */
+  warm(): Promise<void>;
   call(name: string, args: unknown, env: CallEnvironment): Promise<CallOutcome>;
 }
 
+/** tools/list as a client sees it. Pure: the build computes it once and embeds it (see tool-listing.ts). */
+export function listTools(tools: readonly ToolDefinition[], readOnly: boolean): ToolListing[] {
+  return tools.map((tool) => {
+    const disabled = readOnly && refusedInReadOnly(tool.effect);
+    return {
+      name: tool.name,
+      title: tool.title,
+      description: disabled
+        ? `[Disabled: the server was started with --read-only; calls are refused.] ${tool.description}`
+        : tool.description,
+      inputSchema: jsonSchema(tool.inputSchema, 'input'),
+      outputSchema: jsonSchema(tool.outputSchema, 'output'),
+      annotations: annotationsFor(tool, readOnly),
+    };
+  });
+}
+
 export function createToolRegistry(options: {
-  tools: readonly ToolDefinition[];
+  /**
+   * The tools, or how to load them: the server loads the tool modules (and the domain behind them) only when a
+   * call needs them, so initialize and tools/list do not wait for that code.
+   */
+  tools: readonly ToolDefinition[] | (() => Promise<readonly ToolDefinition[]>);
+  /** tools/list computed at build time for this mode; without it the listing is computed from the tools. */
+  listing?: ToolListing[];
   services: () => Promise<Services>;
   readOnly: boolean;
   logger: Logger;
@@ -127,24 +152,16 @@ export function createToolRegistry(options: {
    */
   verifyOutputs?: boolean;
 }): ToolRegistry {
-  const { tools, readOnly, logger } = options;
-  const byName = new Map(tools.map((tool) => [tool.name, tool]));
-  let listing: ToolListing[] | undefined;
+  const { readOnly, logger } = options;
+  let loaded: Promise<Map<string, ToolDefinition>> | undefined;
+  const byName = () =>
+    (loaded ??= Promise.resolve(typeof options.tools === 'function' ? options.tools() : options.tools).then(
+      (tools) => new Map(tools.map((tool) => [tool.name, tool])),
+    ));
+  let listing: Promise<ToolListing[]> | undefined = options.listing && Promise.resolve(options.listing);
 
-  const list = (): ToolListing[] =>
-    (listing ??= tools.map((tool) => {
-      const disabled = readOnly && refusedInReadOnly(tool.effect);
-      return {
-        name: tool.name,
-        title: tool.title,
-        description: disabled
-          ? `[Disabled: the server was started with --read-only; calls are refused.] ${tool.description}`
-          : tool.description,
-        inputSchema: jsonSchema(tool.inputSchema, 'input'),
-        outputSchema: jsonSchema(tool.outputSchema, 'output'),
-        annotations: annotationsFor(tool, readOnly),
-      };
-    }));
+  const list = (): Promise<ToolListing[]> =>
+    (listing ??= byName().then((tools) => listTools([...tools.values()], readOnly)));
 
   async function call(name: string, args: unknown, env: CallEnvironment): Promise<CallOutcome> {
     const started = performance.now();
@@ -191,11 +208,18 @@ export function createToolRegistry(options: {
       return { ok: false, error };
     };
 
-    const tool = byName.get(name);
+    let tools: Map<string, ToolDefinition>;
+    try {
+      tools = await byName();
+    } catch (error) {
+      logger.error('could not load the tools', { error: String(error) });
+      return fail(toAppError(error));
+    }
+    const tool = tools.get(name);
     if (!tool) {
       return fail(
         new AppError('UNKNOWN_TOOL', `There is no tool named "${name}".`, {
-          hint: `Use one of: ${[...byName.keys()].join(', ')}.`,
+          hint: `Use one of: ${[...tools.keys()].join(', ')}.`,
         }),
       );
     }
@@ -276,7 +300,7 @@ export function createToolRegistry(options: {
     }
   }
 
-  return { list, call };
+  return { list, call, warm: () => byName().then(() => undefined) };
 }
 
 /** The text a model reads for a failed call: what went wrong, what to do, and the stable code. */

@@ -21,9 +21,9 @@ import {
 } from './registry.js';
 import { registerResources } from './resources.js';
 import type { Services } from './services.js';
-import { ALL_TOOLS } from './tools/index.js';
-import { fenceText } from './tools/query-shared.js';
-import type { ElicitRequest } from './tools/types.js';
+import { prebuiltListing } from './tool-listing.js';
+import { fenceText } from './untrusted.js';
+import type { ElicitRequest, ToolDefinition } from './tools/types.js';
 
 declare const __PACKAGE_VERSION__: string | undefined;
 export const VERSION = typeof __PACKAGE_VERSION__ === 'string' ? __PACKAGE_VERSION__ : '0.0.0-dev';
@@ -38,12 +38,18 @@ export interface CreateServerOptions {
   services: () => Promise<Services>;
   /** Check every tool result against its full output schema (tests). */
   verifyOutputs?: boolean;
+  /** Called each time a tools/list answer is on its way (the edge warms up after the handshake). */
+  onListed?: () => void;
 }
 
 export interface CreatedServer {
   server: McpServer;
   registry: ToolRegistry;
 }
+
+/** The tool modules pull in most of the domain; they load on the first call (or when the edge warms up). */
+const loadAllTools = async (): Promise<readonly ToolDefinition[]> =>
+  (await import('./tools/index.js')).ALL_TOOLS;
 
 /**
  * What a client that reads only `content` gets. Claude Code, VS Code and Cursor hand `structuredContent` to the
@@ -88,15 +94,21 @@ export function createServer(options: CreateServerOptions): CreatedServer {
     { name: SERVER_NAME, title: 'Drizzle SQLite', version: VERSION },
     { capabilities: { tools: { listChanged: false }, logging: {} }, instructions: INSTRUCTIONS },
   );
+  const listing = prebuiltListing(options.config.readOnly);
   const registry = createToolRegistry({
-    tools: ALL_TOOLS,
+    tools: loadAllTools,
+    ...(listing ? { listing } : {}),
     services: options.services,
     readOnly: options.config.readOnly,
     logger: options.logger,
     verifyOutputs: options.verifyOutputs ?? false,
   });
 
-  server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: registry.list() }));
+  server.server.setRequestHandler(ListToolsRequestSchema, async () => {
+    const tools = await registry.list();
+    options.onListed?.();
+    return { tools };
+  });
   server.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const outcome = await registry.call(
       request.params.name,

@@ -3,6 +3,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { copyEmbeddedProject, removeDir, tempDir } from '../helpers/project.js';
+import { listTools } from '../../src/registry.js';
+import { ALL_TOOLS } from '../../src/tools/index.js';
 import { initialize, nonJsonRpcLines, spawnServer } from '../helpers/stdio.js';
 
 let project: string;
@@ -155,6 +157,17 @@ describe('the built server over stdio', () => {
         .split('\n')
         .filter((line) => /hello from schema/.test(line) && !line.startsWith('{"')),
     ).toEqual([]);
+  });
+
+  it('answers tools/list from the listing built in, identical to the one the source computes, in both modes', async () => {
+    for (const readOnly of [false, true]) {
+      const server = spawnServer(['--project', project, ...(readOnly ? ['--read-only'] : [])]);
+      await initialize(server);
+      const list = (await server.request('tools/list')).result as Json;
+      expect(list.tools).toEqual(JSON.parse(JSON.stringify(listTools(ALL_TOOLS, readOnly))));
+      server.child.stdin.end();
+      await server.exited();
+    }
   });
 
   it('prints --help and --version without starting a session', async () => {
