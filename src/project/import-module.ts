@@ -8,8 +8,14 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import type * as Esbuild from 'esbuild';
-import type { BuildFailure, Message, Plugin } from 'esbuild';
+import type { BuildFailure, Message, OnResolveResult, Plugin } from 'esbuild';
 import { AppError } from '../errors.js';
+import {
+  cachedResolution,
+  rememberResolution,
+  signaturesBeforeResolving,
+  type ResolveKey,
+} from './resolve-cache.js';
 
 export interface ImportUserModuleOptions {
   /** Where bare package imports are resolved from first (the user's project root). */
@@ -43,6 +49,7 @@ export async function importUserModules(
   const firstDir = path.dirname(first);
   const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dsm-kit-'));
   const outfile = path.join(tempDir, `${randomUUID()}.mjs`);
+  const tsconfig = findTsconfig(firstDir, options.projectDir);
   try {
     try {
       await esbuild.build({
@@ -59,8 +66,8 @@ export async function importUserModules(
         logLevel: 'silent',
         write: true,
         absWorkingDir: options.projectDir,
-        tsconfig: findTsconfig(firstDir, options.projectDir),
-        plugins: [resolvePackagesFrom(options)],
+        tsconfig,
+        plugins: [resolvePackagesFrom(options, tsconfig)],
         // CommonJS-era globals, answered for the entry file: the bundle itself lives in the temp folder.
         define: {
           __dirname: JSON.stringify(firstDir),
@@ -88,14 +95,25 @@ export async function importUserModules(
   }
 }
 
-/** Keeps package imports external, but pinned to the file the user's project would load (as an absolute URL). */
-function resolvePackagesFrom(options: ImportUserModuleOptions): Plugin {
+/**
+ * Keeps package imports external, but pinned to the file the user's project would load (as an absolute URL). Each
+ * answer is remembered until a file that package resolution reads changes (see resolve-cache.ts).
+ */
+function resolvePackagesFrom(options: ImportUserModuleOptions, tsconfig: string | undefined): Plugin {
   return {
     name: 'dsm-resolve-packages',
     setup(build) {
       build.onResolve({ filter: /.*/ }, async (args) => {
         if (args.pluginData === 'dsm-inner' || args.kind === 'entry-point' || NOT_BARE.test(args.path))
           return undefined;
+        const key: ResolveKey = {
+          kind: args.kind,
+          specifier: args.path,
+          resolveDirs: [args.resolveDir || options.projectDir, options.fallbackResolveDir],
+          tsconfig,
+        };
+        const cached = cachedResolution<OnResolveResult>(key);
+        if (cached) return { ...cached };
         const attempt = (resolveDir: string) =>
           build.resolve(args.path, {
             kind: args.kind,
@@ -103,8 +121,14 @@ function resolvePackagesFrom(options: ImportUserModuleOptions): Plugin {
             importer: args.importer,
             pluginData: 'dsm-inner',
           });
-        let result = await attempt(args.resolveDir || options.projectDir);
-        if (result.errors.length > 0) result = await attempt(options.fallbackResolveDir);
+        const [projectDir, fallbackDir] = key.resolveDirs as [string, string];
+        let signatures = signaturesBeforeResolving(args.path, projectDir, tsconfig);
+        let result = await attempt(projectDir);
+        if (result.errors.length > 0) {
+          const more = signaturesBeforeResolving(args.path, fallbackDir, tsconfig);
+          signatures = signatures && more ? [...signatures, ...more] : undefined;
+          result = await attempt(fallbackDir);
+        }
         if (result.errors.length > 0) return { errors: result.errors };
         // tsconfig `paths` aliases and node built-ins come back as local files / externals: let esbuild handle them.
         if (result.external || !result.path.split(path.sep).includes('node_modules')) {
@@ -114,7 +138,9 @@ function resolvePackagesFrom(options: ImportUserModuleOptions): Plugin {
           args.kind === 'require-call' || args.kind === 'require-resolve'
             ? result.path
             : pathToFileURL(result.path).href;
-        return { path: href, external: true };
+        const answer: OnResolveResult = { path: href, external: true };
+        if (signatures) rememberResolution(key, answer, signatures, result.path);
+        return answer;
       });
     },
   };

@@ -293,6 +293,40 @@ describe('loadSchema', () => {
     const { tables } = await kit.loadSchema(config);
     expect(tables.find((t) => t.exportName === 'users')?.name).toBe('users');
   });
+  it('resolves a package import again when the project installs its own copy or the package changes', async () => {
+    const dir = tempProject();
+    const schemaFile = path.join(dir, 'src/db/schema.ts');
+    fs.writeFileSync(
+      schemaFile,
+      `import { usersTable } from 'dsm-names';\n${embeddedSchema.replace("sqliteTable('users'", 'sqliteTable(usersTable')}`,
+    );
+    const config = await kit.loadProjectConfig({ projectDir: dir });
+    const tableName = async () =>
+      (await kit.loadSchema(config)).tables.find((t) => t.exportName === 'users')?.name;
+    const installNames = (where: string, files: Record<string, string>) => {
+      const pkg = path.join(where, 'node_modules/dsm-names');
+      fs.mkdirSync(pkg, { recursive: true });
+      for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(pkg, name), text);
+    };
+    installNames(dir, {
+      'package.json': JSON.stringify({ name: 'dsm-names', main: 'one.js' }),
+      'one.js': `exports.usersTable = 'users_one';\n`,
+      'two.js': `exports.usersTable = 'users_two';\n`,
+    });
+    expect(await tableName()).toBe('users_one');
+    expect(await tableName()).toBe('users_one');
+    fs.writeFileSync(
+      path.join(dir, 'node_modules/dsm-names/package.json'),
+      JSON.stringify({ name: 'dsm-names', main: 'two.js' }),
+    );
+    expect(await tableName()).toBe('users_two');
+    // A copy next to the schema file is closer than the project's: it wins from now on.
+    installNames(path.join(dir, 'src/db'), {
+      'package.json': JSON.stringify({ name: 'dsm-names', main: 'three.js' }),
+      'three.js': `exports.usersTable = 'users_three';\n`,
+    });
+    expect(await tableName()).toBe('users_three');
+  });
 });
 
 describe('diff', () => {
