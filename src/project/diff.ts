@@ -1,6 +1,7 @@
 // Two snapshots → the SQL drizzle-kit would write, without ever letting drizzle-kit prompt. Invariant: runs inside the
 // kit worker (drizzle-kit may print or exit); every rename-or-create decision is made by diff-plan.ts first.
 import { planDiff } from './diff-plan.js';
+import { loadKitApi } from './kit-api.js';
 import type { DiffResult, MigrationHint, SqliteSnapshot } from './types.js';
 
 export interface DiffInput {
@@ -19,16 +20,14 @@ export async function diffSnapshots(input: DiffInput): Promise<DiffResult> {
       hint: 'Answer each missing hint with a rename whose `from` is one of its candidates, or with create.',
     };
   }
-  const { generateSQLiteMigration } = await import('drizzle-kit/api');
+  const { generateSQLiteMigration } = await loadKitApi();
   type KitSnapshot = Parameters<typeof generateSQLiteMigration>[0];
   const generated: string[] = [];
   for (const phase of plan.phases) {
     // Each phase is a complete drizzle-kit answer (a rebuild's PRAGMA pair included): concatenate, never merge.
+    const [prev, cur] = withoutUnchangedTables(phase.prev, phase.cur);
     generated.push(
-      ...(await generateSQLiteMigration(
-        phase.prev as unknown as KitSnapshot,
-        phase.cur as unknown as KitSnapshot,
-      )),
+      ...(await generateSQLiteMigration(prev as unknown as KitSnapshot, cur as unknown as KitSnapshot)),
     );
   }
   const statements = [...plan.renameStatements, ...generated];
@@ -51,6 +50,31 @@ export async function diffSnapshots(input: DiffInput): Promise<DiffResult> {
   } as SqliteSnapshot;
   if (statements.length === 0) return { status: 'no_changes', snapshot };
   return { status: 'ok', statements, snapshot, renames: plan.renames };
+}
+
+/**
+ * The pair without the tables that are identical on both sides. drizzle-kit's SQLite differ writes statements per
+ * table — every statement, rebuild and index it emits is derived from that table's own entries (and the snapshot's
+ * `internal`, kept) — so a table equal on both sides contributes nothing, yet validating, copying and diffing it is
+ * most of the differ's time on a large schema. Views and everything else stay as they are.
+ */
+export function withoutUnchangedTables(
+  prev: SqliteSnapshot,
+  cur: SqliteSnapshot,
+): [SqliteSnapshot, SqliteSnapshot] {
+  const prevTables = (prev.tables ?? {}) as Record<string, unknown>;
+  const curTables = (cur.tables ?? {}) as Record<string, unknown>;
+  const unchanged = new Set<string>();
+  for (const [name, table] of Object.entries(prevTables)) {
+    if (name in curTables && JSON.stringify(table) === JSON.stringify(curTables[name])) unchanged.add(name);
+  }
+  if (unchanged.size === 0) return [prev, cur];
+  const keep = (tables: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(tables).filter(([name]) => !unchanged.has(name)));
+  return [
+    { ...prev, tables: keep(prevTables) } as SqliteSnapshot,
+    { ...cur, tables: keep(curTables) } as SqliteSnapshot,
+  ];
 }
 
 /**

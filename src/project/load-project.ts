@@ -9,6 +9,7 @@ import { SQLiteTable, getTableConfig } from 'drizzle-orm/sqlite-core';
 import { toCamelCase, toSnakeCase } from 'drizzle-orm/casing';
 import { AppError } from '../errors.js';
 import { importUserModules } from './import-module.js';
+import { loadKitApi } from './kit-api.js';
 import type { LoadedSchema, ProjectConfig, SchemaColumn, SchemaTable, SqliteSnapshot } from './types.js';
 
 export const CONFIG_FILE_NAMES = ['ts', 'mts', 'cts', 'js', 'mjs', 'cjs'].map(
@@ -251,7 +252,7 @@ export async function loadSchema(
       },
     );
   }
-  const { generateSQLiteDrizzleJson } = await import('drizzle-kit/api');
+  const { generateSQLiteDrizzleJson } = await loadKitApi();
   const generated = (await generateSQLiteDrizzleJson(
     imports,
     prevId,
