@@ -353,33 +353,27 @@ function readSnapshots(
 ): void {
   // The CLI treats every file in meta/ not starting with "_" as a snapshot and sorts them by name.
   const snapshotNames = metaFiles.filter((name) => !name.startsWith('_')).sort();
+  const latestName = journal.entries.length > 0 ? snapshotFileName(journal.entries.at(-1)!.tag) : undefined;
   const byName = new Map<string, SnapshotLink>();
-  const parsed = new Map<string, SqliteSnapshot>();
+  let latest: SqliteSnapshot | undefined;
   for (const name of snapshotNames) {
     const file = path.join(metaDir, name);
-    try {
-      const raw: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
-      if (
-        !isRecord(raw) ||
-        typeof raw.id !== 'string' ||
-        typeof raw.prevId !== 'string' ||
-        !isRecord(raw.tables)
-      ) {
-        throw new Error('it lacks "id", "prevId" or "tables"');
-      }
-      byName.set(name, { file, id: raw.id, prevId: raw.prevId });
-      parsed.set(name, raw as SqliteSnapshot);
-    } catch (error) {
+    const read = readSnapshot(file, name === latestName);
+    if ('error' in read) {
       folder.findings.push({
         code: 'SNAPSHOT_UNREADABLE',
         severity: 'error',
-        message: `meta/${name} is not a valid drizzle-kit snapshot (${(error as Error).message}).`,
+        message: `meta/${name} is not a valid drizzle-kit snapshot (${read.error}).`,
         hint: 'Restore it from version control. drizzle-kit diffs the schema against the latest snapshot, so generating is blocked until it is fixed.',
         blocks: ['generate'],
         file,
       });
+      continue;
     }
+    byName.set(name, { file, id: read.id, prevId: read.prevId });
+    if (name === latestName) latest = read.snapshot;
   }
+  forgetSnapshotsOtherThan(metaDir, snapshotNames, latestName);
   folder.snapshots = [...byName.values()];
 
   const expected = new Set<string>();
@@ -419,8 +413,7 @@ function readSnapshots(
     previousId = link.id;
     previousTag = entry.tag;
   }
-  const last = journal.entries.at(-1);
-  if (last) folder.latestSnapshot = parsed.get(snapshotFileName(last.tag));
+  folder.latestSnapshot = latest;
 
   const byPrevId = new Map<string, string[]>();
   for (const [name, link] of byName) byPrevId.set(link.prevId, [...(byPrevId.get(link.prevId) ?? []), name]);
@@ -445,6 +438,88 @@ function readSnapshots(
       file: path.join(metaDir, name),
     });
   }
+}
+
+// Snapshots are large (a 100-table schema: ~200 KB each) and a folder only grows, so parsing every one on every read
+// is most of a read. What a read needs from each — id, prevId, or why it is unreadable — is kept per file while the
+// file's stat signature (inode, size, mtime and ctime in ns) is unchanged; only the latest is kept whole, deep-frozen
+// because every reader shares it. Module state on purpose: files are the key, whoever reads them.
+interface SnapshotMemo {
+  signature: string;
+  result: { id: string; prevId: string } | { error: string };
+  /** Kept for the snapshot that was the latest when read. */
+  snapshot?: SqliteSnapshot;
+}
+const snapshotMemos = new Map<string, SnapshotMemo>();
+
+type SnapshotRead = { id: string; prevId: string; snapshot?: SqliteSnapshot } | { error: string };
+
+function readSnapshot(file: string, wholeSnapshot: boolean): SnapshotRead {
+  // The signature is taken before reading: a change during the read makes the next read miss, never hit stale.
+  const signature = signatureOf(file);
+  const memo = snapshotMemos.get(file);
+  if (memo && signature !== undefined && memo.signature === signature && (!wholeSnapshot || memo.snapshot))
+    return { ...memo.result, ...(wholeSnapshot ? { snapshot: memo.snapshot } : {}) };
+  let read: SnapshotRead;
+  try {
+    const raw: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (
+      !isRecord(raw) ||
+      typeof raw.id !== 'string' ||
+      typeof raw.prevId !== 'string' ||
+      !isRecord(raw.tables)
+    ) {
+      throw new Error('it lacks "id", "prevId" or "tables"');
+    }
+    read = {
+      id: raw.id,
+      prevId: raw.prevId,
+      ...(wholeSnapshot ? { snapshot: deepFreeze(raw as SqliteSnapshot) } : {}),
+    };
+  } catch (error) {
+    read = { error: (error as Error).message };
+  }
+  if (signature !== undefined) {
+    const result = 'error' in read ? { error: read.error } : { id: read.id, prevId: read.prevId };
+    snapshotMemos.set(file, {
+      signature,
+      result,
+      ...('snapshot' in read && read.snapshot ? { snapshot: read.snapshot } : {}),
+    });
+  }
+  return read;
+}
+
+/** Drops what is remembered about files of `metaDir` that are no longer snapshots there, and every whole snapshot but the latest. */
+function forgetSnapshotsOtherThan(
+  metaDir: string,
+  names: readonly string[],
+  latestName: string | undefined,
+): void {
+  const current = new Set(names.map((name) => path.join(metaDir, name)));
+  const latestFile = latestName === undefined ? undefined : path.join(metaDir, latestName);
+  for (const [file, memo] of snapshotMemos) {
+    if (path.dirname(file) !== metaDir) continue;
+    if (!current.has(file)) snapshotMemos.delete(file);
+    else if (file !== latestFile && memo.snapshot) delete memo.snapshot;
+  }
+}
+
+function signatureOf(file: string): string | undefined {
+  try {
+    const stat = fs.statSync(file, { bigint: true });
+    return `${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
+  } catch {
+    return undefined;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }
 
 function listFiles(dir: string): string[] {

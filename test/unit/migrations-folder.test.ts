@@ -3,7 +3,7 @@ import path from 'node:path';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { describe, expect, it } from 'vitest';
 import { findingsBlocking, readMigrationFolder } from '../../src/migrations/folder.js';
-import { makeTempDir, writeFixtureFolder } from '../helpers/migration-fixtures.js';
+import { appendFixtureMigration, makeTempDir, writeFixtureFolder } from '../helpers/migration-fixtures.js';
 
 const repoDrizzle = path.resolve(import.meta.dirname, '../../drizzle');
 
@@ -135,5 +135,50 @@ describe('readMigrationFolder', () => {
     const folder = readMigrationFolder(dir);
     expect(folder.migrations[0]?.chunks).toEqual(readMigrationFiles({ migrationsFolder: dir })[0]?.sql);
     expect(folder.migrations[0]?.chunks).toHaveLength(3);
+  });
+
+  it('sees a snapshot rewritten in place between two reads, even with the same size', () => {
+    const dir = makeTempDir();
+    writeFixtureFolder(dir, [
+      { name: 'a', statements: ['SELECT 1'] },
+      { name: 'b', statements: ['SELECT 1'] },
+    ]);
+    const latest = path.join(dir, 'meta/0001_snapshot.json');
+    const first = readMigrationFolder(dir);
+    expect(first.findings).toEqual([]);
+    const original = fs.readFileSync(latest, 'utf8');
+    const snapshot = JSON.parse(original);
+    const edited = JSON.stringify(
+      { ...snapshot, tables: { ...snapshot.tables, zz: { name: 'zz' } } },
+      null,
+      2,
+    );
+    fs.writeFileSync(latest, edited);
+    expect(readMigrationFolder(dir).latestSnapshot?.tables).toHaveProperty('zz');
+
+    // Same length, other prevId: the chain check must see it.
+    fs.writeFileSync(
+      latest,
+      original.replace(
+        snapshot.prevId,
+        snapshot.prevId.replace(/^./, (c: string) => (c === 'a' ? 'b' : 'a')),
+      ),
+    );
+    expect(codes(dir)).toEqual(['SNAPSHOT_CHAIN_BROKEN']);
+    fs.writeFileSync(latest, '{ not json');
+    expect(codes(dir)).toEqual(['SNAPSHOT_UNREADABLE']);
+    fs.writeFileSync(latest, original);
+    expect(codes(dir)).toEqual([]);
+  });
+
+  it('follows the latest snapshot as migrations are added, and hands it out read-only', () => {
+    const dir = makeTempDir();
+    writeFixtureFolder(dir, [{ name: 'a', statements: ['SELECT 1'] }]);
+    const before = readMigrationFolder(dir).latestSnapshot;
+    appendFixtureMigration(dir, { name: 'b', statements: ['SELECT 2'] });
+    const after = readMigrationFolder(dir).latestSnapshot;
+    expect(after?.id).toBe(JSON.parse(fs.readFileSync(path.join(dir, 'meta/0001_snapshot.json'), 'utf8')).id);
+    expect(after?.prevId).toBe(before?.id);
+    expect(Object.isFrozen(after) && Object.isFrozen(after?.tables)).toBe(true);
   });
 });
