@@ -172,6 +172,9 @@ export class AuditLog {
   private readonly lastHashStmt;
   private readonly insertStmt;
   private readonly updateHashStmt;
+  private readonly beginStmt;
+  private readonly commitStmt;
+  private readonly rollbackStmt;
 
   constructor(db: Database, table: string) {
     this.db = db;
@@ -183,6 +186,10 @@ export class AuditLog {
        VALUES (@createdAt, @tool, @outcome, @errorCode, @durationMs, @client, @targetType, @targetId, @details, @rowsAffected, @prevHash, '')`,
     );
     this.updateHashStmt = db.prepare(`UPDATE ${t} SET hash = ? WHERE id = ?`);
+    // Prepared, not db.transaction(): a fresh transaction wrapper per append showed up in every call's profile.
+    this.beginStmt = db.prepare('BEGIN IMMEDIATE');
+    this.commitStmt = db.prepare('COMMIT');
+    this.rollbackStmt = db.prepare('ROLLBACK');
   }
 
   get connection(): Database {
@@ -216,7 +223,16 @@ export class AuditLog {
       return { id, hash };
     };
     try {
-      return this.db.inTransaction ? run() : this.db.transaction(run).immediate();
+      if (this.db.inTransaction) return run();
+      this.beginStmt.run();
+      try {
+        const appended = run();
+        this.commitStmt.run();
+        return appended;
+      } catch (error) {
+        if (this.db.inTransaction) this.rollbackStmt.run();
+        throw error;
+      }
     } catch (error) {
       const sqliteCode = (error as { code?: unknown }).code;
       if (
