@@ -20,6 +20,7 @@ import {
   type SchemaObject,
 } from '../guard/sql-policy.js';
 import { asciiLower } from '../sql/tokenizer.js';
+import { isBoundedProgram } from './bounded-program.js';
 import { collectRows, DEFAULT_MAX_CELL_CHARS, type ResultColumn } from './encode.js';
 import {
   toBindArguments,
@@ -68,6 +69,109 @@ function columnsOf(stmt: Statement): ResultColumn[] {
   return stmt.columns().map((column) => ({ name: column.name, type: column.type }));
 }
 
+/** The connection reads run on: SQLite itself refuses writes on it, whatever the text rules missed. */
+export function openQueryReadConnection(dbFile: string, busyTimeoutMs: number): DatabaseType {
+  let db: DatabaseType | undefined;
+  try {
+    db = new Database(dbFile, { readonly: true, fileMustExist: true });
+    db.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
+    // Security: the backstop under the text rules. query_only makes SQLite itself refuse any write on this
+    // connection; trusted_schema=OFF stops views and triggers from calling functions with side effects.
+    db.pragma('query_only = ON');
+    db.pragma('trusted_schema = OFF');
+    // Security: sorts and temp b-trees stay in memory (bounded by the runner's memory watchdog and the
+    // timeout) instead of filling the disk with temp files.
+    db.pragma('temp_store = MEMORY');
+    return db;
+  } catch (error) {
+    db?.close();
+    throw toQueryError(error);
+  }
+}
+
+const snapshots = new WeakMap<
+  DatabaseType,
+  { begin: Statement; schemaVersion: Statement; commit: Statement }
+>();
+
+/** Prepared once per connection: parsing BEGIN/COMMIT on every read would cost more than the read. */
+function snapshotStatements(db: DatabaseType) {
+  let statements = snapshots.get(db);
+  if (!statements) {
+    statements = {
+      begin: db.prepare('BEGIN'),
+      schemaVersion: db.prepare('PRAGMA schema_version').pluck(),
+      commit: db.prepare('COMMIT'),
+    };
+    snapshots.set(db, statements);
+  }
+  return statements;
+}
+
+/**
+ * Runs one read: the guard's classification, then SQLite's own "reads only" verdict, then the rows, capped.
+ * With `onlyIfBounded`, the statement runs only when its compiled program provably ends at once (see
+ * isBoundedProgram), checked and run in one read transaction so the schema cannot change in between; otherwise
+ * nothing runs and the answer is undefined (the caller sends it to the killable host).
+ */
+export function executeRead(
+  db: DatabaseType,
+  policy: PolicyOptions,
+  request: ReadRequest,
+  onlyIfBounded = false,
+): ReadResult | undefined {
+  const classification = classifyRead(request.sql, policy);
+  const args = toBindArguments(request.params);
+  let stmt: Statement;
+  try {
+    stmt = db.prepare(classification.sql);
+  } catch (error) {
+    throw toQueryError(error);
+  }
+  // Security: SQLite's own verdict, after ours. Both must say "reads only".
+  if (!stmt.reader || !stmt.readonly) {
+    throw new AppError(
+      'QUERY_REFUSED',
+      'SQLite reports that this statement would not only read; run_query refuses it.',
+      {
+        hint: 'Send a single SELECT. Use execute_sql for writes.',
+      },
+    );
+  }
+  stmt.safeIntegers(true).raw(true);
+  const run = (): ReadResult => {
+    const columns = columnsOf(stmt);
+    const iterator = stmt.iterate(...args) as IterableIterator<unknown[]>;
+    const rows = collectRows(columns, iterator, {
+      maxRows: request.maxRows,
+      maxBytes: request.maxBytes,
+      maxCellChars: request.maxCellChars ?? DEFAULT_MAX_CELL_CHARS,
+    });
+    return { verb: classification.verb, ...rows };
+  };
+  if (!onlyIfBounded) return run();
+  let explain: Statement;
+  try {
+    explain = db.prepare(`EXPLAIN ${classification.sql}`).raw(true);
+  } catch {
+    return undefined; // e.g. EXPLAIN EXPLAIN: not a plain query, the host runs it
+  }
+  const snapshot = snapshotStatements(db);
+  snapshot.begin.run();
+  try {
+    // Reading the schema cookie starts the read transaction: from here on the schema (and so the program that
+    // EXPLAIN shows and the one the statement runs) is fixed. The same values are bound, since SQLite may plan
+    // with them.
+    snapshot.schemaVersion.get();
+    const program = explain.all(...args) as unknown[][];
+    return isBoundedProgram(program) ? run() : undefined;
+  } catch (error) {
+    throw toQueryError(error);
+  } finally {
+    snapshot.commit.run();
+  }
+}
+
 export class QueryExecutor {
   private readonly options: HostOptions;
   private readonly policy: PolicyOptions;
@@ -82,19 +186,7 @@ export class QueryExecutor {
       protectedTables: options.protectedTables,
       ...(options.maxSqlLength !== undefined ? { maxSqlLength: options.maxSqlLength } : {}),
     };
-    try {
-      this.readDb = new Database(options.dbFile, { readonly: true, fileMustExist: true });
-      this.readDb.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs)}`);
-      // Security: the backstop under the text rules. query_only makes SQLite itself refuse any write on this
-      // connection; trusted_schema=OFF stops views and triggers from calling functions with side effects.
-      this.readDb.pragma('query_only = ON');
-      this.readDb.pragma('trusted_schema = OFF');
-      // Security: sorts and temp b-trees stay in memory (bounded by the runner's memory watchdog and the
-      // timeout) instead of filling the disk with temp files.
-      this.readDb.pragma('temp_store = MEMORY');
-    } catch (error) {
-      throw toQueryError(error);
-    }
+    this.readDb = openQueryReadConnection(options.dbFile, options.busyTimeoutMs);
   }
 
   /** Runs one request; never throws. `onInternalError` sees the original of any error reported as INTERNAL. */
@@ -110,33 +202,7 @@ export class QueryExecutor {
   }
 
   read(request: ReadRequest): ReadResult {
-    const classification = classifyRead(request.sql, this.policy);
-    const args = toBindArguments(request.params);
-    let stmt: Statement;
-    try {
-      stmt = this.readDb.prepare(classification.sql);
-    } catch (error) {
-      throw toQueryError(error);
-    }
-    // Security: SQLite's own verdict, after ours. Both must say "reads only".
-    if (!stmt.reader || !stmt.readonly) {
-      throw new AppError(
-        'QUERY_REFUSED',
-        'SQLite reports that this statement would not only read; run_query refuses it.',
-        {
-          hint: 'Send a single SELECT. Use execute_sql for writes.',
-        },
-      );
-    }
-    stmt.safeIntegers(true).raw(true);
-    const columns = columnsOf(stmt);
-    const iterator = stmt.iterate(...args) as IterableIterator<unknown[]>;
-    const rows = collectRows(columns, iterator, {
-      maxRows: request.maxRows,
-      maxBytes: request.maxBytes,
-      maxCellChars: request.maxCellChars ?? DEFAULT_MAX_CELL_CHARS,
-    });
-    return { verb: classification.verb, ...rows };
+    return executeRead(this.readDb, this.policy, request) as ReadResult;
   }
 
   write(request: WriteRequest): WriteResult {

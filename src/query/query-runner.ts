@@ -3,11 +3,16 @@
 // inside SQLite: killing the child is the one stop that always works. Invariants: every call ends (result,
 // error, TIMEOUT or CANCELLED); a timed-out or cancelled call is answered only after its child is gone (so its
 // CPU is free); a replacement child is started at once; other calls keep being served meanwhile; children's
-// stdout is piped and forwarded, never inherited (fd 1 carries JSON-RPC).
+// stdout is piped and forwarded, never inherited (fd 1 carries JSON-RPC). The one exception to "SQL runs in a
+// child": a read whose compiled program has no loop and calls no function (bounded-program.ts) cannot run away,
+// so it runs in this process, through the same guard and caps.
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { entryPoint, type EntryPoint } from '../entry-points.js';
+import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { AppError } from '../errors.js';
+import type { PolicyOptions } from '../guard/sql-policy.js';
+import { executeRead, openQueryReadConnection, toQueryError } from './executor.js';
 import {
   deserializeError,
   type HostEvent,
@@ -44,6 +49,8 @@ export interface QueryRunnerOptions {
   warm?: boolean;
   /** How long a child may take to start before it is considered broken. Default 30 s. */
   startupTimeoutMs?: number;
+  /** Run reads that provably end at once in this process (default true); false sends every read to a child. */
+  inProcessReads?: boolean;
 }
 
 export interface CallOptions {
@@ -89,6 +96,8 @@ export class QueryRunner {
   private nextId = 1;
   private closed = false;
   private readyWaiters: Array<{ resolve: () => void; reject: (error: AppError) => void }> = [];
+  private readonly policy: PolicyOptions;
+  private direct: SqliteDatabase | undefined;
 
   constructor(options: QueryRunnerOptions) {
     this.options = options;
@@ -100,12 +109,42 @@ export class QueryRunner {
       protectedTables: [...options.protectedTables],
       ...(options.maxSqlLength !== undefined ? { maxSqlLength: options.maxSqlLength } : {}),
     };
+    this.policy = {
+      protectedTables: this.hostOptions.protectedTables,
+      ...(options.maxSqlLength !== undefined ? { maxSqlLength: options.maxSqlLength } : {}),
+    };
     if (options.warm ?? true) for (let i = 0; i < this.poolSize; i += 1) this.spawn();
   }
 
   /** Runs one read-only statement (run_query, select_rows). */
   read(request: ReadRequest, options: CallOptions = {}): Promise<ReadResult> {
-    return this.submit({ id: this.nextId++, kind: 'read', request }, options) as Promise<ReadResult>;
+    return (
+      this.readInProcess(request, options) ??
+      (this.submit({ id: this.nextId++, kind: 'read', request }, options) as Promise<ReadResult>)
+    );
+  }
+
+  /**
+   * A read whose compiled program provably ends at once (a lookup by key, a constant) runs here: a round trip
+   * to a child would cost more than the read. Undefined sends the read to a child. The connection never waits
+   * for a lock (busy_timeout 0): a locked database sends the read to a child, which waits without blocking
+   * this process's event loop.
+   */
+  private readInProcess(request: ReadRequest, options: CallOptions): Promise<ReadResult> | undefined {
+    if (this.closed || options.signal?.aborted || this.options.inProcessReads === false) return undefined;
+    try {
+      this.direct ??= openQueryReadConnection(this.options.dbFile, 0);
+    } catch {
+      return undefined; // the child reports why the database cannot be read
+    }
+    try {
+      const result = executeRead(this.direct, this.policy, request, true);
+      return result && Promise.resolve(result);
+    } catch (error) {
+      const appError = toQueryError(error);
+      if (appError.code === 'DATABASE_LOCKED') return undefined;
+      return Promise.reject(appError);
+    }
   }
 
   /** Runs one bounded, audited write (execute_sql, write_rows). */
@@ -147,6 +186,8 @@ export class QueryRunner {
   /** Kills every child and fails whatever is queued or running. */
   async close(): Promise<void> {
     this.closed = true;
+    this.direct?.close();
+    this.direct = undefined;
     for (const job of this.queue.splice(0)) this.settle(job, shuttingDown());
     this.notifyReady(shuttingDown());
     const exits: Array<Promise<void>> = [];

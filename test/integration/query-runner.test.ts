@@ -119,7 +119,7 @@ describe('runaway queries', () => {
 
     const blocker = runner.read({ sql: RUNAWAY, ...PAGE }, { timeoutMs: 1_500 });
     const controller = new AbortController();
-    const queued = runner.read({ sql: 'SELECT 1', ...PAGE }, { signal: controller.signal });
+    const queued = runner.read({ sql: 'SELECT count(*) FROM users', ...PAGE }, { signal: controller.signal });
     controller.abort();
     expect((await failure(queued)).code).toBe('CANCELLED');
     expect((await failure(blocker)).code).toBe('TIMEOUT');
@@ -165,7 +165,7 @@ describe('concurrency and start-up', () => {
   it('starts no process until the first call when not warm', async () => {
     const { runner } = setup({ warm: false });
     expect(runner.pids).toEqual([]);
-    expect((await runner.read({ sql: 'SELECT 1', ...PAGE })).rows).toEqual([[1]]);
+    expect((await runner.read({ sql: 'SELECT count(*) FROM users', ...PAGE })).rows).toEqual([[3]]);
     expect(runner.pids.length).toBeGreaterThan(0);
   });
 
@@ -196,7 +196,9 @@ describe('concurrency and start-up', () => {
       onOutput: (text, stream) => output.push([stream, text]),
     });
     cleanups.push(() => runner.close());
-    expect((await failure(runner.read({ sql: 'SELECT 1', ...PAGE }))).code).toBe('INTERNAL');
+    expect((await failure(runner.read({ sql: 'SELECT count(*) FROM users', ...PAGE }))).code).toBe(
+      'INTERNAL',
+    );
     expect(output).toContainEqual(['stdout', 'noise on stdout\n']);
     expect(output).toContainEqual(['stderr', 'noise on stderr\n']);
   });
@@ -425,5 +427,72 @@ describe('bounded, audited writes', () => {
     expect((await runner.write(write("UPDATE users SET username = 'b2' WHERE id = 'u2'"))).rowsAffected).toBe(
       1,
     );
+  });
+});
+
+describe('reads that provably end at once', () => {
+  const VALUES_SQL = `CREATE TABLE vals (id INTEGER PRIMARY KEY, big INTEGER, long TEXT, b BLOB);
+    INSERT INTO vals VALUES (1, 9007199254740993, '${'x'.repeat(5000)}', x'00ff');`;
+
+  it('run in this process, starting no child, while a scan starts one', async () => {
+    const { runner } = setup({ warm: false });
+    const lookup = await runner.read({
+      sql: 'SELECT username FROM users WHERE id = ?',
+      params: ['u2'],
+      ...PAGE,
+    });
+    expect(lookup.rows).toEqual([['bob']]);
+    expect(runner.pids).toEqual([]);
+    const scan = await runner.read({ sql: 'SELECT count(*) FROM check_ins', ...PAGE });
+    expect(scan.rows).toEqual([[151]]);
+    expect(runner.pids.length).toBeGreaterThan(0);
+  });
+
+  it('answer exactly as a child would: values, caps, guard refusals and SQL errors', async () => {
+    const { fixture, runner } = setup({ warm: false }, VALUES_SQL);
+    const viaHost = new QueryRunner({
+      dbFile: fixture.file,
+      protectedTables: PROTECTED_TABLES,
+      queryTimeoutMs: 20_000,
+      busyTimeoutMs: 1_000,
+      inProcessReads: false,
+    });
+    cleanups.push(() => viaHost.close());
+    const requests = [
+      { sql: 'SELECT * FROM vals WHERE id = 1', ...PAGE },
+      { sql: 'SELECT big, long FROM vals WHERE id = ?', params: [1], ...PAGE, maxCellChars: 100 },
+      { sql: "SELECT * FROM users WHERE email = 'u1@example.com'", ...PAGE, maxBytes: 10 },
+      { sql: 'SELECT 1 AS one, NULL AS nada, 2.5 AS half', ...PAGE },
+    ];
+    for (const request of requests) {
+      expect(await runner.read(request)).toEqual(await viaHost.read(request));
+    }
+    expect(runner.pids).toEqual([]);
+    for (const sql of ['DELETE FROM users WHERE id = 1', 'SELECT nope FROM vals WHERE id = 1']) {
+      const direct = await failure(runner.read({ sql, ...PAGE }));
+      const hosted = await failure(viaHost.read({ sql, ...PAGE }));
+      expect({ code: direct.code, message: direct.message }).toEqual({
+        code: hosted.code,
+        message: hosted.message,
+      });
+    }
+  });
+
+  it('never wait for a lock in this process: a locked database sends the read to a child, and it succeeds once released', async () => {
+    // A busy timeout beyond the test's own: a read that waited for the lock in this thread would block the timer
+    // that releases it, and the test would time out.
+    const { fixture, runner } = setup({ busyTimeoutMs: 120_000 });
+    await runner.ready();
+    const locker = new Database(fixture.file);
+    cleanups.push(() => locker.close());
+    locker.exec('BEGIN EXCLUSIVE');
+    // Released by a timer of this same thread: a read that waited for the lock here would never see it released.
+    setTimeout(() => locker.exec('COMMIT'), 300);
+    const result = await runner.read({
+      sql: 'SELECT username FROM users WHERE id = ?',
+      params: ['u1'],
+      ...PAGE,
+    });
+    expect(result.rows).toEqual([['ada']]);
   });
 });
