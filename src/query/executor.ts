@@ -122,6 +122,41 @@ export function executeRead(
 ): ReadResult | undefined {
   const classification = classifyRead(request.sql, policy);
   const args = toBindArguments(request.params);
+  if (!onlyIfBounded) return runRead(db, classification, args, request);
+  // Most reads are not bounded, so the verdict comes first and costs one prepare. Anything unusual on the way
+  // (a syntax error, EXPLAIN EXPLAIN, wrong parameters) also goes to the host, which reports it: one place
+  // words every error.
+  let explain: Statement;
+  try {
+    explain = db.prepare(`EXPLAIN ${classification.sql}`).raw(true);
+  } catch {
+    return undefined;
+  }
+  const snapshot = snapshotStatements(db);
+  snapshot.begin.run();
+  try {
+    // Reading the schema cookie starts the read transaction: from here on the schema (and so the program that
+    // EXPLAIN shows and the one the statement runs) is fixed. The same values are bound, since SQLite may plan
+    // with them.
+    snapshot.schemaVersion.get();
+    let program: unknown[][];
+    try {
+      program = explain.all(...args) as unknown[][];
+    } catch {
+      return undefined;
+    }
+    return isBoundedProgram(program) ? runRead(db, classification, args, request) : undefined;
+  } finally {
+    snapshot.commit.run();
+  }
+}
+
+function runRead(
+  db: DatabaseType,
+  classification: { sql: string; verb: string },
+  args: unknown[],
+  request: ReadRequest,
+): ReadResult {
   let stmt: Statement;
   try {
     stmt = db.prepare(classification.sql);
@@ -139,7 +174,7 @@ export function executeRead(
     );
   }
   stmt.safeIntegers(true).raw(true);
-  const run = (): ReadResult => {
+  try {
     const columns = columnsOf(stmt);
     const iterator = stmt.iterate(...args) as IterableIterator<unknown[]>;
     const rows = collectRows(columns, iterator, {
@@ -148,27 +183,8 @@ export function executeRead(
       maxCellChars: request.maxCellChars ?? DEFAULT_MAX_CELL_CHARS,
     });
     return { verb: classification.verb, ...rows };
-  };
-  if (!onlyIfBounded) return run();
-  let explain: Statement;
-  try {
-    explain = db.prepare(`EXPLAIN ${classification.sql}`).raw(true);
-  } catch {
-    return undefined; // e.g. EXPLAIN EXPLAIN: not a plain query, the host runs it
-  }
-  const snapshot = snapshotStatements(db);
-  snapshot.begin.run();
-  try {
-    // Reading the schema cookie starts the read transaction: from here on the schema (and so the program that
-    // EXPLAIN shows and the one the statement runs) is fixed. The same values are bound, since SQLite may plan
-    // with them.
-    snapshot.schemaVersion.get();
-    const program = explain.all(...args) as unknown[][];
-    return isBoundedProgram(program) ? run() : undefined;
   } catch (error) {
     throw toQueryError(error);
-  } finally {
-    snapshot.commit.run();
   }
 }
 
