@@ -22,7 +22,7 @@ export interface ToolListing {
   title: string;
   description: string;
   inputSchema: Record<string, unknown>;
-  outputSchema: Record<string, unknown>;
+  outputSchema?: Record<string, unknown>;
   annotations: ToolAnnotations;
 }
 
@@ -118,6 +118,18 @@ export interface ToolRegistry {
   call(name: string, args: unknown, env: CallEnvironment): Promise<CallOutcome>;
 }
 
+/**
+ * Whether a tool's results carry database rows, whose text block is only a summary (see toCallToolResult). Only
+ * those declare an output schema, so that every client reads their structuredContent. For the others the text
+ * block is the whole result, and a declared schema would only cost: a client compiles a validator per schema
+ * when it lists tools (~1.6 ms each with the SDK's ajv) and runs it on every result, and the schema rides along
+ * in the model's context on every turn while the description already says what comes back.
+ */
+function carriesRows(tool: ToolDefinition): boolean {
+  const shape = (tool.outputSchema as { shape?: Record<string, unknown> }).shape;
+  return shape !== undefined && 'untrusted' in shape;
+}
+
 /** tools/list as a client sees it. Pure: the build computes it once and embeds it (see tool-listing.ts). */
 export function listTools(tools: readonly ToolDefinition[], readOnly: boolean): ToolListing[] {
   return tools.map((tool) => {
@@ -129,7 +141,7 @@ export function listTools(tools: readonly ToolDefinition[], readOnly: boolean): 
         ? `[Disabled: the server was started with --read-only; calls are refused.] ${tool.description}`
         : tool.description,
       inputSchema: jsonSchema(tool.inputSchema, 'input'),
-      outputSchema: jsonSchema(tool.outputSchema, 'output'),
+      ...(carriesRows(tool) ? { outputSchema: jsonSchema(tool.outputSchema, 'output') } : {}),
       annotations: annotationsFor(tool, readOnly),
     };
   });

@@ -33,9 +33,15 @@ describe('server on the embedded default (in-process client)', () => {
       expect(tool.title, tool.name).toBeTruthy();
       expect(tool.description!.length, tool.name).toBeGreaterThan(40);
       expect(tool.inputSchema.additionalProperties, tool.name).toBe(false);
-      expect(tool.outputSchema, tool.name).toBeDefined();
       expect(tool.annotations?.openWorldHint, tool.name).toBe(false);
     }
+    // Only results whose text block is a summary declare a schema, so clients read their structuredContent.
+    expect(tools.filter((tool) => tool.outputSchema).map((tool) => tool.name)).toEqual([
+      'run_query',
+      'select_rows',
+      'execute_sql',
+      'write_rows',
+    ]);
     const inspect = tools.find((tool) => tool.name === 'inspect_schema')!;
     expect(inspect.annotations).toMatchObject({
       readOnlyHint: true,
