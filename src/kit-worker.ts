@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { parentPort } from 'node:worker_threads';
 import { toAppError } from './errors.js';
 import { diffSnapshots } from './project/diff.js';
-import { loadProjectConfig, loadSchema } from './project/load-project.js';
-import type { KitRequest, KitResponse } from './project/kit-protocol.js';
+import { loadProjectConfig, loadSchema, loadSchemaSnapshot } from './project/load-project.js';
+import type { GenerateWireResult, KitRequest, KitResponse, WireError } from './project/kit-protocol.js';
+import type { SqliteSnapshot } from './project/types.js';
 
 // Stack traces of user code point into the temp bundle; its inline source map turns them back into the user's files.
 process.setSourceMapsEnabled(true);
@@ -22,7 +23,33 @@ async function handle(request: KitRequest): Promise<unknown> {
       return loadSchema(request.params.project, request.params.prevId, context);
     case 'diff':
       return diffSnapshots(request.params);
+    case 'generate': {
+      // loadSchema and diff in one round trip: the new snapshot never crosses to the main thread and back.
+      const { project, prev, hints } = request.params;
+      let cur: SqliteSnapshot;
+      try {
+        cur = await loadSchemaSnapshot(project, prev.id, context);
+      } catch (error) {
+        return { loaded: false, error: wireError(error) } satisfies GenerateWireResult;
+      }
+      port.postMessage({ id: request.id, phase: 'diff' } satisfies KitResponse);
+      const diff = await diffSnapshots({ prev, cur, ...(hints ? { hints } : {}) });
+      return { loaded: true, diff } satisfies GenerateWireResult;
+    }
   }
+}
+
+function wireError(error: unknown): WireError {
+  const appError = toAppError(error);
+  const internalDetail =
+    appError.code === 'INTERNAL' && error instanceof Error ? (error.stack ?? error.message) : undefined;
+  return {
+    code: appError.code,
+    message: appError.message,
+    hint: appError.hint,
+    details: appError.details,
+    internalDetail,
+  };
 }
 
 if (!parentPort) throw new Error('kit-worker must run as a worker thread (started by KitClient).');
@@ -30,21 +57,7 @@ const port = parentPort;
 port.on('message', (request: KitRequest) => {
   handle(request).then(
     (result) => port.postMessage({ id: request.id, ok: true, result } satisfies KitResponse),
-    (error: unknown) => {
-      const appError = toAppError(error);
-      const internalDetail =
-        appError.code === 'INTERNAL' && error instanceof Error ? (error.stack ?? error.message) : undefined;
-      port.postMessage({
-        id: request.id,
-        ok: false,
-        error: {
-          code: appError.code,
-          message: appError.message,
-          hint: appError.hint,
-          details: appError.details,
-          internalDetail,
-        },
-      } satisfies KitResponse);
-    },
+    (error: unknown) =>
+      port.postMessage({ id: request.id, ok: false, error: wireError(error) } satisfies KitResponse),
   );
 });

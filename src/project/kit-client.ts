@@ -8,7 +8,13 @@ import { Worker } from 'node:worker_threads';
 import { entryPoint } from '../entry-points.js';
 import { AppError } from '../errors.js';
 import type { DiffInput } from './diff.js';
-import type { KitRequest, KitResponse } from './kit-protocol.js';
+import type {
+  GenerateInput,
+  GenerateWireResult,
+  KitRequest,
+  KitResponse,
+  WireError,
+} from './kit-protocol.js';
 import type { LoadProjectConfigInput } from './load-project.js';
 import type { DiffResult, LoadedSchema, ProjectConfig } from './types.js';
 
@@ -28,12 +34,17 @@ const OUTPUT_TAIL_CHARS = 4000;
 
 type RequestWithoutId = KitRequest extends infer R ? (R extends KitRequest ? Omit<R, 'id'> : never) : never;
 
+/** What `generate` answers: the diff, or why the schema did not load (a failing diff rejects instead). */
+export type GenerateOutcome = { loaded: true; diff: DiffResult } | { loaded: false; error: AppError };
+
 interface Pending {
   id: number;
   method: KitRequest['method'];
+  /** What the call is doing, for its messages: the method, or for `generate` its phase (loadSchema, then diff). */
+  label: string;
   resolve: (value: unknown) => void;
   reject: (error: AppError) => void;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
   output: string;
   /** The worker serving the call: only its death fails the call (an old worker may exit after a new one started). */
   worker: Worker;
@@ -76,6 +87,15 @@ export class KitClient {
     return this.call({ method: 'diff', params: input }) as Promise<DiffResult>;
   }
 
+  /**
+   * loadSchema then diff, in one round trip to the worker (the new snapshot stays there). Each phase behaves as its
+   * own call did: its own timeout, its name in messages; a schema that does not load — including the worker dying or
+   * timing out while loading it — is answered as `loaded: false`, while a failing diff rejects.
+   */
+  generate(input: GenerateInput): Promise<GenerateOutcome> {
+    return this.call({ method: 'generate', params: input }) as Promise<GenerateOutcome>;
+  }
+
   /** Stops the worker now; a call in flight (or queued) fails with CANCELLED. */
   async close(): Promise<void> {
     this.closed = true;
@@ -97,21 +117,32 @@ export class KitClient {
     this.callsOnWorker += 1;
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.failPending(
-          new AppError(
-            'TIMEOUT',
-            `${request.method} took longer than ${this.timeoutMs} ms and was stopped.`,
-            {
-              hint: 'Check the drizzle config and schema for code that waits on something at import time (a network call, a loop).',
-            },
-          ),
-        );
-        void this.stopWorker();
-      }, this.timeoutMs);
-      this.pending = { id, method: request.method, resolve, reject, timer, output: '', worker };
+      const label = request.method === 'generate' ? 'loadSchema' : request.method;
+      const pending: Pending = {
+        id,
+        method: request.method,
+        label,
+        resolve,
+        reject,
+        timer: undefined,
+        output: '',
+        worker,
+      };
+      pending.timer = this.startTimer(pending);
+      this.pending = pending;
       worker.postMessage({ ...request, id } as KitRequest);
     });
+  }
+
+  private startTimer(pending: Pending): NodeJS.Timeout {
+    return setTimeout(() => {
+      this.failPending(
+        new AppError('TIMEOUT', `${pending.label} took longer than ${this.timeoutMs} ms and was stopped.`, {
+          hint: 'Check the drizzle config and schema for code that waits on something at import time (a network call, a loop).',
+        }),
+      );
+      void this.stopWorker();
+    }, this.timeoutMs);
   }
 
   private startWorker(): Worker {
@@ -151,19 +182,35 @@ export class KitClient {
   private settle(response: KitResponse): void {
     const pending = this.pending;
     if (!pending || pending.id !== response.id) return;
-    this.pending = undefined;
-    clearTimeout(pending.timer);
-    if (response.ok) {
-      pending.resolve(response.result);
+    if ('phase' in response) {
+      clearTimeout(pending.timer);
+      pending.label = response.phase;
+      pending.timer = this.startTimer(pending);
       return;
     }
-    const { code, message, hint, details, internalDetail } = response.error;
-    if (internalDetail) this.onDiagnostic?.(`kit worker ${pending.method} failed: ${internalDetail}`);
-    pending.reject(
-      code === 'INTERNAL'
-        ? new AppError('INTERNAL', `${pending.method} failed unexpectedly: ${message}`, { hint, details })
-        : new AppError(code, message, { hint, details }),
-    );
+    this.pending = undefined;
+    clearTimeout(pending.timer);
+    if (!response.ok) {
+      pending.reject(this.fromWire(pending.label, response.error));
+      return;
+    }
+    const result = response.result as GenerateWireResult;
+    if (pending.method === 'generate' && !result.loaded) {
+      pending.resolve({
+        loaded: false,
+        error: this.fromWire('loadSchema', result.error),
+      } satisfies GenerateOutcome);
+      return;
+    }
+    pending.resolve(response.result);
+  }
+
+  private fromWire(label: string, error: WireError): AppError {
+    const { code, message, hint, details, internalDetail } = error;
+    if (internalDetail) this.onDiagnostic?.(`kit worker ${label} failed: ${internalDetail}`);
+    return code === 'INTERNAL'
+      ? new AppError('INTERNAL', `${label} failed unexpectedly: ${message}`, { hint, details })
+      : new AppError(code, message, { hint, details });
   }
 
   private failPending(error: AppError): void {
@@ -171,13 +218,17 @@ export class KitClient {
     if (!pending) return;
     this.pending = undefined;
     clearTimeout(pending.timer);
+    if (pending.method === 'generate' && pending.label === 'loadSchema') {
+      pending.resolve({ loaded: false, error } satisfies GenerateOutcome);
+      return;
+    }
     pending.reject(error);
   }
 
   /** A worker that died mid-call: almost always drizzle-kit or the schema calling process.exit after printing why. */
   private crashError(how: string): AppError {
     const output = this.pending?.output.trim() ?? '';
-    const method = this.pending?.method ?? 'call';
+    const method = this.pending?.label ?? 'call';
     const printed = output === '' ? '' : ` It printed: ${stripAnsi(output)}`;
     return new AppError(
       'SCHEMA_LOAD_FAILED',

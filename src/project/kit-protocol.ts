@@ -2,24 +2,35 @@
 import type { ErrorCode } from '../errors.js';
 import type { DiffInput } from './diff.js';
 import type { LoadProjectConfigInput } from './load-project.js';
-import type { ProjectConfig } from './types.js';
+import type { DiffResult, MigrationHint, ProjectConfig, SqliteSnapshot } from './types.js';
+
+export interface GenerateInput {
+  project: ProjectConfig;
+  /** The snapshot to diff from; the schema's new snapshot gets its id as prevId. */
+  prev: SqliteSnapshot;
+  hints?: MigrationHint[];
+}
 
 export type KitRequest =
   | { id: number; method: 'loadProjectConfig'; params: LoadProjectConfigInput }
   | { id: number; method: 'loadSchema'; params: { project: ProjectConfig; prevId?: string } }
-  | { id: number; method: 'diff'; params: DiffInput };
+  | { id: number; method: 'diff'; params: DiffInput }
+  | { id: number; method: 'generate'; params: GenerateInput };
+
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+  hint: string | undefined;
+  details: Record<string, unknown> | undefined;
+  /** For INTERNAL errors only: the original stack, for the server's stderr log (never shown to the model). */
+  internalDetail: string | undefined;
+}
+
+/** `generate` answers a schema that does not load as a result, so the caller can tell it from a failing diff. */
+export type GenerateWireResult = { loaded: true; diff: DiffResult } | { loaded: false; error: WireError };
 
 export type KitResponse =
   | { id: number; ok: true; result: unknown }
-  | {
-      id: number;
-      ok: false;
-      error: {
-        code: ErrorCode;
-        message: string;
-        hint: string | undefined;
-        details: Record<string, unknown> | undefined;
-        /** For INTERNAL errors only: the original stack, for the server's stderr log (never shown to the model). */
-        internalDetail: string | undefined;
-      };
-    };
+  | { id: number; ok: false; error: WireError }
+  /** `generate` has loaded the schema and starts diffing: from now on the call is a `diff` (timeout, messages). */
+  | { id: number; phase: 'diff' };

@@ -224,6 +224,27 @@ export async function loadSchema(
   prevId: string | undefined,
   context: WorkerContext,
 ): Promise<LoadedSchema> {
+  const imports = await importSchema(project, context);
+  const tables = describeTables(imports, project.casing);
+  if (tables.length === 0) throw noTablesError(project);
+  return { tables, snapshot: await snapshotOf(imports, prevId, project.casing) };
+}
+
+/** The schema's drizzle-kit snapshot alone (what generate needs), without describing every column for the model. */
+export async function loadSchemaSnapshot(
+  project: ProjectConfig,
+  prevId: string | undefined,
+  context: WorkerContext,
+): Promise<SqliteSnapshot> {
+  const imports = await importSchema(project, context);
+  if (!Object.values(imports).some((value) => is(value, SQLiteTable))) throw noTablesError(project);
+  return snapshotOf(imports, prevId, project.casing);
+}
+
+async function importSchema(
+  project: ProjectConfig,
+  context: WorkerContext,
+): Promise<Record<string, unknown>> {
   if (project.schemaFiles.length === 0) {
     throw new AppError(
       'SCHEMA_LOAD_FAILED',
@@ -241,24 +262,27 @@ export async function loadSchema(
   // drizzle-kit merges every schema file's exports into one object (a later file wins a name clash).
   const imports: Record<string, unknown> = {};
   for (const module of modules) Object.assign(imports, module);
+  return imports;
+}
 
-  const tables = describeTables(imports, project.casing);
-  if (tables.length === 0) {
-    throw new AppError(
-      'SCHEMA_LOAD_FAILED',
-      `The schema (${project.schemaFiles.join(', ')}) exports no Drizzle SQLite tables.`,
-      {
-        hint: 'Export each table from the schema files, e.g. `export const users = sqliteTable("users", { … })`.',
-      },
-    );
-  }
+function noTablesError(project: ProjectConfig): AppError {
+  return new AppError(
+    'SCHEMA_LOAD_FAILED',
+    `The schema (${project.schemaFiles.join(', ')}) exports no Drizzle SQLite tables.`,
+    {
+      hint: 'Export each table from the schema files, e.g. `export const users = sqliteTable("users", { … })`.',
+    },
+  );
+}
+
+async function snapshotOf(
+  imports: Record<string, unknown>,
+  prevId: string | undefined,
+  casing: ProjectConfig['casing'],
+): Promise<SqliteSnapshot> {
   const { generateSQLiteDrizzleJson } = await loadKitApi();
-  const generated = (await generateSQLiteDrizzleJson(
-    imports,
-    prevId,
-    project.casing,
-  )) as unknown as SqliteSnapshot;
-  return { tables, snapshot: inCliKeyOrder(generated) };
+  const generated = (await generateSQLiteDrizzleJson(imports, prevId, casing)) as unknown as SqliteSnapshot;
+  return inCliKeyOrder(generated);
 }
 
 /** The CLI writes version, dialect, id, prevId first; keep that order so written snapshots diff cleanly. */

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { AppError, isAppError } from '../errors.js';
+import { AppError } from '../errors.js';
 import { writeMigrationFrom } from '../migrations/write.js';
 import type { AppliedRename, MigrationHint, MissingHint } from '../project/types.js';
 import {
@@ -157,23 +157,22 @@ export const generateMigration = defineTool({
           ...(input.name ? { name: input.name } : {}),
           breakpoints: project.breakpoints,
         };
-      let snapshot;
-      try {
-        snapshot = (await services.kit.loadSchema(project, previous.prevId)).snapshot;
-      } catch (error) {
-        if (!isAppError(error) || (error.code !== 'SCHEMA_LOAD_FAILED' && error.code !== 'CONFIG_ERROR'))
-          throw error;
+      // One worker round trip: the schema's new snapshot (prevId = previous.prevId) is diffed where it is made.
+      const generated = await services.kit.generate({
+        project,
+        prev: previous.snapshot,
+        ...(input.hints ? { hints: input.hints as unknown as MigrationHint[] } : {}),
+      });
+      if (!generated.loaded) {
+        const { error } = generated;
+        if (error.code !== 'SCHEMA_LOAD_FAILED' && error.code !== 'CONFIG_ERROR') throw error;
         outcome = {
           kind: 'result',
           output: { status: 'error', message: error.message, ...(error.hint ? { hint: error.hint } : {}) },
         };
         return null;
       }
-      const diff = await services.kit.diff({
-        prev: previous.snapshot,
-        cur: snapshot,
-        ...(input.hints ? { hints: input.hints as unknown as MigrationHint[] } : {}),
-      });
+      const { diff } = generated;
       if (diff.status === 'no_changes') {
         outcome = {
           kind: 'result',

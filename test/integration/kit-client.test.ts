@@ -489,6 +489,67 @@ describe('diff', () => {
   });
 });
 
+describe('generate (loadSchema and diff in one call)', () => {
+  const withEnergy = embeddedSchema.replace(
+    "    notes: text('notes'),",
+    "    notes: text('notes'),\n    energy: integer('energy'),",
+  );
+
+  it('answers what loadSchema then diff answer', async () => {
+    const dir = tempProject(withEnergy);
+    const config = await kit.loadProjectConfig({ projectDir: dir });
+    const generated = await kit.generate({ project: config, prev: embeddedSnapshot });
+    const { snapshot } = await kit.loadSchema(config, embeddedSnapshot.id);
+    const separate = await kit.diff({ prev: embeddedSnapshot, cur: snapshot });
+    expect(generated.loaded).toBe(true);
+    if (!generated.loaded || generated.diff.status !== 'ok' || separate.status !== 'ok')
+      throw new Error('no diff');
+    expect(generated.diff.statements).toEqual(['ALTER TABLE `check_ins` ADD `energy` integer;']);
+    expect(generated.diff.statements).toEqual(separate.statements);
+    const { id: _a, ...fromGenerate } = generated.diff.snapshot;
+    const { id: _b, ...fromSeparate } = separate.snapshot;
+    expect(fromGenerate).toEqual(fromSeparate);
+    expect(generated.diff.snapshot.prevId).toBe(embeddedSnapshot.id);
+  });
+
+  it('answers a schema that does not load, or ends the worker while loading, as not loaded', async () => {
+    const broken = await kit.loadProjectConfig({
+      projectDir: tempProject(embeddedSchema.replace("mood: integer('mood').notNull(),", 'mood: (,')),
+    });
+    const syntax = await kit.generate({ project: broken, prev: embeddedSnapshot });
+    expect(syntax.loaded).toBe(false);
+    if (syntax.loaded) return;
+    expect(syntax.error.code).toBe('SCHEMA_LOAD_FAILED');
+    expect(syntax.error.message).toMatch(/schema\.ts:\d+:\d+/);
+
+    const exiting = await kit.loadProjectConfig({
+      projectDir: tempProject(`${embeddedSchema}\nconsole.log('BYE');\nprocess.exit(1);\n`),
+    });
+    const crashed = await kit.generate({ project: exiting, prev: embeddedSnapshot });
+    expect(crashed.loaded).toBe(false);
+    if (crashed.loaded) return;
+    expect(crashed.error.code).toBe('SCHEMA_LOAD_FAILED');
+    expect(crashed.error.message).toContain('stopped during loadSchema');
+    expect(crashed.error.message).toContain('BYE');
+  });
+
+  it('times the load phase out like loadSchema, as not loaded', async () => {
+    const slow = new KitClient({ timeoutMs: 3_000 });
+    try {
+      const config = await slow.loadProjectConfig({
+        projectDir: tempProject(`${embeddedSchema}\nwhile (true) {}\n`),
+      });
+      const outcome = await slow.generate({ project: config, prev: embeddedSnapshot });
+      expect(outcome.loaded).toBe(false);
+      if (outcome.loaded) return;
+      expect(outcome.error.code).toBe('TIMEOUT');
+      expect(outcome.error.message).toContain('loadSchema took longer than 3000 ms');
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
 describe('worker lifecycle', () => {
   it('stops a call that never finishes with TIMEOUT, and serves the next call', async () => {
     const slow = new KitClient({ timeoutMs: 3_000 });
