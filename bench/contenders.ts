@@ -146,6 +146,8 @@ function mcpContender(spec: McpSpec): Contender {
         await client.connect(transport);
       } catch (error) {
         await transport.close();
+        // The exit event can come before the last of stderr: give the pipe a moment to drain.
+        await new Promise((resolve) => setTimeout(resolve, 200));
         throw new Error(`${spec.id} did not initialize: ${(error as Error).message}\n${transport.stderr()}`);
       }
       const listed = await client.listTools();
