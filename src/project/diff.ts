@@ -11,7 +11,14 @@ export interface DiffInput {
 }
 
 export async function diffSnapshots(input: DiffInput): Promise<DiffResult> {
-  const plan = planDiff(input.prev, input.cur, input.hints ?? []);
+  const hints = input.hints ?? [];
+  // planDiff gives a snapshot without views an empty set (the written snapshot has one); do it before copying.
+  if (typeof input.cur.views !== 'object' || input.cur.views === null) input.cur.views = {};
+  // Without hints nothing is renamed, so a table equal on both sides stays equal through the plan and adds nothing:
+  // plan on the differing tables only (with hints, a rename can rewrite the foreign keys of any table).
+  const [prev, cur] =
+    hints.length === 0 ? withoutUnchangedTables(input.prev, input.cur) : [input.prev, input.cur];
+  const plan = planDiff(prev, cur, hints);
   if (plan.kind === 'missing_hints') return { status: 'missing_hints', missingHints: plan.missingHints };
   if (plan.kind === 'invalid_hints') {
     return {
@@ -66,7 +73,7 @@ export function withoutUnchangedTables(
   const curTables = (cur.tables ?? {}) as Record<string, unknown>;
   const unchanged = new Set<string>();
   for (const [name, table] of Object.entries(prevTables)) {
-    if (name in curTables && JSON.stringify(table) === JSON.stringify(curTables[name])) unchanged.add(name);
+    if (name in curTables && sameJson(table, curTables[name])) unchanged.add(name);
   }
   if (unchanged.size === 0) return [prev, cur];
   const keep = (tables: Record<string, unknown>) =>
@@ -75,6 +82,58 @@ export function withoutUnchangedTables(
     { ...prev, tables: keep(prevTables) } as SqliteSnapshot,
     { ...cur, tables: keep(curTables) } as SqliteSnapshot,
   ];
+}
+
+/**
+ * Whether `JSON.stringify(a) === JSON.stringify(b)`, without building the strings (a snapshot table is a few KB; a
+ * 100-table schema compared both ways is most of the diff's time). Plain JSON data is compared in place, key order
+ * included; anything else (a toJSON method, a non-plain object) falls back to the strings themselves.
+ */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null)
+    return jsonText(a) === jsonText(b);
+  if (!isPlainContainer(a) || !isPlainContainer(b)) return jsonText(a) === jsonText(b);
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i += 1) if (!sameJson(inArray(a[i]), inArray(b[i]))) return false;
+    return true;
+  }
+  const aRecord = a as Record<string, unknown>;
+  const bRecord = b as Record<string, unknown>;
+  const aKeys = Object.keys(aRecord);
+  const bKeys = Object.keys(bRecord);
+  let i = 0;
+  let j = 0;
+  for (;;) {
+    while (i < aKeys.length && !isSerialised(aRecord[aKeys[i]!])) i += 1;
+    while (j < bKeys.length && !isSerialised(bRecord[bKeys[j]!])) j += 1;
+    if (i === aKeys.length || j === bKeys.length) return i === aKeys.length && j === bKeys.length;
+    const key = aKeys[i]!;
+    if (key !== bKeys[j] || !sameJson(aRecord[key], bRecord[key])) return false;
+    i += 1;
+    j += 1;
+  }
+}
+
+function jsonText(value: unknown): string | undefined {
+  return JSON.stringify(value);
+}
+
+function isPlainContainer(value: object): boolean {
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === Array.prototype || proto === null;
+}
+
+/** stringify writes these object members not at all. */
+function isSerialised(value: unknown): boolean {
+  return value !== undefined && typeof value !== 'function' && typeof value !== 'symbol';
+}
+
+/** stringify writes these array items as null. */
+function inArray(value: unknown): unknown {
+  return isSerialised(value) ? value : null;
 }
 
 /**

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { generateSQLiteMigration } from 'drizzle-kit/api';
 import { describe, expect, it } from 'vitest';
-import { withoutUnchangedTables } from '../../src/project/diff.js';
+import { diffSnapshots, withoutUnchangedTables } from '../../src/project/diff.js';
 import type { SqliteSnapshot } from '../../src/project/types.js';
 
 const embedded = JSON.parse(
@@ -95,4 +95,23 @@ describe('withoutUnchangedTables', () => {
     expect(whole.length).toBeGreaterThan(0);
     expect(pruned).toEqual(whole);
   });
+
+  it.each(Object.keys(edits))(
+    'leaves diffSnapshots answering what drizzle-kit answers on the whole snapshots: %s',
+    async (name) => {
+      const cur = structuredClone(embedded);
+      edits[name]!(cur);
+      const whole = await generateSQLiteMigration(
+        embedded as unknown as KitSnapshot,
+        cur as unknown as KitSnapshot,
+      );
+      const result = await diffSnapshots({ prev: embedded, cur });
+      expect(result.status).toBe('ok');
+      if (result.status !== 'ok') return;
+      expect(result.statements).toEqual(whole);
+      const { prevId: _prevId, _meta: _meta, ...written } = result.snapshot;
+      const { prevId: _p, _meta: _m, ...expected } = cur;
+      expect(written).toEqual(expected);
+    },
+  );
 });
