@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
+import { SourceMap, type SourceMapPayload, type SourceMapping } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as Esbuild from 'esbuild';
 import type { BuildFailure, Message, OnResolveResult, Plugin } from 'esbuild';
 import { AppError } from '../errors.js';
@@ -50,39 +51,39 @@ export async function importUserModules(
   const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dsm-kit-'));
   const outfile = path.join(tempDir, `${randomUUID()}.mjs`);
   const tsconfig = findTsconfig(firstDir, options.projectDir);
+  const buildOptions: Esbuild.BuildOptions = {
+    stdin: { contents: stdin, resolveDir: firstDir, sourcefile: '<entry>', loader: 'js' },
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    // Mirror Node's own resolution for packages: no "module" field, no "module" condition.
+    mainFields: ['main'],
+    conditions: ['node'],
+    // No source map: making one and having Node decode it on every import cost more than the rest of the import.
+    // Only an import that throws needs one, to name the user's file and line; it is made then (userFrameOf).
+    sourcemap: false,
+    logLevel: 'silent',
+    write: true,
+    absWorkingDir: options.projectDir,
+    tsconfig,
+    plugins: [resolvePackagesFrom(options, tsconfig)],
+    // CommonJS-era globals, answered for the entry file: the bundle itself lives in the temp folder.
+    define: {
+      __dirname: JSON.stringify(firstDir),
+      __filename: JSON.stringify(first),
+      'import.meta.dirname': JSON.stringify(firstDir),
+      'import.meta.filename': JSON.stringify(first),
+      'import.meta.url': JSON.stringify(pathToFileURL(first).href),
+    },
+    banner: {
+      js: `import { createRequire as __dsmCreateRequire } from 'node:module'; const require = __dsmCreateRequire(${JSON.stringify(first)});`,
+    },
+  };
   try {
     try {
-      await esbuild.build({
-        stdin: { contents: stdin, resolveDir: firstDir, sourcefile: '<entry>', loader: 'js' },
-        outfile,
-        bundle: true,
-        format: 'esm',
-        platform: 'node',
-        target: 'node20',
-        // Mirror Node's own resolution for packages: no "module" field, no "module" condition.
-        mainFields: ['main'],
-        conditions: ['node'],
-        // Stack traces only need the mappings: without the sources' text the map is a third of the bundle's size,
-        // which esbuild writes and Node decodes on every import.
-        sourcemap: 'inline',
-        sourcesContent: false,
-        logLevel: 'silent',
-        write: true,
-        absWorkingDir: options.projectDir,
-        tsconfig,
-        plugins: [resolvePackagesFrom(options, tsconfig)],
-        // CommonJS-era globals, answered for the entry file: the bundle itself lives in the temp folder.
-        define: {
-          __dirname: JSON.stringify(firstDir),
-          __filename: JSON.stringify(first),
-          'import.meta.dirname': JSON.stringify(firstDir),
-          'import.meta.filename': JSON.stringify(first),
-          'import.meta.url': JSON.stringify(pathToFileURL(first).href),
-        },
-        banner: {
-          js: `import { createRequire as __dsmCreateRequire } from 'node:module'; const require = __dsmCreateRequire(${JSON.stringify(first)});`,
-        },
-      });
+      await esbuild.build(buildOptions);
     } catch (error) {
       throw buildError(error, entries, options.errorCode);
     }
@@ -90,12 +91,55 @@ export async function importUserModules(
     try {
       bundle = (await import(pathToFileURL(outfile).href)) as Record<string, unknown>;
     } catch (error) {
-      throw importError(error, entries, options.errorCode);
+      const at =
+        error instanceof Error ? await userFrameOf(error, esbuild, buildOptions, outfile) : undefined;
+      throw importError(error, entries, options.errorCode, at);
     }
     return entries.map((_, i) => (bundle[`m${i}`] ?? {}) as Record<string, unknown>);
   } finally {
     fs.rmSync(tempDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The first frame of `error` in the user's own files (file:line:column), through a source map of the bundle that
+ * threw. The map comes from building the same input again (esbuild's output is deterministic); it is used only if
+ * that build gives the very bundle that was imported, so an edit made meanwhile can never point to the wrong line.
+ */
+async function userFrameOf(
+  error: Error,
+  esbuild: EsbuildModule,
+  buildOptions: Esbuild.BuildOptions,
+  outfile: string,
+): Promise<string | undefined> {
+  const stack = error.stack ?? '';
+  const bundleHref = pathToFileURL(outfile).href;
+  if (!stack.includes(outfile) && !stack.includes(bundleHref)) return firstUserFrame(stack);
+  let map: SourceMap;
+  try {
+    const imported = fs.readFileSync(outfile);
+    const rebuilt = await esbuild.build({ ...buildOptions, sourcemap: 'external', write: false });
+    const js = rebuilt.outputFiles?.find((file) => file.path === outfile);
+    const mapFile = rebuilt.outputFiles?.find((file) => file.path === `${outfile}.map`);
+    if (!js || !mapFile || !Buffer.from(js.contents).equals(imported)) return undefined;
+    map = new SourceMap(JSON.parse(mapFile.text) as SourceMapPayload);
+  } catch {
+    return undefined;
+  }
+  const mapped = stack.replace(
+    /(?:file:\/\/)?(\/[^\s()]+?):(\d+):(\d+)/g,
+    (frame, file: string, line: string, column: string) => {
+      if (file !== outfile && `file://${file}` !== bundleHref) return frame;
+      const entry = map.findEntry(Number(line) - 1, Number(column) - 1) as Partial<SourceMapping>;
+      if (entry.originalSource === undefined || entry.originalLine === undefined) return frame;
+      const source = entry.originalSource.startsWith('file:')
+        ? fileURLToPath(entry.originalSource)
+        : path.resolve(path.dirname(outfile), entry.originalSource);
+      return `${source}:${entry.originalLine + 1}:${(entry.originalColumn ?? 0) + 1}`;
+    },
+  );
+  const frame = firstUserFrame(mapped);
+  return frame === undefined || frame === outfile || frame.startsWith(`${outfile}:`) ? undefined : frame;
 }
 
 /**
@@ -200,9 +244,9 @@ function importError(
   error: unknown,
   entries: readonly string[],
   code: ImportUserModuleOptions['errorCode'],
+  at: string | undefined,
 ): AppError {
   const message = error instanceof Error ? error.message : String(error);
-  const at = error instanceof Error ? firstUserFrame(error.stack ?? '') : undefined;
   return new AppError(code, `Loading ${describeFiles(entries)} threw: ${message}${at ? ` (at ${at})` : ''}`, {
     hint:
       code === 'CONFIG_ERROR'

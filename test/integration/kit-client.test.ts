@@ -262,12 +262,34 @@ describe('loadSchema', () => {
     expect(error.message).toMatch(/schema\.ts:\d+:\d+/);
   });
 
-  it('reports a schema that throws while loading, with the error message', async () => {
+  it('reports a schema that throws while loading, with the error message and the line that threw', async () => {
     const dir = tempProject(`${embeddedSchema}\nthrow new Error('boom at import');\n`);
     const config = await kit.loadProjectConfig({ projectDir: dir });
     const error = await rejection(kit.loadSchema(config));
     expect(error.code).toBe('SCHEMA_LOAD_FAILED');
     expect(error.message).toContain('boom at import');
+    const schemaFile = path.join(dir, 'src/db/schema.ts');
+    const line =
+      fs
+        .readFileSync(schemaFile, 'utf8')
+        .split('\n')
+        .findIndex((text) => text.includes('boom')) + 1;
+    expect(error.message).toContain(`(at ${schemaFile}:${line}:`);
+    expect(error.details?.file).toMatch(new RegExp(`^${schemaFile}:${line}:\\d+$`));
+  });
+
+  it('names the imported file and line that threw, inside a helper the schema imports', async () => {
+    const dir = tempProject(
+      `import { tableName } from './names';\n${embeddedSchema.replace("sqliteTable('users'", 'sqliteTable(tableName()')}`,
+    );
+    fs.writeFileSync(
+      path.join(dir, 'src/db/names.ts'),
+      `interface Unused { a: number }\nexport function tableName(): string {\n  throw new Error('no name for you');\n}\n`,
+    );
+    const config = await kit.loadProjectConfig({ projectDir: dir });
+    const error = await rejection(kit.loadSchema(config));
+    expect(error.message).toContain('no name for you');
+    expect(error.message).toContain(`(at ${path.join(dir, 'src/db/names.ts')}:3:`);
   });
 
   it('refuses a schema without tables', async () => {
