@@ -10,7 +10,8 @@ import { loadProjectConfig, loadSchema, loadSchemaSnapshot } from './project/loa
 import type { GenerateWireResult, KitRequest, KitResponse, WireError } from './project/kit-protocol.js';
 import type { SqliteSnapshot } from './project/types.js';
 
-// Stack traces of user code point into the temp bundle; its inline source map turns them back into the user's files.
+// Stack traces through code that ships a source map (a package the schema imports) name the original files. The
+// schema bundle itself carries none: when its import throws, import-module.ts maps the user's frame on demand.
 process.setSourceMapsEnabled(true);
 
 const context = { fallbackResolveDir: path.dirname(fileURLToPath(import.meta.url)) };
