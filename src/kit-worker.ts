@@ -7,7 +7,14 @@ import { parentPort } from 'node:worker_threads';
 import { toAppError } from './errors.js';
 import { diffSnapshots } from './project/diff.js';
 import { loadProjectConfig, loadSchema, loadSchemaSnapshot } from './project/load-project.js';
-import type { GenerateWireResult, KitRequest, KitResponse, WireError } from './project/kit-protocol.js';
+import { serialiseSnapshot } from './migrations/write.js';
+import type {
+  GeneratedDiff,
+  GenerateWireResult,
+  KitRequest,
+  KitResponse,
+  WireError,
+} from './project/kit-protocol.js';
 import type { SqliteSnapshot } from './project/types.js';
 
 // Stack traces through code that ships a source map (a package the schema imports) name the original files. The
@@ -35,7 +42,13 @@ async function handle(request: KitRequest): Promise<unknown> {
       }
       port.postMessage({ id: request.id, phase: 'diff' } satisfies KitResponse);
       const diff = await diffSnapshots({ prev, cur, ...(hints ? { hints } : {}) });
-      return { loaded: true, diff } satisfies GenerateWireResult;
+      const generated: GeneratedDiff =
+        diff.status === 'ok'
+          ? { ...diff, snapshot: serialiseSnapshot(diff.snapshot) }
+          : diff.status === 'no_changes'
+            ? { status: 'no_changes' }
+            : diff;
+      return { loaded: true, diff: generated } satisfies GenerateWireResult;
     }
   }
 }

@@ -31,8 +31,11 @@ export interface NewMigration {
   /** File-name part after `NNNN_`; sanitised. A random word pair when absent, as drizzle-kit does. */
   name?: string;
   statements: readonly string[];
-  /** drizzle-kit snapshot of the schema after this migration; its `prevId` must be the folder's latest snapshot id. */
-  snapshot: SqliteSnapshot;
+  /**
+   * drizzle-kit snapshot of the schema after this migration; its `prevId` must be the folder's latest snapshot id.
+   * Either the object, or already serialised (serialiseSnapshot) where it was made.
+   */
+  snapshot: SqliteSnapshot | SerialisedSnapshot;
   /** Join statements with `--> statement-breakpoint` (config `breakpoints`, default true). */
   breakpoints?: boolean;
 }
@@ -44,6 +47,34 @@ export interface NewCustomMigration {
 }
 
 export type MigrationToWrite = NewMigration | NewCustomMigration;
+
+/** A snapshot turned into the exact text its file gets, with what the checks and the journal read from it. */
+export interface SerialisedSnapshot {
+  kind: 'serialised';
+  id: string;
+  prevId: string;
+  /** The journal entry's `version`. */
+  version: string;
+  text: string;
+}
+
+/**
+ * The snapshot file's text as the CLI writes it (key order, `_meta`, 2-space JSON). The kit worker calls it where the
+ * snapshot is made, so the snapshot crosses to this thread as one string instead of a cloned object graph.
+ */
+export function serialiseSnapshot(snapshot: SqliteSnapshot): SerialisedSnapshot {
+  return {
+    kind: 'serialised',
+    id: snapshot.id,
+    prevId: snapshot.prevId,
+    version: String(snapshot.version ?? SNAPSHOT_VERSION),
+    text: JSON.stringify(orderSnapshot(snapshot), null, 2),
+  };
+}
+
+function isSerialised(snapshot: SqliteSnapshot | SerialisedSnapshot): snapshot is SerialisedSnapshot {
+  return (snapshot as Partial<SerialisedSnapshot>).kind === 'serialised';
+}
 
 export interface PreviousState {
   folder: MigrationFolder;
@@ -128,7 +159,7 @@ function writeFiles(
   now: () => number,
 ): WrittenMigration {
   const breakpoints = input.breakpoints ?? true;
-  let snapshot: SqliteSnapshot;
+  let snapshot: SqliteSnapshot | SerialisedSnapshot;
   let sql: string;
   if ('custom' in input) {
     // As `drizzle-kit generate --custom`: the schema is unchanged, so the snapshot is the previous one with a new id.
@@ -187,12 +218,11 @@ function writeFiles(
     : { version: JOURNAL_VERSION, dialect: 'sqlite', entries: [] };
   journal.entries.push({
     idx,
-    version: String(snapshot.version ?? SNAPSHOT_VERSION),
+    version: isSerialised(snapshot) ? snapshot.version : String(snapshot.version ?? SNAPSHOT_VERSION),
     when,
     tag,
     breakpoints,
   });
-  const toSave = orderSnapshot(snapshot);
 
   try {
     fs.mkdirSync(metaDir, { recursive: true });
@@ -201,7 +231,10 @@ function writeFiles(
     const tmpSnapshot = path.join(metaDir, `_tmp-${token}-${snapshotFileName(tag)}`);
     const tmpJournal = path.join(metaDir, `_journal.json.tmp-${token}`);
     writeDurably(tmpSql, sql);
-    writeDurably(tmpSnapshot, JSON.stringify(toSave, null, 2));
+    writeDurably(
+      tmpSnapshot,
+      isSerialised(snapshot) ? snapshot.text : JSON.stringify(orderSnapshot(snapshot), null, 2),
+    );
     writeDurably(tmpJournal, JSON.stringify(journal, null, 2));
     fs.renameSync(tmpSql, sqlFile);
     fs.renameSync(tmpSnapshot, snapshotFile);

@@ -9,6 +9,7 @@ import { entryPoint } from '../entry-points.js';
 import { AppError } from '../errors.js';
 import type { DiffInput } from './diff.js';
 import type {
+  GeneratedDiff,
   GenerateInput,
   GenerateWireResult,
   KitRequest,
@@ -35,7 +36,7 @@ const OUTPUT_TAIL_CHARS = 4000;
 type RequestWithoutId = KitRequest extends infer R ? (R extends KitRequest ? Omit<R, 'id'> : never) : never;
 
 /** What `generate` answers: the diff, or why the schema did not load (a failing diff rejects instead). */
-export type GenerateOutcome = { loaded: true; diff: DiffResult } | { loaded: false; error: AppError };
+export type GenerateOutcome = { loaded: true; diff: GeneratedDiff } | { loaded: false; error: AppError };
 
 interface Pending {
   id: number;

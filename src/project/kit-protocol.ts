@@ -2,7 +2,8 @@
 import type { ErrorCode } from '../errors.js';
 import type { DiffInput } from './diff.js';
 import type { LoadProjectConfigInput } from './load-project.js';
-import type { DiffResult, MigrationHint, ProjectConfig, SqliteSnapshot } from './types.js';
+import type { SerialisedSnapshot } from '../migrations/write.js';
+import type { AppliedRename, DiffResult, MigrationHint, ProjectConfig, SqliteSnapshot } from './types.js';
 
 export interface GenerateInput {
   project: ProjectConfig;
@@ -26,8 +27,14 @@ export interface WireError {
   internalDetail: string | undefined;
 }
 
+/** A diff as `generate` answers it: the new snapshot already serialised for writing (one string to copy). */
+export type GeneratedDiff =
+  | { status: 'ok'; statements: string[]; snapshot: SerialisedSnapshot; renames: AppliedRename[] }
+  | { status: 'no_changes' }
+  | Extract<DiffResult, { status: 'missing_hints' | 'error' }>;
+
 /** `generate` answers a schema that does not load as a result, so the caller can tell it from a failing diff. */
-export type GenerateWireResult = { loaded: true; diff: DiffResult } | { loaded: false; error: WireError };
+export type GenerateWireResult = { loaded: true; diff: GeneratedDiff } | { loaded: false; error: WireError };
 
 export type KitResponse =
   | { id: number; ok: true; result: unknown }

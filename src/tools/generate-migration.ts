@@ -2,7 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { writeMigrationFrom } from '../migrations/write.js';
-import type { AppliedRename, MigrationHint, MissingHint } from '../project/types.js';
+import type { AppliedRename, MigrationHint, MissingHint, SqliteSnapshot } from '../project/types.js';
 import {
   capText,
   FindingSchema,
@@ -209,12 +209,16 @@ export const generateMigration = defineTool({
       }
       const pending = current.consistent ? current.pending : [];
       const lintable = current.consistent;
+      // The linter reads the new snapshot only to check REFERENCES clauses (SQ203): parse its text only for those.
+      const snapshotForLint = diff.statements.some((statement) => /references/i.test(statement))
+        ? (JSON.parse(diff.snapshot.text) as SqliteSnapshot)
+        : undefined;
       const perUnit = lintSequence(
         services.read,
         [...pending.map((m) => ({ chunks: m.chunks })), { chunks: diff.statements }],
         {
           previousSnapshot: previous.snapshot,
-          snapshot: diff.snapshot,
+          ...(snapshotForLint ? { snapshot: snapshotForLint } : {}),
           protectedTables: protectedTables(services),
         },
       );

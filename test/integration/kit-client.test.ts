@@ -6,6 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../../src/errors.js';
+import { serialiseSnapshot } from '../../src/migrations/write.js';
 import { KitClient } from '../../src/project/kit-client.js';
 import type { ProjectConfig, SchemaTable, SqliteSnapshot } from '../../src/project/types.js';
 
@@ -528,9 +529,15 @@ describe('generate (loadSchema and diff in one call)', () => {
       throw new Error('no diff');
     expect(generated.diff.statements).toEqual(['ALTER TABLE `check_ins` ADD `energy` integer;']);
     expect(generated.diff.statements).toEqual(separate.statements);
-    const { id: _a, ...fromGenerate } = generated.diff.snapshot;
-    const { id: _b, ...fromSeparate } = separate.snapshot;
+    // Serialised in the worker exactly as the writer would serialise the separate answer (new ids aside).
+    const { id: _a, ...fromGenerate } = JSON.parse(generated.diff.snapshot.text) as SqliteSnapshot;
+    const { id: _b, ...fromSeparate } = JSON.parse(
+      serialiseSnapshot(separate.snapshot).text,
+    ) as SqliteSnapshot;
     expect(fromGenerate).toEqual(fromSeparate);
+    expect(
+      generated.diff.snapshot.text.startsWith('{\n  "version": "6",\n  "dialect": "sqlite",\n  "id": '),
+    ).toBe(true);
     expect(generated.diff.snapshot.prevId).toBe(embeddedSnapshot.id);
   });
 

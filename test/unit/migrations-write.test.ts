@@ -8,6 +8,7 @@ import {
   CUSTOM_MIGRATION_SQL,
   LOCK_FILE_NAME,
   sanitizeMigrationName,
+  serialiseSnapshot,
   writeMigration,
   writeMigrationFrom,
 } from '../../src/migrations/write.js';
@@ -29,6 +30,34 @@ function snapshot(prevId: string, tables: Record<string, unknown> = {}): SqliteS
 }
 
 describe('writeMigration', () => {
+  it('writes a snapshot serialised beforehand byte for byte as the object itself, and checks its ids the same', async () => {
+    const [viaObject, viaText] = [path.join(makeTempDir(), 'drizzle'), path.join(makeTempDir(), 'drizzle')];
+    const first = snapshot(ORIGIN_SNAPSHOT_ID, { a: { name: 'a', columns: {} } });
+    const { version: _version, ...withoutVersion } = first;
+    const statements = ['CREATE TABLE a (x);'];
+    await writeMigration(viaObject, { name: 'a', statements, snapshot: withoutVersion as SqliteSnapshot });
+    await writeMigration(viaText, {
+      name: 'a',
+      statements,
+      snapshot: serialiseSnapshot(withoutVersion as SqliteSnapshot),
+    });
+    for (const file of ['meta/0000_snapshot.json', '0000_a.sql']) {
+      expect(fs.readFileSync(path.join(viaText, file), 'utf8')).toBe(
+        fs.readFileSync(path.join(viaObject, file), 'utf8'),
+      );
+    }
+    const journal = (dir: string) =>
+      JSON.parse(fs.readFileSync(path.join(dir, 'meta/_journal.json'), 'utf8')).entries.map(
+        (entry: { version: string }) => entry.version,
+      );
+    expect(journal(viaText)).toEqual(journal(viaObject));
+    expect(journal(viaText)).toEqual(['6']);
+    const stale = serialiseSnapshot(snapshot(ORIGIN_SNAPSHOT_ID));
+    const error = await writeMigration(viaText, { statements, snapshot: stale }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).code).toBe('MIGRATION_CONFLICT');
+  });
+
   it('writes the first migration in drizzle-kit format into a folder that does not exist yet', async () => {
     const outDir = path.join(makeTempDir(), 'drizzle');
     const written = await writeMigration(
