@@ -73,7 +73,7 @@ export const QUICK: Settings = {
   pipelinedCalls: 400,
   inFlight: 8,
   selectAllRuns: 1,
-  generateSteps: 3,
+  generateSteps: 5,
   applyRuns: 1,
   bigMiB: 64,
   longCalls: 1000,
