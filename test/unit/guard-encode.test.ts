@@ -1,6 +1,6 @@
 // The result encoder the query host uses (src/query/encode.ts): caps applied while pulling rows.
 import { describe, expect, it } from 'vitest';
-import { collectRows, encodeCell, shortenText } from '../../src/query/encode.js';
+import { collectRows, encodeCell, jsonRowBytes, shortenText, type Cell } from '../../src/query/encode.js';
 
 function* counting(total: number, pulled: { n: number; closed: boolean }): Generator<unknown[]> {
   try {
@@ -48,5 +48,35 @@ describe('encodeCell', () => {
   it('never splits a surrogate pair when shortening', () => {
     const text = `${'a'.repeat(4)}😀${'b'.repeat(10)}`;
     expect(shortenText(text, 5)).toBe(`aaaa…[+${text.length - 4} chars]`);
+  });
+});
+
+describe('jsonRowBytes', () => {
+  it('is the UTF-8 size of the row as JSON, for every kind of cell', () => {
+    const cells: Cell[] = [
+      null,
+      0,
+      -0,
+      42,
+      -7.25,
+      1e21,
+      5e-324,
+      Number.MAX_SAFE_INTEGER,
+      '',
+      'plain ascii',
+      'quote " and backslash \\',
+      'new\nline\ttab\u0000nul\u001f',
+      'ünïcödé €',
+      '😀 pair',
+      'lone \ud800 high',
+      'lone \udc00 low',
+      '\u2028\u2029',
+      '9007199254740993',
+      '<blob 3 bytes>',
+    ];
+    const rows: Cell[][] = [[], ...cells.map((cell) => [cell])];
+    for (let i = 0; i < 200; i += 1) rows.push(cells.filter((_, j) => (i * 7 + j * 3) % 5 < 2 + (i % 3)));
+    for (const row of rows)
+      expect(jsonRowBytes(row), JSON.stringify(row)).toBe(Buffer.byteLength(JSON.stringify(row), 'utf8'));
   });
 });
