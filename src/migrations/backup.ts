@@ -1,5 +1,6 @@
 // Online backups of the live database and restores from them. Invariants: a backup is complete or absent (written
-// under a temporary name, checksummed, renamed, then described by a sidecar JSON); a restore first backs up the
+// under a temporary name, checksummed, flushed to disk, renamed, then described by a sidecar JSON written the same
+// way), and durable by the time createBackup returns; a restore first backs up the
 // current file and then copies pages back through SQLite's backup API, so it takes SQLite's locks and every open
 // connection sees the restored content — the live file is never replaced underneath an open connection.
 import { spawnSync } from 'node:child_process';
@@ -61,7 +62,10 @@ export async function createBackup(
       copy.close();
     }
     const sizeBytes = fs.statSync(partial).size;
-    const sha256 = await hashFile(partial);
+    // Durable before the change it protects commits: after a destructive migration the backup may be the only
+    // copy of the dropped data, and a power loss must not leave the migration committed and the backup torn.
+    // The flush runs on the thread pool, alongside the checksum's read.
+    const [sha256] = await Promise.all([hashFile(partial), syncFile(partial)]);
     fs.renameSync(partial, file);
     const info: BackupInfo = {
       id,
@@ -74,11 +78,17 @@ export async function createBackup(
       path: file,
     };
     const { path: _path, ...sidecar } = info;
-    fs.writeFileSync(path.join(backupDir, `${id}.json`), JSON.stringify(sidecar, null, 2));
+    // The sidecar is what makes the backup listed: written last, under a temporary name, flushed, renamed.
+    const sidecarPartial = path.join(backupDir, `.${id}.json.partial`);
+    fs.writeFileSync(sidecarPartial, JSON.stringify(sidecar, null, 2));
+    await syncFile(sidecarPartial);
+    fs.renameSync(sidecarPartial, path.join(backupDir, `${id}.json`));
+    await syncDirectory(backupDir);
     return info;
   } catch (error) {
     fs.rmSync(partial, { force: true });
     fs.rmSync(file, { force: true });
+    fs.rmSync(path.join(backupDir, `.${id}.json.partial`), { force: true });
     throw backupFailed(backupDir, error);
   }
 }
@@ -231,6 +241,28 @@ function readSidecar(backupDir: string, id: string): BackupInfo | undefined {
     return { ...raw, auditHighWater: raw.auditHighWater ?? null, path: file };
   } catch {
     return undefined;
+  }
+}
+
+async function syncFile(file: string): Promise<void> {
+  const handle = await fs.promises.open(file, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Makes the renames in `dir` durable. Some platforms cannot open a folder for fsync; there it is skipped. */
+async function syncDirectory(dir: string): Promise<void> {
+  let handle: fs.promises.FileHandle | undefined;
+  try {
+    handle = await fs.promises.open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // Not supported here (e.g. Windows); the file contents themselves are already flushed.
+  } finally {
+    await handle?.close();
   }
 }
 
