@@ -1,8 +1,8 @@
 // Online backups of the live database and restores from them. Invariants: a backup is complete or absent (written
 // under a temporary name, checksummed, flushed to disk, renamed, then described by a sidecar JSON written the same
-// way), and durable by the time createBackup returns; a restore first backs up the
-// current file and then copies pages back through SQLite's backup API, so it takes SQLite's locks and every open
-// connection sees the restored content — the live file is never replaced underneath an open connection.
+// way) and durable by the time createBackup returns; a restore first backs up the current file and then copies
+// pages back through SQLite's backup API, so it takes SQLite's locks and every open connection sees the restored
+// content — the live file is never replaced underneath an open connection.
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
