@@ -108,21 +108,32 @@ function snapshotStatements(db: DatabaseType) {
   return statements;
 }
 
+/** The guard's options for one host configuration (the host's executor and the runner's in-process reads). */
+export function policyOf(options: HostOptions): PolicyOptions {
+  return {
+    protectedTables: options.protectedTables,
+    ...(options.maxSqlLength !== undefined ? { maxSqlLength: options.maxSqlLength } : {}),
+  };
+}
+
+/** Runs one read: the guard's classification, then SQLite's own "reads only" verdict, then the rows, capped. */
+export function executeRead(db: DatabaseType, policy: PolicyOptions, request: ReadRequest): ReadResult {
+  const classification = classifyRead(request.sql, policy);
+  return runRead(db, classification, toBindArguments(request.params), request);
+}
+
 /**
- * Runs one read: the guard's classification, then SQLite's own "reads only" verdict, then the rows, capped.
- * With `onlyIfBounded`, the statement runs only when its compiled program provably ends at once (see
- * isBoundedProgram), checked and run in one read transaction so the schema cannot change in between; otherwise
- * nothing runs and the answer is undefined (the caller sends it to the killable host).
+ * executeRead, only when the statement's compiled program provably ends at once (see isBoundedProgram), checked
+ * and run in one read transaction so the schema cannot change in between; otherwise nothing runs and the answer
+ * is undefined (the caller sends the read to the killable host).
  */
-export function executeRead(
+export function executeReadIfBounded(
   db: DatabaseType,
   policy: PolicyOptions,
   request: ReadRequest,
-  onlyIfBounded = false,
 ): ReadResult | undefined {
   const classification = classifyRead(request.sql, policy);
   const args = toBindArguments(request.params);
-  if (!onlyIfBounded) return runRead(db, classification, args, request);
   // Most reads are not bounded, so the verdict comes first and costs one prepare. Anything unusual on the way
   // (a syntax error, EXPLAIN EXPLAIN, wrong parameters) also goes to the host, which reports it: one place
   // words every error.
@@ -198,10 +209,7 @@ export class QueryExecutor {
 
   constructor(options: HostOptions) {
     this.options = options;
-    this.policy = {
-      protectedTables: options.protectedTables,
-      ...(options.maxSqlLength !== undefined ? { maxSqlLength: options.maxSqlLength } : {}),
-    };
+    this.policy = policyOf(options);
     this.readDb = openQueryReadConnection(options.dbFile, options.busyTimeoutMs);
   }
 
@@ -218,7 +226,7 @@ export class QueryExecutor {
   }
 
   read(request: ReadRequest): ReadResult {
-    return executeRead(this.readDb, this.policy, request) as ReadResult;
+    return executeRead(this.readDb, this.policy, request);
   }
 
   write(request: WriteRequest): WriteResult {

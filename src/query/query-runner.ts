@@ -12,7 +12,7 @@ import { entryPoint, type EntryPoint } from '../entry-points.js';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { AppError } from '../errors.js';
 import type { PolicyOptions } from '../guard/sql-policy.js';
-import { executeRead, openQueryReadConnection, toQueryError } from './executor.js';
+import { executeReadIfBounded, openQueryReadConnection, policyOf, toQueryError } from './executor.js';
 import {
   deserializeError,
   type HostEvent,
@@ -109,10 +109,7 @@ export class QueryRunner {
       protectedTables: [...options.protectedTables],
       ...(options.maxSqlLength !== undefined ? { maxSqlLength: options.maxSqlLength } : {}),
     };
-    this.policy = {
-      protectedTables: this.hostOptions.protectedTables,
-      ...(options.maxSqlLength !== undefined ? { maxSqlLength: options.maxSqlLength } : {}),
-    };
+    this.policy = policyOf(this.hostOptions);
     if (options.warm ?? true) for (let i = 0; i < this.poolSize; i += 1) this.spawn();
   }
 
@@ -138,7 +135,7 @@ export class QueryRunner {
       return undefined; // the child reports why the database cannot be read
     }
     try {
-      const result = executeRead(this.direct, this.policy, request, true);
+      const result = executeReadIfBounded(this.direct, this.policy, request);
       return result && Promise.resolve(result);
     } catch (error) {
       const appError = toQueryError(error);
