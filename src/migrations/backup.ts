@@ -65,7 +65,7 @@ export async function createBackup(
     // Durable before the change it protects commits: after a destructive migration the backup may be the only
     // copy of the dropped data, and a power loss must not leave the migration committed and the backup torn.
     // The flush runs on the thread pool, alongside the checksum's read.
-    const [sha256] = await Promise.all([hashFile(partial), syncFile(partial)]);
+    const [sha256] = await Promise.all([sha256File(partial), syncFile(partial)]);
     fs.renameSync(partial, file);
     const info: BackupInfo = {
       id,
@@ -152,7 +152,7 @@ export async function restoreBackup(
   options: RestoreOptions = {},
 ): Promise<RestoreResult> {
   const restored = getBackup(backupDir, backupId);
-  const actual = await hashFile(restored.path);
+  const actual = await sha256File(restored.path);
   if (actual !== restored.sha256) {
     throw new AppError(
       'BACKUP_FAILED',
@@ -266,7 +266,8 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-async function hashFile(file: string): Promise<string> {
+/** The checksum a backup's sidecar records (hex sha256 of the file). */
+export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest('hex');

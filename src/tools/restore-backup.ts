@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +18,7 @@ import {
   getBackup,
   listBackups,
   restoreBackup,
+  sha256File,
   type BackupInfo,
 } from '../migrations/backup.js';
 import type { Services } from '../services.js';
@@ -82,12 +82,6 @@ const OutputSchema = z.object({
   next: z.string(),
 });
 type Output = z.infer<typeof OutputSchema>;
-
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 /**
  * Where the audit log stood when the backup was taken. With the audit log inside the database the backup file
