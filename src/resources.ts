@@ -49,13 +49,9 @@ export function readLiveSchema(
   services: Services,
   options: { tables?: string[]; rowCounts?: boolean } = {},
 ): DatabaseSchema {
-  const hidden = [
-    services.project.migrationsTable,
-    ...(services.auditInProjectDb ? [services.audit.table] : []),
-  ];
   return introspectDatabase(services.read, {
     rowCounts: options.rowCounts ?? true,
-    ...(options.tables ? { tables: options.tables } : { exclude: hidden }),
+    ...(options.tables ? { tables: options.tables } : { exclude: services.tables.hidden() }),
   });
 }
 

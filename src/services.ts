@@ -14,6 +14,7 @@ import {
   type SqliteDatabase,
 } from './database/connection.js';
 import { AppError } from './errors.js';
+import { serverTables, type ServerTables } from './guard/server-tables.js';
 import type { Logger } from './logger.js';
 import { KitClient } from './project/kit-client.js';
 import { QueryRunner } from './query/query-runner.js';
@@ -28,8 +29,11 @@ export interface Services {
   /** Writable connection to the project database; undefined in --read-only mode with a separate audit file. */
   write: SqliteDatabase | undefined;
   audit: AuditLog;
-  /** True when the audit table lives in the project database, so a change and its audit row commit together. */
-  auditInProjectDb: boolean;
+  /**
+   * Which tables of the project database are the server's own (protected, hidden), and whether the audit table
+   * lives there (then a change and its audit row commit together): asked, never re-listed.
+   */
+  tables: ServerTables;
   /** Absolute path of the audit database file. */
   auditFile: string;
   backupDir: string;
@@ -82,6 +86,11 @@ export async function openServices(
     const dbFile = project.dbFile;
     const auditFile = config.auditDb ?? dbFile;
     const auditInProjectDb = path.resolve(auditFile) === path.resolve(dbFile);
+    const tables = serverTables({
+      ledgerTable: project.migrationsTable,
+      auditTable: config.auditTable,
+      auditInProjectDb,
+    });
     const busy = { busyTimeoutMs: config.busyTimeoutMs };
 
     assertDatabasePath(dbFile);
@@ -111,25 +120,25 @@ export async function openServices(
     if (!auditInProjectDb) opened.push(auditDb);
 
     const backupDir = config.backupDir ?? path.join(path.dirname(dbFile), 'backups');
-    const base = { config, project, logger, write, auditInProjectDb, auditFile, backupDir, kit };
+    const base = { config, project, logger, write, tables, auditFile, backupDir, kit };
 
     let separateAudit: AuditLog | undefined;
     if (!auditInProjectDb) {
-      ensureAuditTable(auditDb, config.auditTable);
-      separateAudit = new AuditLog(auditDb, config.auditTable);
+      ensureAuditTable(auditDb, tables.auditTable);
+      separateAudit = new AuditLog(auditDb, tables.auditTable);
     }
     if (write && !config.readOnly && !config.noMigrateOnStart && hooks.migrateOnStart) {
       // The audit table may be created by the project's own migrations (the embedded default declares it), so
       // the startup migration runs before the table is ensured and records itself inside its own transaction.
       const auditFor = (db: SqliteDatabase) => {
         if (separateAudit) return separateAudit;
-        ensureAuditTable(db, config.auditTable);
-        return new AuditLog(db, config.auditTable);
+        ensureAuditTable(db, tables.auditTable);
+        return new AuditLog(db, tables.auditTable);
       };
       await hooks.migrateOnStart({ db: write, project, config, logger, auditFor });
     }
-    if (auditInProjectDb) ensureAuditTable(auditDb, config.auditTable);
-    const audit = separateAudit ?? new AuditLog(auditDb, config.auditTable);
+    if (auditInProjectDb) ensureAuditTable(auditDb, tables.auditTable);
+    const audit = separateAudit ?? new AuditLog(auditDb, tables.auditTable);
     const read = openReadConnection(dbFile, busy);
     opened.push(read);
 
@@ -147,7 +156,7 @@ export async function openServices(
       queries() {
         runner ??= new QueryRunner({
           dbFile,
-          protectedTables: [config.auditTable, project.migrationsTable],
+          protectedTables: tables.protected,
           queryTimeoutMs: config.queryTimeoutMs,
           busyTimeoutMs: config.busyTimeoutMs,
           onOutput: (text, stream) => logger.warn(`query host ${stream}: ${text.trimEnd()}`),

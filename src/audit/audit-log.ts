@@ -7,8 +7,6 @@ import type { Database } from 'better-sqlite3';
 import { AppError, type Outcome } from '../errors.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
 
-export const DEFAULT_AUDIT_TABLE = 'audit_log';
-
 export interface AuditEntry {
   /** ISO-8601 UTC with milliseconds. */
   createdAt: string;

@@ -7,7 +7,6 @@ import {
   capText,
   FindingSchema,
   lintSequence,
-  protectedTables,
   readMigrationState,
   type Finding,
 } from './migration-shared.js';
@@ -219,7 +218,7 @@ export const generateMigration = defineTool({
         {
           previousSnapshot: previous.snapshot,
           ...(snapshotForLint ? { snapshot: snapshotForLint } : {}),
-          protectedTables: protectedTables(services),
+          protectedTables: services.tables.protected,
         },
       );
       outcome = {

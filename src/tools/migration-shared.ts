@@ -24,13 +24,6 @@ export function readMigrationState(services: Services): MigrationState {
   return { folder, status };
 }
 
-/** Tables no migration may drop, rebuild or write: the ledger, and our audit table when it lives in this file. */
-export function protectedTables(services: Services): string[] {
-  return services.auditInProjectDb
-    ? [services.project.migrationsTable, services.audit.table]
-    : [services.project.migrationsTable];
-}
-
 export const FindingSchema = z.object({
   code: z
     .string()
@@ -83,7 +76,11 @@ export interface LintUnit {
 export function lintSequence(
   db: Database,
   units: readonly LintUnit[],
-  options: { previousSnapshot?: SqliteSnapshot; snapshot?: SqliteSnapshot; protectedTables: string[] },
+  options: {
+    previousSnapshot?: SqliteSnapshot;
+    snapshot?: SqliteSnapshot;
+    protectedTables: readonly string[];
+  },
 ): Finding[][] {
   const all = units.flatMap((unit) => unit.chunks);
   const findings = lintMigration(all, {

@@ -130,8 +130,7 @@ export const migrationStatus = defineTool({
         ...(lastTag ? { lastMigrationTag: lastTag } : {}),
         ...(currentSnapshot ? { currentSnapshot } : {}),
         pendingMigrations: status.counts.pending,
-        migrationsTable: services.project.migrationsTable,
-        ...(services.auditInProjectDb ? { auditTable: services.audit.table } : {}),
+        serverTables: services.tables,
         ...(services.project.tablesFilter ? { tablesFilter: services.project.tablesFilter } : {}),
       });
       schemaDrift = drift.schema !== undefined && !drift.schema.inSync;

@@ -64,7 +64,7 @@ export function auditAppendFor(context: ToolContext): AuditAppend {
   const { services } = context;
   return {
     table: services.audit.table,
-    ...(services.auditInProjectDb ? {} : { auditDbFile: services.auditFile }),
+    ...(services.tables.auditInProjectDb ? {} : { auditDbFile: services.auditFile }),
     entry,
     startedAtMs: Date.now() - durationMs,
   };
