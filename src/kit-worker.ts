@@ -7,7 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import { toAppError } from './errors.js';
 import { diffSnapshots } from './project/diff.js';
 import { loadProjectConfig, loadSchema, loadSchemaSnapshot } from './project/load-project.js';
-import { serialiseSnapshot } from './migrations/write.js';
+import { serialiseSnapshot } from './project/snapshot-text.js';
 import type {
   GeneratedDiff,
   GenerateWireResult,

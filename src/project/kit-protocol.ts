@@ -2,7 +2,7 @@
 import type { ErrorCode } from '../errors.js';
 import type { DiffInput } from './diff.js';
 import type { LoadProjectConfigInput } from './load-project.js';
-import type { SerialisedSnapshot } from '../migrations/write.js';
+import type { SerialisedSnapshot } from './snapshot-text.js';
 import type { AppliedRename, DiffResult, MigrationHint, ProjectConfig, SqliteSnapshot } from './types.js';
 
 export interface GenerateInput {

@@ -8,10 +8,10 @@ import {
   CUSTOM_MIGRATION_SQL,
   LOCK_FILE_NAME,
   sanitizeMigrationName,
-  serialiseSnapshot,
   writeMigration,
   writeMigrationFrom,
 } from '../../src/migrations/write.js';
+import { serialiseSnapshot } from '../../src/project/snapshot-text.js';
 import type { SqliteSnapshot } from '../../src/project/types.js';
 import { makeTempDir } from '../helpers/migration-fixtures.js';
 
