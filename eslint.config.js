@@ -25,14 +25,14 @@ export default tseslint.config(
   {
     // stdout is the JSON-RPC channel: only the logger and the stdout guard may write to the console.
     files: ['src/**/*.ts'],
-    ignores: ['src/logger.ts', 'src/stdout-guard.ts'],
+    ignores: ['src/core/logger.ts', 'src/bin/stdout-guard.ts'],
     rules: { 'no-console': 'error' },
   },
   {
     // The domain never speaks MCP: keep SDK imports at the wiring layer.
     files: [
       'src/audit/**',
-      'src/database/**',
+      'src/sqlite/**',
       'src/guard/**',
       'src/migrations/**',
       'src/project/**',

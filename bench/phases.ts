@@ -8,10 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
-import { createToolRegistry } from '../src/registry.js';
-import { openServices, type Services } from '../src/services.js';
+import { loadConfig } from '../src/core/config.js';
+import { createLogger } from '../src/core/logger.js';
+import { createToolRegistry } from '../src/tools/registry.js';
+import { openServices, type Services } from '../src/app/services.js';
 import { ALL_TOOLS } from '../src/tools/index.js';
 import { BENCH_ROOT, ensureShop, mulberry32 } from './dataset.js';
 

@@ -4,7 +4,7 @@
 // processes on one file still build a single chain.
 import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
-import { AppError, type Outcome } from '../errors.js';
+import { AppError, type Outcome } from '../core/errors.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
 
 export interface AuditEntry {

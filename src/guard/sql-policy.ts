@@ -3,7 +3,7 @@
 // (query_only, foreign_keys, locking_mode, hard_heap_limit), and SQLite's own `readonly` flag is true for
 // ATTACH, BEGIN and PRAGMA setters. The query host then re-checks with SQLite (stmt.reader/readonly, EXPLAIN)
 // as a backstop, never as the first line. Pure: no I/O; schema facts are passed in.
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
 import { splitStatements } from '../sql/statements.js';
 import { isProtectedTable } from './server-tables.js';
 import { asciiLower, tokenize, type Token } from '../sql/tokenizer.js';

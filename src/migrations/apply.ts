@@ -9,7 +9,7 @@
 // flow and cancellation is seen) while the transaction is open. The caller must not use this connection for
 // anything else until the promise settles.
 import type { Database } from 'better-sqlite3';
-import { AppError, fromSqliteError } from '../errors.js';
+import { AppError, fromSqliteError } from '../core/errors.js';
 import { assertFolderReady, type FolderMigration, type MigrationFolder } from './folder.js';
 import { DEFAULT_LEDGER_TABLE } from '../guard/server-tables.js';
 import { ensureLedgerTable, insertLedgerRow, readLedger } from './ledger.js';

@@ -4,8 +4,8 @@
 // the same normalisation, so a difference is reported only when SQLite would behave differently — never for
 // `(CURRENT_TIMESTAMP)` vs `CURRENT_TIMESTAMP`, `TEXT` vs `text`, `true` vs `1`, a primary key's implicit NOT NULL,
 // or a CHECK that drizzle-kit's own introspection truncated or copied onto the wrong table (#4574).
-import type { DatabaseSchema } from '../database/introspect.js';
-import { toAction } from '../database/introspect.js';
+import type { DatabaseSchema } from '../sqlite/introspect.js';
+import { toAction } from '../sqlite/introspect.js';
 import { namesTable, serverTables, type ServerTables } from '../guard/server-tables.js';
 import { tablesFilterMatcher } from '../project/tables-filter.js';
 import type { SqliteSnapshot } from '../project/types.js';

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as DatabaseHandle } from 'better-sqlite3';
-import { AppError, fromSqliteError, isAppError } from '../errors.js';
+import { AppError, fromSqliteError, isAppError } from '../core/errors.js';
 import { assertFolderReady, type MigrationFolder } from './folder.js';
 import { foreignKeyViolations, type ForeignKeyViolation, runMigrationChunks } from './apply.js';
 import { DEFAULT_LEDGER_TABLE } from '../guard/server-tables.js';

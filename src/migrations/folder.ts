@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
 import { SNAPSHOT_VERSION } from '../project/snapshot-text.js';
 import type { SqliteSnapshot } from '../project/types.js';
 

@@ -3,7 +3,7 @@
 // INTEGER PRIMARY KEY in SQLite), `hash` = sha256 of the file, `created_at` = the journal's `when`. Invariant: the
 // user's own `migrate()` and this server always agree on what has been applied.
 import type { Database } from 'better-sqlite3';
-import { AppError, fromSqliteError } from '../errors.js';
+import { AppError, fromSqliteError } from '../core/errors.js';
 import { DEFAULT_LEDGER_TABLE } from '../guard/server-tables.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
 

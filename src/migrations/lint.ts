@@ -25,7 +25,7 @@
 // | SQ208 | error            | VACUUM / ATTACH / DETACH, which cannot run inside a transaction                        |
 // | SQ209 | error            | a statement that drops, rebuilds or writes the server's own tables (audit, ledger)     |
 import type { Database } from 'better-sqlite3';
-import { countRows, DEFAULT_ROW_COUNT_BOUND, toAction, type RowCount } from '../database/introspect.js';
+import { countRows, DEFAULT_ROW_COUNT_BOUND, toAction, type RowCount } from '../sqlite/introspect.js';
 import type { SqliteSnapshot } from '../project/types.js';
 import { namesTable, serverTables } from '../guard/server-tables.js';
 import {

@@ -9,7 +9,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
 import {
   SNAPSHOT_VERSION,
   snapshotText,

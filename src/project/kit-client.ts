@@ -5,8 +5,8 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { entryPoint } from '../entry-points.js';
-import { AppError } from '../errors.js';
+import { entryPoint } from '../bin/entry-points.js';
+import { AppError } from '../core/errors.js';
 import type { DiffInput } from './diff.js';
 import type {
   GeneratedDiff,

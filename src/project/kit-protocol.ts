@@ -1,5 +1,5 @@
 // The messages between KitClient (main thread) and the kit worker. Plain structured-clone data only.
-import type { ErrorCode } from '../errors.js';
+import type { ErrorCode } from '../core/errors.js';
 import type { DiffInput } from './diff.js';
 import type { LoadProjectConfigInput } from './load-project.js';
 import type { SerialisedSnapshot } from './snapshot-text.js';

@@ -7,7 +7,7 @@ import { globSync } from 'tinyglobby';
 import { getTableColumns, is } from 'drizzle-orm';
 import { SQLiteTable, getTableConfig } from 'drizzle-orm/sqlite-core';
 import { toCamelCase, toSnakeCase } from 'drizzle-orm/casing';
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
 import { DEFAULT_LEDGER_TABLE } from '../guard/server-tables.js';
 import { importUserModules } from './import-module.js';
 import { loadKitApi } from './kit-api.js';

@@ -11,7 +11,7 @@
 import Database from 'better-sqlite3';
 import type { Database as DatabaseType, Statement } from 'better-sqlite3';
 import { AuditLog } from '../audit/audit-log.js';
-import { AppError, fromSqliteError, isAppError } from '../errors.js';
+import { AppError, fromSqliteError, isAppError } from '../core/errors.js';
 import {
   checkWriteTarget,
   classifyRead,

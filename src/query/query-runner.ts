@@ -8,9 +8,9 @@
 // so it runs in this process, through the same guard and caps.
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { entryPoint, type EntryPoint } from '../entry-points.js';
+import { entryPoint, type EntryPoint } from '../bin/entry-points.js';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
 import type { PolicyOptions } from '../guard/sql-policy.js';
 import { executeReadIfBounded, openQueryReadConnection, policyOf, toQueryError } from './executor.js';
 import {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { auditTail, UNCHANGED_DETAIL } from '../audit/audit-rows.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
 import { applyMigrations } from '../migrations/apply.js';
 import { createBackup } from '../migrations/backup.js';
 import { readMigrationFolder } from '../migrations/folder.js';

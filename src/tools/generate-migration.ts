@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
 import { writeMigrationFrom } from '../migrations/write.js';
 import type { AppliedRename, MigrationHint, MissingHint, SqliteSnapshot } from '../project/types.js';
 import {

@@ -4,7 +4,7 @@ import {
   type ColumnInfo,
   type DatabaseSchema,
   type TableInfo,
-} from '../database/introspect.js';
+} from '../sqlite/introspect.js';
 import type { SchemaTable } from '../project/types.js';
 import { defineTool } from './types.js';
 

@@ -4,13 +4,13 @@
 import type { Database } from 'better-sqlite3';
 import { z } from 'zod';
 import type { AuditRow } from '../audit/audit-log.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
 import { readMigrationFolder, type MigrationFolder } from '../migrations/folder.js';
 import { readLedger } from '../migrations/ledger.js';
 import { lintMigration, type LintFinding } from '../migrations/lint.js';
 import { computeMigrationStatus, type MigrationStatus } from '../migrations/status.js';
 import type { SqliteSnapshot } from '../project/types.js';
-import type { Services } from '../services.js';
+import type { Services } from '../app/services.js';
 
 export interface MigrationState {
   folder: MigrationFolder;

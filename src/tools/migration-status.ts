@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { introspectDatabase } from '../database/introspect.js';
+import { introspectDatabase } from '../sqlite/introspect.js';
 import { computeDrift, type DriftReport } from '../migrations/drift.js';
 import type { MigrationState as EntryState } from '../migrations/status.js';
 import type { SqliteSnapshot } from '../project/types.js';

@@ -12,7 +12,7 @@ import {
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { AuditLog, ensureAuditTable, type AuditRow } from '../audit/audit-log.js';
-import { AppError, fromSqliteError } from '../errors.js';
+import { AppError, fromSqliteError } from '../core/errors.js';
 import {
   createBackup,
   getBackup,
@@ -21,7 +21,7 @@ import {
   sha256File,
   type BackupInfo,
 } from '../migrations/backup.js';
-import type { Services } from '../services.js';
+import type { Services } from '../app/services.js';
 import { requireDestructiveConsent } from './consent.js';
 import { describeAuditRow, writableConnection } from './migration-shared.js';
 import { defineTool, type ToolContext, type ToolDefinition } from './types.js';

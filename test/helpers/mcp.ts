@@ -2,11 +2,11 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult, ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
-import { loadConfig, type Config } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
-import { createServer } from '../../src/server.js';
-import { openServices, type Services } from '../../src/services.js';
-import { migrateOnStart } from '../../src/startup.js';
+import { loadConfig, type Config } from '../../src/core/config.js';
+import { createLogger } from '../../src/core/logger.js';
+import { createServer } from '../../src/mcp/server.js';
+import { openServices, type Services } from '../../src/app/services.js';
+import { migrateOnStart } from '../../src/app/startup.js';
 import { REPO_ROOT } from './project.js';
 
 export interface Harness {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { AppError } from '../../src/errors.js';
+import { AppError } from '../../src/core/errors.js';
 import { serialiseSnapshot } from '../../src/project/snapshot-text.js';
 import { KitClient } from '../../src/project/kit-client.js';
 import type { ProjectConfig, SchemaTable, SqliteSnapshot } from '../../src/project/types.js';

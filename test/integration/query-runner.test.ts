@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditLog, ensureAuditTable } from '../../src/audit/audit-log.js';
-import { AppError } from '../../src/errors.js';
+import { AppError } from '../../src/core/errors.js';
 import type { WriteRequest } from '../../src/query/protocol.js';
 import { QueryRunner, type QueryRunnerOptions } from '../../src/query/query-runner.js';
 import { createFixture, isAlive, PROTECTED_TABLES, type Fixture } from './query-fixture.js';

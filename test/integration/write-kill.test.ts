@@ -6,7 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/audit-log.js';
-import { AppError } from '../../src/errors.js';
+import { AppError } from '../../src/core/errors.js';
 import { QueryRunner } from '../../src/query/query-runner.js';
 import { reopenAfterKill, runAndKill } from '../helpers/kill-harness.js';
 import { removeDir, tempDir } from '../helpers/project.js';

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { sql } from 'drizzle-orm';
 import { check, index, integer, primaryKey, sqliteTable, text, unique } from 'drizzle-orm/sqlite-core';
 import { generateSQLiteDrizzleJson, generateSQLiteMigration } from 'drizzle-kit/api';
-import { introspectDatabase } from '../../src/database/introspect.js';
+import { introspectDatabase } from '../../src/sqlite/introspect.js';
 import { serverTables } from '../../src/guard/server-tables.js';
 import { computeDrift, type DriftInput } from '../../src/migrations/drift.js';
 import type { SqliteSnapshot } from '../../src/project/types.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../src/errors.js';
+import { AppError } from '../../src/core/errors.js';
 import { ORIGIN_SNAPSHOT_ID, readMigrationFolder } from '../../src/migrations/folder.js';
 import {
   CUSTOM_MIGRATION_SQL,

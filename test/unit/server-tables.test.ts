@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/core/config.js';
 import {
   DEFAULT_AUDIT_TABLE,
   DEFAULT_LEDGER_TABLE,

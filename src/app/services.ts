@@ -2,8 +2,8 @@
 // resolved config, the database connections, the audit log, and the lazily started helpers (the kit worker that
 // runs drizzle-kit and user TypeScript, the query host that runs SQL it can kill). No MCP here.
 import path from 'node:path';
-import type { Config } from './config.js';
-import { AuditLog, ensureAuditTable } from './audit/audit-log.js';
+import type { Config } from '../core/config.js';
+import { AuditLog, ensureAuditTable } from '../audit/audit-log.js';
 import {
   assertDatabasePath,
   closeQuietly,
@@ -12,13 +12,13 @@ import {
   openReadConnection,
   openWriteConnection,
   type SqliteDatabase,
-} from './database/connection.js';
-import { AppError } from './errors.js';
-import { serverTables, type ServerTables } from './guard/server-tables.js';
-import type { Logger } from './logger.js';
-import { KitClient } from './project/kit-client.js';
-import { QueryRunner } from './query/query-runner.js';
-import type { LoadedSchema, ProjectConfig } from './project/types.js';
+} from '../sqlite/connection.js';
+import { AppError } from '../core/errors.js';
+import { serverTables, type ServerTables } from '../guard/server-tables.js';
+import type { Logger } from '../core/logger.js';
+import { KitClient } from '../project/kit-client.js';
+import { QueryRunner } from '../query/query-runner.js';
+import type { LoadedSchema, ProjectConfig } from '../project/types.js';
 
 export interface Services {
   config: Config;

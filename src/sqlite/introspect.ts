@@ -4,7 +4,7 @@
 // only SELECTs, identifiers are bound as parameters or quoted, and no row count scans more than `rowCountBound + 1`
 // rows, so a 10M-row table costs the same as a small one. SQLite's internal `sqlite_%` tables are never shown.
 import type { Database } from 'better-sqlite3';
-import { AppError, fromSqliteError } from '../errors.js';
+import { AppError, fromSqliteError } from '../core/errors.js';
 import {
   parseCreateIndex,
   parseCreateTable,

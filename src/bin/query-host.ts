@@ -2,15 +2,15 @@
 // statement stuck inside sqlite3_step can be stopped the only way that works: the parent kills this process.
 // It serves one request at a time over the IPC channel. stdout is never used (the parent pipes it anyway);
 // diagnostics go to stderr, which the parent forwards to its logger.
-import { QueryExecutor } from './query/executor.js';
+import { QueryExecutor } from '../query/executor.js';
 import {
   serializeError,
   type HostEvent,
   type HostOptions,
   type HostRequest,
   type HostResponse,
-} from './query/protocol.js';
-import { AppError, toAppError } from './errors.js';
+} from '../query/protocol.js';
+import { AppError, toAppError } from '../core/errors.js';
 
 function send(message: HostEvent | HostResponse): void {
   process.send?.(message);

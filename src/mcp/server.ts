@@ -9,8 +9,8 @@ import {
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { Config } from './config.js';
-import type { Logger } from './logger.js';
+import type { Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
 import { registerPrompts } from './prompts.js';
 import {
   createToolRegistry,
@@ -18,12 +18,12 @@ import {
   type CallEnvironment,
   type CallOutcome,
   type ToolRegistry,
-} from './registry.js';
+} from '../tools/registry.js';
 import { registerResources } from './resources.js';
-import type { Services } from './services.js';
+import type { Services } from '../app/services.js';
 import { prebuiltListing } from './tool-listing.js';
-import { fenceText } from './untrusted.js';
-import type { ElicitRequest, ToolDefinition } from './tools/types.js';
+import { fenceText } from '../core/untrusted.js';
+import type { ElicitRequest, ToolDefinition } from '../tools/types.js';
 
 declare const __PACKAGE_VERSION__: string | undefined;
 export const VERSION = typeof __PACKAGE_VERSION__ === 'string' ? __PACKAGE_VERSION__ : '0.0.0-dev';
@@ -49,7 +49,7 @@ export interface CreatedServer {
 
 /** The tool modules pull in most of the domain; they load on the first call (or when the edge warms up). */
 const loadAllTools = async (): Promise<readonly ToolDefinition[]> =>
-  (await import('./tools/index.js')).ALL_TOOLS;
+  (await import('../tools/index.js')).ALL_TOOLS;
 
 /**
  * What a client that reads only `content` gets. Claude Code, VS Code and Cursor hand `structuredContent` to the

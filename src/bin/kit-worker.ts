@@ -4,18 +4,18 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parentPort } from 'node:worker_threads';
-import { toAppError } from './errors.js';
-import { diffSnapshots } from './project/diff.js';
-import { loadProjectConfig, loadSchema, loadSchemaSnapshot } from './project/load-project.js';
-import { serialiseSnapshot } from './project/snapshot-text.js';
+import { toAppError } from '../core/errors.js';
+import { diffSnapshots } from '../project/diff.js';
+import { loadProjectConfig, loadSchema, loadSchemaSnapshot } from '../project/load-project.js';
+import { serialiseSnapshot } from '../project/snapshot-text.js';
 import type {
   GeneratedDiff,
   GenerateWireResult,
   KitRequest,
   KitResponse,
   WireError,
-} from './project/kit-protocol.js';
-import type { SqliteSnapshot } from './project/types.js';
+} from '../project/kit-protocol.js';
+import type { SqliteSnapshot } from '../project/types.js';
 
 // Stack traces through code that ships a source map (a package the schema imports) name the original files. The
 // schema bundle itself carries none: when its import throws, import-module.ts maps the user's frame on demand.

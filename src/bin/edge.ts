@@ -1,15 +1,14 @@
-// The process edge: argv, env, stdio and signals live here and nowhere else (src/index.ts claims stdout, then
+// The process edge: argv, env, stdio and signals live here and nowhere else (src/bin/index.ts claims stdout, then
 // loads this module).
 import { rpcStdout } from './stdout-guard.js';
-import { fileURLToPath } from 'node:url';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { HELP_TEXT, loadConfig, type ParsedCommandLine } from './config.js';
-import { isAppError } from './errors.js';
-import { createLogger, type Logger } from './logger.js';
-import { createServer, VERSION } from './server.js';
-import type { Services } from './services.js';
+import { packageRoot } from './entry-points.js';
+import { HELP_TEXT, loadConfig, type ParsedCommandLine } from '../core/config.js';
+import { isAppError } from '../core/errors.js';
+import { createLogger, type Logger } from '../core/logger.js';
+import { createServer, VERSION } from '../mcp/server.js';
+import type { Services } from '../app/services.js';
 
-const EMBEDDED_PROJECT = fileURLToPath(new URL('..', import.meta.url));
 /** Longest a server waits for a client's tools/list before it opens the database anyway. */
 const WARM_UP_DELAY_MS = 150;
 
@@ -24,7 +23,7 @@ function parseCommandLine(): ParsedCommandLine {
       argv: process.argv.slice(2),
       env: process.env,
       cwd: process.cwd(),
-      defaultProjectDir: EMBEDDED_PROJECT,
+      defaultProjectDir: packageRoot(),
     });
   } catch (error) {
     if (isAppError(error)) fatal(error.message, error.hint);
@@ -43,8 +42,8 @@ async function serve(parsed: ParsedCommandLine, logger: Logger): Promise<void> {
   const servicesReady = (): Promise<Services> =>
     (warming ??= (async () => {
       const [{ openServices }, { migrateOnStart }] = await Promise.all([
-        import('./services.js'),
-        import('./startup.js'),
+        import('../app/services.js'),
+        import('../app/startup.js'),
       ]);
       const opened = await openServices(config, logger, { migrateOnStart });
       services = opened;

@@ -5,7 +5,7 @@ import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
 import type { GetPromptResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { completeFrom, readLiveSchema, tableNames, toMcpError, URI_SCHEME } from './resources.js';
-import type { Services } from './services.js';
+import type { Services } from '../app/services.js';
 
 /** Every tool a prompt tells the model to call; a test checks each one exists, so a rename cannot strand a prompt. */
 export const PROMPT_TOOLS = [

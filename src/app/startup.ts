@@ -5,13 +5,13 @@
 // through apply_migrations (dry run, backup, consent). A failure does not stop the server: it is logged and
 // audited, and migration_status explains it.
 import { performance } from 'node:perf_hooks';
-import { buildAuditDetails } from './audit/audit-log.js';
-import { toAppError } from './errors.js';
-import { applyMigrations } from './migrations/apply.js';
-import { readMigrationFolder } from './migrations/folder.js';
-import { readLedger } from './migrations/ledger.js';
-import { computeMigrationStatus } from './migrations/status.js';
-import type { SqliteDatabase } from './database/connection.js';
+import { buildAuditDetails } from '../audit/audit-log.js';
+import { toAppError } from '../core/errors.js';
+import { applyMigrations } from '../migrations/apply.js';
+import { readMigrationFolder } from '../migrations/folder.js';
+import { readLedger } from '../migrations/ledger.js';
+import { computeMigrationStatus } from '../migrations/status.js';
+import type { SqliteDatabase } from '../sqlite/connection.js';
 import type { StartupContext } from './services.js';
 
 function hasTables(db: SqliteDatabase): boolean {

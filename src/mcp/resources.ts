@@ -6,13 +6,13 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ResourceTemplate, type ReadResourceCallback } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ErrorCode, McpError, type ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
-import type { AuditRow } from './audit/audit-log.js';
-import { introspectDatabase, type DatabaseSchema } from './database/introspect.js';
-import { toAppError } from './errors.js';
-import { readMigrationFolder } from './migrations/folder.js';
-import { readLedger } from './migrations/ledger.js';
-import { computeMigrationStatus } from './migrations/status.js';
-import type { Services } from './services.js';
+import type { AuditRow } from '../audit/audit-log.js';
+import { introspectDatabase, type DatabaseSchema } from '../sqlite/introspect.js';
+import { toAppError } from '../core/errors.js';
+import { readMigrationFolder } from '../migrations/folder.js';
+import { readLedger } from '../migrations/ledger.js';
+import { computeMigrationStatus } from '../migrations/status.js';
+import type { Services } from '../app/services.js';
 
 export const URI_SCHEME = 'drizzle-sqlite';
 export const RESOURCE_URIS = {

@@ -1,7 +1,7 @@
 // The one place that knows how each MCP client is told to launch this server. The `config` command prints these
 // snippets and the README shows them; a test regenerates the README's blocks from here, so the two cannot drift.
 // Pure: paths and options come in as arguments; nothing here reads the process or the file system.
-import { ConfigSchema, type Config } from './config.js';
+import { ConfigSchema, type Config } from '../core/config.js';
 
 export const CLIENTS = ['claude-desktop', 'claude-code', 'cursor', 'vscode'] as const;
 export type ClientName = (typeof CLIENTS)[number];

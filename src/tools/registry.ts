@@ -3,11 +3,11 @@
 // through `call`, so each one gets exactly one audit row. The MCP server and the `call` CLI command share it.
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
-import { buildAuditDetails, type AuditEntry } from './audit/audit-log.js';
-import { AppError, toAppError, type Outcome } from './errors.js';
-import type { Logger } from './logger.js';
-import type { Services } from './services.js';
-import type { ElicitRequest, ElicitResult, ToolDefinition, ToolEffect } from './tools/types.js';
+import { buildAuditDetails, type AuditEntry } from '../audit/audit-log.js';
+import { AppError, toAppError, type Outcome } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Services } from '../app/services.js';
+import type { ElicitRequest, ElicitResult, ToolDefinition, ToolEffect } from './types.js';
 
 /** The tool's title is sent once, at the top level of its listing, not again inside its annotations. */
 export interface ToolAnnotations {

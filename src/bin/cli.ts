@@ -6,14 +6,14 @@
 // arguments that are not a JSON object; nothing ran, nothing was audited) · 3 a guard refused the call.
 import fs from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { CLIENTS, isClientName, launchFor, snippetsFor, WHY_ABSOLUTE_NODE } from './client-configs.js';
-import type { ParsedCommandLine } from './config.js';
-import { AppError, toAppError } from './errors.js';
-import type { Logger } from './logger.js';
-import { createServer, VERSION } from './server.js';
-import { openServices, type Services } from './services.js';
-import { migrateOnStart } from './startup.js';
+import { binScript } from './entry-points.js';
+import type { ParsedCommandLine } from '../core/config.js';
+import { AppError, toAppError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { createServer, VERSION } from '../mcp/server.js';
+import { openServices, type Services } from '../app/services.js';
+import { migrateOnStart } from '../app/startup.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3 } as const;
 
@@ -30,15 +30,6 @@ export interface CliIo {
 }
 
 export const CLI_CLIENT = `cli/${VERSION}`;
-
-/**
- * The bin is dist/index.js. This module is a chunk beside it in the build, and src/cli.ts when tests run the
- * source, whose bin is the repo's dist/index.js.
- */
-function defaultEntry(): string {
-  const self = import.meta.url;
-  return fileURLToPath(new URL(self.endsWith('.ts') ? '../dist/index.js' : './index.js', self));
-}
 
 function write(stream: Writable, text: string): Promise<void> {
   return new Promise((resolve, reject) => stream.write(text, (error) => (error ? reject(error) : resolve())));
@@ -197,7 +188,7 @@ async function runConfig(parsed: ParsedCommandLine, io: CliIo, stderr: Writable)
   }
   const launch = launchFor({
     node: io.nodePath ?? process.execPath,
-    entry: io.entry ?? defaultEntry(),
+    entry: io.entry ?? binScript(),
     config: parsed.config,
   });
   const snippets = snippetsFor(client, launch);
