@@ -3,6 +3,7 @@
 // runs drizzle-kit and user TypeScript, the query host that runs SQL it can kill). No MCP here.
 import path from 'node:path';
 import type { Config } from '../core/config.js';
+import type { EntryPoint } from '../core/entry-point.js';
 import { AuditLog, ensureAuditTable } from '../audit/audit-log.js';
 import {
   assertDatabasePath,
@@ -63,17 +64,21 @@ export interface StartupContext {
   auditFor(db: SqliteDatabase): AuditLog;
 }
 
-export interface StartupHooks {
+/** The scripts the services start, from the process edge, which alone knows where they are. */
+export interface EntryPoints {
+  kitWorker: EntryPoint;
+  queryHost: EntryPoint;
+}
+
+export interface OpenOptions {
+  entries: EntryPoints;
   /** Applies pending migrations at start; given the write connection and a way to record the audit row. */
   migrateOnStart?: (context: StartupContext) => Promise<void>;
 }
 
-export async function openServices(
-  config: Config,
-  logger: Logger,
-  hooks: StartupHooks = {},
-): Promise<Services> {
+export async function openServices(config: Config, logger: Logger, options: OpenOptions): Promise<Services> {
   const kit = new KitClient({
+    entry: options.entries.kitWorker,
     onOutput: (stream, text) => logger.warn(`drizzle-kit ${stream}: ${text.trimEnd()}`),
   });
   const opened: SqliteDatabase[] = [];
@@ -127,7 +132,7 @@ export async function openServices(
       ensureAuditTable(auditDb, tables.auditTable);
       separateAudit = new AuditLog(auditDb, tables.auditTable);
     }
-    if (write && !config.readOnly && !config.noMigrateOnStart && hooks.migrateOnStart) {
+    if (write && !config.readOnly && !config.noMigrateOnStart && options.migrateOnStart) {
       // The audit table may be created by the project's own migrations (the embedded default declares it), so
       // the startup migration runs before the table is ensured and records itself inside its own transaction.
       const auditFor = (db: SqliteDatabase) => {
@@ -135,7 +140,7 @@ export async function openServices(
         ensureAuditTable(db, tables.auditTable);
         return new AuditLog(db, tables.auditTable);
       };
-      await hooks.migrateOnStart({ db: write, project, config, logger, auditFor });
+      await options.migrateOnStart({ db: write, project, config, logger, auditFor });
     }
     if (auditInProjectDb) ensureAuditTable(auditDb, tables.auditTable);
     const audit = separateAudit ?? new AuditLog(auditDb, tables.auditTable);
@@ -155,6 +160,7 @@ export async function openServices(
       audit,
       queries() {
         runner ??= new QueryRunner({
+          entry: options.entries.queryHost,
           dbFile,
           protectedTables: tables.protected,
           queryTimeoutMs: config.queryTimeoutMs,

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { CLIENTS, isClientName, launchFor, snippetsFor, WHY_ABSOLUTE_NODE } from './client-configs.js';
-import { binScript } from './entry-points.js';
+import { binScript, entryPoints } from './entry-points.js';
 import type { ParsedCommandLine } from '../core/config.js';
 import { AppError, toAppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -139,7 +139,7 @@ async function runCall(parsed: ParsedCommandLine, io: CliIo, stderr: Writable): 
   process.once('SIGTERM', cancel);
   let services: Services | undefined;
   try {
-    services = await openServices(parsed.config, io.logger, { migrateOnStart });
+    services = await openServices(parsed.config, io.logger, { entries: entryPoints(), migrateOnStart });
     const opened = services;
     const { registry } = createServer({
       config: parsed.config,

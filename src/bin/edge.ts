@@ -2,7 +2,7 @@
 // loads this module).
 import { rpcStdout } from './stdout-guard.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { packageRoot } from './entry-points.js';
+import { entryPoints, packageRoot } from './entry-points.js';
 import { HELP_TEXT, loadConfig, type ParsedCommandLine } from '../core/config.js';
 import { isAppError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
@@ -45,7 +45,7 @@ async function serve(parsed: ParsedCommandLine, logger: Logger): Promise<void> {
         import('../app/services.js'),
         import('../app/startup.js'),
       ]);
-      const opened = await openServices(config, logger, { migrateOnStart });
+      const opened = await openServices(config, logger, { entries: entryPoints(), migrateOnStart });
       services = opened;
       logger.info('ready', {
         project: opened.project.root,

@@ -4,15 +4,9 @@
 // (tests) this file is src/bin/entry-points.ts and the entry points are .ts files run through tsx. The domain is
 // handed the entry points it starts; it never works out where they are.
 import { fileURLToPath } from 'node:url';
+import type { EntryPoint } from '../core/entry-point.js';
 
 export type EntryName = 'kit-worker' | 'query-host';
-
-export interface EntryPoint {
-  /** Absolute file path of the entry script. */
-  file: string;
-  /** Node flags the entry needs (a TypeScript loader when running from source). */
-  execArgv: string[];
-}
 
 const fromSource = import.meta.url.endsWith('.ts');
 const at = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));

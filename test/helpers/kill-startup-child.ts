@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { openServices } from '../../src/app/services.js';
 import { migrateOnStart } from '../../src/app/startup.js';
+import { entryPoints } from '../../src/bin/entry-points.js';
 
 const [projectDir] = process.argv.slice(2) as [string];
 const { config } = loadConfig({
@@ -14,6 +15,6 @@ const { config } = loadConfig({
 });
 const logger = createLogger('silent');
 process.stdout.write('READY\n');
-const services = await openServices(config, logger, { migrateOnStart });
+const services = await openServices(config, logger, { entries: entryPoints(), migrateOnStart });
 process.stdout.write('DONE\n');
 await services.close();

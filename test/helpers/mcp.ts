@@ -8,6 +8,7 @@ import { createServer } from '../../src/mcp/server.js';
 import { openServices, type Services } from '../../src/app/services.js';
 import { migrateOnStart } from '../../src/app/startup.js';
 import { REPO_ROOT } from './project.js';
+import { entryPoints } from '../../src/bin/entry-points.js';
 
 export interface Harness {
   client: Client;
@@ -36,7 +37,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     defaultProjectDir: REPO_ROOT,
   });
   const logger = createLogger(config.logLevel);
-  const services = await openServices(config, logger, { migrateOnStart });
+  const services = await openServices(config, logger, { entries: entryPoints(), migrateOnStart });
   const { server } = createServer({ config, logger, services: async () => services, verifyOutputs: true });
   const client = new Client(
     { name: options.clientName ?? 'vitest', version: '1.0.0' },

@@ -9,6 +9,7 @@ import { openServices } from '../../src/app/services.js';
 import { migrateOnStart } from '../../src/app/startup.js';
 import { errorTextOf, startHarness, type Harness } from '../helpers/mcp.js';
 import { REPO_ROOT, copyEmbeddedProject, removeDir, tempDir } from '../helpers/project.js';
+import { entryPoints } from '../../src/bin/entry-points.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -170,7 +171,9 @@ describe('faults', () => {
       cwd: project,
       defaultProjectDir: project,
     });
-    await expect(openServices(config, createLogger('silent'), { migrateOnStart })).rejects.toMatchObject({
+    await expect(
+      openServices(config, createLogger('silent'), { entries: entryPoints(), migrateOnStart }),
+    ).rejects.toMatchObject({
       code: 'CONFIG_ERROR',
       message: expect.stringMatching(/does not exist.*--read-only/),
     });

@@ -6,6 +6,9 @@ import type { QueryParams } from '../../src/query/protocol.js';
 import { QueryRunner } from '../../src/query/query-runner.js';
 import { expectedRun, GUARD_CASES, type GuardCase } from '../unit/guard-cases.js';
 import { createFixture, PROTECTED_TABLES, snapshot, type Fixture } from './query-fixture.js';
+import { entryPoint } from '../../src/bin/entry-points.js';
+
+const QUERY_HOST = entryPoint('query-host');
 
 let fixture: Fixture;
 let runner: QueryRunner;
@@ -13,6 +16,7 @@ let runner: QueryRunner;
 beforeAll(() => {
   fixture = createFixture();
   runner = new QueryRunner({
+    entry: QUERY_HOST,
     dbFile: fixture.file,
     protectedTables: PROTECTED_TABLES,
     queryTimeoutMs: 20_000,

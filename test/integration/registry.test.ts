@@ -9,6 +9,7 @@ import { openServices, type Services } from '../../src/app/services.js';
 import { migrateOnStart } from '../../src/app/startup.js';
 import { defineTool } from '../../src/tools/types.js';
 import { copyEmbeddedProject, removeDir } from '../helpers/project.js';
+import { entryPoints } from '../../src/bin/entry-points.js';
 
 // Tools that fail in ways the real ones should not, to prove the registry's own promises hold for any tool.
 const Input = z.object({}).strict();
@@ -52,7 +53,7 @@ describe('the registry', () => {
       cwd: project,
       defaultProjectDir: project,
     });
-    services = await openServices(config, createLogger('silent'), { migrateOnStart });
+    services = await openServices(config, createLogger('silent'), { entries: entryPoints(), migrateOnStart });
   });
   afterAll(async () => {
     await services.close();
