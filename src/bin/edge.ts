@@ -3,7 +3,8 @@
 import { rpcStdout } from './stdout-guard.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { entryPoints, packageRoot } from './entry-points.js';
-import { HELP_TEXT, loadConfig, type ParsedCommandLine } from '../core/config.js';
+import { loadConfig, type ParsedCommandLine } from '../core/config.js';
+import { HELP_TEXT } from './help.js';
 import { isAppError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { createServer, VERSION } from '../mcp/server.js';
