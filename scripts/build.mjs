@@ -32,7 +32,7 @@ const generator = 'dist/.tool-listing.mjs';
 await build({
   ...common,
   stdin: {
-    contents: `import { listTools } from './src/tools/registry.ts';
+    contents: `import { listTools } from './src/tools/listing.ts';
       import { ALL_TOOLS } from './src/tools/index.ts';
       process.stdout.write(JSON.stringify({ normal: listTools(ALL_TOOLS, false), readOnly: listTools(ALL_TOOLS, true) }));`,
     resolveDir: '.',

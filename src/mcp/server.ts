@@ -4,7 +4,6 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import {
   CallToolRequestSchema,
   ListToolsRequestSchema,
-  type CallToolResult,
   type ServerNotification,
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -12,17 +11,11 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { registerPrompts } from './prompts.js';
-import {
-  createToolRegistry,
-  errorText,
-  type CallEnvironment,
-  type CallOutcome,
-  type ToolRegistry,
-} from '../tools/registry.js';
+import { createToolRegistry, type CallEnvironment, type ToolRegistry } from '../tools/registry.js';
+import { toCallToolResult } from './call-result.js';
 import { registerResources } from './resources.js';
 import type { Services } from '../app/services.js';
 import { prebuiltListing } from './tool-listing.js';
-import { fenceText } from '../core/untrusted.js';
 import type { ElicitRequest, ToolDefinition } from '../tools/types.js';
 
 declare const __PACKAGE_VERSION__: string | undefined;
@@ -50,44 +43,6 @@ export interface CreatedServer {
 /** The tool modules pull in most of the domain; they load on the first call (or when the edge warms up). */
 const loadAllTools = async (): Promise<readonly ToolDefinition[]> =>
   (await import('../tools/index.js')).ALL_TOOLS;
-
-/**
- * What a client that reads only `content` gets. Claude Code, VS Code and Cursor hand `structuredContent` to the
- * model when a tool declares an output schema and ignore the text, so repeating a result's rows there doubled
- * every answer for nothing. In `summary` mode a result that carries rows keeps its text to counts and hints (no
- * database data, hence no fence); `full` repeats the whole result, fenced with the call's boundary so no client
- * sees rows outside the untrusted fence. Results without database data are small and always repeated in full.
- */
-export function toCallToolResult(outcome: CallOutcome, textCopy: Config['textCopy']): CallToolResult {
-  if (!outcome.ok) return { isError: true, content: [{ type: 'text', text: errorText(outcome.error) }] };
-  const boundary = (outcome.data.untrusted as { boundary?: unknown } | undefined)?.boundary;
-  if (typeof boundary !== 'string')
-    return {
-      content: [{ type: 'text', text: JSON.stringify(outcome.data) }],
-      structuredContent: outcome.data,
-    };
-  const text =
-    textCopy === 'full'
-      ? fenceText(boundary, JSON.stringify(outcome.data))
-      : JSON.stringify({ ...summarizeRows(outcome.data), note: SUMMARY_NOTE });
-  return { content: [{ type: 'text', text }], structuredContent: outcome.data };
-}
-
-const SUMMARY_NOTE =
-  'The rows are in structuredContent only. A client that shows only this text needs the server started with --text-copy full.';
-
-/** The result with its database data (row values, column names) replaced by counts. */
-function summarizeRows(data: Record<string, unknown>): Record<string, unknown> {
-  const summary: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(data)) {
-    if (key === 'untrusted') continue;
-    if ((key === 'rows' || key === 'columns') && Array.isArray(value)) summary[key] = value.length;
-    else if (key === 'returning' && value !== null && typeof value === 'object')
-      summary[key] = summarizeRows(value as Record<string, unknown>);
-    else summary[key] = value;
-  }
-  return summary;
-}
 
 export function createServer(options: CreateServerOptions): CreatedServer {
   const server = new McpServer(
