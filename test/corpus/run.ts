@@ -26,10 +26,17 @@ interface CorpusProject {
   config?: string;
   /** Migrations folder relative to `dir` (restored after generate_migration, which may write into it). */
   out: string;
+  /** The drizzle versions the project asks for (documentation: the runner uses whatever is installed). */
+  kit: string;
+  /**
+   * Environment the user's MCP client config would pass (for projects whose config reads settings only from the
+   * environment, loaded by a wrapper such as dotenv-cli). "$WORK" is replaced by the run's scratch folder.
+   */
+  env?: Record<string, string>;
   idioms: string[];
 }
 
-type Outcome = 'ok' | 'refused' | 'error' | 'crash' | 'hang' | 'skipped';
+type Outcome = 'ok' | 'refused' | 'error' | 'crash' | 'hang';
 
 interface StepResult {
   step: string;
@@ -138,8 +145,15 @@ function runNode(
   });
 }
 
+/**
+ * The first line of a message, without any migration statement it quotes: the corpus projects' SQL stays out of
+ * the committed results (several are AGPL).
+ */
 function firstLine(text: unknown, max = 220): string {
-  const line = String(text ?? '').split('\n')[0] ?? '';
+  const line = (String(text ?? '').split('\n')[0] ?? '').replace(
+    /(failed at statement \d+ of \d+): .*/,
+    '$1: <statement omitted>',
+  );
   return line.length > max ? `${line.slice(0, max)}…` : line;
 }
 
@@ -200,7 +214,7 @@ async function step(
   toolArgs: Record<string, unknown>,
   base: { project: CorpusProject; projectDir: string; cwd: string; env: NodeJS.ProcessEnv },
   options: { db?: string; migrateOnStart?: boolean; extra?: string[] } = {},
-): Promise<StepResult & { output?: Record<string, unknown> }> {
+): Promise<StepResult> {
   const cliArgs = ['call', tool, '--project', base.projectDir];
   if (base.project.config) cliArgs.push('--config', path.join(base.projectDir, base.project.config));
   if (options.db) cliArgs.push('--db', options.db);
@@ -235,10 +249,9 @@ async function step(
         outcome: output.status === 'error' ? 'error' : 'refused',
         code: `status=${output.status}`,
         summary: summarise(tool, output),
-        output,
       };
     }
-    return { ...common, outcome: 'ok', summary: summarise(tool, output), output };
+    return { ...common, outcome: 'ok', summary: summarise(tool, output) };
   }
   if ((run.exitCode === 1 || run.exitCode === 2 || run.exitCode === 3) && isRecord(errorJson)) {
     return {
@@ -283,19 +296,10 @@ async function runProject(project: CorpusProject, cwdMode: 'project' | 'root'): 
   const work = fs.mkdtempSync(path.join(os.tmpdir(), `corpus-${project.id}-`));
   const home = path.join(work, 'home');
   fs.mkdirSync(home);
-  // A GUI client passes a small environment; HOME points at a scratch folder so a config that writes under the
-  // user's home (app data folders) leaves nothing behind.
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: home,
-    USER: process.env.USER,
-    LANG: 'C.UTF-8',
-  };
+  const env = clientEnv(project, home, work);
   const base = { project, projectDir, cwd: cwdMode === 'project' ? projectDir : '/', env };
   const steps: StepResult[] = [];
-  /** Records a step (its output stays out of the record: only sizes and a summary are kept). */
-  const keep = (result: StepResult & { output?: Record<string, unknown> }): StepResult => {
-    const { output: _output, ...record } = result;
+  const keep = (record: StepResult): StepResult => {
     steps.push(record);
     process.stderr.write(
       `  ${project.id} [${cwdMode}] ${record.step}: ${record.outcome} ${record.code ?? ''} ${record.summary}\n`,
@@ -354,6 +358,21 @@ async function runProject(project: CorpusProject, cwdMode: 'project' | 'root'): 
   return { project: project.id, cwd: cwdMode, steps };
 }
 
+/**
+ * The small environment a GUI client passes, plus what the project's entry in projects.json says its client config
+ * would add. HOME is a scratch folder, so a config that writes under the user's home leaves nothing behind.
+ */
+function clientEnv(project: CorpusProject, home: string, work: string): NodeJS.ProcessEnv {
+  const extra = Object.entries(project.env ?? {}).map(([key, value]) => [key, value.replace('$WORK', work)]);
+  return {
+    PATH: process.env.PATH,
+    HOME: home,
+    USER: process.env.USER,
+    LANG: 'C.UTF-8',
+    ...Object.fromEntries(extra),
+  };
+}
+
 /** Node's lookup of a package folder (node_modules in `from` and each parent), without its exports map. */
 function findPackageDir(name: string, from: string): string | undefined {
   for (let dir = from; ; dir = path.dirname(dir)) {
@@ -385,14 +404,18 @@ async function reference(project: CorpusProject): Promise<ReferenceResult> {
   const hadOut = fs.existsSync(outPath);
   if (hadOut) fs.cpSync(outPath, path.join(work, 'out'), { recursive: true });
   const cliArgs = ['generate', ...(project.config ? ['--config', project.config] : [])];
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: work,
-    USER: process.env.USER,
-    LANG: 'C.UTF-8',
-  };
+  const env = clientEnv(project, work, work);
   try {
-    const run = await runNode(path.join(kitDir, 'bin.cjs'), cliArgs, projectDir, env);
+    let run = await runNode(path.join(kitDir, 'bin.cjs'), cliArgs, projectDir, env);
+    // drizzle-kit 0.20 and older name the command per dialect.
+    if (/unknown command 'generate'/.test(run.stderr + run.stdout)) {
+      run = await runNode(
+        path.join(kitDir, 'bin.cjs'),
+        ['generate:sqlite', ...cliArgs.slice(1)],
+        projectDir,
+        env,
+      );
+    }
     const text = `${run.stdout}\n${run.stderr}`.replace(/\u001b\[[0-9;]*[A-Za-z]/g, '');
     const drizzleKit = `drizzle-kit ${version}`;
     if (run.timedOut)
