@@ -4,7 +4,10 @@
 import path from 'node:path';
 import type { Config } from '../core/config.js';
 import type { EntryPoint } from '../core/entry-point.js';
-import { AuditLog, ensureAuditTable } from '../audit/audit-log.js';
+import { AuditLog, ensureAuditTable, hasAuditColumns } from '../audit/audit-log.js';
+import { existingTableClaims, moveAuditTable } from '../audit/audit-table.js';
+import { declaredTables } from '../migrations/declared-tables.js';
+import { readMigrationFolder } from '../migrations/folder.js';
 import {
   assertDatabasePath,
   closeQuietly,
@@ -15,7 +18,7 @@ import {
   type SqliteDatabase,
 } from '../sqlite/connection.js';
 import { AppError } from '../core/errors.js';
-import { serverTables, type ServerTables } from '../guard/server-tables.js';
+import { chooseAuditTable, serverTables, type ServerTables } from '../guard/server-tables.js';
 import type { Logger } from '../core/logger.js';
 import { KitClient } from '../project/kit-client.js';
 import { QueryRunner } from '../query/query-runner.js';
@@ -37,6 +40,12 @@ export interface Services {
   tables: ServerTables;
   /** Absolute path of the audit database file. */
   auditFile: string;
+  /**
+   * What the person must hear about how this session started, once, in the first result (the registry delivers
+   * them): a database file that was just created, a start-up migration that failed, the audit table moved or
+   * renamed because the project claims its name. Empty when there is nothing to say.
+   */
+  notices: readonly string[];
   backupDir: string;
   kit: KitClient;
   /**
@@ -57,12 +66,21 @@ export interface StartupContext {
   project: ProjectConfig;
   config: Config;
   logger: Logger;
+  /** The server's own tables: a database holding only these is still new to the app. */
+  tables: ServerTables;
   /**
    * The audit log to append to while a transaction on `db` is open: in the project database it is created on
    * demand inside that transaction (the project's own migrations may be what creates it).
    */
   auditFor(db: SqliteDatabase): AuditLog;
 }
+
+/** What the start-up migration did, for the first result: a failure there must not stay in the log alone. */
+export type StartupOutcome =
+  | { kind: 'nothing' }
+  | { kind: 'applied'; tags: string[] }
+  | { kind: 'failed'; message: string; hint: string | undefined; code: string }
+  | { kind: 'pending'; tags: string[] };
 
 /** The scripts the services start, from the process edge, which alone knows where they are. */
 export interface EntryPoints {
@@ -73,7 +91,7 @@ export interface EntryPoints {
 export interface OpenOptions {
   entries: EntryPoints;
   /** Applies pending migrations at start; given the write connection and a way to record the audit row. */
-  migrateOnStart?: (context: StartupContext) => Promise<void>;
+  migrateOnStart?: (context: StartupContext) => Promise<StartupOutcome>;
 }
 
 export async function openServices(config: Config, logger: Logger, options: OpenOptions): Promise<Services> {
@@ -91,16 +109,13 @@ export async function openServices(config: Config, logger: Logger, options: Open
     const dbFile = project.dbFile;
     const auditFile = config.auditDb ?? dbFile;
     const auditInProjectDb = path.resolve(auditFile) === path.resolve(dbFile);
-    const tables = serverTables({
-      ledgerTable: project.migrationsTable,
-      auditTable: config.auditTable,
-      auditInProjectDb,
-    });
     const busy = { busyTimeoutMs: config.busyTimeoutMs };
+    const notices: string[] = [];
 
     assertDatabasePath(dbFile);
     if (!auditInProjectDb) assertDatabasePath(auditFile, 'audit database');
-    if (config.readOnly && !databaseExists(dbFile)) {
+    const dbExisted = databaseExists(dbFile);
+    if (config.readOnly && !dbExisted) {
       throw new AppError(
         'CONFIG_ERROR',
         `The database file does not exist: ${dbFile}, and --read-only forbids creating it.`,
@@ -118,20 +133,42 @@ export async function openServices(config: Config, logger: Logger, options: Open
         },
       );
     }
+    // Our audit table never takes a name the project declares for its own table: decided before anything is
+    // written (even before a new file is created), from the migrations folder (SQL and latest snapshot) and what
+    // the file already holds.
+    const folder = readMigrationFolder(project.outDir);
+    const declared = declaredTables(folder);
+    const choice = chooseAuditTable({
+      ...(config.auditTable !== undefined ? { requested: config.auditTable } : {}),
+      declared: auditInProjectDb
+        ? declared.map((table) => ({ name: table.name, auditShape: hasAuditColumns(table.columns) }))
+        : [],
+      existing: databaseExists(auditFile) ? withReadConnection(auditFile, busy, existingTableClaims) : [],
+    });
+
     const needsWrite = !config.readOnly || auditInProjectDb;
     const write = needsWrite ? openWriteConnection(dbFile, { ...busy, create: !config.readOnly }) : undefined;
     if (write) opened.push(write);
     const auditDb = auditInProjectDb ? write! : openWriteConnection(auditFile, { ...busy, create: true });
     if (!auditInProjectDb) opened.push(auditDb);
+    if (choice.moveFrom !== undefined) moveAuditTable(auditDb, choice.moveFrom, choice.table);
+    if (choice.clash) notices.push(choice.clash);
+    const tables = serverTables({
+      ledgerTable: project.migrationsTable,
+      auditTable: choice.table,
+      auditInProjectDb,
+      declared: declared.map((table) => table.name),
+    });
 
     const backupDir = config.backupDir ?? path.join(path.dirname(dbFile), 'backups');
-    const base = { config, project, logger, write, tables, auditFile, backupDir, kit };
+    const base = { config, project, logger, write, tables, auditFile, backupDir, kit, notices };
 
     let separateAudit: AuditLog | undefined;
     if (!auditInProjectDb) {
       ensureAuditTable(auditDb, tables.auditTable);
       separateAudit = new AuditLog(auditDb, tables.auditTable);
     }
+    let startup: StartupOutcome = { kind: 'nothing' };
     if (write && !config.readOnly && !config.noMigrateOnStart && options.migrateOnStart) {
       // The audit table may be created by the project's own migrations (the embedded default declares it), so
       // the startup migration runs before the table is ensured and records itself inside its own transaction.
@@ -140,10 +177,17 @@ export async function openServices(config: Config, logger: Logger, options: Open
         ensureAuditTable(db, tables.auditTable);
         return new AuditLog(db, tables.auditTable);
       };
-      await options.migrateOnStart({ db: write, project, config, logger, auditFor });
+      startup = await options.migrateOnStart({ db: write, project, config, logger, tables, auditFor });
     }
     if (auditInProjectDb) ensureAuditTable(auditDb, tables.auditTable);
     const audit = separateAudit ?? new AuditLog(auditDb, tables.auditTable);
+    notices.unshift(...startupNotices(dbFile, dbExisted, startup));
+    logger.info('audit log', {
+      table: tables.auditTable,
+      ...(auditInProjectDb ? {} : { file: auditFile }),
+      ...(choice.moveFrom !== undefined ? { movedFrom: choice.moveFrom } : {}),
+    });
+    for (const notice of notices) logger.warn(notice);
     const read = openReadConnection(dbFile, busy);
     opened.push(read);
 
@@ -183,5 +227,43 @@ export async function openServices(config: Config, logger: Logger, options: Open
     await kit.close().catch(() => {});
     for (const db of opened.reverse()) closeQuietly(db);
     throw error;
+  }
+}
+
+/**
+ * The start of a session in sentences for the first result: a wrong `url` (an unset variable, a typo) creates a
+ * new empty file silently unless someone says so, and a start-up migration that failed must not stay in a log.
+ */
+function startupNotices(dbFile: string, existed: boolean, startup: StartupOutcome): string[] {
+  const notices: string[] = [];
+  if (!existed) {
+    const what =
+      startup.kind === 'applied'
+        ? ` and the project's ${startup.tags.length} migration(s) applied to it (${startup.tags.at(-1)} last)`
+        : startup.kind === 'failed'
+          ? ', but applying the migrations to it failed (below)'
+          : ', empty';
+    notices.push(
+      `The database file ${dbFile} did not exist: it was created now${what}. If you expected an existing database, the path is wrong (an unset environment variable or a typo in dbCredentials.url or --db): fix it and restart; the new file can be deleted.`,
+    );
+  }
+  if (startup.kind === 'failed') {
+    notices.push(
+      `Applying the pending migrations at start failed, so none was applied: ${startup.message}${startup.hint ? ` ${startup.hint}` : ''} (${startup.code}). Call apply_migrations with dryRun: true for the whole report.`,
+    );
+  }
+  return notices;
+}
+
+function withReadConnection<T>(
+  file: string,
+  busy: { busyTimeoutMs: number },
+  read: (db: SqliteDatabase) => T,
+): T {
+  const db = openReadConnection(file, busy);
+  try {
+    return read(db);
+  } finally {
+    closeQuietly(db);
   }
 }

@@ -3,7 +3,7 @@
 // "server"): there is nothing in it to lose. A database that already has tables is never migrated behind the
 // human's back — a pulled migration may drop a column — so pending migrations there only get a log line, and go
 // through apply_migrations (dry run, backup, consent). A failure does not stop the server: it is logged and
-// audited, and migration_status explains it.
+// audited, and the first result of the session says so (services.notices).
 import { performance } from 'node:perf_hooks';
 import { buildAuditDetails } from '../audit/audit-log.js';
 import { toAppError } from '../core/errors.js';
@@ -11,25 +11,31 @@ import { applyMigrations } from '../migrations/apply.js';
 import { readMigrationFolder } from '../migrations/folder.js';
 import { readLedger } from '../migrations/ledger.js';
 import { computeMigrationStatus } from '../migrations/status.js';
+import type { ServerTables } from '../guard/server-tables.js';
 import type { SqliteDatabase } from '../sqlite/connection.js';
-import type { StartupContext } from './services.js';
+import type { StartupContext, StartupOutcome } from './services.js';
 
-function hasTables(db: SqliteDatabase): boolean {
-  return (
-    db
-      .prepare(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' LIMIT 1",
-      )
-      .get() !== undefined
-  );
+/** Whether the database holds anything of the app's: the server's own tables (its audit log) do not count. */
+function hasAppTables(db: SqliteDatabase, tables: ServerTables): boolean {
+  const names = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")
+    .pluck()
+    .all() as string[];
+  return names.some((name) => !tables.isProtected(name));
 }
 
 export const STARTUP_CLIENT = 'server';
 
-export async function migrateOnStart({ db, project, logger, auditFor }: StartupContext): Promise<void> {
+export async function migrateOnStart({
+  db,
+  project,
+  logger,
+  tables,
+  auditFor,
+}: StartupContext): Promise<StartupOutcome> {
   const folder = readMigrationFolder(project.outDir);
-  if (folder.migrations.length === 0 && folder.findings.length === 0) return;
-  if (hasTables(db)) {
+  if (folder.migrations.length === 0 && folder.findings.length === 0) return { kind: 'nothing' };
+  if (hasAppTables(db, tables)) {
     const pending = computeMigrationStatus(folder, readLedger(db, project.migrationsTable)).pending;
     if (pending.length > 0) {
       logger.info(
@@ -39,7 +45,9 @@ export async function migrateOnStart({ db, project, logger, auditFor }: StartupC
         },
       );
     }
-    return;
+    return pending.length > 0
+      ? { kind: 'pending', tags: pending.map((migration) => migration.tag) }
+      : { kind: 'nothing' };
   }
   const started = performance.now();
   const createdAt = new Date().toISOString();
@@ -72,6 +80,9 @@ export async function migrateOnStart({ db, project, logger, auditFor }: StartupC
         db: project.dbFile,
       });
     }
+    return result.applied.length > 0
+      ? { kind: 'applied', tags: result.applied.map((migration) => migration.tag) }
+      : { kind: 'nothing' };
   } catch (error) {
     const appError = toAppError(error);
     logger.warn(`pending migrations were not applied on start: ${appError.message}`, {
@@ -87,5 +98,6 @@ export async function migrateOnStart({ db, project, logger, auditFor }: StartupC
         error: String(auditError),
       });
     }
+    return { kind: 'failed', message: appError.message, hint: appError.hint, code: appError.code };
   }
 }

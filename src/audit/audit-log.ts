@@ -45,6 +45,15 @@ const COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ['hash', 'text NOT NULL'],
 ];
 
+/** Our columns by name: a table that has them all is (or was made to be) our audit table. */
+export const AUDIT_COLUMN_NAMES: readonly string[] = COLUMNS.map(([name]) => name);
+
+/** Whether a table with these columns is shaped like our audit table (extra columns allowed, as ensureAuditTable allows). */
+export function hasAuditColumns(columns: readonly string[]): boolean {
+  const have = new Set(columns.map((name) => name.toLowerCase()));
+  return AUDIT_COLUMN_NAMES.every((name) => have.has(name));
+}
+
 /** DDL in drizzle-kit's own formatting, so a table we create matches one generated from a Drizzle declaration. */
 export function auditTableDdl(table: string): string[] {
   const q = (name: string) => '`' + name.replaceAll('`', '``') + '`';

@@ -15,7 +15,8 @@ Project:
   --config FILE          drizzle config file (its folder is the project unless --project is given)
   --db FILE              database file (overrides dbCredentials.url)
   --audit-db FILE        keep the audit log in a separate SQLite file
-  --audit-table NAME     audit table name (default audit_log)
+  --audit-table NAME     audit table name (default mcp_audit_log; an existing audit_log of an earlier
+                         version is kept; never a table your project declares)
   --backup-dir DIR       where backups go (default <db folder>/backups)
   --no-migrate-on-start  do not migrate a new, empty database on start (an existing one never is)
 

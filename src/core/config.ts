@@ -31,10 +31,14 @@ export const ConfigSchema = z.object({
   dbFile: z.string().optional(),
   /** Keep the audit log in this separate SQLite file instead of the project database. */
   auditDb: z.string().optional(),
+  /**
+   * Our audit table's name. Unset: the server picks one the project does not declare (src/guard/server-tables.ts
+   * chooseAuditTable), keeping an existing one of ours where an earlier version created it.
+   */
   auditTable: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'audit table must be a plain identifier (letters, digits, underscore)')
-    .default('audit_log'),
+    .optional(),
   readOnly: bool.default(false),
   /** The human's consent, given at launch, for migrations that drop data. */
   allowDestructive: bool.default(false),

@@ -9,12 +9,22 @@
 // declares a table of that name. A project table that merely shares a name with our audit table while the audit
 // log lives elsewhere (--audit-db) is the project's, like any other. Names compare as SQLite compares them:
 // case-insensitively in ASCII only. Pure: no I/O.
+//
+// It also decides what our audit table is *called* (chooseAuditTable): never a name the project's migrations or
+// snapshots declare for a table of their own, so the server never creates, alters or writes the project's table.
+import { AppError } from '../core/errors.js';
 import { asciiLower } from '../sql/tokenizer.js';
 
 /** drizzle-orm's default ledger table (drizzle config `migrations.table`). */
 export const DEFAULT_LEDGER_TABLE = '__drizzle_migrations';
-/** Our audit table's name unless the human chose another (`--audit-table`; config.ts has the same default). */
-export const DEFAULT_AUDIT_TABLE = 'audit_log';
+/**
+ * Our audit table's name in a database that does not hold it yet. Not `audit_log`: apps keep tables of that name
+ * (the seed guide's pattern), and one declared by a migration written years after our table was created would
+ * fail to apply for ever.
+ */
+export const DEFAULT_AUDIT_TABLE = 'mcp_audit_log';
+/** The name versions before 0.2 gave it: a database holding our table under it keeps it there, unless the project claims the name. */
+export const LEGACY_AUDIT_TABLE = 'audit_log';
 
 export interface ServerTablesInput {
   /** The migrations ledger (drizzle config `migrations.table`). Default `__drizzle_migrations`. */
@@ -76,4 +86,91 @@ export function serverTables(input: ServerTablesInput = {}): ServerTables {
       return auditInProjectDb && !declaresAudit ? [ledgerTable, auditTable] : [ledgerTable];
     },
   });
+}
+
+/** A table some source knows of, and whether it has our audit table's columns (then it is, or is meant to be, ours). */
+export interface TableClaim {
+  name: string;
+  auditShape: boolean;
+}
+
+export interface AuditTableInput {
+  /** `--audit-table`, when the human gave it: it wins, unless the project declares that name for a table of its own. */
+  requested?: string;
+  /**
+   * The tables the project's migrations and latest snapshot declare, when the audit log lives in the project
+   * database (empty with --audit-db: the project's tables are not in that file).
+   */
+  declared: readonly TableClaim[];
+  /** The tables that exist in the database that holds (or will hold) the audit log. */
+  existing: readonly TableClaim[];
+}
+
+export interface AuditTableChoice {
+  table: string;
+  /**
+   * requested: --audit-table; existing: our table is already there; declared: the project declares our table
+   * itself (the embedded default does, so its migrations own it); default: a name nothing else claims.
+   */
+  reason: 'requested' | 'existing' | 'declared' | 'default';
+  /**
+   * Our table exists under this name, which the project now declares for a table of its own: it must be renamed
+   * to `table` before anything else is written (its rows, ids and hash chain move unchanged).
+   */
+  moveFrom?: string;
+  /** Set when the project claims a name we would otherwise use: one sentence saying what the server did about it. */
+  clash?: string;
+}
+
+/**
+ * Which table holds our audit log. Pure; throws CONFIG_ERROR only when --audit-table names a table the project
+ * declares for itself (the human's choice wins everything except the project's own data).
+ */
+export function chooseAuditTable(input: AuditTableInput): AuditTableChoice {
+  const find = (claims: readonly TableClaim[], name: string) =>
+    claims.find((claim) => asciiLower(claim.name) === asciiLower(name));
+  const projectOwns = (name: string) => {
+    const claim = find(input.declared, name);
+    return claim !== undefined && !claim.auditShape;
+  };
+  if (input.requested !== undefined) {
+    if (projectOwns(input.requested)) {
+      throw new AppError(
+        'CONFIG_ERROR',
+        `--audit-table ${input.requested} names a table the project's migrations declare for its own data; the server would write its audit rows into it.`,
+        {
+          hint: `Choose another --audit-table name (or leave it out: the server then uses "${DEFAULT_AUDIT_TABLE}"), or keep the audit log in another file with --audit-db.`,
+        },
+      );
+    }
+    return { table: input.requested, reason: 'requested' };
+  }
+  const free = () => {
+    for (let n = 1; ; n++) {
+      const name = n === 1 ? DEFAULT_AUDIT_TABLE : `${DEFAULT_AUDIT_TABLE}_${n}`;
+      if (!find(input.declared, name) && !find(input.existing, name)) return name;
+    }
+  };
+  for (const name of [LEGACY_AUDIT_TABLE, DEFAULT_AUDIT_TABLE]) {
+    const existing = find(input.existing, name);
+    if (!existing?.auditShape) continue;
+    if (!projectOwns(name)) return { table: existing.name, reason: 'existing' };
+    const table = free();
+    return {
+      table,
+      reason: 'existing',
+      moveFrom: existing.name,
+      clash: `The project's migrations now declare their own table "${name}", where an earlier version of this server kept its audit log: the server moved its log (rows and hash chain unchanged) to "${table}".`,
+    };
+  }
+  const declaredOurs = find(input.declared, LEGACY_AUDIT_TABLE) ?? find(input.declared, DEFAULT_AUDIT_TABLE);
+  if (declaredOurs?.auditShape) return { table: declaredOurs.name, reason: 'declared' };
+  const table = free();
+  const claimed = [LEGACY_AUDIT_TABLE, DEFAULT_AUDIT_TABLE].find(projectOwns);
+  if (claimed === undefined) return { table, reason: 'default' };
+  return {
+    table,
+    reason: 'default',
+    clash: `The project declares its own table "${claimed}", so the server keeps its audit log in "${table}" and never touches "${claimed}".`,
+  };
 }

@@ -6,6 +6,7 @@ import {
   type TableInfo,
 } from '../sqlite/introspect.js';
 import type { SchemaTable } from '../project/types.js';
+import type { Services } from '../app/services.js';
 import { defineTool } from './types.js';
 
 const InputSchema = z
@@ -45,6 +46,11 @@ const OutputSchema = z.object({
   views: z.array(z.object({ name: z.string(), sql: z.string() })).optional(),
   triggers: z.array(z.object({ name: z.string(), table: z.string(), sql: z.string() })).optional(),
   drizzleSchema: z.string().optional().describe('Why schema.ts names are missing, when they are.'),
+  serverTables: z
+    .string()
+    .describe(
+      "The server's own tables, left out above unless the project declares them: its audit log (read_audit_log) and the migrations ledger.",
+    ),
   mermaid: z.string().optional(),
 });
 type Output = z.infer<typeof OutputSchema>;
@@ -131,6 +137,11 @@ export function toMermaid(schema: DatabaseSchema): string {
   return lines.join('\n');
 }
 
+function describeServerTables({ tables, auditFile }: Services): string {
+  const audit = tables.auditInProjectDb ? `"${tables.auditTable}"` : `"${tables.auditTable}" in ${auditFile}`;
+  return `audit log ${audit}; migrations ledger "${tables.ledgerTable}"`;
+}
+
 export const inspectSchema = defineTool({
   name: 'inspect_schema',
   title: 'Inspect the database schema',
@@ -167,6 +178,7 @@ export const inspectSchema = defineTool({
       ...(schema.views.length ? { views: schema.views } : {}),
       ...(schema.triggers.length ? { triggers: schema.triggers } : {}),
       ...(drizzleNote ? { drizzleSchema: drizzleNote } : {}),
+      serverTables: describeServerTables(services),
       ...(input.format === 'mermaid' ? { mermaid: toMermaid(schema) } : {}),
     };
     return { data: output };

@@ -36,6 +36,7 @@ const RowSchema = z.object({
 });
 
 const OutputSchema = z.object({
+  table: z.string().describe('Where the audit log is kept: its table (and file, with --audit-db).'),
   rows: z.array(RowSchema),
   nextCursor: z.number().optional().describe('Pass as cursor to read the next (older) page.'),
   chain: z
@@ -91,6 +92,9 @@ export const readAuditLog = defineTool({
     });
     return {
       data: {
+        table: services.tables.auditInProjectDb
+          ? services.tables.auditTable
+          : `${services.tables.auditTable} in ${services.auditFile}`,
         rows: page.rows.map(compact),
         ...(page.nextBeforeId !== undefined ? { nextCursor: page.nextBeforeId } : {}),
         ...(input.verify ? { chain: services.audit.verify() } : {}),

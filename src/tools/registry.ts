@@ -247,6 +247,19 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
     return { ok: false, error };
   }
 
+  /**
+   * Step 7: what the session's start has to tell (a database just created, a failed start-up migration), carried
+   * once, in the first successful result — inside structuredContent, which is all some clients show the model.
+   */
+  let noticesDelivered = false;
+  function withNotices(services: Services, outcome: CallOutcome): CallOutcome {
+    if (!outcome.ok || noticesDelivered) return outcome;
+    noticesDelivered = true;
+    return services.notices.length > 0
+      ? { ok: true, data: { ...outcome.data, notices: [...services.notices] } }
+      : outcome;
+  }
+
   async function call(name: string, args: unknown, env: CallEnvironment): Promise<CallOutcome> {
     const record = new CallRecord(name, args, env.client);
     const signal = env.signal ?? new AbortController().signal;
@@ -257,7 +270,7 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
       const services = await options.services();
       const result = await runHandler(tool, input, services, env, signal, record);
       verifyOutput(tool, result.data);
-      return await recordSuccess(services, record, result);
+      return withNotices(services, await recordSuccess(services, record, result));
     } catch (thrown) {
       return recordFailure(name, record, toCallError(name, thrown, signal));
     }

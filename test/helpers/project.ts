@@ -24,3 +24,11 @@ export function copyEmbeddedProject(into: string = tempDir('dsm-project-')): str
 export function removeDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }
+
+export const CORPUS_FIXTURES = path.join(REPO_ROOT, 'test/fixtures/corpus');
+
+/** A temp copy of one synthetic corpus fixture (test/fixtures/corpus/<name>): tests write databases beside configs. */
+export function copyCorpusFixture(name: string, into: string = tempDir(`dsm-${name}-`)): string {
+  fs.cpSync(path.join(CORPUS_FIXTURES, name), into, { recursive: true });
+  return into;
+}

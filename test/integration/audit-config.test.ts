@@ -46,29 +46,30 @@ describe('a user project loaded through --project', () => {
     const schema = await h.ok<Json>('inspect_schema');
     expect(schema.drizzleSchema).toBeUndefined();
     const names = schema.tables.map((table: Json) => table.name);
-    expect(names).not.toContain('audit_log');
+    expect(names).not.toContain('mcp_audit_log');
     expect(names).not.toContain('blog_migrations');
     expect(names.length).toBeGreaterThan(0);
     // casing: 'snake_case' maps the Drizzle property names onto snake_case columns.
     expect(JSON.stringify(schema)).toMatch(/\(drizzle: [a-z]+[A-Z][A-Za-z]*\)/);
     const raw = new Database(db, { readonly: true });
-    expect(raw.prepare('select count(*) from audit_log').pluck().get()).toBeGreaterThan(0);
+    expect(raw.prepare('select count(*) from mcp_audit_log').pluck().get()).toBeGreaterThan(0);
     expect(raw.prepare('select count(*) from blog_migrations').pluck().get()).toBe(1);
     raw.close();
   });
 
-  it('refuses to start on an incompatible audit_log table, and --audit-table avoids it', async () => {
+  it('starts beside an app table named audit_log without touching it, and refuses --audit-table naming it', async () => {
     const db = path.join(dir(), 'app.db');
     const raw = new Database(db);
     raw.exec(
       'CREATE TABLE audit_log (id text primary key, user_id text not null, action text not null, target_type text, target_id text, details text, created_at text)',
     );
     raw.close();
-    await expect(start(['--project', BLOG, '--db', db])).rejects.toMatchObject({
+    await expect(start(['--project', BLOG, '--db', db, '--audit-table', 'audit_log'])).rejects.toMatchObject({
       code: 'CONFIG_ERROR',
+      message: expect.stringMatching(/not this server's audit log/),
       hint: expect.stringMatching(/--audit-table/),
     });
-    const h = await start(['--project', BLOG, '--db', db, '--audit-table', 'mcp_audit_log']);
+    const h = await start(['--project', BLOG, '--db', db]);
     await h.ok('read_audit_log');
     const check = new Database(db, { readonly: true });
     expect(check.prepare('select count(*) from audit_log').pluck().get()).toBe(0);
@@ -98,7 +99,7 @@ describe('where the audit log lives', () => {
     expect(sha(db)).toBe(before);
     expect(fs.readdirSync(d).sort()).toEqual([...listing, 'audit.db'].sort());
     const audit = new Database(auditDb, { readonly: true });
-    expect(audit.prepare('select tool, outcome from audit_log order by id').all()).toEqual([
+    expect(audit.prepare('select tool, outcome from mcp_audit_log order by id').all()).toEqual([
       { tool: 'inspect_schema', outcome: 'ok' },
       { tool: 'inspect_schema', outcome: 'error' },
     ]);

@@ -12,12 +12,12 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 
 const RUNAWAY = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c';
 
-function auditRows(file: string, tool: string, limit = 1): Json[] {
+function auditRows(file: string, tool: string, limit = 1, table = 'audit_log'): Json[] {
   const db = new Database(file, { readonly: true });
   try {
     return db
       .prepare(
-        'SELECT outcome, error_code, rows_affected, target_type, target_id, details FROM audit_log WHERE tool = ? ORDER BY id DESC LIMIT ?',
+        `SELECT outcome, error_code, rows_affected, target_type, target_id, details FROM "${table}" WHERE tool = ? ORDER BY id DESC LIMIT ?`,
       )
       .all(tool, limit) as Json[];
   } finally {
@@ -340,7 +340,8 @@ describe('faults around the database file', () => {
       // Readers are not blocked by a writer (WAL).
       expect((await h.ok<Json>('run_query', { sql: 'SELECT count(*) FROM users' })).rows).toEqual([[0]]);
       holder.exec('ROLLBACK');
-      expect(auditRows(auditFile, 'execute_sql')[0]).toMatchObject({
+      // A new --audit-db file gets the server's default audit table name.
+      expect(auditRows(auditFile, 'execute_sql', 1, 'mcp_audit_log')[0]).toMatchObject({
         outcome: 'error',
         error_code: 'DATABASE_LOCKED',
       });

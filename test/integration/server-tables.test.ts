@@ -80,7 +80,9 @@ describe('the server’s own tables, asked of every tool', () => {
       ok: true,
     });
     withDb(auditDb, (db) =>
-      expect(db.prepare("SELECT count(*) FROM audit_log WHERE tool = 'execute_sql'").pluck().get()).toBe(1),
+      expect(db.prepare("SELECT count(*) FROM mcp_audit_log WHERE tool = 'execute_sql'").pluck().get()).toBe(
+        1,
+      ),
     );
   });
 
@@ -107,10 +109,11 @@ describe('the server’s own tables, asked of every tool', () => {
     const dbFile = path.join(project, 'data/blog.db');
     await (await start(['--project', project])).close();
     harnesses = [];
-    // Our audit table is in the project file from that first start; make it the app's own, of another shape.
+    // The app keeps a table of its own named audit_log, which its migrations do not declare (and our audit table
+    // of that first start is gone, as if it had always been kept in the audit file).
     withDb(dbFile, (db) =>
       db.exec(
-        'DROP TABLE audit_log; CREATE TABLE audit_log (id text PRIMARY KEY, user_id text NOT NULL, action text NOT NULL);',
+        'DROP TABLE mcp_audit_log; CREATE TABLE audit_log (id text PRIMARY KEY, user_id text NOT NULL, action text NOT NULL);',
       ),
     );
     const h = await start(['--project', project, '--audit-db', auditDb]);
@@ -128,7 +131,7 @@ describe('the server’s own tables, asked of every tool', () => {
     withDb(dbFile, (db) => db.exec('DROP TABLE audit_log;'));
     const own = await start(['--project', project]);
     const ownSchema = await own.ok<Json>('inspect_schema', { rowCounts: false });
-    expect(ownSchema.tables.map((table: Json) => table.name)).not.toContain('audit_log');
+    expect(ownSchema.tables.map((table: Json) => table.name)).not.toContain(own.services.tables.auditTable);
     expect((await own.ok<Json>('migration_status')).drift.database.inSync).toBe(true);
   });
 });

@@ -68,7 +68,8 @@ describe('server on the embedded default (in-process client)', () => {
     expect(checkIns.columns[0]).toBe('id TEXT PRIMARY KEY');
     const users = schema.tables.find((table: Json) => table.name === 'users');
     expect(users.indexes).toContain('UNIQUE users_email_unique (email)');
-    expect(JSON.stringify(schema)).not.toMatch(/__drizzle_migrations/);
+    expect(JSON.stringify(schema.tables)).not.toMatch(/__drizzle_migrations/);
+    expect(schema.serverTables).toBe('audit log "audit_log"; migrations ledger "__drizzle_migrations"');
   });
 
   it('accepts Drizzle export names and draws a Mermaid ER diagram', async () => {

@@ -12,7 +12,6 @@ describe('loadConfig', () => {
       readOnly: false,
       writeBudget: 100,
       maxRows: 100,
-      auditTable: 'audit_log',
       textCopy: 'summary',
     });
   });

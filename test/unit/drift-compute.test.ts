@@ -185,7 +185,8 @@ describe('computeDrift: the live database vs the last migration snapshot', () =>
     const input: DriftInput = {
       database: live(),
       lastSnapshot: snapshot,
-      serverTables: serverTables({ ledgerTable: 'my_ledger' }),
+      // The embedded default's database keeps our audit table under the name it declares.
+      serverTables: serverTables({ ledgerTable: 'my_ledger', auditTable: 'audit_log' }),
     };
     expect(computeDrift(input).inSync).toBe(true);
     // …but a declared audit table is compared like any other.
@@ -203,7 +204,7 @@ describe('computeDrift: the live database vs the last migration snapshot', () =>
   });
 
   it('reports every table as extra when the project has no migrations yet', () => {
-    const drift = computeDrift({ database: live() });
+    const drift = computeDrift({ database: live(), serverTables: serverTables({ auditTable: 'audit_log' }) });
     expect(drift.database?.tables.map((t) => t.status)).toEqual([
       'extra_in_db',
       'extra_in_db',

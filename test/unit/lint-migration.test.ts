@@ -318,15 +318,15 @@ const cases: Case[] = [
   {
     name: "refuses migrations that drop or write the server's own tables",
     sql: [
-      'DROP TABLE `audit_log`;',
+      'DROP TABLE `mcp_audit_log`;',
       'DELETE FROM `__drizzle_migrations`;',
-      "UPDATE audit_log SET tool = 'x';",
+      "UPDATE mcp_audit_log SET tool = 'x';",
     ],
     expect: [
-      { code: 'SQ209', severity: 'error', table: 'audit_log', statementIndex: 0 },
+      { code: 'SQ209', severity: 'error', table: 'mcp_audit_log', statementIndex: 0 },
       { code: 'DS102', statementIndex: 0 },
       { code: 'SQ209', severity: 'error', table: '__drizzle_migrations', statementIndex: 1 },
-      { code: 'SQ209', severity: 'error', table: 'audit_log', statementIndex: 2 },
+      { code: 'SQ209', severity: 'error', table: 'mcp_audit_log', statementIndex: 2 },
     ],
   },
   {

@@ -62,7 +62,9 @@ describe('resources', () => {
       ]),
     );
     expect(uris).not.toContain('drizzle-sqlite://schema/__drizzle_migrations');
-    expect(uris).not.toContain('drizzle-sqlite://schema/audit_log');
+    // The embedded default declares the audit table in its schema, so it is listed like the project's other tables
+    // (as inspect_schema shows it); a project that does not declare it never sees it (test/integration/server-tables).
+    expect(uris).toContain('drizzle-sqlite://schema/audit_log');
     const { resourceTemplates } = await h.client.listResourceTemplates();
     expect(resourceTemplates.map((template) => template.uriTemplate).sort()).toEqual([
       'drizzle-sqlite://migrations/{tag}',
@@ -82,7 +84,7 @@ describe('resources', () => {
     const table = checkIns.tables[0] as Json;
     expect(table.columns.map((column: Json) => column.name)).toContain('craving_level');
     expect(table.foreignKeys[0]).toMatchObject({ table: 'users', onDelete: 'cascade' });
-    // The audit table has its own resource but can still be read by name.
+    // The audit table also has its own resource, and can be read by name.
     expect((await readJson(h, 'drizzle-sqlite://schema/audit_log')).tables[0].name).toBe('audit_log');
   });
 

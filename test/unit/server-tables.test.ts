@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/core/config.js';
 import {
+  chooseAuditTable,
   DEFAULT_AUDIT_TABLE,
   DEFAULT_LEDGER_TABLE,
   isProtectedTable,
@@ -28,8 +29,8 @@ describe('serverTables', () => {
   it('hides our audit table unless the project declares a table of that name', () => {
     const tables = serverTables();
     expect(tables.hidden()).toEqual([DEFAULT_LEDGER_TABLE, DEFAULT_AUDIT_TABLE]);
-    expect(tables.hidden(['users', 'audit_log'])).toEqual([DEFAULT_LEDGER_TABLE]);
-    expect(serverTables({ declared: ['audit_log'] }).hidden()).toEqual([DEFAULT_LEDGER_TABLE]);
+    expect(tables.hidden(['users', DEFAULT_AUDIT_TABLE])).toEqual([DEFAULT_LEDGER_TABLE]);
+    expect(serverTables({ declared: [DEFAULT_AUDIT_TABLE] }).hidden()).toEqual([DEFAULT_LEDGER_TABLE]);
     // The ledger is hidden even when a snapshot names it.
     expect(tables.hidden([DEFAULT_LEDGER_TABLE])).toContain(DEFAULT_LEDGER_TABLE);
   });
@@ -52,8 +53,116 @@ describe('serverTables', () => {
     expect(Object.isFrozen(tables.protected)).toBe(true);
   });
 
-  it('has the same audit table default as the launch options', () => {
-    const { config } = loadConfig({ argv: [], env: {}, cwd: '/', defaultProjectDir: '/p' });
-    expect(config.auditTable).toBe(DEFAULT_AUDIT_TABLE);
+  it('leaves the audit table unset in the launch options unless --audit-table names one', () => {
+    const input = { env: {}, cwd: '/', defaultProjectDir: '/p' };
+    expect(loadConfig({ ...input, argv: [] }).config.auditTable).toBeUndefined();
+    expect(loadConfig({ ...input, argv: ['--audit-table', 'x'] }).config.auditTable).toBe('x');
+  });
+});
+
+const ours = (name: string) => ({ name, auditShape: true });
+const theirs = (name: string) => ({ name, auditShape: false });
+
+describe('chooseAuditTable: our audit table never takes a name the project declares', () => {
+  const cases: Array<{
+    name: string;
+    input: Parameters<typeof chooseAuditTable>[0];
+    table: string;
+    reason: string;
+    moveFrom?: string;
+    clash?: RegExp;
+  }> = [
+    {
+      name: 'a new database of a project without audit tables',
+      input: { declared: [theirs('users')], existing: [] },
+      table: 'mcp_audit_log',
+      reason: 'default',
+    },
+    {
+      name: 'a new database of a project with its own audit_log',
+      input: { declared: [theirs('audit_log')], existing: [] },
+      table: 'mcp_audit_log',
+      reason: 'default',
+      clash: /declares its own table "audit_log"/,
+    },
+    {
+      name: 'a project that declares our audit table itself (the embedded default)',
+      input: { declared: [ours('audit_log')], existing: [] },
+      table: 'audit_log',
+      reason: 'declared',
+    },
+    {
+      name: 'our audit_log of an earlier version, name unclaimed',
+      input: { declared: [theirs('users')], existing: [ours('audit_log'), theirs('users')] },
+      table: 'audit_log',
+      reason: 'existing',
+    },
+    {
+      name: 'our audit_log of an earlier version, name now claimed by a migration',
+      input: { declared: [theirs('audit_log')], existing: [ours('audit_log')] },
+      table: 'mcp_audit_log',
+      reason: 'existing',
+      moveFrom: 'audit_log',
+      clash: /moved its log/,
+    },
+    {
+      name: 'our table under the new name already',
+      input: { declared: [theirs('audit_log')], existing: [ours('mcp_audit_log'), theirs('audit_log')] },
+      table: 'mcp_audit_log',
+      reason: 'existing',
+    },
+    {
+      name: 'an app table of another shape under audit_log, undeclared',
+      input: { declared: [], existing: [theirs('audit_log')] },
+      table: 'mcp_audit_log',
+      reason: 'default',
+    },
+    {
+      name: 'the project declares even the default name',
+      input: { declared: [theirs('mcp_audit_log')], existing: [theirs('mcp_audit_log_2')] },
+      table: 'mcp_audit_log_3',
+      reason: 'default',
+      clash: /"mcp_audit_log".*"mcp_audit_log_3"/,
+    },
+    {
+      name: 'names compare as SQLite compares them',
+      input: { declared: [theirs('AUDIT_LOG')], existing: [ours('Audit_Log')] },
+      table: 'mcp_audit_log',
+      reason: 'existing',
+      moveFrom: 'Audit_Log',
+      clash: /moved its log/,
+    },
+    {
+      name: '--audit-table wins',
+      input: { requested: 'x_audit', declared: [theirs('audit_log')], existing: [] },
+      table: 'x_audit',
+      reason: 'requested',
+    },
+    {
+      name: '--audit-table naming a table declared with our shape',
+      input: { requested: 'audit_log', declared: [ours('audit_log')], existing: [] },
+      table: 'audit_log',
+      reason: 'requested',
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const choice = chooseAuditTable(c.input);
+      expect(choice).toMatchObject({ table: c.table, reason: c.reason });
+      expect(choice.moveFrom).toBe(c.moveFrom);
+      if (c.clash) expect(choice.clash).toMatch(c.clash);
+      else expect(choice.clash).toBeUndefined();
+    });
+  }
+
+  it('refuses --audit-table naming a table the project declares for its own data', () => {
+    expect(() =>
+      chooseAuditTable({ requested: 'audit_log', declared: [theirs('audit_log')], existing: [] }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_ERROR',
+        message: expect.stringMatching(/--audit-table audit_log/),
+      }),
+    );
   });
 });

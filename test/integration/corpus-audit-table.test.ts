@@ -1,0 +1,207 @@
+// Issue 10 item 1: a project with its own `audit_log` (test/fixtures/corpus/audit-log-table, the seed guide's
+// pattern). The server never creates, alters or writes a table the project declares: its own audit log takes a
+// name nothing claims, decided before anything is written, and a database an earlier version gave our `audit_log`
+// has it moved (rows and chain intact) when the project's migrations claim that name.
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AuditLog, ensureAuditTable } from '../../src/audit/audit-log.js';
+import { errorTextOf, startHarness, type Harness } from '../helpers/mcp.js';
+import { copyCorpusFixture, removeDir } from '../helpers/project.js';
+import { blogProject } from './migration-tools-support.js';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+let dirs: string[] = [];
+let harnesses: Harness[] = [];
+afterEach(async () => {
+  for (const h of harnesses) await h.close();
+  for (const d of dirs) removeDir(d);
+  harnesses = [];
+  dirs = [];
+});
+
+function fixture(): string {
+  const dir = copyCorpusFixture('audit-log-table');
+  fs.mkdirSync(path.join(dir, 'data'));
+  dirs.push(dir);
+  return dir;
+}
+
+async function start(project: string, argv: string[] = []): Promise<Harness> {
+  const h = await startHarness({ argv: ['--project', project, ...argv] });
+  harnesses.push(h);
+  return h;
+}
+
+function columnsOf(dbFile: string, table: string): string[] {
+  const db = new Database(dbFile, { readonly: true });
+  try {
+    return db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(table) as string[];
+  } finally {
+    db.close();
+  }
+}
+
+function count(dbFile: string, table: string): number {
+  const db = new Database(dbFile, { readonly: true });
+  try {
+    return db.prepare(`SELECT count(*) FROM "${table}"`).pluck().get() as number;
+  } finally {
+    db.close();
+  }
+}
+
+const PROJECT_AUDIT_COLUMNS = [
+  'id',
+  'user_id',
+  'action',
+  'target_type',
+  'target_id',
+  'details',
+  'created_at',
+];
+
+describe('a project with its own audit_log table', () => {
+  it('starts with no flags on a new database: the project migration creates its audit_log, ours goes elsewhere and says where', async () => {
+    const project = fixture();
+    const dbFile = path.join(project, 'data/app.db');
+    const h = await start(project);
+
+    expect(h.services.tables.auditTable).toBe('mcp_audit_log');
+    expect(columnsOf(dbFile, 'audit_log')).toEqual(PROJECT_AUDIT_COLUMNS);
+    const status = await h.ok<Json>('migration_status', { drift: false });
+    expect(status.counts).toMatchObject({ applied: 1, pending: 0 });
+    // The first result says the file was just created (item 8) and where our audit log went.
+    expect(status.notices.join('\n')).toMatch(
+      /did not exist: it was created now and the project's 1 migration/,
+    );
+    expect(status.notices.join('\n')).toMatch(/declares its own table "audit_log".*"mcp_audit_log"/);
+    const second = await h.ok<Json>('migration_status', { drift: false });
+    expect(second.notices).toBeUndefined();
+
+    const schema = await h.ok<Json>('inspect_schema', { rowCounts: false });
+    const auditLog = (schema.tables as Json[]).find((table) => table.name === 'audit_log')!;
+    expect(auditLog.drizzle).toBe('activityLog');
+    expect(auditLog.columns.join('\n')).toMatch(/user_id/);
+    expect((schema.tables as Json[]).map((table) => table.name)).not.toContain('mcp_audit_log');
+    expect(schema.serverTables).toMatch(/audit log "mcp_audit_log"/);
+
+    const audit = await h.ok<Json>('read_audit_log', { verify: true });
+    expect(audit.table).toBe('mcp_audit_log');
+    expect(audit.chain.ok).toBe(true);
+    expect(audit.rows.length).toBeGreaterThan(0);
+    expect(count(dbFile, 'audit_log')).toBe(0);
+    // The project's table is the project's: a typed write reaches it (no PROTECTED_TABLE).
+    await h.ok('write_rows', {
+      table: 'members',
+      action: 'insert',
+      rows: [{ handle: 'ada' }],
+    });
+    await h.ok('write_rows', {
+      table: 'activityLog',
+      action: 'insert',
+      rows: [{ action: 'login', targetType: 'member', userId: 1 }],
+    });
+    expect(count(dbFile, 'audit_log')).toBe(1);
+  });
+
+  it('restarts on that database without touching the project’s audit_log, and generate finds nothing to do', async () => {
+    const project = fixture();
+    const dbFile = path.join(project, 'data/app.db');
+    const first = await start(project);
+    await first.close();
+    harnesses = [];
+    const h = await start(project);
+    expect(h.services.tables.auditTable).toBe('mcp_audit_log');
+    expect(count(dbFile, 'audit_log')).toBe(0);
+    const generated = await h.ok<Json>('generate_migration', {});
+    expect(generated.status).toBe('no_changes');
+  });
+
+  it('lets --audit-table win, and refuses one that names the project’s table before anything is written', async () => {
+    const project = fixture();
+    const dbFile = path.join(project, 'data/app.db');
+    const h = await start(project, ['--audit-table', 'x_audit']);
+    expect(h.services.tables.auditTable).toBe('x_audit');
+    await h.ok('read_audit_log');
+    expect(count(dbFile, 'x_audit')).toBeGreaterThan(0);
+
+    const other = fixture();
+    await expect(start(other, ['--audit-table', 'audit_log'])).rejects.toMatchObject({
+      code: 'CONFIG_ERROR',
+      message: expect.stringMatching(
+        /--audit-table audit_log names a table the project's migrations declare/,
+      ),
+    });
+    expect(fs.existsSync(path.join(other, 'data/app.db'))).toBe(false);
+  });
+
+  it('moves our audit_log of an earlier version out of the way, chain intact, so the project’s migration applies', async () => {
+    const project = fixture();
+    const dbFile = path.join(project, 'data/app.db');
+    // What an earlier version left: our audit table under audit_log, with rows, and nothing else.
+    const old = new Database(dbFile);
+    ensureAuditTable(old, 'audit_log');
+    const log = new AuditLog(old, 'audit_log');
+    for (let i = 0; i < 3; i++)
+      log.append({
+        createdAt: `2026-01-0${i + 1}T00:00:00.000Z`,
+        tool: 'inspect_schema',
+        outcome: 'ok',
+        durationMs: 1,
+      });
+    old.close();
+
+    const h = await start(project);
+    expect(h.services.tables.auditTable).toBe('mcp_audit_log');
+    // Nothing else in the file, so the start-up migration ran and created the project's audit_log.
+    expect(columnsOf(dbFile, 'audit_log')).toEqual(PROJECT_AUDIT_COLUMNS);
+    const audit = await h.ok<Json>('read_audit_log', { verify: true, limit: 200 });
+    expect(audit.chain).toMatchObject({ ok: true });
+    expect(audit.rows.filter((row: Json) => row.tool === 'inspect_schema')).toHaveLength(3);
+    expect(audit.notices.join('\n')).toMatch(
+      /moved its log \(rows and hash chain unchanged\) to "mcp_audit_log"/,
+    );
+    const raw = new Database(dbFile, { readonly: true });
+    const indexes = raw
+      .prepare("SELECT name, tbl_name FROM sqlite_schema WHERE type = 'index' AND name LIKE '%target_idx'")
+      .all();
+    raw.close();
+    expect(indexes).toEqual(
+      expect.arrayContaining([
+        { name: 'audit_log_target_idx', tbl_name: 'audit_log' },
+        { name: 'mcp_audit_log_target_idx', tbl_name: 'mcp_audit_log' },
+      ]),
+    );
+  });
+
+  it('keeps our audit_log of an earlier version where the project does not claim the name (project db and --audit-db)', async () => {
+    const project = blogProject();
+    dirs.push(project);
+    const dbFile = path.join(project, 'data/blog.db');
+    const auditFile = path.join(project, 'audit.db');
+    for (const file of [dbFile, auditFile]) {
+      const old = new Database(file);
+      ensureAuditTable(old, 'audit_log');
+      new AuditLog(old, 'audit_log').append({
+        createdAt: '2026-01-01T00:00:00.000Z',
+        tool: 'inspect_schema',
+        outcome: 'ok',
+        durationMs: 1,
+      });
+      old.close();
+    }
+    const inProject = await start(project);
+    expect(inProject.services.tables.auditTable).toBe('audit_log');
+    expect((await inProject.ok<Json>('read_audit_log', { verify: true })).chain.ok).toBe(true);
+    await inProject.close();
+    harnesses = [];
+    const separate = await start(project, ['--audit-db', auditFile]);
+    expect(separate.services.tables.auditTable).toBe('audit_log');
+    const result = await separate.call('read_audit_log', { verify: true });
+    expect(result.isError, errorTextOf(result)).toBeFalsy();
+    expect((result.structuredContent as Json).table).toBe(`audit_log in ${auditFile}`);
+  });
+});
