@@ -27,6 +27,8 @@ export interface CliIo {
   nodePath?: string;
   /** Absolute path of the bin script (dist/index.js); defaults to the running bundle. */
   entry?: string;
+  /** Makes the project folder the working directory before the project's code runs (the edge's chdir). */
+  enterProject?: (projectDir: string) => void;
 }
 
 export const CLI_CLIENT = `cli/${VERSION}`;
@@ -130,6 +132,7 @@ async function runCall(parsed: ParsedCommandLine, io: CliIo, stderr: Writable): 
     );
   const { text, from } = await readArgumentsText(parsed, io.stdin);
   const args = parseArgumentsJson(text, from);
+  io.enterProject?.(parsed.config.projectDir);
 
   // Ctrl-C or a CI job's SIGTERM cancels the call like an MCP client would: the work stops, SQLite rolls back
   // what was not committed, and the audit row says CANCELLED.

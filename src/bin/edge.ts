@@ -32,8 +32,25 @@ function parseCommandLine(): ParsedCommandLine {
   }
 }
 
+/**
+ * drizzle-kit runs from the project folder, and so must the project's code here: its config's relative paths,
+ * `process.cwd()`, and the `.env` that dotenv (or drizzle-kit itself) reads from the working directory. A client
+ * starts the server from anywhere (often `/` or its own folder), so the process moves into the project before
+ * anything of the project runs. Worker threads cannot chdir; they follow this one. Paths given on the command
+ * line were already resolved against the original working directory.
+ */
+function enterProject(projectDir: string, logger: Logger): void {
+  try {
+    process.chdir(projectDir);
+  } catch (error) {
+    // Opening the project reports the missing folder to every tool call; nothing to add here.
+    logger.debug('could not enter the project folder', { projectDir, error: String(error) });
+  }
+}
+
 async function serve(parsed: ParsedCommandLine, logger: Logger): Promise<void> {
   const { config } = parsed;
+  enterProject(config.projectDir, logger);
   let services: Services | undefined;
   let shuttingDown = false;
 
@@ -123,7 +140,12 @@ async function main(): Promise<void> {
   const logger = createLogger(parsed.config.logLevel);
   if (parsed.command === 'serve') return serve(parsed, logger);
   const { runCliCommand } = await import('./cli.js');
-  process.exitCode = await runCliCommand(parsed, { logger, stdout: rpcStdout, stdin: process.stdin });
+  process.exitCode = await runCliCommand(parsed, {
+    logger,
+    stdout: rpcStdout,
+    stdin: process.stdin,
+    enterProject: (dir) => enterProject(dir, logger),
+  });
 }
 
 await main();

@@ -1,7 +1,9 @@
 // The kit worker thread: the only place user code (drizzle.config.ts, schema files) and drizzle-kit run. It is
 // started by KitClient with its stdout/stderr piped to the parent, so nothing it prints reaches fd 1, and a
 // `process.exit` inside drizzle-kit or a schema ends this thread only. One request at a time; answers are plain data.
+import fs from 'node:fs';
 import path from 'node:path';
+import util from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { parentPort } from 'node:worker_threads';
 import { toAppError } from '../core/errors.js';
@@ -23,7 +25,30 @@ process.setSourceMapsEnabled(true);
 
 const context = { fallbackResolveDir: path.dirname(fileURLToPath(import.meta.url)) };
 
+/**
+ * The drizzle-kit CLI loads `.env` from its working directory (the project folder) before it evaluates the config,
+ * so a config reading `process.env.X` works without importing dotenv; do the same, into this worker's own copy of
+ * the environment. Variables already set (e.g. by the MCP client's `env`) win, as with dotenv.
+ */
+let envLoadedFrom: string | undefined;
+function loadProjectEnv(projectDir: string): void {
+  if (envLoadedFrom === projectDir) return;
+  envLoadedFrom = projectDir;
+  const parseEnv = (util as { parseEnv?: (text: string) => Record<string, string> }).parseEnv;
+  if (parseEnv === undefined) return; // Node < 20.12: the config's own dotenv import still works.
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(projectDir, '.env'), 'utf8');
+  } catch {
+    return;
+  }
+  for (const [key, value] of Object.entries(parseEnv(text))) process.env[key] ??= value;
+}
+
 async function handle(request: KitRequest): Promise<unknown> {
+  // A recycled worker starts from the parent's environment again: load .env before any of the project's code.
+  if (request.method === 'loadProjectConfig') loadProjectEnv(path.resolve(request.params.projectDir));
+  else if (request.method !== 'diff') loadProjectEnv(request.params.project.root);
   switch (request.method) {
     case 'loadProjectConfig':
       return loadProjectConfig(request.params, context);

@@ -17,10 +17,15 @@ export interface RawServer {
   exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function spawnServer(args: string[], env: Record<string, string> = {}): RawServer {
+export function spawnServer(
+  args: string[],
+  env: Record<string, string> = {},
+  options: { cwd?: string } = {},
+): RawServer {
   const child = spawn(process.execPath, [SERVER_BIN, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
+    ...(options.cwd ? { cwd: options.cwd } : {}),
   });
   let out = '';
   let err = '';
