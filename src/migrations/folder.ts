@@ -60,7 +60,8 @@ export type FolderFindingCode =
   | 'SNAPSHOT_UNREADABLE'
   | 'SNAPSHOT_CHAIN_BROKEN'
   | 'SNAPSHOT_COLLISION'
-  | 'SNAPSHOT_UNLISTED';
+  | 'SNAPSHOT_UNLISTED'
+  | 'SNAPSHOT_OUTDATED';
 
 /** What a finding stops: applying migrations to the database, or generating the next one. */
 export type FolderOperation = 'apply' | 'generate';
@@ -92,7 +93,10 @@ export interface MigrationFolder {
   migrations: FolderMigration[];
   /** Every readable snapshot in `meta/`, sorted by file name (the CLI's order). */
   snapshots: SnapshotLink[];
-  /** The snapshot of the last journal entry, parsed: the "previous" state for the next generate. */
+  /**
+   * The last snapshot in `meta/` by file name, parsed: what the drizzle-kit CLI takes as the "previous" state for
+   * the next generate (it needs no other snapshot), and what the database is compared with.
+   */
   latestSnapshot: SqliteSnapshot | undefined;
   findings: FolderFinding[];
 }
@@ -252,8 +256,8 @@ export function readMigrationFolder(outDir: string): MigrationFolder {
     folder.findings.push({
       code: 'MIGRATION_FILE_UNLISTED',
       severity: 'warning',
-      message: `${name} is not in meta/_journal.json, so it will never be applied.`,
-      hint: 'If it is a migration, regenerate it with generate_migration (or drizzle-kit generate) so it gets a journal entry and snapshot; otherwise move it out of the migrations folder.',
+      message: `${name} is in the migrations folder but not in meta/_journal.json: drizzle-orm's migrate() and apply_migrations apply journal entries only.`,
+      hint: 'If your app applies it with a runner of its own (NuxtHub, wrangler d1 migrations …), this is expected and nothing needs doing. If it is a drizzle migration that lost its journal entry, regenerate it with generate_migration (or drizzle-kit generate).',
       blocks: [],
       file: path.join(outDir, name),
     });
@@ -345,15 +349,20 @@ function readJournal(journalPath: string, outDir: string, findings: FolderFindin
   };
 }
 
+/** The oldest snapshot version drizzle-kit 0.21+ generates from; older folders need `drizzle-kit up` first. */
+const CURRENT_SNAPSHOT_VERSION = 6;
+
 function readSnapshots(
   folder: MigrationFolder,
   metaDir: string,
   metaFiles: string[],
   journal: Journal,
 ): void {
-  // The CLI treats every file in meta/ not starting with "_" as a snapshot and sorts them by name.
+  // The CLI treats every file in meta/ not starting with "_" as a snapshot, sorts them by name, requires each to be
+  // valid and of the current version, refuses two with one parent, and takes the last as "previous". It never
+  // needs the others, so a missing or unlisted snapshot is a warning here, as it is no obstacle to it.
   const snapshotNames = metaFiles.filter((name) => !name.startsWith('_')).sort();
-  const latestName = journal.entries.length > 0 ? snapshotFileName(journal.entries.at(-1)!.tag) : undefined;
+  const latestName = snapshotNames.at(-1);
   const byName = new Map<string, SnapshotLink>();
   let latest: SqliteSnapshot | undefined;
   for (const name of snapshotNames) {
@@ -364,11 +373,21 @@ function readSnapshots(
         code: 'SNAPSHOT_UNREADABLE',
         severity: 'error',
         message: `meta/${name} is not a valid drizzle-kit snapshot (${read.error}).`,
-        hint: 'Restore it from version control. drizzle-kit diffs the schema against the latest snapshot, so generating is blocked until it is fixed.',
+        hint: 'Restore it from version control. drizzle-kit validates every snapshot in meta/ before it generates, so generating is blocked until it is fixed (or removed, if no migration needs it); applying is not affected.',
         blocks: ['generate'],
         file,
       });
       continue;
+    }
+    if (read.version !== '' && Number(read.version) < CURRENT_SNAPSHOT_VERSION) {
+      folder.findings.push({
+        code: 'SNAPSHOT_OUTDATED',
+        severity: 'error',
+        message: `meta/${name} is a version ${read.version} snapshot (drizzle-kit 0.20 or older); drizzle-kit 0.21+ and this server generate only from version ${CURRENT_SNAPSHOT_VERSION}.`,
+        hint: 'Run `npx drizzle-kit up` in the project once (it upgrades the snapshots in place and leaves the SQL as it is), then generate again. Applying and inspecting work without it.',
+        blocks: ['generate'],
+        file,
+      });
     }
     byName.set(name, { file, id: read.id, prevId: read.prevId });
     if (name === latestName) latest = read.snapshot;
@@ -376,21 +395,25 @@ function readSnapshots(
   forgetSnapshotsOtherThan(metaDir, snapshotNames, latestName);
   folder.snapshots = [...byName.values()];
 
+  // Which snapshot belongs to which entry: drizzle-kit names it after the tag's prefix; older drizzle-kit versions
+  // named it after the index even for timestamp tags (migrations.prefix), so that name is accepted too.
   const expected = new Set<string>();
   let previousId = ORIGIN_SNAPSHOT_ID;
   let previousTag: string | undefined;
   for (const entry of journal.entries) {
-    const name = snapshotFileName(entry.tag);
+    const byIndex = `${String(entry.idx).padStart(4, '0')}_snapshot.json`;
+    const byTag = snapshotFileName(entry.tag);
+    const name = snapshotNames.includes(byTag) || !snapshotNames.includes(byIndex) ? byTag : byIndex;
     expected.add(name);
     const link = byName.get(name);
     if (!link) {
       if (!snapshotNames.includes(name)) {
         folder.findings.push({
           code: 'SNAPSHOT_MISSING',
-          severity: 'error',
+          severity: 'warning',
           message: `meta/${name} (the snapshot of "${entry.tag}") is missing.`,
-          hint: 'Restore it from version control. Without it drizzle-kit cannot tell what the next migration must change, so generating is blocked; applying is not affected.',
-          blocks: ['generate'],
+          hint: 'Nothing is blocked: drizzle-kit (and generate_migration) need only the latest snapshot, and applying needs none. Restore it from version control if you have it, to keep the history complete.',
+          blocks: [],
           tag: entry.tag,
           file: path.join(metaDir, name),
         });
@@ -402,10 +425,10 @@ function readSnapshots(
     if (previousId !== '' && link.prevId !== previousId) {
       folder.findings.push({
         code: 'SNAPSHOT_CHAIN_BROKEN',
-        severity: 'error',
+        severity: 'warning',
         message: `meta/${name} has prevId ${link.prevId}, but ${previousTag ? `the snapshot of "${previousTag}" has id ${previousId}` : `the first snapshot must have prevId ${ORIGIN_SNAPSHOT_ID}`}.`,
-        hint: "This happens when migrations from two branches are merged. Delete the later branch's migration files and snapshot (if not applied anywhere) and generate it again on top of the merged folder.",
-        blocks: ['generate'],
+        hint: 'Usually migrations from two branches were merged. drizzle-kit still generates from the latest snapshot, so nothing is blocked; if the two branches changed the same tables, check that the latest snapshot describes the schema the migrations build (migration_status drift).',
+        blocks: [],
         tag: entry.tag,
         file: link.file,
       });
@@ -431,10 +454,10 @@ function readSnapshots(
     if (expected.has(name)) continue;
     folder.findings.push({
       code: 'SNAPSHOT_UNLISTED',
-      severity: 'error',
-      message: `meta/${name} belongs to no journal entry; the drizzle-kit CLI would still read it (possibly as the latest snapshot).`,
+      severity: 'warning',
+      message: `meta/${name} belongs to no journal entry${name === latestName ? ', yet as the last snapshot by name it is the one drizzle-kit (and generate_migration) diff the schema against' : ''}.`,
       hint: 'Delete it if it was left behind by an interrupted generate, or restore the journal entry it belongs to.',
-      blocks: ['generate'],
+      blocks: [],
       file: path.join(metaDir, name),
     });
   }
@@ -446,13 +469,14 @@ function readSnapshots(
 // because every reader shares it. Module state on purpose: files are the key, whoever reads them.
 interface SnapshotMemo {
   signature: string;
-  result: { id: string; prevId: string } | { error: string };
+  result: { id: string; prevId: string; version: string } | { error: string };
   /** Kept for the snapshot that was the latest when read. */
   snapshot?: SqliteSnapshot;
 }
 const snapshotMemos = new Map<string, SnapshotMemo>();
 
-type SnapshotRead = { id: string; prevId: string; snapshot?: SqliteSnapshot } | { error: string };
+type SnapshotRead =
+  { id: string; prevId: string; version: string; snapshot?: SqliteSnapshot } | { error: string };
 
 function readSnapshot(file: string, wholeSnapshot: boolean): SnapshotRead {
   // The signature is taken before reading: a change during the read makes the next read miss, never hit stale.
@@ -474,13 +498,15 @@ function readSnapshot(file: string, wholeSnapshot: boolean): SnapshotRead {
     read = {
       id: raw.id,
       prevId: raw.prevId,
+      version: String(raw.version ?? ''),
       ...(wholeSnapshot ? { snapshot: deepFreeze(raw as SqliteSnapshot) } : {}),
     };
   } catch (error) {
     read = { error: (error as Error).message };
   }
   if (signature !== undefined) {
-    const result = 'error' in read ? { error: read.error } : { id: read.id, prevId: read.prevId };
+    const result =
+      'error' in read ? { error: read.error } : { id: read.id, prevId: read.prevId, version: read.version };
     snapshotMemos.set(file, {
       signature,
       result,
