@@ -5,7 +5,7 @@ import { applyMigrations } from '../migrations/apply.js';
 import { createBackup } from '../migrations/backup.js';
 import { readMigrationFolder } from '../migrations/folder.js';
 import { dryRunMigrations, type DryRunReport, type TableRowCount } from '../migrations/dry-run.js';
-import { requireDestructiveConsent } from './consent.js';
+import { requireDestructiveConsent } from '../app/consent.js';
 import {
   assertConsistent,
   capText,
@@ -188,7 +188,7 @@ async function askConsent(context: ToolContext, report: DryRunReport, losses: st
 }
 
 async function run(input: { dryRun: boolean }, context: ToolContext): Promise<Output> {
-  const { services, signal, progress, addAuditDetails, setTarget, commitAudit } = context;
+  const { services, signal, progress, addAuditDetails, setTarget, commitWithAudit } = context;
   const { project } = services;
   const { folder, status } = readMigrationState(services);
   assertConsistent(status);
@@ -318,30 +318,29 @@ async function run(input: { dryRun: boolean }, context: ToolContext): Promise<Ou
     });
 
     // Read the folder again: a file added or edited since the dry run must fail the hash check, not slip through.
-    const result = await applyMigrations(write, readMigrationFolder(project.outDir), {
-      migrationsTable: project.migrationsTable,
-      expectedHashes: report.pendingHashes,
-      signal,
-      onProgress(step) {
-        if (step.phase === 'migration')
-          notifyProgress(
-            progress,
-            step.index + 1,
-            total,
-            `Applying ${step.tag ?? ''} (${step.index}/${step.total})`,
+    const result = await commitWithAudit((row) =>
+      applyMigrations(write, readMigrationFolder(project.outDir), {
+        migrationsTable: project.migrationsTable,
+        expectedHashes: report.pendingHashes,
+        signal,
+        onProgress(step) {
+          if (step.phase === 'migration')
+            notifyProgress(
+              progress,
+              step.index + 1,
+              total,
+              `Applying ${step.tag ?? ''} (${step.index}/${step.total})`,
+            );
+        },
+        beforeCommit(_db, applied) {
+          // With the audit log in this file the row commits with the migrations; with --audit-db it is written
+          // just before the commit (a failed commit then adds an error row after it).
+          services.audit.append(
+            row({ details: { applied: applied.applied.map((m) => ({ tag: m.tag, hash: m.hash })) } }),
           );
-      },
-      beforeCommit(_db, applied) {
-        // With the audit log in this file the row commits with the migrations; with --audit-db it is written
-        // just before the commit (a failed commit then adds an error row after it).
-        services.audit.append(
-          commitAudit.entry({
-            details: { applied: applied.applied.map((m) => ({ tag: m.tag, hash: m.hash })) },
-          }),
-        );
-      },
-    });
-    commitAudit.committed();
+        },
+      }),
+    );
     return {
       ...output,
       status: 'applied' as const,

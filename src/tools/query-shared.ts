@@ -9,7 +9,7 @@ import type { EncodedRows } from '../query/encode.js';
 import type { AuditAppend, QueryParams, WriteRequest, WriteResult } from '../query/protocol.js';
 import { resolveTable, TableModel, type LiveColumn } from '../query/drizzle-rows.js';
 import type { Services } from '../app/services.js';
-import { askHumanToApprove } from './consent.js';
+import { askHumanToApprove } from '../app/consent.js';
 import type { ToolContext } from './types.js';
 
 // ---- Untrusted data ------------------------------------------------------------------------------------------------
@@ -57,11 +57,9 @@ export function rowCap(
 
 // ---- Writes ----------------------------------------------------------------------------------------------------------
 
-/** What the host needs to commit this call's audit row inside the write's transaction. */
-export function auditAppendFor(context: ToolContext): AuditAppend {
-  const full: AuditEntry = context.commitAudit.entry();
+/** What the host needs to commit this call's audit row (`full`) inside the write's transaction. */
+function auditAppendFor(services: Services, full: AuditEntry): AuditAppend {
   const { outcome: _outcome, rowsAffected: _rows, durationMs, errorCode: _code, ...entry } = full;
-  const { services } = context;
   return {
     table: services.audit.table,
     ...(services.tables.auditInProjectDb ? {} : { auditDbFile: services.auditFile }),
@@ -135,15 +133,16 @@ export async function runAuditedWrite(
   const { services, signal } = context;
   const { config } = services;
   const runner = services.queries();
-  const send = (budget: number, allowOverBudget: boolean): Promise<WriteResult> => {
-    const request: WriteRequest = { ...statement, budget, allowOverBudget, audit: auditAppendFor(context) };
-    return runner.write(request, { signal });
-  };
-  const done = (result: WriteResult, consent?: ConsentSource): AuditedWrite => {
-    // The host committed the ok row with the change: the registry must not write a second one.
-    if (result.auditId !== undefined) context.commitAudit.committed();
-    return consent ? { result, consent } : { result };
-  };
+  /** The host commits the ok row with the change; a dry run (or a rolled-back write) commits nothing. */
+  const hostWrite = (request: Omit<WriteRequest, 'audit'>): Promise<WriteResult> =>
+    context.commitWithAudit(
+      (row) => runner.write({ ...request, audit: auditAppendFor(services, row()) }, { signal }),
+      (result) => result.auditId !== undefined,
+    );
+  const send = (budget: number, allowOverBudget: boolean): Promise<WriteResult> =>
+    hostWrite({ ...statement, budget, allowOverBudget });
+  const done = (result: WriteResult, consent?: ConsentSource): AuditedWrite =>
+    consent ? { result, consent } : { result };
 
   let measured: AppError;
   try {
@@ -168,19 +167,13 @@ export async function runAuditedWrite(
     message: async () => {
       let sample: string | undefined;
       if (prompt.sample) {
-        const dry = await runner
-          .write(
-            {
-              ...statement,
-              dryRun: true,
-              maxRows: SAMPLE_ROWS,
-              budget: config.writeBudget,
-              allowOverBudget: false,
-              audit: auditAppendFor(context),
-            },
-            { signal },
-          )
-          .catch(() => undefined);
+        const dry = await hostWrite({
+          ...statement,
+          dryRun: true,
+          maxRows: SAMPLE_ROWS,
+          budget: config.writeBudget,
+          allowOverBudget: false,
+        }).catch(() => undefined);
         sample = dry?.returning ? prompt.sample(dry.returning) : undefined;
       }
       return consentMessage(prompt, measured, sample);

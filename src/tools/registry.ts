@@ -10,7 +10,8 @@ import { AppError, toAppError, type Outcome } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Services } from '../app/services.js';
 import { listTools, refusedInReadOnly, type ToolListing } from './listing.js';
-import type { ElicitRequest, ElicitResult, ToolDefinition, ToolResult } from './types.js';
+import type { ElicitRequest, ElicitResult } from '../app/call-context.js';
+import type { ToolDefinition, ToolResult } from './types.js';
 
 /** Per-call facilities that depend on the transport (MCP session or CLI). */
 export interface CallEnvironment {
@@ -170,11 +171,10 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
       elicit: env.elicit,
       setTarget: (type, id) => record.setTarget(type, id),
       addAuditDetails: (details) => record.addDetails(details),
-      commitAudit: {
-        entry: (extra = {}) => record.entry('ok', extra),
-        committed: () => {
-          record.committed = true;
-        },
+      async commitWithAudit(work, committed) {
+        const result = await work((extra = {}) => record.entry('ok', extra));
+        if (committed?.(result) ?? true) record.committed = true;
+        return result;
       },
     });
     if (signal.aborted) throw new AppError('CANCELLED', `${tool.name} was cancelled by the client.`);

@@ -22,7 +22,7 @@ import {
   type BackupInfo,
 } from '../migrations/backup.js';
 import type { Services } from '../app/services.js';
-import { requireDestructiveConsent } from './consent.js';
+import { requireDestructiveConsent } from '../app/consent.js';
 import { describeAuditRow, writableConnection } from './migration-shared.js';
 import { defineTool, type ToolContext, type ToolDefinition } from './types.js';
 
@@ -165,7 +165,7 @@ async function restoreKeepingAudit(
   backup: BackupInfo,
   liveTail: number,
 ): Promise<{ safety: BackupInfo; carried: number; warnings: string[] }> {
-  const { services, commitAudit } = context;
+  const { services, commitWithAudit } = context;
   const live = writableConnection(services, 'restore_backup');
   const table = services.audit.table;
   const warnings: string[] = [];
@@ -197,28 +197,30 @@ async function restoreKeepingAudit(
     }
     ensureAuditTable(copy, table);
     const target = copy;
-    target.transaction(() => {
-      insertAuditRowsVerbatim(target, table, carried);
-      new AuditLog(target, table).append(
-        commitAudit.entry({
-          details: { restored: backup.id, safetyBackup: safety.id, auditRowsCarriedOver: carried.length },
-        }),
-      );
-    })();
-    try {
-      await target.backup(services.project.dbFile);
-    } catch (error) {
-      throw new AppError(
-        'BACKUP_FAILED',
-        `Restoring backup ${backup.id} onto ${services.project.dbFile} failed: ${(error as Error).message}.`,
-        {
-          hint: `The page copy is transactional, so the database should be unchanged; its content before the attempt is also saved as backup ${safety.id}.`,
-          cause: error,
-          details: { safetyBackupId: safety.id },
-        },
-      );
-    }
-    commitAudit.committed();
+    // The restore and its ok row land in one page copy: committed when that copy succeeds.
+    await commitWithAudit(async (row) => {
+      target.transaction(() => {
+        insertAuditRowsVerbatim(target, table, carried);
+        new AuditLog(target, table).append(
+          row({
+            details: { restored: backup.id, safetyBackup: safety.id, auditRowsCarriedOver: carried.length },
+          }),
+        );
+      })();
+      try {
+        await target.backup(services.project.dbFile);
+      } catch (error) {
+        throw new AppError(
+          'BACKUP_FAILED',
+          `Restoring backup ${backup.id} onto ${services.project.dbFile} failed: ${(error as Error).message}.`,
+          {
+            hint: `The page copy is transactional, so the database should be unchanged; its content before the attempt is also saved as backup ${safety.id}.`,
+            cause: error,
+            details: { safetyBackupId: safety.id },
+          },
+        );
+      }
+    });
     return { safety, carried: carried.length, warnings };
   } catch (error) {
     throw error instanceof AppError ? error : fromSqliteError(error, `restoring backup ${backup.id}`);
