@@ -1,7 +1,7 @@
 // What a procedure (apply, restore, an audited write) is given by the call that runs it: the services, the
 // client's signal and ways to reach the human, and the call's audit row. The registry builds one per tools/call;
 // tests build one around real services, without MCP.
-import type { AuditEntry } from '../audit/audit-log.js';
+import type { AuditEntry } from '../audit/entry.js';
 import type { Services } from './services.js';
 
 export interface ElicitRequest {
@@ -32,8 +32,9 @@ export type CommitWithAudit = <T>(
   committed?: (result: T) => boolean,
 ) => Promise<T>;
 
-export interface CallContext {
-  services: Services;
+export interface CallContext<S = Services> {
+  /** The services, or the part of them a procedure needs (tests hand in just that). */
+  services: S;
   signal: AbortSignal;
   /** "name/version" of the MCP client, or "cli/<version>". */
   client: string;
@@ -47,4 +48,14 @@ export interface CallContext {
   addAuditDetails(details: Record<string, unknown>): void;
   /** For procedures that change the database: the audit row that must commit with the change. */
   commitWithAudit: CommitWithAudit;
+}
+
+/** Sends a progress notification without letting a failing transport affect the work. */
+export function notifyProgress(
+  context: Pick<CallContext<unknown>, 'progress'>,
+  progress: number,
+  total: number,
+  message: string,
+): void {
+  context.progress(progress, total, message).catch(() => undefined);
 }

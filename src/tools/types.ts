@@ -2,6 +2,7 @@
 // themselves and never decide read-only mode: the registry does all three, the same way for every tool.
 import type { z } from 'zod';
 import type { CallContext } from '../app/call-context.js';
+import type { ErrorCode } from '../core/errors.js';
 
 /**
  * What a tool may do to the world. The single source of the MCP annotations *and* of the read-only refusal.
@@ -18,6 +19,11 @@ export type ToolContext = CallContext;
 export interface ToolResult<T> {
   data: T;
   rowsAffected?: number;
+  /**
+   * The call answers with a report of a failure rather than a tool error (generate_migration's `status: "error"`
+   * when the schema does not load): the model gets the data, and the audit row records this code and its outcome.
+   */
+  failure?: ErrorCode;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
