@@ -5,7 +5,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { entryPoints, packageRoot } from './entry-points.js';
 import { loadConfig, type ParsedCommandLine } from '../core/config.js';
 import { HELP_TEXT } from './help.js';
-import { isAppError } from '../core/errors.js';
+import { AppError, isAppError, toAppError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { createServer, VERSION } from '../mcp/server.js';
 import type { Services } from '../app/services.js';
@@ -56,6 +56,10 @@ async function serve(parsed: ParsedCommandLine, logger: Logger): Promise<void> {
 
   // initialize and tools/list are answered from what is loaded at start (the listing is built in); the database,
   // the project and the tool modules open just after, so tool calls wait for them and the handshake does not.
+  //
+  // A project that cannot be opened (a wrong --project, a config that throws, a remote database) must not end the
+  // session: a GUI client would show only "server disconnected". Every call answers the reason and its fix
+  // instead, and tries again, so a fixed .env or config needs no restart.
   let warming: Promise<Services> | undefined;
   const servicesReady = (): Promise<Services> =>
     (warming ??= (async () => {
@@ -72,8 +76,22 @@ async function serve(parsed: ParsedCommandLine, logger: Logger): Promise<void> {
       });
       return opened;
     })().catch((error: unknown) => {
-      if (isAppError(error)) fatal(error.message, error.hint);
-      fatal(`could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      warming = undefined;
+      const cause = toAppError(error);
+      if (cause.code === 'INTERNAL')
+        logger.error('could not open the project', {
+          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        });
+      else logger.error(`could not open the project: ${cause.message}`, { hint: cause.hint });
+      throw new AppError(
+        cause.code,
+        `The server could not open the project, so no tool can run: ${cause.message}`,
+        {
+          hint: `${cause.hint ? `${cause.hint} ` : ''}The server stays up and tries again on the next call; a change to a launch option (--project, --db, --config) needs a restart of the server in the client.`,
+          ...(cause.details ? { details: cause.details } : {}),
+          cause: error,
+        },
+      );
     }));
 
   const { server, registry } = createServer({
@@ -88,7 +106,7 @@ async function serve(parsed: ParsedCommandLine, logger: Logger): Promise<void> {
   const warm = () => {
     clearTimeout(warmTimer);
     void registry.warm().catch(() => {});
-    void servicesReady();
+    servicesReady().catch(() => {}); // logged where it failed; every call answers it
   };
   const warmTimer = setTimeout(warm, WARM_UP_DELAY_MS);
   const transport = new StdioServerTransport(process.stdin, rpcStdout);

@@ -233,8 +233,21 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
    * The error row. A tool that already committed its change and its ok row failed afterwards: report it, but do
    * not add a second row. An audit failure here keeps the call's own error, which says more.
    */
-  async function recordFailure(name: string, record: CallRecord, error: AppError): Promise<CallOutcome> {
+  async function recordFailure(
+    name: string,
+    record: CallRecord,
+    error: AppError,
+    servicesFailed: boolean,
+  ): Promise<CallOutcome> {
     if (record.committed) return { ok: false, error };
+    if (servicesFailed) {
+      // The project (and with it the audit log) could not be opened: there is nowhere to write the row, and
+      // opening again here would only fail again.
+      logger.warn('a call was answered without an audit row: the project could not be opened', {
+        tool: name,
+      });
+      return { ok: false, error };
+    }
     try {
       const services = await options.services();
       const row = record.entry(error.outcome, { errorCode: error.code });
@@ -264,16 +277,20 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
   async function call(name: string, args: unknown, env: CallEnvironment): Promise<CallOutcome> {
     const record = new CallRecord(name, args, env.client);
     const signal = env.signal ?? new AbortController().signal;
+    let servicesFailed = false;
     try {
       const tool = await resolveTool(name);
       refuseInReadOnlyMode(tool);
       const input = parseArguments(tool, args);
-      const services = await options.services();
+      const services = await options.services().catch((error: unknown) => {
+        servicesFailed = true;
+        throw error;
+      });
       const result = await runHandler(tool, input, services, env, signal, record);
       verifyOutput(tool, result.data);
       return withNotices(services, await recordSuccess(services, record, result));
     } catch (thrown) {
-      return recordFailure(name, record, toCallError(name, thrown, signal));
+      return recordFailure(name, record, toCallError(name, thrown, signal), servicesFailed);
     }
   }
 

@@ -92,7 +92,7 @@ describe('the built server over stdio', () => {
     }
   });
 
-  it('fails at start-up with a clear message and nothing on stdout for a database path that cannot work', async () => {
+  it('answers every call with the reason when the database path cannot work, stays up, and keeps stdout clean', async () => {
     const dir = tempDir();
     const notSqlite = path.join(dir, 'notes.txt');
     fs.writeFileSync(
@@ -104,30 +104,30 @@ describe('the built server over stdio', () => {
       [['--db', dir], /is a folder/],
       [['--db', notSqlite], /not a SQLite database/],
       [['--project', path.join(dir, 'no-such-project')], /does not exist|drizzle\.config/],
-      [['--write-budget', 'lots'], /--write-budget/],
     ];
     for (const [args, message] of cases) {
       const server = spawnServer(['--project', project, ...args]);
-      server.child.stdin.write(
-        JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'initialize',
-          params: {
-            protocolVersion: '2025-06-18',
-            capabilities: {},
-            clientInfo: { name: 'x', version: '1' },
-          },
-        }) + '\n',
-      );
-      const exit = await new Promise<number | null>((resolve) =>
-        server.child.on('exit', (code) => resolve(code)),
-      );
-      expect(exit, args.join(' ')).toBe(1);
+      await initialize(server);
+      const result = (await server.request('tools/call', { name: 'migration_status', arguments: {} }))
+        .result as Json;
+      expect(result.isError, args.join(' ')).toBe(true);
+      expect(result.content[0].text, args.join(' ')).toMatch(message);
+      expect(server.child.exitCode, args.join(' ')).toBeNull();
+      expect((await server.exited()).code, args.join(' ')).toBe(0);
       expect(server.stderr(), args.join(' ')).toMatch(message);
       expect(nonJsonRpcLines(server.stdout())).toEqual([]);
     }
     removeDir(dir);
+  });
+
+  it('fails before initialize, with the reason on stderr and nothing on stdout, for a command line it cannot parse', async () => {
+    const server = spawnServer(['--project', project, '--write-budget', 'lots']);
+    const exit = await new Promise<number | null>((resolve) =>
+      server.child.on('exit', (code) => resolve(code)),
+    );
+    expect(exit).not.toBe(0);
+    expect(server.stderr()).toMatch(/--write-budget/);
+    expect(server.stdout()).toBe('');
   });
 
   it('keeps stdout clean and keeps serving when the user schema prints and calls process.exit', async () => {
