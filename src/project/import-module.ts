@@ -71,6 +71,9 @@ export async function importUserModules(
     plugins: [resolvePackagesFrom(options, tsconfig)],
     // CommonJS-era globals, answered for the entry file: the bundle itself lives in the temp folder.
     define: {
+      // A Bun project's config reads `Bun.env` (`bun --bun drizzle-kit`); under Node it is process.env. Any other
+      // Bun API still fails, with a message saying so (importError).
+      'Bun.env': 'process.env',
       __dirname: JSON.stringify(firstDir),
       __filename: JSON.stringify(first),
       'import.meta.dirname': JSON.stringify(firstDir),
@@ -182,16 +185,50 @@ function resolvePackagesFrom(options: ImportUserModuleOptions, tsconfig: string 
         if (result.external || !result.path.split(path.sep).includes('node_modules')) {
           return result.external ? { path: args.path, external: true } : { path: result.path };
         }
-        const href =
+        const answer: OnResolveResult =
           args.kind === 'require-call' || args.kind === 'require-resolve'
-            ? result.path
-            : pathToFileURL(result.path).href;
-        const answer: OnResolveResult = { path: href, external: true };
+            ? { path: result.path, external: true }
+            : args.kind === 'import-statement' && isCommonJsFile(result.path)
+              ? { path: result.path, namespace: CJS_NAMESPACE }
+              : { path: pathToFileURL(result.path).href, external: true };
         if (signatures) rememberResolution(key, answer, signatures, result.path);
         return answer;
       });
+      // A CommonJS package imported by name (`import { a } from 'cjs'`): Node's ESM loader exposes only the names
+      // its lexer finds (none for `module.exports = { a: require('./a') }`), while drizzle-kit require()s the
+      // schema, where every name works. So the bundle takes it through require(), the package still loaded from
+      // the project by Node itself (external), and esbuild's interop reads the names at run time.
+      build.onLoad({ filter: /.*/, namespace: CJS_NAMESPACE }, (args) => ({
+        contents: `module.exports = require(${JSON.stringify(args.path)});`,
+        loader: 'js',
+      }));
+      build.onResolve({ filter: /.*/, namespace: CJS_NAMESPACE }, (args) => ({
+        path: args.path,
+        external: true,
+      }));
     },
   };
+}
+
+const CJS_NAMESPACE = 'dsm-cjs';
+
+/** Node's rule: `.cjs` is CommonJS, `.mjs` is not, and a `.js` file is CommonJS unless its package says "module". */
+function isCommonJsFile(file: string): boolean {
+  if (file.endsWith('.cjs')) return true;
+  if (!file.endsWith('.js')) return false;
+  for (let dir = path.dirname(file); ;) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest)) {
+      try {
+        return (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { type?: unknown }).type !== 'module';
+      } catch {
+        return true;
+      }
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return true;
+    dir = parent;
+  }
 }
 
 function findTsconfig(fromDir: string, projectDir: string): string | undefined {
@@ -247,9 +284,11 @@ function importError(
   at: string | undefined,
 ): AppError {
   const message = error instanceof Error ? error.message : String(error);
+  const what = code === 'CONFIG_ERROR' ? 'drizzle config' : 'schema';
   return new AppError(code, `Loading ${describeFiles(entries)} threw: ${message}${at ? ` (at ${at})` : ''}`, {
-    hint:
-      code === 'CONFIG_ERROR'
+    hint: /\bBun is not defined\b/.test(message)
+      ? `The ${what} uses Bun's global \`Bun\`, which does not exist under Node, where this server loads it. \`Bun.env\` is provided (as process.env); replace any other Bun API used while loading with a Node one (e.g. process.env, node:fs).`
+      : code === 'CONFIG_ERROR'
         ? 'The drizzle config threw while loading; fix it so it can be imported without side effects failing.'
         : 'The schema threw while loading; fix the code at the location shown so the module can be imported.',
     details: { file: at },
@@ -257,12 +296,15 @@ function importError(
   });
 }
 
-/** The first stack frame outside node internals and node_modules: with inline source maps, a user's file and line. */
-function firstUserFrame(stack: string): string | undefined {
+/**
+ * The first stack frame outside node internals and node_modules: with inline source maps, a user's file and line.
+ * A frame's location is the whole text in its parentheses (or after "at "): `node:internal/modules/esm/…` is
+ * Node's, never the user's, although it contains a slash.
+ */
+export function firstUserFrame(stack: string): string | undefined {
   for (const line of stack.split('\n').slice(1)) {
-    const match = /\(?((?:file:\/\/)?\/[^()]+:\d+:\d+)\)?\s*$/.exec(line.trim());
-    if (match?.[1] && !match[1].includes('node_modules') && !match[1].startsWith('node:'))
-      return match[1].replace(/^file:\/\//, '');
+    const match = /(?:^at |\()((?:file:\/\/)?\/[^()]+:\d+:\d+)\)?$/.exec(line.trim());
+    if (match?.[1] && !match[1].includes('node_modules')) return match[1].replace(/^file:\/\//, '');
   }
   return undefined;
 }

@@ -100,18 +100,26 @@ export function normaliseConfig(raw: Record<string, unknown>, context: Normalise
   const fail = (message: string, hint: string) =>
     new AppError('CONFIG_ERROR', `${configFile}: ${message}`, { hint });
 
-  const dialect = raw.dialect;
   const driver = raw.driver;
+  const out = raw.out ?? 'drizzle';
+  if (typeof out !== 'string' || out === '')
+    throw fail('`out` must be a folder path.', 'Set out: "./drizzle".');
+  const dialect = raw.dialect ?? legacyDialect(driver, path.resolve(root, out));
+  if (dialect === undefined) {
+    throw fail(
+      'the config names no `dialect` (configs of drizzle-kit 0.20 and older had none; 0.21+ requires it).',
+      'Add dialect: "sqlite" to the config (and run `npx drizzle-kit up` once if its snapshots are older than version 6).',
+    );
+  }
   if (dialect !== 'sqlite' && dialect !== 'turso') {
     throw fail(
-      `dialect "${String(dialect)}" is not supported; this server manages SQLite databases only (dialect "sqlite").`,
+      `dialect "${String(dialect)}" is not supported; this server manages SQLite databases only (dialect "sqlite", or "turso" with a local file).`,
       'Point the server at a project whose drizzle config has dialect: "sqlite".',
     );
   }
-  if ((driver !== undefined || dialect === 'turso') && context.dbFile === undefined) {
-    const what = driver !== undefined ? `driver "${String(driver)}"` : 'dialect "turso"';
+  if (driver !== undefined && !LOCAL_FILE_DRIVERS.has(String(driver)) && context.dbFile === undefined) {
     throw fail(
-      `${what} keeps the database somewhere this server cannot open directly.`,
+      `driver "${String(driver)}" keeps the database somewhere this server cannot open directly.`,
       'Pass --db with the local SQLite file to manage (e.g. the local development copy of the database).',
     );
   }
@@ -123,10 +131,6 @@ export function normaliseConfig(raw: Record<string, unknown>, context: Normalise
       'Set schema: "./src/db/schema.ts" (or an array / glob).',
     );
   }
-  const out = raw.out ?? 'drizzle';
-  if (typeof out !== 'string' || out === '')
-    throw fail('`out` must be a folder path.', 'Set out: "./drizzle".');
-
   const dbFile = context.dbFile ?? dbFileFromCredentials(raw.dbCredentials, root, fail);
 
   const tablesFilter = toStringList(raw.tablesFilter);
@@ -168,6 +172,28 @@ export function normaliseConfig(raw: Record<string, unknown>, context: Normalise
   };
 }
 
+/**
+ * Drivers whose `dbCredentials.url` names a file on this disk (better-sqlite3 and libSQL with a `file:` URL;
+ * drizzle-kit 0.20's names included). Any other (d1-http, expo, durable-sqlite, d1) keeps it elsewhere.
+ */
+const LOCAL_FILE_DRIVERS = new Set(['better-sqlite', 'libsql', 'turso']);
+
+/**
+ * A config without `dialect` (drizzle-kit 0.20 and older, `generate:sqlite`): SQLite when its driver is one of
+ * SQLite's or its journal says so; undefined when nothing tells.
+ */
+function legacyDialect(driver: unknown, outDir: string): string | undefined {
+  if (driver === 'better-sqlite' || driver === 'libsql' || driver === 'turso' || driver === 'd1')
+    return 'sqlite';
+  try {
+    const journal = JSON.parse(fs.readFileSync(path.join(outDir, 'meta/_journal.json'), 'utf8')) as unknown;
+    const dialect = isRecord(journal) ? journal.dialect : undefined;
+    return typeof dialect === 'string' ? dialect : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function dbFileFromCredentials(
   credentials: unknown,
   root: string,
@@ -177,11 +203,22 @@ function dbFileFromCredentials(
   if (typeof url !== 'string' || url === '') {
     throw fail(
       '`dbCredentials.url` is missing, so the database file is unknown.',
-      'Set dbCredentials: { url: "./data/app.db" } or pass --db.',
+      'Set dbCredentials: { url: "./data/app.db" } or pass --db. If the url comes from an environment variable, check that it is set: the server reads the project\'s .env as drizzle-kit does, and the MCP client\'s "env" settings.',
     );
   }
-  // better-sqlite3 in drizzle-kit: a "file:" prefix is stripped, anything else is a path.
-  const file = url.startsWith('file:') ? url.slice('file:'.length).replace(/^\/\/(?=\/)/, '') : url;
+  if (/^(?:libsql|wss?|https?):\/\//i.test(url)) {
+    throw fail(
+      `dbCredentials.url "${url}" is a remote libSQL/Turso database; this server manages local SQLite files only.`,
+      'Pass --db with a local SQLite copy to manage (e.g. your development database, or a file: URL in the config); a libSQL file is a plain SQLite file.',
+    );
+  }
+  // better-sqlite3 in drizzle-kit, and libSQL: a "file:" prefix (and any ?query) is stripped, anything else is a path.
+  const file = url.startsWith('file:')
+    ? url
+        .slice('file:'.length)
+        .replace(/^\/\/(?=\/)/, '')
+        .replace(/\?.*$/, '')
+    : url;
   if (file === ':memory:' || file === '' || /^[a-z][a-z0-9+.-]*:\/\//i.test(file)) {
     throw fail(
       `dbCredentials.url "${url}" is not a local database file.`,

@@ -86,6 +86,47 @@ describe('normaliseConfig', () => {
     ).toBe('/tmp/local.db');
   });
 
+  it('manages a libSQL/Turso config whose url is a local file: a plain SQLite file (issue 10 item 5)', () => {
+    for (const [config, file] of [
+      [{ dialect: 'turso', dbCredentials: { url: 'file:./local.db' } }, 'local.db'],
+      [{ dialect: 'turso', dbCredentials: { url: 'file:data/local.db?mode=rwc' } }, 'data/local.db'],
+      [{ dialect: 'sqlite', driver: 'libsql', dbCredentials: { url: 'file:a.db' } }, 'a.db'],
+      [{ driver: 'better-sqlite', dbCredentials: { url: 'b.db' } }, 'b.db'],
+    ] as const) {
+      expect(normaliseConfig({ ...config }, context).dbFile).toBe(path.join(root, file));
+    }
+    const remote = configError(() =>
+      normaliseConfig(
+        { dialect: 'turso', dbCredentials: { url: 'libsql://x.turso.io', authToken: 't' } },
+        context,
+      ),
+    );
+    expect(remote.message).toMatch(/remote libSQL\/Turso database/);
+    expect(remote.hint).toMatch(/--db/);
+    expect(
+      normaliseConfig(
+        { dialect: 'turso', dbCredentials: { url: 'libsql://x.turso.io' } },
+        { ...context, dbFile: '/tmp/c.db' },
+      ).dbFile,
+    ).toBe('/tmp/c.db');
+  });
+
+  it('reads a drizzle-kit 0.20 config without dialect as SQLite from its driver or its journal, else names the fix (G)', () => {
+    expect(normaliseConfig({ driver: 'better-sqlite', dbCredentials: { url: 'a.db' } }, context).dbFile).toBe(
+      path.join(root, 'a.db'),
+    );
+    // The blog fixture's journal says "dialect": "sqlite".
+    expect(normaliseConfig({ out: './migrations', dbCredentials: { url: 'a.db' } }, context).outDir).toBe(
+      path.join(root, 'migrations'),
+    );
+    const none = configError(() =>
+      normaliseConfig({ out: './nowhere', dbCredentials: { url: 'a.db' } }, context),
+    );
+    expect(none.message).toMatch(/names no `dialect`/);
+    expect(none.message).not.toMatch(/undefined/);
+    expect(none.hint).toMatch(/dialect: "sqlite"/);
+  });
+
   it('refuses a remote or in-memory database URL', () => {
     expect(
       configError(() =>
