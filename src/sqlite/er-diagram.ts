@@ -9,12 +9,18 @@ export function toMermaid(schema: DatabaseSchema): string {
   for (const table of schema.tables) {
     lines.push(`  ${mermaidWord(table.name)} {`);
     const fkColumns = new Set(table.foreignKeys.flatMap((fk) => fk.columns));
+    const keyColumns = table.columns
+      .filter((column) => column.primaryKey !== undefined)
+      .sort((a, b) => a.primaryKey! - b.primaryKey!)
+      .map((column) => column.name);
+    // Mermaid marks every column of a composite key PK; the comment says they form one key.
+    const compositeNote = keyColumns.length > 1 ? ` "one key (${keyColumns.join(', ')})"` : '';
     for (const column of table.columns) {
       const keys = [column.primaryKey !== undefined ? 'PK' : '', fkColumns.has(column.name) ? 'FK' : '']
         .filter(Boolean)
         .join(',');
       lines.push(
-        `    ${mermaidWord(column.type.toLowerCase() || 'any')} ${mermaidWord(column.name)}${keys ? ` ${keys}` : ''}`,
+        `    ${mermaidWord(column.type.toLowerCase() || 'any')} ${mermaidWord(column.name)}${keys ? ` ${keys}` : ''}${column.primaryKey !== undefined ? compositeNote : ''}`,
       );
     }
     lines.push('  }');

@@ -31,6 +31,12 @@ const TableSchema = z.object({
   columns: z
     .array(z.string())
     .describe('"name type [NOT NULL] [PRIMARY KEY] [DEFAULT x] (drizzle: property)".'),
+  primaryKey: z
+    .string()
+    .optional()
+    .describe(
+      'A primary key over several columns, e.g. "(order_id, product_id)" (its columns say no PRIMARY KEY).',
+    ),
   indexes: z.array(z.string()).optional(),
   foreignKeys: z.array(z.string()).optional(),
   checks: z.array(z.string()).optional(),
@@ -51,11 +57,13 @@ const OutputSchema = z.object({
 });
 type Output = z.infer<typeof OutputSchema>;
 
-function columnText(column: ColumnInfo, property: string | undefined): string {
+/** A one-column key is said on its column; a composite key once, on the table (see compactTable). */
+function columnText(column: ColumnInfo, property: string | undefined, singleKey: boolean): string {
   const parts = [column.name, column.type || 'ANY'];
-  if (column.primaryKey !== undefined) parts.push('PRIMARY KEY');
+  const inSingleKey = singleKey && column.primaryKey !== undefined;
+  if (inSingleKey) parts.push('PRIMARY KEY');
   if (column.autoincrement) parts.push('AUTOINCREMENT');
-  if (column.notNull && column.primaryKey === undefined) parts.push('NOT NULL');
+  if (column.notNull && !inSingleKey) parts.push('NOT NULL');
   if (column.default !== undefined) parts.push(`DEFAULT ${column.default}`);
   if (column.generated)
     parts.push(
@@ -67,6 +75,10 @@ function columnText(column: ColumnInfo, property: string | undefined): string {
 
 function compactTable(table: TableInfo, drizzle: SchemaTable | undefined): z.infer<typeof TableSchema> {
   const properties = new Map(drizzle?.columns.map((column) => [column.name, column.property]));
+  const keyColumns = table.columns
+    .filter((column) => column.primaryKey !== undefined)
+    .sort((a, b) => a.primaryKey! - b.primaryKey!)
+    .map((column) => column.name);
   const indexes = table.indexes
     .filter((index) => index.origin !== 'pk')
     .map(
@@ -94,7 +106,10 @@ function compactTable(table: TableInfo, drizzle: SchemaTable | undefined): z.inf
     ...(table.rowCount
       ? { rows: table.rowCount.count, ...(table.rowCount.exact ? {} : { rowsEstimated: true as const }) }
       : {}),
-    columns: table.columns.map((column) => columnText(column, properties.get(column.name))),
+    columns: table.columns.map((column) =>
+      columnText(column, properties.get(column.name), keyColumns.length === 1),
+    ),
+    ...(keyColumns.length > 1 ? { primaryKey: `(${keyColumns.join(', ')})` } : {}),
     ...(indexes.length ? { indexes } : {}),
     ...(foreignKeys.length ? { foreignKeys } : {}),
     ...(checks.length ? { checks } : {}),
