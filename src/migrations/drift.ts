@@ -65,8 +65,9 @@ export interface SchemaModel {
 
 export function modelFromDatabase(schema: DatabaseSchema): SchemaModel {
   return {
+    // Virtual tables and the shadow tables SQLite keeps for them are made by custom SQL, never by a snapshot.
     tables: schema.tables
-      .filter((t) => !t.virtual)
+      .filter((t) => !t.virtual && t.shadowOf === undefined)
       .map((t) => ({
         name: t.name,
         columns: t.columns.map((c) => ({

@@ -185,6 +185,8 @@ export interface ParsedCreateTable {
   constraints: ParsedTableConstraint[];
   /** True for `CREATE TABLE … AS SELECT`. */
   asSelect: boolean;
+  /** A virtual table's module (`USING fts5(…)` → "fts5"). */
+  module?: string;
 }
 
 const COLUMN_CONSTRAINT_START = new Set([
@@ -249,6 +251,10 @@ export function parseCreateTable(
     constraints: [],
     asSelect: isWord(tokens[next], 'AS'),
   };
+  if (virtual && isWord(tokens[next], 'USING')) {
+    const module = nameOf(tokens[next + 1]);
+    if (module !== undefined) result.module = module.toLowerCase();
+  }
   if (virtual || !isPunct(tokens[next], '(')) return result;
   const close = matchParen(tokens, next);
   for (const part of splitTopLevel(tokens.slice(next + 1, close))) {

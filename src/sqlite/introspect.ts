@@ -68,6 +68,13 @@ export interface TableInfo {
   withoutRowid?: true;
   strict?: true;
   virtual?: true;
+  /** A virtual table's module, e.g. "fts5". */
+  module?: string;
+  /**
+   * Set on a shadow table (SQLite's `PRAGMA table_list` type "shadow"): the virtual table that owns it and keeps
+   * it up to date, e.g. an FTS5 table's `_data`, `_idx`, `_docsize`, `_config`. Not the app's own data.
+   */
+  shadowOf?: string;
 }
 
 export interface ViewInfo {
@@ -210,9 +217,14 @@ function introspect(db: Database, options: IntrospectOptions): DatabaseSchema {
   const selected = (name: string) => wanted === undefined || wanted.has(name);
   const stat1 = hasStat1(db);
 
+  const shadows = shadowTables(db, rows);
   const tables = rows
     .filter((r) => r.type === 'table' && selected(r.name))
-    .map((r) => readTable(db, r, options.rowCounts === false ? undefined : { bound, stat1 }));
+    .map((r) => {
+      const table = readTable(db, r, options.rowCounts === false ? undefined : { bound, stat1 });
+      const owner = shadows.get(r.name);
+      return owner === undefined ? table : { ...table, shadowOf: owner };
+    });
   const tableNames = new Set(tables.map((t) => t.name));
   const views = rows
     .filter((r) => r.type === 'view' && selected(r.name))
@@ -225,6 +237,27 @@ function introspect(db: Database, options: IntrospectOptions): DatabaseSchema {
     )
     .map((r) => ({ name: r.name, table: r.tbl_name, sql: r.sql ?? '' }));
   return { tables, views, triggers };
+}
+
+/**
+ * Shadow table → its virtual table. SQLite says which tables are shadow tables (`pragma_table_list`, 3.37+); the
+ * owner is the virtual table whose name, plus "_", starts the shadow table's (that is how SQLite names them).
+ */
+function shadowTables(db: Database, rows: readonly SchemaRow[]): Map<string, string> {
+  const shadow = db
+    .prepare("SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'")
+    .pluck()
+    .all() as string[];
+  const virtual = rows
+    .filter((row) => row.type === 'table' && /^\s*CREATE\s+VIRTUAL\b/i.test(row.sql ?? ''))
+    .map((row) => row.name)
+    .sort((a, b) => b.length - a.length);
+  const owners = new Map<string, string>();
+  for (const name of shadow) {
+    const owner = virtual.find((table) => name.startsWith(`${table}_`));
+    if (owner !== undefined) owners.set(name, owner);
+  }
+  return owners;
 }
 
 function toPredicate(exclude: IntrospectOptions['exclude']): (name: string) => boolean {
@@ -309,6 +342,7 @@ function readTable(
   if (parsed?.withoutRowid) table.withoutRowid = true;
   if (parsed?.strict) table.strict = true;
   if (parsed?.virtual) table.virtual = true;
+  if (parsed?.module !== undefined) table.module = parsed.module;
   return table;
 }
 

@@ -73,7 +73,11 @@ function columnText(column: ColumnInfo, property: string | undefined, singleKey:
   return parts.join(' ');
 }
 
-function compactTable(table: TableInfo, drizzle: SchemaTable | undefined): z.infer<typeof TableSchema> {
+function compactTable(
+  table: TableInfo,
+  drizzle: SchemaTable | undefined,
+  shadows: readonly string[],
+): z.infer<typeof TableSchema> {
   const properties = new Map(drizzle?.columns.map((column) => [column.name, column.property]));
   const keyColumns = table.columns
     .filter((column) => column.primaryKey !== undefined)
@@ -98,7 +102,9 @@ function compactTable(table: TableInfo, drizzle: SchemaTable | undefined): z.inf
   const options = [
     table.withoutRowid ? 'WITHOUT ROWID' : '',
     table.strict ? 'STRICT' : '',
-    table.virtual ? 'VIRTUAL' : '',
+    table.virtual ? `VIRTUAL${table.module ? ` (${table.module})` : ''}` : '',
+    shadows.length ? `shadow tables (kept by SQLite, not listed): ${shadows.join(', ')}` : '',
+    table.shadowOf !== undefined ? `shadow table of ${table.shadowOf}, kept by SQLite` : '',
   ].filter(Boolean);
   return {
     name: table.name,
@@ -153,13 +159,21 @@ export const inspectSchema = defineTool({
       ...(requested ? { tables: requested } : { exclude: services.tables.hidden(bySqlName.keys()) }),
       rowCounts: input.rowCounts,
     });
+    // A virtual table's shadow tables are SQLite's bookkeeping: named on their owner, listed only when asked for.
+    const shadowsOf = new Map<string, string[]>();
+    for (const table of schema.tables)
+      if (table.shadowOf !== undefined)
+        shadowsOf.set(table.shadowOf, [...(shadowsOf.get(table.shadowOf) ?? []), table.name]);
+    const shown = requested ? schema.tables : schema.tables.filter((table) => table.shadowOf === undefined);
     const output: Output = {
-      tables: schema.tables.map((table) => compactTable(table, bySqlName.get(table.name))),
+      tables: shown.map((table) =>
+        compactTable(table, bySqlName.get(table.name), shadowsOf.get(table.name) ?? []),
+      ),
       ...(schema.views.length ? { views: schema.views } : {}),
       ...(schema.triggers.length ? { triggers: schema.triggers } : {}),
       ...(drizzleNote ? { drizzleSchema: drizzleNote } : {}),
       serverTables: describeServerTables(services),
-      ...(input.format === 'mermaid' ? { mermaid: toMermaid(schema) } : {}),
+      ...(input.format === 'mermaid' ? { mermaid: toMermaid({ ...schema, tables: shown }) } : {}),
     };
     return { data: output };
   },

@@ -44,3 +44,39 @@ describe('a composite primary key', () => {
     expect(schema.mermaid).toMatch(/integer label_id PK,FK "one key \(item_id, label_id\)"/);
   });
 });
+
+describe('an FTS5 table with its triggers, made by a custom migration', () => {
+  it('is in sync after applying: its shadow tables are SQLite’s, named on the virtual table, not drift', async () => {
+    const { h } = await start('fts5-triggers');
+    const status = await h.ok<Json>('migration_status');
+    expect(status.counts).toMatchObject({ applied: 2, pending: 0 });
+    expect(status.drift.database.inSync).toBe(true);
+    expect(status.drift.inSync).toBe(true);
+
+    const schema = await h.ok<Json>('inspect_schema', { rowCounts: false });
+    const names = schema.tables.map((t: Json) => t.name);
+    expect(names).toEqual(['notes', 'notes_search']);
+    expect(table(schema, 'notes_search').options).toEqual([
+      'VIRTUAL (fts5)',
+      'shadow tables (kept by SQLite, not listed): notes_search_config, notes_search_data, notes_search_docsize, notes_search_idx',
+    ]);
+    expect(schema.triggers.map((t: Json) => t.name)).toEqual([
+      'notes_search_after_delete',
+      'notes_search_after_insert',
+      'notes_search_after_update',
+    ]);
+    const asked = await h.ok<Json>('inspect_schema', { tables: ['notes_search_data'], rowCounts: false });
+    expect(asked.tables[0].options).toEqual(['shadow table of notes_search, kept by SQLite']);
+    expect((await h.ok<Json>('generate_migration', {})).status).toBe('no_changes');
+
+    await h.ok('write_rows', {
+      table: 'notes',
+      action: 'insert',
+      rows: [{ title: 'Groceries', body: 'buy oat milk and lemons' }],
+    });
+    const found = await h.ok<Json>('run_query', {
+      sql: "SELECT rowid FROM notes_search WHERE notes_search MATCH 'lemons'",
+    });
+    expect(found.rows).toEqual([[1]]);
+  });
+});
