@@ -13,6 +13,7 @@ import {
   type LintFinding,
   type LintSeverity,
 } from '../migrations/lint.js';
+import { migrationsTouching, replayMigrations } from '../migrations/replay.js';
 import { computeMigrationStatus, type MigrationStatus } from '../migrations/status.js';
 import type { LoadedSchema, ProjectConfig, SqliteSnapshot } from '../project/types.js';
 import { introspectDatabase } from '../sqlite/introspect.js';
@@ -55,15 +56,29 @@ export async function readDrift(
     schemaError = `schema.ts could not be loaded, so it was not compared: ${(error as Error).message}`;
   }
   const lastTag = folder.journal?.entries.at(-1)?.tag;
-  const drift = computeDrift({
-    database: introspectDatabase(services.read, { rowCounts: false }),
+  // Replaying the applied migrations costs a few ms per migration: only when there is database drift to explain.
+  const database = introspectDatabase(services.read, { rowCounts: false });
+  const applied = folder.migrations.filter((migration) =>
+    status.entries.some((entry) => entry.state === 'applied' && entry.tag === migration.tag),
+  );
+  const replayed = () => {
+    const schema = replayMigrations(applied);
+    return schema && { schema, touching: (table: string) => migrationsTouching(applied, table) };
+  };
+  const base = {
+    database,
     ...(folder.latestSnapshot ? { lastSnapshot: folder.latestSnapshot } : {}),
     ...(lastTag ? { lastMigrationTag: lastTag } : {}),
     ...(currentSnapshot ? { currentSnapshot } : {}),
     pendingMigrations: status.counts.pending,
     serverTables: services.tables,
     ...(services.project.tablesFilter ? { tablesFilter: services.project.tablesFilter } : {}),
-  });
+  };
+  let drift = computeDrift(base);
+  if (drift.database && !drift.database.inSync && status.counts.pending === 0 && applied.length > 0) {
+    const schema = replayed();
+    if (schema) drift = computeDrift({ ...base, replayed: schema });
+  }
   return schemaError === undefined ? { drift } : { drift, schemaError };
 }
 

@@ -203,6 +203,11 @@ export interface DriftTable {
   kind?: 'view';
   status: DriftStatus;
   differences: string[];
+  /**
+   * The differences that are what the applied migrations' own SQL builds (their SQL was edited after drizzle-kit
+   * wrote the snapshot), and the migrations that touch this table, latest last: not outside changes.
+   */
+  fromMigrationSql?: { differences: string[]; migrations: string[] };
 }
 
 export interface DriftReport {
@@ -485,6 +490,11 @@ export interface DriftInput {
   serverTables?: ServerTables;
   /** drizzle.config.ts `tablesFilter` globs, decided as drizzle-kit decides them (src/project/tables-filter.ts). */
   tablesFilter?: string[];
+  /**
+   * What the applied migrations' SQL builds on an empty database (src/migrations/replay.ts), and which migrations
+   * touch each table: differences it shares with the live database come from the SQL, not from outside.
+   */
+  replayed?: { schema: DatabaseSchema; touching: (table: string) => string[] };
 }
 
 export interface DriftAnalysis {
@@ -524,12 +534,29 @@ export function computeDrift(input: DriftInput): DriftAnalysis {
     });
     if (!report.inSync) {
       const pending = input.pendingMigrations ?? 0;
+      const fromSql =
+        pending === 0 && input.lastSnapshot && input.replayed
+          ? attributeToMigrationSql(
+              report,
+              last,
+              restrict(modelFromDatabase(input.replayed.schema), [lastModel]),
+              input.replayed.touching,
+            )
+          : [];
+      const outside = report.tables.some(
+        (table) => table.differences.length > (table.fromMigrationSql?.differences.length ?? 0),
+      );
+      const sqlAdvice = fromSql.length
+        ? `${outside ? 'Some differences' : 'The differences'} (${fromSql.join(', ')}) come from the migrations' own SQL, edited after drizzle-kit wrote their snapshots: the database is what the migrations build, nothing was changed outside them. To make schema.ts say the same, change it to match and generate a migration; or leave it.`
+        : undefined;
       report.advice =
         pending > 0
           ? `${pending} migration${pending === 1 ? ' is' : 's are'} not applied yet, which explains differences they contain: run apply_migrations (dry run first), then check again; what remains was changed outside the migrations.`
           : !input.lastSnapshot
             ? 'The project has no migrations yet: generate one with generate_migration (its first migration should create what the database already has, or start from an empty database).'
-            : 'The database was changed outside the migrations: either write a migration that makes the schema match (edit schema.ts, then generate_migration), or undo the manual change.';
+            : !outside && sqlAdvice
+              ? sqlAdvice
+              : `The database was changed outside the migrations${sqlAdvice ? " (the tables not marked as coming from the migrations' SQL)" : ''}: either write a migration that makes the schema match (edit schema.ts, then generate_migration), or undo the manual change.${sqlAdvice ? ` ${sqlAdvice}` : ''}`;
     }
     result.database = report;
   }
@@ -551,4 +578,33 @@ export function computeDrift(input: DriftInput): DriftAnalysis {
   }
   result.inSync = (result.database?.inSync ?? true) && (result.schema?.inSync ?? true);
   return result;
+}
+
+/**
+ * Marks, table by table, the differences of `report` that the replayed migrations share (the same sentence comes
+ * out of comparing the snapshot with what the SQL builds): those were written into the migrations, not made
+ * outside them. Returns the tables with any such difference.
+ */
+function attributeToMigrationSql(
+  report: DriftReport,
+  last: SchemaModel,
+  replayed: SchemaModel,
+  touching: (table: string) => string[],
+): string[] {
+  const labels: CompareLabels = {
+    expected: 'the migrations',
+    actual: 'the database',
+    missing: 'missing_in_db',
+    extra: 'extra_in_db',
+    compared: '',
+  };
+  const built = new Set(compareSchemas(last, replayed, labels).tables.flatMap((table) => table.differences));
+  const marked: string[] = [];
+  for (const table of report.tables) {
+    const differences = table.differences.filter((difference) => built.has(difference));
+    if (differences.length === 0) continue;
+    table.fromMigrationSql = { differences, migrations: touching(table.table) };
+    marked.push(table.table);
+  }
+  return marked;
 }

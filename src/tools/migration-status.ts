@@ -72,10 +72,14 @@ function summarise(report: DriftReport): z.infer<typeof DriftSummarySchema> {
     extra_in_migrations: 'in the migrations, not in schema.ts',
     differs: 'differs',
   };
-  const tables = report.tables.map(
-    (table) =>
-      `${table.kind === 'view' ? 'view ' : ''}${table.table} (${words[table.status] ?? table.status}): ${table.differences.join('; ')}`,
-  );
+  const tables = report.tables.map((table) => {
+    const head = `${table.kind === 'view' ? 'view ' : ''}${table.table} (${words[table.status] ?? table.status}): `;
+    const sql = table.fromMigrationSql;
+    if (sql === undefined) return head + table.differences.join('; ');
+    const outside = table.differences.filter((difference) => !sql.differences.includes(difference));
+    const source = sql.migrations.at(-1);
+    return `${head}${[...outside, ...sql.differences.map((difference) => `${difference} [as the migrations' own SQL builds it${source ? ` (${source})` : ''}, though their snapshot says otherwise: not an outside change]`)].join('; ')}`;
+  });
   return {
     compared: report.compared,
     inSync: report.inSync,

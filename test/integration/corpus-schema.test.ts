@@ -80,3 +80,31 @@ describe('an FTS5 table with its triggers, made by a custom migration', () => {
     expect(found.rows).toEqual([[1]]);
   });
 });
+
+describe('a migration whose SQL was edited by hand after drizzle-kit wrote its snapshot', () => {
+  it('is named as the source of the difference, not an outside change; generate stays empty', async () => {
+    const { h, project } = await start('edited-migration-sql');
+    const status = await h.ok<Json>('migration_status');
+    expect(status.counts).toMatchObject({ applied: 2, pending: 0 });
+    const database = status.drift.database;
+    expect(database.inSync).toBe(false);
+    expect(database.tables).toEqual([
+      expect.stringMatching(
+        /^bookmarks \(differs\): column bookmarks\.kind: default none in the migrations, 'link' in the database \[as the migrations' own SQL builds it \(0001_bookmark_kind\)/,
+      ),
+    ]);
+    expect(database.advice).toMatch(/come from the migrations' own SQL/);
+    expect(database.advice).not.toMatch(/changed outside the migrations/);
+    expect((await h.ok<Json>('generate_migration', {})).status).toBe('no_changes');
+
+    // A change made outside the migrations, beside it, is still called one.
+    const db = new (await import('better-sqlite3')).default(path.join(project, 'app.db'));
+    db.exec('CREATE INDEX manual_idx ON bookmarks (url)');
+    db.close();
+    const after = (await h.ok<Json>('migration_status')).drift.database;
+    expect(after.tables[0]).toMatch(/index manual_idx on bookmarks: \(url\) in the database, not in the migrations; column/);
+    expect(after.tables[0]).toMatch(/'link' in the database \[as the migrations' own SQL builds it/);
+    expect(after.advice).toMatch(/changed outside the migrations/);
+    expect(after.advice).toMatch(/come from the migrations' own SQL/);
+  });
+});
