@@ -100,7 +100,7 @@ export function assertConsistent(status: MigrationStatus): void {
   if (status.consistent) return;
   throw new AppError(
     'MIGRATION_CONFLICT',
-    `Refusing to apply: the migrations folder and the database's migration ledger disagree.\n${describeInconsistency(status)}`,
+    `Refusing to apply; fix these first (nothing was run):\n${describeInconsistency(status)}`,
     {
       hint: 'Fix each listed problem as its line says (usually: restore the file from version control, or regenerate the migration after the applied ones), then call migration_status to confirm it reports consistent: true. Nothing was changed.',
       details: { counts: status.counts },

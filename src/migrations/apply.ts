@@ -128,7 +128,7 @@ async function runInTransaction(
   if (!status.consistent) {
     throw new AppError(
       'MIGRATION_CONFLICT',
-      `Refusing to apply: the migrations folder and the database's ledger disagree.\n- ${status.problems.join('\n- ')}`,
+      `Refusing to apply; fix these first (nothing was run):\n- ${status.problems.join('\n- ')}`,
       {
         hint: 'Resolve each problem (the migration_status entries say how for each migration), then try again. Nothing was changed.',
         details: {

@@ -89,7 +89,7 @@ export async function dryRunMigrations(
     if (!status.consistent) {
       throw new AppError(
         'MIGRATION_CONFLICT',
-        `The migrations folder and the database's ledger disagree.\n- ${status.problems.join('\n- ')}`,
+        `Refusing to apply; fix these first (nothing was run):\n- ${status.problems.join('\n- ')}`,
         {
           hint: 'Resolve each problem (the migration_status entries say how for each migration), then try again.',
           details: { counts: status.counts },

@@ -61,7 +61,8 @@ export type FolderFindingCode =
   | 'SNAPSHOT_CHAIN_BROKEN'
   | 'SNAPSHOT_COLLISION'
   | 'SNAPSHOT_UNLISTED'
-  | 'SNAPSHOT_OUTDATED';
+  | 'SNAPSHOT_OUTDATED'
+  | 'LIBSQL_ONLY_SQL';
 
 /** What a finding stops: applying migrations to the database, or generating the next one. */
 export type FolderOperation = 'apply' | 'generate';
@@ -408,12 +409,17 @@ function readSnapshots(
     const link = byName.get(name);
     if (!link) {
       if (!snapshotNames.includes(name)) {
+        // Only the last entry's snapshot matters to the next generate: without it drizzle-kit would diff against an
+        // older one and write that migration's changes a second time.
+        const last = entry === journal.entries.at(-1);
         folder.findings.push({
           code: 'SNAPSHOT_MISSING',
-          severity: 'warning',
-          message: `meta/${name} (the snapshot of "${entry.tag}") is missing.`,
-          hint: 'Nothing is blocked: drizzle-kit (and generate_migration) need only the latest snapshot, and applying needs none. Restore it from version control if you have it, to keep the history complete.',
-          blocks: [],
+          severity: last ? 'error' : 'warning',
+          message: `meta/${name} (the snapshot of "${entry.tag}"${last ? ', the latest migration' : ''}) is missing.`,
+          hint: last
+            ? `Restore it from version control. Generating from the snapshot before it would repeat the changes of "${entry.tag}", so generating is blocked (drizzle-kit would not notice); applying is not affected.`
+            : 'Nothing is blocked: drizzle-kit (and generate_migration) need only the latest snapshot, and applying needs none. Restore it from version control if you have it, to keep the history complete.',
+          blocks: last ? ['generate'] : [],
           tag: entry.tag,
           file: path.join(metaDir, name),
         });

@@ -12,6 +12,7 @@
 import type { FolderFinding, FolderMigration, MigrationFolder } from './folder.js';
 import { findingsBlocking } from './folder.js';
 import type { LedgerRow } from './ledger.js';
+import { libsqlOnlyStatements } from './libsql-only.js';
 
 export type MigrationState = 'applied' | 'pending' | 'modified' | 'skipped' | 'missing';
 
@@ -124,7 +125,7 @@ export function computeMigrationStatus(
   }
   entries.sort((a, b) => a.when - b.when);
 
-  const findings = [...folder.findings];
+  const findings = [...folder.findings, ...libsqlOnlyFindings(pending)];
   const blocking = findingsBlocking(findings, 'apply');
   for (const finding of blocking) problems.push(`${finding.code}: ${finding.message}`);
   const counts: Record<MigrationState, number> = {
@@ -149,4 +150,25 @@ export function computeMigrationStatus(
 
 function short(hash: string): string {
   return hash.slice(0, 12);
+}
+
+/** A pending migration SQLite cannot run (libSQL's ALTER COLUMN) blocks applying, named before anything runs. */
+function libsqlOnlyFindings(pending: readonly FolderMigration[]): FolderFinding[] {
+  return pending.flatMap((migration) => {
+    const statements = libsqlOnlyStatements(migration);
+    const first = statements[0];
+    if (first === undefined) return [];
+    const file = `${migration.tag}.sql`;
+    return [
+      {
+        code: 'LIBSQL_ONLY_SQL' as const,
+        severity: 'error' as const,
+        message: `${file} statement ${first.chunk} (\`${first.text}\`)${statements.length > 1 ? ` and ${statements.length - 1} more` : ''} is libSQL's ALTER COLUMN, which drizzle-kit writes for dialect "turso"; SQLite, which this server rehearses and applies with, cannot run it. The SQL is not wrong where it runs: on libSQL/Turso.`,
+        hint: 'Apply it with drizzle-kit migrate, which runs it through libSQL where this statement is valid; then use this server for status, drift, queries and the later migrations SQLite can run. This server cannot rehearse or apply this one. Nothing was run.',
+        blocks: ['apply' as const],
+        tag: migration.tag,
+        file: migration.file,
+      },
+    ];
+  });
 }
