@@ -14,7 +14,7 @@ import { readMigrationFolder } from '../migrations/folder.js';
 import type { ProjectConfig } from '../project/types.js';
 import type { SqliteDatabase } from '../sqlite/connection.js';
 import { notifyProgress, type CallContext } from './call-context.js';
-import { requireDestructiveConsent } from './consent.js';
+import { grantAdvice, requireDestructiveConsent } from './consent.js';
 import { assertConsistent, lintSequence, readMigrationState, type Finding } from './migration-state.js';
 import { writableConnection } from './services.js';
 
@@ -98,9 +98,10 @@ async function askConsent(
   const counts = report.rowCounts.filter((count) => count.before !== count.after).map(describeRowCount);
   return requireDestructiveConsent(context, {
     nothingWas: 'applied',
+    tool: 'apply_migrations',
     unavailable: {
       message: `Applying ${tags.join(', ')} would destroy data, which needs the human's consent, and this client cannot ask them:\n- ${losses.join('\n- ')}`,
-      hint: 'Show the human these findings. If they agree, they can restart the server with --allow-destructive added to its arguments in their MCP client config, then call apply_migrations again. If not, change schema.ts (or the migration) so nothing is lost. Nothing was changed.',
+      hint: `Show the human these findings. If they agree, they can ${grantAdvice(context, '--allow-destructive', 'apply_migrations')}, then call apply_migrations again. If not, change schema.ts (or the migration) so nothing is lost. Nothing was changed.`,
       details: { migrations: tags },
     },
     message: [
@@ -160,7 +161,9 @@ export async function applyPendingMigrations(
             required: true as const,
             decision: services.config.allowDestructive
               ? 'allowed by the launch option --allow-destructive'
-              : 'the human will be asked when applying',
+              : context.elicit
+                ? 'the human will be asked when applying'
+                : `this client cannot ask the human: applying needs their consent, given as a launch option (they can ${grantAdvice(context, '--allow-destructive', 'apply_migrations')})`,
           },
         }
       : {}),

@@ -10,7 +10,7 @@ import type { EncodedRows } from '../query/encode.js';
 import type { AuditAppend, QueryParams, WriteRequest, WriteResult } from '../query/protocol.js';
 import type { QueryRunner } from '../query/query-runner.js';
 import type { CallContext } from './call-context.js';
-import { askHumanToApprove } from './consent.js';
+import { askHumanToApprove, grantAdvice } from './consent.js';
 
 /** What a write needs of the services: the budget, where the audit row goes, and the query host. */
 export interface WriteServices {
@@ -159,7 +159,7 @@ export async function runAuditedWrite(
         'LIMIT_EXCEEDED',
         `${measured.message} This client cannot ask the human for approval.`,
         {
-          hint: `Split the change into calls of at most ${config.writeBudget} rows, or ask the human to restart the server with --allow-large-writes (a launch option in their client config; no tool argument can grant it).`,
+          hint: `Split the change into calls of at most ${config.writeBudget} rows, or ask the human, who can ${grantAdvice(context, '--allow-large-writes', prompt.tool)} (a launch option; no tool argument can grant it).`,
           ...(measured.details ? { details: measured.details } : {}),
         },
       );

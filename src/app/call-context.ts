@@ -38,6 +38,11 @@ export interface CallContext<S = Services> {
   signal: AbortSignal;
   /** "name/version" of the MCP client, or "cli/<version>". */
   client: string;
+  /**
+   * Where the human sets launch options (--allow-destructive …) for this call: the MCP client's config, which
+   * needs a restart of the server, or the command line of a `call`. Default: the MCP client.
+   */
+  launch?: 'mcp-client' | 'command-line';
   /** A progress notification, sent only when the client asked for progress. */
   progress(progress: number, total?: number, message?: string): Promise<void>;
   /** Ask the human directly; undefined when the client cannot (then a launch option is the only consent). */

@@ -57,9 +57,25 @@ export async function askHumanToApprove(
   return { outcome: answer.action === 'decline' ? 'declined' : 'cancelled' };
 }
 
+/**
+ * How the human grants `option` for this call, as the tail of a sentence ("they can …"): on the command line they
+ * run the call again with it; in an MCP client they restart the server with it added to its arguments.
+ */
+export function grantAdvice(
+  context: Pick<CallContext<unknown>, 'launch'>,
+  option: string,
+  tool: string,
+): string {
+  return context.launch === 'command-line'
+    ? `run the command again with ${option} (drizzle-sqlite-mcp call ${tool} ${option} …)`
+    : `restart the server with ${option} added to its arguments in their MCP client config`;
+}
+
 export interface DestructiveConsent {
   /** Past participle for "nothing was …", e.g. "applied", "restored". */
   nothingWas: string;
+  /** The tool being called, for the command-line advice. */
+  tool: string;
   /** Why the client's inability to ask blocks the call, with the findings the human must see. */
   unavailable: { message: string; hint: string; details: Record<string, unknown> };
   message: string;
@@ -101,7 +117,7 @@ export async function requireDestructiveConsent(
         'CONSENT_REQUIRED',
         `The human could not be asked for consent (${approval.error.message}); nothing was ${request.nothingWas}.`,
         {
-          hint: 'Ask the human directly; they can allow it by restarting the server with --allow-destructive in their client config.',
+          hint: `Ask the human directly; they can allow it: ${grantAdvice(context, '--allow-destructive', request.tool)}.`,
           cause: approval.error,
         },
       );

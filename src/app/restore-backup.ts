@@ -13,7 +13,7 @@ import { getBackup, listBackups, restoreBackup, type BackupInfo } from '../migra
 import type { ProjectConfig } from '../project/types.js';
 import type { SqliteDatabase } from '../sqlite/connection.js';
 import type { CallContext } from './call-context.js';
-import { requireDestructiveConsent } from './consent.js';
+import { grantAdvice, requireDestructiveConsent } from './consent.js';
 import { writableConnection } from './services.js';
 
 const MAX_CHANGES_SHOWN = 10;
@@ -97,9 +97,10 @@ async function askConsent(
           .join('\n')}`;
   return requireDestructiveConsent(context, {
     nothingWas: 'restored',
+    tool: 'restore_backup',
     unavailable: {
       message: `Restoring backup ${backup.id} (taken ${backup.createdAt}) needs the human's consent. ${what}`,
-      hint: 'Show the human what would be undone. If they agree, they can restart the server with --allow-destructive added to its arguments in their MCP client config, then call restore_backup again. Nothing was changed.',
+      hint: `Show the human what would be undone. If they agree, they can ${grantAdvice(context, '--allow-destructive', 'restore_backup')}, then call restore_backup again. Nothing was changed.`,
       details: { backupId: backup.id, changesAfter: changes?.map(describeAuditRow) },
     },
     message: `The assistant wants to restore the database from backup ${backup.id} (taken ${backup.createdAt}: ${backup.reason}).\n${what}\nThe current database is backed up first. Restore it?`,

@@ -8,14 +8,17 @@ import fs from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { CLIENTS, isClientName, launchFor, snippetsFor, WHY_ABSOLUTE_NODE } from './client-configs.js';
 import { binScript, entryPoints } from './entry-points.js';
+import { EXIT } from './exit-codes.js';
 import type { ParsedCommandLine } from '../core/config.js';
-import { AppError, toAppError } from '../core/errors.js';
+import { didYouMean } from '../core/suggest.js';
+import { locateConfigFile } from '../project/config-file.js';
+import { AppError, errorJson, toAppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { createServer, VERSION } from '../mcp/server.js';
 import { openServices, type Services } from '../app/services.js';
 import { migrateOnStart } from '../app/startup.js';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3 } as const;
+export { EXIT };
 
 export interface CliIo {
   logger: Logger;
@@ -37,16 +40,6 @@ function write(stream: Writable, text: string): Promise<void> {
   return new Promise((resolve, reject) => stream.write(text, (error) => (error ? reject(error) : resolve())));
 }
 
-/** The JSON a script reads for a failure: the stable code, the message, what to do, and any details. */
-export function errorJson(error: AppError): Record<string, unknown> {
-  return {
-    code: error.code,
-    message: error.message,
-    ...(error.hint ? { hint: error.hint } : {}),
-    ...(error.details ? { details: error.details } : {}),
-  };
-}
-
 class UsageError extends Error {}
 
 export async function runCliCommand(parsed: ParsedCommandLine, io: CliIo): Promise<number> {
@@ -64,7 +57,14 @@ export async function runCliCommand(parsed: ParsedCommandLine, io: CliIo): Promi
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      await write(stderr, `drizzle-sqlite-mcp ${parsed.command}: ${error.message}\n`);
+      const usage = new AppError(
+        'INVALID_ARGUMENT',
+        `drizzle-sqlite-mcp ${parsed.command}: ${error.message}`,
+        {
+          hint: 'Run with --help to see the commands and options.',
+        },
+      );
+      await write(stderr, JSON.stringify(errorJson(usage)) + '\n');
       return EXIT.usage;
     }
     const appError = toAppError(error);
@@ -149,7 +149,11 @@ async function runCall(parsed: ParsedCommandLine, io: CliIo, stderr: Writable): 
       logger: io.logger,
       services: async () => opened,
     });
-    const outcome = await registry.call(tool, args, { client: CLI_CLIENT, signal: controller.signal });
+    const outcome = await registry.call(tool, args, {
+      client: CLI_CLIENT,
+      signal: controller.signal,
+      launch: 'command-line',
+    });
     if (outcome.ok) {
       await write(io.stdout, JSON.stringify(outcome.data, null, 2) + '\n');
       return EXIT.ok;
@@ -186,9 +190,11 @@ async function runConfig(parsed: ParsedCommandLine, io: CliIo, stderr: Writable)
   const [client, ...extra] = parsed.positionals;
   if (!client || !isClientName(client) || extra.length) {
     throw new UsageError(
-      `name one client: ${CLIENTS.join(', ')} (e.g. drizzle-sqlite-mcp config claude-desktop --project ~/app).`,
+      `name one client: ${CLIENTS.join(', ')} (e.g. drizzle-sqlite-mcp config claude-desktop --project ~/app).${client && !isClientName(client) ? didYouMean(client, CLIENTS) : ''}`,
     );
   }
+  // A snippet for a project that is not there would fail in the client, far from here: say so now.
+  locateConfigFile(parsed.config.projectDir, parsed.config.configFile);
   const launch = launchFor({
     node: io.nodePath ?? process.execPath,
     entry: io.entry ?? binScript(),

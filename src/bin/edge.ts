@@ -3,9 +3,10 @@
 import { rpcStdout } from './stdout-guard.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { entryPoints, packageRoot } from './entry-points.js';
+import { EXIT } from './exit-codes.js';
 import { loadConfig, type ParsedCommandLine } from '../core/config.js';
 import { HELP_TEXT } from './help.js';
-import { AppError, isAppError, toAppError } from '../core/errors.js';
+import { AppError, errorJson, isAppError, toAppError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { createServer, VERSION } from '../mcp/server.js';
 import type { Services } from '../app/services.js';
@@ -13,11 +14,7 @@ import type { Services } from '../app/services.js';
 /** Longest a server waits for a client's tools/list before it opens the database anyway. */
 const WARM_UP_DELAY_MS = 150;
 
-function fatal(message: string, hint?: string): never {
-  process.stderr.write(`drizzle-sqlite-mcp: ${message}\n${hint ? `  ${hint}\n` : ''}`);
-  process.exit(1);
-}
-
+/** A command line that cannot be parsed is a usage error: one JSON line on stderr (as `call` fails), exit 2. */
 function parseCommandLine(): ParsedCommandLine {
   try {
     return loadConfig({
@@ -27,8 +24,9 @@ function parseCommandLine(): ParsedCommandLine {
       defaultProjectDir: packageRoot(),
     });
   } catch (error) {
-    if (isAppError(error)) fatal(error.message, error.hint);
-    throw error;
+    if (!isAppError(error)) throw error;
+    process.stderr.write(`${JSON.stringify(errorJson(error))}\n`);
+    process.exit(EXIT.usage);
   }
 }
 

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from './errors.js';
+import { didYouMean } from './suggest.js';
 
 export const ENV_PREFIX = 'DRIZZLE_SQLITE_MCP_';
 
@@ -149,7 +150,16 @@ export function loadConfig(input: LoadConfigInput): ParsedCommandLine {
   try {
     parsed = parseArgs({ args: [...input.argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new AppError('CONFIG_ERROR', (error as Error).message, {
+    // A usage error: nothing ran. Node's message for an unknown option gets our own, with the nearest option.
+    const unknown = /Unknown option '(--?[^']+)'/.exec((error as Error).message)?.[1];
+    const message = unknown
+      ? `Unknown option ${unknown}.${didYouMean(
+          unknown,
+          Object.keys(OPTIONS).map((name) => `--${name}`),
+          (s) => s,
+        )}`
+      : (error as Error).message;
+    throw new AppError('INVALID_ARGUMENT', message, {
       hint: 'Run with --help to see the options this server accepts.',
     });
   }
@@ -181,7 +191,7 @@ export function loadConfig(input: LoadConfigInput): ParsedCommandLine {
     const key = issue?.path[0];
     const option = Object.entries(CONFIG_KEYS).find(([, k]) => k === key)?.[0] ?? String(key);
     throw new AppError(
-      'CONFIG_ERROR',
+      'INVALID_ARGUMENT',
       `Invalid --${option} (or ${envName(option)}): ${issue?.message ?? 'invalid value'}.`,
       {
         hint: 'Run with --help to see the options and their legal values.',
@@ -195,7 +205,7 @@ export function loadConfig(input: LoadConfigInput): ParsedCommandLine {
   else if (values.version) command = 'version';
   else if (first !== undefined) {
     if (!(COMMANDS as readonly string[]).includes(first)) {
-      throw new AppError('CONFIG_ERROR', `Unknown command "${first}".`, {
+      throw new AppError('INVALID_ARGUMENT', `Unknown command "${first}".${didYouMean(first, COMMANDS)}`, {
         hint: `Commands: ${COMMANDS.join(', ')} (none starts the MCP server on stdio). Run with --help for more.`,
       });
     }

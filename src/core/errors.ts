@@ -170,6 +170,16 @@ function describeConstraint(sqliteCode: string, message: string): string {
   }
 }
 
+/** The JSON a script reads for a failure (one line on stderr): the stable code, the message, what to do, details. */
+export function errorJson(error: AppError): Record<string, unknown> {
+  return {
+    code: error.code,
+    message: error.message,
+    ...(error.hint ? { hint: error.hint } : {}),
+    ...(error.details ? { details: error.details } : {}),
+  };
+}
+
 /** Normalises anything thrown into the family; unknown throwables become INTERNAL with a generic message. */
 export function toAppError(error: unknown): AppError {
   if (isAppError(error)) return error;

@@ -9,13 +9,11 @@ import { SQLiteTable, getTableConfig } from 'drizzle-orm/sqlite-core';
 import { toCamelCase, toSnakeCase } from 'drizzle-orm/casing';
 import { AppError } from '../core/errors.js';
 import { DEFAULT_LEDGER_TABLE } from '../guard/server-tables.js';
+import { locateConfigFile } from './config-file.js';
 import { importUserModules } from './import-module.js';
 import { loadKitApi } from './kit-api.js';
 import type { LoadedSchema, ProjectConfig, SchemaColumn, SchemaTable, SqliteSnapshot } from './types.js';
 
-export const CONFIG_FILE_NAMES = ['ts', 'mts', 'cts', 'js', 'mjs', 'cjs'].map(
-  (ext) => `drizzle.config.${ext}`,
-);
 const SCHEMA_EXTENSIONS = ['.ts', '.js', '.cjs', '.mjs', '.mts', '.cts'];
 
 export interface LoadProjectConfigInput {
@@ -34,18 +32,7 @@ export async function loadProjectConfig(
   input: LoadProjectConfigInput,
   context: WorkerContext,
 ): Promise<ProjectConfig> {
-  const root = path.resolve(input.projectDir);
-  if (!isDirectory(root)) {
-    throw new AppError('CONFIG_ERROR', `The project folder ${root} does not exist or is not a folder.`, {
-      hint: 'Pass --project with the folder that holds drizzle.config.ts (or --config with the config file itself).',
-    });
-  }
-  const configFile = input.configFile ? path.resolve(root, input.configFile) : findConfigFile(root);
-  if (!fs.existsSync(configFile)) {
-    throw new AppError('CONFIG_ERROR', `The drizzle config file ${configFile} does not exist.`, {
-      hint: 'Check the --config path, or pass --project with the folder that holds drizzle.config.ts.',
-    });
-  }
+  const { root, configFile } = locateConfigFile(input.projectDir, input.configFile);
   const [module] = await importUserModules([configFile], {
     projectDir: root,
     fallbackResolveDir: context.fallbackResolveDir,
@@ -62,20 +49,6 @@ export async function loadProjectConfig(
     );
   }
   return normaliseConfig(raw, { root, configFile, dbFile: input.dbFile });
-}
-
-function findConfigFile(root: string): string {
-  for (const name of CONFIG_FILE_NAMES) {
-    const candidate = path.join(root, name);
-    if (fs.existsSync(candidate)) return candidate;
-  }
-  throw new AppError(
-    'CONFIG_ERROR',
-    `No drizzle config found in ${root} (looked for ${CONFIG_FILE_NAMES.join(', ')}).`,
-    {
-      hint: 'Pass --config with the path of your drizzle config file, or --project with the folder that contains it.',
-    },
-  );
 }
 
 function unwrapDefault(module: Record<string, unknown> | undefined): unknown {

@@ -9,6 +9,7 @@ import { buildAuditDetails } from '../audit/audit-log.js';
 import type { AuditEntry } from '../audit/entry.js';
 import { AppError, ERROR_CODES, toAppError, type Outcome } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { didYouMean } from '../core/suggest.js';
 import type { Services } from '../app/services.js';
 import { listTools, refusedInReadOnly, type ToolListing } from './listing.js';
 import type { ElicitRequest, ElicitResult } from '../app/call-context.js';
@@ -20,6 +21,8 @@ export interface CallEnvironment {
   signal?: AbortSignal;
   progress?: (progress: number, total?: number, message?: string) => Promise<void>;
   elicit?: (request: ElicitRequest) => Promise<ElicitResult>;
+  /** Where the human sets launch options: the MCP client's config (default) or the `call` command line. */
+  launch?: 'mcp-client' | 'command-line';
 }
 
 type ToolInput = z.output<ToolDefinition['inputSchema']>;
@@ -125,19 +128,26 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
     const tools = await byName();
     const tool = tools.get(name);
     if (tool) return tool;
-    throw new AppError('UNKNOWN_TOOL', `There is no tool named "${name}".`, {
-      hint: `Use one of: ${[...tools.keys()].join(', ')}.`,
-    });
+    throw new AppError(
+      'UNKNOWN_TOOL',
+      `There is no tool named "${name}".${didYouMean(name, [...tools.keys()])}`,
+      {
+        hint: `Use one of: ${[...tools.keys()].join(', ')}.`,
+      },
+    );
   }
 
   /** Step 2: the launch mode decides before the arguments do: fixing them would not help. */
-  function refuseInReadOnlyMode(tool: ToolDefinition): void {
+  function refuseInReadOnlyMode(tool: ToolDefinition, env: CallEnvironment): void {
     if (!readOnly || !refusedInReadOnly(tool.effect)) return;
     throw new AppError(
       'READ_ONLY_MODE',
       `${tool.name} is disabled: the server was started with --read-only.`,
       {
-        hint: 'Only the human can allow writes, by restarting the server without --read-only in their client config.',
+        hint:
+          env.launch === 'command-line'
+            ? 'Only the human can allow writes: run the command without --read-only (and without DRIZZLE_SQLITE_MCP_READ_ONLY).'
+            : 'Only the human can allow writes, by restarting the server without --read-only in their client config.',
       },
     );
   }
@@ -168,6 +178,7 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
       services,
       signal,
       client: env.client,
+      launch: env.launch ?? 'mcp-client',
       progress: env.progress ?? (async () => {}),
       elicit: env.elicit,
       setTarget: (type, id) => record.setTarget(type, id),
@@ -280,7 +291,7 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
     let servicesFailed = false;
     try {
       const tool = await resolveTool(name);
-      refuseInReadOnlyMode(tool);
+      refuseInReadOnlyMode(tool, env);
       const input = parseArguments(tool, args);
       const services = await options.services().catch((error: unknown) => {
         servicesFailed = true;

@@ -95,6 +95,72 @@ describe('the built bin as a command-line tool', () => {
     expect(fs.existsSync(path.join(project, 'data/app.db'))).toBe(false);
   });
 
+  it('usage errors exit 2 with one JSON error line naming the closest option, command, client or tool', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [
+        ['call', 'inspect_schema', '--projekt', project],
+        /Unknown option --projekt\. Did you mean --project\?/,
+      ],
+      [['cal', 'inspect_schema'], /Unknown command \\"cal\\"\. Did you mean \\"call\\"\?/],
+      [['config', 'claude-destop', '--project', project], /Did you mean \\"claude-desktop\\"\?/],
+      [['--write-budget', 'lots'], /--write-budget/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await runBin(args);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stdout, args.join(' ')).toBe('');
+      const error = JSON.parse(lastLine(result.stderr)) as Json;
+      expect(error.code, args.join(' ')).toBe('INVALID_ARGUMENT');
+      expect(JSON.stringify(error), args.join(' ')).toMatch(message);
+    }
+    const tool = await runBin(['call', 'inspect_schemas', '--project', project, '--args', '{}']);
+    expect(tool.code).toBe(1);
+    expect(JSON.parse(lastLine(tool.stderr)).message).toMatch(/Did you mean "inspect_schema"\?/);
+  });
+
+  it('config: a project path that is not there fails instead of printing a snippet', async () => {
+    const missing = await runBin(['config', 'claude-desktop', '--project', path.join(project, 'nope')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toBe('');
+    expect(JSON.parse(lastLine(missing.stderr))).toMatchObject({
+      code: 'CONFIG_ERROR',
+      message: expect.stringMatching(/nope does not exist/),
+    });
+    const empty = await runBin(['config', 'cursor', '--project', path.join(project, 'drizzle')]);
+    expect(empty.code).toBe(1);
+    expect(JSON.parse(lastLine(empty.stderr)).message).toMatch(/No drizzle config found/);
+    const ok = await runBin(['config', 'cursor', '--project', project]);
+    expect(ok.code).toBe(0);
+  });
+
+  it('call: a refusal tells the command-line way to allow it, not an MCP client config', async () => {
+    const schemaFile = path.join(project, 'src/db/schema.ts');
+    const base = ['--project', project, '--log-level', 'silent'];
+    expect((await runBin(['call', 'migration_status', ...base, '--args', '{"drift":false}'])).code).toBe(0);
+    for (const sql of [
+      "INSERT INTO users (id, email, username) VALUES ('u1', 'a@example.com', 'a')",
+      "INSERT INTO check_ins (id, user_id, mood, craving_level, sleep_hours) VALUES ('c1', 'u1', 3, 2, 7.5)",
+    ])
+      expect((await runBin(['call', 'execute_sql', ...base, '--args', JSON.stringify({ sql })])).code).toBe(
+        0,
+      );
+    fs.writeFileSync(
+      schemaFile,
+      fs.readFileSync(schemaFile, 'utf8').replace("    sleepHours: real('sleep_hours'),\n", ''),
+    );
+    expect((await runBin(['call', 'generate_migration', ...base, '--args', '{}'])).code).toBe(0);
+    const dry = await runBin(['call', 'apply_migrations', ...base, '--args', '{"dryRun":true}']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout).consent.decision).toMatch(
+      /drizzle-sqlite-mcp call apply_migrations --allow-destructive/,
+    );
+    const refused = await runBin(['call', 'apply_migrations', ...base, '--args', '{}']);
+    expect(refused.code).toBe(3);
+    const error = JSON.parse(lastLine(refused.stderr)) as Json;
+    expect(error.hint).toMatch(/run the command again with --allow-destructive/);
+    expect(error.hint).not.toMatch(/MCP client config/);
+  });
+
   it('call: a CI job can generate, rehearse and apply a migration, each step audited as the CLI', async () => {
     const schemaFile = path.join(project, 'src/db/schema.ts');
     const schema = fs.readFileSync(schemaFile, 'utf8');

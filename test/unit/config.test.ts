@@ -54,9 +54,22 @@ describe('loadConfig', () => {
       /--text-copy.*summary, full/,
     );
     expect(() => loadConfig({ ...base, argv: ['--nope'] })).toThrow(
-      expect.objectContaining({ code: 'CONFIG_ERROR' }),
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
     );
     expect(() => loadConfig({ ...base, argv: ['launch'] })).toThrow(/Unknown command "launch"/);
+  });
+
+  it('suggests the closest option or command for a typo', () => {
+    expect(() => loadConfig({ ...base, argv: ['--projekt', '/p'] })).toThrow(
+      'Unknown option --projekt. Did you mean --project?',
+    );
+    expect(() => loadConfig({ ...base, argv: ['--allow-destructiv'] })).toThrow(
+      /Did you mean --allow-destructive\?/,
+    );
+    expect(() => loadConfig({ ...base, argv: ['cal'] })).toThrow(
+      'Unknown command "cal". Did you mean "call"?',
+    );
+    expect(() => loadConfig({ ...base, argv: ['--xyzzy'] })).toThrow(/^Unknown option --xyzzy\.$/);
   });
 
   it('recognises the commands, help and version', () => {
