@@ -48,6 +48,7 @@ export async function createBackup(
   try {
     fs.mkdirSync(backupDir, { recursive: true });
     fs.accessSync(backupDir, fs.constants.W_OK);
+    keepOutOfVersionControl(backupDir);
   } catch (error) {
     throw backupFailed(backupDir, error);
   }
@@ -94,6 +95,20 @@ export async function createBackup(
 }
 
 /** Backups with a readable sidecar whose database file exists, newest first. A missing folder has none. */
+/**
+ * The default backup folder sits beside the database, usually inside the user's repository: copies of their data
+ * must not show up in `git status` or be committed by accident. A `.gitignore` of `*` ignores the folder's files
+ * (itself included) without touching the user's own ignore files.
+ */
+function keepOutOfVersionControl(backupDir: string): void {
+  const ignore = path.join(backupDir, '.gitignore');
+  if (fs.existsSync(ignore)) return;
+  fs.writeFileSync(
+    ignore,
+    '# Database backups made by drizzle-sqlite-mcp: copies of your data, not for version control.\n*\n',
+  );
+}
+
 export function listBackups(backupDir: string): BackupInfo[] {
   let names: string[];
   try {

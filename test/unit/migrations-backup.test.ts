@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
@@ -36,7 +37,19 @@ describe('createBackup / listBackups', () => {
     expect(bodies(copy)).toEqual(['one', 'two']);
     expect(copy.pragma('journal_mode', { simple: true })).toBe('delete');
     copy.close();
-    expect(fs.readdirSync(backupDir).sort()).toEqual([`${info.id}.db`, `${info.id}.json`]);
+    expect(fs.readdirSync(backupDir).sort()).toEqual(['.gitignore', `${info.id}.db`, `${info.id}.json`]);
+  });
+
+  it('keeps backups out of the version control of the repository they sit in', async () => {
+    const { dir, db, backupDir } = liveDb('wal');
+    execFileSync('git', ['init', '-q', dir]);
+    await createBackup(db, backupDir, { reason: 'before apply' });
+    await createBackup(db, backupDir, { reason: 'again' });
+    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], {
+      cwd: dir,
+    }).toString();
+    expect(status).not.toMatch(/backups\//);
+    expect(status).toMatch(/app\.db/);
   });
 
   it('copies a rollback-journal database as it was before a writer that has not committed', async () => {
