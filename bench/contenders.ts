@@ -240,7 +240,8 @@ export const inProcessFloor: Contender = {
 const FLOOR_BUNDLE = path.join(REPO_ROOT, 'bench/.cache/floor-server.js');
 /** BENCH_OURS=<path to a built index.js> measures another build (e.g. one made from a clean checkout). */
 const OURS_BUNDLE = path.resolve(process.env.BENCH_OURS ?? path.join(REPO_ROOT, 'dist/index.js'));
-const nm = (p: string) => path.join(REPO_ROOT, 'node_modules', p);
+/** The competitors live in bench/node_modules (bench/package.json), installed by `npm run bench` only. */
+const nm = (p: string) => path.join(REPO_ROOT, 'bench/node_modules', p);
 
 export const floorSdk = mcpContender({
   id: 'floor-sdk',
