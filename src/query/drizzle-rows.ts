@@ -42,6 +42,7 @@ import { AppError } from '../core/errors.js';
 import type { SchemaColumn, SchemaTable } from '../project/types.js';
 import { DEFAULT_MAX_CELL_CHARS, shortenText, type Cell, type EncodedRows } from './encode.js';
 import type { ParamValue } from './protocol.js';
+import { asciiLower } from '../sql/tokenizer.js';
 
 // ---- Names ------------------------------------------------------------------------------------------------------
 
@@ -57,8 +58,8 @@ function listColumns(table: SchemaTable): string {
 export function resolveTable(tables: readonly SchemaTable[], name: string): SchemaTable {
   const exact = tables.find((t) => t.exportName === name || t.name === name);
   if (exact) return exact;
-  const lower = name.toLowerCase();
-  const loose = tables.filter((t) => t.exportName.toLowerCase() === lower || t.name.toLowerCase() === lower);
+  const lower = asciiLower(name);
+  const loose = tables.filter((t) => asciiLower(t.exportName) === lower || asciiLower(t.name) === lower);
   if (loose.length === 1) return loose[0] as SchemaTable;
   throw new AppError('NOT_FOUND', `The Drizzle schema has no table "${name}".`, {
     hint: `Tables (Drizzle name (SQL name)): ${listTables(tables) || 'none'}.`,
@@ -70,10 +71,8 @@ export function resolveTable(tables: readonly SchemaTable[], name: string): Sche
 export function resolveColumn(table: SchemaTable, name: string): SchemaColumn {
   const exact = table.columns.find((c) => c.property === name || c.name === name);
   if (exact) return exact;
-  const lower = name.toLowerCase();
-  const loose = table.columns.filter(
-    (c) => c.property.toLowerCase() === lower || c.name.toLowerCase() === lower,
-  );
+  const lower = asciiLower(name);
+  const loose = table.columns.filter((c) => asciiLower(c.property) === lower || asciiLower(c.name) === lower);
   if (loose.length === 1) return loose[0] as SchemaColumn;
   throw new AppError('INVALID_ARGUMENT', `Table "${table.exportName}" has no column "${name}".`, {
     hint: `Columns of ${table.exportName} (Drizzle name (SQL name)): ${listColumns(table)}.`,
