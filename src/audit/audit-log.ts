@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import { AppError, type Outcome } from '../core/errors.js';
+import { shortenText } from '../core/text.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
 import { auditHashAt, auditRowsAfter, auditTail, changesAfter } from './audit-rows.js';
 import { fromRawAuditRow, type AuditEntry, type AuditRow, type RawAuditRow } from './entry.js';
@@ -323,7 +324,7 @@ export function buildAuditDetails(value: unknown): string | null {
     if (typeof v === 'string') {
       if (!shorten || v.length <= MAX_STRING) return v;
       shortened = true;
-      return `${v.slice(0, MAX_STRING)}…[+${v.length - MAX_STRING} chars]`;
+      return shortenText(v, MAX_STRING);
     }
     if (typeof v === 'bigint') return v.toString();
     if (v === null || typeof v !== 'object') return v;

@@ -40,7 +40,8 @@ import { createInsertSchema, createSelectSchema, createUpdateSchema } from 'driz
 import { z } from 'zod';
 import { AppError } from '../core/errors.js';
 import type { SchemaColumn, SchemaTable } from '../project/types.js';
-import { DEFAULT_MAX_CELL_CHARS, shortenText, type Cell, type EncodedRows } from './encode.js';
+import { shortenText } from '../core/text.js';
+import { DEFAULT_MAX_CELL_CHARS, type Cell, type EncodedRows } from './encode.js';
 import type { ParamValue } from './protocol.js';
 import { asciiLower } from '../sql/tokenizer.js';
 
