@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { z } from 'zod';
 import { buildAuditDetails } from '../audit/audit-log.js';
 import type { AuditEntry } from '../audit/entry.js';
-import { AppError, ERROR_CODES, toAppError, type Outcome } from '../core/errors.js';
+import { AppError, ERROR_CODES, readOnlyMode, toAppError, type Outcome } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Services } from '../app/services.js';
 import { listTools, refusedInReadOnly, type ToolListing } from './listing.js';
@@ -132,14 +132,7 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
 
   /** Step 2: the launch mode decides before the arguments do: fixing them would not help. */
   function refuseInReadOnlyMode(tool: ToolDefinition): void {
-    if (!readOnly || !refusedInReadOnly(tool.effect)) return;
-    throw new AppError(
-      'READ_ONLY_MODE',
-      `${tool.name} is disabled: the server was started with --read-only.`,
-      {
-        hint: 'Only the human can allow writes, by restarting the server without --read-only in their client config.',
-      },
-    );
+    if (readOnly && refusedInReadOnly(tool.effect)) throw readOnlyMode(tool.name);
   }
 
   /** Step 3: the arguments, checked against the tool's input schema. */
