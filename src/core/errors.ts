@@ -190,3 +190,35 @@ export function toAppError(error: unknown): AppError {
   if (isAppError(error)) return error;
   return fromSqliteError(error);
 }
+
+/**
+ * An AppError as plain data, the one form errors take across a thread or process boundary (the kit worker, the
+ * query host): structured-clone and JSON safe, rebuilt on the other side with fromWireError.
+ */
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+  hint?: string;
+  details?: Record<string, unknown>;
+  /** For INTERNAL errors only: the original stack, for the server's stderr log (never shown to the model). */
+  internalDetail?: string;
+}
+
+export function toWireError(error: AppError, internalDetail?: string): WireError {
+  return {
+    code: error.code,
+    message: error.message,
+    ...(error.hint !== undefined ? { hint: error.hint } : {}),
+    ...(error.details !== undefined ? { details: error.details } : {}),
+    ...(internalDetail !== undefined ? { internalDetail } : {}),
+  };
+}
+
+/** The error again; a code this build does not know becomes INTERNAL. */
+export function fromWireError(wire: WireError, message: string = wire.message): AppError {
+  const code: ErrorCode = wire.code in ERROR_CODES ? wire.code : 'INTERNAL';
+  return new AppError(code, message, {
+    ...(wire.hint !== undefined ? { hint: wire.hint } : {}),
+    ...(wire.details !== undefined ? { details: wire.details } : {}),
+  });
+}
