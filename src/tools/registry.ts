@@ -9,6 +9,7 @@ import { buildAuditDetails } from '../audit/audit-log.js';
 import type { AuditEntry } from '../audit/entry.js';
 import { AppError, ERROR_CODES, readOnlyMode, toAppError, type Outcome } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { describeIssues } from '../core/zod-issues.js';
 import type { Services } from '../app/services.js';
 import { listTools, refusedInReadOnly, type ToolListing } from './listing.js';
 import type { ElicitRequest, ElicitResult } from '../app/call-context.js';
@@ -25,16 +26,6 @@ export interface CallEnvironment {
 type ToolInput = z.output<ToolDefinition['inputSchema']>;
 
 export type CallOutcome = { ok: true; data: Record<string, unknown> } | { ok: false; error: AppError };
-
-function formatZodError(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => {
-      const where = issue.path.length ? issue.path.join('.') : 'arguments';
-      return `${where}: ${issue.message}`;
-    })
-    .join('; ');
-}
 
 export interface ToolRegistry {
   list(): Promise<ToolListing[]>;
@@ -141,7 +132,7 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
     if (parsed.success) return parsed.data;
     throw new AppError(
       'INVALID_ARGUMENT',
-      `Invalid arguments for ${tool.name}: ${formatZodError(parsed.error)}.`,
+      `Invalid arguments for ${tool.name}: ${describeIssues(parsed.error)}.`,
       {
         hint: 'Fix the arguments to match the tool input schema (see tools/list) and call again.',
       },
@@ -181,7 +172,7 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
     const checked = tool.outputSchema.safeParse(data);
     if (!checked.success)
       throw new Error(
-        `${tool.name} returned data that does not match its output schema: ${formatZodError(checked.error)}`,
+        `${tool.name} returned data that does not match its output schema: ${describeIssues(checked.error)}`,
       );
   }
 
