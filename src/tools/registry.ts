@@ -3,11 +3,9 @@
 // passes through `call`, so each one gets exactly one audit row. The MCP server and the `call` CLI command share
 // it. A call is a fixed sequence of named steps (see `call`); any step may refuse by throwing an AppError, and
 // one place turns what was thrown into the outcome and its audit row.
-import { performance } from 'node:perf_hooks';
 import type { z } from 'zod';
-import { buildAuditDetails } from '../audit/audit-log.js';
-import type { AuditEntry } from '../audit/entry.js';
-import { AppError, ERROR_CODES, readOnlyMode, toAppError, type Outcome } from '../core/errors.js';
+import { CallRecord } from '../audit/call-record.js';
+import { AppError, ERROR_CODES, readOnlyMode, toAppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { describeIssues } from '../core/zod-issues.js';
 import type { Services } from '../app/services.js';
@@ -50,54 +48,6 @@ export interface ToolRegistryOptions {
    * turn it on; in production it would put a second walk of every result on the hot path.
    */
   verifyOutputs?: boolean;
-}
-
-/**
- * What one call will write to the audit log, gathered while it runs: when it started, what it acted on, facts
- * the tool added, and whether the tool already committed its ok row together with its change.
- */
-class CallRecord {
-  private readonly started = performance.now();
-  private readonly createdAt = new Date().toISOString();
-  private target: { type: string; id: string } | undefined;
-  private details: Record<string, unknown> | undefined;
-  /** Set once the tool's change and its ok row committed: the registry must not write a second row. */
-  committed = false;
-
-  constructor(
-    private readonly tool: string,
-    private readonly args: unknown,
-    private readonly client: string,
-  ) {}
-
-  setTarget(type: string, id: string): void {
-    this.target = { type, id };
-  }
-
-  addDetails(details: Record<string, unknown>): void {
-    this.details = { ...this.details, ...details };
-  }
-
-  entry(
-    outcome: Outcome,
-    extra: { errorCode?: string; rowsAffected?: number; details?: Record<string, unknown> } = {},
-  ): AuditEntry {
-    const details = { ...this.details, ...extra.details };
-    return {
-      createdAt: this.createdAt,
-      tool: this.tool,
-      outcome,
-      errorCode: extra.errorCode ?? null,
-      durationMs: performance.now() - this.started,
-      client: this.client,
-      targetType: this.target?.type ?? null,
-      targetId: this.target?.id ?? null,
-      details: buildAuditDetails(
-        Object.keys(details).length ? { arguments: this.args, ...details } : (this.args ?? {}),
-      ),
-      rowsAffected: extra.rowsAffected ?? null,
-    };
-  }
 }
 
 export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
@@ -233,7 +183,7 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
   }
 
   async function call(name: string, args: unknown, env: CallEnvironment): Promise<CallOutcome> {
-    const record = new CallRecord(name, args, env.client);
+    const record = new CallRecord(name, env.client, args);
     const signal = env.signal ?? new AbortController().signal;
     try {
       const tool = await resolveTool(name);
