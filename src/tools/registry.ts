@@ -127,8 +127,8 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
   }
 
   /**
-   * Step 6: the ok row, unless the tool committed it with its change. Fail closed: a result whose audit row
-   * could not be written is not returned. Writing an error row would meet the same locked or full database, so
+   * Step 6: the ok row, unless the tool committed it with its change (or, for a result that reports a failure,
+   * the error row with that code). Fail closed: a result whose audit row could not be written is not returned. Writing an error row would meet the same locked or full database, so
    * none is attempted.
    */
   async function recordSuccess(
