@@ -2,6 +2,7 @@
 // refusal, and linting pending and new migrations as one sequence, with findings in the compact shape a model reads.
 import type { Database } from 'better-sqlite3';
 import { AppError } from '../core/errors.js';
+import { didYouMean } from '../core/suggest.js';
 import type { ServerTables } from '../guard/server-tables.js';
 import { computeDrift, type DriftAnalysis } from '../migrations/drift.js';
 import { readMigrationFolder, type MigrationFolder } from '../migrations/folder.js';
@@ -93,6 +94,17 @@ export function describeInconsistency(status: MigrationStatus): string {
     lines.push(`- ${finding.code}: ${finding.message} ${finding.hint}`);
   }
   return lines.join('\n');
+}
+
+/** Refuses (INVALID_ARGUMENT) a tag that is not a pending migration, naming the closest and the pending ones. */
+export function assertPendingTag({ status }: MigrationState, tag: string): void {
+  const pending = status.pending.map((migration) => migration.tag);
+  if (pending.includes(tag)) return;
+  throw new AppError('INVALID_ARGUMENT', `"${tag}" is not a pending migration.${didYouMean(tag, pending)}`, {
+    hint: pending.length
+      ? `Pending: ${pending.length > 10 ? `${pending.slice(0, 5).join(', ')} … ${pending.at(-1)}` : pending.join(', ')}.`
+      : 'Nothing is pending; migration_status lists the applied ones.',
+  });
 }
 
 /** Refuses (MIGRATION_CONFLICT) when the folder or the ledger would make applying unsafe, saying what to fix. */

@@ -6,12 +6,10 @@ import {
   type ApplyOutcome,
   type ApplyPlan,
 } from '../app/apply-migrations.js';
-import { capText } from '../core/text.js';
+import { summariseRehearsal } from '../app/history-summary.js';
+import { assertPendingTag, readMigrationState } from '../app/migration-state.js';
 import { FindingSchema } from './migration-shapes.js';
 import { defineTool } from './types.js';
-
-const MAX_STATEMENT_CHARS = 2_000;
-const MAX_STATEMENTS_SHOWN = 100;
 
 const InputSchema = z
   .object({
@@ -19,17 +17,28 @@ const InputSchema = z
       .boolean()
       .default(false)
       .describe('Only rehearse the pending migrations on a copy of the database and report; change nothing.'),
+    show: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Tag of one pending migration to list in full (statements are shown only where they matter).',
+      ),
   })
   .strict();
 
 const MigrationReportSchema = z.object({
   tag: z.string(),
-  statements: z.array(z.string()).describe('The statements that run, in order (long ones shortened).'),
-  statementsOmitted: z.number().optional().describe('Statements not listed to keep the answer short.'),
+  statements: z
+    .array(z.string())
+    .optional()
+    .describe('The statements that run (long ones shortened); absent when statementsOmitted says so.'),
+  statementCount: z.number(),
+  statementsOmitted: z.number().optional().describe('Statements left out to stay within the size budget.'),
   rowChanges: z
     .array(z.string())
     .optional()
-    .describe('Tables whose row count changed: "table: before → after" (absent: no table).'),
+    .describe('Tables whose rows change: "table: before → after" ("(no table)": absent).'),
   error: z.string().optional().describe('Why this migration failed in the dry run.'),
   findings: z.array(FindingSchema).optional().describe('Linter findings on this migration.'),
 });
@@ -44,7 +53,13 @@ const OutputSchema = z.object({
   migrations: z
     .array(MigrationReportSchema)
     .optional()
-    .describe('Per pending migration, from the dry run on a copy of the real data.'),
+    .describe(
+      'The pending migrations with findings, data changes or an error (and the one asked for with show), from the dry run on a copy of the real data.',
+    ),
+  quiet: z
+    .array(z.string())
+    .optional()
+    .describe('Ranges of pending migrations with nothing to report (no findings, data changes or errors).'),
   notRun: z
     .array(z.string())
     .optional()
@@ -53,8 +68,13 @@ const OutputSchema = z.object({
     .array(z.string())
     .optional()
     .describe(
-      'Every table in the dry run, "table: before → after" over all pending migrations ("(no table)" when absent).',
+      '"table: before → after" over all pending migrations: every table for a few migrations, else only those whose rows change.',
     ),
+  unchangedTables: z
+    .number()
+    .optional()
+    .describe('Tables whose rows do not change (including tables created or dropped empty).'),
+  truncated: z.string().optional().describe('What the size budget cut, and how to see it.'),
   rowsLost: z
     .array(z.string())
     .optional()
@@ -91,40 +111,17 @@ const OutputSchema = z.object({
   next: z.string().describe('The next step.'),
 });
 type Output = z.infer<typeof OutputSchema>;
-type MigrationReport = z.infer<typeof MigrationReportSchema>;
-
-function migrationReports({ report, findings }: ApplyPlan): MigrationReport[] {
-  let shown = 0;
-  return report.migrations.map((migration, index) => {
-    const statements: string[] = [];
-    for (const statement of migration.statements) {
-      if (shown >= MAX_STATEMENTS_SHOWN) break;
-      statements.push(capText(statement, MAX_STATEMENT_CHARS).text);
-      shown += 1;
-    }
-    const omitted = migration.statements.length - statements.length;
-    const lint = findings[index] ?? [];
-    return {
-      tag: migration.tag,
-      statements,
-      ...(omitted > 0 ? { statementsOmitted: omitted } : {}),
-      ...(migration.rowCountChanges.length
-        ? { rowChanges: migration.rowCountChanges.map(describeRowCount) }
-        : {}),
-      ...(migration.error ? { error: `${migration.error.code}: ${migration.error.message}` } : {}),
-      ...(lint.length ? { findings: lint } : {}),
-    };
-  });
-}
-
-/** What the dry run showed, as the model reads it. */
-function rehearsal(plan: ApplyPlan): Omit<Output, 'status' | 'next'> {
-  const { report, rowCounts } = plan;
+/** What the dry run showed, as the model reads it (summarised under a byte budget: app/history-summary.ts). */
+function rehearsal(plan: ApplyPlan, show: string | undefined): Omit<Output, 'status' | 'next'> {
+  const { report } = plan;
+  const summary = summariseRehearsal(plan, show);
   return {
     ok: report.ok,
-    migrations: migrationReports(plan),
+    ...(summary.migrations.length ? { migrations: summary.migrations } : {}),
+    ...(summary.quiet.length ? { quiet: summary.quiet } : {}),
     ...(report.notRun.length ? { notRun: report.notRun } : {}),
-    ...(rowCounts.length ? { rowCounts: rowCounts.map(describeRowCount) } : {}),
+    ...(summary.rowCounts.length ? { rowCounts: summary.rowCounts } : {}),
+    ...(summary.unchangedTables ? { unchangedTables: summary.unchangedTables } : {}),
     ...(report.rowsLost.length ? { rowsLost: report.rowsLost.map(describeRowCount) } : {}),
     checks: {
       foreignKeys: report.foreignKeyViolations.length
@@ -134,16 +131,17 @@ function rehearsal(plan: ApplyPlan): Omit<Output, 'status' | 'next'> {
     },
     ...(report.foreignKeyViolations.length
       ? {
-          foreignKeyViolations: report.foreignKeyViolations.map(
-            (v) => `${v.table} rowid ${v.rowid ?? '?'} → missing row in ${v.parent}`,
-          ),
+          foreignKeyViolations: report.foreignKeyViolations
+            .slice(0, 20)
+            .map((v) => `${v.table} rowid ${v.rowid ?? '?'} → missing row in ${v.parent}`),
         }
       : {}),
     ...(plan.consent ? { consent: plan.consent } : {}),
+    ...(summary.truncated ? { truncated: summary.truncated } : {}),
   };
 }
 
-function toOutput(outcome: ApplyOutcome): Output {
+function toOutput(outcome: ApplyOutcome, show: string | undefined): Output {
   switch (outcome.status) {
     case 'up_to_date':
       return {
@@ -154,7 +152,7 @@ function toOutput(outcome: ApplyOutcome): Output {
     case 'dry_run':
       return {
         status: 'dry_run',
-        ...rehearsal(outcome.plan),
+        ...rehearsal(outcome.plan, show),
         next: !outcome.plan.report.ok
           ? 'The dry run failed (see the errors): fix the migration or the data it trips over, then dry-run again.'
           : outcome.plan.losses.length
@@ -165,7 +163,7 @@ function toOutput(outcome: ApplyOutcome): Output {
       const { info, durationMs, mibPerSecond } = outcome.backup;
       return {
         status: 'applied',
-        ...rehearsal(outcome.plan),
+        ...rehearsal(outcome.plan, show),
         backup: { id: info.id, path: info.path, sizeBytes: info.sizeBytes, durationMs, mibPerSecond },
         applied: outcome.applied,
         next: `Applied. Call migration_status to confirm everything is in sync; restore_backup with backupId "${info.id}" undoes it.`,
@@ -184,6 +182,8 @@ export const applyMigrationsTool = defineTool({
   effect: 'destructive',
   idempotent: false,
   async handler(input, context) {
-    return { data: toOutput(await applyPendingMigrations(context, input)) };
+    if (input.show !== undefined)
+      assertPendingTag(readMigrationState(context.services.read, context.services.project), input.show);
+    return { data: toOutput(await applyPendingMigrations(context, input), input.show) };
   },
 });

@@ -2,7 +2,11 @@ import { z } from 'zod';
 import type { DriftReport } from '../migrations/drift.js';
 import type { MigrationState as EntryState } from '../migrations/status.js';
 import { readDrift, readMigrationState } from '../app/migration-state.js';
+import { capLines, listStatusEntries } from '../app/history-summary.js';
 import { defineTool } from './types.js';
+
+/** Problems, warnings and drift lines listed one by one; more are counted (a long history repeats them). */
+const MAX_LINES = 15;
 
 const InputSchema = z
   .object({
@@ -49,7 +53,15 @@ const OutputSchema = z.object({
         note: z.string().optional().describe('What this state means here and what to do.'),
       }),
     )
-    .describe('Every migration in journal order, plus ledger rows that have no file.'),
+    .describe(
+      'Migrations in journal order (plus ledger rows without a file): all of a short history; of a long one every problem, the last applied and the next pending (the rest in ranges).',
+    ),
+  ranges: z
+    .array(z.string())
+    .optional()
+    .describe(
+      'Runs of migrations not listed one by one, e.g. "applied: 0000_init … 0089_x (90 migrations …)".',
+    ),
   problems: z.array(z.string()).optional().describe('What blocks apply_migrations.'),
   warnings: z.array(z.string()).optional().describe('Folder findings that do not block applying.'),
   drift: z
@@ -83,7 +95,7 @@ function summarise(report: DriftReport): z.infer<typeof DriftSummarySchema> {
   return {
     compared: report.compared,
     inSync: report.inSync,
-    ...(tables.length ? { tables } : {}),
+    ...(tables.length ? { tables: capLines(tables, MAX_LINES) } : {}),
     ...(report.advice ? { advice: report.advice } : {}),
   };
 }
@@ -102,16 +114,18 @@ export const migrationStatus = defineTool({
     const warnings = status.findings
       .filter((finding) => !finding.blocks.includes('apply'))
       .map((f) => `${f.code}: ${f.message} ${f.hint}`);
+    const listing = listStatusEntries(status.entries);
     const output: Omit<Output, 'next'> = {
       consistent: status.consistent,
       counts: status.counts,
-      migrations: status.entries.map((entry) => ({
+      migrations: listing.shown.map((entry) => ({
         ...(entry.tag !== undefined ? { tag: entry.tag } : { hash: entry.hash.slice(0, 12) }),
         state: entry.state as EntryState,
         ...(entry.note ? { note: entry.note } : {}),
       })),
-      ...(status.problems.length ? { problems: status.problems } : {}),
-      ...(warnings.length ? { warnings } : {}),
+      ...(listing.ranges.length ? { ranges: listing.ranges } : {}),
+      ...(status.problems.length ? { problems: capLines(status.problems, MAX_LINES) } : {}),
+      ...(warnings.length ? { warnings: capLines(warnings, MAX_LINES) } : {}),
     };
 
     let schemaDrift = false;

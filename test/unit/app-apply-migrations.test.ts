@@ -38,7 +38,7 @@ async function project(pending: string[], config: Partial<MigrationServices['con
   const services: MigrationServices = {
     read: openReadConnection(file, { busyTimeoutMs: 1000 }),
     write,
-    tables: serverTables(),
+    tables: serverTables({ auditTable: 'audit_log' }),
     audit: new AuditLog(write, 'audit_log'),
     backupDir: path.join(dir, 'backups'),
     config: { readOnly: false, allowDestructive: false, ...config },
@@ -75,7 +75,10 @@ describe('applyPendingMigrations', () => {
     expect(outcome.plan.rowCounts.map((count) => count.table)).toEqual(['posts', 'users']);
     expect(outcome.plan.consent).toEqual({
       required: true,
-      decision: 'the human will be asked when applying',
+      // This context cannot elicit: the decision says consent must come as a launch option.
+      decision: expect.stringMatching(
+        /^this client cannot ask the human: .*--allow-destructive added to its arguments/,
+      ),
     });
     expect(readLedger(services.read)).toHaveLength(1);
     expect(services.read.prepare('SELECT count(*) FROM posts').pluck().get()).toBe(1);

@@ -1,0 +1,135 @@
+// Long histories in a model's context (issue 10 item 6): what a status and a dry run list in full, what they fold
+// into ranges, and the byte budget that holds even when every migration has something to say.
+import { describe, expect, it } from 'vitest';
+import type { ApplyPlan } from '../../src/app/apply-migrations.js';
+import {
+  capLines,
+  listStatusEntries,
+  REHEARSAL_BUDGET_BYTES,
+  summariseRehearsal,
+} from '../../src/app/history-summary.js';
+import type { DryRunMigration, DryRunReport } from '../../src/migrations/dry-run.js';
+import type { MigrationStatusEntry } from '../../src/migrations/status.js';
+
+const tag = (i: number) => `${String(i).padStart(4, '0')}_step`;
+const entry = (i: number, state: MigrationStatusEntry['state'], note?: string): MigrationStatusEntry => ({
+  state,
+  tag: tag(i),
+  when: i,
+  hash: `h${i}`,
+  ...(note ? { note } : {}),
+});
+
+describe('listStatusEntries', () => {
+  it('lists a short history whole', () => {
+    const entries = Array.from({ length: 12 }, (_, i) => entry(i, i < 6 ? 'applied' : 'pending'));
+    expect(listStatusEntries(entries)).toEqual({ shown: entries, ranges: [] });
+  });
+
+  it('keeps problems, the last applied and the next pending of a long one, and folds the rest into ranges', () => {
+    const entries = [
+      ...Array.from({ length: 40 }, (_, i) => entry(i, 'applied')),
+      entry(40, 'modified', 'edited after it was applied'),
+      ...Array.from({ length: 40 }, (_, i) => entry(41 + i, 'applied')),
+      ...Array.from({ length: 30 }, (_, i) => entry(81 + i, 'pending')),
+    ];
+    const { shown, ranges } = listStatusEntries(entries);
+    expect(shown.map((e) => e.tag)).toEqual([
+      '0040_step',
+      '0078_step',
+      '0079_step',
+      '0080_step',
+      '0081_step',
+      '0082_step',
+      '0083_step',
+      '0110_step',
+    ]);
+    expect(ranges).toEqual([
+      'applied: 0000_step … 0039_step (40 migrations, all applied, not listed)',
+      'applied: 0041_step … 0077_step (37 migrations, all applied, not listed)',
+      'pending: 0084_step … 0109_step (26 migrations, all pending, not listed)',
+    ]);
+  });
+});
+
+describe('capLines', () => {
+  it('counts what it leaves out, naming the codes', () => {
+    const lines = Array.from(
+      { length: 20 },
+      (_, i) => `${i % 2 ? 'SNAPSHOT_MISSING' : 'IDX_GAP'}: line ${i}`,
+    );
+    const capped = capLines(lines, 15);
+    expect(capped).toHaveLength(16);
+    expect(capped.at(-1)).toBe('… and 5 more (SNAPSHOT_MISSING, IDX_GAP).');
+    expect(capLines(['a', 'b'], 15)).toEqual(['a', 'b']);
+  });
+});
+
+function plan(migrations: DryRunMigration[]): ApplyPlan {
+  const report = { migrations, notRun: [], rowCounts: [], rowsLost: [] } as unknown as DryRunReport;
+  return { report, findings: migrations.map(() => []), losses: [], rowCounts: [] };
+}
+
+const migration = (i: number, statements: string[], changes = false): DryRunMigration => ({
+  tag: tag(i),
+  hash: `h${i}`,
+  when: i,
+  statements,
+  skippedEmptyChunks: 0,
+  ok: true,
+  rowCountChanges: changes
+    ? [{ table: 't', before: i, after: i + 1 }]
+    : [{ table: `t${i}`, before: null, after: 0 }],
+});
+
+describe('summariseRehearsal', () => {
+  it('lists a few pending migrations whole', () => {
+    const few = plan([migration(0, ['CREATE TABLE a (x)']), migration(1, ['CREATE TABLE b (x)'])]);
+    expect(summariseRehearsal(few, undefined)).toMatchObject({
+      quiet: [],
+      migrations: [{ statements: ['CREATE TABLE a (x)'] }, { statements: ['CREATE TABLE b (x)'] }],
+    });
+  });
+
+  it('of many, lists statements only where something happens, and folds quiet runs into ranges', () => {
+    const summary = summariseRehearsal(
+      plan([
+        migration(0, ['CREATE TABLE a (x)']),
+        migration(1, ['CREATE TABLE b (x)']),
+        migration(2, ['UPDATE t SET x = 1'], true),
+        migration(3, ['CREATE TABLE c (x)']),
+        migration(4, ['CREATE TABLE d (x)']),
+        migration(5, ['CREATE TABLE e (x)']),
+      ]),
+      undefined,
+    );
+    expect(summary.quiet).toEqual([
+      '0000_step … 0001_step: 2 migrations, 2 statements; no findings, no data changes, no errors',
+      '0003_step … 0005_step: 3 migrations, 3 statements; no findings, no data changes, no errors',
+    ]);
+    expect(summary.migrations).toEqual([
+      { tag: '0002_step', statementCount: 1, statements: ['UPDATE t SET x = 1'], rowChanges: ['t: 2 → 3'] },
+    ]);
+    expect(summary.truncated).toBeUndefined();
+    const shown = summariseRehearsal(plan([migration(0, ['CREATE TABLE a (x)'])]), '0000_step');
+    expect(shown.migrations[0]!.statements).toEqual(['CREATE TABLE a (x)']);
+  });
+
+  it(`stays within ${REHEARSAL_BUDGET_BYTES} bytes when every migration changes data, and says how to see one`, () => {
+    const big = (i: number) =>
+      Array.from(
+        { length: 20 },
+        (_, j) => `UPDATE t SET note = '${'x'.repeat(400)}' WHERE id = ${i * 100 + j}`,
+      );
+    const migrations = Array.from({ length: 60 }, (_, i) => migration(i, big(i), true));
+    const summary = summariseRehearsal(plan(migrations), '0007_step');
+    expect(Buffer.byteLength(JSON.stringify(summary))).toBeLessThanOrEqual(
+      REHEARSAL_BUDGET_BYTES + Buffer.byteLength(JSON.stringify(summary.migrations[7])),
+    );
+    expect(summary.truncated).toMatch(/show: "<tag>"/);
+    expect(summary.migrations).toHaveLength(60);
+    expect(summary.migrations[7]!.statements).toHaveLength(20);
+    expect(summary.migrations[7]!.statements![0]).toHaveLength(big(7)[0]!.length);
+    expect(summary.migrations.filter((m) => m.statementsOmitted === 20).length).toBeGreaterThan(40);
+  });
+});
