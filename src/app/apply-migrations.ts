@@ -175,7 +175,7 @@ export async function applyPendingMigrations(
       'PROTECTED_TABLE',
       `Refusing to apply: ${protectedWrites.map((f) => f.message).join(' ')}`,
       {
-        hint: "The audit log and the migrations ledger are the server's own tables; remove the statements that touch them from the migration. Nothing was changed.",
+        hint: `The audit log and the migrations ledger are the server's own tables; remove the statements that touch them from the migration.${protectedWrites.some((finding) => finding.table !== undefined && services.tables.isAuditTable(finding.table)) ? ` If the migration creates your app's own table "${services.tables.auditTable}" (an earlier version of this server gave its audit log that name), restart the server: on start it moves its audit log out of the way of a name your migrations declare.` : ''} Nothing was changed.`,
         details: { findings: protectedWrites },
       },
     );

@@ -4,8 +4,8 @@
 import path from 'node:path';
 import type { Config } from '../core/config.js';
 import type { EntryPoint } from '../core/entry-point.js';
-import { AuditLog, ensureAuditTable, hasAuditColumns } from '../audit/audit-log.js';
-import { existingTableClaims, moveAuditTable } from '../audit/audit-table.js';
+import { AuditLog, ensureAuditTable } from '../audit/audit-log.js';
+import { existingTableClaims } from '../audit/audit-table.js';
 import { declaredTables } from '../migrations/declared-tables.js';
 import { readMigrationFolder } from '../migrations/folder.js';
 import {
@@ -18,7 +18,8 @@ import {
   type SqliteDatabase,
 } from '../sqlite/connection.js';
 import { AppError, readOnlyMode } from '../core/errors.js';
-import { chooseAuditTable, serverTables, type ServerTables } from '../guard/server-tables.js';
+import { serverTables, type ServerTables } from '../guard/server-tables.js';
+import { applyAuditTableMove, planAuditTable } from './audit-table-plan.js';
 import type { Logger } from '../core/logger.js';
 import { KitClient } from '../project/kit-client.js';
 import { QueryRunner } from '../query/query-runner.js';
@@ -144,15 +145,15 @@ export async function openServices(config: Config, logger: Logger, options: Open
     }
     // Our audit table never takes a name the project declares for its own table: decided before anything is
     // written (even before a new file is created), from the migrations folder (SQL and latest snapshot) and what
-    // the file already holds.
-    const folder = readMigrationFolder(project.outDir);
-    const declared = declaredTables(folder);
-    const choice = chooseAuditTable({
-      ...(config.auditTable !== undefined ? { requested: config.auditTable } : {}),
-      declared: auditInProjectDb
-        ? declared.map((table) => ({ name: table.name, auditShape: hasAuditColumns(table.columns) }))
-        : [],
+    // the file already holds (app/audit-table-plan.ts).
+    const declared = declaredTables(readMigrationFolder(project.outDir));
+    const startupMayMigrate =
+      !config.readOnly && !config.noMigrateOnStart && options.migrateOnStart !== undefined;
+    const plan = planAuditTable({
+      requested: config.auditTable,
+      declared: auditInProjectDb ? declared : [],
       existing: databaseExists(auditFile) ? withReadConnection(auditFile, busy, existingTableClaims) : [],
+      startupMayMigrate,
     });
 
     const needsWrite = !config.readOnly || auditInProjectDb;
@@ -160,43 +161,46 @@ export async function openServices(config: Config, logger: Logger, options: Open
     if (write) opened.push(write);
     const auditDb = auditInProjectDb ? write! : openWriteConnection(auditFile, { ...busy, create: true });
     if (!auditInProjectDb) opened.push(auditDb);
-    if (choice.moveFrom !== undefined) moveAuditTable(auditDb, choice.moveFrom, choice.table);
-    if (choice.clash) notices.push(choice.clash);
-    const tables = serverTables({
-      ledgerTable: project.migrationsTable,
-      auditTable: choice.table,
-      auditInProjectDb,
-      declared: declared.map((table) => table.name),
-    });
-
-    const backupDir = config.backupDir ?? path.join(path.dirname(dbFile), 'backups');
-    const base = { config, project, logger, write, tables, auditFile, backupDir, kit, notices };
+    applyAuditTableMove(auditDb, plan.first);
+    const tablesNamed = (auditTable: string) =>
+      serverTables({
+        ledgerTable: project.migrationsTable,
+        auditTable,
+        auditInProjectDb,
+        declared: declared.map((table) => table.name),
+      });
 
     let separateAudit: AuditLog | undefined;
     if (!auditInProjectDb) {
-      ensureAuditTable(auditDb, tables.auditTable);
-      separateAudit = new AuditLog(auditDb, tables.auditTable);
+      ensureAuditTable(auditDb, plan.first.table);
+      separateAudit = new AuditLog(auditDb, plan.first.table);
     }
     let startup: StartupOutcome = { kind: 'nothing' };
-    if (write && !config.readOnly && !config.noMigrateOnStart && options.migrateOnStart) {
+    if (write && startupMayMigrate && options.migrateOnStart) {
       // The audit table may be created by the project's own migrations (the embedded default declares it), so
       // the startup migration runs before the table is ensured and records itself inside its own transaction.
       const auditFor = (db: SqliteDatabase) => {
         if (separateAudit) return separateAudit;
-        ensureAuditTable(db, tables.auditTable);
-        return new AuditLog(db, tables.auditTable);
+        const { table } = plan.settle(db);
+        ensureAuditTable(db, table);
+        return new AuditLog(db, table);
       };
+      const tables = tablesNamed(plan.first.table);
       startup = await options.migrateOnStart({ db: write, project, config, logger, tables, auditFor });
     }
+    const choice = plan.settle(auditDb);
+    const tables = tablesNamed(choice.table);
     if (auditInProjectDb) ensureAuditTable(auditDb, tables.auditTable);
     const audit = separateAudit ?? new AuditLog(auditDb, tables.auditTable);
-    notices.unshift(...startupNotices(dbFile, dbExisted, startup));
+    notices.push(...startupNotices(dbFile, dbExisted, startup), ...(choice.clash ? [choice.clash] : []));
     logger.info('audit log', {
       table: tables.auditTable,
       ...(auditInProjectDb ? {} : { file: auditFile }),
       ...(choice.moveFrom !== undefined ? { movedFrom: choice.moveFrom } : {}),
     });
     for (const notice of notices) logger.warn(notice);
+    const backupDir = config.backupDir ?? path.join(path.dirname(dbFile), 'backups');
+    const base = { config, project, logger, write, tables, auditFile, backupDir, kit, notices };
     const read = openReadConnection(dbFile, busy);
     opened.push(read);
 

@@ -104,13 +104,20 @@ export interface AuditTableInput {
   declared: readonly TableClaim[];
   /** The tables that exist in the database that holds (or will hold) the audit log. */
   existing: readonly TableClaim[];
+  /**
+   * Whether the project's own migrations will create a table it declares with our columns before anything is
+   * written to the audit log (the start-up migration of a new database). Only then is that name ours to take:
+   * creating it first would make the project's migration fail ("table already exists") for ever.
+   */
+  declaredCreatedFirst?: boolean;
 }
 
 export interface AuditTableChoice {
   table: string;
   /**
    * requested: --audit-table; existing: our table is already there; declared: the project declares our table
-   * itself (the embedded default does, so its migrations own it); default: a name nothing else claims.
+   * itself (the embedded default does, so its migrations own it) and they create it first; default: a name
+   * nothing else claims.
    */
   reason: 'requested' | 'existing' | 'declared' | 'default';
   /**
@@ -151,7 +158,9 @@ export function chooseAuditTable(input: AuditTableInput): AuditTableChoice {
       if (!find(input.declared, name) && !find(input.existing, name)) return name;
     }
   };
-  for (const name of [LEGACY_AUDIT_TABLE, DEFAULT_AUDIT_TABLE]) {
+  // Where both exist and are ours (the log moved once, or began before the project's migration created its
+  // declared copy), the default name is the one in use.
+  for (const name of [DEFAULT_AUDIT_TABLE, LEGACY_AUDIT_TABLE]) {
     const existing = find(input.existing, name);
     if (!existing?.auditShape) continue;
     if (!projectOwns(name)) return { table: existing.name, reason: 'existing' };
@@ -164,9 +173,10 @@ export function chooseAuditTable(input: AuditTableInput): AuditTableChoice {
     };
   }
   const declaredOurs = find(input.declared, LEGACY_AUDIT_TABLE) ?? find(input.declared, DEFAULT_AUDIT_TABLE);
-  if (declaredOurs?.auditShape) return { table: declaredOurs.name, reason: 'declared' };
+  if (declaredOurs?.auditShape && input.declaredCreatedFirst)
+    return { table: declaredOurs.name, reason: 'declared' };
   const table = free();
-  const claimed = [LEGACY_AUDIT_TABLE, DEFAULT_AUDIT_TABLE].find(projectOwns);
+  const claimed = [LEGACY_AUDIT_TABLE, DEFAULT_AUDIT_TABLE].find((name) => find(input.declared, name));
   if (claimed === undefined) return { table, reason: 'default' };
   return {
     table,

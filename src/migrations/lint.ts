@@ -358,6 +358,9 @@ class Linter {
         this.pragma(index, c.name, c.value, removeAutofix);
         return;
       case 'create_table':
+        // A table of that name exists already as the server's own: the statement would fail, or (IF NOT EXISTS)
+        // silently keep ours as if it were the app's.
+        if (this.isProtected(c.parsed.table)) this.protectedWrite(index, c.parsed.table, 'CREATE TABLE');
         this.set(c.parsed.table, {
           columns: c.parsed.columns.map((col) => ({
             name: col.name,

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditLog, ensureAuditTable } from '../../src/audit/audit-log.js';
 import { errorTextOf, startHarness, type Harness } from '../helpers/mcp.js';
-import { copyCorpusFixture, removeDir } from '../helpers/project.js';
+import { copyCorpusFixture, copyEmbeddedProject, removeDir } from '../helpers/project.js';
 import { blogProject } from './migration-tools-support.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -175,6 +175,53 @@ describe('a project with its own audit_log table', () => {
         { name: 'mcp_audit_log_target_idx', tbl_name: 'mcp_audit_log' },
       ]),
     );
+  });
+
+  it('refuses a pulled migration that creates audit_log while our log holds the name, and a restart moves it', async () => {
+    const project = fixture();
+    const dbFile = path.join(project, 'data/app.db');
+    const pulled = path.join(project, 'pulled');
+    fs.renameSync(path.join(project, 'drizzle'), pulled);
+    const old = new Database(dbFile);
+    ensureAuditTable(old, 'audit_log');
+    old.close();
+    const before = await start(project, ['--no-migrate-on-start']);
+    expect(before.services.tables.auditTable).toBe('audit_log');
+    fs.renameSync(pulled, path.join(project, 'drizzle'));
+    const refused = await before.call('apply_migrations', { dryRun: true });
+    expect(errorTextOf(refused)).toMatch(/PROTECTED_TABLE/);
+    expect(errorTextOf(refused)).toMatch(/restart the server: on start it moves its audit log/);
+    await before.close();
+    harnesses = [];
+
+    const after = await start(project, ['--no-migrate-on-start']);
+    expect(after.services.tables.auditTable).toBe('mcp_audit_log');
+    expect((await after.ok<Json>('apply_migrations', {})).applied).toEqual(['0000_init']);
+    expect(columnsOf(dbFile, 'audit_log')).toEqual(PROJECT_AUDIT_COLUMNS);
+    expect((await after.ok<Json>('read_audit_log', { verify: true })).chain.ok).toBe(true);
+  });
+
+  it('never creates a table the project declares with our columns before its migration does (embedded default, --no-migrate-on-start)', async () => {
+    const project = copyEmbeddedProject();
+    dirs.push(project);
+    const dbFile = path.join(project, 'data/app.db');
+    const h = await start(project, ['--no-migrate-on-start']);
+    expect(h.services.tables.auditTable).toBe('mcp_audit_log');
+    expect((await h.ok<Json>('apply_migrations', {})).applied).toEqual(['0000_init']);
+    expect(count(dbFile, 'audit_log')).toBe(0);
+    await h.close();
+    harnesses = [];
+    const again = await start(project);
+    expect(again.services.tables.auditTable).toBe('mcp_audit_log');
+    const log = await again.ok<Json>('read_audit_log', { verify: true });
+    expect(log.chain.ok).toBe(true);
+    expect(log.rows.map((row: Json) => row.tool)).toContain('apply_migrations');
+    // The normal first start keeps the embedded default's own design: its migration creates audit_log, ours.
+    const fresh = copyEmbeddedProject();
+    dirs.push(fresh);
+    const normal = await start(fresh);
+    expect(normal.services.tables.auditTable).toBe('audit_log');
+    expect(count(path.join(fresh, 'data/app.db'), 'audit_log')).toBeGreaterThan(0);
   });
 
   it('keeps our audit_log of an earlier version where the project does not claim the name (project db and --audit-db)', async () => {

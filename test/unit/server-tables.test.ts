@@ -86,10 +86,23 @@ describe('chooseAuditTable: our audit table never takes a name the project decla
       clash: /declares its own table "audit_log"/,
     },
     {
-      name: 'a project that declares our audit table itself (the embedded default)',
-      input: { declared: [ours('audit_log')], existing: [] },
+      name: 'a project that declares our audit table itself (the embedded default), its migration creating it first',
+      input: { declared: [ours('audit_log')], existing: [], declaredCreatedFirst: true },
       table: 'audit_log',
       reason: 'declared',
+    },
+    {
+      name: 'the same, when no migration creates it first (--no-migrate-on-start): never create the declared table',
+      input: { declared: [ours('audit_log')], existing: [] },
+      table: 'mcp_audit_log',
+      reason: 'default',
+      clash: /declares its own table "audit_log"/,
+    },
+    {
+      name: 'both ours: the default name is the one in use',
+      input: { declared: [ours('audit_log')], existing: [ours('audit_log'), ours('mcp_audit_log')] },
+      table: 'mcp_audit_log',
+      reason: 'existing',
     },
     {
       name: 'our audit_log of an earlier version, name unclaimed',
