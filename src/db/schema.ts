@@ -61,8 +61,9 @@ export const sessions = sqliteTable(
   (table) => [uniqueIndex('idx_sessions_token').on(table.token), index('idx_sessions_user_expires').on(table.userId, table.expiresAt)],
 );
 
-// The server's audit trail, declared here so the app's own migrations own it (the server creates the same
-// table itself in databases whose schema does not declare it). Written only by the server.
+// The server's audit trail, declared here so the app's own migrations own it: the server writes into it once the
+// first migration has created it (it never creates a table a project declares; elsewhere its table is
+// mcp_audit_log). Written only by the server.
 export const auditLog = sqliteTable(
   'audit_log',
   {
