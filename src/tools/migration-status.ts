@@ -90,7 +90,7 @@ function summarise(report: DriftReport): z.infer<typeof DriftSummarySchema> {
     if (sql === undefined) return head + table.differences.join('; ');
     const outside = table.differences.filter((difference) => !sql.differences.includes(difference));
     const source = sql.migrations.at(-1);
-    return `${head}${[...outside, ...sql.differences.map((difference) => `${difference} [as the migrations' own SQL builds it${source ? ` (${source})` : ''}, though their snapshot says otherwise: not an outside change]`)].join('; ')}`;
+    return `${head}${[...outside, ...sql.differences.map((difference) => `${difference} [as the migrations' own SQL builds it${source ? ` (table last changed by ${source})` : ''}; their snapshot says otherwise: not an outside change]`)].join('; ')}`;
   });
   return {
     compared: report.compared,

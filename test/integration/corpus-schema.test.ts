@@ -90,7 +90,7 @@ describe('a migration whose SQL was edited by hand after drizzle-kit wrote its s
     expect(database.inSync).toBe(false);
     expect(database.tables).toEqual([
       expect.stringMatching(
-        /^bookmarks \(differs\): column bookmarks\.kind: default none in the migrations, 'link' in the database \[as the migrations' own SQL builds it \(0001_bookmark_kind\)/,
+        /^bookmarks \(differs\): column bookmarks\.kind: default none in the migrations, 'link' in the database \[as the migrations' own SQL builds it \(table last changed by 0001_bookmark_kind\)/,
       ),
     ]);
     expect(database.advice).toMatch(/come from the migrations' own SQL/);
