@@ -58,7 +58,9 @@ describe('applyPendingMigrations', () => {
   it('answers up_to_date when nothing is pending, and says nothing changed', async () => {
     const { services } = await project([]);
     const call = recordingContext(services);
-    expect(await applyPendingMigrations(call.context, { dryRun: false })).toStrictEqual({ status: 'up_to_date' });
+    expect(await applyPendingMigrations(call.context, { dryRun: false })).toStrictEqual({
+      status: 'up_to_date',
+    });
     expect(call.details).toStrictEqual({ changed: false });
     expect(call.committed).toBe(false);
   });
@@ -90,7 +92,9 @@ describe('applyPendingMigrations', () => {
     expect(outcome.status).toBe('applied');
     if (outcome.status !== 'applied') return;
     expect(outcome.applied).toStrictEqual(['0001_next']);
-    expect(listBackups(services.backupDir).map((backup) => backup.id)).toStrictEqual([outcome.backup.info.id]);
+    expect(listBackups(services.backupDir).map((backup) => backup.id)).toStrictEqual([
+      outcome.backup.info.id,
+    ]);
     expect(readLedger(services.read)).toHaveLength(2);
     expect(call.committed).toBe(true);
     const [row] = services.audit.read({ limit: 1 }).rows;

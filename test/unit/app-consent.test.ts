@@ -64,7 +64,9 @@ describe('askHumanToApprove', () => {
     for (const content of [{ confirm: 'true' }, { confirm: 1 }, {}, undefined]) {
       const answer: ElicitResult =
         content === undefined ? { action: 'accept' } : { action: 'accept', content };
-      expect(await askHumanToApprove(contextAnswering(answer), request)).toStrictEqual({ outcome: 'not_ticked' });
+      expect(await askHumanToApprove(contextAnswering(answer), request)).toStrictEqual({
+        outcome: 'not_ticked',
+      });
     }
   });
 
@@ -76,6 +78,9 @@ describe('askHumanToApprove', () => {
       outcome: 'cancelled',
     });
     const error = new Error('timed out');
-    expect(await askHumanToApprove(contextAnswering(error), request)).toStrictEqual({ outcome: 'failed', error });
+    expect(await askHumanToApprove(contextAnswering(error), request)).toStrictEqual({
+      outcome: 'failed',
+      error,
+    });
   });
 });

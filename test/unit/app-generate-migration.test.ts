@@ -118,6 +118,9 @@ describe('generateNextMigration', () => {
       written: { tag: '0001_backfill' },
     });
     expect(kitCalls()).toBe(0);
-    expect(readMigrationFolder(outDir).migrations.map((m) => m.tag)).toStrictEqual(['0000_init', '0001_backfill']);
+    expect(readMigrationFolder(outDir).migrations.map((m) => m.tag)).toStrictEqual([
+      '0000_init',
+      '0001_backfill',
+    ]);
   });
 });
