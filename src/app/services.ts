@@ -120,7 +120,6 @@ export async function openServices(config: Config, logger: Logger, options: Open
     const auditFile = config.auditDb ?? dbFile;
     const auditInProjectDb = path.resolve(auditFile) === path.resolve(dbFile);
     const busy = { busyTimeoutMs: config.busyTimeoutMs };
-    const notices: string[] = [];
 
     assertDatabasePath(dbFile);
     if (!auditInProjectDb) assertDatabasePath(auditFile, 'audit database');
@@ -192,7 +191,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
     const tables = tablesNamed(choice.table);
     if (auditInProjectDb) ensureAuditTable(auditDb, tables.auditTable);
     const audit = separateAudit ?? new AuditLog(auditDb, tables.auditTable);
-    notices.push(...startupNotices(dbFile, dbExisted, startup), ...(choice.clash ? [choice.clash] : []));
+    const notices = [...startupNotices(dbFile, dbExisted, startup), ...(choice.clash ? [choice.clash] : [])];
     logger.info('audit log', {
       table: tables.auditTable,
       ...(auditInProjectDb ? {} : { file: auditFile }),

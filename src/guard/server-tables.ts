@@ -23,7 +23,7 @@ export const DEFAULT_LEDGER_TABLE = '__drizzle_migrations';
  * fail to apply for ever.
  */
 export const DEFAULT_AUDIT_TABLE = 'mcp_audit_log';
-/** The name versions before 0.2 gave it: a database holding our table under it keeps it there, unless the project claims the name. */
+/** The name earlier versions gave it: a database holding our table under it keeps it there, unless the project claims the name. */
 export const LEGACY_AUDIT_TABLE = 'audit_log';
 
 export interface ServerTablesInput {
