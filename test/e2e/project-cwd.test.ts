@@ -4,36 +4,16 @@
 // built server must load the config exactly as `drizzle-kit` run in the project would.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { copyCorpusFixture, removeDir } from '../helpers/project.js';
-import { initialize, nonJsonRpcLines, spawnServer, type RawServer } from '../helpers/stdio.js';
+import { describe, expect, it } from 'vitest';
+import { callTool, corpusSession } from '../helpers/corpus.js';
+import { initialize, nonJsonRpcLines, type RawServer } from '../helpers/stdio.js';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-let dirs: string[] = [];
-let servers: RawServer[] = [];
-afterEach(async () => {
-  for (const server of servers) await server.exited();
-  for (const dir of dirs) removeDir(dir);
-  servers = [];
-  dirs = [];
-});
-
-function fixture(name: string): string {
-  const dir = copyCorpusFixture(name);
-  dirs.push(dir);
-  return dir;
-}
+const { fixture, spawn } = corpusSession();
 
 async function startFromRoot(project: string, env: Record<string, string> = {}): Promise<RawServer> {
-  const server = spawnServer(['--project', project, '--log-level', 'warn'], env, { cwd: '/' });
-  servers.push(server);
+  const server = spawn(['--project', project, '--log-level', 'warn'], env);
   await initialize(server);
   return server;
-}
-
-async function callTool(server: RawServer, name: string, args: Json = {}): Promise<Json> {
-  return (await server.request('tools/call', { name, arguments: args })).result as Json;
 }
 
 describe('the project folder is the working directory of its config, whatever the server’s own', () => {

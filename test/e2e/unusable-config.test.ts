@@ -4,39 +4,19 @@
 // plain SQLite file and is managed like one.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { copyCorpusFixture, removeDir } from '../helpers/project.js';
-import { initialize, nonJsonRpcLines, spawnServer, type RawServer } from '../helpers/stdio.js';
+import { describe, expect, it } from 'vitest';
+import { callTool, corpusSession, type Json } from '../helpers/corpus.js';
+import { initialize, nonJsonRpcLines, type RawServer } from '../helpers/stdio.js';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-let dirs: string[] = [];
-let servers: RawServer[] = [];
-afterEach(async () => {
-  for (const server of servers) await server.exited();
-  for (const dir of dirs) removeDir(dir);
-  servers = [];
-  dirs = [];
-});
-
-function fixture(name: string): string {
-  const dir = copyCorpusFixture(name);
-  dirs.push(dir);
-  return dir;
-}
+const { fixture, spawn } = corpusSession();
 
 async function start(args: string[]): Promise<RawServer> {
-  const server = spawnServer([...args, '--log-level', 'warn'], {}, { cwd: '/' });
-  servers.push(server);
+  const server = spawn([...args, '--log-level', 'warn']);
   const init = await initialize(server);
   expect((init.result as Json).serverInfo.name).toBe('drizzle-sqlite-mcp');
   const list = (await server.request('tools/list')).result as Json;
   expect(list.tools.length).toBeGreaterThan(5);
   return server;
-}
-
-async function callTool(server: RawServer, name: string, args: Json = {}): Promise<Json> {
-  return (await server.request('tools/call', { name, arguments: args })).result as Json;
 }
 
 const text = (result: Json) => String(result.content?.[0]?.text ?? '');

@@ -5,34 +5,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AuditLog, ensureAuditTable } from '../../src/audit/audit-log.js';
-import { errorTextOf, startHarness, type Harness } from '../helpers/mcp.js';
-import { copyCorpusFixture, copyEmbeddedProject, removeDir } from '../helpers/project.js';
+import { corpusSession, type Json } from '../helpers/corpus.js';
+import { errorTextOf } from '../helpers/mcp.js';
+import { copyEmbeddedProject } from '../helpers/project.js';
 import { blogProject } from './migration-tools-support.js';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-let dirs: string[] = [];
-let harnesses: Harness[] = [];
-afterEach(async () => {
-  for (const h of harnesses) await h.close();
-  for (const d of dirs) removeDir(d);
-  harnesses = [];
-  dirs = [];
-});
+const { track, fixture: copy, start, closeAll } = corpusSession();
 
 function fixture(): string {
-  const dir = copyCorpusFixture('audit-log-table');
+  const dir = copy('audit-log-table');
   fs.mkdirSync(path.join(dir, 'data'));
-  dirs.push(dir);
   return dir;
-}
-
-async function start(project: string, argv: string[] = []): Promise<Harness> {
-  const h = await startHarness({ argv: ['--project', project, ...argv] });
-  harnesses.push(h);
-  return h;
 }
 
 function columnsOf(dbFile: string, table: string): string[] {
@@ -110,9 +95,8 @@ describe('a project with its own audit_log table', () => {
   it('restarts on that database without touching the project’s audit_log, and generate finds nothing to do', async () => {
     const project = fixture();
     const dbFile = path.join(project, 'data/app.db');
-    const first = await start(project);
-    await first.close();
-    harnesses = [];
+    await start(project);
+    await closeAll();
     const h = await start(project);
     expect(h.services.tables.auditTable).toBe('mcp_audit_log');
     expect(count(dbFile, 'audit_log')).toBe(0);
@@ -191,8 +175,7 @@ describe('a project with its own audit_log table', () => {
     const refused = await before.call('apply_migrations', { dryRun: true });
     expect(errorTextOf(refused)).toMatch(/PROTECTED_TABLE/);
     expect(errorTextOf(refused)).toMatch(/restart the server: on start it moves its audit log/);
-    await before.close();
-    harnesses = [];
+    await closeAll();
 
     const after = await start(project, ['--no-migrate-on-start']);
     expect(after.services.tables.auditTable).toBe('mcp_audit_log');
@@ -202,31 +185,27 @@ describe('a project with its own audit_log table', () => {
   });
 
   it('never creates a table the project declares with our columns before its migration does (embedded default, --no-migrate-on-start)', async () => {
-    const project = copyEmbeddedProject();
-    dirs.push(project);
+    const project = track(copyEmbeddedProject());
     const dbFile = path.join(project, 'data/app.db');
     const h = await start(project, ['--no-migrate-on-start']);
     expect(h.services.tables.auditTable).toBe('mcp_audit_log');
     expect((await h.ok<Json>('apply_migrations', {})).applied).toEqual(['0000_init']);
     expect(count(dbFile, 'audit_log')).toBe(0);
-    await h.close();
-    harnesses = [];
+    await closeAll();
     const again = await start(project);
     expect(again.services.tables.auditTable).toBe('mcp_audit_log');
     const log = await again.ok<Json>('read_audit_log', { verify: true });
     expect(log.chain.ok).toBe(true);
     expect(log.rows.map((row: Json) => row.tool)).toContain('apply_migrations');
     // The normal first start keeps the embedded default's own design: its migration creates audit_log, ours.
-    const fresh = copyEmbeddedProject();
-    dirs.push(fresh);
+    const fresh = track(copyEmbeddedProject());
     const normal = await start(fresh);
     expect(normal.services.tables.auditTable).toBe('audit_log');
     expect(count(path.join(fresh, 'data/app.db'), 'audit_log')).toBeGreaterThan(0);
   });
 
   it('keeps our audit_log of an earlier version where the project does not claim the name (project db and --audit-db)', async () => {
-    const project = blogProject();
-    dirs.push(project);
+    const project = track(blogProject());
     const dbFile = path.join(project, 'data/blog.db');
     const auditFile = path.join(project, 'audit.db');
     for (const file of [dbFile, auditFile]) {
@@ -243,8 +222,7 @@ describe('a project with its own audit_log table', () => {
     const inProject = await start(project);
     expect(inProject.services.tables.auditTable).toBe('audit_log');
     expect((await inProject.ok<Json>('read_audit_log', { verify: true })).chain.ok).toBe(true);
-    await inProject.close();
-    harnesses = [];
+    await closeAll();
     const separate = await start(project, ['--audit-db', auditFile]);
     expect(separate.services.tables.auditTable).toBe('audit_log');
     const result = await separate.call('read_audit_log', { verify: true });

@@ -3,35 +3,12 @@
 // server requires what drizzle-kit requires and reports the rest as warnings.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../helpers/mcp.js';
-import { copyCorpusFixture, REPO_ROOT, removeDir } from '../helpers/project.js';
+import { describe, expect, it } from 'vitest';
+import { corpusSession, type Json } from '../helpers/corpus.js';
 import { drizzleKit } from './migration-tools-support.js';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-let dirs: string[] = [];
-let harnesses: Harness[] = [];
-afterEach(async () => {
-  for (const h of harnesses) await h.close();
-  for (const d of dirs) removeDir(d);
-  harnesses = [];
-  dirs = [];
-});
-
-/** A temp copy of the fixture with this repository's node_modules linked, so the real drizzle-kit CLI runs in it. */
-function fixture(name: string): string {
-  const dir = copyCorpusFixture(name);
-  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-  dirs.push(dir);
-  return dir;
-}
-
-async function start(project: string, argv: string[] = []): Promise<Harness> {
-  const h = await startHarness({ argv: ['--project', project, ...argv] });
-  harnesses.push(h);
-  return h;
-}
+const { fixture: copy, start } = corpusSession();
+const fixture = (name: string) => copy(name, { nodeModules: true });
 
 const codes = (warnings: string[] | undefined) => (warnings ?? []).map((warning) => warning.split(':')[0]);
 

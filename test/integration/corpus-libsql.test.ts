@@ -1,28 +1,12 @@
 // A Turso project's history holds libSQL's `ALTER TABLE … ALTER COLUMN … TO …` (drizzle-kit writes it for dialect
 // "turso"; openstatus 0041). SQLite cannot run it: the server names the file and statement and what to do before
 // anything runs — never SQLite's "syntax error" with advice to fix the SQL, which is right where it runs.
-import { afterEach, describe, expect, it } from 'vitest';
-import { errorTextOf, startHarness, type Harness } from '../helpers/mcp.js';
-import { copyCorpusFixture, removeDir } from '../helpers/project.js';
+import { describe, expect, it } from 'vitest';
+import { corpusSession, type Json } from '../helpers/corpus.js';
+import { errorTextOf } from '../helpers/mcp.js';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-let dirs: string[] = [];
-let harnesses: Harness[] = [];
-afterEach(async () => {
-  for (const h of harnesses) await h.close();
-  for (const d of dirs) removeDir(d);
-  harnesses = [];
-  dirs = [];
-});
-
-async function start(argv: string[] = []): Promise<Harness> {
-  const project = copyCorpusFixture('turso-alter-column');
-  dirs.push(project);
-  const h = await startHarness({ argv: ['--project', project, ...argv] });
-  harnesses.push(h);
-  return h;
-}
+const session = corpusSession();
+const start = (argv: string[] = []) => session.start(session.fixture('turso-alter-column'), argv);
 
 describe('libSQL-only SQL in a Turso history', () => {
   it('is named in migration_status and refused by the dry run and the apply before anything runs', async () => {

@@ -3,33 +3,12 @@
 // loads as the project's own drizzle-kit loads it, or is refused with the fix.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { firstUserFrame } from '../../src/project/import-module.js';
-import { errorTextOf, startHarness, type Harness } from '../helpers/mcp.js';
-import { copyCorpusFixture, removeDir } from '../helpers/project.js';
+import { corpusSession, type Json } from '../helpers/corpus.js';
+import { errorTextOf } from '../helpers/mcp.js';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-let dirs: string[] = [];
-let harnesses: Harness[] = [];
-afterEach(async () => {
-  for (const h of harnesses) await h.close();
-  for (const d of dirs) removeDir(d);
-  harnesses = [];
-  dirs = [];
-});
-
-function fixture(name: string): string {
-  const dir = copyCorpusFixture(name);
-  dirs.push(dir);
-  return dir;
-}
-
-async function start(project: string, argv: string[] = []): Promise<Harness> {
-  const h = await startHarness({ argv: ['--project', project, ...argv] });
-  harnesses.push(h);
-  return h;
-}
+const { fixture, start } = corpusSession();
 
 describe('a schema with named imports from a CommonJS package (F)', () => {
   it('loads as drizzle-kit’s require() loads it: inspect names the table, generate has nothing to do', async () => {

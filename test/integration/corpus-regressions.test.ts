@@ -4,32 +4,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../helpers/mcp.js';
-import { copyCorpusFixture, removeDir } from '../helpers/project.js';
+import { describe, expect, it } from 'vitest';
+import { corpusSession, type Json } from '../helpers/corpus.js';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-let dirs: string[] = [];
-let harnesses: Harness[] = [];
-afterEach(async () => {
-  for (const h of harnesses) await h.close();
-  for (const d of dirs) removeDir(d);
-  harnesses = [];
-  dirs = [];
-});
-
-function fixture(name: string): string {
-  const dir = copyCorpusFixture(name);
-  dirs.push(dir);
-  return dir;
-}
-
-async function start(project: string): Promise<Harness> {
-  const h = await startHarness({ argv: ['--project', project] });
-  harnesses.push(h);
-  return h;
-}
+const { fixture, start, closeAll } = corpusSession();
 
 describe('corpus idioms that keep working', () => {
   it('a monorepo package whose config and schema import a workspace package', async () => {
@@ -59,9 +37,8 @@ describe('corpus idioms that keep working', () => {
 
   it('tablesFilter: other apps’ tables in the same database are not drift', async () => {
     const project = fixture('tables-filter');
-    const first = await start(project);
-    await first.close();
-    harnesses = [];
+    await start(project);
+    await closeAll();
     const db = new Database(path.join(project, 'app.db'));
     db.exec(
       'CREATE TABLE _cf_KV (key text PRIMARY KEY, value blob); CREATE TABLE other_app_users (id integer);',

@@ -2,27 +2,15 @@
 // (issue 10 item 7), FTS5 tables with their shadow tables and triggers (L), and migrations whose SQL was edited by
 // hand after drizzle-kit wrote their snapshot (M).
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../helpers/mcp.js';
-import { copyCorpusFixture, removeDir } from '../helpers/project.js';
+import { describe, expect, it } from 'vitest';
+import { corpusSession, type Json } from '../helpers/corpus.js';
+import type { Harness } from '../helpers/mcp.js';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-let dirs: string[] = [];
-let harnesses: Harness[] = [];
-afterEach(async () => {
-  for (const h of harnesses) await h.close();
-  for (const d of dirs) removeDir(d);
-  harnesses = [];
-  dirs = [];
-});
+const session = corpusSession();
 
 async function start(name: string, argv: string[] = []): Promise<{ h: Harness; project: string }> {
-  const project = copyCorpusFixture(name);
-  dirs.push(project);
-  const h = await startHarness({ argv: ['--project', project, ...argv] });
-  harnesses.push(h);
-  return { h, project };
+  const project = session.fixture(name);
+  return { h: await session.start(project, argv), project };
 }
 
 const table = (schema: Json, name: string): Json => schema.tables.find((t: Json) => t.name === name);
@@ -102,7 +90,9 @@ describe('a migration whose SQL was edited by hand after drizzle-kit wrote its s
     db.exec('CREATE INDEX manual_idx ON bookmarks (url)');
     db.close();
     const after = (await h.ok<Json>('migration_status')).drift.database;
-    expect(after.tables[0]).toMatch(/index manual_idx on bookmarks: \(url\) in the database, not in the migrations; column/);
+    expect(after.tables[0]).toMatch(
+      /index manual_idx on bookmarks: \(url\) in the database, not in the migrations; column/,
+    );
     expect(after.tables[0]).toMatch(/'link' in the database \[as the migrations' own SQL builds it/);
     expect(after.advice).toMatch(/changed outside the migrations/);
     expect(after.advice).toMatch(/come from the migrations' own SQL/);
