@@ -35,6 +35,7 @@ import {
   toCamel,
   type ChainCall,
   type ParsedFile,
+  type Pos,
   type SourceColumn,
   type SourceTable,
 } from './source.js';
@@ -43,6 +44,8 @@ import {
   applySplices,
   indentAt,
   insertBefore,
+  isMultiline,
+  lineStart,
   removeFromList,
   type Splice,
 } from './splice.js';
@@ -338,7 +341,12 @@ class EditSession {
   private relativeSpecifier(file: ParsedFile, target: string): string {
     let rel = path.relative(path.dirname(file.path), target).split(path.sep).join('/');
     if (!rel.startsWith('.')) rel = `./${rel}`;
-    const others = file.imports.filter((i) => i.source.startsWith('.')).map((i) => i.source);
+    // The file's own relative imports say whether specifiers carry an extension; a new file asks the others.
+    const own = file.imports.filter((i) => i.source.startsWith('.')).map((i) => i.source);
+    const others =
+      own.length > 0
+        ? own
+        : [...this.files.values()].flatMap((f) => [...f.imports.map((i) => i.source), ...f.reExports]).filter((s) => s.startsWith('.'));
     const ext = others.some((s) => s.endsWith('.js')) ? '.js' : others.some((s) => s.endsWith('.ts')) ? '.ts' : '';
     return rel.replace(/\.[cm]?[jt]s$/, '') + ext;
   }
@@ -654,7 +662,7 @@ class EditSession {
       const body = file.style.extraForm === 'object' ? `({ ${extraKeyFor(name)}: ${element} })` : `[${element}]`;
       splices = [{ start: at, end: at, text: `, (${param}) => ${body}` }];
     } else if (extra.kind === 'array') {
-      splices = appendToList(file.text, extra.container, extra.elements.map((e) => e.node), element, file.style.trailingCommas);
+      splices = this.appendToArray(file, extra.container, extra.elements.map((e) => e.node), element, print.printWidth);
     } else {
       const keys = new Set(extra.elements.map((e) => (e.prop ? keyName(e.prop) : undefined)));
       let key = extraKeyFor(name);
@@ -663,6 +671,26 @@ class EditSession {
       splices = appendToList(file.text, extra.container, props, `${printKey(key, file.style)}: ${element}`, file.style.trailingCommas);
     }
     this.commit(file.path, splices, needs);
+  }
+
+  /**
+   * Appends to a `[a, b]` array; when that would push a one-line array past the print width, the array is laid out
+   * one element per line, as prettier would (only that array's own text changes).
+   */
+  private appendToArray(file: ParsedFile, container: Pos, items: Pos[], element: string, printWidth: number): Splice[] {
+    const { text, style } = file;
+    const splices = appendToList(text, container, items, element, style.trailingCommas);
+    if (items.length === 0 || isMultiline(text, container, items)) return splices;
+    // Re-laying out would drop comments between elements: keep the one line then.
+    if (/\/\/|\/\*/.test(text.slice(container.start, container.end))) return splices;
+    const lineEndAt = text.indexOf('\n', container.end);
+    const line = text.slice(lineStart(text, container.start), lineEndAt === -1 ? text.length : lineEndAt);
+    if (line.length + element.length + 2 <= printWidth) return splices;
+    const indent = indentAt(text, container.start);
+    const inner = indent + style.indent;
+    const elements = [...items.map((item) => text.slice(item.start, item.end)), element];
+    const body = elements.map((e, i) => `${inner}${e}${i < elements.length - 1 || style.trailingCommas ? ',' : ''}`).join('\n');
+    return [{ start: container.start, end: container.end, text: `[\n${body}\n${indent}]` }];
   }
 
   private dropIndex(op: OperationOf<'drop_index'>, before: SchemaModel, ctx: OperationContext): void {

@@ -10,7 +10,10 @@ export interface Splice {
 }
 
 export function applySplices(text: string, splices: Splice[]): string {
-  const ordered = [...splices].sort((a, b) => b.start - a.start || b.end - a.end);
+  // From the end backwards; insertions at one point keep their given order (the later one is applied first).
+  const ordered = splices
+    .map((splice, index) => ({ ...splice, index }))
+    .sort((a, b) => b.start - a.start || b.end - a.end || b.index - a.index);
   let out = text;
   let limit = Infinity;
   for (const s of ordered) {
