@@ -37,6 +37,7 @@ export default tseslint.config(
       'src/migrations/**',
       'src/project/**',
       'src/query/**',
+      'src/schema-edit/**',
     ],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['@modelcontextprotocol/*'] }],

@@ -5,7 +5,14 @@
 import path from 'node:path';
 import type { AppliedRename, LoadedSchema } from '../project/types.js';
 import { AppError } from '../errors.js';
-import { cloneModel, columnUniqueName, findTable, modelOf, type ModelTable, type SchemaModel } from './model.js';
+import {
+  cloneModel,
+  columnUniqueName,
+  findTable,
+  modelOf,
+  type ModelTable,
+  type SchemaModel,
+} from './model.js';
 import { applyToModel, invalid, nextColumnType, requireTable, type OperationContext } from './model-ops.js';
 import type { ColumnSpec, Operation, OperationOf } from './operations.js';
 import {
@@ -26,7 +33,7 @@ import {
   type Casing,
   type PrintContext,
 } from './print.js';
-import { bindingRefs, columnRefs, lineOf } from './refs.js';
+import { bindingRefs, columnRefs } from './refs.js';
 import {
   DRIZZLE_ORM,
   SQLITE_CORE,
@@ -153,7 +160,22 @@ class EditSession {
         this.alterColumn(op, before, ctx);
         break;
       case 'add_index':
-        this.addExtra(op.table, before, ctx, (param, c) => printIndex({ name: op.name!, unique: Boolean(op.unique), columns: this.props(before, op.table, op.columns) }, param, c), op.name!);
+        this.addExtra(
+          op.table,
+          before,
+          ctx,
+          (param, c) =>
+            printIndex(
+              {
+                name: op.name!,
+                unique: Boolean(op.unique),
+                columns: this.props(before, op.table, op.columns),
+              },
+              param,
+              c,
+            ),
+          op.name!,
+        );
         break;
       case 'drop_index':
         this.dropIndex(op, before, ctx);
@@ -180,16 +202,32 @@ class EditSession {
           ...op,
           file,
           exportName: op.exportName ?? toCamel(op.table),
-          columns: op.columns.map((c) => ({ ...c, property: c.property ?? propertyFor(c.name, style, casing) })),
+          // Composite key columns are written NOT NULL: SQLite (unlike the standard) lets NULLs into a composite key.
+          columns: op.columns.map((c) => ({
+            ...c,
+            property: c.property ?? propertyFor(c.name, style, casing),
+            ...(op.primaryKey?.includes(c.name) ? { notNull: true } : {}),
+          })),
           ...(op.indexes
-            ? { indexes: op.indexes.map((i) => ({ ...i, name: i.name ?? defaultIndexName(op.table, i.columns, i.unique) })) }
+            ? {
+                indexes: op.indexes.map((i) => ({
+                  ...i,
+                  name: i.name ?? defaultIndexName(op.table, i.columns, i.unique),
+                })),
+              }
             : {}),
         };
       }
       case 'add_column': {
         const table = requireTable(this.model, op.table, ctx);
         const style = this.parsed(this.tableSource(table, ctx).file).style;
-        return { ...op, column: { ...op.column, property: op.column.property ?? propertyFor(op.column.name, style, casing) } };
+        return {
+          ...op,
+          column: {
+            ...op.column,
+            property: op.column.property ?? propertyFor(op.column.name, style, casing),
+          },
+        };
       }
       case 'add_index':
         return { ...op, name: op.name ?? defaultIndexName(op.table, op.columns, op.unique) };
@@ -211,7 +249,12 @@ class EditSession {
     if (op.file) {
       const file = path.resolve(this.input.root, op.file);
       if (!/\.[cm]?[jt]s$/.test(file)) {
-        throw invalid(ctx, 'BAD_FILE', `"${op.file}" is not a TypeScript/JavaScript file.`, 'Name a .ts file, e.g. "src/db/schema/posts.ts".');
+        throw invalid(
+          ctx,
+          'BAD_FILE',
+          `"${op.file}" is not a TypeScript/JavaScript file.`,
+          'Name a .ts file, e.g. "src/db/schema/posts.ts".',
+        );
       }
       return file;
     }
@@ -229,7 +272,12 @@ class EditSession {
     }
     const main = [...withTables].sort((a, b) => b.tables.length - a.tables.length)[0];
     if (!main) {
-      throw invalid(ctx, 'NO_SCHEMA_FILE', 'no schema file defines a table to add this one beside.', 'Pass `file` with the schema file to create.');
+      throw invalid(
+        ctx,
+        'NO_SCHEMA_FILE',
+        'no schema file defines a table to add this one beside.',
+        'Pass `file` with the schema file to create.',
+      );
     }
     return main.path;
   }
@@ -251,7 +299,8 @@ class EditSession {
   private findSource(table: { exportName: string }): SourceTable | undefined {
     let found: SourceTable | undefined;
     // drizzle-kit merges the files' exports in order, a later file winning a clash: so does this.
-    for (const file of this.files.values()) for (const t of file.tables) if (t.exportName === table.exportName) found = t;
+    for (const file of this.files.values())
+      for (const t of file.tables) if (t.exportName === table.exportName) found = t;
     return found;
   }
 
@@ -269,7 +318,12 @@ class EditSession {
     return source;
   }
 
-  private sourceColumn(table: ModelTable, source: SourceTable, column: string, ctx: OperationContext): SourceColumn {
+  private sourceColumn(
+    table: ModelTable,
+    source: SourceTable,
+    column: string,
+    ctx: OperationContext,
+  ): SourceColumn {
     const property = table.columns.find((c) => c.name === column)?.property ?? column;
     const found = source.columns.find((c) => c.property === property);
     if (!found) {
@@ -305,7 +359,8 @@ class EditSession {
           .flatMap((i) => i.specifiers)
           .find((s) => s.imported === name);
         if (existing) return existing.local;
-        if (!needs.core.has(name) || !typeOnly) needs.core.set(name, typeOnly && (needs.core.get(name) ?? true));
+        if (!needs.core.has(name) || !typeOnly)
+          needs.core.set(name, typeOnly && (needs.core.get(name) ?? true));
         return name;
       },
       sql: () => {
@@ -346,14 +401,27 @@ class EditSession {
     const others =
       own.length > 0
         ? own
-        : [...this.files.values()].flatMap((f) => [...f.imports.map((i) => i.source), ...f.reExports]).filter((s) => s.startsWith('.'));
-    const ext = others.some((s) => s.endsWith('.js')) ? '.js' : others.some((s) => s.endsWith('.ts')) ? '.ts' : '';
+        : [...this.files.values()]
+            .flatMap((f) => [...f.imports.map((i) => i.source), ...f.reExports])
+            .filter((s) => s.startsWith('.'));
+    const ext = others.some((s) => s.endsWith('.js'))
+      ? '.js'
+      : others.some((s) => s.endsWith('.ts'))
+        ? '.ts'
+        : '';
     return rel.replace(/\.[cm]?[jt]s$/, '') + ext;
   }
 
   private resolveRelative(from: string, specifier: string): string | undefined {
     const base = path.resolve(path.dirname(from), specifier);
-    const candidates = [base, base.replace(/\.[cm]?js$/, '.ts'), `${base}.ts`, `${base}.tsx`, `${base}.mts`, path.join(base, 'index.ts')];
+    const candidates = [
+      base,
+      base.replace(/\.[cm]?js$/, '.ts'),
+      `${base}.ts`,
+      `${base}.tsx`,
+      `${base}.mts`,
+      path.join(base, 'index.ts'),
+    ];
     return candidates.find((c) => this.files.has(c));
   }
 
@@ -378,7 +446,9 @@ class EditSession {
     const newStatements: string[] = [];
     const addNamed = (source: string, names: string[], typeOnly: (n: string) => boolean) => {
       if (names.length === 0) return;
-      const info = file.imports.find((i) => i.source === source && !i.typeOnly && !i.namespace && i.specifierNodes.length > 0);
+      const info = file.imports.find(
+        (i) => i.source === source && !i.typeOnly && !i.namespace && i.specifierNodes.length > 0,
+      );
       const printed = (n: string) => (typeOnly(n) ? `type ${n}` : n);
       if (!info) {
         newStatements.push(`import { ${names.sort().map(printed).join(', ')} } from ${q(source)}${semi}`);
@@ -386,9 +456,13 @@ class EditSession {
       }
       const container = bracesOf(file.text, info);
       const existing = info.specifiers.map((s) => s.imported);
-      const sorted = existing.every((n, i) => i === 0 || existing[i - 1]!.localeCompare(n, 'en', { sensitivity: 'base' }) <= 0);
+      const sorted = existing.every(
+        (n, i) => i === 0 || existing[i - 1]!.localeCompare(n, 'en', { sensitivity: 'base' }) <= 0,
+      );
       for (const name of names.sort()) {
-        const at = sorted ? existing.findIndex((n) => n.localeCompare(name, 'en', { sensitivity: 'base' }) > 0) : -1;
+        const at = sorted
+          ? existing.findIndex((n) => n.localeCompare(name, 'en', { sensitivity: 'base' }) > 0)
+          : -1;
         splices.push(
           ...(at >= 0
             ? insertBefore(file.text, container, info.specifierNodes, at, printed(name))
@@ -404,7 +478,11 @@ class EditSession {
       const block = newStatements.join('\n');
       splices.push(
         at === 0
-          ? { start: 0, end: 0, text: `${block}\n${file.text.startsWith('\n') || file.text === '' ? '' : '\n'}` }
+          ? {
+              start: 0,
+              end: 0,
+              text: `${block}\n${file.text.startsWith('\n') || file.text === '' ? '' : '\n'}`,
+            }
           : { start: at, end: at, text: `\n${block}` },
       );
     }
@@ -419,8 +497,26 @@ class EditSession {
     const file = this.parsed(source.file);
     const needs = this.newNeeds();
     const print = this.contextFor(file, needs);
-    const item = this.printColumnProperty(op.column, file, { name: table.name, localName: source.localName }, needs, print, ctx, this.propertyIndent(file, source));
-    this.commit(file.path, appendToList(file.text, source.columnsObject, source.columnsObject.properties as never, item, file.style.trailingCommas), needs);
+    const item = this.printColumnProperty(
+      op.column,
+      file,
+      { name: table.name, localName: source.localName },
+      needs,
+      print,
+      ctx,
+      this.propertyIndent(file, source),
+    );
+    this.commit(
+      file.path,
+      appendToList(
+        file.text,
+        source.columnsObject,
+        source.columnsObject.properties as never,
+        item,
+        file.style.trailingCommas,
+      ),
+      needs,
+    );
     if (op.column.notNull && op.column.default === undefined && !op.column.primaryKey) {
       this.warnings.push(
         `"${op.table}"."${op.column.name}" is NOT NULL without a default: the migration fails if the table has rows (give a default, or fill it in a custom migration).`,
@@ -477,7 +573,9 @@ class EditSession {
     const column = this.sourceColumn(table, source, op.column, ctx);
     const props = source.columnsObject.properties as never as Array<{ start: number; end: number }>;
     const index = props.findIndex((p) => p.start === column.prop.start);
-    this.commit(source.file, [removeFromList(this.parsed(source.file).text, source.columnsObject, props, index)]);
+    this.commit(source.file, [
+      removeFromList(this.parsed(source.file).text, source.columnsObject, props, index),
+    ]);
     const after = this.findSource(table)!;
     const left = [...this.files.values()].flatMap((file) => columnRefs(after, file, column.property));
     if (left.length > 0) {
@@ -499,17 +597,26 @@ class EditSession {
     const splices: Splice[] = [];
     if (column.nameArg) {
       const raw = file.text.slice(column.nameArg.start, column.nameArg.end);
-      splices.push({ start: column.nameArg.start, end: column.nameArg.end, text: quote(op.to, { ...file.style, quote: raw[0] === '"' ? '"' : "'" }) });
+      splices.push({
+        start: column.nameArg.start,
+        end: column.nameArg.end,
+        text: quote(op.to, { ...file.style, quote: raw[0] === '"' ? '"' : "'" }),
+      });
     } else if (!nameIsImplied(property, op.to, this.input.casing)) {
       const open = file.text.indexOf('(', (column.base.callee as unknown as { end: number }).end);
-      splices.push({ start: open + 1, end: open + 1, text: quote(op.to, file.style) + (column.base.arguments.length > 0 ? ', ' : '') });
+      splices.push({
+        start: open + 1,
+        end: open + 1,
+        text: quote(op.to, file.style) + (column.base.arguments.length > 0 ? ', ' : ''),
+      });
     }
     if (property !== column.property) {
       const key = column.prop.key as unknown as { start: number; end: number };
       splices.push({ start: key.start, end: key.end, text: printKey(property, file.style) });
     }
     this.commit(file.path, splices);
-    if (op.to !== op.column) this.renames.push({ kind: 'column', table: op.table, from: op.column, to: op.to });
+    if (op.to !== op.column)
+      this.renames.push({ kind: 'column', table: op.table, from: op.column, to: op.to });
     if (property !== column.property) {
       this.renameColumnRefs(table, column.property, property);
       this.warnings.push(
@@ -522,7 +629,11 @@ class EditSession {
     for (const file of [...this.files.values()]) {
       const source = this.findSource(table)!;
       const refs = columnRefs(source, file, from);
-      if (refs.length > 0) this.commit(file.path, refs.map((r) => ({ start: r.property.start, end: r.property.end, text: to })));
+      if (refs.length > 0)
+        this.commit(
+          file.path,
+          refs.map((r) => ({ start: r.property.start, end: r.property.end, text: to })),
+        );
     }
   }
 
@@ -531,21 +642,38 @@ class EditSession {
     const source = this.tableSource(table, ctx);
     const file = this.parsed(source.file);
     if (source.nameArg.type !== 'StringLiteral') {
-      throw invalid(ctx, 'TABLE_NOT_EDITABLE', `the name of table "${op.table}" is not a string literal in ${path.relative(this.input.root, file.path)}.`, 'Rename it by hand.');
+      throw invalid(
+        ctx,
+        'TABLE_NOT_EDITABLE',
+        `the name of table "${op.table}" is not a string literal in ${path.relative(this.input.root, file.path)}.`,
+        'Rename it by hand.',
+      );
     }
     const raw = file.text.slice(source.nameArg.start, source.nameArg.end);
-    this.commit(file.path, [{ start: source.nameArg.start, end: source.nameArg.end, text: quote(op.to, { ...file.style, quote: raw[0] === '"' ? '"' : "'" }) }]);
+    this.commit(file.path, [
+      {
+        start: source.nameArg.start,
+        end: source.nameArg.end,
+        text: quote(op.to, { ...file.style, quote: raw[0] === '"' ? '"' : "'" }),
+      },
+    ]);
     if (op.to !== op.table) this.renames.push({ kind: 'table', from: op.table, to: op.to });
     const exportName = op.exportName!;
     if (exportName === table.exportName) return;
     if (source.localName !== source.exportName) {
-      throw invalid(ctx, 'EXPORT_NOT_EDITABLE', `"${table.exportName}" is exported with \`export { … }\`; edit_schema renames only \`export const\` tables.`, 'Rename the export by hand, or leave exportName out.');
+      throw invalid(
+        ctx,
+        'EXPORT_NOT_EDITABLE',
+        `"${table.exportName}" is exported with \`export { … }\`; edit_schema renames only \`export const\` tables.`,
+        'Rename the export by hand, or leave exportName out.',
+      );
     }
     for (const other of [...this.files.values()]) {
       const splices: Splice[] = [];
       let local = other.path === source.file ? table.exportName : undefined;
       for (const info of other.imports) {
-        if (!info.source.startsWith('.') || this.resolveRelative(other.path, info.source) !== source.file) continue;
+        if (!info.source.startsWith('.') || this.resolveRelative(other.path, info.source) !== source.file)
+          continue;
         info.specifiers.forEach((spec, i) => {
           if (spec.imported !== table.exportName) return;
           const node = info.specifierNodes[i]!;
@@ -573,12 +701,18 @@ class EditSession {
       }
       if (local !== undefined) {
         for (const ref of bindingRefs(other, local)) {
-          splices.push({ start: ref.node.start, end: ref.node.end, text: ref.shorthand ? `${local}: ${exportName}` : exportName });
+          splices.push({
+            start: ref.node.start,
+            end: ref.node.end,
+            text: ref.shorthand ? `${local}: ${exportName}` : exportName,
+          });
         }
       }
       if (splices.length > 0) this.commit(other.path, dedupe(splices));
     }
-    this.warnings.push(`The export ${table.exportName} is now ${exportName}: code outside the schema files that imports it must be updated.`);
+    this.warnings.push(
+      `The export ${table.exportName} is now ${exportName}: code outside the schema files that imports it must be updated.`,
+    );
   }
 
   private alterColumn(op: OperationOf<'alter_column'>, before: SchemaModel, ctx: OperationContext): void {
@@ -596,11 +730,16 @@ class EditSession {
       next.mode === column.mode &&
       JSON.stringify(next.enum) === JSON.stringify(column.enumValues);
     if (!sameType) {
-      const keepName = sourceColumn.nameArg ? file.text.slice(sourceColumn.nameArg.start, sourceColumn.nameArg.end) : '';
+      const keepName = sourceColumn.nameArg
+        ? file.text.slice(sourceColumn.nameArg.start, sourceColumn.nameArg.end)
+        : '';
       let builder = printBuilder({ name: column.name, ...next }, column.property, print, keepName);
       if (!sourceColumn.nameArg) builder = builder.replace('(, ', '(');
       const base = sourceColumn.base;
-      const calleeText = file.text.slice((base.callee as unknown as { start: number }).start, (base.callee as unknown as { end: number }).end);
+      const calleeText = file.text.slice(
+        (base.callee as unknown as { start: number }).start,
+        (base.callee as unknown as { end: number }).end,
+      );
       // The builder's own callee (an alias or namespace member) stays as written when the type is unchanged.
       if (next.type === column.sqlType) builder = calleeText + builder.slice(builder.indexOf('('));
       splices.push({ start: base.start, end: base.end, text: builder });
@@ -608,7 +747,8 @@ class EditSession {
     const appended: string[] = [];
     const chain = sourceColumn.chain;
     const find = (name: string) => chain.filter((c) => c.name === name);
-    if (op.notNull === true && find('notNull').length === 0 && !find('primaryKey').length) appended.push('.notNull()');
+    if (op.notNull === true && find('notNull').length === 0 && !find('primaryKey').length)
+      appended.push('.notNull()');
     if (op.notNull === false) for (const call of find('notNull')) splices.push(removeSegment(call));
     if (op.default === null) for (const call of find('default')) splices.push(removeSegment(call));
     else if (op.default !== undefined) {
@@ -628,9 +768,15 @@ class EditSession {
     const last = column.chain.at(-1);
     const end = column.value.end;
     if (last) {
-      const segment = file.text.slice(last.segmentStart, (last.call.callee as unknown as { property: { start: number } }).property.start);
+      const segment = file.text.slice(
+        last.segmentStart,
+        (last.call.callee as unknown as { property: { start: number } }).property.start,
+      );
       if (segment.includes('\n')) {
-        const indent = indentAt(file.text, (last.call.callee as unknown as { property: { start: number } }).property.start);
+        const indent = indentAt(
+          file.text,
+          (last.call.callee as unknown as { property: { start: number } }).property.start,
+        );
         return { start: end, end, text: mods.map((m) => `\n${indent}${m}`).join('') };
       }
     }
@@ -652,23 +798,42 @@ class EditSession {
     const print = this.contextFor(file, needs);
     const extra = source.extra;
     if (extra && !extra.param) {
-      throw invalid(ctx, 'TABLE_NOT_EDITABLE', `the third argument of "${tableName}" takes no parameter.`, 'Add indexes to it by hand.');
+      throw invalid(
+        ctx,
+        'TABLE_NOT_EDITABLE',
+        `the third argument of "${tableName}" takes no parameter.`,
+        'Add indexes to it by hand.',
+      );
     }
     const param = extra?.param ?? file.style.extraParam;
     const element = printElement(param, print, needs, file);
     let splices: Splice[];
     if (!extra) {
       const at = source.columnsObject.end;
-      const body = file.style.extraForm === 'object' ? `({ ${extraKeyFor(name)}: ${element} })` : `[${element}]`;
+      const body =
+        file.style.extraForm === 'object' ? `({ ${extraKeyFor(name)}: ${element} })` : `[${element}]`;
       splices = [{ start: at, end: at, text: `, (${param}) => ${body}` }];
     } else if (extra.kind === 'array') {
-      splices = this.appendToArray(file, extra.container, extra.elements.map((e) => e.node), element, print.printWidth);
+      splices = this.appendToArray(
+        file,
+        extra.container,
+        extra.elements.map((e) => e.node),
+        element,
+        print.printWidth,
+      );
     } else {
       const keys = new Set(extra.elements.map((e) => (e.prop ? keyName(e.prop) : undefined)));
       let key = extraKeyFor(name);
       for (let i = 2; keys.has(key); i++) key = `${extraKeyFor(name)}${i}`;
-      const props = (extra.container as unknown as { properties: Array<{ start: number; end: number }> }).properties;
-      splices = appendToList(file.text, extra.container, props, `${printKey(key, file.style)}: ${element}`, file.style.trailingCommas);
+      const props = (extra.container as unknown as { properties: Array<{ start: number; end: number }> })
+        .properties;
+      splices = appendToList(
+        file.text,
+        extra.container,
+        props,
+        `${printKey(key, file.style)}: ${element}`,
+        file.style.trailingCommas,
+      );
     }
     this.commit(file.path, splices, needs);
   }
@@ -677,7 +842,13 @@ class EditSession {
    * Appends to a `[a, b]` array; when that would push a one-line array past the print width, the array is laid out
    * one element per line, as prettier would (only that array's own text changes).
    */
-  private appendToArray(file: ParsedFile, container: Pos, items: Pos[], element: string, printWidth: number): Splice[] {
+  private appendToArray(
+    file: ParsedFile,
+    container: Pos,
+    items: Pos[],
+    element: string,
+    printWidth: number,
+  ): Splice[] {
     const { text, style } = file;
     const splices = appendToList(text, container, items, element, style.trailingCommas);
     if (items.length === 0 || isMultiline(text, container, items)) return splices;
@@ -689,7 +860,9 @@ class EditSession {
     const indent = indentAt(text, container.start);
     const inner = indent + style.indent;
     const elements = [...items.map((item) => text.slice(item.start, item.end)), element];
-    const body = elements.map((e, i) => `${inner}${e}${i < elements.length - 1 || style.trailingCommas ? ',' : ''}`).join('\n');
+    const body = elements
+      .map((e, i) => `${inner}${e}${i < elements.length - 1 || style.trailingCommas ? ',' : ''}`)
+      .join('\n');
     return [{ start: container.start, end: container.end, text: `[\n${body}\n${indent}]` }];
   }
 
@@ -713,7 +886,12 @@ class EditSession {
       const sqlName = table.columns.find((c) => c.property === column.property)?.name;
       for (const call of column.chain.filter((c) => c.name === 'unique')) {
         const arg = call.call.arguments[0];
-        const name = arg?.type === 'StringLiteral' ? arg.value : sqlName ? columnUniqueName(table.name, sqlName) : undefined;
+        const name =
+          arg?.type === 'StringLiteral'
+            ? arg.value
+            : sqlName
+              ? columnUniqueName(table.name, sqlName)
+              : undefined;
         if (name === op.name) {
           this.commit(file.path, [removeSegment(call)]);
           return;
@@ -728,20 +906,36 @@ class EditSession {
     );
   }
 
-  private removeExtraElement(file: ParsedFile, extra: NonNullable<SourceTable['extra']>, element: NonNullable<SourceTable['extra']>['elements'][number]): Splice {
+  private removeExtraElement(
+    file: ParsedFile,
+    extra: NonNullable<SourceTable['extra']>,
+    element: NonNullable<SourceTable['extra']>['elements'][number],
+  ): Splice {
     if (extra.kind === 'array') {
       const nodes = extra.elements.map((e) => e.node);
       return removeFromList(file.text, extra.container, nodes, nodes.indexOf(element.node));
     }
-    const props = (extra.container as unknown as { properties: Array<{ start: number; end: number }> }).properties;
-    return removeFromList(file.text, extra.container, props, props.findIndex((p) => p.start === element.prop!.start));
+    const props = (extra.container as unknown as { properties: Array<{ start: number; end: number }> })
+      .properties;
+    return removeFromList(
+      file.text,
+      extra.container,
+      props,
+      props.findIndex((p) => p.start === element.prop!.start),
+    );
   }
 
-  private addForeignKey(op: OperationOf<'add_foreign_key'>, before: SchemaModel, ctx: OperationContext): void {
+  private addForeignKey(
+    op: OperationOf<'add_foreign_key'>,
+    before: SchemaModel,
+    ctx: OperationContext,
+  ): void {
     const table = findTable(before, op.table)!;
     const target = findTable(before, op.references.table)!;
     const self = target.name === table.name;
-    const targetProps = op.references.columns.map((c) => target.columns.find((col) => col.name === c)!.property);
+    const targetProps = op.references.columns.map(
+      (c) => target.columns.find((col) => col.name === c)!.property,
+    );
     if (op.columns.length === 1 && !op.name) {
       const source = this.tableSource(table, ctx);
       const column = this.sourceColumn(table, source, op.columns[0]!, ctx);
@@ -753,17 +947,34 @@ class EditSession {
       this.commit(file.path, [this.appendModifiers(file, column, [text])], needs);
       return;
     }
-    this.addExtra(op.table, before, ctx, (param, print, needs, file) => {
-      const ref = self ? param : this.tableRef(file, target, needs, ctx);
-      return printCompositeForeignKey(
-        { name: op.name, columns: this.props(before, op.table, op.columns), foreignTable: ref, foreignColumns: targetProps, onDelete: op.onDelete, onUpdate: op.onUpdate },
-        param,
-        print,
-      );
-    }, op.name ?? `${op.table}_${op.columns.join('_')}_fk`);
+    this.addExtra(
+      op.table,
+      before,
+      ctx,
+      (param, print, needs, file) => {
+        const ref = self ? param : this.tableRef(file, target, needs, ctx);
+        return printCompositeForeignKey(
+          {
+            name: op.name,
+            columns: this.props(before, op.table, op.columns),
+            foreignTable: ref,
+            foreignColumns: targetProps,
+            onDelete: op.onDelete,
+            onUpdate: op.onUpdate,
+          },
+          param,
+          print,
+        );
+      },
+      op.name ?? `${op.table}_${op.columns.join('_')}_fk`,
+    );
   }
 
-  private dropForeignKey(op: OperationOf<'drop_foreign_key'>, before: SchemaModel, ctx: OperationContext): void {
+  private dropForeignKey(
+    op: OperationOf<'drop_foreign_key'>,
+    before: SchemaModel,
+    ctx: OperationContext,
+  ): void {
     const table = findTable(before, op.table)!;
     const source = this.tableSource(table, ctx);
     const file = this.parsed(source.file);
@@ -776,12 +987,19 @@ class EditSession {
       }
     }
     const props = this.props(before, op.table, op.columns);
-    const element = source.extra?.elements.find((e) => e.builder === 'foreignKey' && sameList(foreignKeyColumns(e), props));
+    const element = source.extra?.elements.find(
+      (e) => e.builder === 'foreignKey' && sameList(foreignKeyColumns(e), props),
+    );
     if (element && source.extra) {
       this.commit(file.path, [this.removeExtraElement(file, source.extra, element)]);
       return;
     }
-    throw invalid(ctx, 'FK_NOT_EDITABLE', `the foreign key on "${op.table}"(${op.columns.join(', ')}) is not written where edit_schema can find it.`, 'Remove it by hand.');
+    throw invalid(
+      ctx,
+      'FK_NOT_EDITABLE',
+      `the foreign key on "${op.table}"(${op.columns.join(', ')}) is not written where edit_schema can find it.`,
+      'Remove it by hand.',
+    );
   }
 
   private addTable(op: OperationOf<'add_table'>, ctx: OperationContext): void {
@@ -805,9 +1023,17 @@ class EditSession {
     });
     const byName = (name: string) => op.columns.find((c) => c.name === name)!.property!;
     const extras: Array<{ key: string; text: string }> = [];
-    if (op.primaryKey) extras.push({ key: 'pk', text: printCompositePrimaryKey(op.primaryKey.map(byName), param, print) });
+    if (op.primaryKey)
+      extras.push({ key: 'pk', text: printCompositePrimaryKey(op.primaryKey.map(byName), param, print) });
     for (const index of op.indexes ?? []) {
-      extras.push({ key: extraKeyFor(index.name!), text: printIndex({ name: index.name!, unique: Boolean(index.unique), columns: index.columns.map(byName) }, param, print) });
+      extras.push({
+        key: extraKeyFor(index.name!),
+        text: printIndex(
+          { name: index.name!, unique: Boolean(index.unique), columns: index.columns.map(byName) },
+          param,
+          print,
+        ),
+      });
     }
     for (const fk of op.foreignKeys ?? []) {
       const self = fk.references.table === op.table;
@@ -818,13 +1044,25 @@ class EditSession {
         : fk.references.columns.map((c) => target!.columns.find((col) => col.name === c)!.property);
       extras.push({
         key: extraKeyFor(fk.name ?? `${op.table}_${fk.columns.join('_')}_fk`),
-        text: printCompositeForeignKey({ name: fk.name, columns: fk.columns.map(byName), foreignTable: ref, foreignColumns, onDelete: fk.onDelete, onUpdate: fk.onUpdate }, param, print),
+        text: printCompositeForeignKey(
+          {
+            name: fk.name,
+            columns: fk.columns.map(byName),
+            foreignTable: ref,
+            foreignColumns,
+            onDelete: fk.onDelete,
+            onUpdate: fk.onUpdate,
+          },
+          param,
+          print,
+        ),
       });
     }
     const text = printTable({ exportName: op.exportName!, name: op.table, columns, extras, param }, print);
     const lastTable = file.tables.at(-1);
     let splice: Splice;
-    if (lastTable) splice = { start: lastTable.statement.end, end: lastTable.statement.end, text: `\n\n${text}` };
+    if (lastTable)
+      splice = { start: lastTable.statement.end, end: lastTable.statement.end, text: `\n\n${text}` };
     else if (file.text === '') splice = { start: 0, end: 0, text: `${text}\n` };
     else {
       const end = file.text.length;
@@ -838,20 +1076,31 @@ class EditSession {
   private addToBarrel(filePath: string): void {
     for (const barrel of this.files.values()) {
       if (barrel.path === filePath || path.dirname(barrel.path) !== path.dirname(filePath)) continue;
-      const reExports = barrel.statements.filter((s) => s.type === 'ExportAllDeclaration' && s.source.value.startsWith('.'));
+      const reExports = barrel.statements.filter(
+        (s) => s.type === 'ExportAllDeclaration' && s.source.value.startsWith('.'),
+      );
       const last = reExports.at(-1);
       if (!last || last.type !== 'ExportAllDeclaration') continue;
       const sourceText = last.source.extra?.raw as string | undefined;
       const quoteChar = sourceText?.[0] === '"' ? '"' : "'";
       const specifier = this.relativeSpecifierLike(last.source.value, barrel, filePath);
       const semi = barrel.style.semicolons ? ';' : '';
-      this.commit(barrel.path, [{ start: last.end, end: last.end, text: `\nexport * from ${quote(specifier, { ...barrel.style, quote: quoteChar })}${semi}` }]);
+      this.commit(barrel.path, [
+        {
+          start: last.end,
+          end: last.end,
+          text: `\nexport * from ${quote(specifier, { ...barrel.style, quote: quoteChar })}${semi}`,
+        },
+      ]);
       return;
     }
   }
 
   private relativeSpecifierLike(example: string, barrel: ParsedFile, target: string): string {
-    const rel = `./${path.relative(path.dirname(barrel.path), target).split(path.sep).join('/')}`.replace(/\.[cm]?[jt]s$/, '');
+    const rel = `./${path.relative(path.dirname(barrel.path), target).split(path.sep).join('/')}`.replace(
+      /\.[cm]?[jt]s$/,
+      '',
+    );
     return example.endsWith('.js') ? `${rel}.js` : example.endsWith('.ts') ? `${rel}.ts` : rel;
   }
 }
@@ -874,7 +1123,10 @@ function dedupe(splices: Splice[]): Splice[] {
   });
 }
 
-function bracesOf(text: string, info: { node: { start: number; end: number }; specifierNodes: Array<{ start: number; end: number }> }) {
+function bracesOf(
+  text: string,
+  info: { node: { start: number; end: number }; specifierNodes: Array<{ start: number; end: number }> },
+) {
   const start = text.lastIndexOf('{', info.specifierNodes[0]!.start);
   const end = text.indexOf('}', info.specifierNodes.at(-1)!.end) + 1;
   return { start, end };
@@ -892,13 +1144,23 @@ function uniqueNameOf(table: ModelTable, element: { chain: ChainCall[] }): strin
 }
 
 function foreignKeyColumns(element: { base: { arguments: unknown[] } }): string[] {
-  const config = element.base.arguments[0] as { type: string; properties?: Array<{ type: string; key?: { name?: string }; value?: { type: string; elements?: Array<{ type: string; property?: { name?: string } }> } }> } | undefined;
+  const config = element.base.arguments[0] as
+    | {
+        type: string;
+        properties?: Array<{
+          type: string;
+          key?: { name?: string };
+          value?: { type: string; elements?: Array<{ type: string; property?: { name?: string } }> };
+        }>;
+      }
+    | undefined;
   const columns = config?.properties?.find((p) => p.type === 'ObjectProperty' && p.key?.name === 'columns');
   if (columns?.value?.type !== 'ArrayExpression') return [];
-  return (columns.value.elements ?? []).map((e) => (e.type === 'MemberExpression' ? (e.property?.name ?? '?') : '?'));
+  return (columns.value.elements ?? []).map((e) =>
+    e.type === 'MemberExpression' ? (e.property?.name ?? '?') : '?',
+  );
 }
 
 function sameList(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
-

@@ -37,9 +37,15 @@ export function invalid(
 export function requireTable(model: SchemaModel, name: string, ctx: OperationContext): ModelTable {
   const table = findTable(model, name);
   if (!table) {
-    throw invalid(ctx, 'TABLE_NOT_FOUND', `table "${name}" does not exist.`, 'Use one of the existing tables (SQL names).', {
-      tables: model.map((t) => t.name),
-    });
+    throw invalid(
+      ctx,
+      'TABLE_NOT_FOUND',
+      `table "${name}" does not exist.`,
+      'Use one of the existing tables (SQL names).',
+      {
+        tables: model.map((t) => t.name),
+      },
+    );
   }
   return table;
 }
@@ -60,16 +66,28 @@ function requireColumn(table: ModelTable, name: string, ctx: OperationContext) {
 
 function requireNewColumn(table: ModelTable, name: string, property: string, ctx: OperationContext): void {
   if (findColumn(table, name)) {
-    throw invalid(ctx, 'COLUMN_EXISTS', `table "${table.name}" already has a column "${name}".`, 'Pick a new name, or use alter_column to change it.', {
-      table: table.name,
-      columns: table.columns.map((c) => c.name),
-    });
+    throw invalid(
+      ctx,
+      'COLUMN_EXISTS',
+      `table "${table.name}" already has a column "${name}".`,
+      'Pick a new name, or use alter_column to change it.',
+      {
+        table: table.name,
+        columns: table.columns.map((c) => c.name),
+      },
+    );
   }
   if (table.columns.some((c) => c.property === property)) {
-    throw invalid(ctx, 'PROPERTY_EXISTS', `table "${table.name}" already has a property "${property}".`, 'Pass another `property`.', {
-      table: table.name,
-      properties: table.columns.map((c) => c.property),
-    });
+    throw invalid(
+      ctx,
+      'PROPERTY_EXISTS',
+      `table "${table.name}" already has a property "${property}".`,
+      'Pass another `property`.',
+      {
+        table: table.name,
+        properties: table.columns.map((c) => c.property),
+      },
+    );
   }
 }
 
@@ -79,21 +97,42 @@ function allIndexNames(model: SchemaModel): string[] {
 
 function requireNewIndexName(model: SchemaModel, name: string, ctx: OperationContext): void {
   if (allIndexNames(model).includes(name)) {
-    throw invalid(ctx, 'INDEX_EXISTS', `an index or unique constraint named "${name}" already exists (index names are per database in SQLite).`, 'Pass another `name`.', {
-      indexes: allIndexNames(model),
-    });
+    throw invalid(
+      ctx,
+      'INDEX_EXISTS',
+      `an index or unique constraint named "${name}" already exists (index names are per database in SQLite).`,
+      'Pass another `name`.',
+      {
+        indexes: allIndexNames(model),
+      },
+    );
   }
 }
 
 export function checkColumnSpec(spec: ColumnSpec, ctx: OperationContext): void {
   if (spec.mode && !MODES_BY_TYPE[spec.type].includes(spec.mode)) {
-    throw invalid(ctx, 'BAD_MODE', `column "${spec.name}": ${spec.type} has no mode "${spec.mode}".`, `Modes of ${spec.type}: ${MODES_BY_TYPE[spec.type].join(', ') || 'none'}.`);
+    throw invalid(
+      ctx,
+      'BAD_MODE',
+      `column "${spec.name}": ${spec.type} has no mode "${spec.mode}".`,
+      `Modes of ${spec.type}: ${MODES_BY_TYPE[spec.type].join(', ') || 'none'}.`,
+    );
   }
   if (spec.enum && (spec.type !== 'text' || spec.mode)) {
-    throw invalid(ctx, 'BAD_ENUM', `column "${spec.name}": enum is for text columns without a mode.`, 'Use type "text" with enum, and no mode.');
+    throw invalid(
+      ctx,
+      'BAD_ENUM',
+      `column "${spec.name}": enum is for text columns without a mode.`,
+      'Use type "text" with enum, and no mode.',
+    );
   }
   if (spec.autoIncrement && (spec.type !== 'integer' || !spec.primaryKey)) {
-    throw invalid(ctx, 'BAD_AUTOINCREMENT', `column "${spec.name}": autoIncrement needs an integer primary key.`, 'Set type "integer" and primaryKey: true, or drop autoIncrement.');
+    throw invalid(
+      ctx,
+      'BAD_AUTOINCREMENT',
+      `column "${spec.name}": autoIncrement needs an integer primary key.`,
+      'Set type "integer" and primaryKey: true, or drop autoIncrement.',
+    );
   }
   if (spec.default !== undefined) checkDefault(spec, spec.default, ctx);
 }
@@ -107,11 +146,25 @@ export function checkDefault(
   if (isSqlDefault(value)) {
     const sql = value.sql;
     if (/;|--|\/\*|\x00/.test(sql) || !balanced(sql)) {
-      throw invalid(ctx, 'BAD_DEFAULT', `column "${spec.name}": the default SQL must be one expression (balanced parentheses and quotes, no ";" or comments).`, 'Example: {"sql":"CURRENT_TIMESTAMP"} or {"sql":"unixepoch()"}.');
+      throw invalid(
+        ctx,
+        'BAD_DEFAULT',
+        `column "${spec.name}": the default SQL must be one expression (balanced parentheses and quotes, no ";" or comments).`,
+        'Example: {"sql":"CURRENT_TIMESTAMP"} or {"sql":"unixepoch()"}.',
+      );
     }
     return;
   }
-  const kind = spec.mode === 'json' ? 'json' : spec.mode === 'boolean' ? 'boolean' : spec.type === 'text' ? 'string' : spec.type === 'blob' || spec.mode?.startsWith('timestamp') || spec.mode === 'bigint' ? 'sql-only' : 'number';
+  const kind =
+    spec.mode === 'json'
+      ? 'json'
+      : spec.mode === 'boolean'
+        ? 'boolean'
+        : spec.type === 'text'
+          ? 'string'
+          : spec.type === 'blob' || spec.mode?.startsWith('timestamp') || spec.mode === 'bigint'
+            ? 'sql-only'
+            : 'number';
   const ok =
     kind === 'json' ||
     (kind === 'boolean' && typeof value === 'boolean') ||
@@ -124,7 +177,12 @@ export function checkDefault(
         : kind === 'string' && spec.enum
           ? `one of ${spec.enum.map((v) => JSON.stringify(v)).join(', ')}`
           : `a ${kind}`;
-    throw invalid(ctx, 'BAD_DEFAULT', `column "${spec.name}": default ${JSON.stringify(value)} does not fit a ${spec.type}${spec.mode ? ` (mode ${spec.mode})` : ''} column.`, `Give ${expected}.`);
+    throw invalid(
+      ctx,
+      'BAD_DEFAULT',
+      `column "${spec.name}": default ${JSON.stringify(value)} does not fit a ${spec.type}${spec.mode ? ` (mode ${spec.mode})` : ''} column.`,
+      `Give ${expected}.`,
+    );
   }
 }
 
@@ -155,14 +213,25 @@ export function checkReference(
   const parent = pending && to.table === pending.name ? pending : requireTable(model, to.table, ctx);
   const parentColumns = to.columns.map((name) => requireColumn(parent, name, ctx));
   if (parentColumns.length !== from.columns.length) {
-    throw invalid(ctx, 'FK_ARITY', `the foreign key has ${from.columns.length} column(s) but references ${parentColumns.length}.`, 'List as many referenced columns as columns.');
+    throw invalid(
+      ctx,
+      'FK_ARITY',
+      `the foreign key has ${from.columns.length} column(s) but references ${parentColumns.length}.`,
+      'List as many referenced columns as columns.',
+    );
   }
   from.columns.forEach((column, i) => {
     const target = parentColumns[i]!;
     if (column.sqlType !== target.sqlType) {
-      throw invalid(ctx, 'FK_TYPE_MISMATCH', `"${from.table}"."${column.name}" is ${column.sqlType} but "${parent.name}"."${target.name}" is ${target.sqlType}.`, `Make the column ${target.sqlType}, or reference a ${column.sqlType} key.`, {
-        referencedColumns: parent.columns.map((c) => ({ name: c.name, type: c.sqlType })),
-      });
+      throw invalid(
+        ctx,
+        'FK_TYPE_MISMATCH',
+        `"${from.table}"."${column.name}" is ${column.sqlType} but "${parent.name}"."${target.name}" is ${target.sqlType}.`,
+        `Make the column ${target.sqlType}, or reference a ${column.sqlType} key.`,
+        {
+          referencedColumns: parent.columns.map((c) => ({ name: c.name, type: c.sqlType })),
+        },
+      );
     }
   });
   const names = parentColumns.map((c) => c.name);
@@ -177,9 +246,15 @@ export function checkReference(
       ...(parent.primaryKey ? [parent.primaryKey] : []),
       ...parent.indexes.filter((i) => i.unique).map((i) => i.columns),
     ];
-    throw invalid(ctx, 'FK_NOT_A_KEY', `"${parent.name}"(${names.join(', ')}) is neither its primary key nor unique; SQLite rejects such a foreign key ("foreign key mismatch").`, 'Reference the primary key or a unique column set, or add a unique index first (in the same call).', {
-      keys,
-    });
+    throw invalid(
+      ctx,
+      'FK_NOT_A_KEY',
+      `"${parent.name}"(${names.join(', ')}) is neither its primary key nor unique; SQLite rejects such a foreign key ("foreign key mismatch").`,
+      'Reference the primary key or a unique column set, or add a unique index first (in the same call).',
+      {
+        keys,
+      },
+    );
   }
 }
 
@@ -187,16 +262,33 @@ export function applyToModel(model: SchemaModel, op: Operation, ctx: OperationCo
   switch (op.op) {
     case 'add_table': {
       if (findTable(model, op.table)) {
-        throw invalid(ctx, 'TABLE_EXISTS', `table "${op.table}" already exists.`, 'Pick a new name, or use add_column.', { tables: model.map((t) => t.name) });
+        throw invalid(
+          ctx,
+          'TABLE_EXISTS',
+          `table "${op.table}" already exists.`,
+          'Pick a new name, or use add_column.',
+          { tables: model.map((t) => t.name) },
+        );
       }
       const exportName = op.exportName!;
       if (model.some((t) => t.exportName === exportName)) {
-        throw invalid(ctx, 'EXPORT_EXISTS', `the schema already exports "${exportName}".`, 'Pass another `exportName`.', { exports: model.map((t) => t.exportName) });
+        throw invalid(
+          ctx,
+          'EXPORT_EXISTS',
+          `the schema already exports "${exportName}".`,
+          'Pass another `exportName`.',
+          { exports: model.map((t) => t.exportName) },
+        );
       }
       const table: ModelTable = { exportName, name: op.table, columns: [], indexes: [], foreignKeys: [] };
       const pks = op.columns.filter((c) => c.primaryKey);
       if (pks.length > 1 || (pks.length > 0 && op.primaryKey)) {
-        throw invalid(ctx, 'PRIMARY_KEY', 'a table has one primary key.', 'Mark one column primaryKey, or list several in `primaryKey` (composite).');
+        throw invalid(
+          ctx,
+          'PRIMARY_KEY',
+          'a table has one primary key.',
+          'Mark one column primaryKey, or list several in `primaryKey` (composite).',
+        );
       }
       for (const spec of op.columns) {
         checkColumnSpec(spec, ctx);
@@ -206,10 +298,10 @@ export function applyToModel(model: SchemaModel, op: Operation, ctx: OperationCo
       if (op.primaryKey) {
         op.primaryKey.forEach((name) => requireColumn(table, name, ctx));
         table.primaryKey = [...op.primaryKey];
-        for (const column of table.columns) if (op.primaryKey.includes(column.name)) column.notNull = true;
       }
       for (const spec of op.columns) {
-        if (spec.unique) addIndex(model, table, columnUniqueName(table.name, spec.name), [spec.name], true, ctx);
+        if (spec.unique)
+          addIndex(model, table, columnUniqueName(table.name, spec.name), [spec.name], true, ctx);
       }
       for (const index of op.indexes ?? []) {
         index.columns.forEach((name) => requireColumn(table, name, ctx));
@@ -218,12 +310,26 @@ export function applyToModel(model: SchemaModel, op: Operation, ctx: OperationCo
       for (const spec of op.columns) {
         if (!spec.references) continue;
         const column = findColumn(table, spec.name)!;
-        checkReference(model, { table: table.name, columns: [column] }, { table: spec.references.table, columns: [spec.references.column] }, ctx, table);
-        table.foreignKeys.push(fkOf([spec.name], spec.references.table, [spec.references.column], spec.references));
+        checkReference(
+          model,
+          { table: table.name, columns: [column] },
+          { table: spec.references.table, columns: [spec.references.column] },
+          ctx,
+          table,
+        );
+        table.foreignKeys.push(
+          fkOf([spec.name], spec.references.table, [spec.references.column], spec.references),
+        );
       }
       for (const fk of op.foreignKeys ?? []) {
         const columns = fk.columns.map((name) => requireColumn(table, name, ctx));
-        checkReference(model, { table: table.name, columns }, { table: fk.references.table, columns: fk.references.columns }, ctx, table);
+        checkReference(
+          model,
+          { table: table.name, columns },
+          { table: fk.references.table, columns: fk.references.columns },
+          ctx,
+          table,
+        );
         table.foreignKeys.push(fkOf(fk.columns, fk.references.table, fk.references.columns, fk));
       }
       model.push(table);
@@ -235,22 +341,43 @@ export function applyToModel(model: SchemaModel, op: Operation, ctx: OperationCo
       checkColumnSpec(spec, ctx);
       requireNewColumn(table, spec.name, spec.property!, ctx);
       if (spec.primaryKey && (table.primaryKey || table.columns.some((c) => c.primaryKey))) {
-        throw invalid(ctx, 'PRIMARY_KEY', `table "${table.name}" already has a primary key.`, 'Add the column without primaryKey.');
+        throw invalid(
+          ctx,
+          'PRIMARY_KEY',
+          `table "${table.name}" already has a primary key.`,
+          'Add the column without primaryKey.',
+        );
       }
       const column = modelColumnOf(spec, spec.property!);
       table.columns.push(column);
-      if (spec.unique) addIndex(model, table, columnUniqueName(table.name, spec.name), [spec.name], true, ctx);
+      if (spec.unique)
+        addIndex(model, table, columnUniqueName(table.name, spec.name), [spec.name], true, ctx);
       if (spec.references) {
-        checkReference(model, { table: table.name, columns: [column] }, { table: spec.references.table, columns: [spec.references.column] }, ctx);
-        table.foreignKeys.push(fkOf([spec.name], spec.references.table, [spec.references.column], spec.references));
+        checkReference(
+          model,
+          { table: table.name, columns: [column] },
+          { table: spec.references.table, columns: [spec.references.column] },
+          ctx,
+        );
+        table.foreignKeys.push(
+          fkOf([spec.name], spec.references.table, [spec.references.column], spec.references),
+        );
       }
       return;
     }
     case 'drop_column': {
       const table = requireTable(model, op.table, ctx);
       requireColumn(table, op.column, ctx);
-      if (table.primaryKey?.includes(op.column) || table.columns.find((c) => c.name === op.column)?.primaryKey) {
-        throw invalid(ctx, 'PRIMARY_KEY', `"${op.column}" is (part of) the primary key of "${table.name}".`, 'A primary key column cannot be dropped with this operation.');
+      if (
+        table.primaryKey?.includes(op.column) ||
+        table.columns.find((c) => c.name === op.column)?.primaryKey
+      ) {
+        throw invalid(
+          ctx,
+          'PRIMARY_KEY',
+          `"${op.column}" is (part of) the primary key of "${table.name}".`,
+          'A primary key column cannot be dropped with this operation.',
+        );
       }
       const referencing = model.flatMap((t) =>
         t.foreignKeys
@@ -258,17 +385,37 @@ export function applyToModel(model: SchemaModel, op: Operation, ctx: OperationCo
           .map((fk) => `${t.name}(${fk.columns.join(', ')})`),
       );
       if (referencing.length > 0) {
-        throw invalid(ctx, 'COLUMN_REFERENCED', `"${table.name}"."${op.column}" is referenced by foreign keys from ${referencing.join(', ')}.`, 'Drop those foreign keys first (drop_foreign_key in the same call, before this operation).', { referencedBy: referencing });
+        throw invalid(
+          ctx,
+          'COLUMN_REFERENCED',
+          `"${table.name}"."${op.column}" is referenced by foreign keys from ${referencing.join(', ')}.`,
+          'Drop those foreign keys first (drop_foreign_key in the same call, before this operation).',
+          { referencedBy: referencing },
+        );
       }
       const indexes = table.indexes.filter(
-        (i) => i.columns.includes(op.column) && !(i.unique && i.name === columnUniqueName(table.name, op.column)),
+        (i) =>
+          i.columns.includes(op.column) && !(i.unique && i.name === columnUniqueName(table.name, op.column)),
       );
       if (indexes.length > 0) {
-        throw invalid(ctx, 'COLUMN_INDEXED', `"${table.name}"."${op.column}" is used by ${indexes.map((i) => `"${i.name}"`).join(', ')}.`, 'Drop those indexes first (drop_index in the same call, before this operation).', { indexes: indexes.map((i) => i.name) });
+        throw invalid(
+          ctx,
+          'COLUMN_INDEXED',
+          `"${table.name}"."${op.column}" is used by ${indexes.map((i) => `"${i.name}"`).join(', ')}.`,
+          'Drop those indexes first (drop_index in the same call, before this operation).',
+          { indexes: indexes.map((i) => i.name) },
+        );
       }
-      const multiFks = table.foreignKeys.filter((fk) => fk.columns.includes(op.column) && fk.columns.length > 1);
+      const multiFks = table.foreignKeys.filter(
+        (fk) => fk.columns.includes(op.column) && fk.columns.length > 1,
+      );
       if (multiFks.length > 0) {
-        throw invalid(ctx, 'COLUMN_IN_FOREIGN_KEY', `"${table.name}"."${op.column}" is part of a composite foreign key.`, 'Drop that foreign key first (drop_foreign_key in the same call).');
+        throw invalid(
+          ctx,
+          'COLUMN_IN_FOREIGN_KEY',
+          `"${table.name}"."${op.column}" is part of a composite foreign key.`,
+          'Drop that foreign key first (drop_foreign_key in the same call).',
+        );
       }
       table.columns = table.columns.filter((c) => c.name !== op.column);
       table.indexes = table.indexes.filter((i) => !i.columns.includes(op.column));
@@ -288,7 +435,12 @@ export function applyToModel(model: SchemaModel, op: Operation, ctx: OperationCo
       column.property = property;
       const rename = (cols: string[]) => cols.map((c) => (c === from ? op.to : c));
       for (const index of table.indexes) {
-        if (index.unique && index.name === columnUniqueName(table.name, from) && index.columns.length === 1 && index.columns[0] === from) {
+        if (
+          index.unique &&
+          index.name === columnUniqueName(table.name, from) &&
+          index.columns.length === 1 &&
+          index.columns[0] === from
+        ) {
           index.name = columnUniqueName(table.name, op.to);
         }
         index.columns = rename(index.columns);
@@ -296,25 +448,38 @@ export function applyToModel(model: SchemaModel, op: Operation, ctx: OperationCo
       if (table.primaryKey) table.primaryKey = rename(table.primaryKey);
       for (const fk of table.foreignKeys) fk.columns = rename(fk.columns);
       for (const other of model) {
-        for (const fk of other.foreignKeys) if (fk.tableTo === table.name) fk.columnsTo = rename(fk.columnsTo);
+        for (const fk of other.foreignKeys)
+          if (fk.tableTo === table.name) fk.columnsTo = rename(fk.columnsTo);
       }
       return;
     }
     case 'rename_table': {
       const table = requireTable(model, op.table, ctx);
       if (op.to !== op.table && findTable(model, op.to)) {
-        throw invalid(ctx, 'TABLE_EXISTS', `table "${op.to}" already exists.`, 'Pick a new name.', { tables: model.map((t) => t.name) });
+        throw invalid(ctx, 'TABLE_EXISTS', `table "${op.to}" already exists.`, 'Pick a new name.', {
+          tables: model.map((t) => t.name),
+        });
       }
       const exportName = op.exportName ?? table.exportName;
       if (exportName !== table.exportName && model.some((t) => t.exportName === exportName)) {
-        throw invalid(ctx, 'EXPORT_EXISTS', `the schema already exports "${exportName}".`, 'Pass another `exportName`.');
+        throw invalid(
+          ctx,
+          'EXPORT_EXISTS',
+          `the schema already exports "${exportName}".`,
+          'Pass another `exportName`.',
+        );
       }
       for (const index of table.indexes) {
-        if (index.unique && index.columns.length === 1 && index.name === columnUniqueName(table.name, index.columns[0]!)) {
+        if (
+          index.unique &&
+          index.columns.length === 1 &&
+          index.name === columnUniqueName(table.name, index.columns[0]!)
+        ) {
           index.name = columnUniqueName(op.to, index.columns[0]!);
         }
       }
-      for (const other of model) for (const fk of other.foreignKeys) if (fk.tableTo === table.name) fk.tableTo = op.to;
+      for (const other of model)
+        for (const fk of other.foreignKeys) if (fk.tableTo === table.name) fk.tableTo = op.to;
       table.name = op.to;
       table.exportName = exportName;
       return;
@@ -324,22 +489,52 @@ export function applyToModel(model: SchemaModel, op: Operation, ctx: OperationCo
       const column = requireColumn(table, op.column, ctx);
       const next = nextColumnType(column, op);
       if (next.mode && !MODES_BY_TYPE[next.type].includes(next.mode)) {
-        throw invalid(ctx, 'BAD_MODE', `column "${column.name}": ${next.type} has no mode "${next.mode}".`, `Modes of ${next.type}: ${MODES_BY_TYPE[next.type].join(', ') || 'none'}; pass "mode": null to remove it.`);
+        throw invalid(
+          ctx,
+          'BAD_MODE',
+          `column "${column.name}": ${next.type} has no mode "${next.mode}".`,
+          `Modes of ${next.type}: ${MODES_BY_TYPE[next.type].join(', ') || 'none'}; pass "mode": null to remove it.`,
+        );
       }
       if (next.enum && (next.type !== 'text' || next.mode)) {
-        throw invalid(ctx, 'BAD_ENUM', `column "${column.name}": enum is for text columns without a mode.`, 'Pass "enum": null to remove it, or keep the column text.');
+        throw invalid(
+          ctx,
+          'BAD_ENUM',
+          `column "${column.name}": enum is for text columns without a mode.`,
+          'Pass "enum": null to remove it, or keep the column text.',
+        );
       }
       if (op.notNull === false && (column.primaryKey || table.primaryKey?.includes(column.name))) {
-        throw invalid(ctx, 'PRIMARY_KEY', `"${column.name}" is a primary key column and cannot be nullable.`, 'Leave notNull as it is.');
+        throw invalid(
+          ctx,
+          'PRIMARY_KEY',
+          `"${column.name}" is a primary key column and cannot be nullable.`,
+          'Leave notNull as it is.',
+        );
       }
       if (op.default === null && column.default === undefined) {
-        throw invalid(ctx, 'NO_DEFAULT', `"${table.name}"."${column.name}" has no SQL default to remove.`, 'Leave `default` out.');
+        throw invalid(
+          ctx,
+          'NO_DEFAULT',
+          `"${table.name}"."${column.name}" has no SQL default to remove.`,
+          'Leave `default` out.',
+        );
       }
-      if (op.default !== undefined && op.default !== null) checkDefault({ name: column.name, ...next }, op.default, ctx);
+      if (op.default !== undefined && op.default !== null)
+        checkDefault({ name: column.name, ...next }, op.default, ctx);
       if (
-        op.type === undefined && op.mode === undefined && op.enum === undefined && op.notNull === undefined && op.default === undefined
+        op.type === undefined &&
+        op.mode === undefined &&
+        op.enum === undefined &&
+        op.notNull === undefined &&
+        op.default === undefined
       ) {
-        throw invalid(ctx, 'NOTHING_TO_CHANGE', 'alter_column names no change.', 'Pass at least one of type, mode, enum, notNull, default.');
+        throw invalid(
+          ctx,
+          'NOTHING_TO_CHANGE',
+          'alter_column names no change.',
+          'Pass at least one of type, mode, enum, notNull, default.',
+        );
       }
       column.sqlType = next.type;
       if (next.mode) column.mode = next.mode;
@@ -360,20 +555,42 @@ export function applyToModel(model: SchemaModel, op: Operation, ctx: OperationCo
     case 'drop_index': {
       const table = requireTable(model, op.table, ctx);
       if (!table.indexes.some((i) => i.name === op.name)) {
-        throw invalid(ctx, 'INDEX_NOT_FOUND', `table "${table.name}" has no index or unique constraint "${op.name}".`, 'Use one of its index names.', { table: table.name, indexes: table.indexes.map((i) => i.name) });
+        throw invalid(
+          ctx,
+          'INDEX_NOT_FOUND',
+          `table "${table.name}" has no index or unique constraint "${op.name}".`,
+          'Use one of its index names.',
+          { table: table.name, indexes: table.indexes.map((i) => i.name) },
+        );
       }
       const index = table.indexes.find((i) => i.name === op.name)!;
       if (index.unique) {
         const users = model.flatMap((t) =>
           t.foreignKeys
-            .filter((fk) => fk.tableTo === table.name && fk.columnsTo.length === index.columns.length && fk.columnsTo.every((c) => index.columns.includes(c)))
+            .filter(
+              (fk) =>
+                fk.tableTo === table.name &&
+                fk.columnsTo.length === index.columns.length &&
+                fk.columnsTo.every((c) => index.columns.includes(c)),
+            )
             .map((fk) => `${t.name}(${fk.columns.join(', ')})`),
         );
         const otherKey =
           (index.columns.length === 1 && findColumn(table, index.columns[0]!)?.primaryKey) ||
-          table.indexes.some((i) => i !== index && i.unique && i.columns.length === index.columns.length && i.columns.every((c) => index.columns.includes(c)));
+          table.indexes.some(
+            (i) =>
+              i !== index &&
+              i.unique &&
+              i.columns.length === index.columns.length &&
+              i.columns.every((c) => index.columns.includes(c)),
+          );
         if (users.length > 0 && !otherKey) {
-          throw invalid(ctx, 'INDEX_REFERENCED', `"${op.name}" is the key that foreign keys from ${users.join(', ')} reference.`, 'Drop those foreign keys first (in the same call, before this operation).');
+          throw invalid(
+            ctx,
+            'INDEX_REFERENCED',
+            `"${op.name}" is the key that foreign keys from ${users.join(', ')} reference.`,
+            'Drop those foreign keys first (in the same call, before this operation).',
+          );
         }
       }
       table.indexes = table.indexes.filter((i) => i.name !== op.name);
@@ -383,9 +600,19 @@ export function applyToModel(model: SchemaModel, op: Operation, ctx: OperationCo
       const table = requireTable(model, op.table, ctx);
       const columns = op.columns.map((name) => requireColumn(table, name, ctx));
       if (table.foreignKeys.some((fk) => sameColumns(fk.columns, op.columns))) {
-        throw invalid(ctx, 'FK_EXISTS', `"${table.name}"(${op.columns.join(', ')}) already has a foreign key.`, 'Drop it first (drop_foreign_key in the same call) to change it.');
+        throw invalid(
+          ctx,
+          'FK_EXISTS',
+          `"${table.name}"(${op.columns.join(', ')}) already has a foreign key.`,
+          'Drop it first (drop_foreign_key in the same call) to change it.',
+        );
       }
-      checkReference(model, { table: table.name, columns }, { table: op.references.table, columns: op.references.columns }, ctx);
+      checkReference(
+        model,
+        { table: table.name, columns },
+        { table: op.references.table, columns: op.references.columns },
+        ctx,
+      );
       table.foreignKeys.push(fkOf(op.columns, op.references.table, op.references.columns, op));
       return;
     }
@@ -394,9 +621,18 @@ export function applyToModel(model: SchemaModel, op: Operation, ctx: OperationCo
       const before = table.foreignKeys.length;
       table.foreignKeys = table.foreignKeys.filter((fk) => !sameColumns(fk.columns, op.columns));
       if (table.foreignKeys.length === before) {
-        throw invalid(ctx, 'FK_NOT_FOUND', `"${table.name}" has no foreign key on (${op.columns.join(', ')}).`, 'Use the columns of one of its foreign keys.', {
-          foreignKeys: table.foreignKeys.map((fk) => ({ columns: fk.columns, references: `${fk.tableTo}(${fk.columnsTo.join(', ')})` })),
-        });
+        throw invalid(
+          ctx,
+          'FK_NOT_FOUND',
+          `"${table.name}" has no foreign key on (${op.columns.join(', ')}).`,
+          'Use the columns of one of its foreign keys.',
+          {
+            foreignKeys: table.foreignKeys.map((fk) => ({
+              columns: fk.columns,
+              references: `${fk.tableTo}(${fk.columnsTo.join(', ')})`,
+            })),
+          },
+        );
       }
       return;
     }
@@ -405,7 +641,11 @@ export function applyToModel(model: SchemaModel, op: Operation, ctx: OperationCo
 
 export function nextColumnType(
   column: { sqlType: string; mode?: string; enumValues?: string[] },
-  op: { type?: ColumnSpec['type'] | undefined; mode?: string | null | undefined; enum?: string[] | null | undefined },
+  op: {
+    type?: ColumnSpec['type'] | undefined;
+    mode?: string | null | undefined;
+    enum?: string[] | null | undefined;
+  },
 ): { type: ColumnSpec['type']; mode?: ColumnSpec['mode']; enum?: string[] } {
   const type = (op.type ?? column.sqlType) as ColumnSpec['type'];
   const typeChanged = op.type !== undefined && op.type !== column.sqlType;
@@ -418,7 +658,14 @@ export function nextColumnType(
   };
 }
 
-function addIndex(model: SchemaModel, table: ModelTable, name: string, columns: string[], unique: boolean, ctx: OperationContext): void {
+function addIndex(
+  model: SchemaModel,
+  table: ModelTable,
+  name: string,
+  columns: string[],
+  unique: boolean,
+  ctx: OperationContext,
+): void {
   requireNewIndexName(model, name, ctx);
   table.indexes.push({ name, columns: [...columns], unique });
 }

@@ -121,7 +121,8 @@ export function modelColumnOf(spec: ColumnSpec, property: string): ModelColumn {
 
 /** A mode that only restates the builder's default (`blob()` is "buffer", `integer()` "number") is no mode. */
 export function normalMode(sqlType: string, mode: string | undefined): string | undefined {
-  if ((sqlType === 'blob' && mode === 'buffer') || (sqlType === 'integer' && mode === 'number')) return undefined;
+  if ((sqlType === 'blob' && mode === 'buffer') || (sqlType === 'integer' && mode === 'number'))
+    return undefined;
   return mode;
 }
 

@@ -14,7 +14,15 @@ const TsName = z.string().regex(TS_NAME, 'must be a JavaScript identifier');
 const ExistingName = z.string().min(1).max(128);
 
 export const COLUMN_TYPES = ['text', 'integer', 'real', 'blob', 'numeric'] as const;
-export const COLUMN_MODES = ['boolean', 'timestamp', 'timestamp_ms', 'json', 'number', 'bigint', 'buffer'] as const;
+export const COLUMN_MODES = [
+  'boolean',
+  'timestamp',
+  'timestamp_ms',
+  'json',
+  'number',
+  'bigint',
+  'buffer',
+] as const;
 export const FK_ACTIONS = ['cascade', 'restrict', 'no action', 'set null', 'set default'] as const;
 
 /** Which modes each builder takes (drizzle-orm/sqlite-core). */
@@ -53,7 +61,10 @@ export const ColumnSchema = z
   .object({
     name: SqlName.describe('SQL column name.'),
     type: z.enum(COLUMN_TYPES),
-    mode: z.enum(COLUMN_MODES).optional().describe('integer: boolean|timestamp|timestamp_ms; text/blob: json'),
+    mode: z
+      .enum(COLUMN_MODES)
+      .optional()
+      .describe('integer: boolean|timestamp|timestamp_ms; text/blob: json'),
     enum: z.array(z.string()).min(1).optional().describe('text only: allowed values'),
     notNull: z.boolean().optional(),
     primaryKey: z.boolean().optional(),

@@ -104,7 +104,8 @@ export function printBuilder(
 export function printModifiers(input: ColumnPrintInput, ctx: PrintContext): string[] {
   const { spec, reference } = input;
   const calls: string[] = [];
-  if (spec.primaryKey) calls.push(spec.autoIncrement ? '.primaryKey({ autoIncrement: true })' : '.primaryKey()');
+  if (spec.primaryKey)
+    calls.push(spec.autoIncrement ? '.primaryKey({ autoIncrement: true })' : '.primaryKey()');
   if (spec.notNull && !spec.primaryKey) calls.push('.notNull()');
   if (spec.unique) calls.push('.unique()');
   if (spec.default !== undefined) calls.push(`.default(${printDefault(spec.default, ctx)})`);

@@ -8,15 +8,28 @@ import type { ParsedFile, Pos, SourceTable } from './source.js';
 
 type AnyNode = Node & Pos;
 
-const SKIP = new Set(['loc', 'start', 'end', 'leadingComments', 'trailingComments', 'innerComments', 'extra', 'range']);
+const SKIP = new Set([
+  'loc',
+  'start',
+  'end',
+  'leadingComments',
+  'trailingComments',
+  'innerComments',
+  'extra',
+  'range',
+]);
 
-export function walk(node: Node, visit: (node: AnyNode, parent: AnyNode | undefined, key: string) => void): void {
+export function walk(
+  node: Node,
+  visit: (node: AnyNode, parent: AnyNode | undefined, key: string) => void,
+): void {
   const go = (current: AnyNode, parent: AnyNode | undefined, key: string) => {
     visit(current, parent, key);
     for (const [childKey, value] of Object.entries(current)) {
       if (SKIP.has(childKey) || value === null || typeof value !== 'object') continue;
       if (Array.isArray(value)) {
-        for (const child of value) if (child && typeof child.type === 'string') go(child as AnyNode, current, childKey);
+        for (const child of value)
+          if (child && typeof child.type === 'string') go(child as AnyNode, current, childKey);
       } else if (typeof (value as { type?: unknown }).type === 'string') {
         go(value as AnyNode, current, childKey);
       }
@@ -62,7 +75,11 @@ export function columnRefs(table: SourceTable, file: ParsedFile, property: strin
       const inOwnCallback = own?.param === object.name && within(node, own.fn);
       const shadowed = otherParams.some((p) => p.param === object.name && within(node, p.fn));
       if (inOwnCallback || (names.has(object.name) && !shadowed)) {
-        refs.push({ file: file.path, property: prop as AnyNode & { name: string }, line: lineOf(file.text, prop.start) });
+        refs.push({
+          file: file.path,
+          property: prop as AnyNode & { name: string },
+          line: lineOf(file.text, prop.start),
+        });
       }
     });
   }

@@ -143,15 +143,18 @@ export function parseSchemaFile(path: string, text: string): ParsedFile {
   const tables: SourceTable[] = [];
   for (const statement of statements) {
     const declaration =
-      statement.type === 'ExportNamedDeclaration' ? statement.declaration : statement.type === 'VariableDeclaration' ? statement : null;
+      statement.type === 'ExportNamedDeclaration'
+        ? statement.declaration
+        : statement.type === 'VariableDeclaration'
+          ? statement
+          : null;
     if (declaration?.type !== 'VariableDeclaration') continue;
     for (const declarator of declaration.declarations) {
       if (declarator.id.type !== 'Identifier' || !declarator.init) continue;
       const call = unwrap(declarator.init);
       if (call.type !== 'CallExpression' || !builders.isTableCall(call)) continue;
       const local = declarator.id.name;
-      const exportName =
-        statement.type === 'ExportNamedDeclaration' ? local : exported.get(local);
+      const exportName = statement.type === 'ExportNamedDeclaration' ? local : exported.get(local);
       if (exportName === undefined) continue;
       const table = tableOf(path, statement, call as CallExpression & Pos, local, exportName, builders);
       if (table) tables.push(table);
@@ -369,13 +372,27 @@ function extraOf(arg: AnyNode, builders: BuilderResolver): ExtraConfig | undefin
   };
   if (body.type === 'ArrayExpression') {
     const elements = (body.elements.filter(Boolean) as AnyNode[]).flatMap((node) => toElement(node) ?? []);
-    return { fn: arg, ...(param ? { param } : {}), kind: 'array', container: body as ArrayExpression & Pos, elements };
+    return {
+      fn: arg,
+      ...(param ? { param } : {}),
+      kind: 'array',
+      container: body as ArrayExpression & Pos,
+      elements,
+    };
   }
   if (body.type === 'ObjectExpression') {
     const elements = body.properties.flatMap((prop) =>
-      prop.type === 'ObjectProperty' ? (toElement(prop.value as AnyNode, prop as ObjectProperty & Pos) ?? []) : [],
+      prop.type === 'ObjectProperty'
+        ? (toElement(prop.value as AnyNode, prop as ObjectProperty & Pos) ?? [])
+        : [],
     );
-    return { fn: arg, ...(param ? { param } : {}), kind: 'object', container: body as ObjectExpression & Pos, elements };
+    return {
+      fn: arg,
+      ...(param ? { param } : {}),
+      kind: 'object',
+      container: body as ObjectExpression & Pos,
+      elements,
+    };
   }
   return undefined;
 }

@@ -6,7 +6,10 @@ import { parseSchemaFile } from './source.js';
 import type { SchemaSource } from './engine.js';
 
 /** `read` returns a file's text, or undefined when it does not exist. */
-export function collectSchemaSources(entries: readonly string[], read: (file: string) => string | undefined): SchemaSource[] {
+export function collectSchemaSources(
+  entries: readonly string[],
+  read: (file: string) => string | undefined,
+): SchemaSource[] {
   const seen = new Map<string, SchemaSource>();
   const queue = [...entries];
   while (queue.length > 0) {
@@ -24,9 +27,22 @@ export function collectSchemaSources(entries: readonly string[], read: (file: st
 }
 
 /** Node/TypeScript resolution of a relative specifier to a .ts source: `./x`, `./x.js` (→ x.ts), `./x/index`. */
-export function resolveLocal(from: string, specifier: string, read: (file: string) => string | undefined): string | undefined {
+export function resolveLocal(
+  from: string,
+  specifier: string,
+  read: (file: string) => string | undefined,
+): string | undefined {
   const base = path.resolve(path.dirname(from), specifier);
   const stem = base.replace(/\.[cm]?js$/, '');
-  const candidates = [base, `${stem}.ts`, `${stem}.mts`, `${stem}.cts`, `${base}.ts`, `${base}.js`, path.join(base, 'index.ts'), path.join(base, 'index.js')];
+  const candidates = [
+    base,
+    `${stem}.ts`,
+    `${stem}.mts`,
+    `${stem}.cts`,
+    `${base}.ts`,
+    `${base}.js`,
+    path.join(base, 'index.ts'),
+    path.join(base, 'index.js'),
+  ];
   return candidates.find((candidate) => /\.[cm]?[jt]s$/.test(candidate) && read(candidate) !== undefined);
 }

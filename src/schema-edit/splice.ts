@@ -55,7 +55,13 @@ export function isMultiline(text: string, container: Pos, items: Pos[]): boolean
  * Appends `item` to a list (object properties, array elements, import specifiers) whose brackets are `container`.
  * `itemIndent` is used for an empty multi-line list; otherwise the last item's indentation is copied.
  */
-export function appendToList(text: string, container: Pos, items: Pos[], item: string, trailingCommas: boolean): Splice[] {
+export function appendToList(
+  text: string,
+  container: Pos,
+  items: Pos[],
+  item: string,
+  trailingCommas: boolean,
+): Splice[] {
   const last = items.at(-1);
   if (!last) {
     const inner = text.slice(container.start + 1, container.end - 1);
@@ -81,9 +87,16 @@ export function appendToList(text: string, container: Pos, items: Pos[], item: s
 }
 
 /** Inserts `item` before `items[index]` (for keeping a sorted import list sorted). */
-export function insertBefore(text: string, container: Pos, items: Pos[], index: number, item: string): Splice[] {
+export function insertBefore(
+  text: string,
+  container: Pos,
+  items: Pos[],
+  index: number,
+  item: string,
+): Splice[] {
   const next = items[index]!;
-  if (!isMultiline(text, container, items)) return [{ start: next.start, end: next.start, text: `${item}, ` }];
+  if (!isMultiline(text, container, items))
+    return [{ start: next.start, end: next.start, text: `${item}, ` }];
   const indent = indentAt(text, next.start);
   return [{ start: next.start, end: next.start, text: `${item},\n${indent}` }];
 }
@@ -108,10 +121,15 @@ export function removeFromList(text: string, container: Pos, items: Pos[], index
       return splice;
     }
   }
-  if (comma >= 0 && index < items.length - 1) return { start: item.start, end: skipTrivia(text, comma + 1), text: '' };
+  if (comma >= 0 && index < items.length - 1)
+    return { start: item.start, end: skipTrivia(text, comma + 1), text: '' };
   if (index > 0) {
     const prevComma = commaAfter(text, items[index - 1]!.end);
-    return { start: items[index - 1]!.end, end: comma >= 0 ? comma + 1 : item.end, text: prevComma >= 0 && comma >= 0 ? ',' : '' };
+    return {
+      start: items[index - 1]!.end,
+      end: comma >= 0 ? comma + 1 : item.end,
+      text: prevComma >= 0 && comma >= 0 ? ',' : '',
+    };
   }
   return { start: item.start, end: comma >= 0 ? skipTrivia(text, comma + 1) : item.end, text: '' };
 }

@@ -23,9 +23,25 @@ export interface EditFixture {
 const FIXTURES = path.join(REPO_ROOT, 'test/fixtures/schema-edit');
 
 export const FIXTURE_PROJECTS = {
-  default: { name: 'embedded default', root: 'default', entries: ['src/db/schema.ts'], casing: undefined, printWidth: 110 },
-  multiFile: { name: 'multi-file barrel', root: 'multi-file', entries: ['schema/index.ts'], casing: undefined },
-  snakeCase: { name: "casing: 'snake_case'", root: 'snake-case', entries: ['schema.ts'], casing: 'snake_case' },
+  default: {
+    name: 'embedded default',
+    root: 'default',
+    entries: ['src/db/schema.ts'],
+    casing: undefined,
+    printWidth: 110,
+  },
+  multiFile: {
+    name: 'multi-file barrel',
+    root: 'multi-file',
+    entries: ['schema/index.ts'],
+    casing: undefined,
+  },
+  snakeCase: {
+    name: "casing: 'snake_case'",
+    root: 'snake-case',
+    entries: ['schema.ts'],
+    casing: 'snake_case',
+  },
   imports: { name: 'imports from other modules', root: 'imports', entries: ['schema.ts'], casing: undefined },
 } as const satisfies Record<string, EditFixture>;
 
@@ -75,7 +91,11 @@ export interface EditOutcome {
 }
 
 /** Copy, load, edit, write, reload, verify: what the tool will do, minus the atomic write and the audit. */
-export async function editFixture(fixture: EditFixture, operations: Operation[], root = copyFixture(fixture)): Promise<EditOutcome> {
+export async function editFixture(
+  fixture: EditFixture,
+  operations: Operation[],
+  root = copyFixture(fixture),
+): Promise<EditOutcome> {
   const before = await loadFixtureSchema(root, fixture);
   const sources = collectSchemaSources(
     fixture.entries.map((e) => path.join(root, e)),

@@ -43,7 +43,10 @@ async function editError(fixture: EditFixture, operations: Operation[]): Promise
   const root = copyFixture(fixture);
   roots.push(root);
   const schema = await loadFixtureSchema(root, fixture);
-  const sources = collectSchemaSources(fixture.entries.map((e) => path.join(root, e)), readIfExists);
+  const sources = collectSchemaSources(
+    fixture.entries.map((e) => path.join(root, e)),
+    readIfExists,
+  );
   try {
     editSchema({ sources, schema, casing: fixture.casing, operations, root });
   } catch (error) {
@@ -53,12 +56,27 @@ async function editError(fixture: EditFixture, operations: Operation[]): Promise
   throw new Error('expected the edit to be refused');
 }
 
-type Snapshot = { tables: Record<string, { columns: Record<string, Record<string, unknown>>; indexes: Record<string, unknown>; foreignKeys: Record<string, { tableTo: string; onDelete: string }> }> };
+type Snapshot = {
+  tables: Record<
+    string,
+    {
+      columns: Record<string, Record<string, unknown>>;
+      indexes: Record<string, unknown>;
+      foreignKeys: Record<string, { tableTo: string; onDelete: string }>;
+    }
+  >;
+};
 const snap = (o: EditOutcome) => o.after.snapshot as unknown as Snapshot;
 
 describe('every operation on the embedded default schema', () => {
   const fx = FIXTURE_PROJECTS.default;
-  const cases: Array<{ name: string; ops: Operation[]; removed: string[]; added: string[]; check?: (o: EditOutcome) => void }> = [
+  const cases: Array<{
+    name: string;
+    ops: Operation[];
+    removed: string[];
+    added: string[];
+    check?: (o: EditOutcome) => void;
+  }> = [
     {
       name: 'add_table with a foreign key, a json blob, a timestamp default and an index',
       ops: [
@@ -67,14 +85,21 @@ describe('every operation on the embedded default schema', () => {
           table: 'posts',
           columns: [
             { name: 'id', type: 'integer', primaryKey: true, autoIncrement: true },
-            { name: 'user_id', type: 'text', notNull: true, references: { table: 'users', column: 'id', onDelete: 'cascade' } },
+            {
+              name: 'user_id',
+              type: 'text',
+              notNull: true,
+              references: { table: 'users', column: 'id', onDelete: 'cascade' },
+            },
             { name: 'payload', type: 'blob', mode: 'json' },
             { name: 'published_at', type: 'integer', mode: 'timestamp', default: { sql: 'unixepoch()' } },
           ],
           indexes: [{ columns: ['user_id'] }],
         },
       ],
-      removed: ["import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';"],
+      removed: [
+        "import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';",
+      ],
       added: [
         "import { blob, index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';",
         '',
@@ -97,10 +122,20 @@ describe('every operation on the embedded default schema', () => {
     },
     {
       name: 'add_column (an enum with a default)',
-      ops: [{ op: 'add_column', table: 'users', column: { name: 'plan', type: 'text', enum: ['free', 'pro'], notNull: true, default: 'free' } }],
+      ops: [
+        {
+          op: 'add_column',
+          table: 'users',
+          column: { name: 'plan', type: 'text', enum: ['free', 'pro'], notNull: true, default: 'free' },
+        },
+      ],
       removed: [],
       added: ["  plan: text('plan', { enum: ['free', 'pro'] }).notNull().default('free'),"],
-      check: (o) => expect(o.after.tables.find((t) => t.name === 'users')!.columns.at(-1)).toMatchObject({ enumValues: ['free', 'pro'], notNull: true }),
+      check: (o) =>
+        expect(o.after.tables.find((t) => t.name === 'users')!.columns.at(-1)).toMatchObject({
+          enumValues: ['free', 'pro'],
+          notNull: true,
+        }),
     },
     {
       name: 'drop_column',
@@ -113,11 +148,22 @@ describe('every operation on the embedded default schema', () => {
       ops: [{ op: 'rename_column', table: 'users', column: 'username', to: 'display_name' }],
       removed: ["  username: text('username').notNull(),"],
       added: ["  username: text('display_name').notNull(),"],
-      check: (o) => expect(o.result.renames).toEqual([{ kind: 'column', table: 'users', from: 'username', to: 'display_name' }]),
+      check: (o) =>
+        expect(o.result.renames).toEqual([
+          { kind: 'column', table: 'users', from: 'username', to: 'display_name' },
+        ]),
     },
     {
       name: 'rename_column with the property, carried into the index that uses it',
-      ops: [{ op: 'rename_column', table: 'check_ins', column: 'created_at', to: 'recorded_at', property: 'recordedAt' }],
+      ops: [
+        {
+          op: 'rename_column',
+          table: 'check_ins',
+          column: 'created_at',
+          to: 'recorded_at',
+          property: 'recordedAt',
+        },
+      ],
       removed: [
         "    createdAt: text('created_at').notNull().default(sql`(CURRENT_TIMESTAMP)`),",
         "  (table) => [index('idx_check_ins_user_created').on(table.userId, table.createdAt)],",
@@ -132,7 +178,8 @@ describe('every operation on the embedded default schema', () => {
       ops: [{ op: 'rename_table', table: 'sessions', to: 'user_sessions' }],
       removed: ["  'sessions',"],
       added: ["  'user_sessions',"],
-      check: (o) => expect(o.result.renames).toEqual([{ kind: 'table', from: 'sessions', to: 'user_sessions' }]),
+      check: (o) =>
+        expect(o.result.renames).toEqual([{ kind: 'table', from: 'sessions', to: 'user_sessions' }]),
     },
     {
       name: 'alter_column: default, nullability and type mode',
@@ -154,7 +201,8 @@ describe('every operation on the embedded default schema', () => {
         "    notes: text('notes').notNull().default(''),",
         "    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),",
       ],
-      check: (o) => expect(snap(o).tables.check_ins!.columns.notes).toMatchObject({ notNull: true, default: "''" }),
+      check: (o) =>
+        expect(snap(o).tables.check_ins!.columns.notes).toMatchObject({ notNull: true, default: "''" }),
     },
     {
       name: 'add_index: a one-line array that would pass printWidth is laid out one per line',
@@ -169,7 +217,9 @@ describe('every operation on the embedded default schema', () => {
     },
     {
       name: 'add_index unique on a multi-line array',
-      ops: [{ op: 'add_index', table: 'audit_log', name: 'audit_log_hash_uq', columns: ['hash'], unique: true }],
+      ops: [
+        { op: 'add_index', table: 'audit_log', name: 'audit_log_hash_uq', columns: ['hash'], unique: true },
+      ],
       removed: [],
       added: ["    uniqueIndex('audit_log_hash_uq').on(table.hash),"],
     },
@@ -183,22 +233,44 @@ describe('every operation on the embedded default schema', () => {
         "  email: text('email').notNull().unique(),",
         "  (table) => [uniqueIndex('idx_sessions_token').on(table.token), index('idx_sessions_user_expires').on(table.userId, table.expiresAt)],",
       ],
-      added: ["  email: text('email').notNull(),", "  (table) => [index('idx_sessions_user_expires').on(table.userId, table.expiresAt)],"],
+      added: [
+        "  email: text('email').notNull(),",
+        "  (table) => [index('idx_sessions_user_expires').on(table.userId, table.expiresAt)],",
+      ],
     },
     {
       name: 'drop_foreign_key then add_foreign_key (change ON DELETE) on a broken chain',
       ops: [
         { op: 'drop_foreign_key', table: 'journal_entries', columns: ['user_id'] },
-        { op: 'add_foreign_key', table: 'journal_entries', columns: ['user_id'], references: { table: 'users', columns: ['id'] }, onDelete: 'restrict' },
+        {
+          op: 'add_foreign_key',
+          table: 'journal_entries',
+          columns: ['user_id'],
+          references: { table: 'users', columns: ['id'] },
+          onDelete: 'restrict',
+        },
       ],
       removed: ["      .references(() => users.id, { onDelete: 'cascade' }),"],
       added: ["      .references(() => users.id, { onDelete: 'restrict' }),"],
-      check: (o) => expect(Object.values(snap(o).tables.journal_entries!.foreignKeys)[0]).toMatchObject({ onDelete: 'restrict' }),
+      check: (o) =>
+        expect(Object.values(snap(o).tables.journal_entries!.foreignKeys)[0]).toMatchObject({
+          onDelete: 'restrict',
+        }),
     },
     {
       name: 'add_foreign_key as a foreignKey() constraint when named',
-      ops: [{ op: 'add_foreign_key', table: 'audit_log', name: 'audit_client_fk', columns: ['client'], references: { table: 'users', columns: ['id'] } }],
-      removed: ["import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';"],
+      ops: [
+        {
+          op: 'add_foreign_key',
+          table: 'audit_log',
+          name: 'audit_client_fk',
+          columns: ['client'],
+          references: { table: 'users', columns: ['id'] },
+        },
+      ],
+      removed: [
+        "import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';",
+      ],
       added: [
         "import { foreignKey, index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';",
         "    foreignKey({ name: 'audit_client_fk', columns: [table.client], foreignColumns: [users.id] }),",
@@ -217,8 +289,23 @@ describe('every operation on the embedded default schema', () => {
 
   it('applies several operations together, each seeing the ones before it', async () => {
     const outcome = await edit(fx, [
-      { op: 'add_table', table: 'tags', columns: [{ name: 'id', type: 'integer', primaryKey: true }, { name: 'label', type: 'text', notNull: true, unique: true }] },
-      { op: 'add_column', table: 'journal_entries', column: { name: 'tag_id', type: 'integer', references: { table: 'tags', column: 'id', onDelete: 'set null' } } },
+      {
+        op: 'add_table',
+        table: 'tags',
+        columns: [
+          { name: 'id', type: 'integer', primaryKey: true },
+          { name: 'label', type: 'text', notNull: true, unique: true },
+        ],
+      },
+      {
+        op: 'add_column',
+        table: 'journal_entries',
+        column: {
+          name: 'tag_id',
+          type: 'integer',
+          references: { table: 'tags', column: 'id', onDelete: 'set null' },
+        },
+      },
       { op: 'add_index', table: 'journal_entries', columns: ['tag_id'] },
     ]);
     expect(outcome.verify).toEqual({ ok: true });
@@ -237,13 +324,20 @@ describe('other project shapes', () => {
         file: 'schema/comments.ts',
         columns: [
           { name: 'id', type: 'integer', primaryKey: true },
-          { name: 'post_id', type: 'integer', notNull: true, references: { table: 'posts', column: 'id', onDelete: 'cascade' } },
+          {
+            name: 'post_id',
+            type: 'integer',
+            notNull: true,
+            references: { table: 'posts', column: 'id', onDelete: 'cascade' },
+          },
         ],
       },
       { op: 'rename_column', table: 'posts', column: 'author_id', to: 'writer_id', property: 'writerId' },
     ]);
     expect(outcome.verify).toEqual({ ok: true });
-    const byFile = Object.fromEntries(outcome.result.changes.map((c) => [path.relative(outcome.root, c.path), c]));
+    const byFile = Object.fromEntries(
+      outcome.result.changes.map((c) => [path.relative(outcome.root, c.path), c]),
+    );
     // users.ts: double quotes, 4 spaces, no trailing comma, no semicolons, the comment stays on its line.
     expect(diffLines(byFile['schema/users.ts']!.diff)).toEqual({
       removed: ['    name: text("name")'],
@@ -271,18 +365,29 @@ describe('other project shapes', () => {
         '',
       ].join('\n'),
     );
-    expect(diffLines(byFile['schema/index.ts']!.diff)).toEqual({ removed: [], added: ['export * from "./comments.js"'] });
+    expect(diffLines(byFile['schema/index.ts']!.diff)).toEqual({
+      removed: [],
+      added: ['export * from "./comments.js"'],
+    });
   });
 
   it("casing: 'snake_case': no column name where drizzle derives it; an explicit one where it would not", async () => {
     const outcome = await edit(FIXTURE_PROJECTS.snakeCase, [
-      { op: 'add_column', table: 'members', column: { name: 'last_seen_at', type: 'integer', mode: 'timestamp_ms' } },
+      {
+        op: 'add_column',
+        table: 'members',
+        column: { name: 'last_seen_at', type: 'integer', mode: 'timestamp_ms' },
+      },
       { op: 'rename_column', table: 'members', column: 'email_address', to: 'email' },
       { op: 'rename_table', table: 'teams', to: 'squads', exportName: 'squads' },
     ]);
     expect(outcome.verify).toEqual({ ok: true });
     expect(allDiffs(outcome)).toEqual({
-      removed: ["export const teams = sqliteTable('teams', {", "      .references(() => teams.id, { onDelete: 'cascade' }),", '    emailAddress: text().notNull(),'],
+      removed: [
+        "export const teams = sqliteTable('teams', {",
+        "      .references(() => teams.id, { onDelete: 'cascade' }),",
+        '    emailAddress: text().notNull(),',
+      ],
       added: [
         "export const squads = sqliteTable('squads', {",
         "      .references(() => squads.id, { onDelete: 'cascade' }),",
@@ -310,7 +415,9 @@ describe('other project shapes', () => {
   });
 
   it('refuses to edit a column that comes from a spread helper, saying where it is', async () => {
-    const error = await editError(FIXTURE_PROJECTS.imports, [{ op: 'drop_column', table: 'products', column: 'updated_at' }]);
+    const error = await editError(FIXTURE_PROJECTS.imports, [
+      { op: 'drop_column', table: 'products', column: 'updated_at' },
+    ]);
     expect(error.details).toMatchObject({ operation: 0, reason: 'COLUMN_NOT_EDITABLE' });
   });
 });
@@ -318,17 +425,94 @@ describe('other project shapes', () => {
 describe('validation against the live project', () => {
   const fx = FIXTURE_PROJECTS.default;
   it.each<[string, Operation[], string, Record<string, unknown>]>([
-    ['an unknown table, listing the tables', [{ op: 'add_column', table: 'user', column: { name: 'x', type: 'text' } }], 'TABLE_NOT_FOUND', { tables: expect.arrayContaining(['users', 'check_ins']) }],
-    ['a column that exists, listing the columns', [{ op: 'add_column', table: 'users', column: { name: 'email', type: 'text' } }], 'COLUMN_EXISTS', { columns: expect.arrayContaining(['email', 'username']) }],
-    ['an unknown column', [{ op: 'drop_column', table: 'users', column: 'nope' }], 'COLUMN_NOT_FOUND', { columns: expect.arrayContaining(['email']) }],
-    ['a foreign key whose types differ', [{ op: 'add_column', table: 'check_ins', column: { name: 'coach_id', type: 'integer', references: { table: 'users', column: 'id' } } }], 'FK_TYPE_MISMATCH', {}],
-    ['a foreign key to a column that is not a key', [{ op: 'add_foreign_key', table: 'check_ins', columns: ['notes'], references: { table: 'users', columns: ['username'] } }], 'FK_NOT_A_KEY', {}],
-    ['dropping a column an index uses', [{ op: 'drop_column', table: 'check_ins', column: 'mood' }, { op: 'drop_column', table: 'check_ins', column: 'created_at' }], 'COLUMN_INDEXED', { operation: 1 }],
-    ['dropping a column other tables reference', [{ op: 'drop_column', table: 'users', column: 'id' }], 'PRIMARY_KEY', {}],
-    ['an index name used by another table', [{ op: 'add_index', table: 'users', name: 'idx_journal_user', columns: ['email'] }], 'INDEX_EXISTS', {}],
-    ['a literal default of the wrong type', [{ op: 'add_column', table: 'users', column: { name: 'age', type: 'integer', default: 'ten' } }], 'BAD_DEFAULT', {}],
-    ['an SQL default with two statements', [{ op: 'add_column', table: 'users', column: { name: 'x', type: 'text', default: { sql: "1); DROP TABLE users; --" } } }], 'BAD_DEFAULT', {}],
-    ['a mode the builder does not have', [{ op: 'add_column', table: 'users', column: { name: 'x', type: 'text', mode: 'boolean' } }], 'BAD_MODE', {}],
+    [
+      'an unknown table, listing the tables',
+      [{ op: 'add_column', table: 'user', column: { name: 'x', type: 'text' } }],
+      'TABLE_NOT_FOUND',
+      { tables: expect.arrayContaining(['users', 'check_ins']) },
+    ],
+    [
+      'a column that exists, listing the columns',
+      [{ op: 'add_column', table: 'users', column: { name: 'email', type: 'text' } }],
+      'COLUMN_EXISTS',
+      { columns: expect.arrayContaining(['email', 'username']) },
+    ],
+    [
+      'an unknown column',
+      [{ op: 'drop_column', table: 'users', column: 'nope' }],
+      'COLUMN_NOT_FOUND',
+      { columns: expect.arrayContaining(['email']) },
+    ],
+    [
+      'a foreign key whose types differ',
+      [
+        {
+          op: 'add_column',
+          table: 'check_ins',
+          column: { name: 'coach_id', type: 'integer', references: { table: 'users', column: 'id' } },
+        },
+      ],
+      'FK_TYPE_MISMATCH',
+      {},
+    ],
+    [
+      'a foreign key to a column that is not a key',
+      [
+        {
+          op: 'add_foreign_key',
+          table: 'check_ins',
+          columns: ['notes'],
+          references: { table: 'users', columns: ['username'] },
+        },
+      ],
+      'FK_NOT_A_KEY',
+      {},
+    ],
+    [
+      'dropping a column an index uses',
+      [
+        { op: 'drop_column', table: 'check_ins', column: 'mood' },
+        { op: 'drop_column', table: 'check_ins', column: 'created_at' },
+      ],
+      'COLUMN_INDEXED',
+      { operation: 1 },
+    ],
+    [
+      'dropping a column other tables reference',
+      [{ op: 'drop_column', table: 'users', column: 'id' }],
+      'PRIMARY_KEY',
+      {},
+    ],
+    [
+      'an index name used by another table',
+      [{ op: 'add_index', table: 'users', name: 'idx_journal_user', columns: ['email'] }],
+      'INDEX_EXISTS',
+      {},
+    ],
+    [
+      'a literal default of the wrong type',
+      [{ op: 'add_column', table: 'users', column: { name: 'age', type: 'integer', default: 'ten' } }],
+      'BAD_DEFAULT',
+      {},
+    ],
+    [
+      'an SQL default with two statements',
+      [
+        {
+          op: 'add_column',
+          table: 'users',
+          column: { name: 'x', type: 'text', default: { sql: '1); DROP TABLE users; --' } },
+        },
+      ],
+      'BAD_DEFAULT',
+      {},
+    ],
+    [
+      'a mode the builder does not have',
+      [{ op: 'add_column', table: 'users', column: { name: 'x', type: 'text', mode: 'boolean' } }],
+      'BAD_MODE',
+      {},
+    ],
   ])('refuses %s, and nothing is written (all or nothing)', async (_name, ops, reason, details) => {
     const error = await editError(fx, OperationsSchema.parse(ops));
     expect(error.code).toBe('INVALID_ARGUMENT');
@@ -347,7 +531,11 @@ describe('validation against the live project', () => {
   it('escapes user strings so they stay strings (quotes, backslashes, template syntax)', async () => {
     const outcome = await edit(fx, [
       { op: 'add_column', table: 'users', column: { name: 'motto', type: 'text', default: "it's \\ ${x}" } },
-      { op: 'add_column', table: 'users', column: { name: 'stamp', type: 'text', default: { sql: "strftime('%s', 'now') || '`${x}`'" } } },
+      {
+        op: 'add_column',
+        table: 'users',
+        column: { name: 'stamp', type: 'text', default: { sql: "strftime('%s', 'now') || '`${x}`'" } },
+      },
     ]);
     expect(outcome.verify).toEqual({ ok: true });
     expect(snap(outcome).tables.users!.columns.motto!.default).toBe("'it''s \\ ${x}'");
@@ -356,10 +544,21 @@ describe('validation against the live project', () => {
 
 describe('verification', () => {
   it('reports a reloaded schema that differs from what was asked', async () => {
-    const outcome = await edit(FIXTURE_PROJECTS.default, [{ op: 'add_column', table: 'users', column: { name: 'bio', type: 'text' } }]);
-    const asked = OperationsSchema.parse([{ op: 'add_column', table: 'users', column: { name: 'bio', type: 'text', notNull: true, property: 'bio' } }]);
+    const outcome = await edit(FIXTURE_PROJECTS.default, [
+      { op: 'add_column', table: 'users', column: { name: 'bio', type: 'text' } },
+    ]);
+    const asked = OperationsSchema.parse([
+      {
+        op: 'add_column',
+        table: 'users',
+        column: { name: 'bio', type: 'text', notNull: true, property: 'bio' },
+      },
+    ]);
     const result = verifySchemaEdit(outcome.before, outcome.after, asked);
-    expect(result).toEqual({ ok: false, differences: ['table "users": column "bio" notNull is false, expected true'] });
+    expect(result).toEqual({
+      ok: false,
+      differences: ['table "users": column "bio" notNull is false, expected true'],
+    });
     expect(verifySchemaEdit(outcome.before, outcome.before, outcome.result.operations)).toEqual({
       ok: false,
       differences: ['table "users": column "bio" is missing'],
@@ -371,7 +570,10 @@ describe('unifiedDiff', () => {
   it('produces a patch that `patch` applies to give the new text', () => {
     const dir = tempDir('dsm-diff-');
     roots.push(dir);
-    const before = fs.readFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), '../../src/db/schema.ts'), 'utf8');
+    const before = fs.readFileSync(
+      path.join(path.dirname(new URL(import.meta.url).pathname), '../../src/db/schema.ts'),
+      'utf8',
+    );
     const after = before
       .replace("  username: text('username').notNull(),\n", '')
       .replace('export const sessions', '// new\nexport const sessions')
