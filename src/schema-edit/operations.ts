@@ -2,6 +2,7 @@
 // a reload and the audit row. Names are SQL names (what the database and generate_migration talk about); the
 // TypeScript names (property, export) are derived from the file's own convention unless given.
 import { z } from 'zod';
+import { AppError } from '../errors.js';
 
 const SQL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const TS_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
@@ -150,3 +151,42 @@ export type Operation = z.infer<typeof OperationSchema>;
 export type OperationOf<K extends Operation['op']> = Extract<Operation, { op: K }>;
 
 export const OperationsSchema = z.array(OperationSchema).min(1).max(50);
+
+// ---- What the tool lists --------------------------------------------------------------------------------------------
+// tools/list is sent to the model every turn and has a byte budget (test/e2e/budgets.test.ts). The full JSON Schema
+// of OperationSchema is ~7.5 KB even with shared definitions, so the tool lists a loose shape plus this grammar, and
+// the handler validates with OperationsSchema (parseOperations), whose errors name the operation and the field.
+
+export const OPERATIONS_GRAMMAR =
+  'Ops (SQL names): add_table{table,columns:[col],primaryKey?:[c],indexes?:[{columns,unique?,name?}],' +
+  'foreignKeys?:[{columns,references:{table,columns},onDelete?,onUpdate?}],file?} add_column{table,column:col} ' +
+  'drop_column{table,column} rename_column{table,column,to,property?} rename_table{table,to,exportName?} ' +
+  'alter_column{table,column,type?,mode?,enum?,notNull?,default?} (null removes) add_index{table,columns,unique?,name?} ' +
+  'drop_index{table,name} add_foreign_key{table,columns,references:{table,columns},onDelete?,onUpdate?} ' +
+  'drop_foreign_key{table,columns}. col={name,type:text|integer|real|blob|numeric,mode?:boolean|timestamp|' +
+  'timestamp_ms|json,enum?,notNull?,primaryKey?,autoIncrement?,unique?,default?:literal|{sql},' +
+  'references?:{table,column,onDelete?,onUpdate?}}';
+
+export const LooseOperationsSchema = z
+  .array(z.object({ op: z.enum(OperationSchema.options.map((o) => o.shape.op.value)) }).passthrough())
+  .min(1)
+  .max(50)
+  .describe(OPERATIONS_GRAMMAR);
+
+/** Strict validation of what the loose listing let through; the error names the operation, the field and the rule. */
+export function parseOperations(raw: unknown): Operation[] {
+  const parsed = OperationsSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const where =
+    issue.path.length > 0
+      ? `operations${issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}`
+      : 'operations';
+  return fail(`${where}: ${issue.message}`);
+}
+
+function fail(message: string): never {
+  throw new AppError('INVALID_ARGUMENT', message, {
+    hint: `Each operation is one of: ${OPERATIONS_GRAMMAR}`,
+  });
+}

@@ -586,3 +586,19 @@ describe('unifiedDiff', () => {
     expect(unifiedDiff('x.ts', 'a\n', 'a\n')).toBe('');
   });
 });
+
+describe('the listed input', () => {
+  it('stays compact for tools/list and still names the rule a bad operation broke', async () => {
+    const { z } = await import('zod');
+    const { LooseOperationsSchema, parseOperations } = await import('../../src/schema-edit/operations.js');
+    const listed = z.toJSONSchema(
+      z.object({ operations: LooseOperationsSchema, dryRun: z.boolean().optional() }),
+    );
+    expect(Buffer.byteLength(JSON.stringify(listed))).toBeLessThan(1400);
+    expect(() =>
+      parseOperations([{ op: 'add_column', table: 'users', column: { name: 'x', type: 'string' } }]),
+    ).toThrow(
+      /^operations\[0\]\.column\.type: Invalid option: expected one of "text"\|"integer"\|"real"\|"blob"\|"numeric"/,
+    );
+  });
+});
