@@ -429,7 +429,8 @@ class EditSession {
   private commit(file: string, splices: Splice[], needs?: Needs): void {
     let parsed = this.parsed(file);
     if (splices.length > 0) parsed = this.replace(file, applySplices(parsed.text, splices));
-    if (needs) this.replace(file, applySplices(parsed.text, this.importSplices(parsed, needs)));
+    const imports = needs ? this.importSplices(parsed, needs) : [];
+    if (imports.length > 0) this.replace(file, applySplices(parsed.text, imports));
   }
 
   private replace(file: string, text: string): ParsedFile {
