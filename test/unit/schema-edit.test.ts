@@ -478,10 +478,24 @@ describe('validation against the live project', () => {
       { operation: 1 },
     ],
     [
-      'dropping a column other tables reference',
+      'dropping a primary key column',
       [{ op: 'drop_column', table: 'users', column: 'id' }],
       'PRIMARY_KEY',
       {},
+    ],
+    [
+      'dropping a column another table references (added earlier in the same call)',
+      [
+        {
+          op: 'add_foreign_key',
+          table: 'check_ins',
+          columns: ['notes'],
+          references: { table: 'users', columns: ['email'] },
+        },
+        { op: 'drop_column', table: 'users', column: 'email' },
+      ],
+      'COLUMN_REFERENCED',
+      { operation: 1, referencedBy: ['check_ins(notes)'] },
     ],
     [
       'an index name used by another table',
