@@ -4,7 +4,7 @@
 // byte the operations do not touch is the input's byte (edits are splices at AST positions, see splice.ts).
 import path from 'node:path';
 import type { AppliedRename, LoadedSchema } from '../project/types.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
 import {
   cloneModel,
   columnUniqueName,

@@ -3,7 +3,7 @@
 // compatible type and is a key). The engine runs it before touching text; verification runs it again on the model
 // of the schema before the edit and compares with the reloaded schema. Operations arrive resolved (resolve.ts):
 // every name the file's conventions decide is already filled in.
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
 import {
   columnUniqueName,
   findColumn,

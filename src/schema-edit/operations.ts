@@ -2,7 +2,7 @@
 // a reload and the audit row. Names are SQL names (what the database and generate_migration talk about); the
 // TypeScript names (property, export) are derived from the file's own convention unless given.
 import { z } from 'zod';
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
 
 const SQL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const TS_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;

@@ -13,7 +13,7 @@ import type {
   StringLiteral,
 } from '@babel/types';
 import { toCamelCase } from 'drizzle-orm/casing';
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
 
 export const SQLITE_CORE = 'drizzle-orm/sqlite-core';
 export const DRIZZLE_ORM = 'drizzle-orm';

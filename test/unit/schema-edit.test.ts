@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isAppError, type AppError } from '../../src/errors.js';
+import { isAppError, type AppError } from '../../src/core/errors.js';
 import { editSchema } from '../../src/schema-edit/engine.js';
 import { OperationsSchema, type Operation } from '../../src/schema-edit/operations.js';
 import { collectSchemaSources } from '../../src/schema-edit/sources.js';
