@@ -248,6 +248,20 @@ class EditSession {
   private targetFile(op: OperationOf<'add_table'>, ctx: OperationContext): string {
     if (op.file) {
       const file = path.resolve(this.input.root, op.file);
+      const inProject = path.relative(this.input.root, file);
+      // Security: a new schema file is written where the operation says; never outside the project.
+      if (
+        inProject.startsWith('..') ||
+        path.isAbsolute(inProject) ||
+        inProject.split(path.sep).includes('node_modules')
+      ) {
+        throw invalid(
+          ctx,
+          'BAD_FILE',
+          `"${op.file}" is outside the project (or in node_modules).`,
+          'Name a file inside the project, relative to its root, e.g. "src/db/schema/posts.ts".',
+        );
+      }
       if (!/\.[cm]?[jt]s$/.test(file)) {
         throw invalid(
           ctx,

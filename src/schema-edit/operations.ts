@@ -167,11 +167,8 @@ export const OPERATIONS_GRAMMAR =
   'timestamp_ms|json,enum?,notNull?,primaryKey?,autoIncrement?,unique?,default?:literal|{sql},' +
   'references?:{table,column,onDelete?,onUpdate?}}';
 
-export const LooseOperationsSchema = z
-  .array(z.object({ op: z.enum(OperationSchema.options.map((o) => o.shape.op.value)) }).passthrough())
-  .min(1)
-  .max(50)
-  .describe(OPERATIONS_GRAMMAR);
+// The grammar names every operation, so the listed shape is only "objects"; bounds and fields are checked strictly.
+export const LooseOperationsSchema = z.array(z.record(z.string(), z.unknown())).describe(OPERATIONS_GRAMMAR);
 
 /** Strict validation of what the loose listing let through; the error names the operation, the field and the rule. */
 export function parseOperations(raw: unknown): Operation[] {
