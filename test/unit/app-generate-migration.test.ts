@@ -4,11 +4,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateNextMigration, type GenerateServices } from '../../src/app/generate-migration.js';
+import { AuditLog, ensureAuditTable } from '../../src/audit/audit-log.js';
 import { AppError } from '../../src/core/errors.js';
 import { serverTables } from '../../src/guard/server-tables.js';
 import { readMigrationFolder } from '../../src/migrations/folder.js';
 import type { GenerateOutcome as KitAnswer } from '../../src/project/kit-client.js';
 import type { ProjectConfig } from '../../src/project/types.js';
+import { EditRecords } from '../../src/schema-edit/records.js';
 import { openWriteConnection, type SqliteDatabase } from '../../src/sqlite/connection.js';
 import { recordingContext } from '../helpers/call-context.js';
 import { makeTempDir, writeFixtureFolder } from '../helpers/migration-fixtures.js';
@@ -41,10 +43,13 @@ function world(answer: () => KitAnswer) {
     breakpoints: true,
   };
   let calls = 0;
+  ensureAuditTable(read, 'audit_log');
   const services: GenerateServices = {
     read,
     tables: serverTables(),
     project,
+    edits: new EditRecords(path.join(dir, 'backups/schema-edits'), dir),
+    audit: new AuditLog(read, 'audit_log'),
     kit: {
       generate: async () => {
         calls += 1;
