@@ -125,3 +125,33 @@ export function diffLines(diff: string): { removed: string[]; added: string[] } 
     added: lines.filter((l) => l.startsWith('+')).map((l) => l.slice(1)),
   };
 }
+
+/**
+ * Applies a unified diff to `before`, strictly: every context and removed line must be where the hunk says. The
+ * result equals the edited file only if every byte outside the hunks is the original's.
+ */
+export function applyUnifiedDiff(before: string, diff: string): string {
+  const lines = before.split('\n');
+  const out: string[] = [];
+  let at = 0;
+  const body = diff.split('\n');
+  for (let i = 0; i < body.length; i++) {
+    const header = /^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@$/.exec(body[i]!);
+    if (!header) continue;
+    const start = Number(header[1]) - (header[2] === '0' ? 0 : 1);
+    while (at < start) out.push(lines[at++]!);
+    for (i += 1; i < body.length && !body[i]!.startsWith('@@'); i++) {
+      const line = body[i]!;
+      if (line.startsWith('\\')) continue;
+      if (line.startsWith('+')) out.push(line.slice(1));
+      else if (line.startsWith('-') || line.startsWith(' ')) {
+        if (lines[at] !== line.slice(1)) throw new Error(`diff does not apply at line ${at + 1}: ${line}`);
+        if (line.startsWith(' ')) out.push(lines[at]!);
+        at += 1;
+      }
+    }
+    i -= 1;
+  }
+  while (at < lines.length) out.push(lines[at++]!);
+  return out.join('\n');
+}
