@@ -4,7 +4,7 @@ import { revertSchemaEdit, type RevertOutcome } from '../app/revert-schema-edit.
 import { AppError } from '../core/errors.js';
 import type { AppliedRename } from '../project/types.js';
 import { LooseOperationsSchema } from '../schema-edit/operations.js';
-import { capText } from './migration-shapes.js';
+import { capText } from '../core/text.js';
 import { defineTool, type ToolResult } from './types.js';
 
 /** The diffs of one call together stay readable in a model's context; the files themselves are not cut. */
@@ -55,7 +55,7 @@ function capDiffs(files: FileDiff[]): { files: FileDiff[]; truncated: boolean } 
   let left = MAX_DIFF_CHARS;
   let truncated = false;
   const capped = files.map((file) => {
-    const cut = capText(file.diff, Math.max(left, 0));
+    const cut = left > 0 ? capText(file.diff, left) : { text: '', truncated: file.diff !== '' };
     left -= cut.text.length;
     truncated ||= cut.truncated;
     return { ...file, diff: cut.text };
