@@ -35,7 +35,6 @@ export interface SchemaEditServices {
 
 /** What the audit row names an edit by (and what an interrupted edit is looked up by). */
 export const EDIT_TARGET = 'schema_edit';
-const TOOL = 'edit_schema';
 
 export interface FileDiff {
   /** Relative to the project root. */
@@ -101,7 +100,6 @@ export function settleInterruptedEdits(services: {
   for (const record of services.edits.list()) {
     if (record.state !== 'pending') continue;
     const audited = services.audit.read({
-      tool: TOOL,
       outcome: 'ok',
       targetType: EDIT_TARGET,
       targetId: record.id,
@@ -175,6 +173,7 @@ async function planEdit(services: SchemaEditServices, operations: Operation[]): 
     root: project.root,
     ...(printWidth ? { printWidth } : {}),
   });
+  refuseUnreachableFiles(project, result);
   const files = result.changes.map((change): FileDiff => ({
     path: relativePath(project.root, change.path),
     diff: change.diff,
@@ -187,6 +186,28 @@ async function planEdit(services: SchemaEditServices, operations: Operation[]): 
     warnings: result.warnings,
   };
   return { sources, before, result, view };
+}
+
+/**
+ * A new file is part of the schema only if the config's schema files reach it (a barrel re-exports it): otherwise
+ * neither drizzle-kit nor generate_migration would see its table. Refused before anything is written.
+ */
+function refuseUnreachableFiles(project: ProjectConfig, result: EditSchemaResult): void {
+  const edited = new Map(result.changes.map((change) => [change.path, change.after]));
+  const reached = new Set(
+    collectSchemaSources(project.schemaFiles, (file) => edited.get(file) ?? readTextIfExists(file)).map(
+      (source) => source.path,
+    ),
+  );
+  const stray = result.changes.filter((change) => change.before === undefined && !reached.has(change.path));
+  if (stray.length === 0) return;
+  throw new AppError(
+    'INVALID_ARGUMENT',
+    `${stray.map((change) => relativePath(project.root, change.path)).join(', ')} would not be part of the schema: the config's schema (${project.schemaFiles.map((file) => relativePath(project.root, file)).join(', ')}) does not reach it.`,
+    {
+      hint: 'Leave "file" out (the table goes into an existing schema file), or name a file in a folder whose index file re-exports its siblings. Nothing was written.',
+    },
+  );
 }
 
 /** Security: the server's own tables are out of reach of schema edits, as of every other tool. */

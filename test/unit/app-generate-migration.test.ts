@@ -125,4 +125,81 @@ describe('generateNextMigration', () => {
     expect(kitCalls()).toBe(0);
     expect(readMigrationFolder(outDir).migrations.map((m) => m.tag)).toEqual(['0000_init', '0001_backfill']);
   });
+
+  it('writes custom SQL one statement per chunk, comments kept, through the same writer, linted at once', async () => {
+    const { services, outDir, kitCalls } = world(() => failed('SCHEMA_LOAD_FAILED'));
+    const sql = [
+      '-- fill the new column',
+      'UPDATE `t` SET `id` = `id` WHERE `id` > 0; -- no-op',
+      '--> statement-breakpoint',
+      "CREATE TRIGGER `t_ai` AFTER INSERT ON `t` BEGIN SELECT 'a;b'; END;",
+      'CREATE VIEW `v` AS SELECT 1',
+    ].join('\n');
+    const outcome = await generateNextMigration(recordingContext(services).context, {
+      custom: true,
+      name: 'backfill',
+      sql,
+    });
+    expect(outcome).toMatchObject({ status: 'written', written: { tag: '0001_backfill' } });
+    expect(kitCalls()).toBe(0);
+    const [, written] = readMigrationFolder(outDir).migrations;
+    expect(written!.chunks.map((chunk) => chunk.trim())).toEqual([
+      '-- fill the new column\nUPDATE `t` SET `id` = `id` WHERE `id` > 0; -- no-op',
+      "CREATE TRIGGER `t_ai` AFTER INSERT ON `t` BEGIN SELECT 'a;b'; END;",
+      'CREATE VIEW `v` AS SELECT 1',
+    ]);
+  });
+
+  it.each([
+    ['transaction control', 'BEGIN;\nUPDATE `t` SET `id` = 1;\nCOMMIT;', /SQ205/],
+    ["the server's own tables", 'DELETE FROM `audit_log`;', /SQ209/],
+    ['VACUUM', 'VACUUM;', /SQ208/],
+  ])('refuses custom SQL with %s and writes nothing', async (_name, sql, code) => {
+    const { services, outDir } = world(() => failed('SCHEMA_LOAD_FAILED'));
+    await expect(
+      generateNextMigration(recordingContext(services).context, { custom: true, sql }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(code) });
+    expect(readMigrationFolder(outDir).migrations.map((m) => m.tag)).toEqual(['0000_init']);
+  });
+
+  it('refuses custom SQL that is only comments, or holds a NUL', async () => {
+    const { services } = world(() => failed('SCHEMA_LOAD_FAILED'));
+    const context = () => recordingContext(services).context;
+    await expect(
+      generateNextMigration(context(), { custom: true, sql: '-- nothing\n/* here */' }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/no statement/) });
+    await expect(
+      generateNextMigration(context(), { custom: true, sql: 'DELETE FROM `t`\u0000 WHERE `id` = 1;' }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/control character/),
+    });
+  });
+
+  it('refuses a custom migration while a schema edit waits for its migration (it would run first)', async () => {
+    const { services, outDir } = world(() => failed('SCHEMA_LOAD_FAILED'));
+    const edits = services.edits;
+    const id = edits.newId();
+    edits.save({
+      version: 1,
+      id,
+      createdAt: new Date().toISOString(),
+      root: services.project.root,
+      state: 'committed',
+      baseSnapshotId: readMigrationFolder(outDir).latestSnapshot!.id,
+      files: [],
+      createdDirs: [],
+      operations: [],
+      renames: [],
+      diffHash: '',
+      beforeModel: [],
+    });
+    await expect(
+      generateNextMigration(recordingContext(services).context, { custom: true, sql: 'SELECT 1;' }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining(id),
+      hint: expect.stringMatching(/without custom first/),
+    });
+  });
 });
