@@ -173,7 +173,21 @@ async function planEdit(services: SchemaEditServices, operations: Operation[]): 
     root: project.root,
     ...(printWidth ? { printWidth } : {}),
   });
+  if (result.changes.length === 0) {
+    throw new AppError('INVALID_ARGUMENT', 'These operations change nothing in the schema files.', {
+      hint: 'Check the names and values against inspect_schema; nothing was written.',
+    });
+  }
   refuseUnreachableFiles(project, result);
+  for (const change of result.changes) {
+    if (change.before === undefined && fs.existsSync(change.path)) {
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `${relativePath(project.root, change.path)} already exists but is not one of the schema files; edit_schema does not overwrite it.`,
+        { hint: 'Give add_table another "file", or leave "file" out to add the table to a schema file.' },
+      );
+    }
+  }
   const files = result.changes.map((change): FileDiff => ({
     path: relativePath(project.root, change.path),
     diff: change.diff,
@@ -271,21 +285,22 @@ export async function editProjectSchema(
       },
     );
   }
+  if (input.dryRun) {
+    // Reads only: no lock (it would create the migrations folder), and an interrupted edit is settled by the next
+    // real edit, whose diffHash check then shows the human the fresh diff.
+    const { view } = await planEdit(services, operations);
+    context.addAuditDetails({
+      dryRun: true,
+      diffHash: view.diffHash,
+      files: view.files.map((file) => file.path),
+    });
+    return { status: 'dry_run', ...view };
+  }
   return withFolderLock(project.outDir, undefined, async () => {
     const settled = settleInterruptedEdits(services);
     const plan = await planEdit(services, operations);
     const { view } = plan;
     view.warnings.unshift(...settled);
-    if (view.files.length === 0) {
-      throw new AppError('INVALID_ARGUMENT', 'These operations change nothing in the schema files.', {
-        hint: 'Check the names and values against inspect_schema; nothing was written.',
-      });
-    }
-    const files = view.files.map((file) => file.path);
-    if (input.dryRun) {
-      context.addAuditDetails({ dryRun: true, diffHash: view.diffHash, files });
-      return { status: 'dry_run', ...view };
-    }
     if (input.diffHash !== undefined && input.diffHash !== view.diffHash) {
       throw await changedSinceReview(
         services,
@@ -299,15 +314,6 @@ export async function editProjectSchema(
         operations,
         'A schema file changed while the edit was being prepared.',
       );
-    }
-    for (const change of plan.result.changes) {
-      if (change.before === undefined && fs.existsSync(change.path)) {
-        throw new AppError(
-          'INVALID_ARGUMENT',
-          `${relativePath(project.root, change.path)} already exists but is not one of the schema files; edit_schema does not overwrite it.`,
-          { hint: 'Give add_table another "file", or leave "file" out to add the table to a schema file.' },
-        );
-      }
     }
     if (signal.aborted) throw new AppError('CANCELLED', 'edit_schema was cancelled; nothing was written.');
 

@@ -83,87 +83,90 @@ export async function revertSchemaEdit(
   const { services } = context;
   const { project } = services;
   context.setTarget(EDIT_TARGET, input.editId);
-  return withFolderLock(project.outDir, undefined, () =>
-    services.exclusive(async () => {
-      const warnings = settleInterruptedEdits(services);
-      const record = requireRevertible(services, input.editId);
+  const revert = async (warnings: string[]): Promise<RevertOutcome> => {
+    const record = requireRevertible(services, input.editId);
 
-      const files = record.files.map((file) => {
-        const current = readTextIfExists(path.join(record.root, file.path));
-        return { ...file, current };
-      });
-      const changed = files.filter(
-        (file) => file.current === undefined || sha256Text(file.current) !== file.afterSha256,
+    const files = record.files.map((file) => {
+      const current = readTextIfExists(path.join(record.root, file.path));
+      return { ...file, current };
+    });
+    const changed = files.filter(
+      (file) => file.current === undefined || sha256Text(file.current) !== file.afterSha256,
+    );
+    if (changed.length > 0) {
+      throw new AppError(
+        'SCHEMA_CHANGED',
+        `${changed.map((file) => file.path).join(', ')} changed since edit ${record.id}; reverting it would discard those changes.`,
+        {
+          hint: 'Revert the later edits first (newest first), or undo this edit with a new edit_schema call. Nothing was changed.',
+          details: { changed: changed.map((file) => file.path) },
+        },
       );
-      if (changed.length > 0) {
-        throw new AppError(
-          'SCHEMA_CHANGED',
-          `${changed.map((file) => file.path).join(', ')} changed since edit ${record.id}; reverting it would discard those changes.`,
-          {
-            hint: 'Revert the later edits first (newest first), or undo this edit with a new edit_schema call. Nothing was changed.',
-            details: { changed: changed.map((file) => file.path) },
-          },
-        );
-      }
+    }
 
-      const { folder, status } = readMigrationState(services.read, project);
-      const since = migrationsSince(folder, record.baseSnapshotId);
-      if (since === undefined) {
-        throw new AppError(
-          'MIGRATION_CONFLICT',
-          `The migrations folder no longer has the snapshot edit ${record.id} was made on, so it cannot tell which migrations contain the edit.`,
-          {
-            hint: 'Undo the edit with a new edit_schema call, then generate_migration. Nothing was changed.',
-          },
-        );
-      }
-      const stateOf = new Map(status.entries.map((entry) => [entry.tag, entry.state]));
-      const applied = since.filter((tag) => stateOf.get(tag) !== 'pending');
-      if (applied.length > 0) {
-        throw new AppError(
-          'MIGRATION_CONFLICT',
-          `Edit ${record.id} is already in migration(s) the database has applied (${applied.join(', ')}); reverting the schema files would leave the database ahead of them.`,
-          {
-            hint: 'Undo it going forward instead: a new edit_schema call that reverses it (rename back, drop the column…), then generate_migration and apply_migrations. Nothing was changed.',
-          },
-        );
-      }
+    const { folder, status } = readMigrationState(services.read, project);
+    const since = migrationsSince(folder, record.baseSnapshotId);
+    if (since === undefined) {
+      throw new AppError(
+        'MIGRATION_CONFLICT',
+        `The migrations folder no longer has the snapshot edit ${record.id} was made on, so it cannot tell which migrations contain the edit.`,
+        {
+          hint: 'Undo the edit with a new edit_schema call, then generate_migration. Nothing was changed.',
+        },
+      );
+    }
+    const stateOf = new Map(status.entries.map((entry) => [entry.tag, entry.state]));
+    const applied = since.filter((tag) => stateOf.get(tag) !== 'pending');
+    if (applied.length > 0) {
+      throw new AppError(
+        'MIGRATION_CONFLICT',
+        `Edit ${record.id} is already in migration(s) the database has applied (${applied.join(', ')}); reverting the schema files would leave the database ahead of them.`,
+        {
+          hint: 'Undo it going forward instead: a new edit_schema call that reverses it (rename back, drop the column…), then generate_migration and apply_migrations. Nothing was changed.',
+        },
+      );
+    }
 
-      const diffs: FileDiff[] = files.map((file) => ({
-        path: file.path,
-        diff: unifiedDiff(file.path, file.current, file.before ?? ''),
-        ...(file.before === null ? { removed: true as const } : {}),
-      }));
-      context.addAuditDetails({
-        ...(input.dryRun ? { dryRun: true } : {}),
-        editId: record.id,
-        files: record.files.map((file) => ({ path: file.path, restoredSha256: file.beforeSha256 })),
-        migrationsRemoved: since,
+    const diffs: FileDiff[] = files.map((file) => ({
+      path: file.path,
+      diff: unifiedDiff(file.path, file.current, file.before ?? ''),
+      ...(file.before === null ? { removed: true as const } : {}),
+    }));
+    context.addAuditDetails({
+      ...(input.dryRun ? { dryRun: true } : {}),
+      editId: record.id,
+      files: record.files.map((file) => ({ path: file.path, restoredSha256: file.beforeSha256 })),
+      migrationsRemoved: since,
+    });
+    if (input.dryRun) {
+      return { status: 'dry_run', editId: record.id, files: diffs, migrationsRemoved: since, warnings };
+    }
+
+    restoreBeforeEdit(record);
+    let removed: RemovedMigrations | undefined;
+    try {
+      if (since.length > 0) removed = removeLastMigrations(project.outDir, since);
+      warnings.push(...(await reloadMatches(services, record)));
+      await context.commitWithAudit(async (row) => {
+        services.audit.append(row());
       });
-      if (input.dryRun) {
-        return { status: 'dry_run', editId: record.id, files: diffs, migrationsRemoved: since, warnings };
-      }
-
-      restoreBeforeEdit(record);
-      let removed: RemovedMigrations | undefined;
-      try {
-        if (since.length > 0) removed = removeLastMigrations(project.outDir, since);
-        warnings.push(...(await reloadMatches(services, record)));
-        await context.commitWithAudit(async (row) => {
-          services.audit.append(row());
-        });
-      } catch (error) {
-        // Put back what the edit had written and the migrations, as if this call had not run.
-        removed?.undo();
-        putFiles(
-          record.root,
-          files.map((file) => ({ path: file.path, text: file.current ?? null })),
-        );
-        throw error;
-      }
-      services.edits.save({ ...record, state: 'reverted' });
-      return { status: 'reverted', editId: record.id, files: diffs, migrationsRemoved: since, warnings };
-    }),
+    } catch (error) {
+      // Put back what the edit had written and the migrations, as if this call had not run.
+      removed?.undo();
+      putFiles(
+        record.root,
+        files.map((file) => ({ path: file.path, text: file.current ?? null })),
+      );
+      throw error;
+    }
+    services.edits.save({ ...record, state: 'reverted' });
+    return { status: 'reverted', editId: record.id, files: diffs, migrationsRemoved: since, warnings };
+  };
+  // A dry run only reads (no lock, which would create the migrations folder); a real revert settles an
+  // interrupted edit first.
+  if (input.dryRun) return revert([]);
+  return withFolderLock(project.outDir, undefined, () =>
+    services.exclusive(() => revert(settleInterruptedEdits(services))),
   );
 }
 

@@ -45,6 +45,16 @@ export interface EditRecord {
 
 const ID_PATTERN = /^[0-9]{8}-[0-9]{9}-[0-9a-f]{4}$/;
 
+/** A relative path that stays inside the folder it is relative to. */
+function isInside(relative: unknown): boolean {
+  return (
+    typeof relative === 'string' &&
+    relative !== '' &&
+    !path.isAbsolute(relative) &&
+    !relative.split(/[\\/]/).includes('..')
+  );
+}
+
 export class EditRecords {
   constructor(
     /** The folder the records live in (created on first write). */
@@ -115,7 +125,11 @@ export class EditRecords {
     if (text === undefined) return undefined;
     try {
       const record = JSON.parse(text) as EditRecord;
-      return record.version === 1 && typeof record.id === 'string' ? record : undefined;
+      // Security: a revert writes every path a record names; a record naming one outside the project is not ours.
+      const paths = [...record.files.map((file) => file.path), ...record.createdDirs];
+      return record.version === 1 && typeof record.id === 'string' && paths.every(isInside)
+        ? record
+        : undefined;
     } catch {
       return undefined;
     }

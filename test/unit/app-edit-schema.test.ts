@@ -295,26 +295,32 @@ describe('editProjectSchema', () => {
     expect(read(app)).toBe('export const app = 1;\n');
   });
 
-  it('settles an interrupted edit: audited → committed; not audited → its files put back', async () => {
+  it('settles an interrupted edit before the next one: audited → committed; not audited → its files put back', async () => {
     const w = world();
     const before = read(w.schemaFile);
     const done = await editProjectSchema(call(w.services).context, { operations: ADD_BIO, dryRun: false });
     if (done.status !== 'written') throw new Error('not written');
-    // A crash after the audit row, before the record was marked: it is completed.
     const record = w.services.edits.get(done.editId)!;
+    const addNote = [{ op: 'add_column', table: 'users', column: { name: 'note', type: 'text' } }];
+
+    // A crash after the audit row, before the record was marked: it is completed, the file left as it is.
     w.services.edits.save({ ...record, state: 'pending' });
-    await editProjectSchema(call(w.services).context, {
-      operations: ADD_BIO.map((op) => ({ ...op, column: { name: 'bio2', type: 'text' } })),
-      dryRun: true,
-    });
+    const next = await editProjectSchema(call(w.services).context, { operations: addNote, dryRun: false });
+    expect(next.warnings).toEqual([]);
     expect(w.services.edits.get(done.editId)!.state).toBe('committed');
-    // A crash before the audit row: the record has no row, so the edit is undone before the next call.
-    w.db.prepare('DELETE FROM audit_log').run();
-    w.services.edits.save({ ...record, state: 'pending' });
-    const next = await editProjectSchema(call(w.services).context, { operations: ADD_BIO, dryRun: true });
-    expect(next.warnings[0]).toMatch(/was interrupted before it was recorded.*put back/);
-    expect(read(w.schemaFile)).toBe(before);
-    expect(w.services.edits.get(done.editId)).toBeUndefined();
+    expect(read(w.schemaFile)).toMatch(/bio: text\('bio'\),\n {2}note: text\('note'\),/);
+
+    // A crash before the audit row (none names the edit): the edit is undone before the next one is made.
+    if (next.status !== 'written') throw new Error('not written');
+    const second = w.services.edits.get(next.editId)!;
+    w.db.prepare('DELETE FROM audit_log WHERE target_id = ?').run(next.editId);
+    w.services.edits.save({ ...second, state: 'pending' });
+    const third = await editProjectSchema(call(w.services).context, { operations: addNote, dryRun: false });
+    expect(third.warnings[0]).toMatch(/was interrupted before it was recorded.*put back/);
+    expect(w.services.edits.get(next.editId)).toBeUndefined();
+    // The interrupted edit was undone, and the new one made on the file as it was before it.
+    expect(read(w.schemaFile).match(/note: text/g)).toHaveLength(1);
+    expect(read(w.schemaFile)).not.toBe(before);
   });
 });
 
@@ -418,6 +424,20 @@ describe('revertSchemaEdit', () => {
     expect(read(path.join(w.root, 'drizzle/meta/_journal.json'))).toBe(journal);
     expect(fs.existsSync(written.sqlFile)).toBe(true);
     expect(w.services.edits.get(editId)!.state).toBe('committed');
+  });
+
+  it('ignores a record that names a file outside the project (a revert would write it)', async () => {
+    const w = world();
+    const editId = await edited(w);
+    const record = w.services.edits.get(editId)!;
+    const outside = path.join(w.root, '..', 'outside.txt');
+    fs.writeFileSync(outside, 'theirs\n');
+    const forged = { ...record, files: [{ ...record.files[0]!, path: '../outside.txt', before: 'ours\n' }] };
+    fs.writeFileSync(path.join(w.services.edits.dir, `${editId}.json`), JSON.stringify(forged));
+    dirs.push(outside);
+    const error = await refusal(revertSchemaEdit(call(w.services).context, { editId, dryRun: false }));
+    expect(error.code).toBe('NOT_FOUND');
+    expect(read(outside)).toBe('theirs\n');
   });
 
   it('names the edits that can be reverted when the id is unknown', async () => {
