@@ -318,6 +318,7 @@ export async function editProjectSchema(
     if (signal.aborted) throw new AppError('CANCELLED', 'edit_schema was cancelled; nothing was written.');
 
     const record = recordFor(services, plan);
+    let changesSnapshot = record.changesSnapshot;
     context.setTarget(EDIT_TARGET, record.id);
     services.edits.save(record);
     for (const dir of record.createdDirs) fs.mkdirSync(path.join(project.root, dir), { recursive: true });
@@ -329,7 +330,7 @@ export async function editProjectSchema(
           text: change.after,
         })),
       );
-      await verifyWritten(services, plan);
+      changesSnapshot = await verifyWritten(services, plan);
       await context.commitWithAudit(async (row) => {
         const entry = row({
           details: {
@@ -342,12 +343,16 @@ export async function editProjectSchema(
         await services.exclusive(() => services.audit.append(entry));
       });
     } catch (error) {
-      restoreBeforeEdit(record);
-      services.edits.remove(record.id);
+      try {
+        restoreBeforeEdit(record);
+        services.edits.remove(record.id);
+      } catch {
+        // The record stays pending: the next edit or generate puts the files back (settleInterruptedEdits).
+      }
       throw error;
     }
     try {
-      services.edits.save({ ...record, state: 'committed' });
+      services.edits.save({ ...record, state: 'committed', changesSnapshot });
     } catch (error) {
       // The audit row is in, so the next edit or generate completes the record (settleInterruptedEdits).
       view.warnings.push(
@@ -386,11 +391,19 @@ function recordFor(services: SchemaEditServices, plan: EditPlan): EditRecord {
     renames: plan.result.renames,
     diffHash: plan.view.diffHash,
     beforeModel: modelOf(plan.before),
+    // Until the edited schema has loaded, assume it does (an edit settled after a crash keeps this).
+    changesSnapshot: true,
   };
 }
 
-/** Loads the written schema through the kit worker; anything but exactly the planned change is an error. */
-async function verifyWritten(services: SchemaEditServices, plan: EditPlan): Promise<void> {
+const GAP_HINT =
+  'Nothing was changed. edit_schema cannot make this change in this schema: it has to be made in the file by hand (ask the human if you cannot edit files).';
+
+/**
+ * Loads the written schema through the kit worker; anything but exactly the planned change is an error. Says
+ * whether the change reaches drizzle-kit's snapshot (and so needs a migration) or is TypeScript only.
+ */
+async function verifyWritten(services: SchemaEditServices, plan: EditPlan): Promise<boolean> {
   let after: LoadedSchema;
   try {
     after = await services.kit.loadSchema(services.project);
@@ -400,7 +413,7 @@ async function verifyWritten(services: SchemaEditServices, plan: EditPlan): Prom
       cause?.code === 'TIMEOUT' ? 'TIMEOUT' : 'SCHEMA_LOAD_FAILED',
       `The edited schema did not load, so the edit was undone: ${(error as Error).message}`,
       {
-        hint: 'This is a gap in edit_schema for this schema; make the change in the file by hand, or report it with the operations you sent.',
+        hint: GAP_HINT,
         cause: error,
       },
     );
@@ -411,9 +424,10 @@ async function verifyWritten(services: SchemaEditServices, plan: EditPlan): Prom
       'SCHEMA_EDIT_UNVERIFIED',
       `The edited schema loaded, but not as asked, so the edit was undone: ${verified.differences.join('; ')}.`,
       {
-        hint: 'This is a gap in edit_schema for this schema; make the change in the file by hand, or report it with the operations you sent.',
+        hint: GAP_HINT,
         details: { differences: verified.differences },
       },
     );
   }
+  return JSON.stringify(plan.before.snapshot.tables) !== JSON.stringify(after.snapshot.tables);
 }

@@ -6,6 +6,7 @@
 // linter finds an error in it (the caller has no file to fix: it sends the SQL again).
 import type { AuditLog } from '../audit/audit-log.js';
 import { AppError } from '../core/errors.js';
+import { idsOfLatestSchema } from '../migrations/folder.js';
 import { splitMigrationStatements } from '../migrations/sql-text.js';
 import {
   decideAndWriteMigration,
@@ -60,6 +61,8 @@ export type GenerateOutcome =
       renames: AppliedRename[];
       /** The edit_schema edits this migration contains (their renames were applied without hints). */
       edits: string[];
+      /** For a custom migration: edits in no migration yet, whose migration will run after this one. */
+      waitingEdits: string[];
     }
   | { status: 'no_changes' }
   | { status: 'missing_hints'; missingHints: MissingHint[] }
@@ -159,23 +162,12 @@ async function decideCustom(
   current: Current,
 ): Promise<MigrationDecision> {
   const name = input.name ? { name: input.name } : {};
-  const waiting = services.edits.waiting(previous.snapshot.id).map((record) => record.id);
-  if (waiting.length > 0) {
-    // Migrations run in folder order: SQL written now would run before the migration of those edits, and writing it
-    // would also end their wait, so their renames would be asked about again.
-    throw new AppError(
-      'INVALID_ARGUMENT',
-      `Schema edit(s) ${waiting.join(', ')} are not in a migration yet; a custom migration written now would run before them.`,
-      {
-        hint: 'Call generate_migration without custom first (SQL that fills a new column runs after it), then this call again. For SQL that must run before the edit, undo it (edit_schema with revert), write the SQL, then edit again.',
-        details: { waitingEdits: waiting },
-      },
-    );
-  }
+  // Migrations run in folder order: this SQL runs before the migration those edits will get.
+  const waitingEdits = services.edits.waiting(idsOfLatestSchema(previous.folder)).map((record) => record.id);
   if (input.sql === undefined) {
     return {
       migration: { custom: true, ...name, breakpoints: services.project.breakpoints },
-      result: { status: 'written', findings: [], renames: [], edits: [] },
+      result: { status: 'written', findings: [], renames: [], edits: [], waitingEdits },
     };
   }
   // Security: SQLite stops reading at a NUL, so the text the linter judged would not be what runs.
@@ -214,7 +206,7 @@ async function decideCustom(
   }
   return {
     migration: { custom: true, ...name, statements, breakpoints: services.project.breakpoints },
-    result: { status: 'written', ...linted, renames: [], edits: [] },
+    result: { status: 'written', ...linted, renames: [], edits: [], waitingEdits },
   };
 }
 
@@ -225,7 +217,7 @@ async function decideDiff(
   current: Current,
 ): Promise<MigrationDecision> {
   const name = input.name ? { name: input.name } : {};
-  const edits = services.edits.waiting(previous.snapshot.id);
+  const edits = services.edits.waiting(idsOfLatestSchema(previous.folder));
   const given = input.hints ?? [];
   const hints = [
     ...given,
@@ -283,6 +275,7 @@ async function decideDiff(
       ...linted,
       renames: diff.renames,
       edits: edits.map((record) => record.id),
+      waitingEdits: [],
     },
   };
 }

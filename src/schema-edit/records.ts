@@ -41,6 +41,8 @@ export interface EditRecord {
   diffHash: string;
   /** The schema as it loaded before the edit: what a revert must load again. */
   beforeModel: SchemaModel;
+  /** False when the edit changed only TypeScript (a property name, a mode with the same SQL): no migration needed. */
+  changesSnapshot: boolean;
 }
 
 const ID_PATTERN = /^[0-9]{8}-[0-9]{9}-[0-9a-f]{4}$/;
@@ -103,13 +105,17 @@ export class EditRecords {
   }
 
   /**
-   * Committed edits no migration has been written after yet, oldest first: those made on the folder's latest
-   * snapshot (`latestSnapshotId`). Whoever writes the next migration (generate_migration, or drizzle-kit itself)
-   * moves the latest snapshot on, and the edits stop waiting; removing that migration makes them wait again.
+   * Committed edits that change the schema and are in no migration yet, oldest first: those made on a snapshot of
+   * the schema as the folder's latest migration leaves it (`latestSchemaIds`, see idsOfLatestSchema). Whoever
+   * writes the next migration of a schema change (generate_migration, or drizzle-kit itself) moves that schema on
+   * and the edits stop waiting; a custom migration does not; removing the migration makes them wait again.
    */
-  waiting(latestSnapshotId: string): EditRecord[] {
+  waiting(latestSchemaIds: readonly string[]): EditRecord[] {
     return this.list().filter(
-      (record) => record.state === 'committed' && record.baseSnapshotId === latestSnapshotId,
+      (record) =>
+        record.state === 'committed' &&
+        record.changesSnapshot &&
+        latestSchemaIds.includes(record.baseSnapshotId),
     );
   }
 

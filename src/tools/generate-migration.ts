@@ -156,7 +156,7 @@ function toOutput(
     case 'written':
       break;
   }
-  const { written, findings, lintNote, renames } = outcome;
+  const { written, findings, lintNote, renames, waitingEdits } = outcome;
   const rel = (file: string) => path.relative(root, file) || file;
   const sql = capText(written.sql, MAX_SQL_CHARS);
   const errors = findings.filter((finding) => finding.severity === 'error');
@@ -170,10 +170,16 @@ function toOutput(
     ...(findings.length ? { findings } : {}),
     ...(lintNote ? { lintNote } : {}),
     next:
-      input.custom && input.sql === undefined
+      (input.custom && input.sql === undefined
         ? `Write the SQL into ${rel(written.sqlFile)} (statements separated by "--> statement-breakpoint"), then apply_migrations with dryRun: true.`
-        : nextAfterWrite(findings, errors.length),
+        : nextAfterWrite(findings, errors.length)) + waitingNote(waitingEdits),
   };
+}
+
+/** Custom SQL written while schema edits wait for their migration runs before it: say so, and the way back. */
+function waitingNote(waitingEdits: readonly string[]): string {
+  if (waitingEdits.length === 0) return '';
+  return ` Note: schema edit(s) ${waitingEdits.join(', ')} have no migration yet, so this SQL runs before theirs. If it needs their changes (e.g. fills a new column), undo with edit_schema revert: "${waitingEdits.at(-1)}" (it removes this migration too; newest edit first), edit again, generate_migration, then this SQL.`;
 }
 
 function nextAfterWrite(findings: readonly Finding[], errors: number): string {

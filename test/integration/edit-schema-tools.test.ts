@@ -316,3 +316,34 @@ describe('edit_schema → generate_migration → apply_migrations, one operation
     expect((await rows(h, 'sessions')).rows).toHaveLength(1);
   });
 });
+
+describe('renames made through edit_schema', () => {
+  it('need no hint even after a custom migration was written in between, which is told it runs first', async () => {
+    const h = await start();
+    const operations = [{ op: 'rename_column', table: 'check_ins', column: 'notes', to: 'remarks' }];
+    await h.ok('edit_schema', { operations });
+    const custom = await h.ok<Json>('generate_migration', {
+      custom: true,
+      name: 'touch',
+      sql: 'UPDATE `check_ins` SET `mood` = `mood`;',
+    });
+    expect(custom.next).toMatch(/have no migration yet, so this SQL runs before theirs/);
+    const generated = await h.ok<Json>('generate_migration', { name: 'rename_notes' });
+    expect(generated).toMatchObject({
+      status: 'ok',
+      renames: ['column check_ins.notes → remarks'],
+      sql: 'ALTER TABLE `check_ins` RENAME COLUMN `notes` TO `remarks`;',
+    });
+    expect((await h.ok<Json>('apply_migrations')).applied).toEqual([custom.tag, generated.tag]);
+    const read = await rows(h, 'check_ins', { columns: ['notes'], orderBy: ['id'] });
+    expect(read.rows).toEqual([['slept well'], ['rough day'], [null]]);
+  });
+
+  it('are asked about when made by hand', async () => {
+    const h = await start();
+    const file = path.join(project!, SCHEMA);
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace("text('notes')", "text('remarks')"));
+    const generated = await h.ok<Json>('generate_migration', { name: 'rename_notes' });
+    expect(generated).toMatchObject({ status: 'missing_hints' });
+  });
+});

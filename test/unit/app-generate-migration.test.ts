@@ -7,10 +7,10 @@ import { generateNextMigration, type GenerateServices } from '../../src/app/gene
 import { AuditLog, ensureAuditTable } from '../../src/audit/audit-log.js';
 import { AppError } from '../../src/core/errors.js';
 import { serverTables } from '../../src/guard/server-tables.js';
-import { readMigrationFolder } from '../../src/migrations/folder.js';
+import { idsOfLatestSchema, readMigrationFolder } from '../../src/migrations/folder.js';
 import type { GenerateOutcome as KitAnswer } from '../../src/project/kit-client.js';
 import type { ProjectConfig } from '../../src/project/types.js';
-import { EditRecords } from '../../src/schema-edit/records.js';
+import { EditRecords, type EditRecord } from '../../src/schema-edit/records.js';
 import { openWriteConnection, type SqliteDatabase } from '../../src/sqlite/connection.js';
 import { recordingContext } from '../helpers/call-context.js';
 import { makeTempDir, writeFixtureFolder } from '../helpers/migration-fixtures.js';
@@ -176,13 +176,11 @@ describe('generateNextMigration', () => {
     });
   });
 
-  it('refuses a custom migration while a schema edit waits for its migration (it would run first)', async () => {
+  it('says which schema edits still wait for their migration when custom SQL is written, and they keep waiting', async () => {
     const { services, outDir } = world(() => failed('SCHEMA_LOAD_FAILED'));
-    const edits = services.edits;
-    const id = edits.newId();
-    edits.save({
+    const record = (changesSnapshot: boolean): EditRecord => ({
       version: 1,
-      id,
+      id: services.edits.newId(),
       createdAt: new Date().toISOString(),
       root: services.project.root,
       state: 'committed',
@@ -193,13 +191,19 @@ describe('generateNextMigration', () => {
       renames: [],
       diffHash: '',
       beforeModel: [],
+      changesSnapshot,
     });
-    await expect(
-      generateNextMigration(recordingContext(services).context, { custom: true, sql: 'SELECT 1;' }),
-    ).rejects.toMatchObject({
-      code: 'INVALID_ARGUMENT',
-      message: expect.stringContaining(id),
-      hint: expect.stringMatching(/without custom first/),
+    const schemaChange = record(true);
+    services.edits.save(schemaChange);
+    services.edits.save(record(false)); // TypeScript only: it needs no migration, so it never waits
+    const outcome = await generateNextMigration(recordingContext(services).context, {
+      custom: true,
+      sql: 'SELECT 1;',
     });
+    expect(outcome).toMatchObject({ status: 'written', waitingEdits: [schemaChange.id] });
+    // A custom migration copies the schema it follows: the edit still waits for the migration of its change.
+    expect(services.edits.waiting(idsOfLatestSchema(readMigrationFolder(outDir))).map((r) => r.id)).toEqual([
+      schemaChange.id,
+    ]);
   });
 });
