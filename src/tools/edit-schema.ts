@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { editProjectSchema, type EditOutcome, type FileDiff } from '../app/edit-schema.js';
 import { revertSchemaEdit, type RevertOutcome } from '../app/revert-schema-edit.js';
 import { AppError } from '../core/errors.js';
-import type { AppliedRename } from '../project/types.js';
 import { LooseOperationsSchema } from '../schema-edit/operations.js';
 import { capText } from '../core/text.js';
+import { renameText } from './migration-shapes.js';
 import { defineTool, type ToolResult } from './types.js';
 
 /** The diffs of one call together stay readable in a model's context; the files themselves are not cut. */
@@ -43,12 +43,6 @@ const OutputSchema = z.object({
   next: z.string(),
 });
 type Output = z.infer<typeof OutputSchema>;
-
-function renameText(rename: AppliedRename): string {
-  return rename.kind === 'table'
-    ? `table ${rename.from} → ${rename.to}`
-    : `column ${rename.table ?? '?'}.${rename.from} → ${rename.to}`;
-}
 
 /** Diffs in order until the budget is spent; the rest are named with an empty diff. */
 function capDiffs(files: FileDiff[]): { files: FileDiff[]; truncated: boolean } {

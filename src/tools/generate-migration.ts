@@ -2,9 +2,9 @@ import path from 'node:path';
 import { z } from 'zod';
 import { generateNextMigration, type GenerateOutcome } from '../app/generate-migration.js';
 import type { Finding } from '../app/migration-state.js';
-import type { AppliedRename, MigrationHint, MissingHint } from '../project/types.js';
+import type { MigrationHint, MissingHint } from '../project/types.js';
 import { capText } from '../core/text.js';
-import { FindingSchema } from './migration-shapes.js';
+import { FindingSchema, renameText } from './migration-shapes.js';
 import { defineTool, type ToolResult } from './types.js';
 
 const MAX_SQL_CHARS = 20_000;
@@ -104,12 +104,6 @@ const OutputSchema = z.object({
   next: z.string().optional().describe('The next step.'),
 });
 type Output = z.infer<typeof OutputSchema>;
-
-function renameText(rename: AppliedRename): string {
-  return rename.kind === 'table'
-    ? `table ${rename.from} → ${rename.to}`
-    : `column ${rename.table ?? '?'}.${rename.from} → ${rename.to}`;
-}
 
 function exampleHints(missing: readonly MissingHint[]): string {
   const first = missing[0];
