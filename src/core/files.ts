@@ -20,13 +20,25 @@ export function writeFileDurably(file: string, text: string): void {
   }
 }
 
-/** Replaces (or creates) `file` with `text` atomically. */
+/**
+ * Replaces (or creates) `file` with `text` atomically. A file reached through a symlink is replaced where it really
+ * is (the link stays a link), and keeps its permission bits.
+ */
 export function writeFileAtomic(file: string, text: string): void {
-  const dir = path.dirname(file);
-  const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  let target = file;
+  let mode: number | undefined;
+  try {
+    target = fs.realpathSync(file);
+    mode = fs.statSync(target).mode & 0o7777;
+  } catch {
+    // A new file.
+  }
+  const dir = path.dirname(target);
+  const temp = path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     writeFileDurably(temp, text);
-    fs.renameSync(temp, file);
+    if (mode !== undefined) fs.chmodSync(temp, mode);
+    fs.renameSync(temp, target);
   } catch (error) {
     fs.rmSync(temp, { force: true });
     throw error;
