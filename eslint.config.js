@@ -10,7 +10,7 @@ const LAYERS = [
   ['mcp'],
   ['tools'],
   ['app'],
-  ['audit', 'guard', 'migrations', 'project', 'query', 'sqlite'],
+  ['audit', 'guard', 'migrations', 'project', 'query', 'schema-edit', 'sqlite'],
   ['sql'],
   ['core'],
 ];

@@ -23,6 +23,7 @@ import { applyAuditTableMove, planAuditTable } from './audit-table-plan.js';
 import type { Logger } from '../core/logger.js';
 import { KitClient } from '../project/kit-client.js';
 import { QueryRunner } from '../query/query-runner.js';
+import { EditRecords } from '../schema-edit/records.js';
 import type { LoadedSchema, ProjectConfig } from '../project/types.js';
 
 export interface Services {
@@ -49,6 +50,8 @@ export interface Services {
   notices: readonly string[];
   backupDir: string;
   kit: KitClient;
+  /** edit_schema's records of each schema edit (kept beside the backups): revert, and the renames generate applies. */
+  edits: EditRecords;
   /**
    * Runs `fn` with the writable (and audit) connection to itself. An apply holds a transaction open across awaits;
    * anything else written on that connection meanwhile — an audit row of another call — would silently join it
@@ -199,7 +202,8 @@ export async function openServices(config: Config, logger: Logger, options: Open
     });
     for (const notice of notices) logger.warn(notice);
     const backupDir = config.backupDir ?? path.join(path.dirname(dbFile), 'backups');
-    const base = { config, project, logger, write, tables, auditFile, backupDir, kit, notices };
+    const edits = new EditRecords(path.join(backupDir, 'schema-edits'), project.root);
+    const base = { config, project, logger, write, tables, auditFile, backupDir, kit, edits, notices };
     const read = openReadConnection(dbFile, busy);
     opened.push(read);
 
