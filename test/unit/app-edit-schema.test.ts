@@ -69,7 +69,7 @@ function world(
   const services: RevertServices = {
     project,
     read: db,
-    tables: serverTables(),
+    tables: serverTables({ auditTable: 'audit_log' }),
     audit,
     edits: new EditRecords(path.join(root, 'data/backups/schema-edits'), root),
     kit: {

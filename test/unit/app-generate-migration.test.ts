@@ -46,7 +46,7 @@ function world(answer: () => KitAnswer) {
   ensureAuditTable(read, 'audit_log');
   const services: GenerateServices = {
     read,
-    tables: serverTables(),
+    tables: serverTables({ auditTable: 'audit_log' }),
     project,
     edits: new EditRecords(path.join(dir, 'backups/schema-edits'), dir),
     audit: new AuditLog(read, 'audit_log'),
