@@ -226,7 +226,7 @@ function layout(tables: ErTable[], drizzleByName: Map<string, ErDrizzleTable>): 
   const loose = tables.filter((t) => !linked.has(t.name)).sort((a, b) => a.name.localeCompare(b.name));
   const rowWidth = Math.max(x - GAP_X, 3 * 260);
   let lx = MARGIN;
-  let ly = bottom + (columns.length > 0 ? GAP_Y : 0);
+  let ly = bottom + (columns.length > 0 ? GAP_Y / 2 : 0);
   let rowHeight = 0;
   for (const table of loose) {
     const box = place(table, lx, ly);

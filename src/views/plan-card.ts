@@ -125,7 +125,7 @@ function renderSteps(plan: Plan): Html {
 function rowDeltaTable(deltas: RowDelta[]): Html {
   const show = (n: number | null) => (n === null ? html`<span class="muted">—</span>` : formatCount(n));
   const rewrites = deltas.some((d) => d.changed !== undefined);
-  return html`<table class="grid">
+  return html`<table class="grid compact">
     <thead>
       <tr>
         <th>Table</th>

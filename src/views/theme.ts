@@ -75,6 +75,7 @@ nav.console a[aria-current="page"] { background: var(--bg); color: var(--fg); bo
 .sql-param { color: light-dark(#a0520c, #f1b26b); }
 .sql-comment { color: var(--fg3); font-style: italic; }
 table.grid { border-collapse: collapse; width: 100%; font-size: 13px; }
+table.grid.compact { width: auto; min-width: 50%; }
 table.grid th, table.grid td { text-align: left; padding: 5px 10px; border-bottom: 1px solid var(--line2); vertical-align: top; }
 table.grid th { color: var(--fg2); font-weight: 600; font-size: 12px; background: var(--bg2); }
 table.grid td.num, table.grid th.num { text-align: right; font-variant-numeric: tabular-nums; }

@@ -55,7 +55,19 @@ export async function launchBrowser(): Promise<Browser> {
 export async function screenshot(page: Page, name: string): Promise<string> {
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+  // Grow the viewport to the page, so sticky parts (the decision bar) sit where a reader scrolling would see them.
+  const viewport = page.viewportSize() ?? { width: 1100, height: 800 };
+  const height = await page.evaluate(
+    () =>
+      (globalThis as unknown as { document: { documentElement: { scrollHeight: number } } }).document
+        .documentElement.scrollHeight,
+  );
+  await page.setViewportSize({
+    width: viewport.width,
+    height: Math.max(viewport.height, Math.min(height, 8000)),
+  });
   await page.screenshot({ path: file, fullPage: true });
+  await page.setViewportSize(viewport);
   console.info(`screenshot: ${path.relative(process.cwd(), file)}`);
   return file;
 }
