@@ -51,7 +51,7 @@ export function renderPlanCard({ plan, state, expiresAt }: PlanCardInput): Html 
     <div class="header">
       <div>
         <span class="badge ${risky > 0 ? 'danger' : 'warn'}"
-          >${KIND_LABEL[plan.kind]} · needs your approval</span
+          >${KIND_LABEL[plan.kind]} · ${state === 'waiting' ? 'needs your approval' : state}</span
         >
         <h1>${plan.title}</h1>
       </div>
