@@ -11,6 +11,7 @@ import type { Html } from '../views/html.js';
 import { renderMigrationHistory, type MigrationHistoryInput } from '../views/migration-history.js';
 import { renderPlanCard } from '../views/plan-card.js';
 import { renderPlanList } from '../views/shell.js';
+import type { ReviewBackend } from './review-server.js';
 
 export type DeskChannel = Extract<ConsentChannel, 'app_card' | 'review_page'>;
 export type DeskView = 'plan' | 'plans' | 'schema' | 'migrations' | 'audit';
@@ -125,5 +126,19 @@ function refusal(refused: Refusal): DeskResult {
     status: REFUSAL_STATUS[refused.reason],
     reason: refused.reason,
     message: refused.message,
+  };
+}
+
+/** The review server's backend: the desk, as seen from the page (channel `review_page`). */
+export function pageBackend(desk: ReviewDesk): ReviewBackend {
+  return {
+    async view(name, params) {
+      const rendered = await desk.render(name, params, 'review_page');
+      return rendered.ok ? { title: rendered.title, html: rendered.html } : undefined;
+    },
+    async decide(input) {
+      const decided = desk.decide(input, 'review_page');
+      return decided.ok ? { ok: true, title: decided.title, html: decided.html } : decided;
+    },
   };
 }

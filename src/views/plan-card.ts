@@ -247,30 +247,25 @@ function decisionBar(plan: Plan, state: PlanCardState): Html {
   return html`<div class="decision" data-role="decision">
     <span class="hash">hash ${shortHash(plan.hash)}</span><span class="spacer"></span>
     <span class="small muted" data-role="decision-note"></span>
-    <button
-      type="button"
-      class="decline"
-      data-action="decide"
-      data-decision="decline"
-      data-plan-id="${plan.id}"
-      data-plan-hash="${plan.hash}"
-    >
-      Decline
-    </button>
-    <button
-      type="button"
-      class="approve${destroys ? '' : ' safe'}"
-      data-action="decide"
-      data-decision="approve"
-      data-plan-id="${plan.id}"
-      data-plan-hash="${plan.hash}"
-    >
-      ${destroys ? 'Approve — destroy data' : 'Approve'}
-    </button>
+    ${decideButton(plan, 'decline', 'decline', 'Decline')}
+    ${decideButton(plan, 'approve', `approve${destroys ? '' : ' safe'}`, destroys ? 'Approve — destroy data' : 'Approve')}
   </div>`;
 }
 
 /** UTC as written; the page's script shows it in the person's own time zone. */
-export function timeOf(iso: string): Html {
+export function decideButton(plan: Plan, decision: 'approve' | 'decline', cls: string, label: string): Html {
+  return html`<button
+    type="button"
+    class="${cls}"
+    data-action="decide"
+    data-decision="${decision}"
+    data-plan-id="${plan.id}"
+    data-plan-hash="${plan.hash}"
+  >
+    ${label}
+  </button>`;
+}
+
+function timeOf(iso: string): Html {
   return html`<time datetime="${iso}">${iso.slice(0, 16).replace('T', ' ')} UTC</time>`;
 }

@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { pageBackend } from '../../src/review/desk.js';
 import { startReviewServer, type ReviewServer } from '../../src/review/review-server.js';
 import { createReviewWorld, type ReviewWorld } from '../helpers/review-world.js';
 import { browserAvailable, launchBrowser, screenshot, type Browser } from './chromium.js';
@@ -29,13 +30,7 @@ describe.skipIf(!run)('local review page in Chromium', () => {
     world = await createReviewWorld();
     opened = [];
     server = await startReviewServer({
-      backend: {
-        view: async (name, params) => {
-          const r = await world.desk.render(name, params, 'review_page');
-          return r.ok ? { title: r.title, html: r.html } : undefined;
-        },
-        decide: async (input) => world.desk.decide(input, 'review_page'),
-      },
+      backend: pageBackend(world.desk),
       open: async (url) => {
         opened.push(url);
       },

@@ -129,10 +129,18 @@ export async function createReviewWorld(): Promise<ReviewWorld> {
 
   const clock = { t: Date.UTC(2026, 10, 1, 10) };
   const ledger = new ConsentLedger({ now: () => clock.t, randomBytes: (n) => randomBytes(n) });
+  /** Each source reads through its own read-only connection, as the server's read paths do. */
+  const readOnly = <T>(read: (live: Database.Database) => T): T => {
+    const live = new Database(dbPath, { readonly: true });
+    try {
+      return read(live);
+    } finally {
+      live.close();
+    }
+  };
   const sources: DeskSources = {
     async schema() {
-      const live = new Database(dbPath, { readonly: true });
-      try {
+      return readOnly((live) => {
         const schema = introspectDatabase(live, { exclude: [DEFAULT_MIGRATIONS_TABLE] });
         return {
           tables: schema.tables,
@@ -181,13 +189,10 @@ export async function createReviewWorld(): Promise<ReviewWorld> {
             },
           ],
         };
-      } finally {
-        live.close();
-      }
+      });
     },
     async migrations() {
-      const live = new Database(dbPath, { readonly: true });
-      try {
+      return readOnly((live) => {
         const now = readMigrationFolder(outDir);
         const status = computeMigrationStatus(now, readLedger(live));
         const byTag = new Map(now.migrations.map((m) => [m.tag, m]));
@@ -201,13 +206,10 @@ export async function createReviewWorld(): Promise<ReviewWorld> {
               : {}),
           })),
         };
-      } finally {
-        live.close();
-      }
+      });
     },
     async audit(input) {
-      const live = new Database(dbPath, { readonly: true });
-      try {
+      return readOnly((live) => {
         const log = new AuditLog(live, 'audit_log');
         const { rows, nextBeforeId } = log.read({
           limit: 50,
@@ -219,9 +221,7 @@ export async function createReviewWorld(): Promise<ReviewWorld> {
           source: 'audit_log in app.db',
           truncated: nextBeforeId !== undefined,
         };
-      } finally {
-        live.close();
-      }
+      });
     },
   };
 

@@ -4,6 +4,7 @@
 import http from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Plan } from '../../src/consent/plan.js';
+import { pageBackend } from '../../src/review/desk.js';
 import { startReviewServer, type ReviewServer } from '../../src/review/review-server.js';
 import { createReviewWorld, type ReviewWorld } from '../helpers/review-world.js';
 
@@ -63,13 +64,7 @@ describe('review server', () => {
     world = await createReviewWorld();
     opened = [];
     server = await startReviewServer({
-      backend: {
-        view: async (name, params) => {
-          const r = await world.desk.render(name, params, 'review_page');
-          return r.ok ? { title: r.title, html: r.html } : undefined;
-        },
-        decide: async (input) => world.desk.decide(input, 'review_page'),
-      },
+      backend: pageBackend(world.desk),
       open: async (url) => {
         opened.push(url);
       },
