@@ -25,10 +25,15 @@
 // | SQ208 | error            | VACUUM / ATTACH / DETACH, which cannot run inside a transaction                        |
 // | SQ209 | error            | a statement that drops, rebuilds or writes the server's own tables (audit, ledger)     |
 import type { Database } from 'better-sqlite3';
-import { countRows, DEFAULT_ROW_COUNT_BOUND, toAction, type RowCount } from '../database/introspect.js';
+import {
+  countRows,
+  DEFAULT_ROW_COUNT_BOUND,
+  liveColumns,
+  toAction,
+  type RowCount,
+} from '../sqlite/introspect.js';
 import type { SqliteSnapshot } from '../project/types.js';
-import { DEFAULT_AUDIT_TABLE } from '../audit/audit-log.js';
-import { DEFAULT_MIGRATIONS_TABLE } from './ledger.js';
+import { namesTable, serverTables } from '../guard/server-tables.js';
 import {
   isPunct,
   nameOf,
@@ -44,25 +49,29 @@ import {
 } from '../sql/ddl.js';
 import { classifyStatement, type ClassifiedStatement, type InsertSelect } from './lint-sql.js';
 
-export type LintCode =
-  | 'DS102'
-  | 'DS103'
-  | 'MF101'
-  | 'MF103'
-  | 'MF104'
-  | 'BC101'
-  | 'BC102'
-  | 'SQ201'
-  | 'SQ202'
-  | 'SQ203'
-  | 'SQ204'
-  | 'SQ205'
-  | 'SQ206'
-  | 'SQ207'
-  | 'SQ208'
-  | 'SQ209';
+/** Every code the linter reports; tool output schemas list exactly these. */
+export const LINT_CODES = [
+  'DS102',
+  'DS103',
+  'MF101',
+  'MF103',
+  'MF104',
+  'BC101',
+  'BC102',
+  'SQ201',
+  'SQ202',
+  'SQ203',
+  'SQ204',
+  'SQ205',
+  'SQ206',
+  'SQ207',
+  'SQ208',
+  'SQ209',
+] as const;
+export type LintCode = (typeof LINT_CODES)[number];
 
-export type LintSeverity = 'error' | 'warning' | 'info';
+export const LINT_SEVERITIES = ['error', 'warning', 'info'] as const;
+export type LintSeverity = (typeof LINT_SEVERITIES)[number];
 
 export interface LintAutofix {
   description: string;
@@ -95,8 +104,8 @@ export interface LintContext {
   snapshot?: SqliteSnapshot;
   /** Data checks run only on tables with at most this many rows. Default 100,000. */
   rowCountBound?: number;
-  /** Tables no migration may drop or write (default: the audit table and the migrations ledger). */
-  protectedTables?: string[];
+  /** Tables no migration may drop or write: `ServerTables.protected` (default: the defaults' ledger and audit table). */
+  protectedTables?: readonly string[];
 }
 
 interface ColumnState {
@@ -155,7 +164,7 @@ class Linter {
   private readonly tables = new Map<string, TableState | null>();
   private readonly rowCache = new Map<string, RowCount | undefined>();
   private readonly bound: number;
-  private readonly protectedTables: Set<string>;
+  private readonly protectedTables: readonly string[];
   private readonly rebuildTargets = new Set<string>();
 
   constructor(
@@ -163,9 +172,7 @@ class Linter {
     private readonly ctx: LintContext,
   ) {
     this.bound = ctx.rowCountBound ?? DEFAULT_ROW_COUNT_BOUND;
-    this.protectedTables = new Set(
-      (ctx.protectedTables ?? [DEFAULT_AUDIT_TABLE, DEFAULT_MIGRATIONS_TABLE]).map((t) => t.toLowerCase()),
-    );
+    this.protectedTables = ctx.protectedTables ?? serverTables().protected;
   }
 
   run(): LintFinding[] {
@@ -225,22 +232,10 @@ class Linter {
   private baseTable(table: string): TableState | undefined {
     const { db, previousSnapshot } = this.ctx;
     if (db) {
-      const rows = db
-        .prepare('SELECT name, "notnull", dflt_value, pk, type FROM pragma_table_xinfo(?)')
-        .all(table) as Array<{
-        name: string;
-        notnull: number;
-        dflt_value: string | null;
-        pk: number;
-        type: string;
-      }>;
+      const rows = liveColumns(db, table);
       if (rows.length === 0) return undefined;
       return {
-        columns: rows.map((r) => ({
-          name: r.name,
-          notNull: r.notnull === 1,
-          hasDefault: r.dflt_value !== null,
-        })),
+        columns: rows.map((r) => ({ name: r.name, notNull: r.notNull, hasDefault: r.defaultSql !== null })),
         dataFrom: this.liveName(table) ?? table,
       };
     }
@@ -432,7 +427,7 @@ class Linter {
   }
 
   private isProtected(table: string): boolean {
-    return this.protectedTables.has(table.toLowerCase());
+    return namesTable(this.protectedTables, table);
   }
 
   private protectedWrite(index: number, table: string, verb: string): void {

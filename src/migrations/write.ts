@@ -9,7 +9,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
+import {
+  SNAPSHOT_VERSION,
+  snapshotText,
+  snapshotVersion,
+  type SerialisedSnapshot,
+} from '../project/snapshot-text.js';
 import type { SqliteSnapshot } from '../project/types.js';
 import {
   assertFolderReady,
@@ -19,7 +25,6 @@ import {
   type MigrationFolder,
   ORIGIN_SNAPSHOT_ID,
   readMigrationFolder,
-  SNAPSHOT_VERSION,
   snapshotFileName,
   STATEMENT_BREAKPOINT,
 } from './folder.js';
@@ -47,34 +52,6 @@ export interface NewCustomMigration {
 }
 
 export type MigrationToWrite = NewMigration | NewCustomMigration;
-
-/** A snapshot turned into the exact text its file gets, with what the checks and the journal read from it. */
-export interface SerialisedSnapshot {
-  kind: 'serialised';
-  id: string;
-  prevId: string;
-  /** The journal entry's `version`. */
-  version: string;
-  text: string;
-}
-
-/**
- * The snapshot file's text as the CLI writes it (key order, `_meta`, 2-space JSON). The kit worker calls it where the
- * snapshot is made, so the snapshot crosses to this thread as one string instead of a cloned object graph.
- */
-export function serialiseSnapshot(snapshot: SqliteSnapshot): SerialisedSnapshot {
-  return {
-    kind: 'serialised',
-    id: snapshot.id,
-    prevId: snapshot.prevId,
-    version: String(snapshot.version ?? SNAPSHOT_VERSION),
-    text: JSON.stringify(orderSnapshot(snapshot), null, 2),
-  };
-}
-
-function isSerialised(snapshot: SqliteSnapshot | SerialisedSnapshot): snapshot is SerialisedSnapshot {
-  return (snapshot as Partial<SerialisedSnapshot>).kind === 'serialised';
-}
 
 export interface PreviousState {
   folder: MigrationFolder;
@@ -133,6 +110,29 @@ export async function writeMigrationFrom(
   produce: (previous: PreviousState) => MigrationToWrite | null | Promise<MigrationToWrite | null>,
   options: WriteOptions = {},
 ): Promise<WrittenMigration | null> {
+  const { written } = await decideAndWriteMigration(
+    outDir,
+    async (previous) => ({ migration: await produce(previous), result: undefined }),
+    options,
+  );
+  return written;
+}
+
+/** What `decide` chose: the migration to write (null: none), and what the caller wants to know about why. */
+export interface MigrationDecision<T> {
+  migration: MigrationToWrite | null;
+  result: T;
+}
+
+/**
+ * writeMigrationFrom for a caller that needs more back than the written files: `decide` returns its own result
+ * beside the migration (e.g. why nothing was written, or lint findings), and it comes back unchanged.
+ */
+export async function decideAndWriteMigration<T>(
+  outDir: string,
+  decide: (previous: PreviousState) => Promise<MigrationDecision<T>>,
+  options: WriteOptions = {},
+): Promise<{ written: WrittenMigration | null; result: T }> {
   return withFolderLock(outDir, options.lock, async () => {
     const folder = readMigrationFolder(outDir);
     assertFolderReady(folder, 'generate');
@@ -145,9 +145,10 @@ export async function writeMigrationFrom(
       prevId: snapshot.id,
       nextIdx: last ? last.idx + 1 : 0,
     };
-    const input = await produce(previous);
-    if (input === null) return null;
-    return writeFiles(outDir, folder, previous, input, options.now ?? Date.now);
+    const { migration, result } = await decide(previous);
+    const written =
+      migration === null ? null : writeFiles(outDir, folder, previous, migration, options.now ?? Date.now);
+    return { written, result };
   });
 }
 
@@ -218,7 +219,7 @@ function writeFiles(
     : { version: JOURNAL_VERSION, dialect: 'sqlite', entries: [] };
   journal.entries.push({
     idx,
-    version: isSerialised(snapshot) ? snapshot.version : String(snapshot.version ?? SNAPSHOT_VERSION),
+    version: snapshotVersion(snapshot),
     when,
     tag,
     breakpoints,
@@ -231,10 +232,7 @@ function writeFiles(
     const tmpSnapshot = path.join(metaDir, `_tmp-${token}-${snapshotFileName(tag)}`);
     const tmpJournal = path.join(metaDir, `_journal.json.tmp-${token}`);
     writeDurably(tmpSql, sql);
-    writeDurably(
-      tmpSnapshot,
-      isSerialised(snapshot) ? snapshot.text : JSON.stringify(orderSnapshot(snapshot), null, 2),
-    );
+    writeDurably(tmpSnapshot, snapshotText(snapshot));
     writeDurably(tmpJournal, JSON.stringify(journal, null, 2));
     fs.renameSync(tmpSql, sqlFile);
     fs.renameSync(tmpSnapshot, snapshotFile);
@@ -259,19 +257,6 @@ function writeFiles(
     sql,
     hash: hashMigrationSql(sql),
     snapshotId: snapshot.id,
-  };
-}
-
-/** drizzle-kit's key order (`version, dialect, id, prevId, …`) and an `_meta` block, as the CLI writes them. */
-function orderSnapshot(snapshot: SqliteSnapshot): Record<string, unknown> {
-  const { version, dialect, id, prevId, _meta, ...rest } = snapshot;
-  return {
-    version: version ?? SNAPSHOT_VERSION,
-    dialect: dialect ?? 'sqlite',
-    id,
-    prevId,
-    ...rest,
-    _meta: _meta ?? { schemas: {}, tables: {}, columns: {} },
   };
 }
 

@@ -7,11 +7,10 @@ import {
   compactColumns,
   ParamsSchema,
   RowsSchema,
-  runAuditedWrite,
   untrustedFence,
   UntrustedSchema,
-  type WriteStatement,
-} from './query-shared.js';
+} from './query-shapes.js';
+import { runAuditedWrite, type WriteStatement } from '../app/audited-write.js';
 import { defineTool } from './types.js';
 
 const InputSchema = z
@@ -63,7 +62,7 @@ export const executeSql = defineTool({
     // Classified here too (the host does it again, authoritatively) so a refusal costs no round trip and the
     // audit row names the table even when the write fails.
     const classification = classifyWrite(input.sql, {
-      protectedTables: [services.config.auditTable, services.project.migrationsTable],
+      protectedTables: services.tables.protected,
     });
     context.setTarget('table', classification.table);
     const statement: WriteStatement = {

@@ -1,12 +1,7 @@
 import { z } from 'zod';
-import {
-  introspectDatabase,
-  type ColumnInfo,
-  type DatabaseSchema,
-  type TableInfo,
-} from '../database/introspect.js';
+import { introspectDatabase, type ColumnInfo, type TableInfo } from '../sqlite/introspect.js';
+import { toMermaid } from '../sqlite/er-diagram.js';
 import type { SchemaTable } from '../project/types.js';
-import type { Services } from '../services.js';
 import { defineTool } from './types.js';
 
 const InputSchema = z
@@ -101,44 +96,6 @@ function compactTable(table: TableInfo, drizzle: SchemaTable | undefined): z.inf
   };
 }
 
-const mermaidWord = (text: string) => text.replace(/[^A-Za-z0-9_]/g, '_') || '_';
-
-/** Mermaid erDiagram: one entity per table (types squeezed to one word, as Mermaid requires), one edge per FK. */
-export function toMermaid(schema: DatabaseSchema): string {
-  const lines = ['erDiagram'];
-  for (const table of schema.tables) {
-    lines.push(`  ${mermaidWord(table.name)} {`);
-    const fkColumns = new Set(table.foreignKeys.flatMap((fk) => fk.columns));
-    for (const column of table.columns) {
-      const keys = [column.primaryKey !== undefined ? 'PK' : '', fkColumns.has(column.name) ? 'FK' : '']
-        .filter(Boolean)
-        .join(',');
-      lines.push(
-        `    ${mermaidWord(column.type.toLowerCase() || 'any')} ${mermaidWord(column.name)}${keys ? ` ${keys}` : ''}`,
-      );
-    }
-    lines.push('  }');
-  }
-  for (const table of schema.tables) {
-    for (const fk of table.foreignKeys) {
-      const optional = fk.columns.some(
-        (name) => !table.columns.find((column) => column.name === name)?.notNull,
-      );
-      lines.push(
-        `  ${mermaidWord(fk.table)} ||--${optional ? 'o' : '|'}{ ${mermaidWord(table.name)} : "${fk.columns.join(', ')}"`,
-      );
-    }
-  }
-  return lines.join('\n');
-}
-
-/** The ledger is never interesting to a model; our audit table only when the app declares it (or it is asked for). */
-function hiddenTables(services: Services, declared: ReadonlySet<string>): Set<string> {
-  const hidden = new Set([services.project.migrationsTable]);
-  if (services.auditInProjectDb && !declared.has(services.audit.table)) hidden.add(services.audit.table);
-  return hidden;
-}
-
 export const inspectSchema = defineTool({
   name: 'inspect_schema',
   title: 'Inspect the database schema',
@@ -165,9 +122,9 @@ export const inspectSchema = defineTool({
     );
     if (requested?.length === 1) setTarget('table', requested[0]!);
 
-    const hidden = hiddenTables(services, new Set(bySqlName.keys()));
+    // The ledger is never interesting to a model; our audit table only when the app declares it (or it is asked for).
     const schema = introspectDatabase(services.read, {
-      ...(requested ? { tables: requested } : { exclude: [...hidden] }),
+      ...(requested ? { tables: requested } : { exclude: services.tables.hidden(bySqlName.keys()) }),
       rowCounts: input.rowCounts,
     });
     const output: Output = {
