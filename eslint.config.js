@@ -10,7 +10,7 @@ const LAYERS = [
   ['mcp'],
   ['tools'],
   ['app'],
-  ['audit', 'guard', 'migrations', 'project', 'query', 'sqlite'],
+  ['audit', 'consent', 'guard', 'migrations', 'project', 'query', 'review', 'sqlite', 'views'],
   ['sql'],
   ['core'],
 ];

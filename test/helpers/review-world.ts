@@ -9,15 +9,11 @@ import path from 'node:path';
 import { AuditLog, buildAuditDetails, ensureAuditTable } from '../../src/audit/audit-log.js';
 import { ConsentLedger } from '../../src/consent/ledger.js';
 import type { PlanContent, PlanStatement } from '../../src/consent/plan.js';
-import { introspectDatabase } from '../../src/database/introspect.js';
+import { introspectDatabase } from '../../src/sqlite/introspect.js';
 import { dryRunMigrations } from '../../src/migrations/dry-run.js';
 import { readMigrationFolder } from '../../src/migrations/folder.js';
-import {
-  DEFAULT_MIGRATIONS_TABLE,
-  ensureLedgerTable,
-  insertLedgerRow,
-  readLedger,
-} from '../../src/migrations/ledger.js';
+import { DEFAULT_LEDGER_TABLE } from '../../src/guard/server-tables.js';
+import { ensureLedgerTable, insertLedgerRow, readLedger } from '../../src/migrations/ledger.js';
 import { lintMigration } from '../../src/migrations/lint.js';
 import { computeMigrationStatus } from '../../src/migrations/status.js';
 import { ReviewDesk, type DeskSources } from '../../src/review/desk.js';
@@ -73,7 +69,7 @@ export async function createReviewWorld(): Promise<ReviewWorld> {
   ensureLedgerTable(db);
   for (const migration of folder.migrations.slice(0, 2)) {
     for (const chunk of migration.chunks) db.exec(chunk);
-    insertLedgerRow(db, DEFAULT_MIGRATIONS_TABLE, migration.hash, migration.when);
+    insertLedgerRow(db, DEFAULT_LEDGER_TABLE, migration.hash, migration.when);
   }
   db.exec(`
     INSERT INTO users (email, display_name, legacy_email) VALUES
@@ -141,7 +137,7 @@ export async function createReviewWorld(): Promise<ReviewWorld> {
   const sources: DeskSources = {
     async schema() {
       return readOnly((live) => {
-        const schema = introspectDatabase(live, { exclude: [DEFAULT_MIGRATIONS_TABLE] });
+        const schema = introspectDatabase(live, { exclude: [DEFAULT_LEDGER_TABLE] });
         return {
           tables: schema.tables,
           drizzle: [
