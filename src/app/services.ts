@@ -1,6 +1,7 @@
 // The long-lived handles one server (or one CLI call) works with, opened once from the Config: the project's
-// resolved config, the database connections, the audit log, and the lazily started helpers (the kit worker that
-// runs drizzle-kit and user TypeScript, the query host that runs SQL it can kill). No MCP here.
+// resolved config, the database connections, the audit log, the consent room (plans waiting for a person, and
+// the review page), and the lazily started helpers (the kit worker that runs drizzle-kit and user TypeScript, the
+// query host that runs SQL it can kill). No MCP here.
 import path from 'node:path';
 import type { Config } from '../core/config.js';
 import type { EntryPoint } from '../core/entry-point.js';
@@ -20,6 +21,9 @@ import type { Logger } from '../core/logger.js';
 import { KitClient } from '../project/kit-client.js';
 import { QueryRunner } from '../query/query-runner.js';
 import type { LoadedSchema, ProjectConfig } from '../project/types.js';
+import type { Opener } from '../review/open-browser.js';
+import { ConsentRoom } from './consent-room.js';
+import { reviewSources } from './review-sources.js';
 
 export interface Services {
   config: Config;
@@ -49,6 +53,8 @@ export interface Services {
   queries(): QueryRunner;
   /** Loads the project's Drizzle schema (fresh on every call, so edits are seen); undefined when none is configured. */
   loadSchema(): Promise<LoadedSchema | undefined>;
+  /** Plans waiting for a person, the desk behind the review card and page, and the review page's server. */
+  consent: ConsentRoom;
   close(): Promise<void>;
 }
 
@@ -85,6 +91,8 @@ export interface OpenOptions {
   entries: EntryPoints;
   /** Applies pending migrations at start; given the write connection and a way to record the audit row. */
   migrateOnStart?: (context: StartupContext) => Promise<void>;
+  /** Opens the review page in the person's browser (the process edge knows the platform); absent: never. */
+  opener?: Opener;
 }
 
 export async function openServices(config: Config, logger: Logger, options: OpenOptions): Promise<Services> {
@@ -160,6 +168,13 @@ export async function openServices(config: Config, logger: Logger, options: Open
 
     let runner: QueryRunner | undefined;
     let tail: Promise<unknown> = Promise.resolve();
+    const loadSchema = async () => (project.schemaFiles.length === 0 ? undefined : kit.loadSchema(project));
+    const consent = new ConsentRoom({
+      sources: reviewSources({ read, tables, project, audit, auditFile, loadSchema }),
+      opener: options.opener,
+      waitMs: config.consentWaitMs,
+      logger,
+    });
     return {
       exclusive<T>(fn: () => T | Promise<T>): Promise<T> {
         const run = tail.then(fn);
@@ -180,11 +195,10 @@ export async function openServices(config: Config, logger: Logger, options: Open
         });
         return runner;
       },
-      async loadSchema() {
-        if (project.schemaFiles.length === 0) return undefined;
-        return kit.loadSchema(project);
-      },
+      loadSchema,
+      consent,
       async close() {
+        await consent.close();
         await runner?.close().catch(() => {});
         await kit.close().catch(() => {});
         for (const db of opened.reverse()) closeQuietly(db);

@@ -1,8 +1,10 @@
 // The consent ledger: the only place that decides whether a human approved a plan. Invariant: a plan runs only
 // after `consume` succeeds, and `consume` succeeds once, for the plan id *and* the hash that were approved, within
 // the grant window, after a decision that carried the nonce minted for the channel that asked. Nonces are minted
-// here, per plan and per channel, and handed only to server code that delivers them out of the model's reach (the
-// App card's `_meta`, the review page's server side, the elicitation and launch-option paths in-process).
+// here, per plan and per channel, only for a channel the plan was offered on, and handed only to server code that
+// delivers them out of the model's reach (the App card's `_meta`, the review page's server side, the elicitation
+// and launch-option paths in-process). A plan offered only on the review page therefore never gets a card nonce,
+// whoever asks the card to render it.
 //
 // Results, not exceptions: every refusal is a value with a stable reason, so the wiring can word it for the model
 // and record it in the audit row. Pure: the clock and the random source are injected; nothing here reads the
@@ -16,6 +18,7 @@ export type PlanState = 'waiting' | 'approved' | 'declined' | 'expired' | 'used'
 
 export type RefusalReason =
   | 'unknown_plan'
+  | 'not_offered'
   | 'wrong_nonce'
   | 'hash_mismatch'
   | 'expired'
@@ -48,6 +51,8 @@ export interface PlanSnapshot {
   state: PlanState;
   /** When the state ends by itself: the review window while waiting, the grant window once approved. */
   expiresAt: string;
+  /** The channels a person may decide through. */
+  offered: ConsentChannel[];
   record?: ConsentRecord;
 }
 
@@ -67,6 +72,8 @@ interface Entry {
   state: 'waiting' | 'approved' | 'declined' | 'used';
   proposedAt: number;
   decidedAt?: number;
+  /** The channels a person may decide through; a nonce is minted for these only. */
+  offered: Set<ConsentChannel>;
   /** Each channel's nonce, kept to hand the same one to a re-rendered card, and its sha256 for the comparison. */
   nonces: Map<ConsentChannel, { nonce: string; digest: Buffer; releases: number }>;
   record?: ConsentRecord;
@@ -94,8 +101,11 @@ export class ConsentLedger {
     this.maxPlans = options.maxPlans ?? 64;
   }
 
-  /** Registers a plan that waits for a human. The id names it in follow-up calls; it is not a secret. */
-  propose(content: PlanContent): Plan {
+  /**
+   * Registers a plan that waits for a human, offered on `channels` (more can be offered later). The id names it
+   * in follow-up calls; it is not a secret.
+   */
+  propose(content: PlanContent, channels: readonly ConsentChannel[] = []): Plan {
     const now = this.now();
     this.prune(now);
     const plan = createPlan(content, `plan_${base64url(this.randomBytes(PLAN_ID_BYTES))}`, new Date(now));
@@ -103,10 +113,23 @@ export class ConsentLedger {
       plan,
       state: 'waiting',
       proposedAt: now,
+      offered: new Set(channels),
       nonces: new Map(),
       waiters: new Set(),
     });
     return plan;
+  }
+
+  /** Lets a person decide a waiting plan through one more channel (the ladder moved to the next rung). */
+  offer(planId: string, channel: ConsentChannel): void {
+    this.entries.get(planId)?.offered.add(channel);
+  }
+
+  /** Takes an offer back (the review page could not be opened): that channel's key, if minted, stops working. */
+  withdraw(planId: string, channel: ConsentChannel): void {
+    const entry = this.entries.get(planId);
+    entry?.offered.delete(channel);
+    entry?.nonces.delete(channel);
   }
 
   get(planId: string): PlanSnapshot | undefined {
@@ -118,6 +141,7 @@ export class ConsentLedger {
       plan: entry.plan,
       state,
       expiresAt: new Date(this.deadlineOf(entry)).toISOString(),
+      offered: [...entry.offered],
       ...(entry.record ? { record: entry.record } : {}),
     };
   }
@@ -139,6 +163,8 @@ export class ConsentLedger {
     if (!entry) return unknownPlan(planId);
     const state = this.stateOf(entry, this.now());
     if (state !== 'waiting') return state === 'expired' ? expired(planId) : alreadyDecided(planId, state);
+    // Security: a channel the plan was not offered on gets no key, so no view can approve it by asking for one.
+    if (!entry.offered.has(channel)) return notOffered(planId, channel);
     let slot = entry.nonces.get(channel);
     if (!slot) {
       const nonce = base64url(this.randomBytes(NONCE_BYTES));
@@ -293,6 +319,14 @@ function unknownPlan(planId: string): Refusal {
     ok: false,
     reason: 'unknown_plan',
     message: `There is no plan ${planId} (plans live only as long as the server, and finished ones are forgotten); make the call again without planId to get a new plan.`,
+  };
+}
+
+function notOffered(planId: string, channel: ConsentChannel): Refusal {
+  return {
+    ok: false,
+    reason: 'not_offered',
+    message: `Plan ${planId} was not offered for review through ${channel.replace('_', ' ')}; only the person reviewing it where it was offered can decide.`,
   };
 }
 

@@ -19,6 +19,8 @@ export interface PlanReason {
 /** A statement that will run. `risk` marks the ones the review must make impossible to miss. */
 export interface PlanStatement {
   sql: string;
+  /** The values bound to its placeholders, as JSON text (whole: the values are what changes). */
+  params?: string;
   risk?: 'data_loss' | 'data_change';
   /** One line on why it is risky ("drops column users.email holding 1,204 values"). */
   note?: string;

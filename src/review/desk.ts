@@ -34,6 +34,7 @@ export type DeskResult =
 
 const REFUSAL_STATUS: Record<Refusal['reason'], number> = {
   unknown_plan: 404,
+  not_offered: 403,
   wrong_nonce: 403,
   hash_mismatch: 409,
   expired: 410,
@@ -64,7 +65,8 @@ export class ReviewDesk {
             message: `There is no plan ${params.planId ?? ''}.`,
           });
         let nonce: string | undefined;
-        if (channel === 'app_card' && snapshot.state === 'waiting') {
+        // A plan offered elsewhere (the review page, a dialog) is shown on the card, but without a key.
+        if (channel === 'app_card' && snapshot.state === 'waiting' && snapshot.offered.includes('app_card')) {
           const released = this.ledger.releaseNonce(snapshot.plan.id, 'app_card');
           if (!released.ok) return refusal(released);
           nonce = released.nonce;

@@ -10,8 +10,8 @@ export const APP_PROTOCOL_VERSION = '2026-01-26';
 /** The app-only tool the views call: renders a view, and records a person's decision made in the card. */
 export const APP_TOOL_NAME = 'serve_view';
 
-export type AppViewName = 'plan' | 'schema' | 'migrations' | 'audit';
-export const APP_VIEWS: readonly AppViewName[] = ['plan', 'schema', 'migrations', 'audit'];
+export const APP_VIEWS = ['plan', 'schema', 'migrations', 'audit'] as const;
+export type AppViewName = (typeof APP_VIEWS)[number];
 
 /** Short on purpose: each URI is sent in tools/list on every turn. */
 export function viewUri(view: AppViewName): string {

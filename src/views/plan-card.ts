@@ -115,6 +115,7 @@ function renderSteps(plan: Plan): Html {
           return html`<div class="stmt${statement.risk ? ` ${statement.risk}` : ''}">
             <div class="n">${n}</div>
             <pre>${highlightSql(statement.sql)}</pre>
+            ${statement.params ? html`<div class="params">with values <code>${statement.params}</code></div>` : ''}
             ${why ? html`<div class="why">${statement.risk ? '⚠ ' : ''}${why}</div>` : ''}
           </div>`;
         })}

@@ -137,10 +137,10 @@ function show(result) {
   if (!result || result.isError) { status(main, 'danger', textOf(result) || 'The server refused.'); reportSize(); return result; }
   var key = result._meta && result._meta[NONCE_KEY];
   if (typeof key === 'string') nonce = key;
-  main.innerHTML = textOf(result); // HTML our server rendered, every value escaped
+  main.innerHTML = dataOf(result).html || ''; // HTML our server rendered, every value escaped
   enhance(main);
   if (VIEW === 'plan' && main.querySelector('[data-role="decision"]') && !nonce) {
-    setDecisionBusy(main, true, 'This app host did not pass the approval key to the card; ask the assistant for the review page instead.');
+    setDecisionBusy(main, true, 'This card cannot decide this plan: it is waiting for you where it was offered (a dialog or the review page in your browser), or this app host did not pass the card its approval key.');
   }
   reportSize();
   return result;

@@ -65,6 +65,7 @@ nav.console a[aria-current="page"] { background: var(--bg); color: var(--fg); bo
 .stmt.data_loss { background: var(--danger-bg); box-shadow: inset 4px 0 0 var(--danger); }
 .stmt.data_change { background: var(--warn-bg); box-shadow: inset 4px 0 0 var(--warn); }
 .stmt .why { grid-column: 2; padding: 0 12px 8px 4px; font-size: 12.5px; font-weight: 600; }
+.stmt .params { grid-column: 2; padding: 0 12px 6px 4px; font-size: 12.5px; overflow-wrap: anywhere; }
 .stmt.data_loss .why { color: var(--danger); }
 .stmt.data_change .why { color: var(--warn); }
 .sql-kw { color: light-dark(#1f4fbf, #8cb4ff); font-weight: 600; }

@@ -9,6 +9,7 @@ import { openServices, type Services } from '../../src/app/services.js';
 import { migrateOnStart } from '../../src/app/startup.js';
 import { REPO_ROOT } from './project.js';
 import { entryPoints } from '../../src/bin/entry-points.js';
+import type { Opener } from '../../src/review/open-browser.js';
 
 export interface Harness {
   client: Client;
@@ -27,6 +28,8 @@ export interface HarnessOptions {
   clientName?: string;
   /** Registers handlers on the client before it connects (e.g. for elicitation). */
   setupClient?: (client: Client) => void;
+  /** How the server opens the review page (a test plays the person's browser); absent: it cannot. */
+  opener?: Opener;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -37,7 +40,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     defaultProjectDir: REPO_ROOT,
   });
   const logger = createLogger(config.logLevel);
-  const services = await openServices(config, logger, { entries: entryPoints(), migrateOnStart });
+  const services = await openServices(config, logger, {
+    entries: entryPoints(),
+    migrateOnStart,
+    ...(options.opener ? { opener: options.opener } : {}),
+  });
   const { server } = createServer({ config, logger, services: async () => services, verifyOutputs: true });
   const client = new Client(
     { name: options.clientName ?? 'vitest', version: '1.0.0' },

@@ -237,7 +237,7 @@ export async function createReviewWorld(): Promise<ReviewWorld> {
       } finally {
         live.close();
       }
-      return ledger.propose(content);
+      return ledger.propose(content, ['app_card', 'review_page']);
     },
     dispose() {
       fs.rmSync(dir, { recursive: true, force: true });

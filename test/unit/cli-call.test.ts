@@ -214,7 +214,10 @@ describe('drizzle-sqlite-mcp tools', () => {
     const result = await run(['tools', '--db', path.join(project, 'never-created.db')]);
     expect(result.code).toBe(EXIT.ok);
     const { tools } = JSON.parse(result.stdout) as { tools: Json[] };
-    expect(tools.map((tool) => tool.name)).toEqual(ALL_TOOLS.map((tool) => tool.name));
+    // A terminal is no MCP Apps host: the app-only tool is left out, as for any client that does not render Apps.
+    expect(tools.map((tool) => tool.name)).toEqual(
+      ALL_TOOLS.filter((tool) => !tool.appOnly).map((tool) => tool.name),
+    );
     const audit = tools.find((tool) => tool.name === 'read_audit_log')!;
     expect(audit.inputSchema.properties.limit).toBeDefined();
     expect(audit.annotations.readOnlyHint).toBe(true);

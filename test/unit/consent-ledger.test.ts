@@ -3,12 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { ConsentLedger, type ConsentChannel, type RefusalReason } from '../../src/consent/ledger.js';
 import { samplePlan } from '../helpers/plans.js';
 
+const everyChannel: ConsentChannel[] = ['elicitation', 'app_card', 'review_page', 'launch_option'];
+
 const MINUTE = 60_000;
 
 function setup(options: { reviewWindowMs?: number; grantWindowMs?: number; maxPlans?: number } = {}) {
   const clock = { t: Date.UTC(2026, 10, 1, 12) };
   const ledger = new ConsentLedger({ now: () => clock.t, randomBytes: (n) => randomBytes(n), ...options });
-  const plan = ledger.propose(samplePlan());
+  const plan = ledger.propose(samplePlan(), everyChannel);
   const nonceFor = (channel: ConsentChannel, planId = plan.id) => {
     const released = ledger.releaseNonce(planId, channel);
     if (!released.ok) throw new Error(released.message);
@@ -51,7 +53,7 @@ describe('consent ledger', () => {
 
   it('mints unguessable ids and nonces: 12 and 43 base64url characters, different per plan and per channel', () => {
     const { ledger, plan, nonceFor } = setup();
-    const other = ledger.propose(samplePlan({ title: 'other' }));
+    const other = ledger.propose(samplePlan({ title: 'other' }), everyChannel);
     expect(plan.id).toMatch(/^plan_[A-Za-z0-9_-]{12}$/);
     expect(other.id).not.toBe(plan.id);
     const card = nonceFor('app_card');
@@ -106,7 +108,7 @@ describe('consent ledger', () => {
       [
         'with the nonce of another plan',
         ({ ledger, plan, nonceFor }) => {
-          const other = ledger.propose(samplePlan({ title: 'other' }));
+          const other = ledger.propose(samplePlan({ title: 'other' }), everyChannel);
           nonceFor('app_card');
           return ledger.decide({
             planId: plan.id,
@@ -121,7 +123,7 @@ describe('consent ledger', () => {
       [
         'with the nonce of another plan with the same content',
         ({ ledger, plan, nonceFor }) => {
-          const twin = ledger.propose(samplePlan());
+          const twin = ledger.propose(samplePlan(), everyChannel);
           expect(twin.hash).toBe(plan.hash);
           nonceFor('app_card');
           return ledger.decide({
@@ -236,6 +238,17 @@ describe('consent ledger', () => {
     });
   });
 
+  it('mints a nonce only for a channel the plan was offered on, and for more once the ladder offers them', () => {
+    const { ledger } = setup();
+    const onPage = ledger.propose(samplePlan({ title: 'page only' }), ['review_page']);
+    expect(reasonOf(ledger.releaseNonce(onPage.id, 'app_card'))).toBe('not_offered');
+    expect(reasonOf(ledger.releaseNonce(onPage.id, 'launch_option'))).toBe('not_offered');
+    expect(reasonOf(ledger.releaseNonce(onPage.id, 'review_page'))).toBe('ok');
+    expect(ledger.get(onPage.id)?.offered).toEqual(['review_page']);
+    ledger.offer(onPage.id, 'app_card');
+    expect(reasonOf(ledger.releaseNonce(onPage.id, 'app_card'))).toBe('ok');
+  });
+
   it('refuses to release a nonce for a plan that is decided or expired', () => {
     const { ledger, plan, nonceFor, clock } = setup();
     ledger.decide({
@@ -246,7 +259,7 @@ describe('consent ledger', () => {
       decision: 'decline',
     });
     expect(reasonOf(ledger.releaseNonce(plan.id, 'review_page'))).toBe('already_decided');
-    const late = ledger.propose(samplePlan({ title: 'late' }));
+    const late = ledger.propose(samplePlan({ title: 'late' }), everyChannel);
     clock.t += 11 * MINUTE;
     expect(reasonOf(ledger.releaseNonce(late.id, 'app_card'))).toBe('expired');
   });
@@ -343,7 +356,7 @@ describe('consent ledger', () => {
 
   it('lists only the plans still waiting, and says when each expires', () => {
     const { ledger, plan, nonceFor, clock } = setup();
-    const second = ledger.propose(samplePlan({ title: 'second' }));
+    const second = ledger.propose(samplePlan({ title: 'second' }), everyChannel);
     ledger.decide({
       planId: second.id,
       planHash: second.hash,
@@ -370,7 +383,7 @@ describe('consent ledger', () => {
     });
     await expect(waited).resolves.toBe('approved');
 
-    const other = ledger.propose(samplePlan({ title: 'other' }));
+    const other = ledger.propose(samplePlan({ title: 'other' }), everyChannel);
     const controller = new AbortController();
     const abandoned = ledger.waitForDecision(other.id, controller.signal);
     controller.abort(new Error('our own timeout'));
@@ -387,12 +400,12 @@ describe('consent ledger', () => {
       channel: 'app_card',
       decision: 'decline',
     });
-    const b = ledger.propose(samplePlan({ title: 'b' }));
-    const c = ledger.propose(samplePlan({ title: 'c' }));
-    const d = ledger.propose(samplePlan({ title: 'd' }));
+    const b = ledger.propose(samplePlan({ title: 'b' }), everyChannel);
+    const c = ledger.propose(samplePlan({ title: 'c' }), everyChannel);
+    const d = ledger.propose(samplePlan({ title: 'd' }), everyChannel);
     expect(ledger.get(plan.id)).toBeUndefined();
     expect([b, c, d].map((p) => ledger.get(p.id)?.state)).toEqual(['waiting', 'waiting', 'waiting']);
-    const e = ledger.propose(samplePlan({ title: 'e' }));
+    const e = ledger.propose(samplePlan({ title: 'e' }), everyChannel);
     expect(ledger.get(b.id)).toBeUndefined();
     expect(ledger.get(e.id)?.state).toBe('waiting');
   });
