@@ -5,6 +5,7 @@
 import type { AuditEntry } from '../audit/entry.js';
 import type { Config } from '../core/config.js';
 import { AppError } from '../core/errors.js';
+import { shortenText } from '../core/text.js';
 import type { ServerTables } from '../guard/server-tables.js';
 import type { EncodedRows } from '../query/encode.js';
 import type { AuditAppend, QueryParams, WriteRequest, WriteResult } from '../query/protocol.js';
@@ -86,7 +87,7 @@ function planCell(value: unknown): PlanCell {
   if (value instanceof Uint8Array) return `<blob, ${value.byteLength} bytes>`;
   const text =
     typeof value === 'string' ? value : typeof value === 'bigint' ? String(value) : JSON.stringify(value);
-  return text.length > MAX_SAMPLE_CELL ? `${text.slice(0, MAX_SAMPLE_CELL - 1)}…` : text;
+  return shortenText(text, MAX_SAMPLE_CELL);
 }
 
 const SAMPLE_OP: Record<string, 'insert' | 'update' | 'delete'> = {

@@ -6,8 +6,9 @@ import {
   type ApplyOutcome,
   type ApplyPlan,
 } from '../app/apply-migrations.js';
+import { capText } from '../core/text.js';
 import { PlanIdSchema } from './consent-shapes.js';
-import { capText, FindingSchema } from './migration-shapes.js';
+import { FindingSchema } from './migration-shapes.js';
 import { defineTool } from './types.js';
 
 const MAX_STATEMENT_CHARS = 2_000;
