@@ -268,10 +268,12 @@ function refuse(
       : 'Do not try again without asking them; ask what they want instead.';
   throw new AppError(
     'CONSENT_REQUIRED',
-    `${who}${answer === 'timeout' ? ` within ${Math.round(context.services.consent.waitMs / 1000)} s` : ''} (plan ${plan.id}): nothing was ${request.nothingWas}.`,
+    `${who}${answer === 'timeout' ? ` within ${seconds(context.services.consent.waitMs)}` : ''} (plan ${plan.id}): nothing was ${request.nothingWas}.`,
     { hint: next, details: { planId: plan.id } },
   );
 }
+
+const seconds = (ms: number) => `${Number((ms / 1000).toFixed(3))} s`;
 
 function pending(
   context: ConsentContext,

@@ -91,6 +91,8 @@ export interface OpenOptions {
   migrateOnStart?: (context: StartupContext) => Promise<void>;
   /** Opens the review page in the person's browser (the process edge knows the platform); absent: never. */
   opener?: Opener;
+  /** The consent room's clock (tests move it to expire plans); default Date.now. */
+  now?: () => number;
 }
 
 export async function openServices(config: Config, logger: Logger, options: OpenOptions): Promise<Services> {
@@ -172,6 +174,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
       opener: options.opener,
       waitMs: config.consentWaitMs,
       logger,
+      ...(options.now ? { now: options.now } : {}),
     });
     return {
       exclusive<T>(fn: () => T | Promise<T>): Promise<T> {

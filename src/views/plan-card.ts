@@ -165,6 +165,12 @@ function cell(value: PlanCell | undefined): Html {
   return html`${String(value)}`;
 }
 
+const ROW_OP_BADGE = {
+  delete: ['danger', 'deleted'],
+  insert: ['ok', 'inserted'],
+  update: ['warn', 'after'],
+} as const;
+
 function rowChangeTable(sample: RowChangeSample): Html {
   const shown = sample.rows.length;
   return html`<p>
@@ -181,7 +187,8 @@ function rowChangeTable(sample: RowChangeSample): Html {
         </thead>
         <tbody>
           ${sample.rows.map((row) => {
-            if (row.op === 'update') {
+            // An update shown both ways when the rehearsal knew the old values; else (RETURNING) as it will be.
+            if (row.op === 'update' && row.before) {
               return html`<tr class="op-update">
                   <td><span class="badge warn">before</span></td>
                   ${sample.columns.map((_, i) => html`<td>${cell(row.before?.[i])}</td>`)}
@@ -197,11 +204,10 @@ function rowChangeTable(sample: RowChangeSample): Html {
                 </tr>`;
             }
             const values = row.op === 'delete' ? row.before : row.after;
+            const [badge, label] = ROW_OP_BADGE[row.op];
             return html`<tr class="op-${row.op}">
               <td>
-                <span class="badge ${row.op === 'delete' ? 'danger' : 'ok'}"
-                  >${row.op === 'delete' ? 'deleted' : 'inserted'}</span
-                >
+                <span class="badge ${badge}">${label}</span>
               </td>
               ${sample.columns.map((_, i) => html`<td>${cell(values?.[i])}</td>`)}
             </tr>`;

@@ -30,6 +30,8 @@ export interface HarnessOptions {
   setupClient?: (client: Client) => void;
   /** How the server opens the review page (a test plays the person's browser); absent: it cannot. */
   opener?: Opener;
+  /** The consent room's clock. */
+  now?: () => number;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -44,6 +46,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     entries: entryPoints(),
     migrateOnStart,
     ...(options.opener ? { opener: options.opener } : {}),
+    ...(options.now ? { now: options.now } : {}),
   });
   const { server } = createServer({ config, logger, services: async () => services, verifyOutputs: true });
   const client = new Client(
