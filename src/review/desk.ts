@@ -44,10 +44,19 @@ const REFUSAL_STATUS: Record<Refusal['reason'], number> = {
   already_used: 409,
 };
 
+export interface DeskOptions {
+  /**
+   * The console started by `drizzle-sqlite-mcp review` runs in its own process, which holds no plans: its list
+   * says where plans are reviewed instead.
+   */
+  standalone?: boolean;
+}
+
 export class ReviewDesk {
   constructor(
     private readonly ledger: ConsentLedger,
     private readonly sources: DeskSources,
+    private readonly options: DeskOptions = {},
   ) {}
 
   async render(
@@ -80,7 +89,11 @@ export class ReviewDesk {
           kind: plan.kind,
           expiresAt,
         }));
-        return { ok: true, title: 'Waiting for you', html: renderPlanList(waiting) };
+        return {
+          ok: true,
+          title: 'Waiting for you',
+          html: renderPlanList(waiting, { standalone: this.options.standalone === true }),
+        };
       }
       case 'schema':
         return { ok: true, title: 'Database schema', html: renderErDiagram(await this.sources.schema()) };

@@ -97,14 +97,30 @@ function chain(v: AuditTrailInput['verification']): Html {
   </div>`;
 }
 
-function consentOf(details: unknown): string | undefined {
+/** How the call's consent went, as a badge: who approved and how, or why nothing was approved. */
+function consentOf(details: unknown): { text: string; tone: 'ok' | 'info' | 'danger' } | undefined {
   if (!details || typeof details !== 'object') return undefined;
   const consent = (details as { consent?: unknown }).consent;
   if (!consent || typeof consent !== 'object') return undefined;
-  const c = consent as { channel?: unknown; decision?: unknown };
-  if (typeof c.channel === 'string')
-    return `${c.decision === 'decline' ? 'declined' : 'approved'} via ${c.channel.replace('_', ' ')}`;
-  return typeof c.decision === 'string' ? c.decision : undefined;
+  const c = consent as { channel?: unknown; decision?: unknown; answer?: unknown };
+  const via = typeof c.channel === 'string' ? c.channel.replace('_', ' ') : undefined;
+  switch (c.decision) {
+    case 'approve':
+      return c.channel === 'launch_option'
+        ? { text: 'operator at launch', tone: 'info' }
+        : { text: `approved via ${via}`, tone: 'ok' };
+    case 'decline':
+      return {
+        text: c.answer === 'timeout' ? `unanswered (${via})` : `declined via ${via}`,
+        tone: 'danger',
+      };
+    case 'pending':
+      return { text: `waiting in ${via}`, tone: 'info' };
+    case 'unavailable':
+      return { text: 'nobody could be asked', tone: 'danger' };
+    default:
+      return undefined;
+  }
 }
 
 function row(r: AuditTrailRow): Html {
@@ -133,9 +149,7 @@ function row(r: AuditTrailRow): Html {
     <td class="num">
       ${r.rowsAffected === null ? html`<span class="muted">—</span>` : formatCount(r.rowsAffected)}
     </td>
-    <td>
-      ${consent ? html`<span class="badge ${consent.startsWith('declined') ? 'danger' : 'info'}">${consent}</span>` : ''}
-    </td>
+    <td>${consent ? html`<span class="badge ${consent.tone}">${consent.text}</span>` : ''}</td>
     <td class="num small muted">${formatCount(r.durationMs)}</td>
   </tr>`;
 }

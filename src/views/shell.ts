@@ -309,28 +309,35 @@ export function renderReviewShell(nonce: string): string {
 /** The review page's home: the plans waiting for a decision. */
 export function renderPlanList(
   plans: Array<{ id: string; title: string; kind: string; expiresAt: string }>,
+  options: { standalone?: boolean } = {},
 ): Html {
   return html`<section>
     <h1>Waiting for your decision</h1>
     ${
-      plans.length === 0
+      options.standalone
         ? html`<p class="empty">
-            Nothing is waiting for you. When the assistant asks for approval, the plan appears here.
+            This console shows your project: its schema, its migrations and the audit trail. Plans waiting for
+            your approval are reviewed where the assistant's server shows them — in your client's review card
+            or dialog, or on the page the server opens in this browser.
           </p>`
-        : html`<ul class="plan-list">
-            ${plans.map(
-              (p) =>
-                html`<li>
-                  <a href="/plans/${p.id}"
-                    ><b>${p.title}</b>
-                    <div class="small muted">
-                      ${p.kind.replace('_', ' ')} · plan <code>${p.id}</code> · expires
-                      <time datetime="${p.expiresAt}">${p.expiresAt.slice(11, 16)} UTC</time>
-                    </div></a
-                  >
-                </li>`,
-            )}
-          </ul>`
+        : plans.length === 0
+          ? html`<p class="empty">
+              Nothing is waiting for you. When the assistant asks for approval, the plan appears here.
+            </p>`
+          : html`<ul class="plan-list">
+              ${plans.map(
+                (p) =>
+                  html`<li>
+                    <a href="/plans/${p.id}"
+                      ><b>${p.title}</b>
+                      <div class="small muted">
+                        ${p.kind.replace('_', ' ')} · plan <code>${p.id}</code> · expires
+                        <time datetime="${p.expiresAt}">${p.expiresAt.slice(11, 16)} UTC</time>
+                      </div></a
+                    >
+                  </li>`,
+              )}
+            </ul>`
     }
   </section>`;
 }

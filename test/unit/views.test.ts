@@ -170,6 +170,42 @@ describe('migration history and audit trail', () => {
     expect(out).toContain('approved via review page');
     expect(out).toContain('Hash chain broken at row 4: hash mismatch');
   });
+
+  it.each([
+    [{ channel: 'app_card', decision: 'approve' }, 'ok', 'approved via app card'],
+    [{ channel: 'launch_option', decision: 'approve' }, 'info', 'operator at launch'],
+    [
+      { channel: 'elicitation', decision: 'decline', answer: 'decline' },
+      'danger',
+      'declined via elicitation',
+    ],
+    [
+      { channel: 'elicitation', decision: 'decline', answer: 'timeout' },
+      'danger',
+      'unanswered (elicitation)',
+    ],
+    [{ channel: 'review_page', decision: 'pending' }, 'info', 'waiting in review page'],
+    [{ decision: 'unavailable' }, 'danger', 'nobody could be asked'],
+  ])('words the consent %j as a %s badge', (consent, tone, text) => {
+    const out = renderAuditTrail({
+      rows: [
+        {
+          id: 1,
+          createdAt: '2026-11-01T09:00:00.000Z',
+          tool: 'apply_migrations',
+          outcome: 'ok',
+          errorCode: null,
+          durationMs: 1,
+          client: null,
+          targetType: null,
+          targetId: null,
+          details: JSON.stringify({ consent }),
+          rowsAffected: null,
+        },
+      ],
+    }).text;
+    expect(out).toContain(`<span class="badge ${tone}">${text}</span>`);
+  });
 });
 
 describe('shells', () => {
