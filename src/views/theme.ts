@@ -80,6 +80,7 @@ table.grid.compact { width: auto; min-width: 50%; }
 table.grid th, table.grid td { text-align: left; padding: 5px 10px; border-bottom: 1px solid var(--line2); vertical-align: top; }
 table.grid th { color: var(--fg2); font-weight: 600; font-size: 12px; background: var(--bg2); }
 table.grid td.num, table.grid th.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.grid td time { white-space: nowrap; }
 td.down { color: var(--danger); font-weight: 700; }
 td.up { color: var(--ok); font-weight: 600; }
 td.changed { color: var(--warn); font-weight: 700; }
@@ -99,7 +100,7 @@ tr.op-insert td { background: var(--ok-bg); }
 details { border: 1px solid var(--line2); border-radius: var(--radius); padding: 6px 12px; margin: 8px 0; }
 details > summary { cursor: pointer; color: var(--fg2); }
 details.inline { border: 0; padding: 0; margin: 2px 0 0; }
-details.inline > summary.preview { color: var(--fg3); max-width: 360px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+details.inline > summary.preview { color: var(--fg3); max-width: 260px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .decision { position: sticky; bottom: 0; display: flex; gap: 10px; align-items: center; flex-wrap: wrap; margin: 18px -18px -20px; padding: 12px 18px; background: var(--bg2); border-top: 1px solid var(--line); }
 .decision .hash { font: 12px var(--mono); color: var(--fg2); }
 .decision .spacer { flex: 1; }
@@ -119,8 +120,8 @@ button:disabled { opacity: .5; cursor: default; }
 .er-box rect.head { fill: var(--bg3); }
 .er-box text { font: 12px var(--mono); fill: var(--fg); }
 .er-box text.title { font-weight: 700; font-size: 13px; }
-.er-box text.dz, .er-box text.type, .er-box text.rows { fill: var(--fg3); }
-.er-box text.undeclared { fill: var(--warn); font-style: italic; }
+.er-box .dz, .er-box text.type, .er-box text.rows { fill: var(--fg3); font-weight: 400; }
+.er-box .undeclared { fill: var(--warn); font-style: italic; font-weight: 400; }
 .er-box text.pk { fill: light-dark(#a0520c, #f1b26b); font-weight: 700; }
 .er-box text.fk { fill: var(--info); font-weight: 700; }
 .er-edge { fill: none; stroke: light-dark(#5b7fb9, #7fa3dd); stroke-width: 1.4; }

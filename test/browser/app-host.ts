@@ -4,11 +4,9 @@
 // `ui/message`, and sizes the iframe from `ui/notifications/size-changed`. Like Claude Desktop (ext-apps#696) it
 // strips `structuredContent` and `_meta` from the tool result it forwards, so a view that needs them shows nothing.
 import type { Page } from 'playwright-core';
-import { NONCE_META_KEY } from '../../src/views/app-meta.js';
-import type { ReviewDesk } from '../../src/review/desk.js';
 
 export interface CallToolResult {
-  content: Array<{ type: 'text'; text: string }>;
+  content: Array<{ type: string; text?: string }>;
   structuredContent?: Record<string, unknown>;
   isError?: boolean;
   _meta?: Record<string, unknown>;
@@ -59,38 +57,6 @@ window.addEventListener('message', async (event) => {
   }
 });
 </script></body></html>`;
-
-/**
- * What the app-only tool will do in the wiring phase (a thin adapter over the desk, channel `app_card`): render a
- * view as the text block, the nonce in `_meta` only; record a decision only with that nonce.
- */
-export async function serveViewCall(
-  desk: ReviewDesk,
-  args: Record<string, unknown>,
-): Promise<CallToolResult> {
-  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-  const result =
-    args.action === 'decide'
-      ? desk.decide(
-          {
-            planId: str(args.planId) ?? '',
-            planHash: str(args.planHash) ?? '',
-            decision: args.decision === 'approve' ? 'approve' : 'decline',
-            nonce: str(args.nonce) ?? '',
-          },
-          'app_card',
-        )
-      : await desk.render(
-          args.view as 'plan',
-          { planId: str(args.planId), input: (args.input as Record<string, unknown>) ?? {} },
-          'app_card',
-        );
-  if (!result.ok) return { isError: true, content: [{ type: 'text', text: result.message }] };
-  return {
-    content: [{ type: 'text', text: result.html.text }],
-    ...(result.nonce ? { _meta: { [NONCE_META_KEY]: result.nonce } } : {}),
-  };
-}
 
 export interface MountedView {
   toolCalls: Array<Record<string, unknown>>;

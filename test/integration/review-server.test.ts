@@ -3,10 +3,12 @@
 // from the page is recorded with its channel.
 import http from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ConsentRoom } from '../../src/app/consent-room.js';
 import type { Plan } from '../../src/consent/plan.js';
 import { pageBackend } from '../../src/review/desk.js';
 import { startReviewServer, type ReviewServer } from '../../src/review/review-server.js';
-import { createReviewWorld, type ReviewWorld } from '../helpers/review-world.js';
+import { testConsentRoom } from '../helpers/consent-room.js';
+import { samplePlan } from '../helpers/plans.js';
 
 interface Reply {
   status: number;
@@ -53,7 +55,8 @@ function request(
 }
 
 describe('review server', () => {
-  let world: ReviewWorld;
+  let world: ConsentRoom;
+  const clock = { t: 0 };
   let server: ReviewServer;
   let opened: string[];
   let plan: Plan;
@@ -61,7 +64,8 @@ describe('review server', () => {
   const replies: Reply[] = [];
 
   beforeEach(async () => {
-    world = await createReviewWorld();
+    clock.t = Date.UTC(2026, 10, 1, 10);
+    world = testConsentRoom({ now: () => clock.t });
     opened = [];
     server = await startReviewServer({
       backend: pageBackend(world.desk),
@@ -69,13 +73,12 @@ describe('review server', () => {
         opened.push(url);
       },
     });
-    plan = await world.proposePlan();
+    plan = world.ledger.propose(samplePlan(), ['review_page']);
     await server.open(`/plans/${plan.id}`);
     token = new URL(opened[0]!).hash.slice(1);
   });
   afterEach(async () => {
     await server.close();
-    world.dispose();
     // Security: the key went only to the opener; no answer ever carried it.
     for (const reply of replies.splice(0)) expect(reply.body).not.toContain(token);
   });
@@ -208,7 +211,7 @@ describe('review server', () => {
   });
 
   it('refuses a decision on an expired plan', async () => {
-    world.clock.t += 11 * 60_000;
+    clock.t += 11 * 60_000;
     const reply = await send(decisionRequest());
     expect(reply.status).toBe(410);
   });
