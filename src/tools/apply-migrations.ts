@@ -19,7 +19,7 @@ const InputSchema = z
     dryRun: z
       .boolean()
       .default(false)
-      .describe('Only rehearse the pending migrations on a copy of the database and report; change nothing.'),
+      .describe('Only rehearse on a copy of the database and report; change nothing.'),
     planId: PlanIdSchema,
   })
   .strict();

@@ -19,7 +19,7 @@ const InputSchema = z
       .min(1)
       .max(100)
       .optional()
-      .describe('The backup to restore (from the list, or from apply_migrations). Omit to list the backups.'),
+      .describe('Backup to restore (listed, or from apply_migrations); omit to list them.'),
     planId: PlanIdSchema,
   })
   .strict();
