@@ -17,7 +17,7 @@ import { notifyProgress, type CallContext } from './call-context.js';
 import { describeConsent, obtainConsent } from './consent.js';
 import type { ConsentRoom } from './consent-room.js';
 import { assertConsistent, lintSequence, readMigrationState, type Finding } from './migration-state.js';
-import { databaseBinding, migrationPlan, planArguments } from './plans.js';
+import { databaseBinding, migrationPlan, planArguments, shownPath } from './plans.js';
 import { writableConnection } from './services.js';
 
 /** What the pipeline needs of the services: the connections, the server's tables, the audit log, where backups go. */
@@ -28,7 +28,7 @@ export interface MigrationServices {
   audit: AuditLog;
   backupDir: string;
   config: Pick<Config, 'readOnly' | 'allowDestructive'>;
-  project: Pick<ProjectConfig, 'outDir' | 'migrationsTable' | 'dbFile'>;
+  project: Pick<ProjectConfig, 'outDir' | 'migrationsTable' | 'dbFile' | 'root'>;
   consent: ConsentRoom;
   exclusive<T>(fn: () => T | Promise<T>): Promise<T>;
 }
@@ -180,6 +180,7 @@ export async function applyPendingMigrations(
         losses,
         rowCounts: plan.rowCounts,
         database: databaseBinding(services.read, project.dbFile),
+        databaseName: shownPath(project.root, project.dbFile),
         applied: status.counts.applied,
         folder: project.outDir,
         args: planArguments(input),

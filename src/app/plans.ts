@@ -4,6 +4,7 @@
 // when nothing the person was shown has changed. What a plan is bound to is chosen per operation (see
 // notes/consent-design.md §3) and lives in `binding`, which the hash covers with the rest.
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type {
   PlanContent,
@@ -24,6 +25,12 @@ export function databaseBinding(db: Database, file: string): { file: string; sch
     .pluck()
     .all() as string[];
   return { file, schema: createHash('sha256').update(sql.join('\n')).digest('hex') };
+}
+
+/** A file as the person knows it: relative to the project when it lives there, else as it is. */
+export function shownPath(root: string, file: string): string {
+  const relative = path.relative(root, file);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
 }
 
 /** Arguments as the binding keeps them: without the plan id itself, which names the plan rather than shapes it. */
@@ -50,6 +57,8 @@ export function migrationPlan(input: {
   losses: string[];
   rowCounts: TableRowCount[];
   database: { file: string; schema: string };
+  /** The database file as the title names it (see shownPath). */
+  databaseName: string;
   /** How many migrations the ledger says were applied when the rehearsal started. */
   applied: number;
   folder: string;
@@ -83,7 +92,7 @@ export function migrationPlan(input: {
   const reasons: PlanReason[] = input.losses.map((message) => ({ code: 'data_loss', message }));
   return {
     kind: 'apply_migrations',
-    title: `Apply ${plural(pending.length, 'migration')} to ${input.database.file}`,
+    title: `Apply ${plural(pending.length, 'migration')} to ${input.databaseName}`,
     reasons,
     steps,
     effects: {
@@ -156,12 +165,13 @@ export function restorePlan(input: {
   undone: string[] | undefined;
   rowDeltas: RowDelta[];
   database: { file: string; schema: string };
+  databaseName: string;
   args: Record<string, unknown>;
 }): PlanContent {
   const { backup, undone } = input;
   return {
     kind: 'restore',
-    title: `Restore backup ${backup.id} over ${input.database.file}`,
+    title: `Restore backup ${backup.id} over ${input.databaseName}`,
     reasons: [
       {
         code: 'undo_changes',

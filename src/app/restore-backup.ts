@@ -19,7 +19,7 @@ import { hashPlanContent, type PlanContent, type RowDelta } from '../consent/pla
 import type { CallContext } from './call-context.js';
 import { describeConsent, obtainConsent } from './consent.js';
 import type { ConsentRoom } from './consent-room.js';
-import { databaseBinding, planArguments, restorePlan } from './plans.js';
+import { databaseBinding, planArguments, restorePlan, shownPath } from './plans.js';
 import { writableConnection } from './services.js';
 
 const LAUNCH_FLAG = '--allow-destructive';
@@ -30,7 +30,7 @@ export interface RestoreServices {
   audit: AuditLog;
   backupDir: string;
   config: Pick<Config, 'readOnly' | 'allowDestructive'>;
-  project: Pick<ProjectConfig, 'dbFile'>;
+  project: Pick<ProjectConfig, 'dbFile' | 'root'>;
   consent: ConsentRoom;
   exclusive<T>(fn: () => T | Promise<T>): Promise<T>;
 }
@@ -125,6 +125,7 @@ function planFor(
     undone: changes?.map(describeAuditRow),
     rowDeltas: rowDeltas(services, live, backup),
     database: databaseBinding(live, services.project.dbFile),
+    databaseName: shownPath(services.project.root, services.project.dbFile),
     args: planArguments({ backupId: backup.id }),
   });
 }

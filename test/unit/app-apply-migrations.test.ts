@@ -43,7 +43,7 @@ async function project(pending: string[], config: Partial<MigrationServices['con
     audit: new AuditLog(write, 'audit_log'),
     backupDir: path.join(dir, 'backups'),
     config: { readOnly: false, allowDestructive: false, ...config },
-    project: { outDir, migrationsTable: '__drizzle_migrations', dbFile: file },
+    project: { outDir, migrationsTable: '__drizzle_migrations', dbFile: file, root: dir },
     consent: testConsentRoom(),
     exclusive: async (fn) => fn(),
   };

@@ -53,7 +53,7 @@ async function world(options: { separateAudit?: boolean; allowDestructive?: bool
     audit,
     backupDir: path.join(dir, 'backups'),
     config: { readOnly: false, allowDestructive: options.allowDestructive ?? false },
-    project: { dbFile },
+    project: { dbFile, root: dir },
     consent: testConsentRoom(),
     exclusive: async (fn) => fn(),
   };
