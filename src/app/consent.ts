@@ -318,7 +318,7 @@ function failClosed(
     'CONSENT_REQUIRED',
     `${plan.title} needs a person's approval (plan ${plan.id}, hash ${shortHash(plan.hash)}), and none could be asked here: no dialog, review card or browser page is available. Nothing was ${request.nothingWas}.\nWhy: ${plan.reasons.map((reason) => reason.message).join(' ')}`,
     {
-      hint: `Show the person this. They can approve it from a client that shows MCP elicitation or MCP Apps, from a desktop session where the server can open their browser, or by starting the server (or this command) with ${request.launchOption.flag} — which allows every such step until they remove it.`,
+      hint: `Show the person this. They can approve it from a client that shows MCP elicitation or MCP Apps, from a desktop session where the server can open their browser, or by adding ${request.launchOption.flag} to the server's arguments in their MCP client config (or to this command) — which allows every such step until they remove it.`,
       details: { planId: plan.id },
     },
   );

@@ -158,6 +158,9 @@ export function writePlan(input: {
   };
 }
 
+/** How many of the changes a restore undoes its reason names (all of them are in the findings). */
+const MAX_UNDONE_NAMED = 10;
+
 /** A restore that would undo changes: the replacement, what it undoes, and the rows per table before → after. */
 export function restorePlan(input: {
   backup: { id: string; createdAt: string; reason: string; sha256: string };
@@ -178,7 +181,7 @@ export function restorePlan(input: {
         message:
           undone === undefined
             ? 'The backup does not record where the audit log stood, so changes made after it cannot be ruled out; they would be undone.'
-            : `${plural(undone.length, 'change')} recorded after the backup would be undone.`,
+            : `${plural(undone.length, 'change')} recorded after the backup would be undone: ${undone.slice(-MAX_UNDONE_NAMED).join('; ')}${undone.length > MAX_UNDONE_NAMED ? ` (the newest ${MAX_UNDONE_NAMED})` : ''}.`,
       },
     ],
     steps: [
