@@ -4,19 +4,17 @@
 // plans: plans live in the MCP server that made them (handing them to another process through a file would hand
 // them to any model that can read files), so its only action, a decision, has nothing to act on.
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { AuditLog } from '../audit/audit-log.js';
 import type { Config } from '../core/config.js';
 import type { EntryPoint } from '../core/entry-point.js';
 import type { Logger } from '../core/logger.js';
-import { serverTables } from '../guard/server-tables.js';
-import { KitClient } from '../project/kit-client.js';
 import { ConsentLedger } from '../consent/ledger.js';
 import { pageBackend, ReviewDesk } from '../review/desk.js';
 import type { Opener } from '../review/open-browser.js';
 import { startReviewServer } from '../review/review-server.js';
 import { closeQuietly, openReadConnection, type SqliteDatabase } from '../sqlite/connection.js';
 import { reviewSources } from './review-sources.js';
+import { loadProject, schemaLoader, serverTablesFor, startKit } from './services.js';
 
 export interface ReviewConsole {
   /** The page's origin, without its key. */
@@ -31,28 +29,16 @@ export async function openReviewConsole(
   logger: Logger,
   options: { kitWorker: EntryPoint; opener: Opener },
 ): Promise<ReviewConsole> {
-  const kit = new KitClient({
-    entry: options.kitWorker,
-    onOutput: (stream, text) => logger.warn(`drizzle-kit ${stream}: ${text.trimEnd()}`),
-  });
+  const kit = startKit(logger, options.kitWorker);
   const opened: SqliteDatabase[] = [];
   try {
-    const project = await kit.loadProjectConfig({
-      projectDir: config.projectDir,
-      ...(config.configFile ? { configFile: config.configFile } : {}),
-      ...(config.dbFile ? { dbFile: config.dbFile } : {}),
-    });
-    const busy = { busyTimeoutMs: config.busyTimeoutMs };
-    const read = openReadConnection(project.dbFile, busy);
+    const project = await loadProject(kit, config);
+    const read = openReadConnection(project.dbFile, { busyTimeoutMs: config.busyTimeoutMs });
     opened.push(read);
-    const auditFile = config.auditDb ?? project.dbFile;
-    const auditInProjectDb = path.resolve(auditFile) === path.resolve(project.dbFile);
-    const tables = serverTables({
-      ledgerTable: project.migrationsTable,
-      auditTable: config.auditTable,
-      auditInProjectDb,
-    });
-    const auditDb = auditInProjectDb ? read : openReadConnection(auditFile, busy);
+    const { auditFile, auditInProjectDb, tables } = serverTablesFor(config, project);
+    const auditDb = auditInProjectDb
+      ? read
+      : openReadConnection(auditFile, { busyTimeoutMs: config.busyTimeoutMs });
     if (auditDb !== read) opened.push(auditDb);
     const hasAudit = auditDb
       .prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`)
@@ -63,7 +49,7 @@ export async function openReviewConsole(
       project,
       audit: hasAudit ? new AuditLog(auditDb, tables.auditTable) : undefined,
       auditFile,
-      loadSchema: async () => (project.schemaFiles.length === 0 ? undefined : kit.loadSchema(project)),
+      loadSchema: schemaLoader(kit, project),
     });
     const ledger = new ConsentLedger({ now: Date.now, randomBytes: (size) => randomBytes(size) });
     const server = await startReviewServer({

@@ -95,26 +95,53 @@ export interface OpenOptions {
   now?: () => number;
 }
 
-export async function openServices(config: Config, logger: Logger, options: OpenOptions): Promise<Services> {
-  const kit = new KitClient({
-    entry: options.entries.kitWorker,
+/** The kit worker (drizzle-kit and the user's TypeScript run there), its output going to the log. */
+export function startKit(logger: Logger, entry: EntryPoint): KitClient {
+  return new KitClient({
+    entry,
     onOutput: (stream, text) => logger.warn(`drizzle-kit ${stream}: ${text.trimEnd()}`),
   });
+}
+
+/** The project's resolved config, loaded by the kit worker as drizzle-kit would load it. */
+export function loadProject(kit: KitClient, config: Config): Promise<ProjectConfig> {
+  return kit.loadProjectConfig({
+    projectDir: config.projectDir,
+    ...(config.configFile ? { configFile: config.configFile } : {}),
+    ...(config.dbFile ? { dbFile: config.dbFile } : {}),
+  });
+}
+
+/** Loads the project's Drizzle schema, fresh each time (edits are seen); undefined when none is configured. */
+export function schemaLoader(kit: KitClient, project: ProjectConfig): () => Promise<LoadedSchema | undefined> {
+  return async () => (project.schemaFiles.length === 0 ? undefined : kit.loadSchema(project));
+}
+
+/**
+ * Where the audit log lives and which tables are the server's: one answer for the server and for the read-only
+ * review console, so the console reads the audit table the server writes.
+ */
+export function serverTablesFor(
+  config: Config,
+  project: ProjectConfig,
+): { auditFile: string; auditInProjectDb: boolean; tables: ServerTables } {
+  const auditFile = config.auditDb ?? project.dbFile;
+  const auditInProjectDb = path.resolve(auditFile) === path.resolve(project.dbFile);
+  const tables = serverTables({
+    ledgerTable: project.migrationsTable,
+    auditTable: config.auditTable,
+    auditInProjectDb,
+  });
+  return { auditFile, auditInProjectDb, tables };
+}
+
+export async function openServices(config: Config, logger: Logger, options: OpenOptions): Promise<Services> {
+  const kit = startKit(logger, options.entries.kitWorker);
   const opened: SqliteDatabase[] = [];
   try {
-    const project = await kit.loadProjectConfig({
-      projectDir: config.projectDir,
-      ...(config.configFile ? { configFile: config.configFile } : {}),
-      ...(config.dbFile ? { dbFile: config.dbFile } : {}),
-    });
+    const project = await loadProject(kit, config);
     const dbFile = project.dbFile;
-    const auditFile = config.auditDb ?? dbFile;
-    const auditInProjectDb = path.resolve(auditFile) === path.resolve(dbFile);
-    const tables = serverTables({
-      ledgerTable: project.migrationsTable,
-      auditTable: config.auditTable,
-      auditInProjectDb,
-    });
+    const { auditFile, auditInProjectDb, tables } = serverTablesFor(config, project);
     const busy = { busyTimeoutMs: config.busyTimeoutMs };
 
     assertDatabasePath(dbFile);
@@ -168,7 +195,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
 
     let runner: QueryRunner | undefined;
     let tail: Promise<unknown> = Promise.resolve();
-    const loadSchema = async () => (project.schemaFiles.length === 0 ? undefined : kit.loadSchema(project));
+    const loadSchema = schemaLoader(kit, project);
     const consent = new ConsentRoom({
       sources: reviewSources({ read, tables, project, audit, auditFile, loadSchema }),
       opener: options.opener,

@@ -4,12 +4,10 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EXIT, runCliCommand } from '../../src/bin/cli.js';
-import { loadConfig } from '../../src/core/config.js';
-import { createLogger } from '../../src/core/logger.js';
-import { copyEmbeddedProject, REPO_ROOT, removeDir } from '../helpers/project.js';
+import { EXIT } from '../../src/bin/cli.js';
+import { runCli } from '../helpers/cli.js';
+import { copyEmbeddedProject, removeDir } from '../helpers/project.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -19,31 +17,8 @@ beforeEach(() => {
 });
 afterEach(() => removeDir(project));
 
-async function cli(
-  argv: string[],
-  io: { opener?: (url: string) => Promise<void>; until?: Promise<void> } = {},
-) {
-  const parsed = loadConfig({
-    argv: [...argv, '--project', project, '--log-level', 'silent'],
-    env: {},
-    cwd: project,
-    defaultProjectDir: REPO_ROOT,
-  });
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const code = await runCliCommand(parsed, {
-    logger: createLogger('silent'),
-    stdout,
-    stderr,
-    stdin: Readable.from([]),
-    ...io,
-  });
-  return { code, stdout: out, stderr: err };
-}
+const cli = (argv: string[], io: { opener?: (url: string) => Promise<void>; until?: Promise<void> } = {}) =>
+  runCli([...argv, '--project', project], { cwd: project, ...io });
 
 const sha = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
