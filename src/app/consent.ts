@@ -76,8 +76,10 @@ export async function obtainConsent(
     if (asked !== 'failed') {
       if (asked === 'approve')
         return granted(context, approveInProcess(context, plan, 'elicitation'), previous);
-      decideInProcess(context, plan, 'elicitation', 'decline');
+      // Nobody answering is no decision: the plan stays undecided (a follow-up naming it is asked anew, on the
+      // next rung); an answer that is not a tick declines it for good.
       if (asked === 'timeout') room.noteElicitationUnanswered();
+      else decideInProcess(context, plan, 'elicitation', 'decline');
       refuse(context, plan, request, 'elicitation', asked);
     }
   }

@@ -128,12 +128,20 @@ describe('the consent ladder', () => {
       message: expect.stringMatching(/Nobody answered within 0\.03 s/),
       hint: expect.stringMatching(/shown in a review card instead of a dialog/),
     });
+    const { planId } = first.details.consent as { planId: string };
     expect(first.details.consent).toMatchObject({ channel: 'elicitation', answer: 'timeout' });
     expect(room.elicitationUnanswered).toBe(true);
+    expect(room.ledger.get(planId)?.state).toBe('waiting'); // no answer is no decision
+    // Naming the unanswered plan, or not, the next plan of the session goes to the card, not the dialog.
     const second = call(room, { elicit: unanswered, rendersApps: true });
-    await pendingPlanId(obtainConsent(second.context, request()));
+    const next = await pendingPlanId(obtainConsent(second.context, request({ planId })));
+    expect(next).not.toBe(planId);
     expect(second.asked).toEqual([]);
-    expect(second.details.consent).toMatchObject({ channel: 'app_card', decision: 'pending' });
+    expect(second.details.consent).toMatchObject({
+      channel: 'app_card',
+      decision: 'pending',
+      previous: { planId, reason: 'not_offered' },
+    });
   });
 
   it('moves on to the next rung when asking fails (not an answer), and when the plan is too long for a dialog', async () => {
