@@ -113,7 +113,10 @@ export function loadProject(kit: KitClient, config: Config): Promise<ProjectConf
 }
 
 /** Loads the project's Drizzle schema, fresh each time (edits are seen); undefined when none is configured. */
-export function schemaLoader(kit: KitClient, project: ProjectConfig): () => Promise<LoadedSchema | undefined> {
+export function schemaLoader(
+  kit: KitClient,
+  project: ProjectConfig,
+): () => Promise<LoadedSchema | undefined> {
   return async () => (project.schemaFiles.length === 0 ? undefined : kit.loadSchema(project));
 }
 

@@ -8,7 +8,10 @@ const PLAN_ID = /^plan_[A-Za-z0-9_-]{12}$/;
 // and the id comes from the server's own needs_human answer, whose `next` says how to use it.
 export const PlanIdSchema = z
   .string()
-  .refine((id) => PLAN_ID.test(id), 'a plan id is "plan_" and 12 letters, digits, - or _, from a needs_human answer')
+  .refine(
+    (id) => PLAN_ID.test(id),
+    'a plan id is "plan_" and 12 letters, digits, - or _, from a needs_human answer',
+  )
   .optional()
   .describe('From needs_human, once approved.');
 

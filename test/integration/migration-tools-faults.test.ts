@@ -174,7 +174,7 @@ describe('a migration that fails', () => {
     const listed = await harness.ok<Json>('restore_backup', {});
     expect(listed.backups[0]).toMatchObject({ id: audit.details.backup.id, changesAfter: 0 });
     const restored = await harness.ok<Json>('restore_backup', { backupId: audit.details.backup.id });
-    expect(restored.consent).toEqual({
+    expect(restored.consent).toStrictEqual({
       required: false,
       decision: 'no changes were recorded after this backup',
     });

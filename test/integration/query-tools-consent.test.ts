@@ -78,7 +78,7 @@ describe('bounded writes without a way to ask the human', () => {
     expect(moodOnes(query)).toBe(0);
     const audit = lastAudit(query, 'execute_sql');
     expect(audit).toMatchObject({ outcome: 'refused', error_code: 'CONSENT_REQUIRED' });
-    expect(JSON.parse(audit.details).consent).toEqual({
+    expect(JSON.parse(audit.details).consent).toStrictEqual({
       planId: expect.stringMatching(/^plan_/),
       planHash: expect.stringMatching(/^[0-9a-f]{64}$/),
       decision: 'unavailable',
@@ -169,7 +169,7 @@ describe('bounded writes with elicitation', () => {
     expect(moodOnes(query)).toBe(0);
     const audit = lastAudit(query, 'execute_sql');
     expect(audit).toMatchObject({ outcome: 'refused', error_code: 'CONSENT_REQUIRED' });
-    expect(JSON.parse(audit.details).consent).toEqual({
+    expect(JSON.parse(audit.details).consent).toStrictEqual({
       planId: expect.stringMatching(/^plan_/),
       planHash: expect.stringMatching(/^[0-9a-f]{64}$/),
       channel: 'elicitation',
@@ -232,10 +232,10 @@ describe('launch options', () => {
         /disabled: the server was started with --read-only[\s\S]*READ_ONLY_MODE/,
       );
     }
-    expect((await h.ok<Json>('run_query', { sql: 'SELECT id FROM users' })).rows).toEqual([['u1']]);
-    expect((await h.ok<Json>('select_rows', { table: 'users', columns: ['id', 'isActive'] })).rows).toEqual([
-      ['u1', true],
-    ]);
+    expect((await h.ok<Json>('run_query', { sql: 'SELECT id FROM users' })).rows).toStrictEqual([['u1']]);
+    expect(
+      (await h.ok<Json>('select_rows', { table: 'users', columns: ['id', 'isActive'] })).rows,
+    ).toStrictEqual([['u1', true]]);
     const { tools } = await h.client.listTools();
     for (const name of ['execute_sql', 'write_rows']) {
       const tool = tools.find((t) => t.name === name)!;

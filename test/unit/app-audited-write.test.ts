@@ -77,7 +77,7 @@ describe('runAuditedWrite', () => {
     expect(consent).toBeUndefined();
     expect(changed()).toBe(2);
     expect(call.committed).toBe(true);
-    expect(auditRows().map((row) => [row.tool, row.rowsAffected])).toEqual([['unit', 2]]);
+    expect(auditRows().map((row) => [row.tool, row.rowsAffected])).toStrictEqual([['unit', 2]]);
   });
 
   it('over the budget and without a way to ask, rolls back and fails closed: nothing changed, nothing committed', async () => {
@@ -88,7 +88,7 @@ describe('runAuditedWrite', () => {
       code: 'CONSENT_REQUIRED',
     });
     expect(changed()).toBe(0);
-    expect(auditRows()).toEqual([]);
+    expect(auditRows()).toStrictEqual([]);
     expect(call.committed).toBe(false);
     expect(call.details).toMatchObject({ consent: { decision: 'unavailable' } });
   });
@@ -103,7 +103,7 @@ describe('runAuditedWrite', () => {
     expect(consent).toMatchObject({ decision: 'approved by the person via elicitation' });
     expect(result.rowsAffected).toBe(5);
     expect(changed()).toBe(5);
-    expect(sent.map((request) => [request.budget, request.allowOverBudget])).toEqual([
+    expect(sent.map((request) => [request.budget, request.allowOverBudget])).toStrictEqual([
       [3, false],
       [5, false],
     ]);
@@ -130,7 +130,7 @@ describe('runAuditedWrite', () => {
     const { result } = await runAuditedWrite(call.context, { sql, dryRun: true }, prompt(sql));
     expect(result).toMatchObject({ dryRun: true, rowsAffected: 10, overBudget: true });
     expect(changed()).toBe(0);
-    expect(auditRows()).toEqual([]);
+    expect(auditRows()).toStrictEqual([]);
     expect(call.committed).toBe(false);
   });
 });

@@ -60,7 +60,7 @@ describe('the consent ladder', () => {
       request({ launchOption: { flag: '--allow-destructive', granted: true } }),
     );
     expect(record).toMatchObject({ channel: 'launch_option', decision: 'approve' });
-    expect(recorded.asked).toEqual([]);
+    expect(recorded.asked).toStrictEqual([]);
     expect(recorded.details.consent).toMatchObject({
       planId: record.planId,
       planHash: record.planHash,
@@ -136,7 +136,7 @@ describe('the consent ladder', () => {
     const second = call(room, { elicit: unanswered, rendersApps: true });
     const next = await pendingPlanId(obtainConsent(second.context, request({ planId })));
     expect(next).not.toBe(planId);
-    expect(second.asked).toEqual([]);
+    expect(second.asked).toStrictEqual([]);
     expect(second.details.consent).toMatchObject({
       channel: 'app_card',
       decision: 'pending',
@@ -166,7 +166,7 @@ describe('the consent ladder', () => {
       rendersApps: true,
     });
     await pendingPlanId(obtainConsent(tooLong.context, request({ plan: long })));
-    expect(tooLong.asked).toEqual([]);
+    expect(tooLong.asked).toStrictEqual([]);
   });
 
   it('on the App card rung answers needs_human at once, then carries out the plan the person approved, once', async () => {
@@ -174,7 +174,7 @@ describe('the consent ladder', () => {
     const first = call(room, { rendersApps: true, reviewPage: true });
     const planId = await pendingPlanId(obtainConsent(first.context, request()));
     expect(first.details.consent).toMatchObject({ planId, channel: 'app_card', decision: 'pending' });
-    expect(room.ledger.get(planId)?.offered).toEqual(['app_card']);
+    expect(room.ledger.get(planId)?.offered).toStrictEqual(['app_card']);
     expect(decideOnCard(room, planId)).toMatchObject({ ok: true });
 
     const followUp = call(room, { rendersApps: true });
@@ -258,7 +258,7 @@ describe('the consent ladder', () => {
     const recorded = call(room, { reviewPage: true });
     const record = await obtainConsent(recorded.context, request());
     expect(record).toMatchObject({ channel: 'review_page', decision: 'approve' });
-    expect(opened).toEqual([
+    expect(opened).toStrictEqual([
       expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/plans\/plan_[\w-]{12}#[\w-]{43}$/),
     ]);
     expect(recorded.details.consent).toMatchObject({ channel: 'review_page', decision: 'approve' });
@@ -297,7 +297,7 @@ describe('the consent ladder', () => {
     expect(error.hint).toMatch(/--allow-destructive/);
     expect(recorded.details.consent).toMatchObject({ planId: error.details.planId, decision: 'unavailable' });
     // The page that could not open cannot decide the plan either.
-    expect(room.ledger.get(error.details.planId)?.offered).toEqual([]);
+    expect(room.ledger.get(error.details.planId)?.offered).toStrictEqual([]);
   });
 });
 

@@ -69,7 +69,7 @@ describe('generateNextMigration', () => {
     expect(outcome.status).toBe('failed');
     if (outcome.status !== 'failed') return;
     expect(outcome.error).toMatchObject({ code: 'SCHEMA_LOAD_FAILED', hint: 'Fix the syntax error.' });
-    expect(readMigrationFolder(outDir).migrations.map((m) => m.tag)).toEqual(['0000_init']);
+    expect(readMigrationFolder(outDir).migrations.map((m) => m.tag)).toStrictEqual(['0000_init']);
   });
 
   it('reports a project without a schema file as a CONFIG_ERROR failure, without asking the kit', async () => {
@@ -84,7 +84,7 @@ describe('generateNextMigration', () => {
     const noChanges = world(() => ({ loaded: true, diff: { status: 'no_changes' } }));
     expect(
       await generateNextMigration(recordingContext(noChanges.services).context, { custom: false }),
-    ).toEqual({
+    ).toStrictEqual({
       status: 'no_changes',
     });
     const missingHints = [
@@ -98,7 +98,7 @@ describe('generateNextMigration', () => {
     const ambiguous = world(() => ({ loaded: true, diff: { status: 'missing_hints', missingHints } }));
     expect(
       await generateNextMigration(recordingContext(ambiguous.services).context, { custom: false }),
-    ).toEqual({
+    ).toStrictEqual({
       status: 'missing_hints',
       missingHints,
     });
@@ -118,6 +118,9 @@ describe('generateNextMigration', () => {
       written: { tag: '0001_backfill' },
     });
     expect(kitCalls()).toBe(0);
-    expect(readMigrationFolder(outDir).migrations.map((m) => m.tag)).toEqual(['0000_init', '0001_backfill']);
+    expect(readMigrationFolder(outDir).migrations.map((m) => m.tag)).toStrictEqual([
+      '0000_init',
+      '0001_backfill',
+    ]);
   });
 });
