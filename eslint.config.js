@@ -10,7 +10,7 @@ const LAYERS = [
   ['mcp'],
   ['tools'],
   ['app'],
-  ['audit', 'consent', 'guard', 'migrations', 'project', 'query', 'review', 'sqlite', 'views'],
+  ['audit', 'consent', 'guard', 'migrations', 'project', 'query', 'review', 'schema-edit', 'sqlite', 'views'],
   ['sql'],
   ['core'],
 ];

@@ -20,6 +20,7 @@ import { serverTables, type ServerTables } from '../guard/server-tables.js';
 import type { Logger } from '../core/logger.js';
 import { KitClient } from '../project/kit-client.js';
 import { QueryRunner } from '../query/query-runner.js';
+import { EditRecords } from '../schema-edit/records.js';
 import type { LoadedSchema, ProjectConfig } from '../project/types.js';
 import type { Opener } from '../review/open-browser.js';
 import { ConsentRoom } from './consent-room.js';
@@ -43,6 +44,8 @@ export interface Services {
   auditFile: string;
   backupDir: string;
   kit: KitClient;
+  /** edit_schema's records of each schema edit (kept beside the backups): revert, and the renames generate applies. */
+  edits: EditRecords;
   /**
    * Runs `fn` with the writable (and audit) connection to itself. An apply holds a transaction open across awaits;
    * anything else written on that connection meanwhile — an audit row of another call — would silently join it
@@ -174,7 +177,8 @@ export async function openServices(config: Config, logger: Logger, options: Open
     if (!auditInProjectDb) opened.push(auditDb);
 
     const backupDir = config.backupDir ?? path.join(path.dirname(dbFile), 'backups');
-    const base = { config, project, logger, write, tables, auditFile, backupDir, kit };
+    const edits = new EditRecords(path.join(backupDir, 'schema-edits'), project.root);
+    const base = { config, project, logger, write, tables, auditFile, backupDir, kit, edits };
 
     let separateAudit: AuditLog | undefined;
     if (!auditInProjectDb) {

@@ -27,7 +27,6 @@ export const TOOL_VIEWS: Readonly<Record<string, AppViewName>> = {
   restore_backup: 'plan',
   write_rows: 'plan',
   execute_sql: 'plan',
-  edit_schema: 'plan',
 };
 
 /** `_meta` of a tool in tools/list: its view, and for the app-only tool, who may call it. */

@@ -159,10 +159,14 @@ describe('resources', () => {
 });
 
 describe('prompts', () => {
-  it('offers add_column_safely and explain_table, which name only tools that exist', async () => {
+  it('offers add_column_safely, change_schema and explain_table, which name only tools that exist', async () => {
     const h = await start();
     const { prompts } = await h.client.listPrompts();
-    expect(prompts.map((prompt) => prompt.name).sort()).toStrictEqual(['add_column_safely', 'explain_table']);
+    expect(prompts.map((prompt) => prompt.name).sort()).toStrictEqual([
+      'add_column_safely',
+      'change_schema',
+      'explain_table',
+    ]);
     const tools = new Set(ALL_TOOLS.map((tool) => tool.name));
     expect(PROMPT_TOOLS.filter((name) => !tools.has(name))).toStrictEqual([]);
   });
@@ -176,8 +180,34 @@ describe('prompts', () => {
     const text = (prompt.messages[0]!.content as { text: string }).text;
     expect(text).toMatch(/"energy" to the table "check_ins" \(energy level 1-10\)/);
     expect(text.indexOf('inspect_schema')).toBeLessThan(text.indexOf('generate_migration'));
-    expect(text.indexOf('generate_migration')).toBeLessThan(text.indexOf('dryRun: true'));
+    expect(text.indexOf('generate_migration')).toBeLessThan(
+      text.indexOf('apply_migrations with dryRun: true'),
+    );
     expect(text).toMatch(/src\/db\/schema\.ts/);
+    expect(text.indexOf('edit_schema with dryRun: true')).toBeLessThan(text.indexOf('diffHash'));
+    for (const name of PROMPT_TOOLS.filter((tool) => tool !== 'run_query' && tool !== 'select_rows'))
+      expect(text).toContain(name);
+  });
+
+  it('change_schema walks a client without file tools through review, edit, generate, dry run, apply and revert', async () => {
+    const h = await start();
+    const prompt = await h.client.getPrompt({
+      name: 'change_schema',
+      arguments: { change: 'add a nickname column to users, filled from username' },
+    });
+    const text = (prompt.messages[0]!.content as { text: string }).text;
+    expect(text).toContain('add a nickname column to users, filled from username');
+    const order = [
+      'edit_schema with dryRun: true',
+      'diffHash',
+      'generate_migration',
+      'custom: true',
+      'apply_migrations with dryRun: true',
+      'select_rows',
+      'revert',
+    ].map((step) => text.indexOf(step));
+    expect(order.every((at) => at >= 0)).toBe(true);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
     for (const name of PROMPT_TOOLS.filter((tool) => tool !== 'run_query')) expect(text).toContain(name);
   });
 
