@@ -9,8 +9,7 @@ import { fileURLToPath } from 'node:url';
 const bench = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bench');
 const lock = path.join(bench, 'package-lock.json');
 const installed = path.join(bench, 'node_modules', '.package-lock.json');
-const upToDate =
-  fs.existsSync(installed) && fs.statSync(installed).mtimeMs >= fs.statSync(lock).mtimeMs;
+const upToDate = fs.existsSync(installed) && fs.statSync(installed).mtimeMs >= fs.statSync(lock).mtimeMs;
 if (!upToDate) {
   process.stderr.write('Installing the benchmark competitors into bench/node_modules (first run only)…\n');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';

@@ -1,6 +1,7 @@
 // The long-lived handles one server (or one CLI call) works with, opened once from the Config: the project's
-// resolved config, the database connections, the audit log, and the lazily started helpers (the kit worker that
-// runs drizzle-kit and user TypeScript, the query host that runs SQL it can kill). No MCP here.
+// resolved config, the database connections, the audit log, the consent room (plans waiting for a person, and
+// the review page), and the lazily started helpers (the kit worker that runs drizzle-kit and user TypeScript, the
+// query host that runs SQL it can kill). No MCP here.
 import path from 'node:path';
 import type { Config } from '../core/config.js';
 import type { EntryPoint } from '../core/entry-point.js';
@@ -18,13 +19,16 @@ import {
   type SqliteDatabase,
 } from '../sqlite/connection.js';
 import { AppError, readOnlyMode } from '../core/errors.js';
-import { serverTables, type ServerTables } from '../guard/server-tables.js';
-import { applyAuditTableMove, planAuditTable } from './audit-table-plan.js';
+import { serverTables, type ServerTables, type TableClaim } from '../guard/server-tables.js';
+import { applyAuditTableMove, planAuditTable, type AuditTablePlan } from './audit-table-plan.js';
 import type { Logger } from '../core/logger.js';
 import { KitClient } from '../project/kit-client.js';
 import { QueryRunner } from '../query/query-runner.js';
 import { EditRecords } from '../schema-edit/records.js';
 import type { LoadedSchema, ProjectConfig } from '../project/types.js';
+import type { Opener } from '../review/open-browser.js';
+import { ConsentRoom } from './consent-room.js';
+import { reviewSources } from './review-sources.js';
 
 export interface Services {
   config: Config;
@@ -62,6 +66,8 @@ export interface Services {
   queries(): QueryRunner;
   /** Loads the project's Drizzle schema (fresh on every call, so edits are seen); undefined when none is configured. */
   loadSchema(): Promise<LoadedSchema | undefined>;
+  /** Plans waiting for a person, the desk behind the review card and page, and the review page's server. */
+  consent: ConsentRoom;
   close(): Promise<void>;
 }
 
@@ -79,13 +85,6 @@ export interface StartupContext {
   auditFor(db: SqliteDatabase): AuditLog;
 }
 
-/** What the start-up migration did, for the first result: a failure there must not stay in the log alone. */
-export type StartupOutcome =
-  | { kind: 'nothing' }
-  | { kind: 'applied'; tags: string[] }
-  | { kind: 'failed'; message: string; hint: string | undefined; code: string }
-  | { kind: 'pending'; tags: string[] };
-
 /** The writable connection, or a refusal naming the launch option that took it away. */
 export function writableConnection(
   services: { write: SqliteDatabase | undefined; config: Pick<Config, 'readOnly'> },
@@ -101,27 +100,92 @@ export interface EntryPoints {
   queryHost: EntryPoint;
 }
 
+/** What the start-up migration did, for the first result: a failure there must not stay in the log alone. */
+export type StartupOutcome =
+  | { kind: 'nothing' }
+  | { kind: 'applied'; tags: string[] }
+  | { kind: 'failed'; message: string; hint: string | undefined; code: string }
+  | { kind: 'pending'; tags: string[] };
+
 export interface OpenOptions {
   entries: EntryPoints;
   /** Applies pending migrations at start; given the write connection and a way to record the audit row. */
   migrateOnStart?: (context: StartupContext) => Promise<StartupOutcome>;
+  /** Opens the review page in the person's browser (the process edge knows the platform); absent: never. */
+  opener?: Opener;
+  /** The consent room's clock (tests move it to expire plans); default Date.now. */
+  now?: () => number;
+}
+
+/** The kit worker (drizzle-kit and the user's TypeScript run there), its output going to the log. */
+export function startKit(logger: Logger, entry: EntryPoint): KitClient {
+  return new KitClient({
+    entry,
+    onOutput: (stream, text) => logger.warn(`drizzle-kit ${stream}: ${text.trimEnd()}`),
+  });
+}
+
+/** The project's resolved config, loaded by the kit worker as drizzle-kit would load it. */
+export function loadProject(kit: KitClient, config: Config): Promise<ProjectConfig> {
+  return kit.loadProjectConfig({
+    projectDir: config.projectDir,
+    ...(config.configFile ? { configFile: config.configFile } : {}),
+    ...(config.dbFile ? { dbFile: config.dbFile } : {}),
+  });
+}
+
+/** Loads the project's Drizzle schema, fresh each time (edits are seen); undefined when none is configured. */
+export function schemaLoader(
+  kit: KitClient,
+  project: ProjectConfig,
+): () => Promise<LoadedSchema | undefined> {
+  return async () => (project.schemaFiles.length === 0 ? undefined : kit.loadSchema(project));
+}
+
+/** Where the audit log lives: the project database, or the --audit-db file. */
+export function auditFileFor(
+  config: Config,
+  project: ProjectConfig,
+): { auditFile: string; auditInProjectDb: boolean } {
+  const auditFile = config.auditDb ?? project.dbFile;
+  return { auditFile, auditInProjectDb: path.resolve(auditFile) === path.resolve(project.dbFile) };
+}
+
+/**
+ * Which table holds the audit log and which tables are the server's: one answer for the server and for the
+ * read-only review console, so the console reads the audit table the server writes (app/audit-table-plan.ts).
+ * `existing`: the tables the audit file holds now; `startupMayMigrate`: whether this process may run the start-up
+ * migration (never for the console).
+ */
+export function auditTablesFor(
+  config: Config,
+  project: ProjectConfig,
+  input: { auditInProjectDb: boolean; existing: readonly TableClaim[]; startupMayMigrate: boolean },
+): { plan: AuditTablePlan; tablesNamed: (auditTable: string) => ServerTables } {
+  const declared = declaredTables(readMigrationFolder(project.outDir));
+  const plan = planAuditTable({
+    requested: config.auditTable,
+    declared: input.auditInProjectDb ? declared : [],
+    existing: input.existing,
+    startupMayMigrate: input.startupMayMigrate,
+  });
+  const tablesNamed = (auditTable: string) =>
+    serverTables({
+      ledgerTable: project.migrationsTable,
+      auditTable,
+      auditInProjectDb: input.auditInProjectDb,
+      declared: declared.map((table) => table.name),
+    });
+  return { plan, tablesNamed };
 }
 
 export async function openServices(config: Config, logger: Logger, options: OpenOptions): Promise<Services> {
-  const kit = new KitClient({
-    entry: options.entries.kitWorker,
-    onOutput: (stream, text) => logger.warn(`drizzle-kit ${stream}: ${text.trimEnd()}`),
-  });
+  const kit = startKit(logger, options.entries.kitWorker);
   const opened: SqliteDatabase[] = [];
   try {
-    const project = await kit.loadProjectConfig({
-      projectDir: config.projectDir,
-      ...(config.configFile ? { configFile: config.configFile } : {}),
-      ...(config.dbFile ? { dbFile: config.dbFile } : {}),
-    });
+    const project = await loadProject(kit, config);
     const dbFile = project.dbFile;
-    const auditFile = config.auditDb ?? dbFile;
-    const auditInProjectDb = path.resolve(auditFile) === path.resolve(dbFile);
+    const { auditFile, auditInProjectDb } = auditFileFor(config, project);
     const busy = { busyTimeoutMs: config.busyTimeoutMs };
 
     assertDatabasePath(dbFile);
@@ -146,14 +210,11 @@ export async function openServices(config: Config, logger: Logger, options: Open
       );
     }
     // Our audit table never takes a name the project declares for its own table: decided before anything is
-    // written (even before a new file is created), from the migrations folder (SQL and latest snapshot) and what
-    // the file already holds (app/audit-table-plan.ts).
-    const declared = declaredTables(readMigrationFolder(project.outDir));
+    // written (even before a new file is created), from the migrations folder and what the file already holds.
     const startupMayMigrate =
       !config.readOnly && !config.noMigrateOnStart && options.migrateOnStart !== undefined;
-    const plan = planAuditTable({
-      requested: config.auditTable,
-      declared: auditInProjectDb ? declared : [],
+    const { plan, tablesNamed } = auditTablesFor(config, project, {
+      auditInProjectDb,
       existing: databaseExists(auditFile) ? withReadConnection(auditFile, busy, existingTableClaims) : [],
       startupMayMigrate,
     });
@@ -164,13 +225,6 @@ export async function openServices(config: Config, logger: Logger, options: Open
     const auditDb = auditInProjectDb ? write! : openWriteConnection(auditFile, { ...busy, create: true });
     if (!auditInProjectDb) opened.push(auditDb);
     applyAuditTableMove(auditDb, plan.first);
-    const tablesNamed = (auditTable: string) =>
-      serverTables({
-        ledgerTable: project.migrationsTable,
-        auditTable,
-        auditInProjectDb,
-        declared: declared.map((table) => table.name),
-      });
 
     let separateAudit: AuditLog | undefined;
     if (!auditInProjectDb) {
@@ -209,6 +263,14 @@ export async function openServices(config: Config, logger: Logger, options: Open
 
     let runner: QueryRunner | undefined;
     let tail: Promise<unknown> = Promise.resolve();
+    const loadSchema = schemaLoader(kit, project);
+    const consent = new ConsentRoom({
+      sources: reviewSources({ read, tables, project, audit, auditFile, loadSchema }),
+      opener: options.opener,
+      waitMs: config.consentWaitMs,
+      logger,
+      ...(options.now ? { now: options.now } : {}),
+    });
     return {
       exclusive<T>(fn: () => T | Promise<T>): Promise<T> {
         const run = tail.then(fn);
@@ -229,11 +291,10 @@ export async function openServices(config: Config, logger: Logger, options: Open
         });
         return runner;
       },
-      async loadSchema() {
-        if (project.schemaFiles.length === 0) return undefined;
-        return kit.loadSchema(project);
-      },
+      loadSchema,
+      consent,
       async close() {
+        await consent.close();
         await runner?.close().catch(() => {});
         await kit.close().catch(() => {});
         for (const db of opened.reverse()) closeQuietly(db);

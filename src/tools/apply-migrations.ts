@@ -8,6 +8,7 @@ import {
 } from '../app/apply-migrations.js';
 import { summariseRehearsal } from '../app/history-summary.js';
 import { assertPendingTag, readMigrationState } from '../app/migration-state.js';
+import { PlanIdSchema } from './consent-shapes.js';
 import { FindingSchema } from './migration-shapes.js';
 import { defineTool } from './types.js';
 
@@ -21,7 +22,10 @@ const InputSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('Tag of one pending migration to list in full (statements are shown only where they matter).'),
+      .describe(
+        'Tag of one pending migration to list in full (statements are shown only where they matter).',
+      ),
+    planId: PlanIdSchema,
   })
   .strict();
 
@@ -91,8 +95,9 @@ const OutputSchema = z.object({
     .describe('Rows whose foreign key would point at nothing.'),
   consent: z
     .object({
-      required: z.boolean().describe('Data would be lost, so the human had to agree.'),
-      decision: z.string().describe('How consent was given (or why it is needed).'),
+      required: z.boolean().describe('Data would be lost, so a person had to approve.'),
+      decision: z.string().describe('How consent was given (or how it will be asked).'),
+      planId: z.string().optional().describe('The approved plan.'),
     })
     .optional(),
   backup: z
@@ -154,7 +159,7 @@ function toOutput(outcome: ApplyOutcome, show: string | undefined): Output {
         next: !outcome.plan.report.ok
           ? 'The dry run failed (see the errors): fix the migration or the data it trips over, then dry-run again.'
           : outcome.plan.losses.length
-            ? 'These migrations destroy data (see findings/rowsLost): confirm with the human that this is intended, then call apply_migrations (the human is asked to consent).'
+            ? 'These migrations destroy data (see findings/rowsLost): confirm with the person that this is intended, then call apply_migrations (they are asked to approve the plan).'
             : 'Looks safe: call apply_migrations to apply (a backup is taken first).',
       };
     case 'applied': {
