@@ -1,0 +1,164 @@
+// What Drizzle 1.0.0-rc.5 itself does, pinned with the real packages (test/drizzle-rc) on the fixtures its own CLI
+// wrote, next to what we do instead. When a later rc changes one of these behaviours, this file says which.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { foreignKeyViolations, runMigrationChunks } from '../../src/migrations/apply.js';
+import type { FolderMigration } from '../../src/migrations/folder.js';
+import { readV1Folder, type V1Migration } from '../../src/migrations/layout-v1.js';
+import {
+  insertV1LedgerRow,
+  planLedgerUpgrade,
+  readLedgerEntries,
+  upgradeLedgerInPlace,
+} from '../../src/migrations/ledger-shape.js';
+import {
+  copyDrizzle1Fixture,
+  DRIZZLE_PACKAGES,
+  importRcOrm,
+  ledgerFixtureSql,
+  v1MigrationNames,
+} from '../helpers/drizzle-rc.js';
+import { removeDir } from '../helpers/project.js';
+
+const run = promisify(execFile);
+const TABLE = '__drizzle_migrations';
+
+// drizzle-orm rc's own types would come from another copy of drizzle-orm than the repository's; these are all we use.
+type RcDrizzle = { drizzle: (config: { client: Database.Database }) => unknown };
+type RcMigrator = { migrate: (db: unknown, config: { migrationsFolder: string }) => void };
+
+async function rcMigrate(db: Database.Database, migrationsFolder: string): Promise<void> {
+  const { drizzle } = await importRcOrm<RcDrizzle>('better-sqlite3/index.js');
+  const { migrate } = await importRcOrm<RcMigrator>('better-sqlite3/migrator.js');
+  migrate(drizzle({ client: db }), { migrationsFolder });
+}
+
+const projects: string[] = [];
+afterEach(() => {
+  for (const dir of projects.splice(0)) removeDir(dir);
+});
+
+function fixture(name: Parameters<typeof copyDrizzle1Fixture>[0]): string {
+  const dir = copyDrizzle1Fixture(name);
+  projects.push(dir);
+  return dir;
+}
+
+function seed(db: Database.Database): void {
+  db.exec(`
+    INSERT INTO users (id, name, email) VALUES (1, 'Ada', 'ada@example.com'), (2, 'Bob', 'bob@example.com');
+    INSERT INTO posts (id, user_id, title) VALUES (1, 1, 'a'), (2, 1, 'b'), (3, 2, 'c');
+    INSERT INTO comments (id, post_id, body) VALUES (1, 1, 'x'), (2, 3, 'y');
+  `);
+}
+
+function counts(db: Database.Database): Record<string, number> {
+  const count = (table: string) => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+  return { users: count('users'), posts: count('posts'), comments: count('comments') };
+}
+
+/** v1-fresh with its first two migrations applied by rc.5 and rows in every table; the third rebuilds `users`. */
+async function beforeParentRebuild(project: string, file: string): Promise<Database.Database> {
+  const names = v1MigrationNames(project);
+  expect(names).toHaveLength(3);
+  const partial = path.join(project, 'partial');
+  for (const name of names.slice(0, 2)) {
+    fs.cpSync(path.join(project, 'drizzle', name), path.join(partial, name), { recursive: true });
+  }
+  const db = new Database(file);
+  await rcMigrate(db, partial);
+  seed(db);
+  expect(counts(db)).toEqual({ users: 2, posts: 3, comments: 2 });
+  return db;
+}
+
+function asFolderMigration(migration: V1Migration): FolderMigration {
+  return {
+    idx: migration.idx,
+    tag: migration.name,
+    when: migration.createdAt,
+    breakpoints: true,
+    file: migration.file,
+    sql: migration.sql,
+    hash: migration.hash,
+    chunks: migration.chunks,
+  };
+}
+
+describe('drizzle-orm 1.0.0-rc.5 migrator on a parent-table rebuild', () => {
+  it("loses every child row, where foreign keys off before BEGIN keep them — and rc.5's migrate() then agrees nothing is left to do", async () => {
+    const project = fixture('v1-fresh');
+    const rebuild = readV1Folder(path.join(project, 'drizzle')).migrations[2]!;
+    expect(rebuild.chunks.some((chunk) => chunk.includes('DROP TABLE `users`'))).toBe(true);
+
+    const stock = await beforeParentRebuild(project, path.join(project, 'data', 'stock.db'));
+    await rcMigrate(stock, path.join(project, 'drizzle'));
+    expect(counts(stock)).toEqual({ users: 2, posts: 0, comments: 0 });
+
+    const ours = await beforeParentRebuild(project, path.join(project, 'data', 'ours.db'));
+    ours.pragma('foreign_keys = OFF');
+    ours.exec('BEGIN IMMEDIATE');
+    runMigrationChunks(ours, asFolderMigration(rebuild));
+    expect(foreignKeyViolations(ours)).toEqual([]);
+    insertV1LedgerRow(ours, TABLE, {
+      hash: rebuild.hash,
+      createdAt: rebuild.createdAt,
+      name: rebuild.name,
+      appliedAt: new Date().toISOString(),
+    });
+    ours.exec('COMMIT');
+    ours.pragma('foreign_keys = ON');
+    expect(counts(ours)).toEqual({ users: 2, posts: 3, comments: 2 });
+    expect(ours.prepare(`SELECT sql FROM sqlite_schema WHERE name = 'users'`).pluck().get()).toContain(
+      "DEFAULT 'reader'",
+    );
+
+    const ledgerBefore = readLedgerEntries(ours, TABLE);
+    await rcMigrate(ours, path.join(project, 'drizzle'));
+    expect(readLedgerEntries(ours, TABLE)).toEqual(ledgerBefore);
+    expect(counts(ours)).toEqual({ users: 2, posts: 3, comments: 2 });
+  });
+});
+
+describe('drizzle-orm 1.0.0-rc.5 ledger upgrade', () => {
+  it('upgrades a 0.x ledger exactly as our replay does, on the folder `drizzle-kit up` wrote', async () => {
+    const project = fixture('v0-upped');
+    const theirs = new Database(':memory:');
+    theirs.exec(ledgerFixtureSql('v0'));
+    // ledgers/v0.sql was made from v0-kept in the same run that converted it to v0-upped: its rows match those folders.
+    await rcMigrate(theirs, path.join(project, 'drizzle'));
+
+    const ours = new Database(':memory:');
+    ours.exec(ledgerFixtureSql('v0'));
+    const migrations = readV1Folder(path.join(project, 'drizzle')).migrations;
+    upgradeLedgerInPlace(ours, TABLE, planLedgerUpgrade(readLedgerEntries(ours, TABLE), migrations));
+
+    const text = (db: Database.Database) =>
+      db.prepare(`SELECT sql FROM sqlite_schema WHERE name = ?`).pluck().get(TABLE);
+    expect(text(ours)).toBe(text(theirs));
+    expect(readLedgerEntries(ours, TABLE)).toEqual(readLedgerEntries(theirs, TABLE));
+    expect(readLedgerEntries(ours, TABLE).map((row) => row.name)).toEqual(migrations.map((m) => m.name));
+  });
+});
+
+describe('drizzle-kit 1.0.0-rc.5 after `up`', () => {
+  it('generates a rebuild of users on an unchanged schema (a 0.x unique index becomes an inline UNIQUE)', async () => {
+    const project = fixture('v0-upped');
+    const { stdout } = await run(
+      process.execPath,
+      [path.join(DRIZZLE_PACKAGES.rc.kit, 'bin.cjs'), 'generate', '--name', 'after_up', '--output', 'json'],
+      { cwd: project },
+    );
+    expect(JSON.parse(stdout)).toMatchObject({ status: 'ok' });
+    const added = v1MigrationNames(project).at(-1)!;
+    expect(added).toMatch(/_after_up$/);
+    const sql = fs.readFileSync(path.join(project, 'drizzle', added, 'migration.sql'), 'utf8');
+    expect(sql).toContain('DROP TABLE `users`;');
+    expect(sql).toContain('`email` text NOT NULL UNIQUE');
+    expect(sql).toContain('DROP INDEX IF EXISTS `users_email_unique`;');
+  });
+});
