@@ -3,7 +3,7 @@
 // Invariants: a migration's `name`, `hash`, `chunks` and `createdAt` are byte-for-byte what drizzle-orm 1.0.0-rc.5
 // computes (orm/migrator.js:6-32), so ledger rows we write and the user's own `migrate()` agree; the snapshot view
 // (which snapshot is "previous", which are leaves) is drizzle-kit's (kit/cli.mjs:81377-81428); reading never writes.
-// Facts and line references: /work/notes/drizzle-1.0-facts.md.
+// References are into the npm tarballs of drizzle-orm / drizzle-kit 1.0.0-rc.5 (orm/… and kit/…, under package/).
 import fs from 'node:fs';
 import path from 'node:path';
 import { type FolderOperation, hashMigrationSql, ORIGIN_SNAPSHOT_ID, splitMigrationSql } from './folder.js';
@@ -104,12 +104,11 @@ export function folderMillis(name: string): number {
 }
 
 export function detectMigrationLayout(outDir: string): MigrationLayout {
-  let entries: string[];
-  try {
-    entries = fs.readdirSync(outDir);
-  } catch {
-    return 'absent';
-  }
+  const entries = listEntries(outDir);
+  return entries === undefined ? 'absent' : layoutOf(outDir, entries);
+}
+
+function layoutOf(outDir: string, entries: readonly string[]): MigrationLayout {
   const journal = fs.existsSync(path.join(outDir, JOURNAL_FILE));
   const folders = entries.some((name) => fs.existsSync(path.join(outDir, name, V1_MIGRATION_FILE)));
   if (journal && folders) return 'mixed';
@@ -117,8 +116,10 @@ export function detectMigrationLayout(outDir: string): MigrationLayout {
   return folders ? 'folders' : 'empty';
 }
 
+/** Reads the 1.0 layout; on a 0.x journal folder it finds no migrations (read those with folder.ts). */
 export function readV1Folder(outDir: string): V1Folder {
-  const layout = detectMigrationLayout(outDir);
+  const entries = listEntries(outDir);
+  const layout = entries === undefined ? 'absent' : layoutOf(outDir, entries);
   const folder: V1Folder = {
     outDir,
     layout,
@@ -128,7 +129,7 @@ export function readV1Folder(outDir: string): V1Folder {
     latestSnapshot: undefined,
     findings: [],
   };
-  if (layout === 'absent') return folder;
+  if (entries === undefined) return folder;
   if (layout === 'mixed') {
     folder.findings.push({
       code: 'LAYOUT_MIXED',
@@ -139,7 +140,6 @@ export function readV1Folder(outDir: string): V1Folder {
       file: path.join(outDir, JOURNAL_FILE),
     });
   }
-  const entries = fs.readdirSync(outDir);
   readMigrations(folder, entries);
   readSnapshots(folder, entries);
   return folder;
@@ -378,6 +378,14 @@ function snapshotPath(outDir: string, folder: string): string {
 /** JavaScript's default `Array.prototype.sort` order (UTF-16 code units), as drizzle-kit sorts snapshot paths. */
 function compareCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function listEntries(dir: string): string[] | undefined {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return undefined;
+  }
 }
 
 function isDirectory(file: string): boolean {

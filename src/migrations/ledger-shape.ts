@@ -4,7 +4,8 @@
 // NULL); `v1` — 1.0's own `id INTEGER PRIMARY KEY, hash, created_at, name, applied_at`. Invariants: detecting and
 // reading never write; `planLedgerUpgrade` matches rows to migrations by drizzle-orm 1.0.0-rc.5's rules and
 // `upgradeLedgerInPlace` runs the statements it runs (orm/up-migrations/sqlite.js:25-75), in the caller's transaction,
-// so that afterwards drizzle-orm 1.0 sees a ledger it would have made itself. Facts: /work/notes/drizzle-1.0-facts.md §3.
+// so that afterwards drizzle-orm 1.0 sees a ledger it would have made itself. References are into the npm tarball of
+// drizzle-orm 1.0.0-rc.5 (under package/).
 import type { Database } from 'better-sqlite3';
 import { AppError } from '../errors.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
