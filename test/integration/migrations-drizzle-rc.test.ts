@@ -10,10 +10,12 @@ import { foreignKeyViolations, runMigrationChunks } from '../../src/migrations/a
 import type { FolderMigration } from '../../src/migrations/folder.js';
 import { readV1Folder, type V1Migration } from '../../src/migrations/layout-v1.js';
 import {
+  detectLedgerShape,
   insertV1LedgerRow,
   planLedgerUpgrade,
   readLedgerEntries,
   upgradeLedgerInPlace,
+  v1LedgerDdl,
 } from '../../src/migrations/ledger-shape.js';
 import {
   copyDrizzle1Fixture,
@@ -121,6 +123,43 @@ describe('drizzle-orm 1.0.0-rc.5 migrator on a parent-table rebuild', () => {
     await rcMigrate(ours, path.join(project, 'drizzle'));
     expect(readLedgerEntries(ours, TABLE)).toEqual(ledgerBefore);
     expect(counts(ours)).toEqual({ users: 2, posts: 3, comments: 2 });
+  });
+});
+
+describe('drizzle-orm 1.0.0-rc.5 and a 1.0 ledger we write', () => {
+  it('finds nothing to do after we create the ledger and apply every migration, and we read what it writes', async () => {
+    const project = fixture('v1-merged');
+    const out = path.join(project, 'drizzle');
+    const migrations = readV1Folder(out).migrations;
+    const ours = new Database(path.join(project, 'data', 'ours.db'));
+    ours.pragma('foreign_keys = OFF');
+    ours.exec('BEGIN IMMEDIATE');
+    ours.exec(v1LedgerDdl(TABLE));
+    for (const migration of migrations) {
+      runMigrationChunks(ours, asFolderMigration(migration));
+      insertV1LedgerRow(ours, TABLE, {
+        hash: migration.hash,
+        createdAt: migration.createdAt,
+        name: migration.name,
+        appliedAt: new Date().toISOString(),
+      });
+    }
+    ours.exec('COMMIT');
+    ours.pragma('foreign_keys = ON');
+    const schemaOf = (db: Database.Database) =>
+      db.prepare(`SELECT type, name, sql FROM sqlite_schema ORDER BY name`).all();
+    const before = { ledger: readLedgerEntries(ours, TABLE), schema: schemaOf(ours) };
+    await rcMigrate(ours, out);
+    expect({ ledger: readLedgerEntries(ours, TABLE), schema: schemaOf(ours) }).toEqual(before);
+
+    const theirs = new Database(path.join(project, 'data', 'theirs.db'));
+    await rcMigrate(theirs, out);
+    expect(detectLedgerShape(theirs, TABLE).shape).toBe('v1');
+    const written = readLedgerEntries(theirs, TABLE);
+    expect(written.map(({ name, hash, createdAt }) => ({ name, hash, createdAt }))).toEqual(
+      migrations.map(({ name, hash, createdAt }) => ({ name, hash, createdAt })),
+    );
+    expect(schemaOf(theirs)).toEqual(schemaOf(ours));
   });
 });
 
