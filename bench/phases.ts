@@ -8,12 +8,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
-import { createToolRegistry } from '../src/registry.js';
-import { openServices, type Services } from '../src/services.js';
+import { loadConfig } from '../src/core/config.js';
+import { createLogger } from '../src/core/logger.js';
+import { createToolRegistry } from '../src/tools/registry.js';
+import { openServices, type Services } from '../src/app/services.js';
 import { ALL_TOOLS } from '../src/tools/index.js';
 import { BENCH_ROOT, ensureShop, mulberry32 } from './dataset.js';
+import { entryPoints } from '../src/bin/entry-points.js';
 
 const { values } = parseArgs({ options: { calls: { type: 'string', default: '3000' } } });
 const calls = Number(values.calls);
@@ -42,7 +43,7 @@ async function measure(label: string, extraArgs: string[]): Promise<void> {
     cwd: process.cwd(),
     defaultProjectDir: shop.dir,
   });
-  const services: Services = await openServices(config, createLogger('silent'));
+  const services: Services = await openServices(config, createLogger('silent'), { entries: entryPoints() });
   const runner = services.queries();
   await runner.ready();
   const spent = { read: 0, audit: 0 };

@@ -1,7 +1,7 @@
 // Bundles the server into dist/ so the published bin starts fast. The three entry points (the server, the kit
 // worker, the query host) share code-split chunks beside them: what start-up needs to answer initialize and
 // tools/list is one small graph, and the tools and the domain behind them load after the handshake. tools/list
-// itself is computed here, once per mode, and embedded (src/tool-listing.ts). Native and heavy modules stay
+// itself is computed here, once per mode, and embedded (src/mcp/tool-listing.ts). Native and heavy modules stay
 // external: better-sqlite3 cannot be bundled, and drizzle-kit/esbuild are loaded lazily inside the kit worker.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
@@ -32,7 +32,7 @@ const generator = 'dist/.tool-listing.mjs';
 await build({
   ...common,
   stdin: {
-    contents: `import { listTools } from './src/registry.ts';
+    contents: `import { listTools } from './src/tools/listing.ts';
       import { ALL_TOOLS } from './src/tools/index.ts';
       process.stdout.write(JSON.stringify({ normal: listTools(ALL_TOOLS, false), readOnly: listTools(ALL_TOOLS, true) }));`,
     resolveDir: '.',
@@ -46,7 +46,7 @@ rmSync(generator);
 
 await build({
   ...common,
-  entryPoints: ['index', 'kit-worker', 'query-host'].map((name) => `src/${name}.ts`),
+  entryPoints: ['index', 'kit-worker', 'query-host'].map((name) => `src/bin/${name}.ts`),
   outdir: 'dist',
   splitting: true,
   chunkNames: 'chunk-[hash]',

@@ -4,10 +4,8 @@
 // processes on one file still build a single chain.
 import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
-import { AppError, type Outcome } from '../errors.js';
+import { AppError, type Outcome } from '../core/errors.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
-
-export const DEFAULT_AUDIT_TABLE = 'audit_log';
 
 export interface AuditEntry {
   /** ISO-8601 UTC with milliseconds. */

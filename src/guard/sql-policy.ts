@@ -3,8 +3,9 @@
 // (query_only, foreign_keys, locking_mode, hard_heap_limit), and SQLite's own `readonly` flag is true for
 // ATTACH, BEGIN and PRAGMA setters. The query host then re-checks with SQLite (stmt.reader/readonly, EXPLAIN)
 // as a backstop, never as the first line. Pure: no I/O; schema facts are passed in.
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
 import { splitStatements } from '../sql/statements.js';
+import { isProtectedTable } from './server-tables.js';
 import { asciiLower, tokenize, type Token } from '../sql/tokenizer.js';
 
 export type WriteVerb = 'INSERT' | 'UPDATE' | 'DELETE' | 'REPLACE';
@@ -46,8 +47,8 @@ export interface WriteClassification {
 
 export interface PolicyOptions {
   /**
-   * Tables no tool may write through SQL (the audit table, the migrations ledger). `sqlite_*` is always
-   * protected. Compared case-insensitively (ASCII), as SQLite compares names.
+   * Tables no tool may write through SQL: `ServerTables.protected` (server-tables.ts decides which). `sqlite_*`
+   * is always protected. Compared case-insensitively (ASCII), as SQLite compares names.
    */
   protectedTables: readonly string[];
   /** Longest SQL text accepted, in characters. */
@@ -257,12 +258,6 @@ function readQualifiedName(tokens: readonly Token[], i: number, what: string): Q
     return { schema: nameValue(first), name: nameValue(second), next: i + 3 };
   }
   return { name: nameValue(first), next: i + 1 };
-}
-
-/** True when `name` is one the server owns: never writable through SQL. */
-export function isProtectedTable(name: string, protectedTables: readonly string[]): boolean {
-  const lower = asciiLower(name);
-  return lower.startsWith('sqlite_') || protectedTables.some((t) => asciiLower(t) === lower);
 }
 
 function protectedError(table: string, how: string): AppError {

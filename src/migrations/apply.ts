@@ -9,9 +9,10 @@
 // flow and cancellation is seen) while the transaction is open. The caller must not use this connection for
 // anything else until the promise settles.
 import type { Database } from 'better-sqlite3';
-import { AppError, fromSqliteError } from '../errors.js';
+import { AppError, fromSqliteError } from '../core/errors.js';
 import { assertFolderReady, type FolderMigration, type MigrationFolder } from './folder.js';
-import { DEFAULT_MIGRATIONS_TABLE, ensureLedgerTable, insertLedgerRow, readLedger } from './ledger.js';
+import { DEFAULT_LEDGER_TABLE } from '../guard/server-tables.js';
+import { ensureLedgerTable, insertLedgerRow, readLedger } from './ledger.js';
 import { computeMigrationStatus, type MigrationStatus } from './status.js';
 import { isEmptyChunk, scanStatements, TRANSACTION_KEYWORDS } from './sql-text.js';
 
@@ -69,7 +70,7 @@ export async function applyMigrations(
   folder: MigrationFolder,
   options: ApplyOptions = {},
 ): Promise<ApplyResult> {
-  const migrationsTable = options.migrationsTable ?? DEFAULT_MIGRATIONS_TABLE;
+  const migrationsTable = options.migrationsTable ?? DEFAULT_LEDGER_TABLE;
   assertFolderReady(folder, 'apply');
   if (db.inTransaction) {
     throw new AppError(

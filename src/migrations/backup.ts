@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as DatabaseHandle } from 'better-sqlite3';
-import { AppError, fromSqliteError } from '../errors.js';
+import { AppError, fromSqliteError } from '../core/errors.js';
 
 export interface BackupInfo {
   id: string;

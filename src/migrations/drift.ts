@@ -4,12 +4,11 @@
 // the same normalisation, so a difference is reported only when SQLite would behave differently — never for
 // `(CURRENT_TIMESTAMP)` vs `CURRENT_TIMESTAMP`, `TEXT` vs `text`, `true` vs `1`, a primary key's implicit NOT NULL,
 // or a CHECK that drizzle-kit's own introspection truncated or copied onto the wrong table (#4574).
-import { DEFAULT_AUDIT_TABLE } from '../audit/audit-log.js';
-import type { DatabaseSchema } from '../database/introspect.js';
-import { toAction } from '../database/introspect.js';
+import type { DatabaseSchema } from '../sqlite/introspect.js';
+import { toAction } from '../sqlite/introspect.js';
+import { namesTable, serverTables, type ServerTables } from '../guard/server-tables.js';
 import { tablesFilterMatcher } from '../project/tables-filter.js';
 import type { SqliteSnapshot } from '../project/types.js';
-import { DEFAULT_MIGRATIONS_TABLE } from './ledger.js';
 import { normalizeExpression, type ReferentialAction } from '../sql/ddl.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -478,10 +477,11 @@ export interface DriftInput {
   currentSnapshot?: SqliteSnapshot;
   /** Pending migrations: when > 0, database drift is explained as "not applied yet" first. */
   pendingMigrations?: number;
-  /** The migrations ledger table (config `migrations.table`). Default `__drizzle_migrations`. */
-  migrationsTable?: string;
-  /** The server's audit table: ignored in the database unless the snapshot declares it. Default `audit_log`. */
-  auditTable?: string;
+  /**
+   * The server's own tables: those it hides (the ledger; our audit table unless the snapshots declare it) are
+   * left out of both sides. Default: the defaults' ledger and audit table, in the project database.
+   */
+  serverTables?: ServerTables;
   /** drizzle.config.ts `tablesFilter` globs, decided as drizzle-kit decides them (src/project/tables-filter.ts). */
   tablesFilter?: string[];
 }
@@ -496,24 +496,24 @@ export interface DriftAnalysis {
 }
 
 export function computeDrift(input: DriftInput): DriftAnalysis {
-  const migrationsTable = input.migrationsTable ?? DEFAULT_MIGRATIONS_TABLE;
-  const auditTable = input.auditTable ?? DEFAULT_AUDIT_TABLE;
+  const tables = input.serverTables ?? serverTables();
   const inFilter = tablesFilterMatcher(input.tablesFilter);
-  const keep = (name: string) => !/^sqlite_/i.test(name) && name !== migrationsTable && inFilter(name);
-  const restrict = (model: SchemaModel, alsoDrop?: string): SchemaModel => ({
-    tables: model.tables.filter((t) => keep(t.name) && t.name !== alsoDrop),
-    views: model.views.filter(keep),
-  });
+  /** Each comparison leaves out the server's tables that the declaring side (the snapshots) does not declare. */
+  const restrict = (model: SchemaModel, declaredBy: readonly SchemaModel[]): SchemaModel => {
+    const hidden = tables.hidden(declaredBy.flatMap((declaring) => declaring.tables.map((t) => t.name)));
+    const keep = (name: string) => !/^sqlite_/i.test(name) && !namesTable(hidden, name) && inFilter(name);
+    return { tables: model.tables.filter((t) => keep(t.name)), views: model.views.filter(keep) };
+  };
   const empty: SchemaModel = { tables: [], views: [] };
-  const last = input.lastSnapshot ? restrict(modelFromSnapshot(input.lastSnapshot)) : empty;
+  const lastModel = input.lastSnapshot ? modelFromSnapshot(input.lastSnapshot) : empty;
+  const last = restrict(lastModel, [lastModel]);
   const lastName = input.lastSnapshot
     ? `the last migration snapshot${input.lastMigrationTag ? ` (${input.lastMigrationTag})` : ''}`
     : 'no migrations';
   const result: DriftAnalysis = { inSync: true };
 
   if (input.database) {
-    const declaresAudit = last.tables.some((t) => t.name === auditTable);
-    const live = restrict(modelFromDatabase(input.database), declaresAudit ? undefined : auditTable);
+    const live = restrict(modelFromDatabase(input.database), [lastModel]);
     const report = compareSchemas(last, live, {
       expected: 'the migrations',
       actual: 'the database',
@@ -534,7 +534,8 @@ export function computeDrift(input: DriftInput): DriftAnalysis {
   }
 
   if (input.currentSnapshot) {
-    const current = restrict(modelFromSnapshot(input.currentSnapshot));
+    const currentModel = modelFromSnapshot(input.currentSnapshot);
+    const current = restrict(currentModel, [currentModel, lastModel]);
     const report = compareSchemas(current, last, {
       expected: 'schema.ts',
       actual: 'the migrations',

@@ -6,10 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as DatabaseHandle } from 'better-sqlite3';
-import { AppError, fromSqliteError, isAppError } from '../errors.js';
+import { AppError, fromSqliteError, isAppError } from '../core/errors.js';
 import { assertFolderReady, type MigrationFolder } from './folder.js';
 import { foreignKeyViolations, type ForeignKeyViolation, runMigrationChunks } from './apply.js';
-import { DEFAULT_MIGRATIONS_TABLE, ensureLedgerTable, insertLedgerRow, readLedger } from './ledger.js';
+import { DEFAULT_LEDGER_TABLE } from '../guard/server-tables.js';
+import { ensureLedgerTable, insertLedgerRow, readLedger } from './ledger.js';
 import { computeMigrationStatus, type MigrationStatus } from './status.js';
 import { isEmptyChunk } from './sql-text.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
@@ -78,7 +79,7 @@ export async function dryRunMigrations(
   folder: MigrationFolder,
   options: DryRunOptions = {},
 ): Promise<DryRunReport> {
-  const migrationsTable = options.migrationsTable ?? DEFAULT_MIGRATIONS_TABLE;
+  const migrationsTable = options.migrationsTable ?? DEFAULT_LEDGER_TABLE;
   assertFolderReady(folder, 'apply');
   const opened = typeof source === 'string' ? openSource(source) : undefined;
   const real = typeof source === 'string' ? opened : source;

@@ -5,14 +5,14 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
+import { SNAPSHOT_VERSION } from '../project/snapshot-text.js';
 import type { SqliteSnapshot } from '../project/types.js';
 
 export const STATEMENT_BREAKPOINT = '--> statement-breakpoint';
 /** drizzle-kit's `originUUID`: the `prevId` of a folder's first snapshot. */
 export const ORIGIN_SNAPSHOT_ID = '00000000-0000-0000-0000-000000000000';
 export const JOURNAL_VERSION = '7';
-export const SNAPSHOT_VERSION = '6';
 
 export interface JournalEntry {
   idx: number;

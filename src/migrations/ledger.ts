@@ -3,10 +3,9 @@
 // INTEGER PRIMARY KEY in SQLite), `hash` = sha256 of the file, `created_at` = the journal's `when`. Invariant: the
 // user's own `migrate()` and this server always agree on what has been applied.
 import type { Database } from 'better-sqlite3';
-import { AppError, fromSqliteError } from '../errors.js';
+import { AppError, fromSqliteError } from '../core/errors.js';
+import { DEFAULT_LEDGER_TABLE } from '../guard/server-tables.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
-
-export const DEFAULT_MIGRATIONS_TABLE = '__drizzle_migrations';
 
 export interface LedgerRow {
   /** SQLite rowid: the order rows were written in (drizzle's own `id` column is always NULL). */
@@ -53,7 +52,7 @@ function assertLedgerShape(db: Database, table: string): void {
   }
 }
 
-export function ensureLedgerTable(db: Database, table: string = DEFAULT_MIGRATIONS_TABLE): void {
+export function ensureLedgerTable(db: Database, table: string = DEFAULT_LEDGER_TABLE): void {
   try {
     if (ledgerExists(db, table)) {
       assertLedgerShape(db, table);
@@ -66,7 +65,7 @@ export function ensureLedgerTable(db: Database, table: string = DEFAULT_MIGRATIO
 }
 
 /** Applied rows in the order they were written; an absent table means nothing was applied (never creates it). */
-export function readLedger(db: Database, table: string = DEFAULT_MIGRATIONS_TABLE): LedgerRow[] {
+export function readLedger(db: Database, table: string = DEFAULT_LEDGER_TABLE): LedgerRow[] {
   try {
     if (!ledgerExists(db, table)) return [];
     assertLedgerShape(db, table);

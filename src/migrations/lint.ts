@@ -25,10 +25,9 @@
 // | SQ208 | error            | VACUUM / ATTACH / DETACH, which cannot run inside a transaction                        |
 // | SQ209 | error            | a statement that drops, rebuilds or writes the server's own tables (audit, ledger)     |
 import type { Database } from 'better-sqlite3';
-import { countRows, DEFAULT_ROW_COUNT_BOUND, toAction, type RowCount } from '../database/introspect.js';
+import { countRows, DEFAULT_ROW_COUNT_BOUND, toAction, type RowCount } from '../sqlite/introspect.js';
 import type { SqliteSnapshot } from '../project/types.js';
-import { DEFAULT_AUDIT_TABLE } from '../audit/audit-log.js';
-import { DEFAULT_MIGRATIONS_TABLE } from './ledger.js';
+import { namesTable, serverTables } from '../guard/server-tables.js';
 import {
   isPunct,
   nameOf,
@@ -95,8 +94,8 @@ export interface LintContext {
   snapshot?: SqliteSnapshot;
   /** Data checks run only on tables with at most this many rows. Default 100,000. */
   rowCountBound?: number;
-  /** Tables no migration may drop or write (default: the audit table and the migrations ledger). */
-  protectedTables?: string[];
+  /** Tables no migration may drop or write: `ServerTables.protected` (default: the defaults' ledger and audit table). */
+  protectedTables?: readonly string[];
 }
 
 interface ColumnState {
@@ -155,7 +154,7 @@ class Linter {
   private readonly tables = new Map<string, TableState | null>();
   private readonly rowCache = new Map<string, RowCount | undefined>();
   private readonly bound: number;
-  private readonly protectedTables: Set<string>;
+  private readonly protectedTables: readonly string[];
   private readonly rebuildTargets = new Set<string>();
 
   constructor(
@@ -163,9 +162,7 @@ class Linter {
     private readonly ctx: LintContext,
   ) {
     this.bound = ctx.rowCountBound ?? DEFAULT_ROW_COUNT_BOUND;
-    this.protectedTables = new Set(
-      (ctx.protectedTables ?? [DEFAULT_AUDIT_TABLE, DEFAULT_MIGRATIONS_TABLE]).map((t) => t.toLowerCase()),
-    );
+    this.protectedTables = ctx.protectedTables ?? serverTables().protected;
   }
 
   run(): LintFinding[] {
@@ -432,7 +429,7 @@ class Linter {
   }
 
   private isProtected(table: string): boolean {
-    return this.protectedTables.has(table.toLowerCase());
+    return namesTable(this.protectedTables, table);
   }
 
   private protectedWrite(index: number, table: string, verb: string): void {

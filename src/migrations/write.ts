@@ -9,7 +9,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
+import {
+  SNAPSHOT_VERSION,
+  snapshotText,
+  snapshotVersion,
+  type SerialisedSnapshot,
+} from '../project/snapshot-text.js';
 import type { SqliteSnapshot } from '../project/types.js';
 import {
   assertFolderReady,
@@ -19,7 +25,6 @@ import {
   type MigrationFolder,
   ORIGIN_SNAPSHOT_ID,
   readMigrationFolder,
-  SNAPSHOT_VERSION,
   snapshotFileName,
   STATEMENT_BREAKPOINT,
 } from './folder.js';
@@ -47,34 +52,6 @@ export interface NewCustomMigration {
 }
 
 export type MigrationToWrite = NewMigration | NewCustomMigration;
-
-/** A snapshot turned into the exact text its file gets, with what the checks and the journal read from it. */
-export interface SerialisedSnapshot {
-  kind: 'serialised';
-  id: string;
-  prevId: string;
-  /** The journal entry's `version`. */
-  version: string;
-  text: string;
-}
-
-/**
- * The snapshot file's text as the CLI writes it (key order, `_meta`, 2-space JSON). The kit worker calls it where the
- * snapshot is made, so the snapshot crosses to this thread as one string instead of a cloned object graph.
- */
-export function serialiseSnapshot(snapshot: SqliteSnapshot): SerialisedSnapshot {
-  return {
-    kind: 'serialised',
-    id: snapshot.id,
-    prevId: snapshot.prevId,
-    version: String(snapshot.version ?? SNAPSHOT_VERSION),
-    text: JSON.stringify(orderSnapshot(snapshot), null, 2),
-  };
-}
-
-function isSerialised(snapshot: SqliteSnapshot | SerialisedSnapshot): snapshot is SerialisedSnapshot {
-  return (snapshot as Partial<SerialisedSnapshot>).kind === 'serialised';
-}
 
 export interface PreviousState {
   folder: MigrationFolder;
@@ -218,7 +195,7 @@ function writeFiles(
     : { version: JOURNAL_VERSION, dialect: 'sqlite', entries: [] };
   journal.entries.push({
     idx,
-    version: isSerialised(snapshot) ? snapshot.version : String(snapshot.version ?? SNAPSHOT_VERSION),
+    version: snapshotVersion(snapshot),
     when,
     tag,
     breakpoints,
@@ -231,10 +208,7 @@ function writeFiles(
     const tmpSnapshot = path.join(metaDir, `_tmp-${token}-${snapshotFileName(tag)}`);
     const tmpJournal = path.join(metaDir, `_journal.json.tmp-${token}`);
     writeDurably(tmpSql, sql);
-    writeDurably(
-      tmpSnapshot,
-      isSerialised(snapshot) ? snapshot.text : JSON.stringify(orderSnapshot(snapshot), null, 2),
-    );
+    writeDurably(tmpSnapshot, snapshotText(snapshot));
     writeDurably(tmpJournal, JSON.stringify(journal, null, 2));
     fs.renameSync(tmpSql, sqlFile);
     fs.renameSync(tmpSnapshot, snapshotFile);
@@ -259,19 +233,6 @@ function writeFiles(
     sql,
     hash: hashMigrationSql(sql),
     snapshotId: snapshot.id,
-  };
-}
-
-/** drizzle-kit's key order (`version, dialect, id, prevId, …`) and an `_meta` block, as the CLI writes them. */
-function orderSnapshot(snapshot: SqliteSnapshot): Record<string, unknown> {
-  const { version, dialect, id, prevId, _meta, ...rest } = snapshot;
-  return {
-    version: version ?? SNAPSHOT_VERSION,
-    dialect: dialect ?? 'sqlite',
-    id,
-    prevId,
-    ...rest,
-    _meta: _meta ?? { schemas: {}, tables: {}, columns: {} },
   };
 }
 

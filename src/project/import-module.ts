@@ -10,7 +10,7 @@ import { SourceMap, type SourceMapPayload, type SourceMapping } from 'node:modul
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as Esbuild from 'esbuild';
 import type { BuildFailure, Message, OnResolveResult, Plugin } from 'esbuild';
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
 import {
   cachedResolution,
   rememberResolution,

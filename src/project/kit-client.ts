@@ -5,8 +5,8 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { entryPoint } from '../entry-points.js';
-import { AppError } from '../errors.js';
+import type { EntryPoint } from '../core/entry-point.js';
+import { AppError } from '../core/errors.js';
 import type { DiffInput } from './diff.js';
 import type {
   GeneratedDiff,
@@ -20,6 +20,8 @@ import type { LoadProjectConfigInput } from './load-project.js';
 import type { DiffResult, LoadedSchema, ProjectConfig } from './types.js';
 
 export interface KitClientOptions {
+  /** The kit worker script (the process edge knows where it is: src/bin/entry-points.ts). */
+  entry: EntryPoint;
   /** Per call; on expiry the worker is terminated and the call fails with TIMEOUT. Default 30 s. */
   timeoutMs?: number;
   /** Start a fresh worker after this many calls. Default 25. */
@@ -52,6 +54,7 @@ interface Pending {
 }
 
 export class KitClient {
+  private readonly entry: EntryPoint;
   private readonly timeoutMs: number;
   private readonly recycleAfterCalls: number;
   private readonly onOutput: KitClientOptions['onOutput'];
@@ -63,7 +66,8 @@ export class KitClient {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
-  constructor(options: KitClientOptions = {}) {
+  constructor(options: KitClientOptions) {
+    this.entry = options.entry;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.recycleAfterCalls = options.recycleAfterCalls ?? 25;
     this.onOutput = options.onOutput;
@@ -147,7 +151,7 @@ export class KitClient {
   }
 
   private startWorker(): Worker {
-    const worker = createKitWorker();
+    const worker = createKitWorker(this.entry);
     worker.unref();
     worker.stdout.setEncoding('utf8');
     worker.stderr.setEncoding('utf8');
@@ -242,8 +246,7 @@ export class KitClient {
   }
 }
 
-function createKitWorker(): Worker {
-  const entry = entryPoint('kit-worker');
+function createKitWorker(entry: EntryPoint): Worker {
   // A memory cap so a runaway schema cannot take the server down with it (the worker dies, the call fails).
   const options = { stdout: true, stderr: true, resourceLimits: { maxOldGenerationSizeMb: 1024 } } as const;
   if (!entry.file.endsWith('.ts')) return new Worker(entry.file, { ...options, execArgv: entry.execArgv });

@@ -1,8 +1,8 @@
 // The messages between KitClient (main thread) and the kit worker. Plain structured-clone data only.
-import type { ErrorCode } from '../errors.js';
+import type { ErrorCode } from '../core/errors.js';
 import type { DiffInput } from './diff.js';
 import type { LoadProjectConfigInput } from './load-project.js';
-import type { SerialisedSnapshot } from '../migrations/write.js';
+import type { SerialisedSnapshot } from './snapshot-text.js';
 import type { AppliedRename, DiffResult, MigrationHint, ProjectConfig, SqliteSnapshot } from './types.js';
 
 export interface GenerateInput {

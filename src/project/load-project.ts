@@ -7,7 +7,8 @@ import { globSync } from 'tinyglobby';
 import { getTableColumns, is } from 'drizzle-orm';
 import { SQLiteTable, getTableConfig } from 'drizzle-orm/sqlite-core';
 import { toCamelCase, toSnakeCase } from 'drizzle-orm/casing';
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
+import { DEFAULT_LEDGER_TABLE } from '../guard/server-tables.js';
 import { importUserModules } from './import-module.js';
 import { loadKitApi } from './kit-api.js';
 import type { LoadedSchema, ProjectConfig, SchemaColumn, SchemaTable, SqliteSnapshot } from './types.js';
@@ -15,7 +16,6 @@ import type { LoadedSchema, ProjectConfig, SchemaColumn, SchemaTable, SqliteSnap
 export const CONFIG_FILE_NAMES = ['ts', 'mts', 'cts', 'js', 'mjs', 'cjs'].map(
   (ext) => `drizzle.config.${ext}`,
 );
-export const DEFAULT_MIGRATIONS_TABLE = '__drizzle_migrations';
 const SCHEMA_EXTENSIONS = ['.ts', '.js', '.cjs', '.mjs', '.mts', '.cts'];
 
 export interface LoadProjectConfigInput {
@@ -144,7 +144,7 @@ export function normaliseConfig(raw: Record<string, unknown>, context: Normalise
     );
   }
   const migrations = isRecord(raw.migrations) ? raw.migrations : {};
-  const migrationsTable = migrations.table ?? DEFAULT_MIGRATIONS_TABLE;
+  const migrationsTable = migrations.table ?? DEFAULT_LEDGER_TABLE;
   if (typeof migrationsTable !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(migrationsTable)) {
     throw fail(
       '`migrations.table` must be a plain table name.',

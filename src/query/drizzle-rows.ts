@@ -38,7 +38,7 @@ import {
 } from 'drizzle-orm/sqlite-core';
 import { createInsertSchema, createSelectSchema, createUpdateSchema } from 'drizzle-zod';
 import { z } from 'zod';
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
 import type { SchemaColumn, SchemaTable } from '../project/types.js';
 import { DEFAULT_MAX_CELL_CHARS, shortenText, type Cell, type EncodedRows } from './encode.js';
 import type { ParamValue } from './protocol.js';

@@ -11,7 +11,7 @@
 import Database from 'better-sqlite3';
 import type { Database as DatabaseType, Statement } from 'better-sqlite3';
 import { AuditLog } from '../audit/audit-log.js';
-import { AppError, fromSqliteError, isAppError } from '../errors.js';
+import { AppError, fromSqliteError, isAppError } from '../core/errors.js';
 import {
   checkWriteTarget,
   classifyRead,
@@ -19,7 +19,7 @@ import {
   type PolicyOptions,
   type SchemaObject,
 } from '../guard/sql-policy.js';
-import { asciiLower } from '../sql/tokenizer.js';
+import { namesTable } from '../guard/server-tables.js';
 import { isBoundedProgram } from './bounded-program.js';
 import { collectRows, DEFAULT_MAX_CELL_CHARS, type ResultColumn } from './encode.js';
 import {
@@ -351,13 +351,13 @@ export class QueryExecutor {
    * indexes') root page means the statement would write there.
    */
   private assertNoProtectedOpens(db: DatabaseType, sql: string, args: unknown[]): void {
-    const protectedNames = new Set(this.options.protectedTables.map(asciiLower));
     const roots = new Map<number, string>();
     const pages = db
       .prepare(`SELECT rootpage, tbl_name AS tableName FROM sqlite_master WHERE rootpage > 0`)
       .all() as Array<{ rootpage: number; tableName: string }>;
     for (const { rootpage, tableName } of pages) {
-      if (protectedNames.has(asciiLower(tableName))) roots.set(rootpage, tableName);
+      // Not isProtectedTable: every AUTOINCREMENT insert writes sqlite_sequence, and that is SQLite's business.
+      if (namesTable(this.options.protectedTables, tableName)) roots.set(rootpage, tableName);
     }
     if (roots.size === 0) return;
     const ops = db.prepare(`EXPLAIN ${sql}`).all(...args) as Array<{

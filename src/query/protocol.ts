@@ -2,7 +2,7 @@
 // IPC channel, errors carried as their AppError fields and rebuilt on the other side, and bound parameters
 // restricted to JSON scalars so nothing but a value can ever reach SQLite through them.
 import type { AuditEntry } from '../audit/audit-log.js';
-import { AppError, ERROR_CODES, type ErrorCode } from '../errors.js';
+import { AppError, ERROR_CODES, type ErrorCode } from '../core/errors.js';
 import type { EncodedRows } from './encode.js';
 
 /** A bound value as a client may send it: a JSON scalar, or a blob as base64. */

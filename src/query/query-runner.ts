@@ -8,9 +8,9 @@
 // so it runs in this process, through the same guard and caps.
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { entryPoint, type EntryPoint } from '../entry-points.js';
+import type { EntryPoint } from '../core/entry-point.js';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
 import type { PolicyOptions } from '../guard/sql-policy.js';
 import { executeReadIfBounded, openQueryReadConnection, policyOf, toQueryError } from './executor.js';
 import {
@@ -41,8 +41,8 @@ export interface QueryRunnerOptions {
    */
   memoryLimitBytes?: number;
   maxSqlLength?: number;
-  /** Where the query host script is (default: the sibling bundle, or the .ts source under tsx). */
-  entry?: EntryPoint;
+  /** The query host script (the process edge knows where it is: src/bin/entry-points.ts). */
+  entry: EntryPoint;
   /** Receives whatever a child writes to stdout or stderr (the server sends it to its logger on stderr). */
   onOutput?: (text: string, stream: 'stdout' | 'stderr') => void;
   /** Start the children now (default) rather than on the first call. */
@@ -101,7 +101,7 @@ export class QueryRunner {
 
   constructor(options: QueryRunnerOptions) {
     this.options = options;
-    this.entry = options.entry ?? entryPoint('query-host');
+    this.entry = options.entry;
     this.poolSize = Math.max(1, options.poolSize ?? 2);
     this.hostOptions = {
       dbFile: options.dbFile,

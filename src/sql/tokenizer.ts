@@ -6,7 +6,7 @@
 // text it cannot read is refused. `tolerant` exists for migration files and stored schema text, which SQLite itself
 // will parse (and reject) — there an unreadable character becomes a one-character `op` token and an unterminated
 // quote or comment runs to the end; the query guard never passes it.
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
 
 export type TokenKind =
   /** A bare word: a keyword or an unquoted identifier (SQLite decides which by context). */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { auditTail, UNCHANGED_DETAIL } from '../audit/audit-rows.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
 import { applyMigrations } from '../migrations/apply.js';
 import { createBackup } from '../migrations/backup.js';
 import { readMigrationFolder } from '../migrations/folder.js';
@@ -12,7 +12,6 @@ import {
   FindingSchema,
   lintSequence,
   notifyProgress,
-  protectedTables,
   readMigrationState,
   writableConnection,
   type Finding,
@@ -213,15 +212,13 @@ async function run(input: { dryRun: boolean }, context: ToolContext): Promise<Ou
     status.pending.map((migration) => ({ chunks: migration.chunks })),
     {
       ...(folder.latestSnapshot ? { snapshot: folder.latestSnapshot } : {}),
-      protectedTables: protectedTables(services),
+      protectedTables: services.tables.protected,
     },
   );
   const protectedWrites = findings.flat().filter((finding) => finding.code === 'SQ209');
   const losses = dataLossSummary(report, findings);
   // Our own audit rows are not the app's data; their count only grows.
-  const rowCounts = report.rowCounts.filter(
-    (count) => !(services.auditInProjectDb && count.table === services.audit.table),
-  );
+  const rowCounts = report.rowCounts.filter((count) => !services.tables.isAuditTable(count.table));
   const output: Omit<Output, 'next'> = {
     status: 'dry_run',
     ok: report.ok,

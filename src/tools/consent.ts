@@ -1,7 +1,7 @@
 // How a tool asks the human to approve something risky: a launch option the human set, else one checkbox in an
 // elicitation form. Invariant: only an explicit tick on an accepted form counts as the human's approval; accepting
 // the form without the tick, declining, cancelling or a failed request never does.
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
 import type { ToolContext } from './types.js';
 
 export interface ApprovalRequest {

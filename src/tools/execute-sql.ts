@@ -63,7 +63,7 @@ export const executeSql = defineTool({
     // Classified here too (the host does it again, authoritatively) so a refusal costs no round trip and the
     // audit row names the table even when the write fails.
     const classification = classifyWrite(input.sql, {
-      protectedTables: [services.config.auditTable, services.project.migrationsTable],
+      protectedTables: services.tables.protected,
     });
     context.setTarget('table', classification.table);
     const statement: WriteStatement = {

@@ -1,13 +1,12 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
 import { writeMigrationFrom } from '../migrations/write.js';
 import type { AppliedRename, MigrationHint, MissingHint, SqliteSnapshot } from '../project/types.js';
 import {
   capText,
   FindingSchema,
   lintSequence,
-  protectedTables,
   readMigrationState,
   type Finding,
 } from './migration-shared.js';
@@ -219,7 +218,7 @@ export const generateMigration = defineTool({
         {
           previousSnapshot: previous.snapshot,
           ...(snapshotForLint ? { snapshot: snapshotForLint } : {}),
-          protectedTables: protectedTables(services),
+          protectedTables: services.tables.protected,
         },
       );
       outcome = {

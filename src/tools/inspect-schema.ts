@@ -4,9 +4,8 @@ import {
   type ColumnInfo,
   type DatabaseSchema,
   type TableInfo,
-} from '../database/introspect.js';
+} from '../sqlite/introspect.js';
 import type { SchemaTable } from '../project/types.js';
-import type { Services } from '../services.js';
 import { defineTool } from './types.js';
 
 const InputSchema = z
@@ -132,13 +131,6 @@ export function toMermaid(schema: DatabaseSchema): string {
   return lines.join('\n');
 }
 
-/** The ledger is never interesting to a model; our audit table only when the app declares it (or it is asked for). */
-function hiddenTables(services: Services, declared: ReadonlySet<string>): Set<string> {
-  const hidden = new Set([services.project.migrationsTable]);
-  if (services.auditInProjectDb && !declared.has(services.audit.table)) hidden.add(services.audit.table);
-  return hidden;
-}
-
 export const inspectSchema = defineTool({
   name: 'inspect_schema',
   title: 'Inspect the database schema',
@@ -165,9 +157,9 @@ export const inspectSchema = defineTool({
     );
     if (requested?.length === 1) setTarget('table', requested[0]!);
 
-    const hidden = hiddenTables(services, new Set(bySqlName.keys()));
+    // The ledger is never interesting to a model; our audit table only when the app declares it (or it is asked for).
     const schema = introspectDatabase(services.read, {
-      ...(requested ? { tables: requested } : { exclude: [...hidden] }),
+      ...(requested ? { tables: requested } : { exclude: services.tables.hidden(bySqlName.keys()) }),
       rowCounts: input.rowCounts,
     });
     const output: Output = {

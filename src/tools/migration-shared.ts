@@ -4,13 +4,13 @@
 import type { Database } from 'better-sqlite3';
 import { z } from 'zod';
 import type { AuditRow } from '../audit/audit-log.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
 import { readMigrationFolder, type MigrationFolder } from '../migrations/folder.js';
 import { readLedger } from '../migrations/ledger.js';
 import { lintMigration, type LintFinding } from '../migrations/lint.js';
 import { computeMigrationStatus, type MigrationStatus } from '../migrations/status.js';
 import type { SqliteSnapshot } from '../project/types.js';
-import type { Services } from '../services.js';
+import type { Services } from '../app/services.js';
 
 export interface MigrationState {
   folder: MigrationFolder;
@@ -22,13 +22,6 @@ export function readMigrationState(services: Services): MigrationState {
   const folder = readMigrationFolder(services.project.outDir);
   const status = computeMigrationStatus(folder, readLedger(services.read, services.project.migrationsTable));
   return { folder, status };
-}
-
-/** Tables no migration may drop, rebuild or write: the ledger, and our audit table when it lives in this file. */
-export function protectedTables(services: Services): string[] {
-  return services.auditInProjectDb
-    ? [services.project.migrationsTable, services.audit.table]
-    : [services.project.migrationsTable];
 }
 
 export const FindingSchema = z.object({
@@ -83,7 +76,11 @@ export interface LintUnit {
 export function lintSequence(
   db: Database,
   units: readonly LintUnit[],
-  options: { previousSnapshot?: SqliteSnapshot; snapshot?: SqliteSnapshot; protectedTables: string[] },
+  options: {
+    previousSnapshot?: SqliteSnapshot;
+    snapshot?: SqliteSnapshot;
+    protectedTables: readonly string[];
+  },
 ): Finding[][] {
   const all = units.flatMap((unit) => unit.chunks);
   const findings = lintMigration(all, {

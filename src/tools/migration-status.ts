@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { introspectDatabase } from '../database/introspect.js';
+import { introspectDatabase } from '../sqlite/introspect.js';
 import { computeDrift, type DriftReport } from '../migrations/drift.js';
 import type { MigrationState as EntryState } from '../migrations/status.js';
 import type { SqliteSnapshot } from '../project/types.js';
@@ -130,8 +130,7 @@ export const migrationStatus = defineTool({
         ...(lastTag ? { lastMigrationTag: lastTag } : {}),
         ...(currentSnapshot ? { currentSnapshot } : {}),
         pendingMigrations: status.counts.pending,
-        migrationsTable: services.project.migrationsTable,
-        ...(services.auditInProjectDb ? { auditTable: services.audit.table } : {}),
+        serverTables: services.tables,
         ...(services.project.tablesFilter ? { tablesFilter: services.project.tablesFilter } : {}),
       });
       schemaDrift = drift.schema !== undefined && !drift.schema.inSync;

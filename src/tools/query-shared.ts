@@ -4,11 +4,11 @@
 // given at launch with --allow-large-writes; never a tool argument).
 import { z } from 'zod';
 import type { AuditEntry } from '../audit/audit-log.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
 import type { EncodedRows } from '../query/encode.js';
 import type { AuditAppend, QueryParams, WriteRequest, WriteResult } from '../query/protocol.js';
 import { resolveTable, TableModel, type LiveColumn } from '../query/drizzle-rows.js';
-import type { Services } from '../services.js';
+import type { Services } from '../app/services.js';
 import { askHumanToApprove } from './consent.js';
 import type { ToolContext } from './types.js';
 
@@ -21,7 +21,7 @@ export const UntrustedSchema = z
   })
   .describe('Database content is untrusted data.');
 
-export { untrustedFence, type Untrusted } from '../untrusted.js';
+export { untrustedFence, type Untrusted } from '../core/untrusted.js';
 
 // ---- Shapes ----------------------------------------------------------------------------------------------------------
 
@@ -64,7 +64,7 @@ export function auditAppendFor(context: ToolContext): AuditAppend {
   const { services } = context;
   return {
     table: services.audit.table,
-    ...(services.auditInProjectDb ? {} : { auditDbFile: services.auditFile }),
+    ...(services.tables.auditInProjectDb ? {} : { auditDbFile: services.auditFile }),
     entry,
     startedAtMs: Date.now() - durationMs,
   };

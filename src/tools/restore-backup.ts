@@ -12,7 +12,7 @@ import {
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { AuditLog, ensureAuditTable, type AuditRow } from '../audit/audit-log.js';
-import { AppError, fromSqliteError } from '../errors.js';
+import { AppError, fromSqliteError } from '../core/errors.js';
 import {
   createBackup,
   getBackup,
@@ -21,7 +21,7 @@ import {
   sha256File,
   type BackupInfo,
 } from '../migrations/backup.js';
-import type { Services } from '../services.js';
+import type { Services } from '../app/services.js';
 import { requireDestructiveConsent } from './consent.js';
 import { describeAuditRow, writableConnection } from './migration-shared.js';
 import { defineTool, type ToolContext, type ToolDefinition } from './types.js';
@@ -88,7 +88,7 @@ type Output = z.infer<typeof OutputSchema>;
  * itself says (authoritative); otherwise only its sidecar does.
  */
 function backupHighWater(services: Services, backup: BackupInfo): number | null {
-  if (!services.auditInProjectDb) return backup.auditHighWater;
+  if (!services.tables.auditInProjectDb) return backup.auditHighWater;
   let db: Database.Database | undefined;
   try {
     db = new Database(backup.path, { readonly: true, fileMustExist: true });
@@ -244,7 +244,11 @@ async function restore(
         ? undefined
         : changesAfter(services.audit.connection, services.audit.table, highWater, changingTools);
     const warnings: string[] = [];
-    if (services.auditInProjectDb && backup.auditHighWater !== null && highWater !== backup.auditHighWater) {
+    if (
+      services.tables.auditInProjectDb &&
+      backup.auditHighWater !== null &&
+      highWater !== backup.auditHighWater
+    ) {
       warnings.push(
         `The backup's sidecar says the audit log stood at row ${backup.auditHighWater}, the backup file itself at ${highWater}; the file was trusted.`,
       );
@@ -261,7 +265,7 @@ async function restore(
     const liveTail = auditTail(services.audit.connection, services.audit.table).id;
     let safety: BackupInfo;
     let carried: number | undefined;
-    if (services.auditInProjectDb) {
+    if (services.tables.auditInProjectDb) {
       const result = await restoreKeepingAudit(context, backup, liveTail);
       safety = result.safety;
       carried = result.carried;

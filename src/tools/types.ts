@@ -2,7 +2,7 @@
 // themselves and never decide read-only mode: the registry does all three, the same way for every tool.
 import type { z } from 'zod';
 import type { AuditEntry } from '../audit/audit-log.js';
-import type { Services } from '../services.js';
+import type { Services } from '../app/services.js';
 
 /**
  * What a tool may do to the world. The single source of the MCP annotations *and* of the read-only refusal.

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { AppError } from '../errors.js';
-import { isProtectedTable } from '../guard/sql-policy.js';
+import { AppError } from '../core/errors.js';
 import {
   decodeRows,
   planWrite,
@@ -102,7 +101,7 @@ export const writeRows = defineTool({
     const { services } = context;
     const model = await loadTableModel(services, input.table);
     context.setTarget('table', model.table.name);
-    if (isProtectedTable(model.table.name, [services.config.auditTable, services.project.migrationsTable])) {
+    if (services.tables.isProtected(model.table.name)) {
       throw new AppError(
         'PROTECTED_TABLE',
         `"${model.table.name}" is kept by the server itself (the audit log or the migrations ledger); no tool can write its rows.`,

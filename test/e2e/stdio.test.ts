@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { copyEmbeddedProject, removeDir, tempDir } from '../helpers/project.js';
-import { listTools } from '../../src/registry.js';
+import { listTools } from '../../src/tools/listing.js';
 import { ALL_TOOLS } from '../../src/tools/index.js';
 import { initialize, nonJsonRpcLines, spawnServer } from '../helpers/stdio.js';
 

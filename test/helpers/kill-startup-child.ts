@@ -1,9 +1,10 @@
 // Child process for the first-start kill -9 test: opens the services of a project exactly as the server does
 // (database created, pending migrations applied and audited), printing READY right before and DONE after.
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
-import { openServices } from '../../src/services.js';
-import { migrateOnStart } from '../../src/startup.js';
+import { loadConfig } from '../../src/core/config.js';
+import { createLogger } from '../../src/core/logger.js';
+import { openServices } from '../../src/app/services.js';
+import { migrateOnStart } from '../../src/app/startup.js';
+import { entryPoints } from '../../src/bin/entry-points.js';
 
 const [projectDir] = process.argv.slice(2) as [string];
 const { config } = loadConfig({
@@ -14,6 +15,6 @@ const { config } = loadConfig({
 });
 const logger = createLogger('silent');
 process.stdout.write('READY\n');
-const services = await openServices(config, logger, { migrateOnStart });
+const services = await openServices(config, logger, { entries: entryPoints(), migrateOnStart });
 process.stdout.write('DONE\n');
 await services.close();

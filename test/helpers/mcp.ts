@@ -2,12 +2,13 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult, ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
-import { loadConfig, type Config } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
-import { createServer } from '../../src/server.js';
-import { openServices, type Services } from '../../src/services.js';
-import { migrateOnStart } from '../../src/startup.js';
+import { loadConfig, type Config } from '../../src/core/config.js';
+import { createLogger } from '../../src/core/logger.js';
+import { createServer } from '../../src/mcp/server.js';
+import { openServices, type Services } from '../../src/app/services.js';
+import { migrateOnStart } from '../../src/app/startup.js';
 import { REPO_ROOT } from './project.js';
+import { entryPoints } from '../../src/bin/entry-points.js';
 
 export interface Harness {
   client: Client;
@@ -36,7 +37,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     defaultProjectDir: REPO_ROOT,
   });
   const logger = createLogger(config.logLevel);
-  const services = await openServices(config, logger, { migrateOnStart });
+  const services = await openServices(config, logger, { entries: entryPoints(), migrateOnStart });
   const { server } = createServer({ config, logger, services: async () => services, verifyOutputs: true });
   const client = new Client(
     { name: options.clientName ?? 'vitest', version: '1.0.0' },

@@ -3,12 +3,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
-import { openServices } from '../../src/services.js';
-import { migrateOnStart } from '../../src/startup.js';
+import { loadConfig } from '../../src/core/config.js';
+import { createLogger } from '../../src/core/logger.js';
+import { openServices } from '../../src/app/services.js';
+import { migrateOnStart } from '../../src/app/startup.js';
 import { errorTextOf, startHarness, type Harness } from '../helpers/mcp.js';
 import { REPO_ROOT, copyEmbeddedProject, removeDir, tempDir } from '../helpers/project.js';
+import { entryPoints } from '../../src/bin/entry-points.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -170,7 +171,9 @@ describe('faults', () => {
       cwd: project,
       defaultProjectDir: project,
     });
-    await expect(openServices(config, createLogger('silent'), { migrateOnStart })).rejects.toMatchObject({
+    await expect(
+      openServices(config, createLogger('silent'), { entries: entryPoints(), migrateOnStart }),
+    ).rejects.toMatchObject({
       code: 'CONFIG_ERROR',
       message: expect.stringMatching(/does not exist.*--read-only/),
     });

@@ -5,10 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { AppError } from '../../src/errors.js';
-import { serialiseSnapshot } from '../../src/migrations/write.js';
+import { AppError } from '../../src/core/errors.js';
+import { serialiseSnapshot } from '../../src/project/snapshot-text.js';
 import { KitClient } from '../../src/project/kit-client.js';
 import type { ProjectConfig, SchemaTable, SqliteSnapshot } from '../../src/project/types.js';
+import { entryPoint } from '../../src/bin/entry-points.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const blogDir = path.join(repo, 'test/fixtures/blog');
@@ -76,7 +77,8 @@ function seededDatabase(): Database.Database {
 }
 
 const output: string[] = [];
-const kit = new KitClient({ onOutput: (_stream, text) => output.push(text) });
+const KIT_WORKER = entryPoint('kit-worker');
+const kit = new KitClient({ entry: KIT_WORKER, onOutput: (_stream, text) => output.push(text) });
 
 afterEach(() => {
   output.length = 0;
@@ -563,7 +565,7 @@ describe('generate (loadSchema and diff in one call)', () => {
   });
 
   it('times the load phase out like loadSchema, as not loaded', async () => {
-    const slow = new KitClient({ timeoutMs: 3_000 });
+    const slow = new KitClient({ entry: KIT_WORKER, timeoutMs: 3_000 });
     try {
       const config = await slow.loadProjectConfig({
         projectDir: tempProject(`${embeddedSchema}\nwhile (true) {}\n`),
@@ -581,7 +583,7 @@ describe('generate (loadSchema and diff in one call)', () => {
 
 describe('worker lifecycle', () => {
   it('stops a call that never finishes with TIMEOUT, and serves the next call', async () => {
-    const slow = new KitClient({ timeoutMs: 3_000 });
+    const slow = new KitClient({ entry: KIT_WORKER, timeoutMs: 3_000 });
     try {
       const config = await slow.loadProjectConfig({
         projectDir: tempProject(`${embeddedSchema}\nwhile (true) {}\n`),
@@ -595,7 +597,7 @@ describe('worker lifecycle', () => {
   });
 
   it('fails a running call with CANCELLED when closed, and refuses calls afterwards', async () => {
-    const closing = new KitClient();
+    const closing = new KitClient({ entry: KIT_WORKER });
     const config = await closing.loadProjectConfig({
       projectDir: tempProject(`${embeddedSchema}\nwhile (true) {}\n`),
     });
@@ -606,7 +608,7 @@ describe('worker lifecycle', () => {
   });
 
   it('keeps answering across worker recycling', async () => {
-    const recycling = new KitClient({ recycleAfterCalls: 1 });
+    const recycling = new KitClient({ entry: KIT_WORKER, recycleAfterCalls: 1 });
     try {
       for (let i = 0; i < 3; i += 1)
         expect((await recycling.loadProjectConfig({ projectDir: blogDir })).casing).toBe('snake_case');

@@ -1,11 +1,14 @@
 // Every case of the guard table, sent through the real query host against a real database file: the outcome
 // is the expected one, and the database file's bytes and its directory's listing are unchanged afterwards.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../src/errors.js';
+import { AppError } from '../../src/core/errors.js';
 import type { QueryParams } from '../../src/query/protocol.js';
 import { QueryRunner } from '../../src/query/query-runner.js';
 import { expectedRun, GUARD_CASES, type GuardCase } from '../unit/guard-cases.js';
 import { createFixture, PROTECTED_TABLES, snapshot, type Fixture } from './query-fixture.js';
+import { entryPoint } from '../../src/bin/entry-points.js';
+
+const QUERY_HOST = entryPoint('query-host');
 
 let fixture: Fixture;
 let runner: QueryRunner;
@@ -13,6 +16,7 @@ let runner: QueryRunner;
 beforeAll(() => {
   fixture = createFixture();
   runner = new QueryRunner({
+    entry: QUERY_HOST,
     dbFile: fixture.file,
     protectedTables: PROTECTED_TABLES,
     queryTimeoutMs: 20_000,

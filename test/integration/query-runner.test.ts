@@ -3,10 +3,13 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditLog, ensureAuditTable } from '../../src/audit/audit-log.js';
-import { AppError } from '../../src/errors.js';
+import { AppError } from '../../src/core/errors.js';
 import type { WriteRequest } from '../../src/query/protocol.js';
 import { QueryRunner, type QueryRunnerOptions } from '../../src/query/query-runner.js';
 import { createFixture, isAlive, PROTECTED_TABLES, type Fixture } from './query-fixture.js';
+import { entryPoint } from '../../src/bin/entry-points.js';
+
+const QUERY_HOST = entryPoint('query-host');
 
 const RUNAWAY = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c';
 const PAGE = { maxRows: 100, maxBytes: 64 * 1024 };
@@ -22,6 +25,7 @@ function setup(
 ): { fixture: Fixture; runner: QueryRunner } {
   const fixture = createFixture(extraSql);
   const runner = new QueryRunner({
+    entry: QUERY_HOST,
     dbFile: fixture.file,
     protectedTables: PROTECTED_TABLES,
     queryTimeoutMs: 20_000,
@@ -172,6 +176,7 @@ describe('concurrency and start-up', () => {
   it('fails calls with the reason when the database cannot be opened, instead of hanging', async () => {
     const { fixture } = setup();
     const runner = new QueryRunner({
+      entry: QUERY_HOST,
       dbFile: path.join(fixture.dir, 'missing.db'),
       protectedTables: [],
       queryTimeoutMs: 5_000,
@@ -451,6 +456,7 @@ describe('reads that provably end at once', () => {
   it('answer exactly as a child would: values, caps, guard refusals and SQL errors', async () => {
     const { fixture, runner } = setup({ warm: false }, VALUES_SQL);
     const viaHost = new QueryRunner({
+      entry: QUERY_HOST,
       dbFile: fixture.file,
       protectedTables: PROTECTED_TABLES,
       queryTimeoutMs: 20_000,

@@ -374,14 +374,11 @@ describe('faults around the database file', () => {
         ['run_query', { sql: 'WITH x AS (SELECT 1) DELETE FROM users' }],
         ['execute_sql', { sql: 'CREATE TABLE t (x)' }],
         ['execute_sql', { sql: 'DELETE FROM users' }],
-        [
-          'execute_sql',
-          {
-            sql: "INSERT INTO audit_log (created_at, tool, outcome, duration_ms, prev_hash, hash) VALUES ('x', 'x', 'ok', 0, '', '')",
-          },
-        ],
+        // With --audit-db the project's own audit_log is the project's (test/integration/server-tables.test.ts);
+        // the ledger stays protected wherever the audit log lives.
+        ['execute_sql', { sql: "INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('x', 0)" }],
         ['write_rows', { table: 'users', action: 'delete', where: {} }],
-        ['write_rows', { table: 'auditLog', action: 'delete', where: { id: 1 } }],
+        ['write_rows', { table: 'auditLog', action: 'delete', where: {} }],
         [
           'write_rows',
           {

@@ -2,13 +2,14 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
-import { createToolRegistry } from '../../src/registry.js';
-import { openServices, type Services } from '../../src/services.js';
-import { migrateOnStart } from '../../src/startup.js';
+import { loadConfig } from '../../src/core/config.js';
+import { createLogger } from '../../src/core/logger.js';
+import { createToolRegistry } from '../../src/tools/registry.js';
+import { openServices, type Services } from '../../src/app/services.js';
+import { migrateOnStart } from '../../src/app/startup.js';
 import { defineTool } from '../../src/tools/types.js';
 import { copyEmbeddedProject, removeDir } from '../helpers/project.js';
+import { entryPoints } from '../../src/bin/entry-points.js';
 
 // Tools that fail in ways the real ones should not, to prove the registry's own promises hold for any tool.
 const Input = z.object({}).strict();
@@ -52,7 +53,7 @@ describe('the registry', () => {
       cwd: project,
       defaultProjectDir: project,
     });
-    services = await openServices(config, createLogger('silent'), { migrateOnStart });
+    services = await openServices(config, createLogger('silent'), { entries: entryPoints(), migrateOnStart });
   });
   afterAll(async () => {
     await services.close();

@@ -6,10 +6,13 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/audit-log.js';
-import { AppError } from '../../src/errors.js';
+import { AppError } from '../../src/core/errors.js';
 import { QueryRunner } from '../../src/query/query-runner.js';
 import { reopenAfterKill, runAndKill } from '../helpers/kill-harness.js';
 import { removeDir, tempDir } from '../helpers/project.js';
+import { entryPoint } from '../../src/bin/entry-points.js';
+
+const QUERY_HOST = entryPoint('query-host');
 
 const ROWS = 200_000;
 const INIT_SQL = fs.readFileSync(new URL('../../drizzle/0000_init.sql', import.meta.url), 'utf8');
@@ -99,6 +102,7 @@ describe('kill -9 during an audited write', () => {
   it('answers a write whose query host is killed mid-statement with an error, and keeps the file whole', async () => {
     const file = freshCopy('runner');
     const runner = new QueryRunner({
+      entry: QUERY_HOST,
       dbFile: file,
       protectedTables: ['audit_log', '__drizzle_migrations'],
       queryTimeoutMs: 60_000,

@@ -3,9 +3,9 @@ import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CLI_CLIENT, EXIT, runCliCommand } from '../../src/cli.js';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
+import { CLI_CLIENT, EXIT, runCliCommand } from '../../src/bin/cli.js';
+import { loadConfig } from '../../src/core/config.js';
+import { createLogger } from '../../src/core/logger.js';
 import { ALL_TOOLS } from '../../src/tools/index.js';
 import { copyEmbeddedProject, REPO_ROOT, removeDir } from '../helpers/project.js';
 

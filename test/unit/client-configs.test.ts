@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/core/config.js';
 import {
   CLIENTS,
   launchFor,
@@ -9,7 +9,7 @@ import {
   shellQuote,
   snippetsFor,
   type ClientName,
-} from '../../src/client-configs.js';
+} from '../../src/bin/client-configs.js';
 import { REPO_ROOT } from '../helpers/project.js';
 
 const configFrom = (argv: string[]) =>

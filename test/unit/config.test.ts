@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/core/config.js';
 
 const base = { env: {}, cwd: '/work/app', defaultProjectDir: '/opt/embedded' };
 

@@ -3,7 +3,8 @@ import Database from 'better-sqlite3';
 import { sql } from 'drizzle-orm';
 import { check, index, integer, primaryKey, sqliteTable, text, unique } from 'drizzle-orm/sqlite-core';
 import { generateSQLiteDrizzleJson, generateSQLiteMigration } from 'drizzle-kit/api';
-import { introspectDatabase } from '../../src/database/introspect.js';
+import { introspectDatabase } from '../../src/sqlite/introspect.js';
+import { serverTables } from '../../src/guard/server-tables.js';
 import { computeDrift, type DriftInput } from '../../src/migrations/drift.js';
 import type { SqliteSnapshot } from '../../src/project/types.js';
 import * as defaultSchema from '../../src/db/schema.js';
@@ -181,7 +182,11 @@ describe('computeDrift: the live database vs the last migration snapshot', () =>
     );
     const snapshot = cloneSnapshot();
     delete tablesOf(snapshot).audit_log;
-    const input: DriftInput = { database: live(), lastSnapshot: snapshot, migrationsTable: 'my_ledger' };
+    const input: DriftInput = {
+      database: live(),
+      lastSnapshot: snapshot,
+      serverTables: serverTables({ ledgerTable: 'my_ledger' }),
+    };
     expect(computeDrift(input).inSync).toBe(true);
     // …but a declared audit table is compared like any other.
     fixture.db.exec('DROP INDEX audit_log_tool_idx;');

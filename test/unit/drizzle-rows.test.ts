@@ -7,7 +7,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAuditTable } from '../../src/audit/audit-log.js';
-import type { AppError } from '../../src/errors.js';
+import type { AppError } from '../../src/core/errors.js';
 import type { SchemaColumn, SchemaTable } from '../../src/project/types.js';
 import {
   decodeCursor,

@@ -3,7 +3,7 @@
 // `guard`: what the pure classifier says (the verb, or the refusal code).
 // `run`: what the query host answers for the same call ('ok' or an error code); defaults to `guard`'s code,
 // or 'ok' when the guard allows. Writes that the guard allows run as dry runs unless `dryRun: false`.
-import type { ErrorCode } from '../../src/errors.js';
+import type { ErrorCode } from '../../src/core/errors.js';
 
 export type CaseMode = 'read' | 'write';
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../src/errors.js';
+import { AppError } from '../../src/core/errors.js';
 import {
   checkWriteTarget,
   classifyRead,
   classifyWrite,
-  isProtectedTable,
   type SchemaObject,
 } from '../../src/guard/sql-policy.js';
+import { isProtectedTable } from '../../src/guard/server-tables.js';
 import { GUARD_CASES } from './guard-cases.js';
 
 const POLICY = { protectedTables: ['audit_log', '__drizzle_migrations', 'ledger'] };

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { countRows, introspectDatabase } from '../../src/database/introspect.js';
-import { isAppError } from '../../src/errors.js';
+import { countRows, introspectDatabase } from '../../src/sqlite/introspect.js';
+import { isAppError } from '../../src/core/errors.js';
 import { createDefaultDatabase, type Fixture } from './lint-fixtures.js';
 
 describe('introspectDatabase', () => {

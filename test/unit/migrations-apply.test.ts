@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../src/errors.js';
+import { AppError } from '../../src/core/errors.js';
 import { applyMigrations } from '../../src/migrations/apply.js';
 import { readMigrationFolder } from '../../src/migrations/folder.js';
 import { ledgerTableDdl, readLedger } from '../../src/migrations/ledger.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../src/errors.js';
+import { AppError } from '../../src/core/errors.js';
 import { createBackup, listBackups, restoreBackup } from '../../src/migrations/backup.js';
 import { makeTempDir } from '../helpers/migration-fixtures.js';
 

@@ -2,16 +2,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../src/errors.js';
+import { AppError } from '../../src/core/errors.js';
 import { ORIGIN_SNAPSHOT_ID, readMigrationFolder } from '../../src/migrations/folder.js';
 import {
   CUSTOM_MIGRATION_SQL,
   LOCK_FILE_NAME,
   sanitizeMigrationName,
-  serialiseSnapshot,
   writeMigration,
   writeMigrationFrom,
 } from '../../src/migrations/write.js';
+import { serialiseSnapshot } from '../../src/project/snapshot-text.js';
 import type { SqliteSnapshot } from '../../src/project/types.js';
 import { makeTempDir } from '../helpers/migration-fixtures.js';
 

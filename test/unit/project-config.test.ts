@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { normaliseConfig } from '../../src/project/load-project.js';
 import { tablesFilterMatcher } from '../../src/project/tables-filter.js';
-import { AppError } from '../../src/errors.js';
+import { AppError } from '../../src/core/errors.js';
 
 const root = path.resolve(import.meta.dirname, '../fixtures/blog');
 const context = { root, configFile: path.join(root, 'drizzle.config.ts'), dbFile: undefined };

@@ -1,0 +1,187 @@
+// The long-lived handles one server (or one CLI call) works with, opened once from the Config: the project's
+// resolved config, the database connections, the audit log, and the lazily started helpers (the kit worker that
+// runs drizzle-kit and user TypeScript, the query host that runs SQL it can kill). No MCP here.
+import path from 'node:path';
+import type { Config } from '../core/config.js';
+import type { EntryPoint } from '../core/entry-point.js';
+import { AuditLog, ensureAuditTable } from '../audit/audit-log.js';
+import {
+  assertDatabasePath,
+  closeQuietly,
+  databaseExists,
+  isWritable,
+  openReadConnection,
+  openWriteConnection,
+  type SqliteDatabase,
+} from '../sqlite/connection.js';
+import { AppError } from '../core/errors.js';
+import { serverTables, type ServerTables } from '../guard/server-tables.js';
+import type { Logger } from '../core/logger.js';
+import { KitClient } from '../project/kit-client.js';
+import { QueryRunner } from '../query/query-runner.js';
+import type { LoadedSchema, ProjectConfig } from '../project/types.js';
+
+export interface Services {
+  config: Config;
+  project: ProjectConfig;
+  logger: Logger;
+  /** Read-only connection to the project database (SQLite refuses writes on it). */
+  read: SqliteDatabase;
+  /** Writable connection to the project database; undefined in --read-only mode with a separate audit file. */
+  write: SqliteDatabase | undefined;
+  audit: AuditLog;
+  /**
+   * Which tables of the project database are the server's own (protected, hidden), and whether the audit table
+   * lives there (then a change and its audit row commit together): asked, never re-listed.
+   */
+  tables: ServerTables;
+  /** Absolute path of the audit database file. */
+  auditFile: string;
+  backupDir: string;
+  kit: KitClient;
+  /**
+   * Runs `fn` with the writable (and audit) connection to itself. An apply holds a transaction open across awaits;
+   * anything else written on that connection meanwhile — an audit row of another call — would silently join it
+   * and vanish with its rollback. Every user of those connections goes through here.
+   */
+  exclusive<T>(fn: () => T | Promise<T>): Promise<T>;
+  /** The killable query host pool, started on first use (reads and row writes run there, never in this process). */
+  queries(): QueryRunner;
+  /** Loads the project's Drizzle schema (fresh on every call, so edits are seen); undefined when none is configured. */
+  loadSchema(): Promise<LoadedSchema | undefined>;
+  close(): Promise<void>;
+}
+
+export interface StartupContext {
+  db: SqliteDatabase;
+  project: ProjectConfig;
+  config: Config;
+  logger: Logger;
+  /**
+   * The audit log to append to while a transaction on `db` is open: in the project database it is created on
+   * demand inside that transaction (the project's own migrations may be what creates it).
+   */
+  auditFor(db: SqliteDatabase): AuditLog;
+}
+
+/** The scripts the services start, from the process edge, which alone knows where they are. */
+export interface EntryPoints {
+  kitWorker: EntryPoint;
+  queryHost: EntryPoint;
+}
+
+export interface OpenOptions {
+  entries: EntryPoints;
+  /** Applies pending migrations at start; given the write connection and a way to record the audit row. */
+  migrateOnStart?: (context: StartupContext) => Promise<void>;
+}
+
+export async function openServices(config: Config, logger: Logger, options: OpenOptions): Promise<Services> {
+  const kit = new KitClient({
+    entry: options.entries.kitWorker,
+    onOutput: (stream, text) => logger.warn(`drizzle-kit ${stream}: ${text.trimEnd()}`),
+  });
+  const opened: SqliteDatabase[] = [];
+  try {
+    const project = await kit.loadProjectConfig({
+      projectDir: config.projectDir,
+      ...(config.configFile ? { configFile: config.configFile } : {}),
+      ...(config.dbFile ? { dbFile: config.dbFile } : {}),
+    });
+    const dbFile = project.dbFile;
+    const auditFile = config.auditDb ?? dbFile;
+    const auditInProjectDb = path.resolve(auditFile) === path.resolve(dbFile);
+    const tables = serverTables({
+      ledgerTable: project.migrationsTable,
+      auditTable: config.auditTable,
+      auditInProjectDb,
+    });
+    const busy = { busyTimeoutMs: config.busyTimeoutMs };
+
+    assertDatabasePath(dbFile);
+    if (!auditInProjectDb) assertDatabasePath(auditFile, 'audit database');
+    if (config.readOnly && !databaseExists(dbFile)) {
+      throw new AppError(
+        'CONFIG_ERROR',
+        `The database file does not exist: ${dbFile}, and --read-only forbids creating it.`,
+        {
+          hint: 'Start once without --read-only to create and migrate it, or point --db at an existing database.',
+        },
+      );
+    }
+    if (auditInProjectDb && !isWritable(dbFile)) {
+      throw new AppError(
+        'CONFIG_ERROR',
+        `The database file ${dbFile} (or its folder) is not writable, so the audit log cannot be kept in it.`,
+        {
+          hint: 'Start the server with --audit-db <writable file> to keep the audit log in a separate SQLite file (and --read-only).',
+        },
+      );
+    }
+    const needsWrite = !config.readOnly || auditInProjectDb;
+    const write = needsWrite ? openWriteConnection(dbFile, { ...busy, create: !config.readOnly }) : undefined;
+    if (write) opened.push(write);
+    const auditDb = auditInProjectDb ? write! : openWriteConnection(auditFile, { ...busy, create: true });
+    if (!auditInProjectDb) opened.push(auditDb);
+
+    const backupDir = config.backupDir ?? path.join(path.dirname(dbFile), 'backups');
+    const base = { config, project, logger, write, tables, auditFile, backupDir, kit };
+
+    let separateAudit: AuditLog | undefined;
+    if (!auditInProjectDb) {
+      ensureAuditTable(auditDb, tables.auditTable);
+      separateAudit = new AuditLog(auditDb, tables.auditTable);
+    }
+    if (write && !config.readOnly && !config.noMigrateOnStart && options.migrateOnStart) {
+      // The audit table may be created by the project's own migrations (the embedded default declares it), so
+      // the startup migration runs before the table is ensured and records itself inside its own transaction.
+      const auditFor = (db: SqliteDatabase) => {
+        if (separateAudit) return separateAudit;
+        ensureAuditTable(db, tables.auditTable);
+        return new AuditLog(db, tables.auditTable);
+      };
+      await options.migrateOnStart({ db: write, project, config, logger, auditFor });
+    }
+    if (auditInProjectDb) ensureAuditTable(auditDb, tables.auditTable);
+    const audit = separateAudit ?? new AuditLog(auditDb, tables.auditTable);
+    const read = openReadConnection(dbFile, busy);
+    opened.push(read);
+
+    let runner: QueryRunner | undefined;
+    let tail: Promise<unknown> = Promise.resolve();
+    return {
+      exclusive<T>(fn: () => T | Promise<T>): Promise<T> {
+        const run = tail.then(fn);
+        tail = run.catch(() => undefined);
+        return run;
+      },
+      ...base,
+      read,
+      audit,
+      queries() {
+        runner ??= new QueryRunner({
+          entry: options.entries.queryHost,
+          dbFile,
+          protectedTables: tables.protected,
+          queryTimeoutMs: config.queryTimeoutMs,
+          busyTimeoutMs: config.busyTimeoutMs,
+          onOutput: (text, stream) => logger.warn(`query host ${stream}: ${text.trimEnd()}`),
+        });
+        return runner;
+      },
+      async loadSchema() {
+        if (project.schemaFiles.length === 0) return undefined;
+        return kit.loadSchema(project);
+      },
+      async close() {
+        await runner?.close().catch(() => {});
+        await kit.close().catch(() => {});
+        for (const db of opened.reverse()) closeQuietly(db);
+      },
+    };
+  } catch (error) {
+    await kit.close().catch(() => {});
+    for (const db of opened.reverse()) closeQuietly(db);
+    throw error;
+  }
+}

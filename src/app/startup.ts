@@ -1,0 +1,91 @@
+// What the server does to the database when it starts. A new, empty database gets the committed migrations,
+// through the same guarded path as apply_migrations, recorded in the audit log as the server's own action (client
+// "server"): there is nothing in it to lose. A database that already has tables is never migrated behind the
+// human's back — a pulled migration may drop a column — so pending migrations there only get a log line, and go
+// through apply_migrations (dry run, backup, consent). A failure does not stop the server: it is logged and
+// audited, and migration_status explains it.
+import { performance } from 'node:perf_hooks';
+import { buildAuditDetails } from '../audit/audit-log.js';
+import { toAppError } from '../core/errors.js';
+import { applyMigrations } from '../migrations/apply.js';
+import { readMigrationFolder } from '../migrations/folder.js';
+import { readLedger } from '../migrations/ledger.js';
+import { computeMigrationStatus } from '../migrations/status.js';
+import type { SqliteDatabase } from '../sqlite/connection.js';
+import type { StartupContext } from './services.js';
+
+function hasTables(db: SqliteDatabase): boolean {
+  return (
+    db
+      .prepare(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' LIMIT 1",
+      )
+      .get() !== undefined
+  );
+}
+
+export const STARTUP_CLIENT = 'server';
+
+export async function migrateOnStart({ db, project, logger, auditFor }: StartupContext): Promise<void> {
+  const folder = readMigrationFolder(project.outDir);
+  if (folder.migrations.length === 0 && folder.findings.length === 0) return;
+  if (hasTables(db)) {
+    const pending = computeMigrationStatus(folder, readLedger(db, project.migrationsTable)).pending;
+    if (pending.length > 0) {
+      logger.info(
+        'pending migrations are not applied on start; use apply_migrations (dry run, backup, consent)',
+        {
+          pending: pending.map((migration) => migration.tag),
+        },
+      );
+    }
+    return;
+  }
+  const started = performance.now();
+  const createdAt = new Date().toISOString();
+  const entry = (
+    outcome: 'ok' | 'error',
+    extra: { errorCode?: string; targetId?: string; details: Record<string, unknown> },
+  ) => ({
+    createdAt,
+    tool: 'apply_migrations',
+    outcome,
+    errorCode: extra.errorCode ?? null,
+    durationMs: performance.now() - started,
+    client: STARTUP_CLIENT,
+    targetType: 'migration',
+    targetId: extra.targetId ?? null,
+    details: buildAuditDetails({ reason: 'pending migrations applied on server start', ...extra.details }),
+  });
+  try {
+    const result = await applyMigrations(db, folder, {
+      migrationsTable: project.migrationsTable,
+      beforeCommit(tx, outcome) {
+        if (outcome.applied.length === 0) return;
+        const tags = outcome.applied.map((migration) => migration.tag);
+        auditFor(tx).append(entry('ok', { targetId: tags.at(-1)!, details: { applied: tags } }));
+      },
+    });
+    if (result.applied.length > 0) {
+      logger.info('applied pending migrations on start', {
+        migrations: result.applied.map((m) => m.tag),
+        db: project.dbFile,
+      });
+    }
+  } catch (error) {
+    const appError = toAppError(error);
+    logger.warn(`pending migrations were not applied on start: ${appError.message}`, {
+      hint: appError.hint,
+      code: appError.code,
+    });
+    try {
+      auditFor(db).append(
+        entry('error', { errorCode: appError.code, details: { message: appError.message } }),
+      );
+    } catch (auditError) {
+      logger.error('could not record the failed startup migration in the audit log', {
+        error: String(auditError),
+      });
+    }
+  }
+}

@@ -1,0 +1,129 @@
+// The process edge: argv, env, stdio and signals live here and nowhere else (src/bin/index.ts claims stdout, then
+// loads this module).
+import { rpcStdout } from './stdout-guard.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { entryPoints, packageRoot } from './entry-points.js';
+import { loadConfig, type ParsedCommandLine } from '../core/config.js';
+import { HELP_TEXT } from './help.js';
+import { isAppError } from '../core/errors.js';
+import { createLogger, type Logger } from '../core/logger.js';
+import { createServer, VERSION } from '../mcp/server.js';
+import type { Services } from '../app/services.js';
+
+/** Longest a server waits for a client's tools/list before it opens the database anyway. */
+const WARM_UP_DELAY_MS = 150;
+
+function fatal(message: string, hint?: string): never {
+  process.stderr.write(`drizzle-sqlite-mcp: ${message}\n${hint ? `  ${hint}\n` : ''}`);
+  process.exit(1);
+}
+
+function parseCommandLine(): ParsedCommandLine {
+  try {
+    return loadConfig({
+      argv: process.argv.slice(2),
+      env: process.env,
+      cwd: process.cwd(),
+      defaultProjectDir: packageRoot(),
+    });
+  } catch (error) {
+    if (isAppError(error)) fatal(error.message, error.hint);
+    throw error;
+  }
+}
+
+async function serve(parsed: ParsedCommandLine, logger: Logger): Promise<void> {
+  const { config } = parsed;
+  let services: Services | undefined;
+  let shuttingDown = false;
+
+  // initialize and tools/list are answered from what is loaded at start (the listing is built in); the database,
+  // the project and the tool modules open just after, so tool calls wait for them and the handshake does not.
+  let warming: Promise<Services> | undefined;
+  const servicesReady = (): Promise<Services> =>
+    (warming ??= (async () => {
+      const [{ openServices }, { migrateOnStart }] = await Promise.all([
+        import('../app/services.js'),
+        import('../app/startup.js'),
+      ]);
+      const opened = await openServices(config, logger, { entries: entryPoints(), migrateOnStart });
+      services = opened;
+      logger.info('ready', {
+        project: opened.project.root,
+        db: opened.project.dbFile,
+        readOnly: config.readOnly,
+      });
+      return opened;
+    })().catch((error: unknown) => {
+      if (isAppError(error)) fatal(error.message, error.hint);
+      fatal(`could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }));
+
+  const { server, registry } = createServer({
+    config,
+    logger,
+    services: servicesReady,
+    // After the answer is written: timers run after the microtasks that send it.
+    onListed: () => setTimeout(warm, 0),
+  });
+  // Warm up once the handshake is done: right after tools/list is answered, or shortly after start for a client
+  // that does not list (a start-up error, e.g. a bad --db, still ends the process within moments).
+  const warm = () => {
+    clearTimeout(warmTimer);
+    void registry.warm().catch(() => {});
+    void servicesReady();
+  };
+  const warmTimer = setTimeout(warm, WARM_UP_DELAY_MS);
+  const transport = new StdioServerTransport(process.stdin, rpcStdout);
+
+  const shutdown = async (reason: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.debug('shutting down', { reason });
+    const timer = setTimeout(() => process.exit(0), 3000);
+    timer.unref();
+    try {
+      await server.close();
+    } catch {
+      // Closing a transport whose peer is gone may throw; we are leaving anyway.
+    }
+    await services?.close();
+    process.exit(0);
+  };
+  process.stdin.on('end', () => void shutdown('stdin closed'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('uncaughtException', (error) =>
+    logger.error('uncaught exception', { error: error.stack ?? String(error) }),
+  );
+  process.on('unhandledRejection', (error) => logger.error('unhandled rejection', { error: String(error) }));
+
+  logger.addSink((level, message, data) => {
+    void server.server
+      .sendLoggingMessage({
+        level: level === 'warn' ? 'warning' : level,
+        logger: 'drizzle-sqlite-mcp',
+        data: data ? { message, ...data } : message,
+      })
+      .catch(() => {});
+  });
+  await server.connect(transport);
+}
+
+async function main(): Promise<void> {
+  const parsed = parseCommandLine();
+  if (parsed.command === 'help') {
+    rpcStdout.write(HELP_TEXT);
+    return;
+  }
+  if (parsed.command === 'version') {
+    rpcStdout.write(`${VERSION}\n`);
+    return;
+  }
+  const logger = createLogger(parsed.config.logLevel);
+  if (parsed.command === 'serve') return serve(parsed, logger);
+  const { runCliCommand } = await import('./cli.js');
+  process.exitCode = await runCliCommand(parsed, { logger, stdout: rpcStdout, stdin: process.stdin });
+}
+
+await main();

@@ -1,0 +1,267 @@
+// The only place tools are looked up, called, timed, audited and their failures mapped. Every tools/call —
+// including an unknown tool name or invalid arguments, which McpServer would reject before any handler ran —
+// passes through `call`, so each one gets exactly one audit row. The MCP server and the `call` CLI command share
+// it. A call is a fixed sequence of named steps (see `call`); any step may refuse by throwing an AppError, and
+// one place turns what was thrown into the outcome and its audit row.
+import { performance } from 'node:perf_hooks';
+import type { z } from 'zod';
+import { buildAuditDetails, type AuditEntry } from '../audit/audit-log.js';
+import { AppError, toAppError, type Outcome } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Services } from '../app/services.js';
+import { listTools, refusedInReadOnly, type ToolListing } from './listing.js';
+import type { ElicitRequest, ElicitResult, ToolDefinition, ToolResult } from './types.js';
+
+/** Per-call facilities that depend on the transport (MCP session or CLI). */
+export interface CallEnvironment {
+  client: string;
+  signal?: AbortSignal;
+  progress?: (progress: number, total?: number, message?: string) => Promise<void>;
+  elicit?: (request: ElicitRequest) => Promise<ElicitResult>;
+}
+
+type ToolInput = z.output<ToolDefinition['inputSchema']>;
+
+export type CallOutcome = { ok: true; data: Record<string, unknown> } | { ok: false; error: AppError };
+
+function formatZodError(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => {
+      const where = issue.path.length ? issue.path.join('.') : 'arguments';
+      return `${where}: ${issue.message}`;
+    })
+    .join('; ');
+}
+
+export interface ToolRegistry {
+  list(): Promise<ToolListing[]>;
+  /** Loads the tool modules now rather than on the first call. */
+  warm(): Promise<void>;
+  call(name: string, args: unknown, env: CallEnvironment): Promise<CallOutcome>;
+}
+
+export interface ToolRegistryOptions {
+  /**
+   * The tools, or how to load them: the server loads the tool modules (and the domain behind them) only when a
+   * call needs them, so initialize and tools/list do not wait for that code.
+   */
+  tools: readonly ToolDefinition[] | (() => Promise<readonly ToolDefinition[]>);
+  /** tools/list computed at build time for this mode; without it the listing is computed from the tools. */
+  listing?: ToolListing[];
+  services: () => Promise<Services>;
+  readOnly: boolean;
+  logger: Logger;
+  /**
+   * Check every result against the tool's full zod output schema (tools/list sends only a shallow one). Tests
+   * turn it on; in production it would put a second walk of every result on the hot path.
+   */
+  verifyOutputs?: boolean;
+}
+
+/**
+ * What one call will write to the audit log, gathered while it runs: when it started, what it acted on, facts
+ * the tool added, and whether the tool already committed its ok row together with its change.
+ */
+class CallRecord {
+  private readonly started = performance.now();
+  private readonly createdAt = new Date().toISOString();
+  private target: { type: string; id: string } | undefined;
+  private details: Record<string, unknown> | undefined;
+  /** Set once the tool's change and its ok row committed: the registry must not write a second row. */
+  committed = false;
+
+  constructor(
+    private readonly tool: string,
+    private readonly args: unknown,
+    private readonly client: string,
+  ) {}
+
+  setTarget(type: string, id: string): void {
+    this.target = { type, id };
+  }
+
+  addDetails(details: Record<string, unknown>): void {
+    this.details = { ...this.details, ...details };
+  }
+
+  entry(
+    outcome: Outcome,
+    extra: { errorCode?: string; rowsAffected?: number; details?: Record<string, unknown> } = {},
+  ): AuditEntry {
+    const details = { ...this.details, ...extra.details };
+    return {
+      createdAt: this.createdAt,
+      tool: this.tool,
+      outcome,
+      errorCode: extra.errorCode ?? null,
+      durationMs: performance.now() - this.started,
+      client: this.client,
+      targetType: this.target?.type ?? null,
+      targetId: this.target?.id ?? null,
+      details: buildAuditDetails(
+        Object.keys(details).length ? { arguments: this.args, ...details } : (this.args ?? {}),
+      ),
+      rowsAffected: extra.rowsAffected ?? null,
+    };
+  }
+}
+
+export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
+  const { readOnly, logger } = options;
+  let loaded: Promise<Map<string, ToolDefinition>> | undefined;
+  const byName = () =>
+    (loaded ??= Promise.resolve(typeof options.tools === 'function' ? options.tools() : options.tools).then(
+      (tools) => new Map(tools.map((tool) => [tool.name, tool])),
+    ));
+  let listing: Promise<ToolListing[]> | undefined = options.listing && Promise.resolve(options.listing);
+  const list = (): Promise<ToolListing[]> =>
+    (listing ??= byName().then((tools) => listTools([...tools.values()], readOnly)));
+
+  /** Step 1: the tool by name (UNKNOWN_TOOL names the ones that exist). */
+  async function resolveTool(name: string): Promise<ToolDefinition> {
+    const tools = await byName();
+    const tool = tools.get(name);
+    if (tool) return tool;
+    throw new AppError('UNKNOWN_TOOL', `There is no tool named "${name}".`, {
+      hint: `Use one of: ${[...tools.keys()].join(', ')}.`,
+    });
+  }
+
+  /** Step 2: the launch mode decides before the arguments do: fixing them would not help. */
+  function refuseInReadOnlyMode(tool: ToolDefinition): void {
+    if (!readOnly || !refusedInReadOnly(tool.effect)) return;
+    throw new AppError(
+      'READ_ONLY_MODE',
+      `${tool.name} is disabled: the server was started with --read-only.`,
+      {
+        hint: 'Only the human can allow writes, by restarting the server without --read-only in their client config.',
+      },
+    );
+  }
+
+  /** Step 3: the arguments, checked against the tool's input schema. */
+  function parseArguments(tool: ToolDefinition, args: unknown): ToolInput {
+    const parsed = tool.inputSchema.safeParse(args ?? {});
+    if (parsed.success) return parsed.data;
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `Invalid arguments for ${tool.name}: ${formatZodError(parsed.error)}.`,
+      {
+        hint: 'Fix the arguments to match the tool input schema (see tools/list) and call again.',
+      },
+    );
+  }
+
+  /** Step 4: the handler, given the services and what it may tell the audit row. */
+  async function runHandler(
+    tool: ToolDefinition,
+    input: ToolInput,
+    services: Services,
+    env: CallEnvironment,
+    signal: AbortSignal,
+    record: CallRecord,
+  ): Promise<ToolResult<Record<string, unknown>>> {
+    const result = await tool.handler(input, {
+      services,
+      signal,
+      client: env.client,
+      progress: env.progress ?? (async () => {}),
+      elicit: env.elicit,
+      setTarget: (type, id) => record.setTarget(type, id),
+      addAuditDetails: (details) => record.addDetails(details),
+      commitAudit: {
+        entry: (extra = {}) => record.entry('ok', extra),
+        committed: () => {
+          record.committed = true;
+        },
+      },
+    });
+    if (signal.aborted) throw new AppError('CANCELLED', `${tool.name} was cancelled by the client.`);
+    return result;
+  }
+
+  /** Step 5 (tests): the result against the tool's full output schema. */
+  function verifyOutput(tool: ToolDefinition, data: unknown): void {
+    if (!options.verifyOutputs) return;
+    const checked = tool.outputSchema.safeParse(data);
+    if (!checked.success)
+      throw new Error(
+        `${tool.name} returned data that does not match its output schema: ${formatZodError(checked.error)}`,
+      );
+  }
+
+  /**
+   * Step 6: the ok row, unless the tool committed it with its change. Fail closed: a result whose audit row
+   * could not be written is not returned. Writing an error row would meet the same locked or full database, so
+   * none is attempted.
+   */
+  async function recordSuccess(
+    services: Services,
+    record: CallRecord,
+    result: ToolResult<Record<string, unknown>>,
+  ): Promise<CallOutcome> {
+    if (record.committed) return { ok: true, data: result.data };
+    try {
+      const row = record.entry(
+        'ok',
+        result.rowsAffected === undefined ? {} : { rowsAffected: result.rowsAffected },
+      );
+      await services.exclusive(() => services.audit.append(row));
+      return { ok: true, data: result.data };
+    } catch (auditError) {
+      return { ok: false, error: toAppError(auditError) };
+    }
+  }
+
+  /** What was thrown, as the error the caller gets: a cancelled call says so, an unknown throwable is INTERNAL. */
+  function toCallError(name: string, thrown: unknown, signal: AbortSignal): AppError {
+    const error =
+      signal.aborted && !(thrown instanceof AppError && thrown.code === 'CANCELLED')
+        ? new AppError('CANCELLED', `${name} was cancelled by the client.`, { cause: thrown })
+        : toAppError(thrown);
+    if (error.code === 'INTERNAL') {
+      logger.error(`internal error in ${name}`, {
+        error: thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown),
+      });
+    }
+    return error;
+  }
+
+  /**
+   * The error row. A tool that already committed its change and its ok row failed afterwards: report it, but do
+   * not add a second row. An audit failure here keeps the call's own error, which says more.
+   */
+  async function recordFailure(name: string, record: CallRecord, error: AppError): Promise<CallOutcome> {
+    if (record.committed) return { ok: false, error };
+    try {
+      const services = await options.services();
+      const row = record.entry(error.outcome, { errorCode: error.code });
+      await services.exclusive(() => services.audit.append(row));
+    } catch (auditError) {
+      logger.error('could not write the audit row for a failed call', {
+        tool: name,
+        error: String(auditError),
+      });
+    }
+    return { ok: false, error };
+  }
+
+  async function call(name: string, args: unknown, env: CallEnvironment): Promise<CallOutcome> {
+    const record = new CallRecord(name, args, env.client);
+    const signal = env.signal ?? new AbortController().signal;
+    try {
+      const tool = await resolveTool(name);
+      refuseInReadOnlyMode(tool);
+      const input = parseArguments(tool, args);
+      const services = await options.services();
+      const result = await runHandler(tool, input, services, env, signal, record);
+      verifyOutput(tool, result.data);
+      return await recordSuccess(services, record, result);
+    } catch (thrown) {
+      return recordFailure(name, record, toCallError(name, thrown, signal));
+    }
+  }
+
+  return { list, call, warm: () => byName().then(() => undefined) };
+}
