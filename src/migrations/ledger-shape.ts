@@ -7,7 +7,7 @@
 // so that afterwards drizzle-orm 1.0 sees a ledger it would have made itself. References are into the npm tarball of
 // drizzle-orm 1.0.0-rc.5 (under package/).
 import type { Database } from 'better-sqlite3';
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
 
 export type LedgerShape = 'absent' | 'v0' | 'v1-upgraded' | 'v1' | 'foreign';
