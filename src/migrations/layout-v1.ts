@@ -6,7 +6,13 @@
 // References are into the npm tarballs of drizzle-orm / drizzle-kit 1.0.0-rc.5 (orm/… and kit/…, under package/).
 import fs from 'node:fs';
 import path from 'node:path';
-import { type FolderOperation, hashMigrationSql, ORIGIN_SNAPSHOT_ID, splitMigrationSql } from './folder.js';
+import {
+  type Finding,
+  type FolderOperation,
+  hashMigrationSql,
+  ORIGIN_SNAPSHOT_ID,
+  splitMigrationSql,
+} from './migration-file.js';
 
 export const V1_SNAPSHOT_VERSION = '7';
 export const V1_MIGRATION_FILE = 'migration.sql';
@@ -69,17 +75,7 @@ export type V1FindingCode =
   | 'SNAPSHOT_PARENT_UNKNOWN'
   | 'SEVERAL_LEAVES';
 
-/** Same shape as folder.ts's FolderFinding, with the 1.0 layout's codes. */
-export interface V1Finding {
-  code: V1FindingCode;
-  severity: 'error' | 'warning';
-  message: string;
-  hint: string;
-  blocks: FolderOperation[];
-  /** The migration folder it is about. */
-  tag?: string;
-  file?: string;
-}
+export type V1Finding = Finding<V1FindingCode>;
 
 export interface V1Folder {
   outDir: string;
@@ -242,12 +238,14 @@ function readSnapshots(folder: V1Folder, entries: readonly string[]): void {
     .sort((a, b) => compareCodeUnits(snapshotPath(outDir, a), snapshotPath(outDir, b)));
   for (const name of withSql) {
     if (snapshotFolders.includes(name)) continue;
+    // drizzle-kit 1.0 skips such a folder when it looks for the previous snapshot (hand-written migrations often have
+    // none), so neither generating nor applying needs it: a warning, as for a missing 0.x intermediate snapshot.
     folder.findings.push({
       code: 'SNAPSHOT_MISSING',
-      severity: 'error',
+      severity: 'warning',
       message: `${name}/${V1_SNAPSHOT_FILE} is missing: drizzle-kit does not see this migration when it computes the next one.`,
-      hint: 'Restore it from version control. Generating is blocked until then (the next migration would repeat or undo this one); applying is not affected.',
-      blocks: ['generate'],
+      hint: 'Fine for a hand-written migration that changes no table. If it does change the schema, restore its snapshot.json from version control, or the next generated migration repeats (or undoes) its change.',
+      blocks: [],
       tag: name,
       file: path.join(outDir, name, V1_SNAPSHOT_FILE),
     });

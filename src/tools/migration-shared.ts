@@ -9,7 +9,7 @@ import { readMigrationFolder, type MigrationFolder } from '../migrations/folder.
 import { readLedger } from '../migrations/ledger.js';
 import { lintMigration, type LintFinding } from '../migrations/lint.js';
 import { computeMigrationStatus, type MigrationStatus } from '../migrations/status.js';
-import type { SqliteSnapshot } from '../project/types.js';
+import type { AnySqliteSnapshot } from '../project/types.js';
 import type { Services } from '../app/services.js';
 
 export interface MigrationState {
@@ -77,8 +77,8 @@ export function lintSequence(
   db: Database,
   units: readonly LintUnit[],
   options: {
-    previousSnapshot?: SqliteSnapshot;
-    snapshot?: SqliteSnapshot;
+    previousSnapshot?: AnySqliteSnapshot;
+    snapshot?: AnySqliteSnapshot;
     protectedTables: readonly string[];
   },
 ): Finding[][] {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { introspectDatabase } from '../sqlite/introspect.js';
 import { computeDrift, type DriftReport } from '../migrations/drift.js';
 import type { MigrationState as EntryState } from '../migrations/status.js';
-import type { SqliteSnapshot } from '../project/types.js';
+import type { AnySqliteSnapshot } from '../project/types.js';
 import { readMigrationState } from './migration-shared.js';
 import { defineTool } from './types.js';
 
@@ -114,7 +114,7 @@ export const migrationStatus = defineTool({
 
     let schemaDrift = false;
     if (input.drift) {
-      let currentSnapshot: SqliteSnapshot | undefined;
+      let currentSnapshot: AnySqliteSnapshot | undefined;
       let schemaError: string | undefined;
       try {
         const loaded = await services.loadSchema();
@@ -123,7 +123,7 @@ export const migrationStatus = defineTool({
       } catch (error) {
         schemaError = `schema.ts could not be loaded, so it was not compared: ${(error as Error).message}`;
       }
-      const lastTag = folder.journal?.entries.at(-1)?.tag;
+      const lastTag = folder.latestTag;
       const drift = computeDrift({
         database: introspectDatabase(services.read, { rowCounts: false }),
         ...(folder.latestSnapshot ? { lastSnapshot: folder.latestSnapshot } : {}),
