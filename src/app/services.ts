@@ -18,6 +18,13 @@ import { AppError } from '../core/errors.js';
 import { serverTables, type ServerTables } from '../guard/server-tables.js';
 import type { Logger } from '../core/logger.js';
 import { KitClient } from '../project/kit-client.js';
+import {
+  chooseKit,
+  findPackage,
+  findProjectDrizzle,
+  type KitChoice,
+  type ProjectDrizzle,
+} from '../project/kit-resolve.js';
 import { QueryRunner } from '../query/query-runner.js';
 import type { LoadedSchema, ProjectConfig } from '../project/types.js';
 
@@ -49,7 +56,17 @@ export interface Services {
   queries(): QueryRunner;
   /** Loads the project's Drizzle schema (fresh on every call, so edits are seen); undefined when none is configured. */
   loadSchema(): Promise<LoadedSchema | undefined>;
+  /**
+   * The project's drizzle-kit and drizzle-orm, and the drizzle-kit the kit worker runs for it (looked up on every
+   * call: the project may install another while the server runs).
+   */
+  drizzle(): DrizzleSetup;
   close(): Promise<void>;
+}
+
+export interface DrizzleSetup {
+  found: ProjectDrizzle;
+  choice: KitChoice;
 }
 
 export interface StartupContext {
@@ -125,6 +142,12 @@ export async function openServices(config: Config, logger: Logger, options: Open
     if (!auditInProjectDb) opened.push(auditDb);
 
     const backupDir = config.backupDir ?? path.join(path.dirname(dbFile), 'backups');
+    // Our own drizzle-kit sits beside the kit worker's script, whether it runs from src/ or dist/.
+    const bundledKit = findPackage('drizzle-kit', path.dirname(options.entries.kitWorker.file));
+    const drizzle = (): DrizzleSetup => {
+      const found = findProjectDrizzle(project.root);
+      return { found, choice: chooseKit(found, bundledKit?.version ?? 'unknown') };
+    };
     const base = { config, project, logger, write, tables, auditFile, backupDir, kit };
 
     let separateAudit: AuditLog | undefined;
@@ -169,9 +192,12 @@ export async function openServices(config: Config, logger: Logger, options: Open
         });
         return runner;
       },
+      drizzle,
       async loadSchema() {
         if (project.schemaFiles.length === 0) return undefined;
-        return kit.loadSchema(project);
+        const { choice } = drizzle();
+        if (choice.refusal) throw new AppError('CONFIG_ERROR', choice.refusal.message, { hint: choice.refusal.hint });
+        return kit.loadSchema(project, undefined, choice.kit);
       },
       async close() {
         await runner?.close().catch(() => {});
