@@ -25,7 +25,13 @@
 // | SQ208 | error            | VACUUM / ATTACH / DETACH, which cannot run inside a transaction                        |
 // | SQ209 | error            | a statement that drops, rebuilds or writes the server's own tables (audit, ledger)     |
 import type { Database } from 'better-sqlite3';
-import { countRows, DEFAULT_ROW_COUNT_BOUND, toAction, type RowCount } from '../sqlite/introspect.js';
+import {
+  countRows,
+  DEFAULT_ROW_COUNT_BOUND,
+  liveColumns,
+  toAction,
+  type RowCount,
+} from '../sqlite/introspect.js';
 import { snapshotTables } from '../project/snapshot-v7.js';
 import type { AnySqliteSnapshot } from '../project/types.js';
 import { namesTable, serverTables } from '../guard/server-tables.js';
@@ -44,25 +50,29 @@ import {
 } from '../sql/ddl.js';
 import { classifyStatement, type ClassifiedStatement, type InsertSelect } from './lint-sql.js';
 
-export type LintCode =
-  | 'DS102'
-  | 'DS103'
-  | 'MF101'
-  | 'MF103'
-  | 'MF104'
-  | 'BC101'
-  | 'BC102'
-  | 'SQ201'
-  | 'SQ202'
-  | 'SQ203'
-  | 'SQ204'
-  | 'SQ205'
-  | 'SQ206'
-  | 'SQ207'
-  | 'SQ208'
-  | 'SQ209';
+/** Every code the linter reports; tool output schemas list exactly these. */
+export const LINT_CODES = [
+  'DS102',
+  'DS103',
+  'MF101',
+  'MF103',
+  'MF104',
+  'BC101',
+  'BC102',
+  'SQ201',
+  'SQ202',
+  'SQ203',
+  'SQ204',
+  'SQ205',
+  'SQ206',
+  'SQ207',
+  'SQ208',
+  'SQ209',
+] as const;
+export type LintCode = (typeof LINT_CODES)[number];
 
-export type LintSeverity = 'error' | 'warning' | 'info';
+export const LINT_SEVERITIES = ['error', 'warning', 'info'] as const;
+export type LintSeverity = (typeof LINT_SEVERITIES)[number];
 
 export interface LintAutofix {
   description: string;
@@ -223,22 +233,10 @@ class Linter {
   private baseTable(table: string): TableState | undefined {
     const { db, previousSnapshot } = this.ctx;
     if (db) {
-      const rows = db
-        .prepare('SELECT name, "notnull", dflt_value, pk, type FROM pragma_table_xinfo(?)')
-        .all(table) as Array<{
-        name: string;
-        notnull: number;
-        dflt_value: string | null;
-        pk: number;
-        type: string;
-      }>;
+      const rows = liveColumns(db, table);
       if (rows.length === 0) return undefined;
       return {
-        columns: rows.map((r) => ({
-          name: r.name,
-          notNull: r.notnull === 1,
-          hasDefault: r.dflt_value !== null,
-        })),
+        columns: rows.map((r) => ({ name: r.name, notNull: r.notNull, hasDefault: r.defaultSql !== null })),
         dataFrom: this.liveName(table) ?? table,
       };
     }
