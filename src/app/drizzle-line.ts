@@ -53,7 +53,10 @@ const LEDGER: Record<LedgerShape, DrizzleReport['ledger']> = {
 };
 
 /** Which generator runs: drizzle-kit 0.x writing the journal, or drizzle-kit 1.x writing folders — or why neither. */
-export function chooseGenerator(setup: DrizzleSetup, folder: Pick<MigrationFolder, 'layout'>): GeneratorChoice {
+export function chooseGenerator(
+  setup: DrizzleSetup,
+  folder: Pick<MigrationFolder, 'layout'>,
+): GeneratorChoice {
   const { choice } = setup;
   if (choice.refusal) return { kind: 'refused', ...choice.refusal };
   const { kit } = choice;

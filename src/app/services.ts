@@ -207,7 +207,8 @@ export async function openServices(config: Config, logger: Logger, options: Open
       async loadSchema() {
         if (project.schemaFiles.length === 0) return undefined;
         const { choice } = drizzle();
-        if (choice.refusal) throw new AppError('CONFIG_ERROR', choice.refusal.message, { hint: choice.refusal.hint });
+        if (choice.refusal)
+          throw new AppError('CONFIG_ERROR', choice.refusal.message, { hint: choice.refusal.hint });
         return kit.loadSchema(project, undefined, choice.kit);
       },
       async close() {

@@ -72,18 +72,6 @@ function assertLedgerShape(db: Database, table: string): void {
   }
 }
 
-export function ensureLedgerTable(db: Database, table: string = DEFAULT_LEDGER_TABLE): void {
-  try {
-    if (ledgerExists(db, table)) {
-      assertLedgerShape(db, table);
-      return;
-    }
-    db.exec(ledgerTableDdl(table));
-  } catch (error) {
-    throw fromSqliteError(error, `creating the migrations ledger "${table}"`);
-  }
-}
-
 /** Applied rows in the order they were written; an absent table means nothing was applied (never creates it). */
 export function readLedger(db: Database, table: string = DEFAULT_LEDGER_TABLE): LedgerRow[] {
   try {

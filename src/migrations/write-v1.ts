@@ -57,7 +57,11 @@ export async function writeV1MigrationFrom(
   const lock = { ...options.lock, file: path.join(outDir, V1_LOCK_FILE_NAME) };
   return withFolderLock(outDir, lock, async () => {
     const folder = readMigrationFolder(outDir);
-    if (folder.layout === 'journal' || folder.layout === 'mixed' || (!isFolderLayout(folder) && folder.exists)) {
+    if (
+      folder.layout === 'journal' ||
+      folder.layout === 'mixed' ||
+      (!isFolderLayout(folder) && folder.exists)
+    ) {
       throw new AppError(
         'MIGRATION_CONFLICT',
         `${outDir} holds drizzle-kit 0.x's journal (meta/_journal.json); drizzle-kit 1.x writes one folder per migration and refuses to generate next to it.`,
@@ -97,7 +101,10 @@ function delay(ms: number): Promise<void> {
 
 /** `<parent>/.<out>-generate-<token>/<out>`: same filesystem as `out` (so the final rename is atomic). */
 function makeScratchCopy(outDir: string): string {
-  const holder = path.join(path.dirname(outDir), `.${path.basename(outDir)}-generate-${randomBytes(6).toString('hex')}`);
+  const holder = path.join(
+    path.dirname(outDir),
+    `.${path.basename(outDir)}-generate-${randomBytes(6).toString('hex')}`,
+  );
   const scratch = path.join(holder, path.basename(outDir));
   fs.mkdirSync(scratch, { recursive: true });
   let entries: fs.Dirent[] = [];
@@ -135,7 +142,10 @@ function moveIn(
   try {
     snapshot = JSON.parse(fs.readFileSync(path.join(dir, V1_SNAPSHOT_FILE), 'utf8')) as typeof snapshot;
   } catch (error) {
-    throw new AppError('INTERNAL', `drizzle-kit wrote no readable snapshot.json for ${produced}: ${(error as Error).message}`);
+    throw new AppError(
+      'INTERNAL',
+      `drizzle-kit wrote no readable snapshot.json for ${produced}: ${(error as Error).message}`,
+    );
   }
   const parents = Array.isArray(snapshot.prevIds) ? snapshot.prevIds.map(String) : [];
   const expected = before.leaves.length > 0 ? before.leaves : [ORIGIN_SNAPSHOT_ID];
@@ -148,9 +158,13 @@ function moveIn(
   }
   const target = path.join(outDir, name);
   if (fs.existsSync(target)) {
-    throw new AppError('MIGRATION_CONFLICT', `${name} already exists in ${outDir}; refusing to overwrite it.`, {
-      hint: 'Give the migration another name, or move the existing folder away, then generate again.',
-    });
+    throw new AppError(
+      'MIGRATION_CONFLICT',
+      `${name} already exists in ${outDir}; refusing to overwrite it.`,
+      {
+        hint: 'Give the migration another name, or move the existing folder away, then generate again.',
+      },
+    );
   }
   fs.mkdirSync(outDir, { recursive: true });
   fs.renameSync(dir, target);

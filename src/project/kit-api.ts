@@ -76,7 +76,8 @@ export async function snapshotWith(
 }
 
 function requireDir(kit: KitRef): string {
-  if (!kit.dir) throw new AppError('INTERNAL', `drizzle-kit ${kit.version} has no package folder to load from.`);
+  if (!kit.dir)
+    throw new AppError('INTERNAL', `drizzle-kit ${kit.version} has no package folder to load from.`);
   return kit.dir;
 }
 
@@ -96,7 +97,9 @@ async function importExport<T>(kit: KitRef, subpath: string): Promise<T> {
     throw new AppError(
       'CONFIG_ERROR',
       `The project's drizzle-kit ${kit.version} (${dir}) has no "${subpath}" export; this server cannot drive it.`,
-      { hint: 'Reinstall drizzle-kit in the project (npm ci), or install a drizzle-kit version this server supports.' },
+      {
+        hint: 'Reinstall drizzle-kit in the project (npm ci), or install a drizzle-kit version this server supports.',
+      },
     );
   }
   try {

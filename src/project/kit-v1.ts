@@ -45,7 +45,9 @@ export async function checkV1(kit: KitRef, out: string): Promise<KitV1Result> {
 
 export async function upV1(kit: KitRef, out: string): Promise<KitV1Result> {
   const result = await (await loadKitSdk(kit)).up({ dialect: 'sqlite', out });
-  return result.status === 'ok' ? { status: 'ok', upgraded: result.upgraded ?? [] } : kitError(kit, 'up', result);
+  return result.status === 'ok'
+    ? { status: 'ok', upgraded: result.upgraded ?? [] }
+    : kitError(kit, 'up', result);
 }
 
 /**
@@ -69,9 +71,9 @@ async function missingHints(
     };
   }
   const previous = latestSnapshot(input.out);
-  const current = await (await loadKitPayload(input.kit)).generateDrizzleJson(
-    await importSchema(input.project, context),
-  );
+  const current = await (
+    await loadKitPayload(input.kit)
+  ).generateDrizzleJson(await importSchema(input.project, context));
   const before = snapshotTables(previous);
   const after = snapshotTables(current);
   const afterNames = new Set(after.map((table) => table.name));
@@ -101,7 +103,10 @@ function latestSnapshot(out: string): SqliteSnapshotV7 | undefined {
   } catch {
     return undefined;
   }
-  const last = names.map((name) => path.join(out, name, 'snapshot.json')).sort().at(-1);
+  const last = names
+    .map((name) => path.join(out, name, 'snapshot.json'))
+    .sort()
+    .at(-1);
   if (!last) return undefined;
   try {
     return JSON.parse(fs.readFileSync(last, 'utf8')) as SqliteSnapshotV7;
@@ -119,7 +124,9 @@ function kitError(
   const error = result.status === 'error' ? result.error : { code: 'unexpected_answer' };
   const { code, message, ...details } = error as { code: string; message?: string } & Record<string, unknown>;
   if (code === 'check_error' && details.kind === 'conflicts') return conflictError(kit, details);
-  const detailText = Object.keys(details).length ? ` ${JSON.stringify(details).slice(0, MAX_DETAIL_CHARS)}` : '';
+  const detailText = Object.keys(details).length
+    ? ` ${JSON.stringify(details).slice(0, MAX_DETAIL_CHARS)}`
+    : '';
   return {
     status: 'error',
     code,
@@ -130,7 +137,8 @@ function kitError(
 }
 
 const ERROR_HINTS: Record<string, string> = {
-  schema_files_not_found_error: 'Check that the `schema` path or glob in drizzle.config matches your schema files.',
+  schema_files_not_found_error:
+    'Check that the `schema` path or glob in drizzle.config matches your schema files.',
   migration_snapshot_not_found_error:
     'Restore the missing meta/NNNN_snapshot.json files from version control; drizzle-kit up needs every one.',
 };
@@ -144,7 +152,9 @@ function conflictError(
   kit: KitRef,
   details: Record<string, unknown>,
 ): Extract<GenerateV1Result, { status: 'error' }> {
-  const groups = Array.isArray(details.details) ? (details.details as Array<{ branches?: ConflictBranch[] }>) : [];
+  const groups = Array.isArray(details.details)
+    ? (details.details as Array<{ branches?: ConflictBranch[] }>)
+    : [];
   const lines = groups.map((group) =>
     (group.branches ?? [])
       .map((branch) => `${folderOf(branch.leafPath)} (${branch.statementDescription ?? 'a change'})`)
@@ -154,7 +164,7 @@ function conflictError(
     status: 'error',
     code: 'conflicts',
     message: `drizzle-kit ${kit.version} refuses to generate: migration branches change the same thing: ${lines.join('; ')}.`,
-    hint: 'Keep one branch: delete the other branch\'s migration folder (only if it was applied nowhere), then generate its change again on top of the first. drizzle-kit has no --fix-conflicts for SQLite.',
+    hint: "Keep one branch: delete the other branch's migration folder (only if it was applied nowhere), then generate its change again on top of the first. drizzle-kit has no --fix-conflicts for SQLite.",
     details: { conflicts: lines },
   };
 }

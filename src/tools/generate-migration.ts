@@ -69,7 +69,10 @@ const OutputSchema = z.object({
     ),
   message: z.string().optional().describe('For error / no_changes: what happened.'),
   hint: z.string().optional().describe('For error: what to fix.'),
-  tag: z.string().optional().describe('The new migration, e.g. 0003_add_mood_note.'),
+  tag: z
+    .string()
+    .optional()
+    .describe('The new migration, e.g. 0003_add_mood_note (drizzle-kit 1.x: 20261204211437_add_mood_note).'),
   files: z
     .array(z.string())
     .optional()
@@ -113,12 +116,7 @@ function exampleHints(missing: readonly MissingHint[]): string {
   return JSON.stringify(example);
 }
 
-function toOutput(
-  outcome: GenerateOutcome,
-  input: { custom: boolean },
-  root: string,
-  outDir: string,
-): Output {
+function toOutput(outcome: GenerateOutcome, input: { custom: boolean }, root: string): Output {
   switch (outcome.status) {
     case 'failed':
       return {
@@ -155,7 +153,7 @@ function toOutput(
   return {
     status: 'ok',
     tag: written.tag,
-    files: [rel(written.sqlFile), rel(written.snapshotFile), rel(path.join(outDir, 'meta', '_journal.json'))],
+    files: outcome.files.map(rel),
     sql: sql.text,
     ...(sql.truncated ? { sqlTruncated: true as const } : {}),
     ...(renames.length ? { renames: renames.map(renameText) } : {}),
@@ -186,7 +184,7 @@ export const generateMigration = defineTool({
       hints: input.hints as unknown as MigrationHint[] | undefined,
       custom: input.custom,
     });
-    const data = toOutput(outcome, input, context.services.project.root, context.services.project.outDir);
+    const data = toOutput(outcome, input, context.services.project.root);
     // A schema that does not load is answered as a result the model can act on, and audited as the failure it is.
     return outcome.status === 'failed' ? { data, failure: outcome.error.code } : { data };
   },
