@@ -65,7 +65,7 @@ export function chooseGenerator(
       return {
         kind: 'refused',
         message: `The project has drizzle-kit ${kit.version}, but its migrations folder is still in drizzle-kit 0.x's journal layout, which drizzle-kit 1.x refuses to generate into.`,
-        hint: 'Convert the folder with generate_migration upgrade: true (a checked `drizzle-kit up` that keeps a backup), or go back to drizzle-kit 0.x.',
+        hint: 'Convert the folder with generate_migration upgrade: "strict" (a checked `drizzle-kit up` that keeps the old folder), or go back to drizzle-kit 0.x.',
       };
     }
     return { kind: 'folders', kit };

@@ -17,6 +17,7 @@ import {
 import { AppError } from '../core/errors.js';
 import { serverTables, type ServerTables } from '../guard/server-tables.js';
 import type { Logger } from '../core/logger.js';
+import { finishInterruptedUpgrade } from '../migrations/upgrade.js';
 import { KitClient } from '../project/kit-client.js';
 import {
   chooseKit,
@@ -116,6 +117,9 @@ export async function openServices(config: Config, logger: Logger, options: Open
       ...(config.configFile ? { configFile: config.configFile } : {}),
       ...(config.dbFile ? { dbFile: config.dbFile } : {}),
     });
+    // A conversion to drizzle-kit 1.0's layout interrupted between its two renames leaves no migrations folder.
+    const finished = finishInterruptedUpgrade(project.outDir);
+    if (finished) logger.warn(finished);
     const dbFile = project.dbFile;
     const auditFile = config.auditDb ?? dbFile;
     const auditInProjectDb = path.resolve(auditFile) === path.resolve(dbFile);

@@ -66,7 +66,7 @@ export async function writeV1MigrationFrom(
         'MIGRATION_CONFLICT',
         `${outDir} holds drizzle-kit 0.x's journal (meta/_journal.json); drizzle-kit 1.x writes one folder per migration and refuses to generate next to it.`,
         {
-          hint: 'Convert the folder first: generate_migration with upgrade: true (a checked `drizzle-kit up`), or keep the project on drizzle-kit 0.x.',
+          hint: 'Convert the folder first: generate_migration with upgrade: "strict" (a checked `drizzle-kit up`), or keep the project on drizzle-kit 0.x.',
         },
       );
     }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { generateNextMigration, type GenerateOutcome } from '../app/generate-migration.js';
+import { type UpgradeMode, upgradeMigrationsFolder } from '../app/upgrade-migrations.js';
 import type { AppliedRename, MigrationHint, MissingHint } from '../project/types.js';
 import { capText, FindingSchema } from './migration-shapes.js';
 import { defineTool, type ToolResult } from './types.js';
@@ -58,6 +59,12 @@ const InputSchema = z
       .describe(
         'Write an empty migration for hand-written SQL (drizzle-kit generate --custom); schema.ts is not read.',
       ),
+    upgrade: z
+      .enum(['strict', 'with_rebuild'])
+      .optional()
+      .describe(
+        "Instead of generating: convert a drizzle-kit 0.x folder to 1.0's layout (a checked `drizzle-kit up` with the project's drizzle-kit 1.x; the old folder is kept). strict: only if drizzle-kit 1.0 then generates nothing; with_rebuild: also write what it generates as the next migration.",
+      ),
   })
   .strict();
 
@@ -96,6 +103,14 @@ const OutputSchema = z.object({
     )
     .optional()
     .describe('For missing_hints: the ambiguities to answer.'),
+  upgraded: z
+    .object({
+      backup: z.string().describe('Where the 0.x folder was kept, relative to the project root.'),
+      migrations: z.array(z.string()).describe('"0002_x → 20261204211429_x" for each migration.'),
+      notes: z.array(z.string()).describe('What the user should know now.'),
+    })
+    .optional()
+    .describe("For upgrade: the folder was converted to drizzle-kit 1.0's layout."),
   next: z.string().optional().describe('The next step.'),
 });
 type Output = z.infer<typeof OutputSchema>;
@@ -173,12 +188,13 @@ export const generateMigration = defineTool({
   name: 'generate_migration',
   title: 'Generate a migration',
   description:
-    "Diffs schema.ts against the last migration with drizzle-kit and writes the next migration files (drizzle-kit's format); returns the SQL and linter findings. Never touches the database. Answer missing_hints with hints.",
+    "Diffs schema.ts against the last migration with the project's drizzle-kit (0.x or 1.x) and writes the next migration files in its format; returns the SQL and linter findings. Never touches the database. Answer missing_hints with hints.",
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'files',
   idempotent: false,
   async handler(input, context): Promise<ToolResult<Output>> {
+    if (input.upgrade) return upgrade(input, input.upgrade, context);
     const outcome = await generateNextMigration(context, {
       name: input.name,
       hints: input.hints as unknown as MigrationHint[] | undefined,
@@ -189,3 +205,35 @@ export const generateMigration = defineTool({
     return outcome.status === 'failed' ? { data, failure: outcome.error.code } : { data };
   },
 });
+
+async function upgrade(
+  input: z.infer<typeof InputSchema>,
+  mode: UpgradeMode,
+  context: Parameters<typeof generateMigration.handler>[1],
+): Promise<ToolResult<Output>> {
+  const hints = input.hints as unknown as MigrationHint[] | undefined;
+  const done = await upgradeMigrationsFolder(context, { mode, hints });
+  const { root } = context.services.project;
+  const upgraded = {
+    backup: path.relative(root, done.backup) || done.backup,
+    migrations: done.migrations.map((move) => `${move.from} → ${move.to}`),
+    notes: done.notes,
+  };
+  if (!done.generateNext) {
+    return {
+      data: {
+        status: 'ok',
+        message: `Converted to drizzle-kit 1.0's layout; drizzle-kit generates nothing right after, so nothing else changed.`,
+        upgraded,
+        next: 'Call migration_status: the migrations keep their state (the ledger is upgraded by the next apply).',
+      },
+    };
+  }
+  const outcome = await generateNextMigration(context, {
+    name: input.name ?? 'after_upgrade',
+    hints,
+    custom: false,
+  });
+  const data = { ...toOutput(outcome, { custom: false }, root), upgraded };
+  return outcome.status === 'failed' ? { data, failure: outcome.error.code } : { data };
+}
