@@ -169,6 +169,8 @@ function conflictError(
   };
 }
 
+/** The migration folder a leaf path names (drizzle-kit gives the folder; a snapshot.json path is accepted too). */
 function folderOf(leafPath: string | undefined): string {
-  return leafPath ? path.basename(path.dirname(leafPath)) : '?';
+  if (!leafPath) return '?';
+  return path.basename(leafPath.endsWith('.json') ? path.dirname(leafPath) : leafPath);
 }
