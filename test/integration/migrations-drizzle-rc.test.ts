@@ -6,8 +6,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { foreignKeyViolations, runMigrationChunks } from '../../src/migrations/apply.js';
-import type { FolderMigration } from '../../src/migrations/folder.js';
+import { applyMigrations, runMigrationChunks } from '../../src/migrations/apply.js';
+import { type FolderMigration, readMigrationFolder } from '../../src/migrations/folder.js';
 import { readV1Folder, type V1Migration } from '../../src/migrations/layout-v1.js';
 import {
   detectLedgerShape,
@@ -92,35 +92,31 @@ function asFolderMigration(migration: V1Migration): FolderMigration {
 }
 
 describe('drizzle-orm 1.0.0-rc.5 migrator on a parent-table rebuild', () => {
-  it("loses every child row, where foreign keys off before BEGIN keep them — and rc.5's migrate() then agrees nothing is left to do", async () => {
+  it("loses every child row, where our apply keeps them — and rc.5's migrate() then agrees nothing is left to do", async () => {
     const project = fixture('v1-fresh');
-    const rebuild = readV1Folder(path.join(project, 'drizzle')).migrations[2]!;
+    const out = path.join(project, 'drizzle');
+    const rebuild = readV1Folder(out).migrations[2]!;
     expect(rebuild.chunks.some((chunk) => chunk.includes('DROP TABLE `users`'))).toBe(true);
 
     const stock = await beforeParentRebuild(project, path.join(project, 'data', 'stock.db'));
-    await rcMigrate(stock, path.join(project, 'drizzle'));
+    await rcMigrate(stock, out);
     expect(counts(stock)).toEqual({ users: 2, posts: 0, comments: 0 });
 
     const ours = await beforeParentRebuild(project, path.join(project, 'data', 'ours.db'));
-    ours.pragma('foreign_keys = OFF');
-    ours.exec('BEGIN IMMEDIATE');
-    runMigrationChunks(ours, asFolderMigration(rebuild));
-    expect(foreignKeyViolations(ours)).toEqual([]);
-    insertV1LedgerRow(ours, TABLE, {
-      hash: rebuild.hash,
-      createdAt: rebuild.createdAt,
-      name: rebuild.name,
-      appliedAt: new Date().toISOString(),
-    });
-    ours.exec('COMMIT');
-    ours.pragma('foreign_keys = ON');
+    const result = await applyMigrations(ours, readMigrationFolder(out));
+    expect(result.applied.map((m) => m.tag)).toEqual([rebuild.name]);
     expect(counts(ours)).toEqual({ users: 2, posts: 3, comments: 2 });
     expect(ours.prepare(`SELECT sql FROM sqlite_schema WHERE name = 'users'`).pluck().get()).toContain(
       "DEFAULT 'reader'",
     );
 
     const ledgerBefore = readLedgerEntries(ours, TABLE);
-    await rcMigrate(ours, path.join(project, 'drizzle'));
+    expect(ledgerBefore.at(-1)).toMatchObject({
+      name: rebuild.name,
+      hash: rebuild.hash,
+      createdAt: rebuild.createdAt,
+    });
+    await rcMigrate(ours, out);
     expect(readLedgerEntries(ours, TABLE)).toEqual(ledgerBefore);
     expect(counts(ours)).toEqual({ users: 2, posts: 3, comments: 2 });
   });
