@@ -85,8 +85,8 @@ export function planUpgrade(folder: MigrationFolder): UpgradePlan {
   if (problems.length > 0) {
     throw new AppError(
       'MIGRATION_CONFLICT',
-      `The migrations folder cannot be converted to drizzle-kit 1.0's layout as it is:\n- ${problems.join('\n- ')}`,
-      { hint: 'Fix each point (restore files from version control), then try again. Nothing was changed.' },
+      `The migrations folder cannot be converted to drizzle-kit 1.0's layout as it is:\n- ${problems.join('\n- ')}\nNothing was changed.`,
+      { hint: 'Fix each point (restore files from version control), then try again.' },
     );
   }
   return { moves };
@@ -167,9 +167,10 @@ export function conversionDifferences(
 
 /**
  * Replaces the 0.x folder by the converted copy: intent file, rename the old folder to the backup name, rename the
- * copy into place, remove the intent. A crash in between is finished by finishInterruptedUpgrade.
+ * copy into place, remove the intent. A crash in between is finished by finishInterruptedUpgrade (tests stand in
+ * for that crash with `afterMoveAside`).
  */
-export function swapInConverted(paths: UpgradePaths): void {
+export function swapInConverted(paths: UpgradePaths, hooks: { afterMoveAside?: () => void } = {}): void {
   writeDurably(
     paths.intent,
     JSON.stringify({ backup: paths.backup, converted: paths.copy, holder: paths.holder }),
@@ -187,6 +188,7 @@ export function swapInConverted(paths: UpgradePaths): void {
       },
     );
   }
+  hooks.afterMoveAside?.();
   fs.renameSync(paths.copy, paths.outDir);
   fs.rmSync(paths.intent, { force: true });
   fs.rmSync(paths.holder, { recursive: true, force: true });
