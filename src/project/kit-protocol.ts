@@ -1,5 +1,5 @@
 // The messages between KitClient (main thread) and the kit worker. Plain structured-clone data only.
-import type { ErrorCode } from '../core/errors.js';
+import type { WireError } from '../core/errors.js';
 import type { DiffInput } from './diff.js';
 import type { LoadProjectConfigInput } from './load-project.js';
 import type { SerialisedSnapshot } from './snapshot-text.js';
@@ -53,15 +53,6 @@ export type KitRequest =
   | { id: number; method: 'generateV1'; params: GenerateV1Input }
   | { id: number; method: 'checkV1'; params: { kit: KitRef; out: string } }
   | { id: number; method: 'upV1'; params: { kit: KitRef; out: string } };
-
-export interface WireError {
-  code: ErrorCode;
-  message: string;
-  hint: string | undefined;
-  details: Record<string, unknown> | undefined;
-  /** For INTERNAL errors only: the original stack, for the server's stderr log (never shown to the model). */
-  internalDetail: string | undefined;
-}
 
 /** A diff as `generate` answers it: the new snapshot already serialised for writing (one string to copy). */
 export type GeneratedDiff =
