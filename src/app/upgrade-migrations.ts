@@ -21,17 +21,16 @@ import {
 import { LOCK_FILE_NAME, withFolderLock } from '../migrations/write.js';
 import type { KitClient } from '../project/kit-client.js';
 import type { KitRef } from '../project/kit-resolve.js';
-import type { LoadedSchema, MigrationHint, ProjectConfig } from '../project/types.js';
+import type { LoadedSchema, MigrationHint } from '../project/types.js';
 import type { CallContext } from './call-context.js';
+import { generateNextMigration, type GenerateOutcome, type GenerateServices } from './generate-migration.js';
 import type { DrizzleSetup } from './services.js';
 
 /** strict: convert only when nothing would change; with_rebuild: also accept what drizzle-kit 1.x generates next. */
 export type UpgradeMode = 'strict' | 'with_rebuild';
 
-export interface UpgradeServices {
-  project: ProjectConfig;
-  kit: Pick<KitClient, 'upV1' | 'generateV1'>;
-  drizzle(): DrizzleSetup;
+export interface UpgradeServices extends GenerateServices {
+  kit: Pick<KitClient, 'upV1' | 'generateV1' | 'generate'>;
   loadSchema(): Promise<LoadedSchema | undefined>;
 }
 
@@ -40,8 +39,8 @@ export interface UpgradeOutcome {
   backup: string;
   /** Each journal migration and the folder it became. */
   migrations: Array<{ from: string; to: string }>;
-  /** with_rebuild: drizzle-kit 1.x has changes to write next (the caller generates them as the next migration). */
-  generateNext: boolean;
+  /** with_rebuild, when drizzle-kit 1.x had changes right after converting: the migration it wrote for them. */
+  generated?: GenerateOutcome;
   notes: string[];
 }
 
@@ -49,7 +48,7 @@ const NOTHING_CHANGED = 'Nothing was changed.';
 
 export async function upgradeMigrationsFolder(
   context: Pick<CallContext<UpgradeServices>, 'services' | 'signal' | 'setTarget' | 'addAuditDetails'>,
-  input: { mode: UpgradeMode; hints?: MigrationHint[] | undefined },
+  input: { mode: UpgradeMode; hints?: MigrationHint[] | undefined; name?: string | undefined },
 ): Promise<UpgradeOutcome> {
   const { services } = context;
   const { project } = services;
@@ -104,7 +103,14 @@ export async function upgradeMigrationsFolder(
     "The database's migrations ledger is upgraded to drizzle-orm 1.0's columns by the next apply_migrations (or by drizzle-orm 1.0's own migrate()); until then drizzle-orm 0.x still reads it.",
     'Tools that read flat .sql files (e.g. `wrangler d1 migrations apply`) do not read the new nested folders.',
   );
-  return { backup, migrations, generateNext: accepted !== undefined, notes };
+  if (accepted === undefined) return { backup, migrations, notes };
+  // The rebuild the human accepted, generated for real now that the folder is in the 1.0 layout.
+  const generated = await generateNextMigration(context, {
+    name: input.name ?? 'after_upgrade',
+    hints: input.hints,
+    custom: false,
+  });
+  return { backup, migrations, generated, notes };
 }
 
 function requireKit1(setup: DrizzleSetup): KitRef {

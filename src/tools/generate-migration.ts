@@ -212,29 +212,28 @@ async function upgrade(
   mode: UpgradeMode,
   context: Parameters<typeof generateMigration.handler>[1],
 ): Promise<ToolResult<Output>> {
-  const hints = input.hints as unknown as MigrationHint[] | undefined;
-  const done = await upgradeMigrationsFolder(context, { mode, hints });
+  const done = await upgradeMigrationsFolder(context, {
+    mode,
+    hints: input.hints as unknown as MigrationHint[] | undefined,
+    name: input.name,
+  });
   const { root } = context.services.project;
   const upgraded = {
     backup: path.relative(root, done.backup) || done.backup,
     migrations: done.migrations.map((move) => `${move.from} → ${move.to}`),
     notes: done.notes,
   };
-  if (!done.generateNext) {
+  if (!done.generated) {
     return {
       data: {
         status: 'ok',
-        message: `Converted to drizzle-kit 1.0's layout; drizzle-kit generates nothing right after, so nothing else changed.`,
+        message:
+          "Converted to drizzle-kit 1.0's layout; drizzle-kit generates nothing right after, so nothing else changed.",
         upgraded,
         next: 'Call migration_status: the migrations keep their state (the ledger is upgraded by the next apply).',
       },
     };
   }
-  const outcome = await generateNextMigration(context, {
-    name: input.name ?? 'after_upgrade',
-    hints,
-    custom: false,
-  });
-  const data = { ...toOutput(outcome, { custom: false }, root), upgraded };
-  return outcome.status === 'failed' ? { data, failure: outcome.error.code } : { data };
+  const data = { ...toOutput(done.generated, { custom: false }, root), upgraded };
+  return done.generated.status === 'failed' ? { data, failure: done.generated.error.code } : { data };
 }
