@@ -96,7 +96,7 @@ export async function upgradeMigrationsFolder(
   const migrations = result.plan.moves.map((move) => ({ from: move.tag, to: move.folder }));
   context.setTarget('migrations', path.basename(project.outDir));
   context.addAuditDetails({
-    upgrade: { mode: input.mode, backup, migrations, ...(accepted ? { acceptedRebuild: accepted } : {}) },
+    upgrade: { mode: input.mode, backup, migrations, ...(accepted ? { acceptedRebuild: true } : {}) },
   });
   notes.push(
     `The 0.x folder is kept as ${backup}: delete it once the new folder is committed.`,
