@@ -10,6 +10,7 @@ import path from 'node:path';
 import { AppError } from '../core/errors.js';
 import { compareSchemas, modelFromSnapshot } from './drift.js';
 import { type MigrationFolder, readMigrationFolder, snapshotFileName } from './folder.js';
+import { writeDurably } from './write.js';
 import { utcSecond } from './write-v1.js';
 
 export interface UpgradeMove {
@@ -224,14 +225,4 @@ export function finishInterruptedUpgrade(outDir: string): string | undefined {
 /** The converted copy as a folder (for the proof), read like any other. */
 export function readConverted(paths: UpgradePaths): MigrationFolder {
   return readMigrationFolder(paths.copy);
-}
-
-function writeDurably(file: string, text: string): void {
-  const fd = fs.openSync(file, 'w');
-  try {
-    fs.writeFileSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
 }

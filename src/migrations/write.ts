@@ -288,7 +288,8 @@ export function emptySnapshot(): SqliteSnapshot {
   };
 }
 
-function writeDurably(file: string, text: string): void {
+/** Writes `text` to `file` and flushes it to disk before returning. */
+export function writeDurably(file: string, text: string): void {
   const fd = fs.openSync(file, 'w');
   try {
     fs.writeFileSync(fd, text);

@@ -2,6 +2,7 @@
 // projects of test/fixtures/drizzle-1, copied to temp folders whose node_modules link to the Drizzle line each was
 // made with — so "the project's own drizzle-kit" is a real package at a real path, as in a user's project.
 import fs from 'node:fs';
+import Database from 'better-sqlite3';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO_ROOT, tempDir } from './project.js';
@@ -81,4 +82,26 @@ export function v1MigrationNames(projectDir: string): string[] {
     .filter((entry) => entry.isDirectory() && fs.existsSync(path.join(out, entry.name, 'migration.sql')))
     .map((entry) => entry.name)
     .sort((a, b) => a.localeCompare(b));
+}
+
+type RcDrizzle = { drizzle: (config: { client: Database.Database }) => unknown };
+type RcMigrator = { migrate: (db: unknown, config: { migrationsFolder: string }) => void };
+
+/** drizzle-orm 1.0.0-rc.5's own better-sqlite3 migrate() on `db` (a connection) or a database file. */
+export async function rcMigrate(db: Database.Database | string, migrationsFolder: string): Promise<void> {
+  const { drizzle } = await importRcOrm<RcDrizzle>('better-sqlite3/index.js');
+  const { migrate } = await importRcOrm<RcMigrator>('better-sqlite3/migrator.js');
+  const connection = typeof db === 'string' ? new Database(db) : db;
+  try {
+    migrate(drizzle({ client: connection }), { migrationsFolder });
+  } finally {
+    if (typeof db === 'string') connection.close();
+  }
+}
+
+/** A writable copy of a fixture's migrations folder in a new temp folder; returns the copy's `drizzle` folder. */
+export function copyFixtureOut(name: Drizzle1Fixture, into: string = tempDir('dsm-drizzle-out-')): string {
+  const out = path.join(into, 'drizzle');
+  fs.cpSync(path.join(DRIZZLE_1_FIXTURES_DIR, name, 'drizzle'), out, { recursive: true });
+  return out;
 }

@@ -14,7 +14,7 @@ import {
   copyDrizzle1Fixture,
   type Drizzle1Fixture,
   DRIZZLE_PACKAGES,
-  importRcOrm,
+  rcMigrate,
   v1MigrationNames,
 } from '../helpers/drizzle-rc.js';
 import { startHarness } from '../helpers/mcp.js';
@@ -24,20 +24,7 @@ const LEDGER = '__drizzle_migrations';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
-type RcDrizzle = { drizzle: (config: { client: Database.Database }) => unknown };
-type RcMigrator = { migrate: (db: unknown, config: { migrationsFolder: string }) => void };
 type RcSdk = { generate(options: Record<string, unknown>): Promise<{ status: string }> };
-
-async function rcMigrate(file: string, folder: string): Promise<void> {
-  const { drizzle } = await importRcOrm<RcDrizzle>('better-sqlite3/index.js');
-  const { migrate } = await importRcOrm<RcMigrator>('better-sqlite3/migrator.js');
-  const db = new Database(file);
-  try {
-    migrate(drizzle({ client: db }), { migrationsFolder: folder });
-  } finally {
-    db.close();
-  }
-}
 
 function migrate0x(file: string, folder: string): void {
   const db = new Database(file);
@@ -63,6 +50,16 @@ function partialFolder(project: string, keep: number, names?: string[]): string 
   for (const name of names ?? v1MigrationNames(project).slice(0, keep))
     fs.cpSync(path.join(out, name), path.join(partial, name), { recursive: true });
   return partial;
+}
+
+/** The first two migrations as 0.x wrote them: the 0.x migrator on the journal v0-upped was converted from. */
+function keptFirstTwoBy0x(file: string): void {
+  const kept = copyDrizzle1Fixture('v0-kept');
+  try {
+    migrate0x(file, partialFolder(kept, 2));
+  } finally {
+    removeDir(kept);
+  }
 }
 
 function seed(file: string): void {
@@ -123,15 +120,7 @@ const SCENARIOS: Scenario[] = [
     title: 'a 0.x project converted by rc.5 `up`, its 0.x ledger not upgraded yet',
     fixture: 'v0-upped',
     line: 'rc',
-    async build(project, file) {
-      // The same migrations as 0.x wrote them: the 0.x migrator on the journal this folder was converted from.
-      const kept = copyDrizzle1Fixture('v0-kept');
-      try {
-        migrate0x(file, partialFolder(kept, 2));
-      } finally {
-        removeDir(kept);
-      }
-    },
+    build: async (_project, file) => keptFirstTwoBy0x(file),
     applied: 2,
     pending: 1,
     layout: '1.0 folders',
@@ -143,12 +132,7 @@ const SCENARIOS: Scenario[] = [
     fixture: 'v0-upped',
     line: 'rc',
     async build(project, file) {
-      const kept = copyDrizzle1Fixture('v0-kept');
-      try {
-        migrate0x(file, partialFolder(kept, 2));
-      } finally {
-        removeDir(kept);
-      }
+      keptFirstTwoBy0x(file);
       await rcMigrate(file, partialFolder(project, 2));
     },
     applied: 2,

@@ -6,21 +6,19 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyMigrations, runMigrationChunks } from '../../src/migrations/apply.js';
-import { type FolderMigration, readMigrationFolder } from '../../src/migrations/folder.js';
-import { readV1Folder, type V1Migration } from '../../src/migrations/layout-v1.js';
+import { applyMigrations } from '../../src/migrations/apply.js';
+import { readMigrationFolder } from '../../src/migrations/folder.js';
+import { readV1Folder } from '../../src/migrations/layout-v1.js';
 import {
   detectLedgerShape,
-  insertV1LedgerRow,
   planLedgerUpgrade,
   readLedgerEntries,
   upgradeLedgerInPlace,
-  v1LedgerDdl,
 } from '../../src/migrations/ledger-shape.js';
 import {
   copyDrizzle1Fixture,
   DRIZZLE_PACKAGES,
-  importRcOrm,
+  rcMigrate,
   ledgerFixtureSql,
   v1MigrationNames,
 } from '../helpers/drizzle-rc.js';
@@ -28,16 +26,6 @@ import { removeDir } from '../helpers/project.js';
 
 const run = promisify(execFile);
 const TABLE = '__drizzle_migrations';
-
-// drizzle-orm rc's own types would come from another copy of drizzle-orm than the repository's; these are all we use.
-type RcDrizzle = { drizzle: (config: { client: Database.Database }) => unknown };
-type RcMigrator = { migrate: (db: unknown, config: { migrationsFolder: string }) => void };
-
-async function rcMigrate(db: Database.Database, migrationsFolder: string): Promise<void> {
-  const { drizzle } = await importRcOrm<RcDrizzle>('better-sqlite3/index.js');
-  const { migrate } = await importRcOrm<RcMigrator>('better-sqlite3/migrator.js');
-  migrate(drizzle({ client: db }), { migrationsFolder });
-}
 
 const projects: string[] = [];
 afterEach(() => {
@@ -78,19 +66,6 @@ async function beforeParentRebuild(project: string, file: string): Promise<Datab
   return db;
 }
 
-function asFolderMigration(migration: V1Migration): FolderMigration {
-  return {
-    idx: migration.idx,
-    tag: migration.name,
-    when: migration.createdAt,
-    breakpoints: true,
-    file: migration.file,
-    sql: migration.sql,
-    hash: migration.hash,
-    chunks: migration.chunks,
-  };
-}
-
 describe('drizzle-orm 1.0.0-rc.5 migrator on a parent-table rebuild', () => {
   it("loses every child row, where our apply keeps them — and rc.5's migrate() then agrees nothing is left to do", async () => {
     const project = fixture('v1-fresh');
@@ -123,25 +98,13 @@ describe('drizzle-orm 1.0.0-rc.5 migrator on a parent-table rebuild', () => {
 });
 
 describe('drizzle-orm 1.0.0-rc.5 and a 1.0 ledger we write', () => {
-  it('finds nothing to do after we create the ledger and apply every migration, and we read what it writes', async () => {
+  it('finds nothing to do after our apply creates 1.0’s ledger and applies every migration, and we read what it writes', async () => {
     const project = fixture('v1-merged');
     const out = path.join(project, 'drizzle');
     const migrations = readV1Folder(out).migrations;
     const ours = new Database(path.join(project, 'data', 'ours.db'));
-    ours.pragma('foreign_keys = OFF');
-    ours.exec('BEGIN IMMEDIATE');
-    ours.exec(v1LedgerDdl(TABLE));
-    for (const migration of migrations) {
-      runMigrationChunks(ours, asFolderMigration(migration));
-      insertV1LedgerRow(ours, TABLE, {
-        hash: migration.hash,
-        createdAt: migration.createdAt,
-        name: migration.name,
-        appliedAt: new Date().toISOString(),
-      });
-    }
-    ours.exec('COMMIT');
-    ours.pragma('foreign_keys = ON');
+    await applyMigrations(ours, readMigrationFolder(out));
+    expect(detectLedgerShape(ours, TABLE).shape).toBe('v1');
     const schemaOf = (db: Database.Database) =>
       db.prepare(`SELECT type, name, sql FROM sqlite_schema ORDER BY name`).all();
     const before = { ledger: readLedgerEntries(ours, TABLE), schema: schemaOf(ours) };

@@ -12,7 +12,7 @@ import { detectLedgerShape, readLedgerEntries } from '../../src/migrations/ledge
 import {
   copyDrizzle1Fixture,
   DRIZZLE_PACKAGES,
-  importRcOrm,
+  rcMigrate,
   linkDrizzle,
   v1MigrationNames,
 } from '../helpers/drizzle-rc.js';
@@ -22,8 +22,6 @@ import { removeDir } from '../helpers/project.js';
 const LEDGER = '__drizzle_migrations';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
-type RcDrizzle = { drizzle: (config: { client: Database.Database }) => unknown };
-type RcMigrator = { migrate: (db: unknown, config: { migrationsFolder: string }) => void };
 type RcSdk = { generate(options: Record<string, unknown>): Promise<{ status: string }> };
 
 const projects: string[] = [];
@@ -58,17 +56,6 @@ function state(file: string) {
       ledger: readLedgerEntries(db, LEDGER).map(({ hash, name }) => ({ hash, name })),
       schema: db.prepare(`SELECT name, sql FROM sqlite_schema ORDER BY name`).all(),
     };
-  } finally {
-    db.close();
-  }
-}
-
-async function rcMigrate(file: string, folder: string): Promise<void> {
-  const { drizzle } = await importRcOrm<RcDrizzle>('better-sqlite3/index.js');
-  const { migrate } = await importRcOrm<RcMigrator>('better-sqlite3/migrator.js');
-  const db = new Database(file);
-  try {
-    migrate(drizzle({ client: db }), { migrationsFolder: folder });
   } finally {
     db.close();
   }

@@ -9,8 +9,14 @@ import { readMigrationFolder } from '../../src/migrations/folder.js';
 import { openLedgerWriter, readLedger } from '../../src/migrations/ledger.js';
 import { detectLedgerShape, readLedgerEntries } from '../../src/migrations/ledger-shape.js';
 import { computeMigrationStatus } from '../../src/migrations/status.js';
-import { DRIZZLE_1_FIXTURES_DIR, ledgerFixtureSql, type LedgerFixture } from '../helpers/drizzle-rc.js';
-import { removeDir, tempDir } from '../helpers/project.js';
+import {
+  DRIZZLE_1_FIXTURES_DIR,
+  ledgerFixtureSql,
+  type LedgerFixture,
+  copyFixtureOut,
+  type Drizzle1Fixture,
+} from '../helpers/drizzle-rc.js';
+import { removeDir } from '../helpers/project.js';
 
 const TABLE = '__drizzle_migrations';
 const out = (fixture: string) => path.join(DRIZZLE_1_FIXTURES_DIR, fixture, 'drizzle');
@@ -31,11 +37,10 @@ afterEach(() => {
   for (const dir of temps.splice(0)) removeDir(dir);
 });
 
-function copyOut(fixture: string): string {
-  const dir = tempDir('dsm-status-v1-');
-  temps.push(dir);
-  fs.cpSync(out(fixture), path.join(dir, 'drizzle'), { recursive: true });
-  return path.join(dir, 'drizzle');
+function copyOut(fixture: Drizzle1Fixture): string {
+  const out = copyFixtureOut(fixture);
+  temps.push(path.dirname(out));
+  return out;
 }
 
 describe('readMigrationFolder on the 1.0 layout', () => {

@@ -13,8 +13,8 @@ import {
   swapInConverted,
   upgradePaths,
 } from '../../src/migrations/upgrade.js';
-import { DRIZZLE_1_FIXTURES_DIR } from '../helpers/drizzle-rc.js';
-import { removeDir, tempDir } from '../helpers/project.js';
+import { DRIZZLE_1_FIXTURES_DIR, copyFixtureOut, type Drizzle1Fixture } from '../helpers/drizzle-rc.js';
+import { removeDir } from '../helpers/project.js';
 
 const fixtureOut = (name: string) => path.join(DRIZZLE_1_FIXTURES_DIR, name, 'drizzle');
 const temps: string[] = [];
@@ -22,11 +22,10 @@ afterEach(() => {
   for (const dir of temps.splice(0)) removeDir(dir);
 });
 
-function copyOut(fixture: string): string {
-  const dir = tempDir('dsm-upgrade-');
-  temps.push(dir);
-  fs.cpSync(fixtureOut(fixture), path.join(dir, 'drizzle'), { recursive: true });
-  return path.join(dir, 'drizzle');
+function copyOut(fixture: Drizzle1Fixture): string {
+  const out = copyFixtureOut(fixture);
+  temps.push(path.dirname(out));
+  return out;
 }
 
 function editJournal(out: string, edit: (entries: Array<{ tag: string; when: number }>) => void): void {

@@ -5,21 +5,18 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readMigrationFolder } from '../../src/migrations/folder.js';
 import { utcSecond, writeV1MigrationFrom } from '../../src/migrations/write-v1.js';
-import { DRIZZLE_1_FIXTURES_DIR } from '../helpers/drizzle-rc.js';
-import { removeDir, tempDir } from '../helpers/project.js';
+import { copyFixtureOut, type Drizzle1Fixture } from '../helpers/drizzle-rc.js';
+import { removeDir } from '../helpers/project.js';
 
 const temps: string[] = [];
 afterEach(() => {
   for (const dir of temps.splice(0)) removeDir(dir);
 });
 
-function copyOut(fixture: string): string {
-  const dir = tempDir('dsm-write-v1-');
-  temps.push(dir);
-  fs.cpSync(path.join(DRIZZLE_1_FIXTURES_DIR, fixture, 'drizzle'), path.join(dir, 'drizzle'), {
-    recursive: true,
-  });
-  return path.join(dir, 'drizzle');
+function copyOut(fixture: Drizzle1Fixture): string {
+  const out = copyFixtureOut(fixture);
+  temps.push(path.dirname(out));
+  return out;
 }
 
 /** What drizzle-kit 1.x would write in `out`: a folder named after `second`, its snapshot after the given parents. */
