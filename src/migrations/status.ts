@@ -154,8 +154,8 @@ function byName(migrations: readonly FolderMigration[], ledger: readonly LedgerR
   const addRow = (name: string, row: LedgerRow) =>
     rowsByName.set(name, [...(rowsByName.get(name) ?? []), row]);
   for (const row of ledger) if (typeof row.name === 'string') addRow(row.name, row);
-  // Rows without a name: the names drizzle-orm 1.0's in-place upgrade would give them.
-  const unnamed = ledger.filter((row) => typeof row.name !== 'string');
+  // A 0.x ledger (no name column): the names drizzle-orm 1.0's in-place upgrade would give its rows.
+  const unnamed = ledger.filter((row) => row.name === undefined);
   const plan = planLedgerUpgrade(
     unnamed.map((row): LedgerEntry => ({
       rowid: row.rowid,
@@ -219,6 +219,18 @@ function byName(migrations: readonly FolderMigration[], ledger: readonly LedgerR
       });
       problems.push(`The ledger records "${name}", which has no migration folder.`);
     }
+  }
+  // A row with a NULL name in a 1.0 ledger (written by a 0.x migrator after the upgrade): drizzle-orm 1.0 ignores it.
+  for (const row of ledger.filter((candidate) => candidate.name === null)) {
+    entries.push({
+      state: 'missing',
+      when: row.createdAt,
+      hash: row.hash,
+      appliedHash: row.hash,
+      appliedCreatedAt: row.createdAt,
+      note: `A ledger row (created_at=${row.createdAt}, hash ${short(row.hash)}) has no name, so drizzle-orm 1.0 does not count it as applied and would run its migration again. Set its "name" to the migration folder it applied (after checking the schema has that change), then try again.`,
+    });
+    problems.push(`A ledger row (created_at=${row.createdAt}, hash ${short(row.hash)}) has no name.`);
   }
   for (const row of plan.unmatched) {
     entries.push({

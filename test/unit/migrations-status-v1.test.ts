@@ -127,6 +127,17 @@ describe('computeMigrationStatus on the 1.0 layout', () => {
     );
   });
 
+  it('reports a row without a name in a 1.0 ledger as missing: drizzle-orm 1.0 would run its migration again', () => {
+    const db = ledgerDb('v1');
+    db.prepare(`UPDATE ${TABLE} SET name = NULL WHERE id = 2`).run();
+    const status = computeMigrationStatus(readMigrationFolder(out('v1-fresh')), readLedger(db, TABLE));
+    expect(status.entries.filter((e) => e.state === 'missing')).toEqual([
+      expect.objectContaining({ note: expect.stringContaining('would run its migration again') }),
+    ]);
+    expect(status.pending.map((m) => m.tag)).toEqual([expect.stringMatching(/_comments$/)]);
+    expect(status.consistent).toBe(false);
+  });
+
   it('marks a 0.x row adopted by time alone with another hash as modified', () => {
     const dir = copyOut('v0-upped');
     const [first] = readMigrationFolder(dir).migrations;
