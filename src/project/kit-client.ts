@@ -203,7 +203,7 @@ export class KitClient {
     });
     worker.on('exit', (code) => {
       if (this.worker === worker) this.worker = undefined;
-      if (this.pending?.worker === worker) this.failPending(this.crashError(`exited (code ${code})`));
+      if (this.pending?.worker === worker) this.failPending(this.crashError(`exited (code ${code})`, code));
     });
     this.worker = worker;
     this.workerKit = undefined;
@@ -268,10 +268,10 @@ export class KitClient {
   }
 
   /** A worker that died mid-call: almost always drizzle-kit or the schema calling process.exit after printing why. */
-  private crashError(how: string): AppError {
+  private crashError(how: string, exitCode?: number): AppError {
     const output = this.pending?.output.trim() ?? '';
     const method = this.pending?.label ?? 'call';
-    if (output === '' && how === 'exited (code 0)' && this.pending?.method === 'generateV1') {
+    if (output === '' && exitCode === 0 && this.pending?.method === 'generateV1') {
       // drizzle-kit 1.x in JSON mode reports a schema error by exiting with code 0 and printing nothing.
       return new AppError(
         'SCHEMA_LOAD_FAILED',
