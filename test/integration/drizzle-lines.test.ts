@@ -312,6 +312,15 @@ describe('branches in a 1.0 folder', () => {
       expect(status.branches.conflicts).toBeUndefined();
       expect(status.warnings ?? []).not.toContainEqual(expect.stringContaining('SEVERAL_LEAVES'));
       expect(await h.ok<Json>('generate_migration', {})).toMatchObject({ status: 'no_changes' });
+      // A hand-written migration joins both branches: its snapshot names both leaves.
+      const custom = await h.ok<Json>('generate_migration', { custom: true, name: 'backfill' });
+      expect(custom).toMatchObject({ status: 'ok', tag: expect.stringMatching(/^\d{14}_backfill$/) });
+      const snapshot = JSON.parse(
+        fs.readFileSync(path.join(project, 'drizzle', custom.tag, 'snapshot.json'), 'utf8'),
+      ) as { prevIds: string[] };
+      expect(snapshot.prevIds).toHaveLength(2);
+      const joined = await h.ok<Json>('migration_status', { drift: false });
+      expect(joined.branches).toBeUndefined();
     } finally {
       await h.close();
     }

@@ -17,7 +17,7 @@ import {
   v1MigrationNames,
 } from '../helpers/drizzle-rc.js';
 import { errorTextOf, startHarness, type Harness } from '../helpers/mcp.js';
-import { removeDir } from '../helpers/project.js';
+import { REPO_ROOT, removeDir, tempDir } from '../helpers/project.js';
 
 const LEDGER = '__drizzle_migrations';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -187,6 +187,23 @@ describe('generate_migration upgrade', () => {
         out: path.join(project, 'drizzle'),
       }),
     ).toMatchObject({ status: 'no_changes' });
+  });
+
+  it('refuses a project that relies on drizzle.config casing, which drizzle-kit 1.0 ignores, saying so', async () => {
+    const project = tempDir('dsm-blog-on-1-');
+    projects.push(project);
+    fs.cpSync(path.join(REPO_ROOT, 'test/fixtures/blog'), project, { recursive: true });
+    fs.mkdirSync(path.join(project, 'data'));
+    linkDrizzle(project, 'rc');
+    await withHarness(project, async (h) => {
+      const refused = await h.call('generate_migration', { upgrade: 'strict' });
+      expect(refused.isError).toBe(true);
+      expect(errorTextOf(refused)).toContain('would not generate without asking whether these were renamed');
+      expect(errorTextOf(refused)).toContain('casing: "snake_case", which drizzle-kit 1.x ignores');
+      expect(fs.existsSync(path.join(project, 'migrations', 'meta', '_journal.json'))).toBe(true);
+      const status = await h.ok<Json>('migration_status', { drift: false });
+      expect(status.drizzle.notes.join(' ')).toContain('casing: "snake_case"');
+    });
   });
 
   it('says why there is nothing to convert, and that drizzle-kit 1.x must be installed first', async () => {
