@@ -1,16 +1,26 @@
-// Generating the next migration, without MCP, with the drizzle-kit the project uses (drizzle-line.ts decides): on
-// the 0.x line, diff the project's schema against the folder's latest snapshot in the kit worker and write the
-// journal files under the folder lock; on the 1.x line, run the project's own drizzle-kit `generate` on a scratch
-// copy of the folder and move the new migration folder in (write-v1.ts). Either way the new SQL is linted after the
-// still-pending migrations. Every way it can end is one case of GenerateOutcome; a schema that does not load is a
-// failure (with its code), never a success that happens to say "error".
+// Generating the next migration, without MCP, with the drizzle-kit the project uses (drizzle-line.ts decides). On the
+// 0.x line: diff the project's schema against the folder's latest snapshot in the kit worker (with the renames
+// edit_schema made, so they need no hint), or take the caller's own SQL (custom), and write the journal files under
+// the folder lock. On the 1.x line: run the project's own drizzle-kit `generate` on a scratch copy of the folder and
+// move the new migration folder in (write-v1.ts). Either way the new SQL is linted after the still-pending migrations. Every way it can end
+// is one case of GenerateOutcome; a schema that does not load is a failure (with its code), never a success that
+// happens to say "error". Custom SQL goes through the same writer and linter, and is not written at all when the
+// linter finds an error in it (the caller has no file to fix: it sends the SQL again).
+import type { AuditLog } from '../audit/audit-log.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError, isAppError } from '../core/errors.js';
-import { readMigrationFolder, splitMigrationSql } from '../migrations/folder.js';
-import type { MigrationStatus } from '../migrations/status.js';
+import {
+  idsOfLatestSchema,
+  type MigrationFolder,
+  splitMigrationSql,
+  STATEMENT_BREAKPOINT,
+} from '../migrations/folder.js';
+import { splitMigrationStatements } from '../migrations/sql-text.js';
 import {
   decideAndWriteMigration,
+  type MigrationDecision as WriterDecision,
+  type PreviousState,
   sanitizeMigrationName,
   type WrittenMigration,
 } from '../migrations/write.js';
@@ -18,6 +28,7 @@ import { writeV1MigrationFrom, type WrittenV1Migration } from '../migrations/wri
 import type { KitClient } from '../project/kit-client.js';
 import type { GenerateV1Result } from '../project/kit-protocol.js';
 import type { KitRef } from '../project/kit-resolve.js';
+import { snapshotTables } from '../project/snapshot-v7.js';
 import type {
   AnySqliteSnapshot,
   AppliedRename,
@@ -28,9 +39,12 @@ import type {
 } from '../project/types.js';
 import type { SqliteDatabase } from '../sqlite/connection.js';
 import type { ServerTables } from '../guard/server-tables.js';
+import type { EditRecords } from '../schema-edit/records.js';
+import { rememberedRenameHints } from '../schema-edit/renames.js';
 import type { CallContext } from './call-context.js';
 import { chooseGenerator } from './drizzle-line.js';
-import { lintSequence, readMigrationState, type Finding } from './migration-state.js';
+import { settleInterruptedEdits } from './edit-schema.js';
+import { lintSequence, readMigrationState, type Finding, type MigrationState } from './migration-state.js';
 import type { DrizzleSetup } from './services.js';
 
 export interface GenerateServices {
@@ -39,13 +53,19 @@ export interface GenerateServices {
   project: ProjectConfig;
   kit: Pick<KitClient, 'generate' | 'generateV1'>;
   drizzle(): DrizzleSetup;
+  /** edit_schema's records: the renames generate applies without asking, and the edits a migration contains. */
+  edits: EditRecords;
+  /** To tell an interrupted edit from a finished one (see settleInterruptedEdits). */
+  audit: Pick<AuditLog, 'read'>;
 }
 
 export interface GenerateInput {
   name?: string | undefined;
   hints?: MigrationHint[] | undefined;
-  /** An empty migration for hand-written SQL (drizzle-kit generate --custom); the schema is not read. */
+  /** A migration of the caller's SQL (drizzle-kit generate --custom); the schema is not read. */
   custom: boolean;
+  /** With custom: the SQL to write (statements split as drizzle-kit writes them); absent: an empty file. */
+  sql?: string | undefined;
 }
 
 export type GenerateOutcome =
@@ -59,6 +79,10 @@ export type GenerateOutcome =
       /** Why the findings may be incomplete. */
       lintNote?: string;
       renames: AppliedRename[];
+      /** The edit_schema edits this migration contains (their renames were applied without hints). */
+      edits: string[];
+      /** For a custom migration: edits in no migration yet, whose migration will run after this one. */
+      waitingEdits: string[];
     }
   | { status: 'no_changes' }
   | { status: 'missing_hints'; missingHints: MissingHint[] }
@@ -69,9 +93,7 @@ export type GenerateOutcome =
 type Decided =
   | Exclude<GenerateOutcome, { status: 'written' }>
   | Omit<Extract<GenerateOutcome, { status: 'written' }>, 'written' | 'files'>;
-
-const LINT_NOTE =
-  'The database and the migrations folder disagree (see migration_status), so findings were judged against the database as it is.';
+type MigrationDecision = WriterDecision<Decided>;
 
 /** Generates the next migration and tells the call's audit row what came of it. */
 export async function generateNextMigration(
@@ -86,6 +108,7 @@ export async function generateNextMigration(
       tag: outcome.written.tag,
       hash: outcome.written.hash,
       findings: outcome.findings.map((f) => f.code),
+      ...(outcome.edits.length ? { edits: outcome.edits } : {}),
     });
   } else {
     // The status the model reads: a failure is answered as "error".
@@ -122,74 +145,15 @@ async function generate(
     };
   }
   if (generator.kind === 'folders') return generateFolder(context, input, generator.kit, current);
-  const kit = generator.kit.source === 'project' ? { kit: generator.kit } : {};
+  const kit = generator.kit.source === 'project' ? generator.kit : undefined;
   const { written, result } = await decideAndWriteMigration<Decided>(project.outDir, async (previous) => {
     if (signal.aborted)
       throw new AppError('CANCELLED', 'generate_migration was cancelled; nothing was written.');
-    const name = input.name ? { name: input.name } : {};
-    if (input.custom) {
-      return {
-        migration: { custom: true, ...name, breakpoints: project.breakpoints },
-        result: { status: 'written', findings: [], renames: [] },
-      };
-    }
-    // One worker round trip: the schema's new snapshot (prevId = previous.prevId) is diffed where it is made.
-    const generated = await services.kit.generate({
-      project,
-      prev: previous.snapshot,
-      ...(input.hints ? { hints: input.hints } : {}),
-      ...kit,
-    });
-    if (!generated.loaded) {
-      const { error } = generated;
-      if (error.code !== 'SCHEMA_LOAD_FAILED' && error.code !== 'CONFIG_ERROR') throw error;
-      return { migration: null, result: { status: 'failed', error } };
-    }
-    const { diff } = generated;
-    switch (diff.status) {
-      case 'no_changes':
-        return { migration: null, result: { status: 'no_changes' } };
-      case 'missing_hints':
-        return { migration: null, result: { status: 'missing_hints', missingHints: diff.missingHints } };
-      case 'error':
-        return {
-          migration: null,
-          result: {
-            status: 'failed',
-            error: new AppError('INVALID_ARGUMENT', diff.message, diff.hint ? { hint: diff.hint } : {}),
-          },
-        };
-      case 'ok':
-        break;
-    }
-    const pending = current.consistent ? current.pending : [];
-    // The linter reads the new snapshot only to check REFERENCES clauses (SQ203): parse its text only for those.
-    const snapshotForLint = diff.statements.some((statement) => /references/i.test(statement))
-      ? (JSON.parse(diff.snapshot.text) as SqliteSnapshot)
-      : undefined;
-    const perUnit = lintSequence(
-      services.read,
-      [...pending.map((m) => ({ chunks: m.chunks })), { chunks: diff.statements }],
-      {
-        previousSnapshot: previous.snapshot,
-        ...(snapshotForLint ? { snapshot: snapshotForLint } : {}),
-        protectedTables: services.tables.protected,
-      },
-    );
-    return {
-      migration: {
-        ...name,
-        statements: diff.statements,
-        snapshot: diff.snapshot,
-        breakpoints: project.breakpoints,
-      },
-      result: {
-        status: 'written',
-        findings: perUnit.at(-1) ?? [],
-        ...(current.consistent ? {} : { lintNote: LINT_NOTE }),
-        renames: diff.renames,
-      },
-    };
+    // Under the folder lock, as edits are made: an edit a crash interrupted is undone before anything is diffed.
+    settleInterruptedEdits(services);
+    return input.custom
+      ? decideCustom(services, input, previous, current)
+      : decideDiff(services, input, previous, current, kit);
   });
   if (result.status !== 'written') return result;
   if (!written) throw new Error('a migration that was chosen is always written');
@@ -197,19 +161,202 @@ async function generate(
   return { ...result, written, files: [written.sqlFile, written.snapshotFile, journal] };
 }
 
-/** The 1.x line: the project's drizzle-kit generates into a scratch copy; the new folder is linted and moved in. */
+type Current = MigrationState['status'];
+
+const INCONSISTENT_NOTE =
+  'The database and the migrations folder disagree (see migration_status), so findings were judged against the database as it is.';
+
+/** The new statements linted after the pending ones, numbered within the new migration. */
+function lintNew(
+  services: GenerateServices,
+  current: Current,
+  statements: readonly string[],
+  snapshots: { previousSnapshot?: AnySqliteSnapshot; snapshot?: AnySqliteSnapshot },
+): { findings: Finding[]; lintNote?: string } {
+  const pending = current.consistent ? current.pending : [];
+  const perUnit = lintSequence(
+    services.read,
+    [...pending.map((m) => ({ chunks: m.chunks })), { chunks: statements }],
+    { ...snapshots, protectedTables: services.tables.protected },
+  );
+  return {
+    findings: perUnit.at(-1) ?? [],
+    ...(current.consistent ? {} : { lintNote: INCONSISTENT_NOTE }),
+  };
+}
+
+async function decideCustom(
+  services: GenerateServices,
+  input: GenerateInput,
+  previous: PreviousState,
+  current: Current,
+): Promise<MigrationDecision> {
+  const name = input.name ? { name: input.name } : {};
+  // Migrations run in folder order: this SQL runs before the migration those edits will get.
+  const waitingEdits = services.edits.waiting(idsOfLatestSchema(previous.folder)).map((record) => record.id);
+  if (input.sql === undefined) {
+    return {
+      migration: { custom: true, ...name, breakpoints: services.project.breakpoints },
+      result: { status: 'written', findings: [], renames: [], edits: [], waitingEdits },
+    };
+  }
+  const { statements, linted } = checkCustomSql(services, input.sql, current, previous.snapshot);
+  return {
+    migration: { custom: true, ...name, statements, breakpoints: services.project.breakpoints },
+    result: { status: 'written', ...linted, renames: [], edits: [], waitingEdits },
+  };
+}
+
+/** The caller's SQL as statements, linted; refused (nothing written) when it cannot be run as it is. */
+function checkCustomSql(
+  services: GenerateServices,
+  sql: string,
+  current: Current,
+  previousSnapshot: AnySqliteSnapshot | undefined,
+): { statements: string[]; linted: { findings: Finding[]; lintNote?: string } } {
+  // Security: SQLite stops reading at a NUL, so the text the linter judged would not be what runs.
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(sql)) {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      'sql contains a NUL or another control character; nothing was written.',
+      {
+        hint: 'Send plain SQL text (tabs and line breaks are fine).',
+      },
+    );
+  }
+  const statements = splitMigrationStatements(sql);
+  if (statements.length === 0) {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      'sql holds no statement (only comments or whitespace); nothing was written.',
+      {
+        hint: 'Send the SQL statements of the migration, separated by ";".',
+      },
+    );
+  }
+  const linted = lintNew(services, current, statements, previousSnapshot ? { previousSnapshot } : {});
+  const errors = linted.findings.filter((finding) => finding.severity === 'error');
+  if (errors.length > 0) {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `The linter found ${errors.length} error(s) in sql, so no migration was written:\n${errors
+        .map((f) => `- statement ${f.statement} (${f.code}): ${f.message} ${f.fix}`)
+        .join('\n')}`,
+      {
+        hint: 'Change the SQL as each finding says and call generate_migration again.',
+        details: { findings: linted.findings },
+      },
+    );
+  }
+  return { statements, linted };
+}
+
+async function decideDiff(
+  services: GenerateServices,
+  input: GenerateInput,
+  previous: PreviousState,
+  current: Current,
+  kit: KitRef | undefined,
+): Promise<MigrationDecision> {
+  const name = input.name ? { name: input.name } : {};
+  const edits = services.edits.waiting(idsOfLatestSchema(previous.folder));
+  const given = input.hints ?? [];
+  const hints = [
+    ...given,
+    ...rememberedRenameHints(
+      edits.flatMap((record) => record.operations),
+      previous.snapshot,
+      given,
+    ),
+  ];
+  // One worker round trip: the schema's new snapshot (prevId = previous.prevId) is diffed where it is made.
+  const generated = await services.kit.generate({
+    project: services.project,
+    prev: previous.snapshot,
+    ...(hints.length ? { hints } : {}),
+    ...(kit ? { kit } : {}),
+  });
+  if (!generated.loaded) {
+    const { error } = generated;
+    if (error.code !== 'SCHEMA_LOAD_FAILED' && error.code !== 'CONFIG_ERROR') throw error;
+    return { migration: null, result: { status: 'failed', error } };
+  }
+  const { diff } = generated;
+  switch (diff.status) {
+    case 'no_changes':
+      return { migration: null, result: { status: 'no_changes' } };
+    case 'missing_hints':
+      return { migration: null, result: { status: 'missing_hints', missingHints: diff.missingHints } };
+    case 'error':
+      return {
+        migration: null,
+        result: {
+          status: 'failed',
+          error: new AppError('INVALID_ARGUMENT', diff.message, diff.hint ? { hint: diff.hint } : {}),
+        },
+      };
+    case 'ok':
+      break;
+  }
+  // The linter reads the new snapshot only to check REFERENCES clauses (SQ203): parse its text only for those.
+  const snapshotForLint = diff.statements.some((statement) => /references/i.test(statement))
+    ? (JSON.parse(diff.snapshot.text) as SqliteSnapshot)
+    : undefined;
+  const linted = lintNew(services, current, diff.statements, {
+    previousSnapshot: previous.snapshot,
+    ...(snapshotForLint ? { snapshot: snapshotForLint } : {}),
+  });
+  return {
+    migration: {
+      ...name,
+      statements: diff.statements,
+      snapshot: diff.snapshot,
+      breakpoints: services.project.breakpoints,
+    },
+    result: {
+      status: 'written',
+      ...linted,
+      renames: diff.renames,
+      edits: edits.map((record) => record.id),
+      waitingEdits: [],
+    },
+  };
+}
+
+/**
+ * The 1.x line: the project's drizzle-kit generates into a scratch copy of the folder (the caller's SQL replacing its
+ * empty custom file), the new migration is linted, and its folder moved in whole.
+ */
 async function generateFolder(
   context: Pick<CallContext<GenerateServices>, 'services' | 'signal'>,
   input: GenerateInput,
   kit: KitRef,
-  current: MigrationStatus,
+  current: Current,
 ): Promise<GenerateOutcome> {
   const { services, signal } = context;
   const { project } = services;
-  let decided: Exclude<GenerateOutcome, { status: 'written' }> | undefined;
-  const written = await writeV1MigrationFrom(project.outDir, async ({ out }) => {
+  let decided: Decided | undefined;
+  const written = await writeV1MigrationFrom(project.outDir, async ({ out, folder }) => {
     if (signal.aborted)
       throw new AppError('CANCELLED', 'generate_migration was cancelled; nothing was written.');
+    settleInterruptedEdits(services);
+    const previous = folder.latestSnapshot;
+    const edits = services.edits.waiting(idsOfLatestSchema(folder));
+    const custom =
+      input.custom && input.sql !== undefined
+        ? checkCustomSql(services, input.sql, current, previous)
+        : undefined;
+    const given = input.hints ?? [];
+    const hints = input.custom
+      ? []
+      : [
+          ...given,
+          ...rememberedRenameHints(
+            edits.flatMap((record) => record.operations),
+            asV6(previous),
+            given,
+          ),
+        ];
     const name = sanitizeMigrationName(input.name);
     let result: GenerateV1Result;
     try {
@@ -218,7 +365,7 @@ async function generateFolder(
         kit,
         out,
         ...(name ? { name } : {}),
-        ...(input.hints ? { hints: input.hints } : {}),
+        ...(hints.length ? { hints } : {}),
         ...(input.custom ? { custom: true } : {}),
       });
     } catch (error) {
@@ -229,7 +376,7 @@ async function generateFolder(
     }
     switch (result.status) {
       case 'ok':
-        return { folder: result.folder };
+        break;
       case 'no_changes':
         decided = { status: 'no_changes' };
         return null;
@@ -250,28 +397,43 @@ async function generateFolder(
         };
         return null;
     }
+    const sqlFile = path.join(out, result.folder, 'migration.sql');
+    if (custom) {
+      const joiner = project.breakpoints ? `${STATEMENT_BREAKPOINT}\n` : '\n';
+      fs.writeFileSync(sqlFile, custom.statements.join(joiner));
+      decided = {
+        status: 'written',
+        ...custom.linted,
+        renames: [],
+        edits: [],
+        waitingEdits: edits.map((r) => r.id),
+      };
+    } else if (input.custom) {
+      decided = {
+        status: 'written',
+        findings: [],
+        renames: [],
+        edits: [],
+        waitingEdits: edits.map((r) => r.id),
+      };
+    } else {
+      const linted = lintNew(services, current, splitMigrationSql(fs.readFileSync(sqlFile).toString()), {
+        ...(previous ? { previousSnapshot: previous } : {}),
+        snapshot: readSnapshotFile(path.join(out, result.folder, 'snapshot.json')),
+      });
+      decided = {
+        status: 'written',
+        ...linted,
+        renames: renamesOf(hints),
+        edits: edits.map((record) => record.id),
+        waitingEdits: [],
+      };
+    }
+    return { folder: result.folder };
   });
-  if (!written) return decided ?? { status: 'no_changes' };
-  const folder = readMigrationFolder(project.outDir);
-  const pending = current.consistent ? current.pending : [];
-  const previous = folder.snapshots.find((link) => written.parents.includes(link.id));
-  const perUnit = lintSequence(
-    services.read,
-    [...pending.map((m) => ({ chunks: m.chunks })), { chunks: splitMigrationSql(written.sql) }],
-    {
-      ...(previous ? { previousSnapshot: readSnapshotFile(previous.file) } : {}),
-      snapshot: readSnapshotFile(written.snapshotFile),
-      protectedTables: services.tables.protected,
-    },
-  );
-  return {
-    status: 'written',
-    written,
-    files: [written.sqlFile, written.snapshotFile],
-    findings: perUnit.at(-1) ?? [],
-    ...(current.consistent ? {} : { lintNote: LINT_NOTE }),
-    renames: renamesOf(input.hints),
-  };
+  if (!written || !decided || decided.status !== 'written')
+    return (decided as GenerateOutcome) ?? { status: 'no_changes' };
+  return { ...decided, written, files: [written.sqlFile, written.snapshotFile] };
 }
 
 function readSnapshotFile(file: string): AnySqliteSnapshot | undefined {
@@ -282,9 +444,15 @@ function readSnapshotFile(file: string): AnySqliteSnapshot | undefined {
   }
 }
 
+/** A 1.0 snapshot seen with 0.x's per-table shape, for code that reads `tables` (the remembered renames). */
+function asV6(snapshot: MigrationFolder['latestSnapshot']): SqliteSnapshot {
+  const tables = Object.fromEntries(snapshotTables(snapshot).map((table) => [table.name, table]));
+  return { id: snapshot?.id ?? '', prevId: '', version: '6', dialect: 'sqlite', tables };
+}
+
 /** The renames drizzle-kit 1.x applied: exactly the rename hints it was given (it refuses a hint it cannot use). */
-function renamesOf(hints: readonly MigrationHint[] | undefined): AppliedRename[] {
-  return (hints ?? []).flatMap((hint): AppliedRename[] => {
+function renamesOf(hints: readonly MigrationHint[]): AppliedRename[] {
+  return hints.flatMap((hint): AppliedRename[] => {
     if (hint.type !== 'rename') return [];
     if (hint.kind === 'table') return [{ kind: 'table', from: hint.from[1], to: hint.to[1] }];
     return [{ kind: 'column', table: hint.to[1], from: hint.from[2], to: hint.to[2] }];

@@ -27,6 +27,7 @@ import {
   type ProjectDrizzle,
 } from '../project/kit-resolve.js';
 import { QueryRunner } from '../query/query-runner.js';
+import { EditRecords } from '../schema-edit/records.js';
 import type { LoadedSchema, ProjectConfig } from '../project/types.js';
 
 export interface Services {
@@ -47,6 +48,8 @@ export interface Services {
   auditFile: string;
   backupDir: string;
   kit: KitClient;
+  /** edit_schema's records of each schema edit (kept beside the backups): revert, and the renames generate applies. */
+  edits: EditRecords;
   /**
    * Runs `fn` with the writable (and audit) connection to itself. An apply holds a transaction open across awaits;
    * anything else written on that connection meanwhile — an audit row of another call — would silently join it
@@ -161,7 +164,8 @@ export async function openServices(config: Config, logger: Logger, options: Open
       const found = findProjectDrizzle(project.root);
       return { found, choice: chooseKit(found, bundledKit?.version ?? 'unknown') };
     };
-    const base = { config, project, logger, write, tables, auditFile, backupDir, kit };
+    const edits = new EditRecords(path.join(backupDir, 'schema-edits'), project.root);
+    const base = { config, project, logger, write, tables, auditFile, backupDir, kit, edits };
 
     let separateAudit: AuditLog | undefined;
     if (!auditInProjectDb) {

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../core/errors.js';
 import { SNAPSHOT_VERSION } from '../project/snapshot-text.js';
+import { isSnapshotV7, snapshotParents } from '../project/snapshot-v7.js';
 import type { AnySqliteSnapshot, SqliteSnapshot } from '../project/types.js';
 import {
   detectMigrationLayout,
@@ -578,6 +579,36 @@ function signatureOf(file: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The latest snapshot's id, and the ids of the snapshots before it that describe the same schema (the tables of
+ * custom migrations, which copy their previous snapshot): a change made on any of them is not in a migration yet.
+ */
+export function idsOfLatestSchema(folder: MigrationFolder): string[] {
+  const latest = folder.latestSnapshot;
+  if (!latest) return [ORIGIN_SNAPSHOT_ID];
+  // The schema part of a snapshot: 0.x's `tables`, 1.0's `ddl` (a merge is followed through its first parent).
+  const schemaOf = (snapshot: Record<string, unknown>) =>
+    JSON.stringify(isSnapshotV7(snapshot as AnySqliteSnapshot) ? snapshot.ddl : snapshot.tables);
+  const tables = schemaOf(latest);
+  const byId = new Map(folder.snapshots.map((link) => [link.id, link]));
+  const ids = [latest.id];
+  let prevId = snapshotParents(latest)[0] ?? '';
+  for (let link = byId.get(prevId); link; link = byId.get(prevId)) {
+    let earlier: unknown;
+    try {
+      earlier = JSON.parse(fs.readFileSync(link.file, 'utf8'));
+    } catch {
+      return ids;
+    }
+    if (!isRecord(earlier) || schemaOf(earlier) !== tables) return ids;
+    ids.push(link.id);
+    prevId = link.prevId;
+  }
+  // Custom migrations all the way back to the first: they started from drizzle-kit's empty schema.
+  if (prevId === ORIGIN_SNAPSHOT_ID && (tables === '{}' || tables === '[]')) ids.push(ORIGIN_SNAPSHOT_ID);
+  return ids;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -8,9 +8,9 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../core/errors.js';
+import { syncFolder, writeFileDurably } from '../core/files.js';
 import { compareSchemas, modelFromSnapshot } from './drift.js';
 import { type MigrationFolder, readMigrationFolder, snapshotFileName } from './folder.js';
-import { writeDurably } from './write.js';
 import { utcSecond } from './write-v1.js';
 
 export interface UpgradeMove {
@@ -172,7 +172,7 @@ export function conversionDifferences(
  * for that crash with `afterMoveAside`).
  */
 export function swapInConverted(paths: UpgradePaths, hooks: { afterMoveAside?: () => void } = {}): void {
-  writeDurably(
+  writeFileDurably(
     paths.intent,
     JSON.stringify({ backup: paths.backup, converted: paths.copy, holder: paths.holder }),
   );
@@ -191,6 +191,7 @@ export function swapInConverted(paths: UpgradePaths, hooks: { afterMoveAside?: (
   }
   hooks.afterMoveAside?.();
   fs.renameSync(paths.copy, paths.outDir);
+  syncFolder(path.dirname(paths.outDir));
   fs.rmSync(paths.intent, { force: true });
   fs.rmSync(paths.holder, { recursive: true, force: true });
 }

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../core/errors.js';
+import { syncFolder } from '../core/files.js';
 import { assertFolderReady, isFolderLayout, type MigrationFolder, readMigrationFolder } from './folder.js';
 import { folderMillis, V1_MIGRATION_FILE, V1_SNAPSHOT_FILE } from './layout-v1.js';
 import { hashMigrationSql, ORIGIN_SNAPSHOT_ID } from './migration-file.js';
@@ -168,6 +169,7 @@ function moveIn(
   }
   fs.mkdirSync(outDir, { recursive: true });
   fs.renameSync(dir, target);
+  syncFolder(outDir);
   return {
     tag: name,
     when: folderMillis(name),
