@@ -71,7 +71,7 @@ const InputSchema = z
       .enum(['strict', 'with_rebuild'])
       .optional()
       .describe(
-        "Instead of generating: convert a drizzle-kit 0.x folder to 1.0's layout (a checked `drizzle-kit up` with the project's drizzle-kit 1.x; the old folder is kept). strict: only if drizzle-kit 1.0 then generates nothing; with_rebuild: also write what it generates as the next migration.",
+        "Instead: convert a 0.x folder to drizzle-kit 1.0's layout (checked `up`, old folder kept). strict: only if 1.0 then generates nothing; with_rebuild: also write what it generates.",
       ),
   })
   .strict();
@@ -205,7 +205,7 @@ export const generateMigration = defineTool({
   name: 'generate_migration',
   title: 'Generate a migration',
   description:
-    "Writes the next migration in the format of the project's drizzle-kit (0.x or 1.x): schema.ts diffed against the last migration, or your own SQL (custom); returns the SQL and linter findings. Never touches the database. Answer missing_hints with hints.",
+    "Writes the next migration with the project's drizzle-kit (0.x or 1.x): schema.ts diffed against the last migration, or your own SQL (custom); returns the SQL and linter findings. Never touches the database. Answer missing_hints with hints.",
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'files',
