@@ -1,7 +1,7 @@
 // The apply pipeline: what apply_migrations does, step by step, without MCP. Invariants: nothing is applied that a
 // dry run on a copy of the real data did not rehearse (the apply refuses if the pending set changed since); a
-// migration that touches the server's own tables is refused; data loss needs the human's consent, bound to the
-// rehearsed set; a backup is taken before anything changes; the migrations and their audit row commit together.
+// migration that touches the server's own tables is refused; data loss needs a person's consent to the plan built
+// from the rehearsal (bound to its hash: the statements, the effects, the database and the arguments); a backup is taken before anything changes; the migrations and their audit row commit together.
 import type { AuditLog } from '../audit/audit-log.js';
 import { UNCHANGED_DETAIL } from '../audit/audit-rows.js';
 import type { Config } from '../core/config.js';
@@ -14,8 +14,10 @@ import { readMigrationFolder } from '../migrations/folder.js';
 import type { ProjectConfig } from '../project/types.js';
 import type { SqliteDatabase } from '../sqlite/connection.js';
 import { notifyProgress, type CallContext } from './call-context.js';
-import { requireDestructiveConsent } from './consent.js';
+import { describeConsent, obtainConsent } from './consent.js';
+import type { ConsentRoom } from './consent-room.js';
 import { assertConsistent, lintSequence, readMigrationState, type Finding } from './migration-state.js';
+import { databaseBinding, migrationPlan, planArguments, shownPath } from './plans.js';
 import { writableConnection } from './services.js';
 
 /** What the pipeline needs of the services: the connections, the server's tables, the audit log, where backups go. */
@@ -26,7 +28,8 @@ export interface MigrationServices {
   audit: AuditLog;
   backupDir: string;
   config: Pick<Config, 'readOnly' | 'allowDestructive'>;
-  project: Pick<ProjectConfig, 'outDir' | 'migrationsTable'>;
+  project: Pick<ProjectConfig, 'outDir' | 'migrationsTable' | 'dbFile' | 'root'>;
+  consent: ConsentRoom;
   exclusive<T>(fn: () => T | Promise<T>): Promise<T>;
 }
 
@@ -39,8 +42,8 @@ export interface ApplyPlan {
   losses: string[];
   /** Every table's row count before → after, without our own audit table (its rows are not the app's data). */
   rowCounts: TableRowCount[];
-  /** Present when data would be lost: how consent was (or will be) given. */
-  consent?: { required: true; decision: string };
+  /** Present when data would be lost: how consent was (or will be) given, and for which plan. */
+  consent?: { required: true; decision: string; planId?: string };
 }
 
 export interface BackupTaken {
@@ -54,6 +57,8 @@ export type ApplyOutcome =
   | { status: 'up_to_date' }
   | { status: 'dry_run'; plan: ApplyPlan }
   | { status: 'applied'; plan: ApplyPlan; backup: BackupTaken; applied: string[] };
+
+const LAUNCH_FLAG = '--allow-destructive';
 
 const countText = (value: number | null) => (value === null ? '(no table)' : String(value));
 
@@ -89,42 +94,10 @@ function dataLossSummary(report: DryRunReport, findings: Finding[][]): string[] 
   return lines;
 }
 
-async function askConsent(
-  context: CallContext<MigrationServices>,
-  report: DryRunReport,
-  losses: string[],
-): Promise<string> {
-  const tags = report.migrations.map((migration) => migration.tag);
-  const counts = report.rowCounts.filter((count) => count.before !== count.after).map(describeRowCount);
-  return requireDestructiveConsent(context, {
-    nothingWas: 'applied',
-    unavailable: {
-      message: `Applying ${tags.join(', ')} would destroy data, which needs the human's consent, and this client cannot ask them:\n- ${losses.join('\n- ')}`,
-      hint: 'Show the human these findings. If they agree, they can restart the server with --allow-destructive added to its arguments in their MCP client config, then call apply_migrations again. If not, change schema.ts (or the migration) so nothing is lost. Nothing was changed.',
-      details: { migrations: tags },
-    },
-    message: [
-      `The assistant wants to apply ${tags.length} migration(s) (${tags.join(', ')}) that would destroy data:`,
-      ...losses.map((line) => `• ${line}`),
-      ...(counts.length
-        ? ['Row counts in a dry run on a copy of your data:', ...counts.map((line) => `• ${line}`)]
-        : []),
-      'A backup is taken first. Apply them?',
-    ].join('\n'),
-    checkbox: {
-      title: 'Apply these migrations and lose this data',
-      description: 'Check to apply; leave unchecked to cancel.',
-    },
-    audit: { pendingHashes: report.pendingHashes },
-    refusedHint:
-      'Do not retry without asking them. Change schema.ts (or the migration) so no data is lost, or ask them what they want.',
-  });
-}
-
 /** Rehearses the pending migrations on a copy, then (unless `dryRun`) applies them as the rehearsal allows. */
 export async function applyPendingMigrations(
   context: CallContext<MigrationServices>,
-  input: { dryRun: boolean },
+  input: { dryRun: boolean; planId?: string | undefined },
 ): Promise<ApplyOutcome> {
   const { services, signal, addAuditDetails, setTarget, commitWithAudit } = context;
   const { project } = services;
@@ -159,8 +132,8 @@ export async function applyPendingMigrations(
           consent: {
             required: true as const,
             decision: services.config.allowDestructive
-              ? 'allowed by the launch option --allow-destructive'
-              : 'the human will be asked when applying',
+              ? `operator at launch (${LAUNCH_FLAG})`
+              : 'a person will be asked to approve the plan when applying',
           },
         }
       : {}),
@@ -195,11 +168,28 @@ export async function applyPendingMigrations(
     );
   }
 
-  // Consent is bound to exactly the set that was rehearsed: apply refuses if the pending hashes changed meanwhile.
+  // Consent is bound to the plan's hash, which covers the rehearsed set; the apply below also refuses if the
+  // pending hashes changed since the rehearsal.
   if (losses.length) {
-    const decision = await askConsent(context, report, losses);
-    plan.consent = { required: true, decision };
-    addAuditDetails({ consent: { required: true, decision, pendingHashes: report.pendingHashes, losses } });
+    const record = await obtainConsent(context, {
+      tool: 'apply_migrations',
+      plan: migrationPlan({
+        report,
+        pending: status.pending,
+        findings,
+        losses,
+        rowCounts: plan.rowCounts,
+        database: databaseBinding(services.read, project.dbFile),
+        databaseName: shownPath(project.root, project.dbFile),
+        applied: status.counts.applied,
+        folder: project.outDir,
+        args: planArguments(input),
+      }),
+      launchOption: { flag: LAUNCH_FLAG, granted: services.config.allowDestructive },
+      planId: input.planId,
+      nothingWas: 'applied',
+    });
+    plan.consent = { required: true, decision: describeConsent(record, LAUNCH_FLAG), planId: record.planId };
   } else {
     addAuditDetails({ consent: { required: false } });
   }

@@ -1,7 +1,7 @@
 // The one path every write takes (execute_sql, write_rows): through the query host, with the call's audit row
-// committed in the write's own transaction, and over the budget only with the human's consent (asked through
-// elicitation, or given at launch with --allow-large-writes; never a tool argument). Invariant: consent never
-// covers more rows than the human was shown.
+// committed in the write's own transaction, and over the budget only with consent to its plan (the operator's
+// --allow-large-writes, or a person through the consent ladder; never a tool argument). Invariant: consent never
+// covers more rows than the person was shown.
 import type { AuditEntry } from '../audit/entry.js';
 import type { Config } from '../core/config.js';
 import { AppError } from '../core/errors.js';
@@ -10,8 +10,13 @@ import type { ServerTables } from '../guard/server-tables.js';
 import type { EncodedRows } from '../query/encode.js';
 import type { AuditAppend, QueryParams, WriteRequest, WriteResult } from '../query/protocol.js';
 import type { QueryRunner } from '../query/query-runner.js';
+import type { PlanCell, RowChangeSample } from '../consent/plan.js';
+import type { ProjectConfig } from '../project/types.js';
+import type { SqliteDatabase } from '../sqlite/connection.js';
 import type { CallContext } from './call-context.js';
-import { askHumanToApprove } from './consent.js';
+import { describeConsent, obtainConsent } from './consent.js';
+import type { ConsentRoom } from './consent-room.js';
+import { databaseBinding, planArguments, writePlan } from './plans.js';
 
 /** What a write needs of the services: the budget, where the audit row goes, and the query host. */
 export interface WriteServices {
@@ -21,6 +26,10 @@ export interface WriteServices {
   /** The audit database file (with --audit-db). */
   auditFile: string;
   queries(): Pick<QueryRunner, 'write'>;
+  /** The plan of an over-budget write is bound to the database it was measured on. */
+  read: SqliteDatabase;
+  project: Pick<ProjectConfig, 'dbFile'>;
+  consent: ConsentRoom;
 }
 
 /** What the host needs to commit this call's audit row (`full`) inside the write's transaction. */
@@ -47,49 +56,53 @@ export interface WriteStatement {
 export interface ConsentPrompt {
   /** Who asks, e.g. "execute_sql". */
   tool: string;
-  /** The statement shown to the human. */
+  /** The statement shown to the person, whole. */
   sql: string;
   params?: QueryParams;
+  /** The call's arguments (the plan is bound to them) and the plan id a follow-up call names. */
+  args: Record<string, unknown>;
+  planId: string | undefined;
   /**
-   * For statements with RETURNING: formats a few of the rows the write would touch (from a dry run) for the
-   * human. Absent: the prompt shows the count and the SQL only.
+   * For statements with RETURNING: a few of the rows the write would touch (from a dry run), as the person should
+   * read them. Absent: the plan shows the statement and the count only.
    */
-  sample?: (returning: EncodedRows) => string | undefined;
+  sample?: (returning: EncodedRows) => { columns: string[]; rows: unknown[][] } | undefined;
 }
-
-export type ConsentSource = 'elicitation' | 'launch option';
 
 export interface AuditedWrite {
   result: WriteResult;
-  /** Set when the write went over the budget with the human's consent. */
-  consent?: ConsentSource;
+  /** Set when the write went over the budget with a person's (or the operator's) approval. */
+  consent?: { decision: string; planId: string };
 }
 
-const MAX_SHOWN_SQL = 1500;
 const SAMPLE_ROWS = 5;
+const MAX_SAMPLE_CELL = 200;
+const LAUNCH_FLAG = '--allow-large-writes';
 
-function consentMessage(prompt: ConsentPrompt, error: AppError, sample: string | undefined): string {
-  const wouldAffect = Number(error.details?.wouldAffect);
-  const budget = Number(error.details?.budget);
-  const reason = typeof error.details?.reason === 'string' ? ` (${error.details.reason})` : '';
-  const sql = shortenText(prompt.sql, MAX_SHOWN_SQL);
-  const params =
-    prompt.params !== undefined ? `\nParameters: ${shortenText(JSON.stringify(prompt.params), 500)}` : '';
-  return [
-    `The assistant wants ${prompt.tool} to change ${wouldAffect} row${wouldAffect === 1 ? '' : 's'} (cascades and triggers included); without your approval at most ${budget} may change per call${reason}.`,
-    `SQL: ${sql}${params}`,
-    sample ? `Some of the rows it would write:\n${sample}` : '',
-    'Approve this write?',
-  ]
-    .filter(Boolean)
-    .join('\n');
+/** A cell as the review shows it: text, numbers and booleans as they are; anything else as (shortened) JSON. */
+function planCell(value: unknown): PlanCell {
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (value === undefined) return null;
+  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Uint8Array) return `<blob, ${value.byteLength} bytes>`;
+  const text =
+    typeof value === 'string' ? value : typeof value === 'bigint' ? String(value) : JSON.stringify(value);
+  return shortenText(text, MAX_SAMPLE_CELL);
 }
+
+const SAMPLE_OP: Record<string, 'insert' | 'update' | 'delete'> = {
+  INSERT: 'insert',
+  REPLACE: 'insert',
+  UPDATE: 'update',
+  DELETE: 'delete',
+};
 
 /**
  * Runs one write through the query host with its audit row. Over the budget (or unbounded), the host rolls back
- * and reports how many rows it would touch; then consent is sought — the launch option, else the human through
- * elicitation — and recorded in the audit row, and the write runs again. A bounded write runs again with a budget
- * of exactly what was measured and shown, so consent never covers more rows than the human saw.
+ * and reports how many rows it would touch; then a plan is made of the statement, its values, the count and a
+ * sample of the rows, and consent is obtained through the ladder (the operator's --allow-large-writes first) and
+ * recorded in the audit row; then the write runs again. A bounded write runs again with a budget of exactly what
+ * was measured and approved, so consent never covers more rows than the person saw.
  */
 export async function runAuditedWrite(
   context: CallContext<WriteServices>,
@@ -107,12 +120,10 @@ export async function runAuditedWrite(
     );
   const send = (budget: number, allowOverBudget: boolean): Promise<WriteResult> =>
     hostWrite({ ...statement, budget, allowOverBudget });
-  const done = (result: WriteResult, consent?: ConsentSource): AuditedWrite =>
-    consent ? { result, consent } : { result };
 
   let measured: AppError;
   try {
-    return done(await send(config.writeBudget, false));
+    return { result: await send(config.writeBudget, false) };
   } catch (error) {
     if (
       !(error instanceof AppError) ||
@@ -123,77 +134,50 @@ export async function runAuditedWrite(
       throw error;
     measured = error;
   }
-  const wouldAffect = measured.details?.wouldAffect as number;
-  const unbounded = measured.details?.unbounded === true;
-  const consentedBudget = Math.max(config.writeBudget, wouldAffect);
+  const details = measured.details ?? {};
+  const wouldAffect = details.wouldAffect as number;
+  const verb = typeof details.verb === 'string' ? details.verb : '';
+  const table = typeof details.table === 'string' ? details.table : 'the table';
 
-  const approval = await askHumanToApprove(context, {
-    grantedAtLaunch: config.allowLargeWrites,
-    // Only when the human will really be asked: showing them sample rows costs a dry run of the write.
-    message: async () => {
-      let sample: string | undefined;
-      if (prompt.sample) {
-        const dry = await hostWrite({
-          ...statement,
-          dryRun: true,
-          maxRows: SAMPLE_ROWS,
-          budget: config.writeBudget,
-          allowOverBudget: false,
-        }).catch(() => undefined);
-        sample = dry?.returning ? prompt.sample(dry.returning) : undefined;
-      }
-      return consentMessage(prompt, measured, sample);
-    },
-    checkbox: {
-      name: 'approve',
-      title: `Change ${wouldAffect} rows`,
-      description: 'Tick to let this write run as shown.',
-    },
+  // Some of the rows it would write, from a dry run, for the person to see real values.
+  let sample: RowChangeSample | undefined;
+  if (prompt.sample) {
+    const dry = await hostWrite({
+      ...statement,
+      dryRun: true,
+      maxRows: SAMPLE_ROWS,
+      budget: config.writeBudget,
+      allowOverBudget: false,
+    }).catch(() => undefined);
+    const rows = dry?.returning ? prompt.sample(dry.returning) : undefined;
+    const op = SAMPLE_OP[verb.toUpperCase()] ?? 'update';
+    if (rows && rows.rows.length > 0)
+      sample = {
+        table,
+        columns: rows.columns,
+        rows: rows.rows.map((row) => ({ op, [op === 'delete' ? 'before' : 'after']: row.map(planCell) })),
+        total: wouldAffect,
+      };
+  }
+
+  const record = await obtainConsent(context, {
+    tool: prompt.tool,
+    plan: writePlan({
+      tool: prompt.tool,
+      sql: prompt.sql,
+      ...(prompt.params !== undefined ? { params: prompt.params } : {}),
+      table,
+      wouldAffect,
+      budget: config.writeBudget,
+      ...(typeof details.reason === 'string' ? { unboundedReason: details.reason } : {}),
+      ...(sample ? { sample } : {}),
+      database: databaseBinding(services.read, services.project.dbFile),
+      args: planArguments(prompt.args),
+    }),
+    launchOption: { flag: LAUNCH_FLAG, granted: config.allowLargeWrites },
+    planId: prompt.planId,
+    nothingWas: 'written',
   });
-  switch (approval.outcome) {
-    case 'approved_by_launch_option':
-      context.addAuditDetails({ consent: { by: 'launch option --allow-large-writes', wouldAffect } });
-      return done(await send(consentedBudget, unbounded), 'launch option');
-    case 'unavailable':
-      context.addAuditDetails({ consent: { by: 'none (the client cannot ask the human)', wouldAffect } });
-      throw new AppError(
-        'LIMIT_EXCEEDED',
-        `${measured.message} This client cannot ask the human for approval.`,
-        {
-          hint: `Split the change into calls of at most ${config.writeBudget} rows, or ask the human to restart the server with --allow-large-writes (a launch option in their client config; no tool argument can grant it).`,
-          ...(measured.details ? { details: measured.details } : {}),
-        },
-      );
-    case 'failed':
-      if (signal.aborted) throw approval.error;
-      context.addAuditDetails({ consent: { by: 'elicitation', decision: 'failed', wouldAffect } });
-      throw new AppError(
-        'CONSENT_REQUIRED',
-        `${measured.message} Asking the human for approval failed: ${approval.error.message}.`,
-        {
-          hint: `Split the change into calls of at most ${config.writeBudget} rows, or ask the human to restart the server with --allow-large-writes.`,
-          ...(measured.details ? { details: measured.details } : {}),
-        },
-      );
-    default:
-      break;
-  }
-  const decision = {
-    approved_by_human: 'approved',
-    not_ticked: 'not approved',
-    declined: 'declined',
-    cancelled: 'cancelled',
-  }[approval.outcome];
-  context.addAuditDetails({ consent: { by: 'elicitation', decision, wouldAffect } });
-  if (approval.outcome !== 'approved_by_human') {
-    throw new AppError(
-      'CONSENT_REQUIRED',
-      `The human did not approve changing ${wouldAffect} rows (${decision}); nothing changed.`,
-      {
-        hint: 'Do not repeat the same write. Ask the human what they want changed, or narrow it to the rows they agree to.',
-        ...(measured.details ? { details: measured.details } : {}),
-      },
-    );
-  }
-  return done(await send(consentedBudget, unbounded), 'elicitation');
+  const result = await send(Math.max(config.writeBudget, wouldAffect), details.unbounded === true);
+  return { result, consent: { decision: describeConsent(record, LAUNCH_FLAG), planId: record.planId } };
 }

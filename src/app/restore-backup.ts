@@ -1,22 +1,28 @@
 // Restoring a backup, without MCP. Invariants: a restore that undoes recorded changes (or cannot rule them out)
-// needs the human's consent; the current content is backed up first; the audit trail survives the restore — with
-// the audit log in the same file, the rows written after the backup are carried over verbatim (same ids and
-// hashes) into the restored content together with this call's own row, in the same page copy; with --audit-db the
-// audit file is not touched and the registry writes this call's row.
+// needs a person's consent to a plan naming the backup, what it undoes and the rows per table, and undoes exactly
+// that; the current content is backed up first; the audit trail survives the restore — with the audit log in the
+// same file, the rows written after the backup are carried over verbatim (same ids and hashes) into the restored
+// content together with this call's own row, in the same page copy; with --audit-db the audit file is not touched
+// and the registry writes this call's row.
 import Database from 'better-sqlite3';
 import { AuditLog, ensureAuditTable } from '../audit/audit-log.js';
 import { auditTail, insertAuditRowsVerbatim } from '../audit/audit-rows.js';
 import { describeAuditRow, type AuditRow } from '../audit/entry.js';
 import type { Config } from '../core/config.js';
+import { AppError } from '../core/errors.js';
 import type { ServerTables } from '../guard/server-tables.js';
 import { getBackup, listBackups, restoreBackup, type BackupInfo } from '../migrations/backup.js';
 import type { ProjectConfig } from '../project/types.js';
 import type { SqliteDatabase } from '../sqlite/connection.js';
+import { introspectDatabase } from '../sqlite/introspect.js';
+import { hashPlanContent, type PlanContent, type RowDelta } from '../consent/plan.js';
 import type { CallContext } from './call-context.js';
-import { requireDestructiveConsent } from './consent.js';
+import { describeConsent, obtainConsent } from './consent.js';
+import type { ConsentRoom } from './consent-room.js';
+import { databaseBinding, planArguments, restorePlan, shownPath } from './plans.js';
 import { writableConnection } from './services.js';
 
-const MAX_CHANGES_SHOWN = 10;
+const LAUNCH_FLAG = '--allow-destructive';
 
 export interface RestoreServices {
   write: SqliteDatabase | undefined;
@@ -24,7 +30,8 @@ export interface RestoreServices {
   audit: AuditLog;
   backupDir: string;
   config: Pick<Config, 'readOnly' | 'allowDestructive'>;
-  project: Pick<ProjectConfig, 'dbFile'>;
+  project: Pick<ProjectConfig, 'dbFile' | 'root'>;
+  consent: ConsentRoom;
   exclusive<T>(fn: () => T | Promise<T>): Promise<T>;
 }
 
@@ -38,7 +45,7 @@ export interface RestoreOutcome extends BackupWithChanges {
   safetyBackup: BackupInfo;
   /** Audit rows written after the backup and kept in the restored database (audit log in the same file). */
   auditRowsCarriedOver?: number;
-  consent: { required: boolean; decision: string };
+  consent: { required: boolean; decision: string; planId?: string };
   warnings: string[];
 }
 
@@ -83,33 +90,47 @@ export function listBackupsWithChanges(
   return { backups, total: all.length };
 }
 
-async function askConsent(
-  context: CallContext<RestoreServices>,
+/** Rows per table in the live database and in the backup (the server's own tables left out). */
+function rowDeltas(services: RestoreServices, live: SqliteDatabase, backup: BackupInfo): RowDelta[] {
+  const counts = (db: SqliteDatabase) =>
+    new Map(
+      introspectDatabase(db, { rowCounts: true, exclude: services.tables.hidden() }).tables.map((table) => [
+        table.name,
+        table.rowCount?.count ?? 0,
+      ]),
+    );
+  const now = counts(live);
+  let then: Map<string, number>;
+  const copy = new Database(backup.path, { readonly: true, fileMustExist: true });
+  try {
+    then = counts(copy);
+  } finally {
+    copy.close();
+  }
+  const names = [...new Set([...now.keys(), ...then.keys()])].sort();
+  return names
+    .map((table) => ({ table, before: now.get(table) ?? null, after: then.get(table) ?? null }))
+    .filter((delta) => delta.before !== delta.after);
+}
+
+/** The plan a person approves before a restore that undoes changes. */
+function planFor(
+  services: RestoreServices,
+  live: SqliteDatabase,
   backup: BackupInfo,
   changes: AuditRow[] | undefined,
-): Promise<string> {
-  const what =
-    changes === undefined
-      ? 'The backup does not record where the audit log stood, so changes made after it cannot be ruled out; they would be undone.'
-      : `${changes.length} change(s) recorded after it would be undone:\n${changes
-          .slice(-MAX_CHANGES_SHOWN)
-          .map((row) => `• ${describeAuditRow(row)}`)
-          .join('\n')}`;
-  return requireDestructiveConsent(context, {
-    nothingWas: 'restored',
-    unavailable: {
-      message: `Restoring backup ${backup.id} (taken ${backup.createdAt}) needs the human's consent. ${what}`,
-      hint: 'Show the human what would be undone. If they agree, they can restart the server with --allow-destructive added to its arguments in their MCP client config, then call restore_backup again. Nothing was changed.',
-      details: { backupId: backup.id, changesAfter: changes?.map(describeAuditRow) },
-    },
-    message: `The assistant wants to restore the database from backup ${backup.id} (taken ${backup.createdAt}: ${backup.reason}).\n${what}\nThe current database is backed up first. Restore it?`,
-    checkbox: {
-      title: 'Restore this backup and undo those changes',
-      description: 'Check to restore; leave unchecked to cancel.',
-    },
-    refusedHint: 'Do not retry without asking them.',
+): PlanContent {
+  return restorePlan({
+    backup,
+    undone: changes?.map(describeAuditRow),
+    rowDeltas: rowDeltas(services, live, backup),
+    database: databaseBinding(live, services.project.dbFile),
+    databaseName: shownPath(services.project.root, services.project.dbFile),
+    args: planArguments({ backupId: backup.id }),
   });
 }
+
+const undoesChanges = (changes: AuditRow[] | undefined) => changes === undefined || changes.length > 0;
 
 /**
  * With the audit log in the same file: the rows the backup lacks are written verbatim into the private copy of the
@@ -164,18 +185,53 @@ async function restoreKeepingAudit(
 /** Restores `backupId` (with the human's consent when it undoes recorded changes), backing up the current content. */
 export async function restoreFromBackup(
   context: CallContext<RestoreServices>,
-  backupId: string,
+  input: { backupId: string; planId?: string | undefined },
   changingTools: readonly string[],
 ): Promise<RestoreOutcome> {
+  const { backupId } = input;
   const { services, setTarget, addAuditDetails } = context;
   setTarget('backup', backupId);
   const live = writableConnection(services, 'restore_backup'); // refuses in read-only mode before anything is read
+  // What the restore would undo, read with the connection to ourselves; the person is asked without holding it.
+  const asked = await services.exclusive(() => {
+    const { backup, changes } = withChanges(services, getBackup(services.backupDir, backupId), changingTools);
+    return { changes, plan: undoesChanges(changes) ? planFor(services, live, backup, changes) : undefined };
+  });
+  let consent: RestoreOutcome['consent'] = {
+    required: false,
+    decision: 'no changes were recorded after this backup',
+  };
+  if (asked.plan) {
+    const record = await obtainConsent(context, {
+      tool: 'restore_backup',
+      plan: asked.plan,
+      launchOption: { flag: LAUNCH_FLAG, granted: services.config.allowDestructive },
+      planId: input.planId,
+      nothingWas: 'restored',
+    });
+    consent = { required: true, decision: describeConsent(record, LAUNCH_FLAG), planId: record.planId };
+  } else {
+    addAuditDetails({ consent: { required: false } });
+  }
+
   return services.exclusive(async () => {
     const { backup, changes, highWater } = withChanges(
       services,
       getBackup(services.backupDir, backupId),
       changingTools,
     );
+    // Security: the restore undoes exactly what was approved (or, unasked, nothing): a change recorded while the
+    // person was deciding sends them back to a new plan.
+    const approved =
+      asked.plan && undoesChanges(changes) && hashPlanContent(planFor(services, live, backup, changes));
+    if (asked.plan ? approved !== hashPlanContent(asked.plan) : undoesChanges(changes)) {
+      throw new AppError(
+        'CONSENT_REQUIRED',
+        `The database changed while the restore of ${backupId} waited for approval, so it no longer undoes what was approved; nothing was restored.`,
+        { hint: 'Call restore_backup again: the person is shown the restore as it is now.' },
+      );
+    }
+    addAuditDetails({ changesUndone: changes?.map((row) => row.id) });
     const warnings: string[] = [];
     if (
       services.tables.auditInProjectDb &&
@@ -186,11 +242,6 @@ export async function restoreFromBackup(
         `The backup's sidecar says the audit log stood at row ${backup.auditHighWater}, the backup file itself at ${highWater}; the file was trusted.`,
       );
     }
-    const consent =
-      changes === undefined || changes.length > 0
-        ? { required: true, decision: await askConsent(context, backup, changes) }
-        : { required: false, decision: 'no changes were recorded after this backup' };
-    addAuditDetails({ consent, changesUndone: changes?.map((row) => row.id) });
 
     const liveTail = services.audit.tail().id;
     if (services.tables.auditInProjectDb) {

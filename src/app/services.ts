@@ -1,6 +1,7 @@
 // The long-lived handles one server (or one CLI call) works with, opened once from the Config: the project's
-// resolved config, the database connections, the audit log, and the lazily started helpers (the kit worker that
-// runs drizzle-kit and user TypeScript, the query host that runs SQL it can kill). No MCP here.
+// resolved config, the database connections, the audit log, the consent room (plans waiting for a person, and
+// the review page), and the lazily started helpers (the kit worker that runs drizzle-kit and user TypeScript, the
+// query host that runs SQL it can kill). No MCP here.
 import path from 'node:path';
 import type { Config } from '../core/config.js';
 import type { EntryPoint } from '../core/entry-point.js';
@@ -29,6 +30,9 @@ import {
 import { QueryRunner } from '../query/query-runner.js';
 import { EditRecords } from '../schema-edit/records.js';
 import type { LoadedSchema, ProjectConfig } from '../project/types.js';
+import type { Opener } from '../review/open-browser.js';
+import { ConsentRoom } from './consent-room.js';
+import { reviewSources } from './review-sources.js';
 
 export interface Services {
   config: Config;
@@ -65,6 +69,8 @@ export interface Services {
    * call: the project may install another while the server runs).
    */
   drizzle(): DrizzleSetup;
+  /** Plans waiting for a person, the desk behind the review card and page, and the review page's server. */
+  consent: ConsentRoom;
   close(): Promise<void>;
 }
 
@@ -104,31 +110,88 @@ export interface OpenOptions {
   entries: EntryPoints;
   /** Applies pending migrations at start; given the write connection and a way to record the audit row. */
   migrateOnStart?: (context: StartupContext) => Promise<void>;
+  /** Opens the review page in the person's browser (the process edge knows the platform); absent: never. */
+  opener?: Opener;
+  /** The consent room's clock (tests move it to expire plans); default Date.now. */
+  now?: () => number;
+}
+
+/** The kit worker (drizzle-kit and the user's TypeScript run there), its output going to the log. */
+export function startKit(logger: Logger, entry: EntryPoint): KitClient {
+  return new KitClient({
+    entry,
+    onOutput: (stream, text) => logger.warn(`drizzle-kit ${stream}: ${text.trimEnd()}`),
+  });
+}
+
+/** The project's resolved config, loaded by the kit worker as drizzle-kit would load it. */
+export function loadProject(kit: KitClient, config: Config): Promise<ProjectConfig> {
+  return kit.loadProjectConfig({
+    projectDir: config.projectDir,
+    ...(config.configFile ? { configFile: config.configFile } : {}),
+    ...(config.dbFile ? { dbFile: config.dbFile } : {}),
+  });
+}
+
+/**
+ * The project's drizzle-kit and drizzle-orm, and the drizzle-kit the kit worker runs for it, looked up on every call
+ * (the project may install another while the server runs). Our own drizzle-kit sits beside the kit worker's script,
+ * whether it runs from src/ or dist/.
+ */
+export function drizzleSetupFor(project: ProjectConfig, kitWorker: EntryPoint): () => DrizzleSetup {
+  const bundledKit = findPackage('drizzle-kit', path.dirname(kitWorker.file));
+  return () => {
+    const found = findProjectDrizzle(project.root);
+    return { found, choice: chooseKit(found, bundledKit?.version ?? 'unknown') };
+  };
+}
+
+/**
+ * Loads the project's Drizzle schema, fresh each time (edits are seen), its snapshot in the format of the drizzle-kit
+ * that runs for the project; undefined when none is configured.
+ */
+export function schemaLoader(
+  kit: KitClient,
+  project: ProjectConfig,
+  drizzle: () => DrizzleSetup,
+): () => Promise<LoadedSchema | undefined> {
+  return async () => {
+    if (project.schemaFiles.length === 0) return undefined;
+    const { choice } = drizzle();
+    if (choice.refusal)
+      throw new AppError('CONFIG_ERROR', choice.refusal.message, { hint: choice.refusal.hint });
+    return kit.loadSchema(project, undefined, choice.kit);
+  };
+}
+
+/**
+ * Where the audit log lives and which tables are the server's: one answer for the server and for the read-only
+ * review console, so the console reads the audit table the server writes.
+ */
+export function serverTablesFor(
+  config: Config,
+  project: ProjectConfig,
+): { auditFile: string; auditInProjectDb: boolean; tables: ServerTables } {
+  const auditFile = config.auditDb ?? project.dbFile;
+  const auditInProjectDb = path.resolve(auditFile) === path.resolve(project.dbFile);
+  const tables = serverTables({
+    ledgerTable: project.migrationsTable,
+    auditTable: config.auditTable,
+    auditInProjectDb,
+  });
+  return { auditFile, auditInProjectDb, tables };
 }
 
 export async function openServices(config: Config, logger: Logger, options: OpenOptions): Promise<Services> {
-  const kit = new KitClient({
-    entry: options.entries.kitWorker,
-    onOutput: (stream, text) => logger.warn(`drizzle-kit ${stream}: ${text.trimEnd()}`),
-  });
+  const kit = startKit(logger, options.entries.kitWorker);
   const opened: SqliteDatabase[] = [];
   try {
-    const project = await kit.loadProjectConfig({
-      projectDir: config.projectDir,
-      ...(config.configFile ? { configFile: config.configFile } : {}),
-      ...(config.dbFile ? { dbFile: config.dbFile } : {}),
-    });
+    const project = await loadProject(kit, config);
     // A conversion to drizzle-kit 1.0's layout interrupted between its two renames leaves no migrations folder.
     const finished = finishInterruptedUpgrade(project.outDir);
     if (finished) logger.warn(finished);
     const dbFile = project.dbFile;
-    const auditFile = config.auditDb ?? dbFile;
-    const auditInProjectDb = path.resolve(auditFile) === path.resolve(dbFile);
-    const tables = serverTables({
-      ledgerTable: project.migrationsTable,
-      auditTable: config.auditTable,
-      auditInProjectDb,
-    });
+    const { auditFile, auditInProjectDb, tables } = serverTablesFor(config, project);
     const busy = { busyTimeoutMs: config.busyTimeoutMs };
 
     assertDatabasePath(dbFile);
@@ -158,12 +221,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
     if (!auditInProjectDb) opened.push(auditDb);
 
     const backupDir = config.backupDir ?? path.join(path.dirname(dbFile), 'backups');
-    // Our own drizzle-kit sits beside the kit worker's script, whether it runs from src/ or dist/.
-    const bundledKit = findPackage('drizzle-kit', path.dirname(options.entries.kitWorker.file));
-    const drizzle = (): DrizzleSetup => {
-      const found = findProjectDrizzle(project.root);
-      return { found, choice: chooseKit(found, bundledKit?.version ?? 'unknown') };
-    };
+    const drizzle = drizzleSetupFor(project, options.entries.kitWorker);
     const edits = new EditRecords(path.join(backupDir, 'schema-edits'), project.root);
     const base = { config, project, logger, write, tables, auditFile, backupDir, kit, edits };
 
@@ -189,6 +247,14 @@ export async function openServices(config: Config, logger: Logger, options: Open
 
     let runner: QueryRunner | undefined;
     let tail: Promise<unknown> = Promise.resolve();
+    const loadSchema = schemaLoader(kit, project, drizzle);
+    const consent = new ConsentRoom({
+      sources: reviewSources({ read, tables, project, audit, auditFile, loadSchema }),
+      opener: options.opener,
+      waitMs: config.consentWaitMs,
+      logger,
+      ...(options.now ? { now: options.now } : {}),
+    });
     return {
       exclusive<T>(fn: () => T | Promise<T>): Promise<T> {
         const run = tail.then(fn);
@@ -210,14 +276,10 @@ export async function openServices(config: Config, logger: Logger, options: Open
         return runner;
       },
       drizzle,
-      async loadSchema() {
-        if (project.schemaFiles.length === 0) return undefined;
-        const { choice } = drizzle();
-        if (choice.refusal)
-          throw new AppError('CONFIG_ERROR', choice.refusal.message, { hint: choice.refusal.hint });
-        return kit.loadSchema(project, undefined, choice.kit);
-      },
+      loadSchema,
+      consent,
       async close() {
+        await consent.close();
         await runner?.close().catch(() => {});
         await kit.close().catch(() => {});
         for (const db of opened.reverse()) closeQuietly(db);

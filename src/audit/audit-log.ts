@@ -300,7 +300,7 @@ export class AuditLog {
 }
 
 const SECRET_KEY =
-  /pass(word|wd|phrase)?|secret|token|api[-_]?key|auth(orization)?|credential|private[-_]?key|cookie|session[-_]?key/i;
+  /pass(word|wd|phrase)?|secret|token|nonce|api[-_]?key|auth(orization)?|credential|private[-_]?key|cookie|session[-_]?key/i;
 const MAX_STRING = 1024;
 const MAX_DETAILS = 8 * 1024;
 

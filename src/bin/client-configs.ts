@@ -53,6 +53,7 @@ const FLAGS = {
   allowDestructive: '--allow-destructive',
   allowLargeWrites: '--allow-large-writes',
   writeBudget: '--write-budget',
+  consentWaitMs: '--consent-wait-ms',
   maxRows: '--max-rows',
   maxRowsLimit: '--max-rows-limit',
   maxBytes: '--max-bytes',

@@ -40,6 +40,11 @@ export const ConfigSchema = z.object({
   allowDestructive: bool.default(false),
   /** The human's consent, given at launch, for writes that touch more rows than the write budget. */
   allowLargeWrites: bool.default(false),
+  /**
+   * How long one call waits for the person (an elicitation answer, a decision on the review page) before it
+   * answers. Below 60 s, where clients give up on a call (Claude Desktop).
+   */
+  consentWaitMs: positiveInt('consent wait', 55_000).default(45_000),
   /** How many rows one UPDATE/DELETE may touch without consent. */
   writeBudget: positiveInt('write budget', 1_000_000).default(100),
   maxRows: positiveInt('max rows', 100_000).default(100),
@@ -65,7 +70,7 @@ export const ConfigSchema = z.object({
 
 export type Config = z.infer<typeof ConfigSchema>;
 
-export const COMMANDS = ['serve', 'call', 'tools', 'config'] as const;
+export const COMMANDS = ['serve', 'call', 'tools', 'config', 'review'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface ParsedCommandLine {
@@ -88,6 +93,7 @@ const OPTIONS = {
   'allow-destructive': { type: 'boolean' },
   'allow-large-writes': { type: 'boolean' },
   'write-budget': { type: 'string' },
+  'consent-wait-ms': { type: 'string' },
   'max-rows': { type: 'string' },
   'max-rows-limit': { type: 'string' },
   'max-bytes': { type: 'string' },
@@ -114,6 +120,7 @@ const CONFIG_KEYS = {
   'allow-destructive': 'allowDestructive',
   'allow-large-writes': 'allowLargeWrites',
   'write-budget': 'writeBudget',
+  'consent-wait-ms': 'consentWaitMs',
   'max-rows': 'maxRows',
   'max-rows-limit': 'maxRowsLimit',
   'max-bytes': 'maxBytes',

@@ -12,6 +12,7 @@ import { foreignKeyViolations, type ForeignKeyViolation, runMigrationChunks } fr
 import { DEFAULT_LEDGER_TABLE } from '../guard/server-tables.js';
 import { openLedgerWriter, readLedger } from './ledger.js';
 import { computeMigrationStatus, type MigrationStatus } from './status.js';
+import { diffCatalogues, readCatalogue, type SchemaChange } from './schema-changes.js';
 import { isEmptyChunk } from './sql-text.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
 
@@ -67,6 +68,8 @@ export interface DryRunReport {
   rowCounts: TableRowCount[];
   /** Tables that lost rows or were dropped with rows in them. */
   rowsLost: TableRowCount[];
+  /** Tables, columns, indexes, views and triggers the migrations that ran created, dropped or altered. */
+  schemaChanges: SchemaChange[];
   foreignKeyViolations: ForeignKeyViolation[];
   /** `PRAGMA integrity_check` lines; ["ok"] when healthy. */
   integrityCheck: string[];
@@ -115,6 +118,7 @@ function rehearse(
   db.pragma('foreign_keys = OFF');
   const ledger = openLedgerWriter(db, migrationsTable, folder);
   const initial = countRows(db, migrationsTable);
+  const catalogue = readCatalogue(db, [migrationsTable]);
   let previous = initial;
   const migrations: DryRunMigration[] = [];
   const notRun: string[] = [];
@@ -172,6 +176,7 @@ function rehearse(
       (count) =>
         count.before !== null && count.before > 0 && (count.after === null || count.after < count.before),
     ),
+    schemaChanges: diffCatalogues(catalogue, readCatalogue(db, [migrationsTable])),
     foreignKeyViolations: violations.slice(0, 100),
     integrityCheck,
     ok: !failed && violations.length === 0 && integrityCheck.length === 1 && integrityCheck[0] === 'ok',

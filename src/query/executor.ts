@@ -426,6 +426,8 @@ function limitExceeded(
           ? 'Add a WHERE clause that selects only the rows you mean (check the count with run_query or dryRun), or ask the human to approve the full write.'
           : `Narrow the WHERE clause or split the change into batches of at most ${budget} rows; to run it as is, the human must approve it (the client may ask, or the server is started with --allow-large-writes).`,
       details: {
+        verb,
+        table,
         wouldAffect,
         budget,
         ...(unboundedReason !== undefined ? { unbounded: true, reason: unboundedReason } : {}),

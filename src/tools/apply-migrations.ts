@@ -7,6 +7,7 @@ import {
   type ApplyPlan,
 } from '../app/apply-migrations.js';
 import { capText } from '../core/text.js';
+import { PlanIdSchema } from './consent-shapes.js';
 import { FindingSchema } from './migration-shapes.js';
 import { defineTool } from './types.js';
 
@@ -19,6 +20,7 @@ const InputSchema = z
       .boolean()
       .default(false)
       .describe('Only rehearse on a copy of the database and report; change nothing.'),
+    planId: PlanIdSchema,
   })
   .strict();
 
@@ -73,8 +75,9 @@ const OutputSchema = z.object({
     .describe('Rows whose foreign key would point at nothing.'),
   consent: z
     .object({
-      required: z.boolean().describe('Data would be lost, so the human had to agree.'),
-      decision: z.string().describe('How consent was given (or why it is needed).'),
+      required: z.boolean().describe('Data would be lost, so a person had to approve.'),
+      decision: z.string().describe('How consent was given (or how it will be asked).'),
+      planId: z.string().optional().describe('The approved plan.'),
     })
     .optional(),
   backup: z
@@ -158,7 +161,7 @@ function toOutput(outcome: ApplyOutcome): Output {
         next: !outcome.plan.report.ok
           ? 'The dry run failed (see the errors): fix the migration or the data it trips over, then dry-run again.'
           : outcome.plan.losses.length
-            ? 'These migrations destroy data (see findings/rowsLost): confirm with the human that this is intended, then call apply_migrations (the human is asked to consent).'
+            ? 'These migrations destroy data (see findings/rowsLost): confirm with the person that this is intended, then call apply_migrations (they are asked to approve the plan).'
             : 'Looks safe: call apply_migrations to apply (a backup is taken first).',
       };
     case 'applied': {

@@ -11,6 +11,7 @@ import { readMigrationFolder } from '../../src/migrations/folder.js';
 import { readLedger } from '../../src/migrations/ledger.js';
 import { openReadConnection, openWriteConnection, type SqliteDatabase } from '../../src/sqlite/connection.js';
 import { recordingContext } from '../helpers/call-context.js';
+import { testConsentRoom } from '../helpers/consent-room.js';
 import { appendFixtureMigration, makeTempDir, writeFixtureFolder } from '../helpers/migration-fixtures.js';
 
 const INIT = [
@@ -42,7 +43,8 @@ async function project(pending: string[], config: Partial<MigrationServices['con
     audit: new AuditLog(write, 'audit_log'),
     backupDir: path.join(dir, 'backups'),
     config: { readOnly: false, allowDestructive: false, ...config },
-    project: { outDir, migrationsTable: '__drizzle_migrations' },
+    project: { outDir, migrationsTable: '__drizzle_migrations', dbFile: file, root: dir },
+    consent: testConsentRoom(),
     exclusive: async (fn) => fn(),
   };
   opened.push(services.read);
@@ -77,7 +79,7 @@ describe('applyPendingMigrations', () => {
     expect(outcome.plan.rowCounts.map((count) => count.table)).toStrictEqual(['posts', 'users']);
     expect(outcome.plan.consent).toStrictEqual({
       required: true,
-      decision: 'the human will be asked when applying',
+      decision: 'a person will be asked to approve the plan when applying',
     });
     expect(readLedger(services.read)).toHaveLength(1);
     expect(services.read.prepare('SELECT count(*) FROM posts').pluck().get()).toBe(1);
@@ -123,13 +125,16 @@ describe('applyPendingMigrations', () => {
       code: 'CONSENT_REQUIRED',
     });
     const ticked = recordingContext(services, {
-      elicit: () => ({ action: 'accept', content: { confirm: true } }),
+      elicit: () => ({ action: 'accept', content: { approve: true } }),
     });
     const outcome = await applyPendingMigrations(ticked.context, { dryRun: false });
     expect(outcome.status).toBe('applied');
     expect(ticked.asked[0]?.message).toMatch(/Dry run: posts: 1 → 0 rows/);
-    expect(ticked.details).toMatchObject({
-      consent: { required: true, decision: 'accepted by the human (elicitation)' },
+    expect(ticked.asked[0]?.message).toMatch(/• posts: 1 → 0/);
+    expect(ticked.details).toMatchObject({ consent: { channel: 'elicitation', decision: 'approve' } });
+    expect(outcome.status === 'applied' && outcome.plan.consent).toMatchObject({
+      required: true,
+      decision: 'approved by the person via elicitation',
     });
   });
 

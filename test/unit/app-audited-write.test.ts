@@ -10,6 +10,7 @@ import { serverTables } from '../../src/guard/server-tables.js';
 import { QueryExecutor } from '../../src/query/executor.js';
 import type { WriteRequest } from '../../src/query/protocol.js';
 import { recordingContext } from '../helpers/call-context.js';
+import { testConsentRoom } from '../helpers/consent-room.js';
 import { makeTempDir } from '../helpers/migration-fixtures.js';
 import { fromWireError } from '../../src/core/errors.js';
 
@@ -34,7 +35,11 @@ function world(config: Partial<WriteServices['config']> = {}) {
     protectedTables: [...tables.protected],
   });
   const sent: WriteRequest[] = [];
+  const read = new Database(file, { readonly: true });
   const services: WriteServices = {
+    read,
+    project: { dbFile: file },
+    consent: testConsentRoom(),
     config: { writeBudget: 3, allowLargeWrites: false, ...config },
     audit: { table: 'audit_log' },
     tables,
@@ -50,6 +55,7 @@ function world(config: Partial<WriteServices['config']> = {}) {
   };
   cleanups.push(() => {
     executor.close();
+    read.close();
     db.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -59,7 +65,7 @@ function world(config: Partial<WriteServices['config']> = {}) {
 }
 
 const statement = (sql: string) => ({ sql, dryRun: false });
-const prompt = (sql: string) => ({ tool: 'execute_sql', sql });
+const prompt = (sql: string) => ({ tool: 'execute_sql', sql, args: { sql }, planId: undefined });
 
 describe('runAuditedWrite', () => {
   it('commits a write within the budget together with its ok row', async () => {
@@ -74,19 +80,17 @@ describe('runAuditedWrite', () => {
     expect(auditRows().map((row) => [row.tool, row.rowsAffected])).toStrictEqual([['unit', 2]]);
   });
 
-  it('over the budget and without a way to ask, rolls back and refuses: nothing changed, nothing committed', async () => {
+  it('over the budget and without a way to ask, rolls back and fails closed: nothing changed, nothing committed', async () => {
     const { services, changed, auditRows } = world();
     const call = recordingContext(services);
     const sql = 'UPDATE items SET n = 1 WHERE id <= 5';
     await expect(runAuditedWrite(call.context, statement(sql), prompt(sql))).rejects.toMatchObject({
-      code: 'LIMIT_EXCEEDED',
+      code: 'CONSENT_REQUIRED',
     });
     expect(changed()).toBe(0);
     expect(auditRows()).toStrictEqual([]);
     expect(call.committed).toBe(false);
-    expect(call.details).toMatchObject({
-      consent: { by: 'none (the client cannot ask the human)', wouldAffect: 5 },
-    });
+    expect(call.details).toMatchObject({ consent: { decision: 'unavailable' } });
   });
 
   it('with the human’s tick, runs again with a budget of exactly the rows they were shown', async () => {
@@ -96,14 +100,15 @@ describe('runAuditedWrite', () => {
     });
     const sql = 'UPDATE items SET n = 1 WHERE id <= 5';
     const { result, consent } = await runAuditedWrite(call.context, statement(sql), prompt(sql));
-    expect(consent).toBe('elicitation');
+    expect(consent).toMatchObject({ decision: 'approved by the person via elicitation' });
     expect(result.rowsAffected).toBe(5);
     expect(changed()).toBe(5);
     expect(sent.map((request) => [request.budget, request.allowOverBudget])).toStrictEqual([
       [3, false],
       [5, false],
     ]);
-    expect(call.asked[0]?.message).toMatch(/change 5 rows/);
+    expect(call.asked[0]?.message).toMatch(/Change 5 rows of items/);
+    expect(call.details).toMatchObject({ consent: { channel: 'elicitation', decision: 'approve' } });
     expect(call.committed).toBe(true);
   });
 

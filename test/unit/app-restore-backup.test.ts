@@ -13,6 +13,7 @@ import { serverTables } from '../../src/guard/server-tables.js';
 import { createBackup, listBackups } from '../../src/migrations/backup.js';
 import { openWriteConnection, type SqliteDatabase } from '../../src/sqlite/connection.js';
 import { recordingContext } from '../helpers/call-context.js';
+import { testConsentRoom } from '../helpers/consent-room.js';
 import { makeTempDir } from '../helpers/migration-fixtures.js';
 
 const CHANGING = ['execute_sql', 'apply_migrations', 'restore_backup'];
@@ -52,7 +53,8 @@ async function world(options: { separateAudit?: boolean; allowDestructive?: bool
     audit,
     backupDir: path.join(dir, 'backups'),
     config: { readOnly: false, allowDestructive: options.allowDestructive ?? false },
-    project: { dbFile },
+    project: { dbFile, root: dir },
+    consent: testConsentRoom(),
     exclusive: async (fn) => fn(),
   };
   const backup = await createBackup(write, services.backupDir, {
@@ -81,25 +83,27 @@ describe('restoreFromBackup', () => {
   it('refuses to undo recorded changes without the human, and changes nothing', async () => {
     const { services, backup, bodies } = await world();
     const call = recordingContext(services);
-    await expect(restoreFromBackup(call.context, backup.id, CHANGING)).rejects.toMatchObject({
+    await expect(restoreFromBackup(call.context, { backupId: backup.id }, CHANGING)).rejects.toMatchObject({
       code: 'CONSENT_REQUIRED',
     });
     expect(bodies()).toStrictEqual(['one', 'two']);
     expect(listBackups(services.backupDir)).toHaveLength(1);
     expect(call.committed).toBe(false);
+    expect(call.details).toMatchObject({ consent: { decision: 'unavailable' } });
   });
 
   it('restores with the audit trail carried over and its own row in the same page copy', async () => {
     const { services, backup, bodies } = await world({ allowDestructive: true });
     const before = services.audit.tail().id;
     const call = recordingContext(services);
-    const outcome = await restoreFromBackup(call.context, backup.id, CHANGING);
+    const outcome = await restoreFromBackup(call.context, { backupId: backup.id }, CHANGING);
     expect(bodies()).toStrictEqual(['one']);
     expect(outcome.auditRowsCarriedOver).toBe(2);
     expect(outcome.changes?.map((row) => row.tool)).toStrictEqual(['execute_sql']);
     expect(outcome.consent).toStrictEqual({
       required: true,
-      decision: 'allowed by the launch option --allow-destructive',
+      decision: 'operator at launch (--allow-destructive)',
+      planId: expect.stringMatching(/^plan_/),
     });
     expect(call.committed).toBe(true);
     // Every row the live log had is still there, then this call's own, and the chain holds.
@@ -117,7 +121,7 @@ describe('restoreFromBackup', () => {
     const { services, backup, bodies } = await world({ separateAudit: true, allowDestructive: true });
     const before = services.audit.tail().id;
     const call = recordingContext(services);
-    const outcome = await restoreFromBackup(call.context, backup.id, CHANGING);
+    const outcome = await restoreFromBackup(call.context, { backupId: backup.id }, CHANGING);
     expect(bodies()).toStrictEqual(['one']);
     expect(outcome.auditRowsCarriedOver).toBeUndefined();
     expect(services.audit.tail().id).toBe(before);
@@ -128,7 +132,7 @@ describe('restoreFromBackup', () => {
     const { services, backup, bodies } = await world({ allowDestructive: true });
     fs.appendFileSync(backup.path, 'garbage');
     await expect(
-      restoreFromBackup(recordingContext(services).context, backup.id, CHANGING),
+      restoreFromBackup(recordingContext(services).context, { backupId: backup.id }, CHANGING),
     ).rejects.toMatchObject({
       code: 'BACKUP_FAILED',
     });
