@@ -12,14 +12,14 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../core/errors.js';
-import { syncFolder } from '../core/files.js';
+import { syncFolder, writeFileAtomic } from '../core/files.js';
 import { assertFolderReady, isFolderLayout, type MigrationFolder, readMigrationFolder } from './folder.js';
 import { folderMillis, V1_MIGRATION_FILE, V1_SNAPSHOT_FILE } from './layout-v1.js';
 import { hashMigrationSql, ORIGIN_SNAPSHOT_ID } from './migration-file.js';
-import { type LockOptions, withFolderLock } from './write.js';
+import { type LockOptions, type RemovedMigrations, V1_LOCK_FILE_NAME, withFolderLock } from './write.js';
 
-/** The lock file of a 1.0 folder: a file, so neither drizzle-orm nor drizzle-kit takes it for a migration. */
-export const V1_LOCK_FILE_NAME = '.drizzle-sqlite-mcp.lock';
+export { V1_LOCK_FILE_NAME };
+
 /** Longest wait for the clock to leave the newest folder's second; beyond it the new folder is renamed instead. */
 const MAX_CLOCK_WAIT_MS = 2_000;
 
@@ -181,6 +181,46 @@ function moveIn(
     snapshotId: String(snapshot.id),
     parents,
     ...(renamedFrom ? { renamedFrom } : {}),
+  };
+}
+
+/**
+ * Removes the last migration folders of a 1.0 folder (`tags` must be the last folder names in the order drizzle-orm
+ * applies them), as if they had never been generated; the 1.0 counterpart of removeLastMigrations, with the same
+ * contract. Newest first, so a crash leaves a shorter history that still ends in a whole migration. Call it holding
+ * the folder lock.
+ */
+export function removeLastV1Migrations(outDir: string, tags: readonly string[]): RemovedMigrations {
+  const names = readMigrationFolder(outDir).migrations.map((migration) => migration.tag);
+  const tail = names.slice(names.length - tags.length);
+  if (tags.length === 0 || tail.join('\n') !== tags.join('\n')) {
+    throw new AppError(
+      'MIGRATION_CONFLICT',
+      `Only the last migrations of the folder can be removed; it ends with ${tail.join(', ') || 'nothing'}, not ${tags.join(', ')}.`,
+      { hint: 'Call migration_status to see the folder as it is now.' },
+    );
+  }
+  const saved = tags.flatMap((tag) =>
+    fs
+      .readdirSync(path.join(outDir, tag), { withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => {
+        const file = path.join(outDir, tag, entry.name);
+        return { file, text: fs.readFileSync(file, 'utf8') };
+      }),
+  );
+  for (const tag of [...tags].reverse()) fs.rmSync(path.join(outDir, tag), { recursive: true, force: true });
+  syncFolder(outDir);
+  return {
+    tags: [...tags],
+    files: saved.map(({ file }) => file),
+    undo() {
+      for (const { file, text } of saved) {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        writeFileAtomic(file, text);
+      }
+      syncFolder(outDir);
+    },
   };
 }
 

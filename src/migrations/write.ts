@@ -19,6 +19,7 @@ import {
 } from '../project/snapshot-text.js';
 import type { SqliteSnapshot } from '../project/types.js';
 import { isSnapshotV7 } from '../project/snapshot-v7.js';
+import { detectMigrationLayout } from './layout-v1.js';
 import {
   assertFolderReady,
   hashMigrationSql,
@@ -34,6 +35,19 @@ import {
 
 export const CUSTOM_MIGRATION_SQL = '-- Custom SQL migration file, put your code below! --';
 export const LOCK_FILE_NAME = '_generate.lock';
+/** The lock file of a 1.0 folder: a file at its top, so neither drizzle-orm nor drizzle-kit takes it for a migration. */
+export const V1_LOCK_FILE_NAME = '.drizzle-sqlite-mcp.lock';
+
+/**
+ * The lock file every writer of `outDir` takes: meta/ for the 0.x journal layout (and a folder with no migrations
+ * yet), the folder's top for drizzle-kit 1.0's layout (a meta/ there would be a stray folder in the user's project).
+ */
+export function folderLockFile(outDir: string): string {
+  const layout = detectMigrationLayout(outDir);
+  return layout === 'folders' || layout === 'mixed'
+    ? path.join(outDir, V1_LOCK_FILE_NAME)
+    : path.join(outDir, 'meta', LOCK_FILE_NAME);
+}
 
 export interface NewMigration {
   /** File-name part after `NNNN_`; sanitised. A random word pair when absent, as drizzle-kit does. */
@@ -426,7 +440,7 @@ export async function withFolderLock<T>(
 async function withLockFile<T>(outDir: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const staleAfterMs = options.staleAfterMs ?? 15_000;
-  const lockFile = options.file ?? path.join(outDir, 'meta', LOCK_FILE_NAME);
+  const lockFile = options.file ?? folderLockFile(outDir);
   const lockDir = path.dirname(lockFile);
   try {
     fs.mkdirSync(lockDir, { recursive: true });

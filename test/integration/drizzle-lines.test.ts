@@ -350,6 +350,45 @@ describe('branches in a 1.0 folder', () => {
   });
 });
 
+describe('schema edits on a 1.0 folder', () => {
+  it('edits, generates with a custom backfill after it, and reverts both migration folders with the edit', async () => {
+    const project = copyDrizzle1Fixture('v1-fresh');
+    projects.push(project);
+    const schemaFile = path.join(project, 'src', 'db', 'schema.ts');
+    const schemaBefore = fs.readFileSync(schemaFile, 'utf8');
+    const out = path.join(project, 'drizzle');
+    const folderBefore = fs.readdirSync(out).sort();
+    const h = await startHarness({ argv: ['--project', project] });
+    try {
+      const operations = [{ op: 'add_column', table: 'users', column: { name: 'nickname', type: 'text' } }];
+      const dry = await h.ok<Json>('edit_schema', { operations, dryRun: true });
+      const edit = await h.ok<Json>('edit_schema', { operations, diffHash: dry.diffHash });
+      expect(edit.status).toBe('written');
+      const generated = await h.ok<Json>('generate_migration', { name: 'add_nickname' });
+      expect(generated).toMatchObject({ status: 'ok', tag: expect.stringMatching(/^\d{14}_add_nickname$/) });
+      const backfill = await h.ok<Json>('generate_migration', {
+        custom: true,
+        name: 'backfill_nickname',
+        sql: 'UPDATE `users` SET `nickname` = `name` WHERE `nickname` IS NULL;',
+      });
+      expect(backfill).toMatchObject({ status: 'ok', tag: expect.stringMatching(/^\d{14}_backfill_nickname$/) });
+      expect(fs.readFileSync(path.join(out, backfill.tag, 'migration.sql'), 'utf8')).toContain('UPDATE `users`');
+
+      const preview = await h.ok<Json>('edit_schema', { revert: edit.editId, dryRun: true });
+      expect(preview.migrationsRemoved).toEqual([generated.tag, backfill.tag]);
+      const reverted = await h.ok<Json>('edit_schema', { revert: edit.editId });
+      expect(reverted).toMatchObject({ status: 'reverted', migrationsRemoved: [generated.tag, backfill.tag] });
+      expect(fs.readFileSync(schemaFile, 'utf8')).toBe(schemaBefore);
+      expect(fs.readdirSync(out).sort()).toEqual(folderBefore);
+      const status = await h.ok<Json>('migration_status', {});
+      expect(status).toMatchObject({ consistent: true, counts: { pending: 0 }, drift: { inSync: true } });
+      expect(await h.ok<Json>('generate_migration', {})).toMatchObject({ status: 'no_changes' });
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('which drizzle-kit runs', () => {
   it('refuses to generate 0.x files into a 1.0 folder when the project has no drizzle-kit 1.x', async () => {
     const project = copyDrizzle1Fixture('v1-fresh');
