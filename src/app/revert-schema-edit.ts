@@ -159,7 +159,10 @@ export async function revertSchemaEdit(
     let removed: RemovedMigrations | undefined;
     try {
       if (since.length > 0)
-        removed = (isFolderLayout(folder) ? removeLastV1Migrations : removeLastMigrations)(project.outDir, since);
+        removed = (isFolderLayout(folder) ? removeLastV1Migrations : removeLastMigrations)(
+          project.outDir,
+          since,
+        );
       warnings.push(...(await reloadMatches(services, record)));
       await context.commitWithAudit(async (row) => {
         services.audit.append(row());

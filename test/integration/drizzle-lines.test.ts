@@ -371,18 +371,78 @@ describe('schema edits on a 1.0 folder', () => {
         name: 'backfill_nickname',
         sql: 'UPDATE `users` SET `nickname` = `name` WHERE `nickname` IS NULL;',
       });
-      expect(backfill).toMatchObject({ status: 'ok', tag: expect.stringMatching(/^\d{14}_backfill_nickname$/) });
-      expect(fs.readFileSync(path.join(out, backfill.tag, 'migration.sql'), 'utf8')).toContain('UPDATE `users`');
+      expect(backfill).toMatchObject({
+        status: 'ok',
+        tag: expect.stringMatching(/^\d{14}_backfill_nickname$/),
+      });
+      expect(fs.readFileSync(path.join(out, backfill.tag, 'migration.sql'), 'utf8')).toContain(
+        'UPDATE `users`',
+      );
 
       const preview = await h.ok<Json>('edit_schema', { revert: edit.editId, dryRun: true });
       expect(preview.migrationsRemoved).toEqual([generated.tag, backfill.tag]);
       const reverted = await h.ok<Json>('edit_schema', { revert: edit.editId });
-      expect(reverted).toMatchObject({ status: 'reverted', migrationsRemoved: [generated.tag, backfill.tag] });
+      expect(reverted).toMatchObject({
+        status: 'reverted',
+        migrationsRemoved: [generated.tag, backfill.tag],
+      });
       expect(fs.readFileSync(schemaFile, 'utf8')).toBe(schemaBefore);
       expect(fs.readdirSync(out).sort()).toEqual(folderBefore);
       const status = await h.ok<Json>('migration_status', {});
       expect(status).toMatchObject({ consistent: true, counts: { pending: 0 }, drift: { inSync: true } });
       expect(await h.ok<Json>('generate_migration', {})).toMatchObject({ status: 'no_changes' });
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('consent on a 1.0 folder', () => {
+  it('binds an approved plan to the pending migration.sql: changed after approval, nothing runs and the person is asked again', async () => {
+    const project = copyDrizzle1Fixture('v1-fresh');
+    projects.push(project);
+    const file = path.join(project, 'data', 'app.db');
+    const h = await startHarness({
+      argv: ['--project', project, '--consent-wait-ms', '200'],
+      capabilities: {
+        extensions: { 'io.modelcontextprotocol/ui': { mimeTypes: ['text/html;profile=mcp-app'] } },
+      },
+    });
+    try {
+      seed(file);
+      const drop = await h.ok<Json>('generate_migration', {
+        custom: true,
+        name: 'drop_titles',
+        sql: 'ALTER TABLE `posts` DROP COLUMN `title`;',
+      });
+      const sqlFile = path.join(project, 'drizzle', drop.tag, 'migration.sql');
+      const pending = await h.call('apply_migrations', {});
+      const { planId } = pending.structuredContent as Json;
+      expect(pending.structuredContent).toMatchObject({ status: 'needs_human', channel: 'app_card' });
+      const card = await h.call('serve_view', { action: 'render', view: 'plan', planId });
+      const html = (card.structuredContent as Json).html as string;
+      expect(html).toContain('DROP COLUMN');
+      const approved = await h.call('serve_view', {
+        action: 'decide',
+        view: 'plan',
+        planId,
+        planHash: /data-plan-hash="([0-9a-f]{64})"/.exec(html)![1],
+        decision: 'approve',
+        nonce: card._meta?.['dsm/nonce'],
+      });
+      expect(approved.isError).toBeFalsy();
+
+      // After the approval, the pending folder's SQL changes: the approval does not cover it.
+      fs.writeFileSync(
+        sqlFile,
+        'ALTER TABLE `posts` DROP COLUMN `title`;\nALTER TABLE `comments` DROP COLUMN `body`;',
+      );
+      const again = await h.call('apply_migrations', { planId });
+      expect(again.structuredContent, JSON.stringify(again.content)).toMatchObject({ status: 'needs_human' });
+      expect((again.structuredContent as Json).planId).not.toBe(planId);
+      const row = (await h.ok<Json>('read_audit_log', { tool: 'apply_migrations', limit: 1 })).rows[0];
+      expect(row.details.consent).toMatchObject({ previous: { planId, reason: 'hash_mismatch' } });
+      expect(snapshotOf(file).ledger.map((entry) => entry.name)).not.toContain(drop.tag);
     } finally {
       await h.close();
     }
