@@ -47,7 +47,7 @@ const InputSchema = z
       .regex(/^[A-Za-z0-9_ -]*$/, 'name: letters, digits, spaces, "-" and "_" only')
       .optional()
       .describe(
-        'File name part after NNNN_ (e.g. "add_mood_note"); a random word pair when omitted, as drizzle-kit does.',
+        'Name after the prefix (e.g. "add_mood_note"); random words when omitted, as drizzle-kit does.',
       ),
     hints: z
       .array(HintSchema)
@@ -59,19 +59,17 @@ const InputSchema = z
     custom: z
       .boolean()
       .default(false)
-      .describe('A migration of your own SQL (drizzle-kit --custom): sql, or an empty file to fill.'),
+      .describe('Your own SQL (drizzle-kit --custom): sql, or an empty file to fill.'),
     sql: z
       .string()
       .max(MAX_CUSTOM_SQL_CHARS)
       .optional()
-      .describe(
-        'With custom: the statements (e.g. a backfill), ";"-separated; not written if the linter finds errors.',
-      ),
+      .describe('With custom: statements (e.g. a backfill), ";"-separated; refused on linter errors.'),
     upgrade: z
       .enum(['strict', 'with_rebuild'])
       .optional()
       .describe(
-        "Instead: convert a 0.x folder to drizzle-kit 1.0's layout (checked `up`, old folder kept). strict: only if 1.0 then generates nothing; with_rebuild: also write what it generates.",
+        'Instead: 0.x folder to 1.0 layout (checked `up`, old kept). strict: only if nothing to generate after; with_rebuild: write that too.',
       ),
   })
   .strict();
@@ -205,7 +203,7 @@ export const generateMigration = defineTool({
   name: 'generate_migration',
   title: 'Generate a migration',
   description:
-    "Writes the next migration with the project's drizzle-kit (0.x or 1.x): schema.ts diffed against the last migration, or your own SQL (custom); returns the SQL and linter findings. Never touches the database. Answer missing_hints with hints.",
+    "Writes the next migration with the project's drizzle-kit: schema.ts diffed against the last migration, or your own SQL (custom); returns SQL and lint findings. Never touches the database. Answer missing_hints with hints.",
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'files',
