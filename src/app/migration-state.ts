@@ -10,7 +10,7 @@ import { readLedger } from '../migrations/ledger.js';
 import { lintMigration, type LintFinding } from '../migrations/lint.js';
 import { migrationsTouching, replayMigrations } from '../migrations/replay.js';
 import { computeMigrationStatus, type MigrationStatus } from '../migrations/status.js';
-import type { LoadedSchema, ProjectConfig, SqliteSnapshot } from '../project/types.js';
+import type { AnySqliteSnapshot, LoadedSchema, ProjectConfig } from '../project/types.js';
 import { introspectDatabase } from '../sqlite/introspect.js';
 
 export interface MigrationState {
@@ -41,7 +41,7 @@ export async function readDrift(
   },
   { folder, status }: MigrationState,
 ): Promise<{ drift: DriftAnalysis; schemaError?: string }> {
-  let currentSnapshot: SqliteSnapshot | undefined;
+  let currentSnapshot: AnySqliteSnapshot | undefined;
   let schemaError: string | undefined;
   try {
     const loaded = await services.loadSchema();
@@ -50,7 +50,7 @@ export async function readDrift(
   } catch (error) {
     schemaError = `schema.ts could not be loaded, so it was not compared: ${(error as Error).message}`;
   }
-  const lastTag = folder.journal?.entries.at(-1)?.tag;
+  const lastTag = folder.latestTag;
   // Replaying the applied migrations costs a few ms per migration: only when there is database drift to explain.
   const database = introspectDatabase(services.read, { rowCounts: false });
   const applied = folder.migrations.filter((migration) =>
@@ -145,8 +145,8 @@ export function lintSequence(
   db: Database,
   units: readonly LintUnit[],
   options: {
-    previousSnapshot?: SqliteSnapshot;
-    snapshot?: SqliteSnapshot;
+    previousSnapshot?: AnySqliteSnapshot;
+    snapshot?: AnySqliteSnapshot;
     protectedTables: readonly string[];
   },
 ): Finding[][] {

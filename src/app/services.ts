@@ -22,7 +22,15 @@ import { AppError, readOnlyMode } from '../core/errors.js';
 import { serverTables, type ServerTables, type TableClaim } from '../guard/server-tables.js';
 import { applyAuditTableMove, planAuditTable, type AuditTablePlan } from './audit-table-plan.js';
 import type { Logger } from '../core/logger.js';
+import { finishInterruptedUpgrade } from '../migrations/upgrade.js';
 import { KitClient } from '../project/kit-client.js';
+import {
+  chooseKit,
+  findPackage,
+  findProjectDrizzle,
+  type KitChoice,
+  type ProjectDrizzle,
+} from '../project/kit-resolve.js';
 import { QueryRunner } from '../query/query-runner.js';
 import { EditRecords } from '../schema-edit/records.js';
 import type { LoadedSchema, ProjectConfig } from '../project/types.js';
@@ -66,9 +74,19 @@ export interface Services {
   queries(): QueryRunner;
   /** Loads the project's Drizzle schema (fresh on every call, so edits are seen); undefined when none is configured. */
   loadSchema(): Promise<LoadedSchema | undefined>;
+  /**
+   * The project's drizzle-kit and drizzle-orm, and the drizzle-kit the kit worker runs for it (looked up on every
+   * call: the project may install another while the server runs).
+   */
+  drizzle(): DrizzleSetup;
   /** Plans waiting for a person, the desk behind the review card and page, and the review page's server. */
   consent: ConsentRoom;
   close(): Promise<void>;
+}
+
+export interface DrizzleSetup {
+  found: ProjectDrizzle;
+  choice: KitChoice;
 }
 
 export interface StartupContext {
@@ -134,12 +152,35 @@ export function loadProject(kit: KitClient, config: Config): Promise<ProjectConf
   });
 }
 
-/** Loads the project's Drizzle schema, fresh each time (edits are seen); undefined when none is configured. */
+/**
+ * The project's drizzle-kit and drizzle-orm, and the drizzle-kit the kit worker runs for it, looked up on every call
+ * (the project may install another while the server runs). Our own drizzle-kit sits beside the kit worker's script,
+ * whether it runs from src/ or dist/.
+ */
+export function drizzleSetupFor(project: ProjectConfig, kitWorker: EntryPoint): () => DrizzleSetup {
+  const bundledKit = findPackage('drizzle-kit', path.dirname(kitWorker.file));
+  return () => {
+    const found = findProjectDrizzle(project.root);
+    return { found, choice: chooseKit(found, bundledKit?.version ?? 'unknown') };
+  };
+}
+
+/**
+ * Loads the project's Drizzle schema, fresh each time (edits are seen), its snapshot in the format of the drizzle-kit
+ * that runs for the project; undefined when none is configured.
+ */
 export function schemaLoader(
   kit: KitClient,
   project: ProjectConfig,
+  drizzle: () => DrizzleSetup,
 ): () => Promise<LoadedSchema | undefined> {
-  return async () => (project.schemaFiles.length === 0 ? undefined : kit.loadSchema(project));
+  return async () => {
+    if (project.schemaFiles.length === 0) return undefined;
+    const { choice } = drizzle();
+    if (choice.refusal)
+      throw new AppError('CONFIG_ERROR', choice.refusal.message, { hint: choice.refusal.hint });
+    return kit.loadSchema(project, undefined, choice.kit);
+  };
 }
 
 /** Where the audit log lives: the project database, or the --audit-db file. */
@@ -184,6 +225,9 @@ export async function openServices(config: Config, logger: Logger, options: Open
   const opened: SqliteDatabase[] = [];
   try {
     const project = await loadProject(kit, config);
+    // A conversion to drizzle-kit 1.0's layout interrupted between its two renames leaves no migrations folder.
+    const finished = finishInterruptedUpgrade(project.outDir);
+    if (finished) logger.warn(finished);
     const dbFile = project.dbFile;
     const { auditFile, auditInProjectDb } = auditFileFor(config, project);
     const busy = { busyTimeoutMs: config.busyTimeoutMs };
@@ -225,6 +269,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
     const auditDb = auditInProjectDb ? write! : openWriteConnection(auditFile, { ...busy, create: true });
     if (!auditInProjectDb) opened.push(auditDb);
     applyAuditTableMove(auditDb, plan.first);
+    const drizzle = drizzleSetupFor(project, options.entries.kitWorker);
 
     let separateAudit: AuditLog | undefined;
     if (!auditInProjectDb) {
@@ -263,7 +308,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
 
     let runner: QueryRunner | undefined;
     let tail: Promise<unknown> = Promise.resolve();
-    const loadSchema = schemaLoader(kit, project);
+    const loadSchema = schemaLoader(kit, project, drizzle);
     const consent = new ConsentRoom({
       sources: reviewSources({ read, tables, project, audit, auditFile, loadSchema }),
       opener: options.opener,
@@ -291,6 +336,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
         });
         return runner;
       },
+      drizzle,
       loadSchema,
       consent,
       async close() {

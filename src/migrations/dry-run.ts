@@ -10,7 +10,7 @@ import { AppError, fromSqliteError, isAppError } from '../core/errors.js';
 import { assertFolderReady, type MigrationFolder } from './folder.js';
 import { foreignKeyViolations, type ForeignKeyViolation, runMigrationChunks } from './apply.js';
 import { DEFAULT_LEDGER_TABLE } from '../guard/server-tables.js';
-import { ensureLedgerTable, insertLedgerRow, readLedger } from './ledger.js';
+import { openLedgerWriter, readLedger } from './ledger.js';
 import { computeMigrationStatus, type MigrationStatus } from './status.js';
 import { diffCatalogues, readCatalogue, type SchemaChange } from './schema-changes.js';
 import { isEmptyChunk } from './sql-text.js';
@@ -100,7 +100,7 @@ export async function dryRunMigrations(
       );
     }
     copy = await makeCopy(real, options);
-    return rehearse(copy.db, copy.kind, copy.sizeBytes, status, migrationsTable);
+    return rehearse(copy.db, copy.kind, copy.sizeBytes, status, migrationsTable, folder);
   } finally {
     copy?.dispose();
     opened?.close();
@@ -113,9 +113,10 @@ function rehearse(
   sizeBytes: number,
   status: MigrationStatus,
   migrationsTable: string,
+  folder: MigrationFolder,
 ): DryRunReport {
   db.pragma('foreign_keys = OFF');
-  ensureLedgerTable(db, migrationsTable);
+  const ledger = openLedgerWriter(db, migrationsTable, folder);
   const initial = countRows(db, migrationsTable);
   const catalogue = readCatalogue(db, [migrationsTable]);
   let previous = initial;
@@ -140,7 +141,7 @@ function rehearse(
     db.exec('SAVEPOINT dry_run_migration');
     try {
       report.skippedEmptyChunks = runMigrationChunks(db, migration).skippedEmptyChunks;
-      insertLedgerRow(db, migrationsTable, migration.hash, migration.when);
+      ledger.record(migration);
       db.exec('RELEASE dry_run_migration');
     } catch (error) {
       if (db.inTransaction) db.exec('ROLLBACK TO dry_run_migration; RELEASE dry_run_migration');
