@@ -14,27 +14,15 @@ import { defineTool } from './types.js';
 
 const InputSchema = z
   .object({
-    dryRun: z
-      .boolean()
-      .default(false)
-      .describe('Only rehearse on a copy of the database and report; change nothing.'),
-    show: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(
-        'Tag of one pending migration to list in full (statements are shown only where they matter).',
-      ),
+    dryRun: z.boolean().default(false).describe('Only rehearse on a copy and report; change nothing.'),
+    show: z.string().min(1).optional().describe('A pending tag to list in full.'),
     planId: PlanIdSchema,
   })
   .strict();
 
 const MigrationReportSchema = z.object({
   tag: z.string(),
-  statements: z
-    .array(z.string())
-    .optional()
-    .describe('The statements that run (long ones shortened); absent when statementsOmitted says so.'),
+  statements: z.array(z.string()).optional().describe('The statements (long ones shortened).'),
   statementCount: z.number(),
   statementsOmitted: z.number().optional().describe('Statements left out to stay within the size budget.'),
   rowChanges: z
@@ -55,13 +43,8 @@ const OutputSchema = z.object({
   migrations: z
     .array(MigrationReportSchema)
     .optional()
-    .describe(
-      'The pending migrations with findings, data changes or an error (and the one asked for with show), from the dry run on a copy of the real data.',
-    ),
-  quiet: z
-    .array(z.string())
-    .optional()
-    .describe('Ranges of pending migrations with nothing to report (no findings, data changes or errors).'),
+    .describe('Dry run on a copy: migrations with findings, row changes or errors (and show).'),
+  quiet: z.array(z.string()).optional().describe('Ranges of pending migrations with nothing to report.'),
   notRun: z
     .array(z.string())
     .optional()
@@ -72,10 +55,7 @@ const OutputSchema = z.object({
     .describe(
       '"table: before → after" over all pending migrations: every table for a few migrations, else only those whose rows change.',
     ),
-  unchangedTables: z
-    .number()
-    .optional()
-    .describe('Tables whose rows do not change (including tables created or dropped empty).'),
+  unchangedTables: z.number().optional().describe('Tables whose rows do not change.'),
   truncated: z.string().optional().describe('What the size budget cut, and how to see it.'),
   rowsLost: z
     .array(z.string())
@@ -179,7 +159,7 @@ export const applyMigrationsTool = defineTool({
   name: 'apply_migrations',
   title: 'Apply pending migrations',
   description:
-    'Applies pending migrations atomically: dry-runs on a copy first (statements, row counts, checks, linter), asks the human before data is lost, backs up, keeps cascaded child rows.',
+    'Applies pending migrations atomically: dry-runs on a copy first (findings, row counts, checks), asks before data is lost, backs up, keeps cascaded child rows.',
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'destructive',

@@ -14,9 +14,7 @@ const InputSchema = z
     drift: z
       .boolean()
       .default(true)
-      .describe(
-        'Also compare the live database and schema.ts with the last migration snapshot (loads schema.ts).',
-      ),
+      .describe('Also compare the database and schema.ts with the last snapshot.'),
   })
   .strict();
 
@@ -55,14 +53,9 @@ const OutputSchema = z.object({
       }),
     )
     .describe(
-      'Migrations in journal order (plus ledger rows without a file): all of a short history; of a long one every problem, the last applied and the next pending (the rest in ranges).',
+      'Migrations in order (plus ledger rows without a file); in a long history only problems, the last applied and next pending.',
     ),
-  ranges: z
-    .array(z.string())
-    .optional()
-    .describe(
-      'Runs of migrations not listed one by one, e.g. "applied: 0000_init … 0089_x (90 migrations …)".',
-    ),
+  ranges: z.array(z.string()).optional().describe('Runs of migrations not listed one by one.'),
   problems: z.array(z.string()).optional().describe('What blocks apply_migrations.'),
   warnings: z.array(z.string()).optional().describe('Folder findings that do not block applying.'),
   drift: z
@@ -128,7 +121,7 @@ export const migrationStatus = defineTool({
   name: 'migration_status',
   title: 'Migration status and drift',
   description:
-    "Each migration's state (applied, pending, modified, skipped, missing), what blocks applying, and drift (database vs migrations, migrations vs schema.ts).",
+    "Each migration's state (applied, pending, modified, skipped, missing), what blocks applying, and drift (database, migrations, schema.ts).",
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'read',

@@ -39,7 +39,7 @@ async function project(pending: string[], config: Partial<MigrationServices['con
   const services: MigrationServices = {
     read: openReadConnection(file, { busyTimeoutMs: 1000 }),
     write,
-    tables: serverTables(),
+    tables: serverTables({ auditTable: 'audit_log' }),
     audit: new AuditLog(write, 'audit_log'),
     backupDir: path.join(dir, 'backups'),
     config: { readOnly: false, allowDestructive: false, ...config },
