@@ -55,6 +55,7 @@ export interface Services {
 export interface StartupContext {
   db: SqliteDatabase;
   project: ProjectConfig;
+  tables: ServerTables;
   config: Config;
   logger: Logger;
   /**
@@ -140,7 +141,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
         ensureAuditTable(db, tables.auditTable);
         return new AuditLog(db, tables.auditTable);
       };
-      await options.migrateOnStart({ db: write, project, config, logger, auditFor });
+      await options.migrateOnStart({ db: write, project, tables, config, logger, auditFor });
     }
     if (auditInProjectDb) ensureAuditTable(auditDb, tables.auditTable);
     const audit = separateAudit ?? new AuditLog(auditDb, tables.auditTable);

@@ -26,7 +26,7 @@ function hasTables(db: SqliteDatabase): boolean {
 
 export const STARTUP_CLIENT = 'server';
 
-export async function migrateOnStart({ db, project, logger, auditFor }: StartupContext): Promise<void> {
+export async function migrateOnStart({ db, project, tables, logger, auditFor }: StartupContext): Promise<void> {
   const folder = readMigrationFolder(project.outDir);
   if (folder.migrations.length === 0 && folder.findings.length === 0) return;
   if (hasTables(db)) {
@@ -60,6 +60,7 @@ export async function migrateOnStart({ db, project, logger, auditFor }: StartupC
   try {
     const result = await applyMigrations(db, folder, {
       migrationsTable: project.migrationsTable,
+      tables,
       beforeCommit(tx, outcome) {
         if (outcome.applied.length === 0) return;
         const tags = outcome.applied.map((migration) => migration.tag);

@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   READ_ONLY_MODE: 'refused',
   CONSENT_REQUIRED: 'refused',
   LIMIT_EXCEEDED: 'refused',
+  /** A statement of a pending migration may not run (it reaches beyond the file, or controls the transaction …). */
+  MIGRATION_REFUSED: 'refused',
   /** SQLite said no. */
   SQL_SYNTAX: 'error',
   CONSTRAINT_VIOLATION: 'error',

@@ -10,11 +10,16 @@
 // anything else until the promise settles.
 import type { Database } from 'better-sqlite3';
 import { AppError, fromSqliteError } from '../core/errors.js';
-import { assertFolderReady, type FolderMigration, type MigrationFolder } from './folder.js';
-import { DEFAULT_LEDGER_TABLE } from '../guard/server-tables.js';
+import { assertFolderReady, type MigrationFolder } from './folder.js';
+import { DEFAULT_LEDGER_TABLE, serverTables, type ServerTables } from '../guard/server-tables.js';
 import { ensureLedgerTable, insertLedgerRow, readLedger } from './ledger.js';
 import { computeMigrationStatus, type MigrationStatus } from './status.js';
-import { isEmptyChunk, scanStatements, TRANSACTION_KEYWORDS } from './sql-text.js';
+import {
+  checkWhatStatementTouches,
+  planMigrations,
+  type PlannedMigration,
+  type PlannedStatement,
+} from './statement-policy.js';
 
 export interface ApplyProgress {
   /** 1-based position of the migration being applied, `total` when checking/committing. */
@@ -29,9 +34,18 @@ export interface AppliedMigration {
   idx: number;
   when: number;
   hash: string;
-  /** Chunks executed (comment-only chunks are skipped and counted separately). */
+  /** Statements executed (comment-only chunks are skipped and counted separately). */
   statements: number;
   skippedEmptyChunks: number;
+  /** Statements the statement policy neutralised (recognised as redundant inside our apply) and did not run. */
+  neutralised: NeutralisedStatement[];
+}
+
+export interface NeutralisedStatement {
+  /** 1-based chunk of the file. */
+  statement: number;
+  text: string;
+  reason: string;
 }
 
 export interface ApplyResult {
@@ -43,6 +57,10 @@ export interface ApplyResult {
 
 export interface ApplyOptions {
   migrationsTable?: string;
+  /**
+   * The server's tables, which no migration statement may touch (default: the ledger and the default audit table).
+   */
+  tables?: ServerTables;
   onProgress?: (progress: ApplyProgress) => void;
   signal?: AbortSignal;
   /** Runs inside the transaction after every migration and check succeeded; throwing rolls everything back. */
@@ -93,7 +111,8 @@ export async function applyMigrations(
       throw fromSqliteError(error, 'starting the migration transaction');
     }
     try {
-      const result = await runInTransaction(db, folder, migrationsTable, options);
+      const tables = options.tables ?? serverTables({ ledgerTable: migrationsTable });
+      const result = await runInTransaction(db, folder, migrationsTable, tables, options);
       if (result.applied.length === 0) {
         db.exec('ROLLBACK');
         return result;
@@ -120,6 +139,7 @@ async function runInTransaction(
   db: Database,
   folder: MigrationFolder,
   migrationsTable: string,
+  tables: ServerTables,
   options: ApplyOptions,
 ): Promise<ApplyResult> {
   ensureLedgerTable(db, migrationsTable);
@@ -156,7 +176,8 @@ async function runInTransaction(
       );
     }
   }
-  for (const migration of pending) assertNoTransactionControl(migration);
+  // Every statement of the batch is judged before the first one runs.
+  const plans = planMigrations(pending, { tables, existingTables: tableNames(db) });
 
   const result: ApplyResult = { applied: [], migrationsTable, statusBefore: status };
   for (const [position, migration] of pending.entries()) {
@@ -166,7 +187,8 @@ async function runInTransaction(
       tag: migration.tag,
       phase: 'migration',
     });
-    const { statements, skippedEmptyChunks } = runMigrationChunks(db, migration);
+    const plan = plans[position]!;
+    const { statements } = runPlannedMigration(db, plan, tables);
     insertLedgerRow(db, migrationsTable, migration.hash, migration.when);
     result.applied.push({
       tag: migration.tag,
@@ -174,7 +196,8 @@ async function runInTransaction(
       when: migration.when,
       hash: migration.hash,
       statements,
-      skippedEmptyChunks,
+      skippedEmptyChunks: plan.emptyChunks,
+      neutralised: neutralisedIn(plan),
     });
     await yieldToEventLoop();
     throwIfCancelled(options.signal, `after "${migration.tag}"`);
@@ -204,45 +227,65 @@ async function runInTransaction(
   return result;
 }
 
+/** The names of the tables in `db`'s main schema. */
+export function tableNames(db: Database): string[] {
+  return db.prepare(`SELECT name FROM main.sqlite_schema WHERE type = 'table'`).pluck().all() as string[];
+}
+
+export function neutralisedIn(plan: PlannedMigration): NeutralisedStatement[] {
+  return plan.statements
+    .filter((statement) => statement.action === 'neutralised')
+    .map((statement) => ({
+      statement: statement.chunk,
+      text: statement.text,
+      reason: statement.reason ?? '',
+    }));
+}
+
 /**
- * Runs one migration's chunks on `db` (in whatever transaction the caller holds). A failing chunk becomes an
- * AppError naming the migration, the 1-based statement number, the statement and SQLite's message.
+ * Runs one planned migration on `db` (in whatever transaction the caller holds), statement by statement: each is
+ * first checked for what SQLite will touch, then prepared on its own (so SQLite itself refuses text that holds
+ * more statements than the policy read) and run. A failing statement becomes an AppError naming the migration,
+ * its statement number, its text and SQLite's message.
  */
-export function runMigrationChunks(
+export function runPlannedMigration(
   db: Database,
-  migration: FolderMigration,
-): { statements: number; skippedEmptyChunks: number } {
+  plan: PlannedMigration,
+  tables: ServerTables,
+  onStatement?: (statement: PlannedStatement) => void,
+): { statements: number } {
   let statements = 0;
-  let skippedEmptyChunks = 0;
-  for (const [index, chunk] of migration.chunks.entries()) {
-    if (isEmptyChunk(chunk)) {
-      skippedEmptyChunks += 1;
-      continue;
-    }
+  for (const statement of plan.statements) {
+    if (statement.action !== 'run') continue;
+    const ref = { tag: plan.tag, file: plan.file, chunk: statement.chunk, text: statement.text };
+    checkWhatStatementTouches(db, ref, tables);
+    onStatement?.(statement);
     try {
-      db.exec(chunk);
+      const prepared = db.prepare(statement.text);
+      if (prepared.reader) for (const _row of prepared.iterate()) void _row;
+      else prepared.run();
       statements += 1;
     } catch (error) {
-      throw statementError(migration, index, chunk, error);
+      throw statementError(plan, statement.chunk, statement.text, error);
     }
   }
-  return { statements, skippedEmptyChunks };
+  return { statements };
 }
 
 export function statementError(
-  migration: FolderMigration,
-  index: number,
-  chunk: string,
+  migration: Pick<PlannedMigration, 'tag' | 'chunkCount'>,
+  chunk: number,
+  text: string,
   error: unknown,
 ): AppError {
   const wrapped = fromSqliteError(error);
-  const statement = trimStatement(chunk);
+  const statement = trimStatement(text);
   const sqliteMessage = error instanceof Error ? error.message : String(error);
   const code =
     wrapped.code === 'DISK_FULL' || wrapped.code === 'DATABASE_LOCKED' ? wrapped.code : 'MIGRATION_FAILED';
   return new AppError(
     code,
-    `Migration "${migration.tag}" failed at statement ${index + 1} of ${migration.chunks.length}: ${statement}\nSQLite said: ${sqliteMessage}. Everything was rolled back.`,
+    `Migration "${migration.tag}" failed at statement ${chunk} of ${migration.chunkCount}: ${statement}\nSQLite said: ${sqliteMessage}. Everything was rolled back.`,
     {
       hint:
         wrapped.hint ??
@@ -250,28 +293,13 @@ export function statementError(
       cause: error,
       details: {
         tag: migration.tag,
-        statementIndex: index + 1,
+        statementIndex: chunk,
         statement,
         sqliteMessage,
         ...(wrapped.details ?? {}),
       },
     },
   );
-}
-
-function assertNoTransactionControl(migration: FolderMigration): void {
-  for (const [index, chunk] of migration.chunks.entries()) {
-    const offending = scanStatements(chunk).find((statement) => TRANSACTION_KEYWORDS.has(statement.keyword));
-    if (!offending) continue;
-    throw new AppError(
-      'MIGRATION_FAILED',
-      `Migration "${migration.tag}" statement ${index + 1} is "${trimStatement(offending.text)}": transaction control inside a migration would break the all-or-nothing batch. Nothing was applied.`,
-      {
-        hint: 'Remove BEGIN/COMMIT/ROLLBACK/SAVEPOINT/RELEASE from the migration file: the server already runs all pending migrations in one transaction.',
-        details: { tag: migration.tag, statementIndex: index + 1, statement: offending.text },
-      },
-    );
-  }
 }
 
 export function foreignKeyViolations(db: Database): ForeignKeyViolation[] {

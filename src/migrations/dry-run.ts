@@ -8,8 +8,16 @@ import Database from 'better-sqlite3';
 import type { Database as DatabaseHandle } from 'better-sqlite3';
 import { AppError, fromSqliteError, isAppError } from '../core/errors.js';
 import { assertFolderReady, type MigrationFolder } from './folder.js';
-import { foreignKeyViolations, type ForeignKeyViolation, runMigrationChunks } from './apply.js';
-import { DEFAULT_LEDGER_TABLE } from '../guard/server-tables.js';
+import {
+  foreignKeyViolations,
+  neutralisedIn,
+  runPlannedMigration,
+  tableNames,
+  type ForeignKeyViolation,
+  type NeutralisedStatement,
+} from './apply.js';
+import { DEFAULT_LEDGER_TABLE, serverTables, type ServerTables } from '../guard/server-tables.js';
+import { planMigrations, type PlannedMigration } from './statement-policy.js';
 import { ensureLedgerTable, insertLedgerRow, readLedger } from './ledger.js';
 import { computeMigrationStatus, type MigrationStatus } from './status.js';
 import { isEmptyChunk } from './sql-text.js';
@@ -20,6 +28,8 @@ export const IN_MEMORY_COPY_LIMIT_BYTES = 256 * 1024 * 1024;
 
 export interface DryRunOptions {
   migrationsTable?: string;
+  /** The server's tables, which no migration statement may touch (default: the ledger and the default audit table). */
+  tables?: ServerTables;
   /** Databases larger than this are copied to a temp file (default 256 MiB). */
   inMemoryLimitBytes?: number;
   /** Where the temp-file copy goes (default: the OS temp folder). */
@@ -47,6 +57,8 @@ export interface DryRunMigration {
   /** The statements that would run (comment-only chunks left out), trimmed. */
   statements: string[];
   skippedEmptyChunks: number;
+  /** Statements recognised as redundant inside our apply and not run (the apply skips them too). */
+  neutralised: NeutralisedStatement[];
   ok: boolean;
   error?: DryRunError;
   /** Every table whose existence or row count changed in this migration. */
@@ -96,8 +108,14 @@ export async function dryRunMigrations(
         },
       );
     }
+    const tables = options.tables ?? serverTables({ ledgerTable: migrationsTable });
+    // Every statement is judged before anything runs, even on the copy: ATTACH or VACUUM INTO would reach files.
+    const plans = planMigrations(status.pending, {
+      tables,
+      existingTables: real ? tableNames(real) : [],
+    });
     copy = await makeCopy(real, options);
-    return rehearse(copy.db, copy.kind, copy.sizeBytes, status, migrationsTable);
+    return rehearse(copy.db, copy.kind, copy.sizeBytes, status, plans, { migrationsTable, tables });
   } finally {
     copy?.dispose();
     opened?.close();
@@ -109,7 +127,8 @@ function rehearse(
   kind: 'memory' | 'file',
   sizeBytes: number,
   status: MigrationStatus,
-  migrationsTable: string,
+  plans: readonly PlannedMigration[],
+  { migrationsTable, tables }: { migrationsTable: string; tables: ServerTables },
 ): DryRunReport {
   db.pragma('foreign_keys = OFF');
   ensureLedgerTable(db, migrationsTable);
@@ -118,7 +137,8 @@ function rehearse(
   const migrations: DryRunMigration[] = [];
   const notRun: string[] = [];
   let failed = false;
-  for (const migration of status.pending) {
+  for (const [position, migration] of status.pending.entries()) {
+    const plan = plans[position]!;
     if (failed) {
       notRun.push(migration.tag);
       continue;
@@ -128,18 +148,22 @@ function rehearse(
       hash: migration.hash,
       when: migration.when,
       statements: migration.chunks.filter((chunk) => !isEmptyChunk(chunk)).map((chunk) => chunk.trim()),
-      skippedEmptyChunks: 0,
+      skippedEmptyChunks: plan.emptyChunks,
+      neutralised: neutralisedIn(plan),
       ok: true,
       rowCountChanges: [],
     };
     // A savepoint per migration so a failure leaves the copy as it was before it (row counts stay meaningful).
     db.exec('SAVEPOINT dry_run_migration');
     try {
-      report.skippedEmptyChunks = runMigrationChunks(db, migration).skippedEmptyChunks;
+      runPlannedMigration(db, plan, tables);
       insertLedgerRow(db, migrationsTable, migration.hash, migration.when);
       db.exec('RELEASE dry_run_migration');
     } catch (error) {
       if (db.inTransaction) db.exec('ROLLBACK TO dry_run_migration; RELEASE dry_run_migration');
+      // What SQLite would touch is a refusal of the whole batch, not a failure to report: nothing is applied.
+      if (isAppError(error) && (error.code === 'MIGRATION_REFUSED' || error.code === 'PROTECTED_TABLE'))
+        throw error;
       const wrapped = isAppError(error) ? error : fromSqliteError(error);
       const details = wrapped.details ?? {};
       report.ok = false;

@@ -206,7 +206,10 @@ async function run(input: { dryRun: boolean }, context: ToolContext): Promise<Ou
   notifyProgress(progress, 0, total, 'Dry run on a copy of the database');
 
   // Always rehearse first, on a copy of the real data: what the dry run did not see is never applied.
-  const report = await dryRunMigrations(services.read, folder, { migrationsTable: project.migrationsTable });
+  const report = await dryRunMigrations(services.read, folder, {
+    migrationsTable: project.migrationsTable,
+    tables: services.tables,
+  });
   const findings = lintSequence(
     services.read,
     status.pending.map((migration) => ({ chunks: migration.chunks })),
@@ -320,6 +323,7 @@ async function run(input: { dryRun: boolean }, context: ToolContext): Promise<Ou
     // Read the folder again: a file added or edited since the dry run must fail the hash check, not slip through.
     const result = await applyMigrations(write, readMigrationFolder(project.outDir), {
       migrationsTable: project.migrationsTable,
+      tables: services.tables,
       expectedHashes: report.pendingHashes,
       signal,
       onProgress(step) {
