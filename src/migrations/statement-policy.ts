@@ -62,7 +62,7 @@ export interface PlannedMigration {
 }
 
 export interface StatementPolicyOptions {
-  tables: ServerTables;
+  tables: Pick<ServerTables, 'isProtected'>;
   /** The tables of the database before the first pending migration runs. */
   existingTables: Iterable<string>;
 }
@@ -90,24 +90,19 @@ export interface StatementRef {
 }
 
 /** A refusal naming the file, the statement and what to do. Nothing has run when it is thrown. */
-export function refuseStatement(
-  ref: StatementRef,
-  why: string,
-  hint: string,
-  options: { protectedTable?: string; rule: string },
-): AppError {
+export function refuseStatement(ref: StatementRef, refusal: Refusal): AppError {
   return new AppError(
-    options.protectedTable === undefined ? 'MIGRATION_REFUSED' : 'PROTECTED_TABLE',
-    `Refusing to run migration "${ref.tag}" (${ref.file}), statement ${ref.chunk}: "${shortText(ref.text)}" — ${why} Nothing was run.`,
+    refusal.table === undefined ? 'MIGRATION_REFUSED' : 'PROTECTED_TABLE',
+    `Refusing to run migration "${ref.tag}" (${ref.file}), statement ${ref.chunk}: "${shortText(ref.text)}" — ${refusal.why} Nothing was run.`,
     {
-      hint,
+      hint: refusal.hint,
       details: {
         tag: ref.tag,
         file: ref.file,
         statementIndex: ref.chunk,
         statement: shortText(ref.text),
-        rule: options.rule,
-        ...(options.protectedTable !== undefined ? { table: options.protectedTable } : {}),
+        rule: refusal.rule,
+        ...(refusal.table !== undefined ? { table: refusal.table } : {}),
       },
     },
   );
@@ -116,6 +111,22 @@ export function refuseStatement(
 /** "the server's table" or, for `sqlite_*`, "SQLite's internal table". */
 function whose(name: string): string {
   return asciiLower(name).startsWith('sqlite_') ? "SQLite's internal table" : "the server's table";
+}
+
+/** Why a statement may not run, as data: `refuseStatement` turns it into the error, the linter into a finding. */
+export interface Refusal {
+  /** Why, as the end of a sentence about the statement. */
+  why: string;
+  /** What to do instead. */
+  hint: string;
+  /** The rule that refused it: outside-file, server-table, pragma, transaction-control, temp-object, explain, control-character. */
+  rule: string;
+  /** The server table it would touch. */
+  table?: string;
+}
+
+function refuse(why: string, hint: string, rule: string, table?: string): Refusal {
+  return { why, hint, rule, ...(table !== undefined ? { table } : {}) };
 }
 
 const SERVER_TABLE_HINT =
@@ -194,10 +205,10 @@ const IDIOM_REASON =
   "the hand-written `COMMIT; PRAGMA foreign_keys=OFF; BEGIN; … COMMIT; PRAGMA foreign_keys=ON; BEGIN;` idiom leaves drizzle's migrator transaction to get foreign keys off around a table rebuild; the apply already switches them off before its one transaction and checks them before commit, so these statements are skipped and the whole batch stays one transaction";
 
 /**
- * The positions (in `statements`) of the transaction-control idiom's statements, or the first transaction-control
- * statement that is not part of it.
+ * The positions (in `statements`) of the transaction-control idiom's statements. Transaction control outside a
+ * complete idiom is left to the judge, which refuses it.
  */
-function findIdiom(statements: readonly ReadStatement[]): { skip: Set<number> } | { offending: number } {
+function findIdiom(statements: readonly ReadStatement[]): { skip: Set<number> } {
   const skip = new Set<number>();
   let i = 0;
   while (i < statements.length) {
@@ -209,14 +220,20 @@ function findIdiom(statements: readonly ReadStatement[]): { skip: Set<number> } 
       isCommit(statements[i]) &&
       isForeignKeysPragma(statements[i + 1]?.classified, false) &&
       isBegin(statements[i + 2]);
-    if (!opens) return { offending: i };
+    if (!opens) {
+      i++;
+      continue;
+    }
     let j = i + 3;
     while (j < statements.length && statements[j]!.classified.kind !== 'transaction') j++;
     const closes =
       isCommit(statements[j]) &&
       isForeignKeysPragma(statements[j + 1]?.classified, true) &&
       isBegin(statements[j + 2]);
-    if (!closes) return { offending: j < statements.length ? j : i };
+    if (!closes) {
+      i++;
+      continue;
+    }
     for (const k of [i, i + 1, i + 2, j, j + 1, j + 2]) skip.add(k);
     i = j + 3;
   }
@@ -235,7 +252,10 @@ function mentionsLoadExtension(tokens: readonly Token[]): boolean {
 }
 
 /** A protected table named anywhere in a trigger's WHEN clause or body (conservative: any mention counts). */
-function protectedNameIn(tokens: readonly Token[], tables: ServerTables): string | undefined {
+function protectedNameIn(
+  tokens: readonly Token[],
+  tables: Pick<ServerTables, 'isProtected'>,
+): string | undefined {
   for (const [i, token] of tokens.entries()) {
     const name = nameOf(token);
     if (name === undefined || !tables.isProtected(name)) continue;
@@ -261,32 +281,31 @@ class Judge {
     return name !== undefined && this.options.tables.isProtected(name);
   }
 
-  judge(ref: StatementRef, s: ReadStatement): void {
+  /** Why `s` may not run, or undefined when it may (the judge then follows what it does to the schema). */
+  judge(s: ReadStatement): Refusal | undefined {
     const c = s.classified;
     const t = s.statement.tokens;
-    const refuse = (why: string, hint: string, rule: string, protectedTable?: string) =>
-      refuseStatement(ref, why, hint, { rule, ...(protectedTable !== undefined ? { protectedTable } : {}) });
 
     if (CONTROL_CHARACTERS.test(s.statement.text))
-      throw refuse(
+      return refuse(
         'it contains a control character (such as NUL, where SQLite stops reading), so what runs could differ from what was reviewed.',
         'Remove the control characters from the migration file.',
         'control-character',
       );
     if (mentionsLoadExtension(t))
-      throw refuse(
+      return refuse(
         'load_extension() loads native code from a file outside the database.',
         'Remove it: extensions are loaded by the application where it opens the database, never by a migration.',
         'outside-file',
       );
     if (isWord(t[0], 'EXPLAIN'))
-      throw refuse(
+      return refuse(
         'EXPLAIN in a migration changes no schema and data, and EXPLAIN PRAGMA applies the pragma while it is prepared.',
         'Remove the statement from the migration.',
         'explain',
       );
     if (isWord(t[0], 'CREATE') && isWord(t[1], 'TEMP', 'TEMPORARY'))
-      throw refuse(
+      return refuse(
         "TEMP objects live on the connection that ran the migration, i.e. the server's own, after the apply ends, where a TEMP table, view or trigger can shadow or watch the real ones.",
         'Use a regular table (and drop it at the end of the migration), or a subquery.',
         'temp-object',
@@ -294,13 +313,13 @@ class Judge {
 
     switch (c.kind) {
       case 'transaction':
-        throw refuse(
+        return refuse(
           `${c.keyword} controls the transaction, but the apply runs every pending migration in one transaction (all or nothing); the only transaction control recognised is the \`COMMIT; PRAGMA foreign_keys=OFF; BEGIN; … COMMIT; PRAGMA foreign_keys=ON; BEGIN;\` idiom around a table rebuild.`,
           `Remove ${c.keyword} (and the statements that pair with it) from the migration: the apply is already atomic, switches foreign keys off around the batch and checks them before commit.`,
           'transaction-control',
         );
       case 'outside_transaction':
-        throw refuse(
+        return refuse(
           c.keyword === 'VACUUM'
             ? 'VACUUM rewrites the whole database file (VACUUM INTO writes a copy of it to any path), even in a dry run.'
             : `${c.keyword} reaches beyond the database file (ATTACH creates any file it names and can copy tables out), even in a dry run.`,
@@ -310,30 +329,28 @@ class Judge {
           'outside-file',
         );
       case 'pragma':
-        this.pragma(ref, s, refuse);
-        return;
+        return this.pragma(s);
       case 'create_table':
-        this.createTable(c.parsed.table, refuse);
-        return;
+        return this.createTable(c.parsed.table);
       case 'create_index':
         if (this.isProtected(c.parsed.name))
-          throw refuse(
+          return refuse(
             `the index would take the name of ${whose(c.parsed.name)} "${c.parsed.name}".`,
             'Give the index another name.',
             'server-table',
             c.parsed.name,
           );
         if (this.isProtected(c.parsed.table) && !this.createdHere.has(asciiLower(c.parsed.table)))
-          throw refuse(
+          return refuse(
             `it indexes ${whose(c.parsed.table)} "${c.parsed.table}" (a UNIQUE or expression index there can make every later audit row fail).`,
             SERVER_TABLE_HINT,
             'server-table',
             c.parsed.table,
           );
-        return;
+        return undefined;
       case 'create_trigger': {
         if (this.isProtected(c.table))
-          throw refuse(
+          return refuse(
             `it creates a trigger on ${whose(c.table)} "${c.table}", which would run on every audit row or ledger write.`,
             SERVER_TABLE_HINT,
             'server-table',
@@ -341,45 +358,45 @@ class Judge {
           );
         const named = protectedNameIn(c.body, this.options.tables);
         if (named !== undefined)
-          throw refuse(
+          return refuse(
             `the trigger's body touches ${whose(named)} "${named}"; it would write there with the privileges of whatever fires it.`,
             'Remove the reference to the server table from the trigger.',
             'server-table',
             named,
           );
         if (this.isProtected(c.name))
-          throw refuse(
+          return refuse(
             `it takes the name of ${whose(c.name)} "${c.name}".`,
             'Choose another name.',
             'server-table',
             c.name,
           );
-        return;
+        return undefined;
       }
       case 'create_other':
         if (this.isProtected(c.name))
-          throw refuse(
+          return refuse(
             `it would create a ${c.object.toLowerCase() || 'schema object'} named like ${whose(c.name)} "${c.name}".`,
             'Choose another name.',
             'server-table',
             c.name,
           );
-        return;
+        return undefined;
       case 'drop':
         if (c.object === 'TABLE' && this.isProtected(c.name))
-          throw refuse(`it drops ${whose(c.name)} "${c.name}".`, SERVER_TABLE_HINT, 'server-table', c.name);
+          return refuse(`it drops ${whose(c.name)} "${c.name}".`, SERVER_TABLE_HINT, 'server-table', c.name);
         if (c.object === 'TABLE') this.present.delete(asciiLower(c.name));
-        return;
+        return undefined;
       case 'rename_table':
         if (this.isProtected(c.table))
-          throw refuse(
+          return refuse(
             `it renames ${whose(c.table)} "${c.table}".`,
             SERVER_TABLE_HINT,
             'server-table',
             c.table,
           );
         if (this.isProtected(c.to))
-          throw refuse(
+          return refuse(
             `it renames a table to "${c.to}", the name of one of the server's tables.`,
             'Choose another name.',
             'server-table',
@@ -387,52 +404,49 @@ class Judge {
           );
         this.present.delete(asciiLower(c.table));
         this.present.add(asciiLower(c.to));
-        return;
+        return undefined;
       case 'rename_column':
       case 'add_column':
       case 'drop_column':
         if (this.isProtected(c.table))
-          throw refuse(
+          return refuse(
             `it alters ${whose(c.table)} "${c.table}".`,
             SERVER_TABLE_HINT,
             'server-table',
             c.table,
           );
-        return;
+        return undefined;
       case 'insert_select':
       case 'write': {
         const table = c.table;
         if (this.isProtected(table))
-          throw refuse(
+          return refuse(
             `it writes to ${whose(table)} "${table}"${c.kind === 'write' && c.withClause ? ' (behind a WITH clause)' : ''}.`,
             SERVER_TABLE_HINT,
             'server-table',
             table,
           );
-        return;
+        return undefined;
       }
       case 'other': {
         const altered = isWord(t[0], 'ALTER') ? qualifiedName([...t], 2).name : undefined;
         if (this.isProtected(altered))
-          throw refuse(
+          return refuse(
             `it alters ${whose(altered)} "${altered}".`,
             SERVER_TABLE_HINT,
             'server-table',
             altered,
           );
-        return;
+        return undefined;
       }
     }
   }
 
-  private createTable(
-    table: string,
-    refuse: (why: string, hint: string, rule: string, table?: string) => AppError,
-  ): void {
+  private createTable(table: string): Refusal | undefined {
     const key = asciiLower(table);
     if (this.isProtected(table)) {
       if (this.present.has(key))
-        throw refuse(
+        return refuse(
           `"${table}" is one of the server's tables and already exists.`,
           SERVER_TABLE_HINT,
           'server-table',
@@ -441,31 +455,75 @@ class Judge {
       this.createdHere.add(key);
     }
     this.present.add(key);
+    return undefined;
   }
 
-  private pragma(
-    ref: StatementRef,
-    s: ReadStatement,
-    refuse: (why: string, hint: string, rule: string) => AppError,
-  ): void {
+  private pragma(s: ReadStatement): Refusal | undefined {
     const c = s.classified;
     if (c.kind !== 'pragma') return;
     const t = s.statement.tokens;
     const schema = isPunct(t[2], '.') ? nameOf(t[1]) : undefined;
     if (schema !== undefined && asciiLower(schema) !== 'main')
-      throw refuse(
+      return refuse(
         `PRAGMA ${schema}.${c.name} reaches beyond the project database.`,
         'Remove the statement from the migration.',
         'pragma',
       );
     if (READING_PRAGMAS.has(c.name) || FILE_PRAGMAS.has(c.name)) return;
     const danger = PRAGMA_DANGER[c.name];
-    throw refuse(
+    return refuse(
       `PRAGMA ${c.name} changes the server's connection or the database file beyond this migration${danger ? `: ${danger}` : ''}; only foreign_keys (handled by the apply), user_version, application_id and read-only checks are accepted.`,
       `Remove PRAGMA ${c.name} from the migration; connection settings belong where the application opens the database.`,
       'pragma',
     );
   }
+}
+
+/** One statement of a migration, as the policy judged it. */
+export interface ReviewedStatement {
+  chunk: number;
+  position: number;
+  text: string;
+  classified: ClassifiedStatement;
+  verdict:
+    { action: 'run' } | { action: 'neutralised'; reason: string } | { action: 'refused'; refusal: Refusal };
+}
+
+/**
+ * Judges the statements of one migration's chunks, in order, as the next part of `judge`'s batch. Pure data: the
+ * plan refuses on the first refusal, the linter turns every verdict into a finding.
+ */
+function reviewWith(
+  judge: Judge,
+  chunks: readonly string[],
+): { statements: ReviewedStatement[]; emptyChunks: number } {
+  let emptyChunks = 0;
+  const read: ReadStatement[] = [];
+  chunks.forEach((chunk, index) => {
+    const statements = splitStatements(chunk);
+    if (statements.length === 0) emptyChunks++;
+    for (const statement of statements)
+      read.push({ chunk: index + 1, statement, classified: classifyStatement(statement) });
+  });
+  const idiom = findIdiom(read);
+  const statements = read.map((s, position): ReviewedStatement => {
+    const base = { chunk: s.chunk, position: position + 1, text: s.statement.text, classified: s.classified };
+    if (idiom.skip.has(position))
+      return { ...base, verdict: { action: 'neutralised', reason: IDIOM_REASON } };
+    if (isForeignKeysPragmaAnyValue(s.classified))
+      return { ...base, verdict: { action: 'neutralised', reason: FOREIGN_KEYS_REASON } };
+    const refusal = judge.judge(s);
+    return { ...base, verdict: refusal ? { action: 'refused', refusal } : { action: 'run' } };
+  });
+  return { statements, emptyChunks };
+}
+
+/** Every statement of `chunks` (one migration, or several run as one sequence) with the policy's verdict. */
+export function reviewStatements(
+  chunks: readonly string[],
+  options: StatementPolicyOptions,
+): ReviewedStatement[] {
+  return reviewWith(new Judge(options), chunks).statements;
 }
 
 /**
@@ -480,40 +538,24 @@ export function planMigrations(
   const judge = new Judge(options);
   return migrations.map((migration) => {
     const file = migrationFileLabel(migration);
-    let emptyChunks = 0;
-    const read: ReadStatement[] = [];
-    migration.chunks.forEach((chunk, index) => {
-      const statements = splitStatements(chunk);
-      if (statements.length === 0) emptyChunks++;
-      for (const statement of statements)
-        read.push({ chunk: index + 1, statement, classified: classifyStatement(statement) });
+    const { statements, emptyChunks } = reviewWith(judge, migration.chunks);
+    const planned = statements.map(({ verdict, ...statement }): PlannedStatement => {
+      if (verdict.action === 'refused')
+        throw refuseStatement(
+          { tag: migration.tag, file, chunk: statement.chunk, text: statement.text },
+          verdict.refusal,
+        );
+      return verdict.action === 'neutralised'
+        ? { ...statement, action: 'neutralised', reason: verdict.reason }
+        : { ...statement, action: 'run' };
     });
-    const ref = (s: ReadStatement): StatementRef => ({
+    return {
       tag: migration.tag,
       file,
-      chunk: s.chunk,
-      text: s.statement.text,
-    });
-    const idiom = findIdiom(read);
-    if ('offending' in idiom) {
-      const s = read[idiom.offending]!;
-      judge.judge(ref(s), s); // throws: transaction control outside the idiom
-    }
-    const skip = 'skip' in idiom ? idiom.skip : new Set<number>();
-    const statements = read.map((s, position): PlannedStatement => {
-      const base = {
-        chunk: s.chunk,
-        position: position + 1,
-        text: s.statement.text,
-        classified: s.classified,
-      };
-      if (skip.has(position)) return { ...base, action: 'neutralised', reason: IDIOM_REASON };
-      if (isForeignKeysPragmaAnyValue(s.classified))
-        return { ...base, action: 'neutralised', reason: FOREIGN_KEYS_REASON };
-      judge.judge(ref(s), s);
-      return { ...base, action: 'run' };
-    });
-    return { tag: migration.tag, file, statements, emptyChunks, chunkCount: migration.chunks.length };
+      statements: planned,
+      emptyChunks,
+      chunkCount: migration.chunks.length,
+    };
   });
 }
 
@@ -565,9 +607,12 @@ export function checkWhatStatementTouches(db: Database, ref: StatementRef, table
     if (table !== undefined)
       throw refuseStatement(
         ref,
-        `SQLite reports that it would write to ${whose(table)} "${table}" (directly, through a view, or through a trigger).`,
-        SERVER_TABLE_HINT,
-        { rule: 'server-table', protectedTable: table },
+        refuse(
+          `SQLite reports that it would write to ${whose(table)} "${table}" (directly, through a view, or through a trigger).`,
+          SERVER_TABLE_HINT,
+          'server-table',
+          table,
+        ),
       );
     if (
       (op.opcode === 'Function' || op.opcode === 'PureFunc') &&
@@ -576,13 +621,16 @@ export function checkWhatStatementTouches(db: Database, ref: StatementRef, table
     )
       throw refuseStatement(
         ref,
-        `SQLite reports that it would call ${op.p4.replace(/\(.*$/, '')}(), which reaches beyond the database file.`,
-        'Remove it from the migration.',
-        { rule: 'outside-file' },
+        refuse(
+          `SQLite reports that it would call ${op.p4.replace(/\(.*$/, '')}(), which reaches beyond the database file.`,
+          'Remove it from the migration.',
+          'outside-file',
+        ),
       );
     if (op.opcode === 'Vacuum')
-      throw refuseStatement(ref, 'SQLite reports that it would vacuum the database file.', 'Remove it.', {
-        rule: 'outside-file',
-      });
+      throw refuseStatement(
+        ref,
+        refuse('SQLite reports that it would vacuum the database file.', 'Remove it.', 'outside-file'),
+      );
   }
 }
