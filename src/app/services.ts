@@ -65,6 +65,17 @@ export interface StartupContext {
   auditFor(db: SqliteDatabase): AuditLog;
 }
 
+/** The writable connection, or a refusal naming the launch option that took it away. */
+export function writableConnection(
+  services: { write: SqliteDatabase | undefined; config: Pick<Config, 'readOnly'> },
+  tool: string,
+): SqliteDatabase {
+  if (services.write && !services.config.readOnly) return services.write;
+  throw new AppError('READ_ONLY_MODE', `${tool} is disabled: the server was started with --read-only.`, {
+    hint: 'Only the human can allow changes, by restarting the server without --read-only in their client config.',
+  });
+}
+
 /** The scripts the services start, from the process edge, which alone knows where they are. */
 export interface EntryPoints {
   kitWorker: EntryPoint;

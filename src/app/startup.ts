@@ -26,7 +26,13 @@ function hasTables(db: SqliteDatabase): boolean {
 
 export const STARTUP_CLIENT = 'server';
 
-export async function migrateOnStart({ db, project, tables, logger, auditFor }: StartupContext): Promise<void> {
+export async function migrateOnStart({
+  db,
+  project,
+  tables,
+  logger,
+  auditFor,
+}: StartupContext): Promise<void> {
   const folder = readMigrationFolder(project.outDir);
   if (folder.migrations.length === 0 && folder.findings.length === 0) return;
   if (hasTables(db)) {

@@ -6,28 +6,8 @@ import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import { AppError, type Outcome } from '../core/errors.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
-
-export interface AuditEntry {
-  /** ISO-8601 UTC with milliseconds. */
-  createdAt: string;
-  tool: string;
-  outcome: Outcome;
-  errorCode?: string | null;
-  durationMs: number;
-  /** "name/version" from the MCP initialize, or "cli/<version>" for scripted calls. */
-  client?: string | null;
-  targetType?: string | null;
-  targetId?: string | null;
-  /** Already-redacted JSON text (see buildAuditDetails). */
-  details?: string | null;
-  rowsAffected?: number | null;
-}
-
-export interface AuditRow extends Required<{ [K in keyof AuditEntry]: Exclude<AuditEntry[K], undefined> }> {
-  id: number;
-  prevHash: string;
-  hash: string;
-}
+import { auditHashAt, auditRowsAfter, auditTail, changesAfter } from './audit-rows.js';
+import { fromRawAuditRow, type AuditEntry, type AuditRow, type RawAuditRow } from './entry.js';
 
 const COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ['id', 'integer PRIMARY KEY AUTOINCREMENT NOT NULL'],
@@ -108,40 +88,6 @@ export function hashAuditRow(row: Omit<AuditRow, 'hash'>): string {
   return createHash('sha256').update(canonical(row)).digest('hex');
 }
 
-export interface RawAuditRow {
-  id: number;
-  created_at: string;
-  tool: string;
-  outcome: Outcome;
-  error_code: string | null;
-  duration_ms: number;
-  client: string | null;
-  target_type: string | null;
-  target_id: string | null;
-  details: string | null;
-  rows_affected: number | null;
-  prev_hash: string;
-  hash: string;
-}
-
-export function fromRawAuditRow(raw: RawAuditRow): AuditRow {
-  return {
-    id: raw.id,
-    createdAt: raw.created_at,
-    tool: raw.tool,
-    outcome: raw.outcome,
-    errorCode: raw.error_code,
-    durationMs: raw.duration_ms,
-    client: raw.client,
-    targetType: raw.target_type,
-    targetId: raw.target_id,
-    details: raw.details,
-    rowsAffected: raw.rows_affected,
-    prevHash: raw.prev_hash,
-    hash: raw.hash,
-  };
-}
-
 export interface AuditFilter {
   tool?: string;
   outcome?: Outcome;
@@ -192,6 +138,26 @@ export class AuditLog {
 
   get connection(): Database {
     return this.db;
+  }
+
+  /** The highest id and its hash (0 and '' while the log is empty). */
+  tail(): { id: number; hash: string } {
+    return auditTail(this.db, this.table);
+  }
+
+  /** The hash of the row with this id, if there is one. */
+  hashAt(id: number): string | undefined {
+    return auditHashAt(this.db, this.table, id);
+  }
+
+  /** Every row after `afterId`, oldest first, verbatim. */
+  rowsAfter(afterId: number): AuditRow[] {
+    return auditRowsAfter(this.db, this.table, afterId);
+  }
+
+  /** Successful changes by `changingTools` after `afterId` (see audit-rows.ts changesAfter). */
+  changesAfter(afterId: number, changingTools: readonly string[]): AuditRow[] {
+    return changesAfter(this.db, this.table, afterId, changingTools);
   }
 
   /**

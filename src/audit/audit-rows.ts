@@ -2,7 +2,7 @@
 // rows over verbatim. Security: nothing here writes the live table except through a caller's transaction on a
 // copy; the chain stays valid because rows are carried with their ids and hashes unchanged.
 import type { Database } from 'better-sqlite3';
-import { fromRawAuditRow as fromRaw, type AuditRow, type RawAuditRow as RawRow } from './audit-log.js';
+import { fromRawAuditRow as fromRaw, type AuditRow, type RawAuditRow as RawRow } from './entry.js';
 import { quoteIdentifier as quote } from '../sql/identifiers.js';
 
 export function auditTableExists(db: Database, table: string): boolean {

@@ -6,12 +6,11 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ResourceTemplate, type ReadResourceCallback } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ErrorCode, McpError, type ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
-import type { AuditRow } from '../audit/audit-log.js';
+import type { AuditRow } from '../audit/entry.js';
 import { introspectDatabase, type DatabaseSchema } from '../sqlite/introspect.js';
 import { toAppError } from '../core/errors.js';
 import { readMigrationFolder } from '../migrations/folder.js';
-import { readLedger } from '../migrations/ledger.js';
-import { computeMigrationStatus } from '../migrations/status.js';
+import { readMigrationState } from '../app/migration-state.js';
 import type { Services } from '../app/services.js';
 
 export const URI_SCHEME = 'drizzle-sqlite';
@@ -116,8 +115,7 @@ function compactAuditRow(row: AuditRow): Record<string, unknown> {
 }
 
 function migrationsOverview(services: Services): Record<string, unknown> {
-  const folder = readMigrationFolder(services.project.outDir);
-  const status = computeMigrationStatus(folder, readLedger(services.read, services.project.migrationsTable));
+  const { status } = readMigrationState(services.read, services.project);
   return {
     outDir: services.project.outDir,
     consistent: status.consistent,

@@ -16,7 +16,8 @@ import { toCallToolResult } from './call-result.js';
 import { registerResources } from './resources.js';
 import type { Services } from '../app/services.js';
 import { prebuiltListing } from './tool-listing.js';
-import type { ElicitRequest, ToolDefinition } from '../tools/types.js';
+import type { ElicitRequest } from '../app/call-context.js';
+import type { ToolDefinition } from '../tools/types.js';
 
 declare const __PACKAGE_VERSION__: string | undefined;
 export const VERSION = typeof __PACKAGE_VERSION__ === 'string' ? __PACKAGE_VERSION__ : '0.0.0-dev';

@@ -128,74 +128,105 @@ export function getBackup(backupDir: string, backupId: string): BackupInfo {
   return info;
 }
 
-export interface RestoreOptions {
+export interface RestoreOptions<T> {
   /** Recorded on the safety backup of the current content. */
   reason?: string;
   auditHighWater?: number | null;
   now?: () => Date;
+  /** A connection to the live file to take the safety backup through (default: one opened for it). */
+  live?: DatabaseHandle;
+  /**
+   * Runs on a private, checksum-verified copy of the backup after the safety backup is taken and before the copy's
+   * pages go onto the live file: whatever it writes to the copy lands together with the restore (the audit rows a
+   * restore must keep). Its result comes back as `prepared`.
+   */
+  prepare?: (copy: DatabaseHandle, safetyBackup: BackupInfo) => T | Promise<T>;
 }
 
-export interface RestoreResult {
+export interface RestoreResult<T = undefined> {
   restored: BackupInfo;
   /** The backup of the content that was replaced. */
   safetyBackup: BackupInfo;
+  prepared: T;
 }
 
 /**
- * Restores `backupId` onto `liveDbFile` while other connections may hold it open. The backup's checksum is
- * verified first, then the current content is backed up, then the backup's pages are copied over the live file.
+ * Restores `backupId` onto `liveDbFile` while other connections may hold it open: the backup is copied to a private
+ * file and that copy's checksum verified (so the bytes checked are the bytes restored), the current content is
+ * backed up, `prepare` runs on the copy, then the copy's pages are copied over the live file in one transaction.
  */
-export async function restoreBackup(
+export async function restoreBackup<T = undefined>(
   liveDbFile: string,
   backupDir: string,
   backupId: string,
-  options: RestoreOptions = {},
-): Promise<RestoreResult> {
+  options: RestoreOptions<T> = {},
+): Promise<RestoreResult<T>> {
   const restored = getBackup(backupDir, backupId);
-  const actual = await sha256File(restored.path);
-  if (actual !== restored.sha256) {
-    throw new AppError(
-      'BACKUP_FAILED',
-      `Backup ${backupId} is damaged: its checksum does not match the one recorded when it was taken.`,
-      {
-        hint: 'Choose another backup; nothing was changed.',
-        details: { expected: restored.sha256, actual },
-      },
-    );
-  }
-  let live: DatabaseHandle;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dsm-restore-'));
+  const copyFile = path.join(dir, 'restore.db');
+  let copy: DatabaseHandle | undefined;
   try {
-    live = new Database(liveDbFile, { fileMustExist: true });
+    fs.copyFileSync(restored.path, copyFile);
+    const actual = await sha256File(copyFile);
+    if (actual !== restored.sha256) {
+      throw new AppError(
+        'BACKUP_FAILED',
+        `Backup ${backupId} is damaged: its checksum does not match the one recorded when it was taken.`,
+        {
+          hint: 'Choose another backup (restore_backup without an id lists them); nothing was changed.',
+          details: { expected: restored.sha256, actual },
+        },
+      );
+    }
+    copy = new Database(copyFile);
+    const safetyBackup = await backUpLive(liveDbFile, backupDir, backupId, options);
+    const prepared = (await options.prepare?.(copy, safetyBackup)) as T;
+    try {
+      await copy.backup(liveDbFile);
+    } catch (error) {
+      throw new AppError(
+        'BACKUP_FAILED',
+        `Restoring backup ${backupId} onto ${liveDbFile} failed: ${(error as Error).message}.`,
+        {
+          hint: `The page copy is transactional, so the database should be unchanged; its content before the attempt is also saved as backup ${safetyBackup.id}.`,
+          cause: error,
+          details: { safetyBackupId: safetyBackup.id },
+        },
+      );
+    }
+    return { restored, safetyBackup, prepared };
   } catch (error) {
-    throw fromSqliteError(error, `opening ${liveDbFile} to back it up before the restore`);
+    throw error instanceof AppError ? error : fromSqliteError(error, `restoring backup ${backupId}`);
+  } finally {
+    copy?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
-  let safetyBackup: BackupInfo;
+}
+
+/** The safety backup of what a restore replaces, through the caller's connection or one opened for it. */
+async function backUpLive(
+  liveDbFile: string,
+  backupDir: string,
+  backupId: string,
+  options: RestoreOptions<unknown>,
+): Promise<BackupInfo> {
+  let live = options.live;
+  if (!live) {
+    try {
+      live = new Database(liveDbFile, { fileMustExist: true });
+    } catch (error) {
+      throw fromSqliteError(error, `opening ${liveDbFile} to back it up before the restore`);
+    }
+  }
   try {
-    safetyBackup = await createBackup(live, backupDir, {
+    return await createBackup(live, backupDir, {
       reason: options.reason ?? `before restoring ${backupId}`,
       auditHighWater: options.auditHighWater ?? null,
       ...(options.now ? { now: options.now } : {}),
     });
   } finally {
-    live.close();
+    if (live !== options.live) live.close();
   }
-  const source = new Database(restored.path, { readonly: true, fileMustExist: true });
-  try {
-    await source.backup(liveDbFile);
-  } catch (error) {
-    throw new AppError(
-      'BACKUP_FAILED',
-      `Restoring backup ${backupId} onto ${liveDbFile} failed: ${(error as Error).message}.`,
-      {
-        hint: `The copy is transactional, so the database should be unchanged; the content before the attempt is also saved as backup ${safetyBackup.id}.`,
-        cause: error,
-        details: { safetyBackupId: safetyBackup.id },
-      },
-    );
-  } finally {
-    source.close();
-  }
-  return { restored, safetyBackup };
 }
 
 const JOURNAL_MODES_WITHOUT_WAL = new Set(['delete', 'truncate', 'persist']);

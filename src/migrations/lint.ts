@@ -28,7 +28,13 @@
 // | SQ210 | error            | another statement the apply refuses (TEMP objects, EXPLAIN, control characters)        |
 // The SQ205/206/208/209/210 verdicts are the statement policy's (statement-policy.ts): the linter only reports them.
 import type { Database } from 'better-sqlite3';
-import { countRows, DEFAULT_ROW_COUNT_BOUND, toAction, type RowCount } from '../sqlite/introspect.js';
+import {
+  countRows,
+  DEFAULT_ROW_COUNT_BOUND,
+  liveColumns,
+  toAction,
+  type RowCount,
+} from '../sqlite/introspect.js';
 import type { SqliteSnapshot } from '../project/types.js';
 import { isProtectedTable, serverTables } from '../guard/server-tables.js';
 import {
@@ -48,26 +54,30 @@ import { classifyStatement, type ClassifiedStatement, type InsertSelect } from '
 import { reviewStatements, type Refusal, type ReviewedStatement } from './statement-policy.js';
 import { tableNames } from './apply.js';
 
-export type LintCode =
-  | 'DS102'
-  | 'DS103'
-  | 'MF101'
-  | 'MF103'
-  | 'MF104'
-  | 'BC101'
-  | 'BC102'
-  | 'SQ201'
-  | 'SQ202'
-  | 'SQ203'
-  | 'SQ204'
-  | 'SQ205'
-  | 'SQ206'
-  | 'SQ207'
-  | 'SQ208'
-  | 'SQ209'
-  | 'SQ210';
+/** Every code the linter reports; tool output schemas list exactly these. */
+export const LINT_CODES = [
+  'DS102',
+  'DS103',
+  'MF101',
+  'MF103',
+  'MF104',
+  'BC101',
+  'BC102',
+  'SQ201',
+  'SQ202',
+  'SQ203',
+  'SQ204',
+  'SQ205',
+  'SQ206',
+  'SQ207',
+  'SQ208',
+  'SQ209',
+  'SQ210',
+] as const;
+export type LintCode = (typeof LINT_CODES)[number];
 
-export type LintSeverity = 'error' | 'warning' | 'info';
+export const LINT_SEVERITIES = ['error', 'warning', 'info'] as const;
+export type LintSeverity = (typeof LINT_SEVERITIES)[number];
 
 export interface LintAutofix {
   description: string;
@@ -239,22 +249,10 @@ class Linter {
   private baseTable(table: string): TableState | undefined {
     const { db, previousSnapshot } = this.ctx;
     if (db) {
-      const rows = db
-        .prepare('SELECT name, "notnull", dflt_value, pk, type FROM pragma_table_xinfo(?)')
-        .all(table) as Array<{
-        name: string;
-        notnull: number;
-        dflt_value: string | null;
-        pk: number;
-        type: string;
-      }>;
+      const rows = liveColumns(db, table);
       if (rows.length === 0) return undefined;
       return {
-        columns: rows.map((r) => ({
-          name: r.name,
-          notNull: r.notnull === 1,
-          hasDefault: r.dflt_value !== null,
-        })),
+        columns: rows.map((r) => ({ name: r.name, notNull: r.notNull, hasDefault: r.defaultSql !== null })),
         dataFrom: this.liveName(table) ?? table,
       };
     }

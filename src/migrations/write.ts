@@ -110,6 +110,29 @@ export async function writeMigrationFrom(
   produce: (previous: PreviousState) => MigrationToWrite | null | Promise<MigrationToWrite | null>,
   options: WriteOptions = {},
 ): Promise<WrittenMigration | null> {
+  const { written } = await decideAndWriteMigration(
+    outDir,
+    async (previous) => ({ migration: await produce(previous), result: undefined }),
+    options,
+  );
+  return written;
+}
+
+/** What `decide` chose: the migration to write (null: none), and what the caller wants to know about why. */
+export interface MigrationDecision<T> {
+  migration: MigrationToWrite | null;
+  result: T;
+}
+
+/**
+ * writeMigrationFrom for a caller that needs more back than the written files: `decide` returns its own result
+ * beside the migration (e.g. why nothing was written, or lint findings), and it comes back unchanged.
+ */
+export async function decideAndWriteMigration<T>(
+  outDir: string,
+  decide: (previous: PreviousState) => Promise<MigrationDecision<T>>,
+  options: WriteOptions = {},
+): Promise<{ written: WrittenMigration | null; result: T }> {
   return withFolderLock(outDir, options.lock, async () => {
     const folder = readMigrationFolder(outDir);
     assertFolderReady(folder, 'generate');
@@ -122,9 +145,10 @@ export async function writeMigrationFrom(
       prevId: snapshot.id,
       nextIdx: last ? last.idx + 1 : 0,
     };
-    const input = await produce(previous);
-    if (input === null) return null;
-    return writeFiles(outDir, folder, previous, input, options.now ?? Date.now);
+    const { migration, result } = await decide(previous);
+    const written =
+      migration === null ? null : writeFiles(outDir, folder, previous, migration, options.now ?? Date.now);
+    return { written, result };
   });
 }
 

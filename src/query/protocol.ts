@@ -1,7 +1,7 @@
 // The contract between the main process (QueryRunner) and the query host child: plain JSON messages over the
 // IPC channel, errors carried as their AppError fields and rebuilt on the other side, and bound parameters
 // restricted to JSON scalars so nothing but a value can ever reach SQLite through them.
-import type { AuditEntry } from '../audit/audit-log.js';
+import type { AuditEntry } from '../audit/entry.js';
 import { AppError, ERROR_CODES, type ErrorCode } from '../core/errors.js';
 import type { EncodedRows } from './encode.js';
 

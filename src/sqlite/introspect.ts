@@ -105,14 +105,44 @@ interface SchemaRow {
   sql: string | null;
 }
 
-interface XInfoRow {
+/** One column as SQLite itself describes it (pragma_table_xinfo). */
+export interface LiveColumnRow {
   cid: number;
   name: string;
+  /** The declared type, as written. */
   type: string;
-  notnull: number;
-  dflt_value: string | null;
+  notNull: boolean;
+  /** The DEFAULT expression as SQLite stores it, if any. */
+  defaultSql: string | null;
+  /** Position in the primary key (1-based), 0 when not part of it. */
   pk: number;
+  /** 0 a normal column, 1 a virtual table's hidden column, 2 generated virtual, 3 generated stored. */
   hidden: number;
+}
+
+/** The columns of a live table (or view), every one, in order; empty when there is no such table. */
+export function liveColumns(db: Database, table: string): LiveColumnRow[] {
+  return (
+    db
+      .prepare('SELECT cid, name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)')
+      .all(table) as Array<{
+      cid: number;
+      name: string;
+      type: string;
+      notnull: number;
+      dflt_value: string | null;
+      pk: number;
+      hidden: number;
+    }>
+  ).map((row) => ({
+    cid: row.cid,
+    name: row.name,
+    type: row.type,
+    notNull: row.notnull === 1,
+    defaultSql: row.dflt_value,
+    pk: row.pk,
+    hidden: row.hidden,
+  }));
 }
 
 interface IndexListRow {
@@ -218,15 +248,13 @@ function readTable(
 ): TableInfo {
   const name = row.name;
   const parsed: ParsedCreateTable | undefined = row.sql ? parseCreateTable(row.sql) : undefined;
-  const xinfo = db
-    .prepare('SELECT cid, name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)')
-    .all(name) as XInfoRow[];
+  const xinfo = liveColumns(db, name);
   const pkColumns = xinfo.filter((c) => c.pk > 0);
   const columns = xinfo
     .filter((c) => c.hidden !== 1) // 1 = a virtual table's hidden column
     .map((c): ColumnInfo => {
-      const column: ColumnInfo = { name: c.name, type: c.type, notNull: c.notnull === 1 };
-      if (c.dflt_value !== null) column.default = c.dflt_value;
+      const column: ColumnInfo = { name: c.name, type: c.type, notNull: c.notNull };
+      if (c.defaultSql !== null) column.default = c.defaultSql;
       if (c.pk > 0) column.primaryKey = c.pk;
       const declared = parsed?.columns.find((p) => p.name.toLowerCase() === c.name.toLowerCase());
       if (declared?.autoincrement && pkColumns.length === 1) column.autoincrement = true;

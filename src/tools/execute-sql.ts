@@ -7,11 +7,10 @@ import {
   compactColumns,
   ParamsSchema,
   RowsSchema,
-  runAuditedWrite,
   untrustedFence,
   UntrustedSchema,
-  type WriteStatement,
-} from './query-shared.js';
+} from './query-shapes.js';
+import { runAuditedWrite, type WriteStatement } from '../app/audited-write.js';
 import { defineTool } from './types.js';
 
 const InputSchema = z

@@ -1,16 +1,9 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { AppError } from '../core/errors.js';
-import { writeMigrationFrom } from '../migrations/write.js';
-import type { AppliedRename, MigrationHint, MissingHint, SqliteSnapshot } from '../project/types.js';
-import {
-  capText,
-  FindingSchema,
-  lintSequence,
-  readMigrationState,
-  type Finding,
-} from './migration-shared.js';
-import { defineTool } from './types.js';
+import { generateNextMigration, type GenerateOutcome } from '../app/generate-migration.js';
+import type { AppliedRename, MigrationHint, MissingHint } from '../project/types.js';
+import { capText, FindingSchema } from './migration-shapes.js';
+import { defineTool, type ToolResult } from './types.js';
 
 const MAX_SQL_CHARS = 20_000;
 
@@ -120,9 +113,63 @@ function exampleHints(missing: readonly MissingHint[]): string {
   return JSON.stringify(example);
 }
 
-type Outcome =
-  | { kind: 'diff'; findings: Finding[]; lintNote?: string; renames: AppliedRename[] }
-  | { kind: 'result'; output: Output };
+function toOutput(
+  outcome: GenerateOutcome,
+  input: { custom: boolean },
+  root: string,
+  outDir: string,
+): Output {
+  switch (outcome.status) {
+    case 'failed':
+      return {
+        status: 'error',
+        message: outcome.error.message,
+        ...(outcome.error.hint ? { hint: outcome.error.hint } : {}),
+      };
+    case 'no_changes':
+      return {
+        status: 'no_changes',
+        message: 'schema.ts matches the last migration snapshot: there is nothing to generate.',
+        next: 'Edit schema.ts first (or use custom: true for hand-written SQL), or call migration_status to see whether migrations are pending.',
+      };
+    case 'missing_hints': {
+      const { missingHints } = outcome;
+      return {
+        status: 'missing_hints',
+        missingHints: missingHints.map((missing) => ({
+          type: missing.type,
+          kind: missing.kind,
+          entity: [...missing.entity],
+          candidates: missing.candidates.map((candidate) => [...candidate]),
+        })),
+        next: `For each ambiguity decide whether the new ${missingHints[0]?.kind ?? 'entity'} is a rename of a candidate (its data is kept) or a new one (the unmatched old one is dropped), then call generate_migration again with hints, e.g. hints: [${exampleHints(missingHints)}]. Ask the human when unsure.`,
+      };
+    }
+    case 'written':
+      break;
+  }
+  const { written, findings, lintNote, renames } = outcome;
+  const rel = (file: string) => path.relative(root, file) || file;
+  const sql = capText(written.sql, MAX_SQL_CHARS);
+  const errors = findings.filter((finding) => finding.severity === 'error');
+  return {
+    status: 'ok',
+    tag: written.tag,
+    files: [rel(written.sqlFile), rel(written.snapshotFile), rel(path.join(outDir, 'meta', '_journal.json'))],
+    sql: sql.text,
+    ...(sql.truncated ? { sqlTruncated: true as const } : {}),
+    ...(renames.length ? { renames: renames.map(renameText) } : {}),
+    ...(findings.length ? { findings } : {}),
+    ...(lintNote ? { lintNote } : {}),
+    next: input.custom
+      ? `Write the SQL into ${rel(written.sqlFile)} (statements separated by "--> statement-breakpoint"), then apply_migrations with dryRun: true.`
+      : errors.length
+        ? `The linter found ${errors.length} error(s) that would make applying fail or corrupt data: fix the file as each finding says (or fix schema.ts, delete this migration's files and journal entry, and generate again) before apply_migrations.`
+        : findings.some((finding) => finding.dataLoss)
+          ? 'This migration can destroy data (see findings): check that is intended, then apply_migrations (it dry-runs first and asks the human before anything is lost).'
+          : 'Review the SQL, then call apply_migrations with dryRun: true, then apply_migrations.',
+  };
+}
 
 export const generateMigration = defineTool({
   name: 'generate_migration',
@@ -133,152 +180,14 @@ export const generateMigration = defineTool({
   outputSchema: OutputSchema,
   effect: 'files',
   idempotent: false,
-  async handler(input, { services, setTarget, addAuditDetails, signal }) {
-    const { project } = services;
-    if (!input.custom && project.schemaFiles.length === 0) {
-      return {
-        data: {
-          status: 'error' as const,
-          message: 'The project configures no schema file that exists, so there is nothing to diff.',
-          hint: `Set "schema" in ${project.configFile ?? 'drizzle.config.ts'} to your schema file(s), or use custom: true for a hand-written migration.`,
-        },
-      };
-    }
-    // The statements the database has not run yet come before the new ones when linting (see lintSequence).
-    const { status: current } = readMigrationState(services);
-    let outcome: Outcome | undefined;
-    const written = await writeMigrationFrom(project.outDir, async (previous) => {
-      if (signal.aborted)
-        throw new AppError('CANCELLED', 'generate_migration was cancelled; nothing was written.');
-      if (input.custom)
-        return {
-          custom: true,
-          ...(input.name ? { name: input.name } : {}),
-          breakpoints: project.breakpoints,
-        };
-      // One worker round trip: the schema's new snapshot (prevId = previous.prevId) is diffed where it is made.
-      const generated = await services.kit.generate({
-        project,
-        prev: previous.snapshot,
-        ...(input.hints ? { hints: input.hints as unknown as MigrationHint[] } : {}),
-      });
-      if (!generated.loaded) {
-        const { error } = generated;
-        if (error.code !== 'SCHEMA_LOAD_FAILED' && error.code !== 'CONFIG_ERROR') throw error;
-        outcome = {
-          kind: 'result',
-          output: { status: 'error', message: error.message, ...(error.hint ? { hint: error.hint } : {}) },
-        };
-        return null;
-      }
-      const { diff } = generated;
-      if (diff.status === 'no_changes') {
-        outcome = {
-          kind: 'result',
-          output: {
-            status: 'no_changes',
-            message: 'schema.ts matches the last migration snapshot: there is nothing to generate.',
-            next: 'Edit schema.ts first (or use custom: true for hand-written SQL), or call migration_status to see whether migrations are pending.',
-          },
-        };
-        return null;
-      }
-      if (diff.status === 'missing_hints') {
-        outcome = {
-          kind: 'result',
-          output: {
-            status: 'missing_hints',
-            missingHints: diff.missingHints.map((missing) => ({
-              type: missing.type,
-              kind: missing.kind,
-              entity: [...missing.entity],
-              candidates: missing.candidates.map((candidate) => [...candidate]),
-            })),
-            next: `For each ambiguity decide whether the new ${diff.missingHints[0]?.kind ?? 'entity'} is a rename of a candidate (its data is kept) or a new one (the unmatched old one is dropped), then call generate_migration again with hints, e.g. hints: [${exampleHints(diff.missingHints)}]. Ask the human when unsure.`,
-          },
-        };
-        return null;
-      }
-      if (diff.status === 'error') {
-        outcome = {
-          kind: 'result',
-          output: { status: 'error', message: diff.message, ...(diff.hint ? { hint: diff.hint } : {}) },
-        };
-        return null;
-      }
-      const pending = current.consistent ? current.pending : [];
-      const lintable = current.consistent;
-      // The linter reads the new snapshot only to check REFERENCES clauses (SQ203): parse its text only for those.
-      const snapshotForLint = diff.statements.some((statement) => /references/i.test(statement))
-        ? (JSON.parse(diff.snapshot.text) as SqliteSnapshot)
-        : undefined;
-      const perUnit = lintSequence(
-        services.read,
-        [...pending.map((m) => ({ chunks: m.chunks })), { chunks: diff.statements }],
-        {
-          previousSnapshot: previous.snapshot,
-          ...(snapshotForLint ? { snapshot: snapshotForLint } : {}),
-          protectedTables: services.tables.protected,
-        },
-      );
-      outcome = {
-        kind: 'diff',
-        findings: perUnit.at(-1) ?? [],
-        ...(lintable
-          ? {}
-          : {
-              lintNote:
-                'The database and the migrations folder disagree (see migration_status), so findings were judged against the database as it is.',
-            }),
-        renames: diff.renames,
-      };
-      return {
-        ...(input.name ? { name: input.name } : {}),
-        statements: diff.statements,
-        snapshot: diff.snapshot,
-        breakpoints: project.breakpoints,
-      };
+  async handler(input, context): Promise<ToolResult<Output>> {
+    const outcome = await generateNextMigration(context, {
+      name: input.name,
+      hints: input.hints as unknown as MigrationHint[] | undefined,
+      custom: input.custom,
     });
-
-    if (!written) {
-      const output = outcome?.kind === 'result' ? outcome.output : { status: 'no_changes' as const };
-      if (output.status !== 'ok') addAuditDetails({ status: output.status });
-      return { data: output };
-    }
-    setTarget('migration', written.tag);
-    const rel = (file: string) => path.relative(project.root, file) || file;
-    const sql = capText(written.sql, MAX_SQL_CHARS);
-    const findings = outcome?.kind === 'diff' ? outcome.findings : [];
-    const renames = outcome?.kind === 'diff' ? outcome.renames.map(renameText) : [];
-    const dataLoss = findings.some((finding) => finding.dataLoss);
-    const errors = findings.filter((finding) => finding.severity === 'error');
-    addAuditDetails({
-      status: 'ok',
-      tag: written.tag,
-      hash: written.hash,
-      findings: findings.map((f) => f.code),
-    });
-    const output: Output = {
-      status: 'ok',
-      tag: written.tag,
-      files: [
-        rel(written.sqlFile),
-        rel(written.snapshotFile),
-        rel(path.join(project.outDir, 'meta', '_journal.json')),
-      ],
-      sql: sql.text,
-      ...(sql.truncated ? { sqlTruncated: true as const } : {}),
-      ...(renames.length ? { renames } : {}),
-      ...(findings.length ? { findings } : {}),
-      ...(outcome?.kind === 'diff' && outcome.lintNote ? { lintNote: outcome.lintNote } : {}),
-      next: input.custom
-        ? `Write the SQL into ${rel(written.sqlFile)} (statements separated by "--> statement-breakpoint"), then apply_migrations with dryRun: true.`
-        : errors.length
-          ? `The linter found ${errors.length} error(s) that would make applying fail or corrupt data: fix the file as each finding says (or fix schema.ts, delete this migration's files and journal entry, and generate again) before apply_migrations.`
-          : dataLoss
-            ? 'This migration can destroy data (see findings): check that is intended, then apply_migrations (it dry-runs first and asks the human before anything is lost).'
-            : 'Review the SQL, then call apply_migrations with dryRun: true, then apply_migrations.',
-    };
-    return { data: output };
+    const data = toOutput(outcome, input, context.services.project.root, context.services.project.outDir);
+    // A schema that does not load is answered as a result the model can act on, and audited as the failure it is.
+    return outcome.status === 'failed' ? { data, failure: outcome.error.code } : { data };
   },
 });

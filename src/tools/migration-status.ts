@@ -1,9 +1,7 @@
 import { z } from 'zod';
-import { introspectDatabase } from '../sqlite/introspect.js';
-import { computeDrift, type DriftReport } from '../migrations/drift.js';
+import type { DriftReport } from '../migrations/drift.js';
 import type { MigrationState as EntryState } from '../migrations/status.js';
-import type { SqliteSnapshot } from '../project/types.js';
-import { readMigrationState } from './migration-shared.js';
+import { readDrift, readMigrationState } from '../app/migration-state.js';
 import { defineTool } from './types.js';
 
 const InputSchema = z
@@ -96,7 +94,7 @@ export const migrationStatus = defineTool({
   effect: 'read',
   idempotent: true,
   async handler(input, { services }) {
-    const { folder, status } = readMigrationState(services);
+    const { folder, status } = readMigrationState(services.read, services.project);
     const warnings = status.findings
       .filter((finding) => !finding.blocks.includes('apply'))
       .map((f) => `${f.code}: ${f.message} ${f.hint}`);
@@ -114,25 +112,7 @@ export const migrationStatus = defineTool({
 
     let schemaDrift = false;
     if (input.drift) {
-      let currentSnapshot: SqliteSnapshot | undefined;
-      let schemaError: string | undefined;
-      try {
-        const loaded = await services.loadSchema();
-        if (loaded) currentSnapshot = loaded.snapshot;
-        else schemaError = 'The project configures no schema file, so schema.ts was not compared.';
-      } catch (error) {
-        schemaError = `schema.ts could not be loaded, so it was not compared: ${(error as Error).message}`;
-      }
-      const lastTag = folder.journal?.entries.at(-1)?.tag;
-      const drift = computeDrift({
-        database: introspectDatabase(services.read, { rowCounts: false }),
-        ...(folder.latestSnapshot ? { lastSnapshot: folder.latestSnapshot } : {}),
-        ...(lastTag ? { lastMigrationTag: lastTag } : {}),
-        ...(currentSnapshot ? { currentSnapshot } : {}),
-        pendingMigrations: status.counts.pending,
-        serverTables: services.tables,
-        ...(services.project.tablesFilter ? { tablesFilter: services.project.tablesFilter } : {}),
-      });
+      const { drift, schemaError } = await readDrift(services, { folder, status });
       schemaDrift = drift.schema !== undefined && !drift.schema.inSync;
       output.drift = {
         inSync: drift.inSync && schemaError === undefined,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AuditRow } from '../audit/audit-log.js';
+import type { AuditRow } from '../audit/entry.js';
 import { defineTool } from './types.js';
 
 const InputSchema = z

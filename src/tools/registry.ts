@@ -5,12 +5,14 @@
 // one place turns what was thrown into the outcome and its audit row.
 import { performance } from 'node:perf_hooks';
 import type { z } from 'zod';
-import { buildAuditDetails, type AuditEntry } from '../audit/audit-log.js';
-import { AppError, toAppError, type Outcome } from '../core/errors.js';
+import { buildAuditDetails } from '../audit/audit-log.js';
+import type { AuditEntry } from '../audit/entry.js';
+import { AppError, ERROR_CODES, toAppError, type Outcome } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Services } from '../app/services.js';
 import { listTools, refusedInReadOnly, type ToolListing } from './listing.js';
-import type { ElicitRequest, ElicitResult, ToolDefinition, ToolResult } from './types.js';
+import type { ElicitRequest, ElicitResult } from '../app/call-context.js';
+import type { ToolDefinition, ToolResult } from './types.js';
 
 /** Per-call facilities that depend on the transport (MCP session or CLI). */
 export interface CallEnvironment {
@@ -170,11 +172,10 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
       elicit: env.elicit,
       setTarget: (type, id) => record.setTarget(type, id),
       addAuditDetails: (details) => record.addDetails(details),
-      commitAudit: {
-        entry: (extra = {}) => record.entry('ok', extra),
-        committed: () => {
-          record.committed = true;
-        },
+      async commitWithAudit(work, committed) {
+        const result = await work((extra = {}) => record.entry('ok', extra));
+        if (committed?.(result) ?? true) record.committed = true;
+        return result;
       },
     });
     if (signal.aborted) throw new AppError('CANCELLED', `${tool.name} was cancelled by the client.`);
@@ -203,10 +204,10 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
   ): Promise<CallOutcome> {
     if (record.committed) return { ok: true, data: result.data };
     try {
-      const row = record.entry(
-        'ok',
-        result.rowsAffected === undefined ? {} : { rowsAffected: result.rowsAffected },
-      );
+      const row = record.entry(result.failure ? ERROR_CODES[result.failure] : 'ok', {
+        ...(result.failure ? { errorCode: result.failure } : {}),
+        ...(result.rowsAffected === undefined ? {} : { rowsAffected: result.rowsAffected }),
+      });
       await services.exclusive(() => services.audit.append(row));
       return { ok: true, data: result.data };
     } catch (auditError) {

@@ -9,7 +9,7 @@ import {
   RowsSchema,
   untrustedFence,
   UntrustedSchema,
-} from './query-shared.js';
+} from './query-shapes.js';
 import { defineTool } from './types.js';
 
 const InputSchema = z

@@ -2,13 +2,13 @@ import { z } from 'zod';
 import { decodeRows, nextCursor, planSelect, type Filter } from '../query/drizzle-rows.js';
 import {
   FilterSchema,
-  loadTableModel,
   pagingHint,
   rowCap,
   RowsSchema,
   untrustedFence,
   UntrustedSchema,
-} from './query-shared.js';
+} from './query-shapes.js';
+import { loadTableModel } from '../app/typed-table.js';
 import { defineTool } from './types.js';
 
 const InputSchema = z

@@ -8,14 +8,9 @@ import {
   type WriteAction,
 } from '../query/drizzle-rows.js';
 import type { EncodedRows } from '../query/encode.js';
-import {
-  FilterSchema,
-  RowsSchema,
-  loadTableModel,
-  runAuditedWrite,
-  untrustedFence,
-  UntrustedSchema,
-} from './query-shared.js';
+import { FilterSchema, RowsSchema, untrustedFence, UntrustedSchema } from './query-shapes.js';
+import { runAuditedWrite } from '../app/audited-write.js';
+import { loadTableModel } from '../app/typed-table.js';
 import { defineTool } from './types.js';
 
 const RowSchema = z.record(z.string(), z.unknown());

@@ -354,6 +354,13 @@ describe('migration tools on the embedded default', () => {
     const result = await h.ok<Json>('generate_migration', {});
     expect(result.status).toBe('error');
     expect(result.message).toMatch(/schema/i);
+    // Answered as a result the model can act on, and audited as the failure it is.
+    const [row] = (await h.ok<Json>('read_audit_log', { tool: 'generate_migration', limit: 1 })).rows;
+    expect(row).toMatchObject({
+      outcome: 'error',
+      errorCode: 'SCHEMA_LOAD_FAILED',
+      details: { status: 'error' },
+    });
     const status = await h.ok<Json>('migration_status');
     expect(status.drift.schemaError).toMatch(/could not be loaded/);
     expect(status.counts.pending).toBe(4);

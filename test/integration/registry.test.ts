@@ -40,6 +40,25 @@ const slow = defineTool({
   },
 });
 
+// A tool that commits its own ok row with its change (as apply, restore and the audited writes do), and then
+// fails — or fails inside the commit.
+const committing = defineTool({
+  name: 'commit',
+  title: 'Commit',
+  description: 'Commits its audit row through commitWithAudit, then fails as asked.',
+  inputSchema: z.object({ failInside: z.boolean() }).strict(),
+  outputSchema: Output,
+  effect: 'write',
+  idempotent: false,
+  async handler(input, { services, commitWithAudit }) {
+    await commitWithAudit(async (row) => {
+      if (input.failInside) throw new Error('the change did not commit');
+      services.audit.append(row({ details: { committedBy: 'the tool' } }));
+    });
+    throw new TypeError('failed after the commit');
+  },
+});
+
 describe('the registry', () => {
   let project: string;
   let services: Services;
@@ -62,7 +81,7 @@ describe('the registry', () => {
 
   const registry = () =>
     createToolRegistry({
-      tools: [crashing, slow],
+      tools: [crashing, slow, committing],
       services: async () => services,
       readOnly: false,
       logger: {
@@ -96,5 +115,33 @@ describe('the registry', () => {
     expect(outcome.ok).toBe(false);
     if (!outcome.ok) expect(outcome.error.code).toBe('CANCELLED');
     expect(lastRow()).toEqual({ tool: 'slow', outcome: 'error', error_code: 'CANCELLED' });
+  });
+
+  const rowsOf = (tool: string) => {
+    const db = new Database(path.join(project, 'data/app.db'), { readonly: true });
+    const rows = db
+      .prepare('select outcome, error_code, details from audit_log where tool = ? order by id')
+      .all(tool);
+    db.close();
+    return rows as Array<{ outcome: string; error_code: string | null; details: string }>;
+  };
+
+  it('writes no second row for a call whose change committed with its row, even when it fails afterwards', async () => {
+    const before = rowsOf('commit').length;
+    const outcome = await registry().call('commit', { failInside: false }, { client: 'test/1' });
+    expect(outcome.ok).toBe(false);
+    const rows = rowsOf('commit').slice(before);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ outcome: 'ok', error_code: null });
+    expect(JSON.parse(rows[0]!.details)).toMatchObject({ committedBy: 'the tool' });
+  });
+
+  it('records the error when the change fails inside its commit, so no call goes unaudited', async () => {
+    const before = rowsOf('commit').length;
+    const outcome = await registry().call('commit', { failInside: true }, { client: 'test/1' });
+    expect(outcome.ok).toBe(false);
+    expect(rowsOf('commit').slice(before)).toEqual([
+      expect.objectContaining({ outcome: 'error', error_code: 'INTERNAL' }),
+    ]);
   });
 });

@@ -3,13 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  AuditLog,
-  auditTableDdl,
-  buildAuditDetails,
-  ensureAuditTable,
-  type AuditEntry,
-} from '../../src/audit/audit-log.js';
+import { AuditLog, auditTableDdl, buildAuditDetails, ensureAuditTable } from '../../src/audit/audit-log.js';
+import type { AuditEntry } from '../../src/audit/entry.js';
 
 let dir: string;
 let db: Database.Database;

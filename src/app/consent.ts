@@ -1,8 +1,9 @@
-// How a tool asks the human to approve something risky: a launch option the human set, else one checkbox in an
+// How a procedure asks the human to approve something risky: a launch option the human set, else one checkbox in an
 // elicitation form. Invariant: only an explicit tick on an accepted form counts as the human's approval; accepting
 // the form without the tick, declining, cancelling or a failed request never does.
 import { AppError } from '../core/errors.js';
-import type { ToolContext } from './types.js';
+import type { Config } from '../core/config.js';
+import type { CallContext } from './call-context.js';
 
 export interface ApprovalRequest {
   /** True when the human already allowed this at launch (e.g. --allow-destructive); then nobody is asked. */
@@ -25,7 +26,10 @@ export type Approval =
   /** Asking failed (transport error, timeout, or the call was cancelled meanwhile). */
   | { outcome: 'failed'; error: Error };
 
-export async function askHumanToApprove(context: ToolContext, request: ApprovalRequest): Promise<Approval> {
+export async function askHumanToApprove(
+  context: Pick<CallContext<unknown>, 'elicit'>,
+  request: ApprovalRequest,
+): Promise<Approval> {
   if (request.grantedAtLaunch) return { outcome: 'approved_by_launch_option' };
   const { elicit } = context;
   if (!elicit) return { outcome: 'unavailable' };
@@ -71,7 +75,7 @@ export interface DestructiveConsent {
  * Returns how consent was given, for the audit row; throws CONSENT_REQUIRED, recording why, otherwise.
  */
 export async function requireDestructiveConsent(
-  context: ToolContext,
+  context: CallContext<{ config: Pick<Config, 'allowDestructive'> }>,
   request: DestructiveConsent,
 ): Promise<string> {
   const approval = await askHumanToApprove(context, {

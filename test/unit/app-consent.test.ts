@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { askHumanToApprove, type ApprovalRequest } from '../../src/tools/consent.js';
-import type { ElicitRequest, ElicitResult, ToolContext } from '../../src/tools/types.js';
+import { askHumanToApprove, type ApprovalRequest } from '../../src/app/consent.js';
+import type { CallContext, ElicitRequest, ElicitResult } from '../../src/app/call-context.js';
 
 const request: ApprovalRequest = {
   grantedAtLaunch: false,
@@ -8,13 +8,13 @@ const request: ApprovalRequest = {
   checkbox: { name: 'confirm', title: 'Apply', description: 'Tick to apply.', default: false },
 };
 
-function contextAnswering(answer: ElicitResult | Error, asked: ElicitRequest[] = []): ToolContext {
+function contextAnswering(answer: ElicitResult | Error, asked: ElicitRequest[] = []): CallContext {
   const elicit = async (req: ElicitRequest) => {
     asked.push(req);
     if (answer instanceof Error) throw answer;
     return answer;
   };
-  return { elicit } as unknown as ToolContext;
+  return { elicit } as unknown as CallContext;
 }
 
 describe('askHumanToApprove', () => {
@@ -30,7 +30,7 @@ describe('askHumanToApprove', () => {
 
   it('reports a client that cannot ask, without building the message', async () => {
     let built = false;
-    const approval = await askHumanToApprove({ elicit: undefined } as unknown as ToolContext, {
+    const approval = await askHumanToApprove({ elicit: undefined } as unknown as CallContext, {
       ...request,
       message: async () => {
         built = true;

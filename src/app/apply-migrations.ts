@@ -1,0 +1,246 @@
+// The apply pipeline: what apply_migrations does, step by step, without MCP. Invariants: nothing is applied that a
+// dry run on a copy of the real data did not rehearse (the apply refuses if the pending set changed since); a
+// statement the migration statement policy refuses (migrations/statement-policy.ts) stops everything before any
+// of it runs; data loss needs the human's consent, bound to the rehearsed set; a backup is taken before anything
+// changes; the migrations and their audit row commit together.
+import type { AuditLog } from '../audit/audit-log.js';
+import { UNCHANGED_DETAIL } from '../audit/audit-rows.js';
+import type { Config } from '../core/config.js';
+import { AppError } from '../core/errors.js';
+import type { ServerTables } from '../guard/server-tables.js';
+import { applyMigrations } from '../migrations/apply.js';
+import { createBackup, type BackupInfo } from '../migrations/backup.js';
+import { dryRunMigrations, type DryRunReport, type TableRowCount } from '../migrations/dry-run.js';
+import { readMigrationFolder } from '../migrations/folder.js';
+import type { ProjectConfig } from '../project/types.js';
+import type { SqliteDatabase } from '../sqlite/connection.js';
+import { notifyProgress, type CallContext } from './call-context.js';
+import { requireDestructiveConsent } from './consent.js';
+import { assertConsistent, lintSequence, readMigrationState, type Finding } from './migration-state.js';
+import { writableConnection } from './services.js';
+
+/** What the pipeline needs of the services: the connections, the server's tables, the audit log, where backups go. */
+export interface MigrationServices {
+  read: SqliteDatabase;
+  write: SqliteDatabase | undefined;
+  tables: ServerTables;
+  audit: AuditLog;
+  backupDir: string;
+  config: Pick<Config, 'readOnly' | 'allowDestructive'>;
+  project: Pick<ProjectConfig, 'outDir' | 'migrationsTable'>;
+  exclusive<T>(fn: () => T | Promise<T>): Promise<T>;
+}
+
+/** What the dry run showed, and what it means for the human. */
+export interface ApplyPlan {
+  report: DryRunReport;
+  /** Linter findings per pending migration, in order. */
+  findings: Finding[][];
+  /** What a human must agree to before it is applied; empty when nothing can be lost. */
+  losses: string[];
+  /** Every table's row count before → after, without our own audit table (its rows are not the app's data). */
+  rowCounts: TableRowCount[];
+  /** Present when data would be lost: how consent was (or will be) given. */
+  consent?: { required: true; decision: string };
+}
+
+export interface BackupTaken {
+  info: BackupInfo;
+  /** Wall time of the backup: copy, checksum and rename. */
+  durationMs: number;
+  mibPerSecond: number;
+}
+
+export type ApplyOutcome =
+  | { status: 'up_to_date' }
+  | { status: 'dry_run'; plan: ApplyPlan }
+  | { status: 'applied'; plan: ApplyPlan; backup: BackupTaken; applied: string[] };
+
+const countText = (value: number | null) => (value === null ? '(no table)' : String(value));
+
+/** "table: before → after" ("(no table)" when absent). */
+export const describeRowCount = (count: TableRowCount) =>
+  `${count.table}: ${countText(count.before)} → ${countText(count.after)}`;
+
+export const integrityOk = (report: DryRunReport) =>
+  report.integrityCheck.length === 1 && report.integrityCheck[0] === 'ok';
+
+function dryRunFailure(report: DryRunReport): string {
+  const parts: string[] = [];
+  const failed = report.migrations.find((migration) => !migration.ok);
+  if (failed?.error) parts.push(failed.error.message);
+  if (report.notRun.length) parts.push(`Not reached: ${report.notRun.join(', ')}.`);
+  if (report.foreignKeyViolations.length) {
+    parts.push(
+      `${report.foreignKeyViolations.length} row(s) would have a foreign key pointing at nothing (e.g. ${report.foreignKeyViolations[0]!.table} rowid ${report.foreignKeyViolations[0]!.rowid ?? '?'} → ${report.foreignKeyViolations[0]!.parent}).`,
+    );
+  }
+  if (!integrityOk(report)) parts.push(`integrity_check: ${report.integrityCheck.slice(0, 3).join('; ')}`);
+  return parts.join('\n');
+}
+
+function dataLossSummary(report: DryRunReport, findings: Finding[][]): string[] {
+  const lines: string[] = [];
+  report.migrations.forEach((migration, index) => {
+    for (const finding of findings[index] ?? []) {
+      if (finding.dataLoss) lines.push(`${migration.tag}: ${finding.code} ${finding.message}`);
+    }
+  });
+  for (const lost of report.rowsLost) lines.push(`Dry run: ${describeRowCount(lost)} rows.`);
+  return lines;
+}
+
+async function askConsent(
+  context: CallContext<MigrationServices>,
+  report: DryRunReport,
+  losses: string[],
+): Promise<string> {
+  const tags = report.migrations.map((migration) => migration.tag);
+  const counts = report.rowCounts.filter((count) => count.before !== count.after).map(describeRowCount);
+  return requireDestructiveConsent(context, {
+    nothingWas: 'applied',
+    unavailable: {
+      message: `Applying ${tags.join(', ')} would destroy data, which needs the human's consent, and this client cannot ask them:\n- ${losses.join('\n- ')}`,
+      hint: 'Show the human these findings. If they agree, they can restart the server with --allow-destructive added to its arguments in their MCP client config, then call apply_migrations again. If not, change schema.ts (or the migration) so nothing is lost. Nothing was changed.',
+      details: { migrations: tags },
+    },
+    message: [
+      `The assistant wants to apply ${tags.length} migration(s) (${tags.join(', ')}) that would destroy data:`,
+      ...losses.map((line) => `• ${line}`),
+      ...(counts.length
+        ? ['Row counts in a dry run on a copy of your data:', ...counts.map((line) => `• ${line}`)]
+        : []),
+      'A backup is taken first. Apply them?',
+    ].join('\n'),
+    checkbox: {
+      title: 'Apply these migrations and lose this data',
+      description: 'Check to apply; leave unchecked to cancel.',
+    },
+    audit: { pendingHashes: report.pendingHashes },
+    refusedHint:
+      'Do not retry without asking them. Change schema.ts (or the migration) so no data is lost, or ask them what they want.',
+  });
+}
+
+/** Rehearses the pending migrations on a copy, then (unless `dryRun`) applies them as the rehearsal allows. */
+export async function applyPendingMigrations(
+  context: CallContext<MigrationServices>,
+  input: { dryRun: boolean },
+): Promise<ApplyOutcome> {
+  const { services, signal, addAuditDetails, setTarget, commitWithAudit } = context;
+  const { project } = services;
+  const { folder, status } = readMigrationState(services.read, project);
+  assertConsistent(status);
+  if (status.pending.length === 0) {
+    addAuditDetails(UNCHANGED_DETAIL);
+    return { status: 'up_to_date' };
+  }
+  setTarget('migration', status.pending.at(-1)!.tag);
+  const total = status.pending.length + 2;
+  notifyProgress(context, 0, total, 'Dry run on a copy of the database');
+
+  // Always rehearse first, on a copy of the real data: what the dry run did not see is never applied.
+  // The statement policy judges every statement before anything runs, the copy included; it throws on a refusal.
+  const report = await dryRunMigrations(services.read, folder, {
+    migrationsTable: project.migrationsTable,
+    tables: services.tables,
+  });
+  const findings = lintSequence(
+    services.read,
+    status.pending.map((migration) => ({ chunks: migration.chunks })),
+    {
+      ...(folder.latestSnapshot ? { snapshot: folder.latestSnapshot } : {}),
+      protectedTables: services.tables.protected,
+    },
+  );
+  const losses = dataLossSummary(report, findings);
+  const plan: ApplyPlan = {
+    report,
+    findings,
+    losses,
+    rowCounts: report.rowCounts.filter((count) => !services.tables.isAuditTable(count.table)),
+    ...(losses.length
+      ? {
+          consent: {
+            required: true as const,
+            decision: services.config.allowDestructive
+              ? 'allowed by the launch option --allow-destructive'
+              : 'the human will be asked when applying',
+          },
+        }
+      : {}),
+  };
+
+  if (input.dryRun) {
+    addAuditDetails({ ...UNCHANGED_DETAIL, dryRun: { ok: report.ok, pendingHashes: report.pendingHashes } });
+    return { status: 'dry_run', plan };
+  }
+  if (!report.ok) {
+    throw new AppError(
+      'MIGRATION_FAILED',
+      `The dry run on a copy of the database failed, so nothing was applied:\n${dryRunFailure(report)}`,
+      {
+        hint: 'Fix the migration file (if it was never applied anywhere) or add a migration that prepares the data first; call apply_migrations with dryRun: true to see the full report.',
+        details: {
+          failed: report.migrations.filter((m) => !m.ok).map((m) => ({ tag: m.tag, ...m.error })),
+          notRun: report.notRun,
+        },
+      },
+    );
+  }
+
+  // Consent is bound to exactly the set that was rehearsed: apply refuses if the pending hashes changed meanwhile.
+  if (losses.length) {
+    const decision = await askConsent(context, report, losses);
+    plan.consent = { required: true, decision };
+    addAuditDetails({ consent: { required: true, decision, pendingHashes: report.pendingHashes, losses } });
+  } else {
+    addAuditDetails({ consent: { required: false } });
+  }
+
+  const write = writableConnection(services, 'apply_migrations');
+  return services.exclusive(async () => {
+    notifyProgress(context, 1, total, 'Backing up the database');
+    const backupStarted = performance.now();
+    const info = await createBackup(write, services.backupDir, {
+      reason: `before applying ${status.pending.map((m) => m.tag).join(', ')}`,
+      auditHighWater: services.audit.tail().id,
+    });
+    const durationMs = Math.round((performance.now() - backupStarted) * 10) / 10;
+    const mibPerSecond =
+      durationMs > 0 ? Math.round((info.sizeBytes / 1024 ** 2 / (durationMs / 1000)) * 10) / 10 : 0;
+    addAuditDetails({ backup: { id: info.id, path: info.path, sizeBytes: info.sizeBytes, durationMs } });
+
+    // Read the folder again: a file added or edited since the dry run must fail the hash check, not slip through.
+    const result = await commitWithAudit((row) =>
+      applyMigrations(write, readMigrationFolder(project.outDir), {
+        migrationsTable: project.migrationsTable,
+        tables: services.tables,
+        expectedHashes: report.pendingHashes,
+        signal,
+        onProgress(step) {
+          if (step.phase === 'migration')
+            notifyProgress(
+              context,
+              step.index + 1,
+              total,
+              `Applying ${step.tag ?? ''} (${step.index}/${step.total})`,
+            );
+        },
+        beforeCommit(_db, applied) {
+          // With the audit log in this file the row commits with the migrations; with --audit-db it is written
+          // just before the commit (a failed commit then adds an error row after it).
+          services.audit.append(
+            row({ details: { applied: applied.applied.map((m) => ({ tag: m.tag, hash: m.hash })) } }),
+          );
+        },
+      }),
+    );
+    return {
+      status: 'applied' as const,
+      plan,
+      backup: { info, durationMs, mibPerSecond },
+      applied: result.applied.map((migration) => migration.tag),
+    };
+  });
+}

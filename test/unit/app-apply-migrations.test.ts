@@ -1,0 +1,153 @@
+// The apply pipeline without MCP: real SQLite files, a real migrations folder, a recording call context.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { applyPendingMigrations, type MigrationServices } from '../../src/app/apply-migrations.js';
+import { AuditLog, ensureAuditTable } from '../../src/audit/audit-log.js';
+import { serverTables } from '../../src/guard/server-tables.js';
+import { applyMigrations } from '../../src/migrations/apply.js';
+import { listBackups } from '../../src/migrations/backup.js';
+import { readMigrationFolder } from '../../src/migrations/folder.js';
+import { readLedger } from '../../src/migrations/ledger.js';
+import { openReadConnection, openWriteConnection, type SqliteDatabase } from '../../src/sqlite/connection.js';
+import { recordingContext } from '../helpers/call-context.js';
+import { appendFixtureMigration, makeTempDir, writeFixtureFolder } from '../helpers/migration-fixtures.js';
+
+const INIT = [
+  'CREATE TABLE `users` (`id` integer PRIMARY KEY NOT NULL, `name` text NOT NULL);',
+  'CREATE TABLE `posts` (`id` integer PRIMARY KEY NOT NULL, `user_id` integer NOT NULL REFERENCES `users`(`id`) ON DELETE cascade, `title` text);',
+];
+
+const opened: SqliteDatabase[] = [];
+const dirs: string[] = [];
+afterEach(() => {
+  for (const db of opened.splice(0)) db.close();
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A project database with the first migration applied, its audit table, and one more migration pending. */
+async function project(pending: string[], config: Partial<MigrationServices['config']> = {}) {
+  const dir = makeTempDir('dsm-app-apply-');
+  dirs.push(dir);
+  const outDir = path.join(dir, 'drizzle');
+  writeFixtureFolder(outDir, [{ name: 'init', statements: INIT }]);
+  const file = path.join(dir, 'app.db');
+  const write = openWriteConnection(file, { busyTimeoutMs: 1000, create: true });
+  opened.push(write);
+  ensureAuditTable(write, 'audit_log');
+  const services: MigrationServices = {
+    read: openReadConnection(file, { busyTimeoutMs: 1000 }),
+    write,
+    tables: serverTables(),
+    audit: new AuditLog(write, 'audit_log'),
+    backupDir: path.join(dir, 'backups'),
+    config: { readOnly: false, allowDestructive: false, ...config },
+    project: { outDir, migrationsTable: '__drizzle_migrations' },
+    exclusive: async (fn) => fn(),
+  };
+  opened.push(services.read);
+  await applyMigrations(write, readMigrationFolder(outDir));
+  write.exec(
+    "INSERT INTO users (id, name) VALUES (1, 'ada'), (2, 'bob'); INSERT INTO posts VALUES (1, 1, 'hi');",
+  );
+  if (pending.length) appendFixtureMigration(outDir, { name: 'next', statements: pending });
+  return { services, file };
+}
+
+describe('applyPendingMigrations', () => {
+  it('answers up_to_date when nothing is pending, and says nothing changed', async () => {
+    const { services } = await project([]);
+    const call = recordingContext(services);
+    expect(await applyPendingMigrations(call.context, { dryRun: false })).toEqual({ status: 'up_to_date' });
+    expect(call.details).toEqual({ changed: false });
+    expect(call.committed).toBe(false);
+  });
+
+  it('rehearses on a copy in a dry run: the plan shows the effect, the database and ledger stay as they were', async () => {
+    const { services } = await project(['ALTER TABLE `posts` ADD `body` text;', 'DELETE FROM `posts`;']);
+    const call = recordingContext(services);
+    const outcome = await applyPendingMigrations(call.context, { dryRun: true });
+    expect(outcome.status).toBe('dry_run');
+    if (outcome.status !== 'dry_run') return;
+    expect(outcome.plan.report.ok).toBe(true);
+    expect(outcome.plan.report.rowsLost).toEqual([{ table: 'posts', before: 1, after: 0 }]);
+    // Our own audit table is never listed among the app's row counts.
+    expect(outcome.plan.rowCounts.map((count) => count.table)).toEqual(['posts', 'users']);
+    expect(outcome.plan.consent).toEqual({
+      required: true,
+      decision: 'the human will be asked when applying',
+    });
+    expect(readLedger(services.read)).toHaveLength(1);
+    expect(services.read.prepare('SELECT count(*) FROM posts').pluck().get()).toBe(1);
+    expect(call.committed).toBe(false);
+    expect(call.target).toEqual({ type: 'migration', id: '0001_next' });
+  });
+
+  it('applies with a backup first, and commits the ok row with the migrations', async () => {
+    const { services } = await project(['ALTER TABLE `users` ADD `email` text;']);
+    const call = recordingContext(services);
+    const outcome = await applyPendingMigrations(call.context, { dryRun: false });
+    expect(outcome.status).toBe('applied');
+    if (outcome.status !== 'applied') return;
+    expect(outcome.applied).toEqual(['0001_next']);
+    expect(listBackups(services.backupDir).map((backup) => backup.id)).toEqual([outcome.backup.info.id]);
+    expect(readLedger(services.read)).toHaveLength(2);
+    expect(call.committed).toBe(true);
+    const [row] = services.audit.read({ limit: 1 }).rows;
+    expect(JSON.parse(row!.details!)).toMatchObject({
+      applied: [{ tag: '0001_next' }],
+      backup: { id: outcome.backup.info.id },
+    });
+    expect(services.audit.verify().ok).toBe(true);
+  });
+
+  it('refuses data loss without the human: CONSENT_REQUIRED, nothing applied, nothing backed up', async () => {
+    const { services } = await project(['DELETE FROM `posts`;']);
+    const call = recordingContext(services);
+    await expect(applyPendingMigrations(call.context, { dryRun: false })).rejects.toMatchObject({
+      code: 'CONSENT_REQUIRED',
+    });
+    expect(readLedger(services.read)).toHaveLength(1);
+    expect(listBackups(services.backupDir)).toEqual([]);
+    expect(call.committed).toBe(false);
+  });
+
+  it('asks the human when the client can, and applies only on an explicit tick', async () => {
+    const { services } = await project(['DELETE FROM `posts`;']);
+    const declined = recordingContext(services, { elicit: () => ({ action: 'accept', content: {} }) });
+    await expect(applyPendingMigrations(declined.context, { dryRun: false })).rejects.toMatchObject({
+      code: 'CONSENT_REQUIRED',
+    });
+    const ticked = recordingContext(services, {
+      elicit: () => ({ action: 'accept', content: { confirm: true } }),
+    });
+    const outcome = await applyPendingMigrations(ticked.context, { dryRun: false });
+    expect(outcome.status).toBe('applied');
+    expect(ticked.asked[0]?.message).toMatch(/Dry run: posts: 1 → 0 rows/);
+    expect(ticked.details).toMatchObject({
+      consent: { required: true, decision: 'accepted by the human (elicitation)' },
+    });
+  });
+
+  it("refuses a migration that writes the server's own tables, dry run included", async () => {
+    const { services } = await project(["UPDATE `audit_log` SET `tool` = 'x';"]);
+    for (const dryRun of [true, false]) {
+      await expect(
+        applyPendingMigrations(recordingContext(services).context, { dryRun }),
+      ).rejects.toMatchObject({
+        code: 'PROTECTED_TABLE',
+      });
+    }
+    expect(readLedger(services.read)).toHaveLength(1);
+  });
+
+  it('refuses in read-only mode before backing anything up', async () => {
+    const { services } = await project(['ALTER TABLE `users` ADD `email` text;'], { readOnly: true });
+    await expect(
+      applyPendingMigrations(recordingContext(services).context, { dryRun: false }),
+    ).rejects.toMatchObject({
+      code: 'READ_ONLY_MODE',
+    });
+    expect(listBackups(services.backupDir)).toEqual([]);
+  });
+});

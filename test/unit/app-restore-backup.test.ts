@@ -1,0 +1,138 @@
+// Restoring a backup without MCP: real SQLite files, real backups, a recording call context.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  listBackupsWithChanges,
+  restoreFromBackup,
+  type RestoreServices,
+} from '../../src/app/restore-backup.js';
+import { AuditLog, ensureAuditTable } from '../../src/audit/audit-log.js';
+import type { AuditEntry } from '../../src/audit/entry.js';
+import { serverTables } from '../../src/guard/server-tables.js';
+import { createBackup, listBackups } from '../../src/migrations/backup.js';
+import { openWriteConnection, type SqliteDatabase } from '../../src/sqlite/connection.js';
+import { recordingContext } from '../helpers/call-context.js';
+import { makeTempDir } from '../helpers/migration-fixtures.js';
+
+const CHANGING = ['execute_sql', 'apply_migrations', 'restore_backup'];
+const opened: SqliteDatabase[] = [];
+const dirs: string[] = [];
+afterEach(() => {
+  for (const db of opened.splice(0)) db.close();
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const change = (tool: string, rowsAffected: number): AuditEntry => ({
+  createdAt: new Date().toISOString(),
+  tool,
+  outcome: 'ok',
+  durationMs: 1,
+  rowsAffected,
+});
+
+/** notes(body) with 'one', a backup of that, then 'two' added by a recorded change. */
+async function world(options: { separateAudit?: boolean; allowDestructive?: boolean } = {}) {
+  const dir = makeTempDir('dsm-app-restore-');
+  dirs.push(dir);
+  const dbFile = path.join(dir, 'app.db');
+  const write = openWriteConnection(dbFile, { busyTimeoutMs: 1000, create: true });
+  opened.push(write);
+  write.exec("CREATE TABLE notes (body text); INSERT INTO notes VALUES ('one');");
+  const auditDb = options.separateAudit
+    ? openWriteConnection(path.join(dir, 'audit.db'), { busyTimeoutMs: 1000, create: true })
+    : write;
+  if (auditDb !== write) opened.push(auditDb);
+  ensureAuditTable(auditDb, 'audit_log');
+  const audit = new AuditLog(auditDb, 'audit_log');
+  audit.append(change('apply_migrations', 1));
+  const services: RestoreServices = {
+    write,
+    tables: serverTables({ auditInProjectDb: !options.separateAudit }),
+    audit,
+    backupDir: path.join(dir, 'backups'),
+    config: { readOnly: false, allowDestructive: options.allowDestructive ?? false },
+    project: { dbFile },
+    exclusive: async (fn) => fn(),
+  };
+  const backup = await createBackup(write, services.backupDir, {
+    reason: 'checkpoint',
+    auditHighWater: audit.tail().id,
+  });
+  write.exec("INSERT INTO notes VALUES ('two')");
+  audit.append(change('execute_sql', 1));
+  audit.append(change('execute_sql', 0)); // changed nothing: a restore does not undo it
+  const bodies = () => write.prepare('SELECT body FROM notes ORDER BY rowid').pluck().all();
+  return { services, backup, bodies, write };
+}
+
+describe('listBackupsWithChanges', () => {
+  it('lists each backup with the recorded changes a restore would undo', async () => {
+    const { services, backup } = await world();
+    const { backups, total } = listBackupsWithChanges(services, CHANGING, 20);
+    expect(total).toBe(1);
+    expect(backups.map((b) => [b.backup.id, b.changes?.map((row) => row.tool)])).toEqual([
+      [backup.id, ['execute_sql']],
+    ]);
+  });
+});
+
+describe('restoreFromBackup', () => {
+  it('refuses to undo recorded changes without the human, and changes nothing', async () => {
+    const { services, backup, bodies } = await world();
+    const call = recordingContext(services);
+    await expect(restoreFromBackup(call.context, backup.id, CHANGING)).rejects.toMatchObject({
+      code: 'CONSENT_REQUIRED',
+    });
+    expect(bodies()).toEqual(['one', 'two']);
+    expect(listBackups(services.backupDir)).toHaveLength(1);
+    expect(call.committed).toBe(false);
+  });
+
+  it('restores with the audit trail carried over and its own row in the same page copy', async () => {
+    const { services, backup, bodies } = await world({ allowDestructive: true });
+    const before = services.audit.tail().id;
+    const call = recordingContext(services);
+    const outcome = await restoreFromBackup(call.context, backup.id, CHANGING);
+    expect(bodies()).toEqual(['one']);
+    expect(outcome.auditRowsCarriedOver).toBe(2);
+    expect(outcome.changes?.map((row) => row.tool)).toEqual(['execute_sql']);
+    expect(outcome.consent).toEqual({
+      required: true,
+      decision: 'allowed by the launch option --allow-destructive',
+    });
+    expect(call.committed).toBe(true);
+    // Every row the live log had is still there, then this call's own, and the chain holds.
+    expect(services.audit.tail().id).toBe(before + 1);
+    expect(services.audit.verify()).toEqual({ ok: true, checkedRows: before + 1 });
+    expect(JSON.parse(services.audit.read({ limit: 1 }).rows[0]!.details!)).toMatchObject({
+      restored: backup.id,
+      safetyBackup: outcome.safetyBackup.id,
+    });
+    // The safety backup holds what was replaced.
+    expect(listBackups(services.backupDir).map((b) => b.id)).toContain(outcome.safetyBackup.id);
+  });
+
+  it('with the audit log in its own file, restores the data and leaves the audit file to the registry', async () => {
+    const { services, backup, bodies } = await world({ separateAudit: true, allowDestructive: true });
+    const before = services.audit.tail().id;
+    const call = recordingContext(services);
+    const outcome = await restoreFromBackup(call.context, backup.id, CHANGING);
+    expect(bodies()).toEqual(['one']);
+    expect(outcome.auditRowsCarriedOver).toBeUndefined();
+    expect(services.audit.tail().id).toBe(before);
+    expect(call.committed).toBe(false);
+  });
+
+  it('refuses a damaged backup before anything is backed up or changed', async () => {
+    const { services, backup, bodies } = await world({ allowDestructive: true });
+    fs.appendFileSync(backup.path, 'garbage');
+    await expect(
+      restoreFromBackup(recordingContext(services).context, backup.id, CHANGING),
+    ).rejects.toMatchObject({
+      code: 'BACKUP_FAILED',
+    });
+    expect(bodies()).toEqual(['one', 'two']);
+    expect(listBackups(services.backupDir)).toHaveLength(1);
+  });
+});
