@@ -29,6 +29,12 @@ const MigrationReportSchema = z.object({
     .array(z.string())
     .optional()
     .describe('Tables whose row count changed: "table: before → after" (absent: no table).'),
+  neutralised: z
+    .array(z.string())
+    .optional()
+    .describe(
+      'Statements skipped because the apply already does what they do ("statement N: text"; the SQ205/SQ206 info findings say why).',
+    ),
   error: z.string().optional().describe('Why this migration failed in the dry run.'),
   findings: z.array(FindingSchema).optional().describe('Linter findings on this migration.'),
 });
@@ -109,6 +115,13 @@ function migrationReports({ report, findings }: ApplyPlan): MigrationReport[] {
       ...(omitted > 0 ? { statementsOmitted: omitted } : {}),
       ...(migration.rowCountChanges.length
         ? { rowChanges: migration.rowCountChanges.map(describeRowCount) }
+        : {}),
+      ...(migration.neutralised.length
+        ? {
+            neutralised: migration.neutralised.map(
+              (n) => `statement ${n.statement}: ${capText(n.text.replace(/\s+/g, ' '), 200).text}`,
+            ),
+          }
         : {}),
       ...(migration.error ? { error: `${migration.error.code}: ${migration.error.message}` } : {}),
       ...(lint.length ? { findings: lint } : {}),
