@@ -5,6 +5,7 @@
 import type { AuditEntry } from '../audit/entry.js';
 import type { Config } from '../core/config.js';
 import { AppError } from '../core/errors.js';
+import { shortenText } from '../core/text.js';
 import type { ServerTables } from '../guard/server-tables.js';
 import type { EncodedRows } from '../query/encode.js';
 import type { AuditAppend, QueryParams, WriteRequest, WriteResult } from '../query/protocol.js';
@@ -71,9 +72,9 @@ function consentMessage(prompt: ConsentPrompt, error: AppError, sample: string |
   const wouldAffect = Number(error.details?.wouldAffect);
   const budget = Number(error.details?.budget);
   const reason = typeof error.details?.reason === 'string' ? ` (${error.details.reason})` : '';
-  const sql = prompt.sql.length > MAX_SHOWN_SQL ? `${prompt.sql.slice(0, MAX_SHOWN_SQL)}…` : prompt.sql;
+  const sql = shortenText(prompt.sql, MAX_SHOWN_SQL);
   const params =
-    prompt.params !== undefined ? `\nParameters: ${JSON.stringify(prompt.params).slice(0, 500)}` : '';
+    prompt.params !== undefined ? `\nParameters: ${shortenText(JSON.stringify(prompt.params), 500)}` : '';
   return [
     `The assistant wants ${prompt.tool} to change ${wouldAffect} row${wouldAffect === 1 ? '' : 's'} (cascades and triggers included); without your approval at most ${budget} may change per call${reason}.`,
     `SQL: ${sql}${params}`,

@@ -14,7 +14,7 @@ import {
   openWriteConnection,
   type SqliteDatabase,
 } from '../sqlite/connection.js';
-import { AppError } from '../core/errors.js';
+import { AppError, readOnlyMode } from '../core/errors.js';
 import { serverTables, type ServerTables } from '../guard/server-tables.js';
 import type { Logger } from '../core/logger.js';
 import { KitClient } from '../project/kit-client.js';
@@ -71,9 +71,7 @@ export function writableConnection(
   tool: string,
 ): SqliteDatabase {
   if (services.write && !services.config.readOnly) return services.write;
-  throw new AppError('READ_ONLY_MODE', `${tool} is disabled: the server was started with --read-only.`, {
-    hint: 'Only the human can allow changes, by restarting the server without --read-only in their client config.',
-  });
+  throw readOnlyMode(tool);
 }
 
 /** The scripts the services start, from the process edge, which alone knows where they are. */

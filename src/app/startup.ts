@@ -4,8 +4,7 @@
 // human's back — a pulled migration may drop a column — so pending migrations there only get a log line, and go
 // through apply_migrations (dry run, backup, consent). A failure does not stop the server: it is logged and
 // audited, and migration_status explains it.
-import { performance } from 'node:perf_hooks';
-import { buildAuditDetails } from '../audit/audit-log.js';
+import { CallRecord } from '../audit/call-record.js';
 import { toAppError } from '../core/errors.js';
 import { applyMigrations } from '../migrations/apply.js';
 import { readMigrationFolder } from '../migrations/folder.js';
@@ -47,22 +46,9 @@ export async function migrateOnStart({
     }
     return;
   }
-  const started = performance.now();
-  const createdAt = new Date().toISOString();
-  const entry = (
-    outcome: 'ok' | 'error',
-    extra: { errorCode?: string; targetId?: string; details: Record<string, unknown> },
-  ) => ({
-    createdAt,
-    tool: 'apply_migrations',
-    outcome,
-    errorCode: extra.errorCode ?? null,
-    durationMs: performance.now() - started,
-    client: STARTUP_CLIENT,
-    targetType: 'migration',
-    targetId: extra.targetId ?? null,
-    details: buildAuditDetails({ reason: 'pending migrations applied on server start', ...extra.details }),
-  });
+  const record = new CallRecord('apply_migrations', STARTUP_CLIENT);
+  record.setTarget('migration');
+  record.addDetails({ reason: 'pending migrations applied on server start' });
   try {
     const result = await applyMigrations(db, folder, {
       migrationsTable: project.migrationsTable,
@@ -70,7 +56,8 @@ export async function migrateOnStart({
       beforeCommit(tx, outcome) {
         if (outcome.applied.length === 0) return;
         const tags = outcome.applied.map((migration) => migration.tag);
-        auditFor(tx).append(entry('ok', { targetId: tags.at(-1)!, details: { applied: tags } }));
+        record.setTarget('migration', tags.at(-1)!);
+        auditFor(tx).append(record.entry('ok', { details: { applied: tags } }));
       },
     });
     if (result.applied.length > 0) {
@@ -87,7 +74,7 @@ export async function migrateOnStart({
     });
     try {
       auditFor(db).append(
-        entry('error', { errorCode: appError.code, details: { message: appError.message } }),
+        record.entry('error', { errorCode: appError.code, details: { message: appError.message } }),
       );
     } catch (auditError) {
       logger.error('could not record the failed startup migration in the audit log', {

@@ -4,7 +4,8 @@
 // processes on one file still build a single chain.
 import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
-import { AppError, type Outcome } from '../core/errors.js';
+import { AppError, databaseLocked, lockedCode, type Outcome } from '../core/errors.js';
+import { shortenText } from '../core/text.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
 import { auditHashAt, auditRowsAfter, auditTail, changesAfter } from './audit-rows.js';
 import { fromRawAuditRow, type AuditEntry, type AuditRow, type RawAuditRow } from './entry.js';
@@ -198,21 +199,13 @@ export class AuditLog {
         throw error;
       }
     } catch (error) {
-      const sqliteCode = (error as { code?: unknown }).code;
-      if (
-        typeof sqliteCode === 'string' &&
-        (sqliteCode.startsWith('SQLITE_BUSY') || sqliteCode.startsWith('SQLITE_LOCKED'))
-      ) {
-        throw new AppError(
-          'DATABASE_LOCKED',
+      if (lockedCode(error)) {
+        throw databaseLocked(
           'The database is locked by another process, so the audit row (and the call) could not be written.',
-          {
-            hint: 'Another process holds a write lock. Wait for it to finish (or close it) and try again.',
-            cause: error,
-            details: { sqliteCode },
-          },
+          error,
         );
       }
+      const sqliteCode = (error as { code?: unknown }).code;
       throw new AppError(
         'AUDIT_WRITE_FAILED',
         `The audit log could not be written: ${(error as Error).message}.`,
@@ -323,7 +316,7 @@ export function buildAuditDetails(value: unknown): string | null {
     if (typeof v === 'string') {
       if (!shorten || v.length <= MAX_STRING) return v;
       shortened = true;
-      return `${v.slice(0, MAX_STRING)}…[+${v.length - MAX_STRING} chars]`;
+      return shortenText(v, MAX_STRING);
     }
     if (typeof v === 'bigint') return v.toString();
     if (v === null || typeof v !== 'object') return v;

@@ -63,3 +63,42 @@ export function describeAuditRow(row: AuditRow): string {
   const target = row.targetType ? ` (${row.targetType}:${row.targetId ?? ''})` : '';
   return `#${row.id} ${row.tool}${target} at ${row.createdAt}${row.client ? ` by ${row.client}` : ''}`;
 }
+
+/** One audit row as a model (or a person attaching context) reads it: short keys, empty fields left out. */
+export interface CompactAuditRow {
+  id: number;
+  at: string;
+  tool: string;
+  outcome: Outcome;
+  errorCode?: string;
+  ms: number;
+  client?: string;
+  /** "type:id". */
+  target?: string;
+  rowsAffected?: number;
+  /** The recorded details, parsed (kept as text when they are not JSON). */
+  details?: unknown;
+}
+
+export function compactAuditRow(row: AuditRow): CompactAuditRow {
+  let details: unknown;
+  if (row.details !== null) {
+    try {
+      details = JSON.parse(row.details);
+    } catch {
+      details = row.details;
+    }
+  }
+  return {
+    id: row.id,
+    at: row.createdAt,
+    tool: row.tool,
+    outcome: row.outcome,
+    ...(row.errorCode !== null ? { errorCode: row.errorCode } : {}),
+    ms: row.durationMs,
+    ...(row.client !== null ? { client: row.client } : {}),
+    ...(row.targetType !== null ? { target: `${row.targetType}:${row.targetId ?? ''}` } : {}),
+    ...(row.rowsAffected !== null ? { rowsAffected: row.rowsAffected } : {}),
+    ...(details !== undefined ? { details } : {}),
+  };
+}

@@ -4,17 +4,11 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parentPort } from 'node:worker_threads';
-import { toAppError } from '../core/errors.js';
+import { toAppError, toWireError, type WireError } from '../core/errors.js';
 import { diffSnapshots } from '../project/diff.js';
 import { loadProjectConfig, loadSchema, loadSchemaSnapshot } from '../project/load-project.js';
 import { serialiseSnapshot } from '../project/snapshot-text.js';
-import type {
-  GeneratedDiff,
-  GenerateWireResult,
-  KitRequest,
-  KitResponse,
-  WireError,
-} from '../project/kit-protocol.js';
+import type { GeneratedDiff, GenerateWireResult, KitRequest, KitResponse } from '../project/kit-protocol.js';
 import type { SqliteSnapshot } from '../project/types.js';
 
 // Stack traces through code that ships a source map (a package the schema imports) name the original files. The
@@ -57,13 +51,7 @@ function wireError(error: unknown): WireError {
   const appError = toAppError(error);
   const internalDetail =
     appError.code === 'INTERNAL' && error instanceof Error ? (error.stack ?? error.message) : undefined;
-  return {
-    code: appError.code,
-    message: appError.message,
-    hint: appError.hint,
-    details: appError.details,
-    internalDetail,
-  };
+  return toWireError(appError, internalDetail);
 }
 
 if (!parentPort) throw new Error('kit-worker must run as a worker thread (started by KitClient).');

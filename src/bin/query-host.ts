@@ -3,14 +3,8 @@
 // It serves one request at a time over the IPC channel. stdout is never used (the parent pipes it anyway);
 // diagnostics go to stderr, which the parent forwards to its logger.
 import { QueryExecutor } from '../query/executor.js';
-import {
-  serializeError,
-  type HostEvent,
-  type HostOptions,
-  type HostRequest,
-  type HostResponse,
-} from '../query/protocol.js';
-import { AppError, toAppError } from '../core/errors.js';
+import { type HostEvent, type HostOptions, type HostRequest, type HostResponse } from '../query/protocol.js';
+import { AppError, toAppError, toWireError } from '../core/errors.js';
 
 function send(message: HostEvent | HostResponse): void {
   process.send?.(message);
@@ -30,7 +24,7 @@ function start(): void {
       error instanceof SyntaxError
         ? new AppError('INTERNAL', 'The query host was started without valid options.')
         : toAppError(error);
-    send({ type: 'fatal', error: serializeError(appError) });
+    send({ type: 'fatal', error: toWireError(appError) });
     process.disconnect?.();
     process.exitCode = 1;
     return;

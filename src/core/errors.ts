@@ -81,6 +81,30 @@ function isSqliteError(value: unknown): value is SqliteErrorLike {
   );
 }
 
+/** SQLite's extended code when `error` says the database is busy or locked (another connection holds a lock). */
+export function lockedCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
+    ? code
+    : undefined;
+}
+
+/** The one DATABASE_LOCKED error: `message` says what could not be done; the hint and details are the same everywhere. */
+export function databaseLocked(message: string, cause: unknown): AppError {
+  return new AppError('DATABASE_LOCKED', message, {
+    hint: 'Another process holds a write lock. Wait for it to finish (or close it) and try again.',
+    cause,
+    details: { sqliteCode: lockedCode(cause) ?? 'SQLITE_BUSY' },
+  });
+}
+
+/** The one READ_ONLY_MODE refusal: the launch option took `tool` away, and only the human can give it back. */
+export function readOnlyMode(tool: string): AppError {
+  return new AppError('READ_ONLY_MODE', `${tool} is disabled: the server was started with --read-only.`, {
+    hint: 'Only the human can allow changes, by restarting the server without --read-only in their client config.',
+  });
+}
+
 /**
  * Wraps a better-sqlite3 error in the family, keeping SQLite's extended code in `details.sqliteCode` and
  * turning the common cases into codes and hints a model can act on.
@@ -93,17 +117,8 @@ export function fromSqliteError(error: unknown, context?: string): AppError {
   const sqliteCode = error.code;
   const where = context ? `${context}: ` : '';
   const details = { sqliteCode };
-  if (sqliteCode.startsWith('SQLITE_BUSY') || sqliteCode.startsWith('SQLITE_LOCKED')) {
-    return new AppError(
-      'DATABASE_LOCKED',
-      `${where}the database is locked by another connection or process.`,
-      {
-        hint: 'Another process holds a write lock. Wait for it to finish (or close it) and try again.',
-        cause: error,
-        details,
-      },
-    );
-  }
+  if (lockedCode(error))
+    return databaseLocked(`${where}the database is locked by another connection or process.`, error);
   if (sqliteCode.startsWith('SQLITE_CONSTRAINT')) {
     return new AppError('CONSTRAINT_VIOLATION', `${where}${describeConstraint(sqliteCode, error.message)}`, {
       hint: 'Change the values so they satisfy the constraint, or inspect the table with inspect_schema.',
@@ -176,4 +191,36 @@ function describeConstraint(sqliteCode: string, message: string): string {
 export function toAppError(error: unknown): AppError {
   if (isAppError(error)) return error;
   return fromSqliteError(error);
+}
+
+/**
+ * An AppError as plain data, the one form errors take across a thread or process boundary (the kit worker, the
+ * query host): structured-clone and JSON safe, rebuilt on the other side with fromWireError.
+ */
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+  hint?: string;
+  details?: Record<string, unknown>;
+  /** For INTERNAL errors only: the original stack, for the server's stderr log (never shown to the model). */
+  internalDetail?: string;
+}
+
+export function toWireError(error: AppError, internalDetail?: string): WireError {
+  return {
+    code: error.code,
+    message: error.message,
+    ...(error.hint !== undefined ? { hint: error.hint } : {}),
+    ...(error.details !== undefined ? { details: error.details } : {}),
+    ...(internalDetail !== undefined ? { internalDetail } : {}),
+  };
+}
+
+/** The error again; a code this build does not know becomes INTERNAL. */
+export function fromWireError(wire: WireError, message: string = wire.message): AppError {
+  const code: ErrorCode = wire.code in ERROR_CODES ? wire.code : 'INTERNAL';
+  return new AppError(code, message, {
+    ...(wire.hint !== undefined ? { hint: wire.hint } : {}),
+    ...(wire.details !== undefined ? { details: wire.details } : {}),
+  });
 }

@@ -6,7 +6,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ResourceTemplate, type ReadResourceCallback } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ErrorCode, McpError, type ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
-import type { AuditRow } from '../audit/entry.js';
+import { compactAuditRow } from '../audit/entry.js';
 import { introspectDatabase, type DatabaseSchema } from '../sqlite/introspect.js';
 import { toAppError } from '../core/errors.js';
 import { readMigrationFolder } from '../migrations/folder.js';
@@ -89,30 +89,6 @@ function decodeVariable(uri: URL, value: string | string[] | undefined, what: st
 const jsonContents = (uri: URL, value: unknown): ReadResourceResult => ({
   contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(value) }],
 });
-
-function compactAuditRow(row: AuditRow): Record<string, unknown> {
-  let details: unknown = row.details ?? undefined;
-  if (typeof row.details === 'string') {
-    try {
-      details = JSON.parse(row.details);
-    } catch {
-      // Kept as the stored text.
-    }
-  }
-  const out: Record<string, unknown> = {
-    id: row.id,
-    at: row.createdAt,
-    tool: row.tool,
-    outcome: row.outcome,
-  };
-  if (row.errorCode !== null) out.errorCode = row.errorCode;
-  out.ms = row.durationMs;
-  if (row.client !== null) out.client = row.client;
-  if (row.targetType !== null) out.target = `${row.targetType}:${row.targetId ?? ''}`;
-  if (row.rowsAffected !== null) out.rowsAffected = row.rowsAffected;
-  if (details !== undefined) out.details = details;
-  return out;
-}
 
 function migrationsOverview(services: Services): Record<string, unknown> {
   const { status } = readMigrationState(services.read, services.project);

@@ -10,6 +10,7 @@ import { namesTable, serverTables, type ServerTables } from '../guard/server-tab
 import { tablesFilterMatcher } from '../project/tables-filter.js';
 import type { SqliteSnapshot } from '../project/types.js';
 import { normalizeExpression, type ReferentialAction } from '../sql/ddl.js';
+import { asciiLower } from '../sql/tokenizer.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // The neutral model
@@ -287,15 +288,15 @@ function sortByName<T extends { name: string }>(items: T[]): T[] {
 
 const list = (columns: string[]) => `(${columns.join(', ')})`;
 const sameList = (x: string[], y: string[]) =>
-  x.length === y.length && x.every((v, i) => v.toLowerCase() === y[i]!.toLowerCase());
-const normType = (type: string) => type.trim().toLowerCase().replace(/\s+/g, ' ');
+  x.length === y.length && x.every((v, i) => asciiLower(v) === asciiLower(y[i]!));
+const normType = (type: string) => asciiLower(type.trim()).replace(/\s+/g, ' ');
 const normDefault = (value: string | undefined) =>
   value === undefined || /^null$/i.test(value.trim()) ? undefined : normalizeExpression(value);
 
 function isRowidAlias(table: ModelTable, column: ModelColumn): boolean {
   return (
     table.primaryKey.length === 1 &&
-    table.primaryKey[0]!.toLowerCase() === column.name.toLowerCase() &&
+    asciiLower(table.primaryKey[0]!) === asciiLower(column.name) &&
     normType(column.type) === 'integer'
   );
 }
@@ -303,11 +304,11 @@ function isRowidAlias(table: ModelTable, column: ModelColumn): boolean {
 function compareTables(want: ModelTable, have: ModelTable, e: string, a: string): string[] {
   const out: string[] = [];
   const t = want.name;
-  const haveColumns = new Map(have.columns.map((c) => [c.name.toLowerCase(), c]));
-  const wantColumns = new Set(want.columns.map((c) => c.name.toLowerCase()));
+  const haveColumns = new Map(have.columns.map((c) => [asciiLower(c.name), c]));
+  const wantColumns = new Set(want.columns.map((c) => asciiLower(c.name)));
 
   for (const wc of want.columns) {
-    const hc = haveColumns.get(wc.name.toLowerCase());
+    const hc = haveColumns.get(asciiLower(wc.name));
     const where = `column ${t}.${wc.name}`;
     if (!hc) {
       out.push(`${where}: in ${e}, missing in ${a}`);
@@ -346,7 +347,7 @@ function compareTables(want: ModelTable, have: ModelTable, e: string, a: string)
     }
   }
   for (const hc of have.columns) {
-    if (!wantColumns.has(hc.name.toLowerCase())) out.push(`column ${t}.${hc.name}: in ${a}, not in ${e}`);
+    if (!wantColumns.has(asciiLower(hc.name))) out.push(`column ${t}.${hc.name}: in ${a}, not in ${e}`);
   }
 
   if (!sameList(want.primaryKey, have.primaryKey)) {
@@ -381,7 +382,7 @@ function compareTables(want: ModelTable, have: ModelTable, e: string, a: string)
       out.push(`index ${hi.name} on ${t}: ${describeIndex(hi)} in ${a}, not in ${e}`);
   }
 
-  const uniqueKey = (columns: string[]) => columns.map((c) => c.toLowerCase()).join(',');
+  const uniqueKey = (columns: string[]) => columns.map((c) => asciiLower(c)).join(',');
   const haveUniques = new Set(have.uniques.map(uniqueKey));
   const wantUniques = new Set(want.uniques.map(uniqueKey));
   for (const u of want.uniques)
@@ -389,8 +390,7 @@ function compareTables(want: ModelTable, have: ModelTable, e: string, a: string)
   for (const u of have.uniques)
     if (!wantUniques.has(uniqueKey(u))) out.push(`UNIQUE ${list(u)} on ${t}: in ${a}, not in ${e}`);
 
-  const fkKey = (f: ModelForeignKey) =>
-    `${uniqueKey(f.columns)}>${f.table.toLowerCase()}(${uniqueKey(f.to)})`;
+  const fkKey = (f: ModelForeignKey) => `${uniqueKey(f.columns)}>${asciiLower(f.table)}(${uniqueKey(f.to)})`;
   const describeFk = (f: ModelForeignKey) => `foreign key ${t}${list(f.columns)} → ${f.table}${list(f.to)}`;
   const haveFks = new Map(have.foreignKeys.map((f) => [fkKey(f), f]));
   const wantFkKeys = new Set(want.foreignKeys.map(fkKey));

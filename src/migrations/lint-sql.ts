@@ -20,6 +20,7 @@ import {
   type SqlStatement,
   type Token,
 } from '../sql/ddl.js';
+import { asciiLower } from '../sql/tokenizer.js';
 
 export interface InsertSelect {
   kind: 'insert_select';
@@ -102,7 +103,7 @@ export function classifyStatement(statement: SqlStatement): ClassifiedStatement 
           : [];
       return {
         kind: 'pragma',
-        name: (name ?? '').toLowerCase(),
+        name: asciiLower(name ?? ''),
         value: valueTokens.length ? sliceText(text, valueTokens) : undefined,
       };
     }

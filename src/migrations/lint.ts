@@ -53,6 +53,7 @@ import {
 import { classifyStatement, type ClassifiedStatement, type InsertSelect } from './lint-sql.js';
 import { reviewStatements, type Refusal, type ReviewedStatement } from './statement-policy.js';
 import { tableNames } from './apply.js';
+import { asciiLower } from '../sql/tokenizer.js';
 
 /** Every code the linter reports; tool output schemas list exactly these. */
 export const LINT_CODES = [
@@ -197,8 +198,8 @@ class Linter {
     // A rebuild is recognised by its closing rename, wherever it sits in the migration.
     for (const chunk of parsed) {
       for (const { classified: c } of chunk) {
-        if (c.kind === 'rename_table' && c.table.toLowerCase() === REBUILD_PREFIX + c.to.toLowerCase())
-          this.rebuildTargets.add(c.to.toLowerCase());
+        if (c.kind === 'rename_table' && asciiLower(c.table) === REBUILD_PREFIX + asciiLower(c.to))
+          this.rebuildTargets.add(asciiLower(c.to));
       }
     }
     parsed.forEach((chunk, index) => {
@@ -235,7 +236,7 @@ class Linter {
   // Schema state as the migration proceeds
 
   private key(table: string): string {
-    return table.toLowerCase();
+    return asciiLower(table);
   }
 
   private state(table: string): TableState | undefined {
@@ -257,7 +258,7 @@ class Linter {
       };
     }
     const snapshotTable = snapshotTables(previousSnapshot).find(
-      (t) => t.name.toLowerCase() === table.toLowerCase(),
+      (t) => asciiLower(t.name) === asciiLower(table),
     );
     if (!snapshotTable) return undefined;
     return {
@@ -315,15 +316,12 @@ class Linter {
         if (existing) existing.columns.push(r.col);
         else byFk.set(k, { table: r.child, columns: [r.col], onDelete: toAction(r.onDelete) });
       }
-      return [...byFk.values()].filter((c) => c.table.toLowerCase() !== parent.toLowerCase());
+      return [...byFk.values()].filter((c) => asciiLower(c.table) !== asciiLower(parent));
     }
     const out: ChildReference[] = [];
     for (const t of snapshotTables(previousSnapshot)) {
       for (const fk of Object.values(t.foreignKeys ?? {})) {
-        if (
-          fk.tableTo.toLowerCase() === parent.toLowerCase() &&
-          t.name.toLowerCase() !== parent.toLowerCase()
-        ) {
+        if (asciiLower(fk.tableTo) === asciiLower(parent) && asciiLower(t.name) !== asciiLower(parent)) {
           out.push({ table: t.name, columns: fk.columnsFrom, onDelete: toAction(fk.onDelete) });
         }
       }
@@ -439,7 +437,7 @@ class Linter {
           this.set(c.table, {
             ...state,
             columns: state.columns.map((col) =>
-              col.name.toLowerCase() === c.from.toLowerCase() ? { ...col, name: c.to } : col,
+              asciiLower(col.name) === asciiLower(c.from) ? { ...col, name: c.to } : col,
             ),
           });
         }
@@ -533,7 +531,7 @@ class Linter {
       });
     }
     const previous = snapshotTables(this.ctx.previousSnapshot).find(
-      (t) => t.name.toLowerCase() === table.toLowerCase(),
+      (t) => asciiLower(t.name) === asciiLower(table),
     );
     if (!previous) return false;
     return (
@@ -543,7 +541,7 @@ class Linter {
   }
 
   private dropTable(index: number, table: string): void {
-    const isRebuild = this.rebuildTargets.has(table.toLowerCase());
+    const isRebuild = this.rebuildTargets.has(asciiLower(table));
     const rows = this.rows(table);
     const children = this.children(table).filter((c) => this.state(c.table) !== undefined);
     if (isRebuild) {
@@ -614,7 +612,7 @@ class Linter {
 
   private renameTable(index: number, table: string, to: string): void {
     const state = this.state(table);
-    const completesRebuild = table.toLowerCase() === REBUILD_PREFIX + to.toLowerCase();
+    const completesRebuild = asciiLower(table) === REBUILD_PREFIX + asciiLower(to);
     if (!completesRebuild) {
       this.add({
         code: 'BC101',
@@ -677,10 +675,10 @@ class Linter {
   ): void {
     const reference = column.references!;
     const intended = snapshotTables(this.ctx.snapshot)
-      .filter((t) => t.name.toLowerCase() === table.toLowerCase())
+      .filter((t) => asciiLower(t.name) === asciiLower(table))
       .flatMap((t) => Object.values(t.foreignKeys ?? {}))
       .find(
-        (fk) => fk.columnsFrom.length === 1 && fk.columnsFrom[0]!.toLowerCase() === column.name.toLowerCase(),
+        (fk) => fk.columnsFrom.length === 1 && asciiLower(fk.columnsFrom[0]!) === asciiLower(column.name),
       );
     if (!this.ctx.snapshot) {
       if (reference.onDelete === undefined) {
@@ -735,7 +733,7 @@ class Linter {
     if (state)
       this.set(table, {
         ...state,
-        columns: state.columns.filter((c) => c.name.toLowerCase() !== column.toLowerCase()),
+        columns: state.columns.filter((c) => asciiLower(c.name) !== asciiLower(column)),
       });
   }
 
@@ -766,7 +764,7 @@ class Linter {
   private insertSelect(index: number, statement: SqlStatement, c: InsertSelect): void {
     const target = this.state(c.table);
     const source = c.from === undefined ? undefined : this.state(c.from);
-    const isRebuild = c.from !== undefined && c.table.toLowerCase() === REBUILD_PREFIX + c.from.toLowerCase();
+    const isRebuild = c.from !== undefined && asciiLower(c.table) === REBUILD_PREFIX + asciiLower(c.from);
     if (target && source && target.dataFrom === null)
       this.set(c.table, { ...target, dataFrom: source.dataFrom });
     if (!isRebuild || !source || !target || c.from === undefined) return;
@@ -774,13 +772,13 @@ class Linter {
     const text = statement.text;
     const selectNames = c.selectItems.map(columnReference);
     const insertNames = c.columns.map((col) => nameOf(col[0]) ?? '');
-    const sourceColumns = new Map(source.columns.map((col) => [col.name.toLowerCase(), col]));
-    const targetColumns = new Map(target.columns.map((col) => [col.name.toLowerCase(), col]));
+    const sourceColumns = new Map(source.columns.map((col) => [asciiLower(col.name), col]));
+    const targetColumns = new Map(target.columns.map((col) => [asciiLower(col.name), col]));
     const rows = this.rows(from);
 
     // #5822: a column added in the same migration is selected from the old table, which does not have it.
     const phantom = selectNames
-      .map((n, i) => (n !== undefined && !sourceColumns.has(n.toLowerCase()) ? i : -1))
+      .map((n, i) => (n !== undefined && !sourceColumns.has(asciiLower(n)) ? i : -1))
       .filter((i) => i >= 0);
     if (phantom.length > 0 && c.columns.length === c.selectItems.length) {
       const names = phantom.map((i) => selectNames[i]!);
@@ -806,25 +804,23 @@ class Linter {
     }
 
     // Columns of the old table the copy leaves behind are dropped with it.
-    const copied = new Set(
-      selectNames.filter((n): n is string => n !== undefined).map((n) => n.toLowerCase()),
-    );
+    const copied = new Set(selectNames.filter((n): n is string => n !== undefined).map((n) => asciiLower(n)));
     const selectsAll = c.selectItems.some((item) => item.length === 1 && isPunct(item[0], '*'));
     if (!selectsAll) {
       for (const col of source.columns) {
-        if (!copied.has(col.name.toLowerCase()) && !targetColumns.has(col.name.toLowerCase())) {
+        if (!copied.has(asciiLower(col.name)) && !targetColumns.has(asciiLower(col.name))) {
           this.columnLoss(index, from, col.name, rows, `Rebuilding ${from} without copying ${col.name}`);
         }
       }
     }
 
     // New NOT NULL columns with no default, filled by nothing.
-    const filled = new Set(insertNames.map((n) => n.toLowerCase()));
+    const filled = new Set(insertNames.map((n) => asciiLower(n)));
     for (const col of target.columns) {
       if (
         col.notNull &&
         !col.hasDefault &&
-        !filled.has(col.name.toLowerCase()) &&
+        !filled.has(asciiLower(col.name)) &&
         !(rows?.exact && rows.count === 0)
       ) {
         this.add({
@@ -844,8 +840,8 @@ class Linter {
       const name = nameOf(colTokens[0]);
       const selected = selectNames[i];
       if (name === undefined || selected === undefined) return;
-      const newCol = targetColumns.get(name.toLowerCase());
-      const oldCol = sourceColumns.get(selected.toLowerCase());
+      const newCol = targetColumns.get(asciiLower(name));
+      const oldCol = sourceColumns.get(asciiLower(selected));
       if (!newCol || !oldCol || !newCol.notNull || oldCol.notNull) return;
       const nulls = this.countNulls(from, oldCol.name, rows);
       if (nulls === 0) return;

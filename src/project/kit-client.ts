@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EntryPoint } from '../core/entry-point.js';
-import { AppError } from '../core/errors.js';
+import { AppError, fromWireError, type WireError } from '../core/errors.js';
 import type { DiffInput } from './diff.js';
 import type {
   GeneratedDiff,
@@ -14,7 +14,6 @@ import type {
   GenerateWireResult,
   KitRequest,
   KitResponse,
-  WireError,
 } from './kit-protocol.js';
 import type { LoadProjectConfigInput } from './load-project.js';
 import type { DiffResult, LoadedSchema, ProjectConfig } from './types.js';
@@ -211,11 +210,10 @@ export class KitClient {
   }
 
   private fromWire(label: string, error: WireError): AppError {
-    const { code, message, hint, details, internalDetail } = error;
-    if (internalDetail) this.onDiagnostic?.(`kit worker ${label} failed: ${internalDetail}`);
-    return code === 'INTERNAL'
-      ? new AppError('INTERNAL', `${label} failed unexpectedly: ${message}`, { hint, details })
-      : new AppError(code, message, { hint, details });
+    if (error.internalDetail) this.onDiagnostic?.(`kit worker ${label} failed: ${error.internalDetail}`);
+    return error.code === 'INTERNAL'
+      ? fromWireError(error, `${label} failed unexpectedly: ${error.message}`)
+      : fromWireError(error);
   }
 
   private failPending(error: AppError): void {

@@ -1,5 +1,5 @@
 // The messages between KitClient (main thread) and the kit worker. Plain structured-clone data only.
-import type { ErrorCode } from '../core/errors.js';
+import type { WireError } from '../core/errors.js';
 import type { DiffInput } from './diff.js';
 import type { LoadProjectConfigInput } from './load-project.js';
 import type { SerialisedSnapshot } from './snapshot-text.js';
@@ -17,15 +17,6 @@ export type KitRequest =
   | { id: number; method: 'loadSchema'; params: { project: ProjectConfig; prevId?: string } }
   | { id: number; method: 'diff'; params: DiffInput }
   | { id: number; method: 'generate'; params: GenerateInput };
-
-export interface WireError {
-  code: ErrorCode;
-  message: string;
-  hint: string | undefined;
-  details: Record<string, unknown> | undefined;
-  /** For INTERNAL errors only: the original stack, for the server's stderr log (never shown to the model). */
-  internalDetail: string | undefined;
-}
 
 /** A diff as `generate` answers it: the new snapshot already serialised for writing (one string to copy). */
 export type GeneratedDiff =

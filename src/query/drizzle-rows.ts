@@ -40,8 +40,11 @@ import { createInsertSchema, createSelectSchema, createUpdateSchema } from 'driz
 import { z } from 'zod';
 import { AppError } from '../core/errors.js';
 import type { SchemaColumn, SchemaTable } from '../project/types.js';
-import { DEFAULT_MAX_CELL_CHARS, shortenText, type Cell, type EncodedRows } from './encode.js';
+import { shortenText } from '../core/text.js';
+import { describeIssues } from '../core/zod-issues.js';
+import { DEFAULT_MAX_CELL_CHARS, type Cell, type EncodedRows } from './encode.js';
 import type { ParamValue } from './protocol.js';
+import { asciiLower } from '../sql/tokenizer.js';
 
 // ---- Names ------------------------------------------------------------------------------------------------------
 
@@ -57,8 +60,8 @@ function listColumns(table: SchemaTable): string {
 export function resolveTable(tables: readonly SchemaTable[], name: string): SchemaTable {
   const exact = tables.find((t) => t.exportName === name || t.name === name);
   if (exact) return exact;
-  const lower = name.toLowerCase();
-  const loose = tables.filter((t) => t.exportName.toLowerCase() === lower || t.name.toLowerCase() === lower);
+  const lower = asciiLower(name);
+  const loose = tables.filter((t) => asciiLower(t.exportName) === lower || asciiLower(t.name) === lower);
   if (loose.length === 1) return loose[0] as SchemaTable;
   throw new AppError('NOT_FOUND', `The Drizzle schema has no table "${name}".`, {
     hint: `Tables (Drizzle name (SQL name)): ${listTables(tables) || 'none'}.`,
@@ -70,10 +73,8 @@ export function resolveTable(tables: readonly SchemaTable[], name: string): Sche
 export function resolveColumn(table: SchemaTable, name: string): SchemaColumn {
   const exact = table.columns.find((c) => c.property === name || c.name === name);
   if (exact) return exact;
-  const lower = name.toLowerCase();
-  const loose = table.columns.filter(
-    (c) => c.property.toLowerCase() === lower || c.name.toLowerCase() === lower,
-  );
+  const lower = asciiLower(name);
+  const loose = table.columns.filter((c) => asciiLower(c.property) === lower || asciiLower(c.name) === lower);
   if (loose.length === 1) return loose[0] as SchemaColumn;
   throw new AppError('INVALID_ARGUMENT', `Table "${table.exportName}" has no column "${name}".`, {
     hint: `Columns of ${table.exportName} (Drizzle name (SQL name)): ${listColumns(table)}.`,
@@ -235,13 +236,6 @@ function refinements(table: SchemaTable): Record<string, (schema: z.ZodType) => 
 
 type ObjectSchema = z.ZodObject<Record<string, z.ZodType>>;
 
-function formatIssues(error: z.ZodError, where: string): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => `${[where, ...issue.path.map(String)].join('.')}: ${issue.message}`)
-    .join('; ');
-}
-
 // ---- The model: one table, its Drizzle object and its schemas -----------------------------------------------------
 
 /** A typed table: rebuilt Drizzle columns, derived zod schemas and the SQL builders for the row tools. */
@@ -293,7 +287,7 @@ export class TableModel {
   parseInsertRows(rows: readonly Record<string, unknown>[]): Record<string, unknown>[] {
     return rows.map((row, index) => {
       const parsed = this.insertSchema.safeParse(this.byProperty(row));
-      if (!parsed.success) throw invalidValues(formatIssues(parsed.error, `rows[${index}]`), this.table);
+      if (!parsed.success) throw invalidValues(describeIssues(parsed.error, `rows[${index}]`), this.table);
       return parsed.data;
     });
   }
@@ -306,7 +300,7 @@ export class TableModel {
       });
     }
     const parsed = this.updateSchema.safeParse(keyed);
-    if (!parsed.success) throw invalidValues(formatIssues(parsed.error, 'values'), this.table);
+    if (!parsed.success) throw invalidValues(describeIssues(parsed.error, 'values'), this.table);
     return parsed.data;
   }
 
@@ -315,8 +309,7 @@ export class TableModel {
     const schema = this.selectSchema.shape[column.property] as z.ZodType;
     const parsed = schema.safeParse(value);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw invalidValues(`${where}: ${issue?.message ?? 'invalid value'}`, this.table);
+      throw invalidValues(describeIssues(parsed.error, where, 1), this.table);
     }
     return parsed.data;
   }

@@ -2,6 +2,7 @@
 // arrays, caps on rows and bytes applied while iterating (a result is never materialised beyond the cap), and
 // `truncated` set only when a cap actually cut something. 64-bit integers are read as BigInt and come back
 // exact (as strings when beyond Number's safe range); blobs and long text are replaced by markers.
+import { shortenText } from '../core/text.js';
 
 export type Cell = string | number | null;
 
@@ -44,15 +45,6 @@ export function encodeCell(value: unknown, maxCellChars: number): Cell {
   if (typeof value === 'string') return shortenText(value, maxCellChars);
   if (Buffer.isBuffer(value)) return `<blob ${value.length} bytes>`;
   return String(value);
-}
-
-export function shortenText(text: string, maxCellChars: number): string {
-  if (!(maxCellChars > 0) || text.length <= maxCellChars) return text;
-  let cut = maxCellChars;
-  // Never split a surrogate pair: half a character is not valid UTF-8.
-  const code = text.charCodeAt(cut - 1);
-  if (code >= 0xd800 && code <= 0xdbff) cut -= 1;
-  return `${text.slice(0, cut)}…[+${text.length - cut} chars]`;
 }
 
 // A string JSON writes as its UTF-8 bytes between quotes unless it holds a quote, a backslash, a control character

@@ -11,7 +11,7 @@
 import Database from 'better-sqlite3';
 import type { Database as DatabaseType, Statement } from 'better-sqlite3';
 import { AuditLog } from '../audit/audit-log.js';
-import { AppError, fromSqliteError, isAppError } from '../core/errors.js';
+import { AppError, fromSqliteError, isAppError, toWireError } from '../core/errors.js';
 import {
   checkWriteTarget,
   classifyRead,
@@ -39,7 +39,6 @@ import {
   type ReadResult,
   type WriteRequest,
   type WriteResult,
-  serializeError,
 } from './protocol.js';
 
 const DEFAULT_RETURNING_LIMITS = { maxRows: 100, maxBytes: 64 * 1024 };
@@ -247,7 +246,7 @@ export class QueryExecutor {
     } catch (error) {
       const appError = toQueryError(error);
       if (appError.code === 'INTERNAL') onInternalError?.(appError.cause ?? error);
-      return { id: message.id, ok: false, error: serializeError(appError) };
+      return { id: message.id, ok: false, error: toWireError(appError) };
     }
   }
 

@@ -2,7 +2,7 @@
 // IPC channel, errors carried as their AppError fields and rebuilt on the other side, and bound parameters
 // restricted to JSON scalars so nothing but a value can ever reach SQLite through them.
 import type { AuditEntry } from '../audit/entry.js';
-import { AppError, ERROR_CODES, type ErrorCode } from '../core/errors.js';
+import { AppError, type WireError } from '../core/errors.js';
 import type { EncodedRows } from './encode.js';
 
 /** A bound value as a client may send it: a JSON scalar, or a blob as base64. */
@@ -70,21 +70,13 @@ export interface WriteResult {
   auditId?: number;
 }
 
-export interface SerializedError {
-  code: ErrorCode;
-  message: string;
-  hint?: string;
-  details?: Record<string, unknown>;
-}
-
 export type HostRequest =
   { id: number; kind: 'read'; request: ReadRequest } | { id: number; kind: 'write'; request: WriteRequest };
 
 export type HostResponse =
-  | { id: number; ok: true; result: ReadResult | WriteResult }
-  | { id: number; ok: false; error: SerializedError };
+  { id: number; ok: true; result: ReadResult | WriteResult } | { id: number; ok: false; error: WireError };
 
-export type HostEvent = { type: 'ready' } | { type: 'fatal'; error: SerializedError };
+export type HostEvent = { type: 'ready' } | { type: 'fatal'; error: WireError };
 
 /** How the host opens its connections; passed as the child's single argv argument (JSON). */
 export interface HostOptions {
@@ -92,23 +84,6 @@ export interface HostOptions {
   busyTimeoutMs: number;
   protectedTables: string[];
   maxSqlLength?: number;
-}
-
-export function serializeError(error: AppError): SerializedError {
-  return {
-    code: error.code,
-    message: error.message,
-    ...(error.hint !== undefined ? { hint: error.hint } : {}),
-    ...(error.details !== undefined ? { details: error.details } : {}),
-  };
-}
-
-export function deserializeError(error: SerializedError): AppError {
-  const code: ErrorCode = error.code in ERROR_CODES ? error.code : 'INTERNAL';
-  return new AppError(code, error.message, {
-    ...(error.hint !== undefined ? { hint: error.hint } : {}),
-    ...(error.details !== undefined ? { details: error.details } : {}),
-  });
 }
 
 const MAX_PARAMS = 32_766; // SQLITE_MAX_VARIABLE_NUMBER's default

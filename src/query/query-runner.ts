@@ -10,11 +10,10 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import type { EntryPoint } from '../core/entry-point.js';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
-import { AppError } from '../core/errors.js';
+import { AppError, fromWireError } from '../core/errors.js';
 import type { PolicyOptions } from '../guard/sql-policy.js';
 import { executeReadIfBounded, openQueryReadConnection, policyOf, toQueryError } from './executor.js';
 import {
-  deserializeError,
   type HostEvent,
   type HostOptions,
   type HostRequest,
@@ -344,7 +343,7 @@ export class QueryRunner {
         this.pump();
         this.notifyReady();
       } else {
-        host.startError = deserializeError(message.error);
+        host.startError = fromWireError(message.error);
       }
       return;
     }
@@ -353,7 +352,7 @@ export class QueryRunner {
     this.clearTimers(host);
     host.job = undefined;
     job.host = undefined;
-    this.settle(job, message.ok ? message.result : deserializeError(message.error));
+    this.settle(job, message.ok ? message.result : fromWireError(message.error));
     this.pump();
   }
 

@@ -128,7 +128,7 @@ export function normalizeExpression(expression: string): string {
   return tokens
     .map((t) => {
       if (t.kind === 'ident')
-        return /^[A-Za-z_][A-Za-z0-9_]*$/.test(t.value) ? t.value.toLowerCase() : JSON.stringify(t.value);
+        return /^[A-Za-z_][A-Za-z0-9_]*$/.test(t.value) ? asciiLower(t.value) : JSON.stringify(t.value);
       if (t.kind === 'word')
         return t.value === 'TRUE' ? '1' : t.value === 'FALSE' ? '0' : asciiLower(t.value);
       return t.text;

@@ -12,6 +12,7 @@ import {
   type ParsedCreateTable,
   type ReferentialAction,
 } from '../sql/ddl.js';
+import { asciiLower } from '../sql/tokenizer.js';
 
 export const DEFAULT_ROW_COUNT_BOUND = 100_000;
 
@@ -256,7 +257,7 @@ function readTable(
       const column: ColumnInfo = { name: c.name, type: c.type, notNull: c.notNull };
       if (c.defaultSql !== null) column.default = c.defaultSql;
       if (c.pk > 0) column.primaryKey = c.pk;
-      const declared = parsed?.columns.find((p) => p.name.toLowerCase() === c.name.toLowerCase());
+      const declared = parsed?.columns.find((p) => asciiLower(p.name) === asciiLower(c.name));
       if (declared?.autoincrement && pkColumns.length === 1) column.autoincrement = true;
       if (c.hidden === 2 || c.hidden === 3) {
         const expression = declared?.generated?.expression;

@@ -6,7 +6,8 @@ import {
   type ApplyOutcome,
   type ApplyPlan,
 } from '../app/apply-migrations.js';
-import { capText, FindingSchema } from './migration-shapes.js';
+import { capText } from '../core/text.js';
+import { FindingSchema } from './migration-shapes.js';
 import { defineTool } from './types.js';
 
 const MAX_STATEMENT_CHARS = 2_000;

@@ -2,7 +2,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { generateNextMigration, type GenerateOutcome } from '../app/generate-migration.js';
 import type { AppliedRename, MigrationHint, MissingHint } from '../project/types.js';
-import { capText, FindingSchema } from './migration-shapes.js';
+import { capText } from '../core/text.js';
+import { FindingSchema } from './migration-shapes.js';
 import { defineTool, type ToolResult } from './types.js';
 
 const MAX_SQL_CHARS = 20_000;

@@ -1,4 +1,4 @@
-// Output shapes the migration tools share: a linter finding as the model reads it, and long SQL kept readable.
+// Output shapes the migration tools share: a linter finding as the model reads it.
 import { z } from 'zod';
 import type { Finding } from '../app/migration-state.js';
 import { LINT_CODES, LINT_SEVERITIES } from '../migrations/lint.js';
@@ -26,10 +26,3 @@ export const FindingSchema = z.object({
       'A safe mechanical rewrite of that statement (empty statements: remove it); edit the file to use it.',
     ),
 }) satisfies z.ZodType<Finding>;
-
-/** Keeps long SQL readable in a model's context. */
-export function capText(text: string, max: number): { text: string; truncated: boolean } {
-  return text.length <= max
-    ? { text, truncated: false }
-    : { text: `${text.slice(0, max)}…[+${text.length - max} chars]`, truncated: true };
-}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AuditRow } from '../audit/entry.js';
+import { compactAuditRow, type CompactAuditRow } from '../audit/entry.js';
 import { defineTool } from './types.js';
 
 const InputSchema = z
@@ -33,7 +33,7 @@ const RowSchema = z.object({
   target: z.string().optional(),
   rowsAffected: z.number().optional(),
   details: z.unknown().optional(),
-});
+}) satisfies z.ZodType<CompactAuditRow>;
 
 const OutputSchema = z.object({
   rows: z.array(RowSchema),
@@ -46,29 +46,6 @@ const OutputSchema = z.object({
     })
     .optional(),
 });
-
-function compact(row: AuditRow): z.infer<typeof RowSchema> {
-  let details: unknown;
-  if (row.details !== null) {
-    try {
-      details = JSON.parse(row.details);
-    } catch {
-      details = row.details;
-    }
-  }
-  return {
-    id: row.id,
-    at: row.createdAt,
-    tool: row.tool,
-    outcome: row.outcome,
-    ...(row.errorCode !== null ? { errorCode: row.errorCode } : {}),
-    ms: row.durationMs,
-    ...(row.client !== null ? { client: row.client } : {}),
-    ...(row.targetType !== null ? { target: `${row.targetType}:${row.targetId ?? ''}` } : {}),
-    ...(row.rowsAffected !== null ? { rowsAffected: row.rowsAffected } : {}),
-    ...(details !== undefined ? { details } : {}),
-  };
-}
 
 export const readAuditLog = defineTool({
   name: 'read_audit_log',
@@ -91,7 +68,7 @@ export const readAuditLog = defineTool({
     });
     return {
       data: {
-        rows: page.rows.map(compact),
+        rows: page.rows.map(compactAuditRow),
         ...(page.nextBeforeId !== undefined ? { nextCursor: page.nextBeforeId } : {}),
         ...(input.verify ? { chain: services.audit.verify() } : {}),
       },

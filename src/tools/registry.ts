@@ -3,12 +3,11 @@
 // passes through `call`, so each one gets exactly one audit row. The MCP server and the `call` CLI command share
 // it. A call is a fixed sequence of named steps (see `call`); any step may refuse by throwing an AppError, and
 // one place turns what was thrown into the outcome and its audit row.
-import { performance } from 'node:perf_hooks';
 import type { z } from 'zod';
-import { buildAuditDetails } from '../audit/audit-log.js';
-import type { AuditEntry } from '../audit/entry.js';
-import { AppError, ERROR_CODES, toAppError, type Outcome } from '../core/errors.js';
+import { CallRecord } from '../audit/call-record.js';
+import { AppError, ERROR_CODES, readOnlyMode, toAppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { describeIssues } from '../core/zod-issues.js';
 import type { Services } from '../app/services.js';
 import { listTools, refusedInReadOnly, type ToolListing } from './listing.js';
 import type { ElicitRequest, ElicitResult } from '../app/call-context.js';
@@ -25,16 +24,6 @@ export interface CallEnvironment {
 type ToolInput = z.output<ToolDefinition['inputSchema']>;
 
 export type CallOutcome = { ok: true; data: Record<string, unknown> } | { ok: false; error: AppError };
-
-function formatZodError(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => {
-      const where = issue.path.length ? issue.path.join('.') : 'arguments';
-      return `${where}: ${issue.message}`;
-    })
-    .join('; ');
-}
 
 export interface ToolRegistry {
   list(): Promise<ToolListing[]>;
@@ -61,54 +50,6 @@ export interface ToolRegistryOptions {
   verifyOutputs?: boolean;
 }
 
-/**
- * What one call will write to the audit log, gathered while it runs: when it started, what it acted on, facts
- * the tool added, and whether the tool already committed its ok row together with its change.
- */
-class CallRecord {
-  private readonly started = performance.now();
-  private readonly createdAt = new Date().toISOString();
-  private target: { type: string; id: string } | undefined;
-  private details: Record<string, unknown> | undefined;
-  /** Set once the tool's change and its ok row committed: the registry must not write a second row. */
-  committed = false;
-
-  constructor(
-    private readonly tool: string,
-    private readonly args: unknown,
-    private readonly client: string,
-  ) {}
-
-  setTarget(type: string, id: string): void {
-    this.target = { type, id };
-  }
-
-  addDetails(details: Record<string, unknown>): void {
-    this.details = { ...this.details, ...details };
-  }
-
-  entry(
-    outcome: Outcome,
-    extra: { errorCode?: string; rowsAffected?: number; details?: Record<string, unknown> } = {},
-  ): AuditEntry {
-    const details = { ...this.details, ...extra.details };
-    return {
-      createdAt: this.createdAt,
-      tool: this.tool,
-      outcome,
-      errorCode: extra.errorCode ?? null,
-      durationMs: performance.now() - this.started,
-      client: this.client,
-      targetType: this.target?.type ?? null,
-      targetId: this.target?.id ?? null,
-      details: buildAuditDetails(
-        Object.keys(details).length ? { arguments: this.args, ...details } : (this.args ?? {}),
-      ),
-      rowsAffected: extra.rowsAffected ?? null,
-    };
-  }
-}
-
 export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
   const { readOnly, logger } = options;
   let loaded: Promise<Map<string, ToolDefinition>> | undefined;
@@ -132,14 +73,7 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
 
   /** Step 2: the launch mode decides before the arguments do: fixing them would not help. */
   function refuseInReadOnlyMode(tool: ToolDefinition): void {
-    if (!readOnly || !refusedInReadOnly(tool.effect)) return;
-    throw new AppError(
-      'READ_ONLY_MODE',
-      `${tool.name} is disabled: the server was started with --read-only.`,
-      {
-        hint: 'Only the human can allow writes, by restarting the server without --read-only in their client config.',
-      },
-    );
+    if (readOnly && refusedInReadOnly(tool.effect)) throw readOnlyMode(tool.name);
   }
 
   /** Step 3: the arguments, checked against the tool's input schema. */
@@ -148,7 +82,7 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
     if (parsed.success) return parsed.data;
     throw new AppError(
       'INVALID_ARGUMENT',
-      `Invalid arguments for ${tool.name}: ${formatZodError(parsed.error)}.`,
+      `Invalid arguments for ${tool.name}: ${describeIssues(parsed.error)}.`,
       {
         hint: 'Fix the arguments to match the tool input schema (see tools/list) and call again.',
       },
@@ -188,13 +122,13 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
     const checked = tool.outputSchema.safeParse(data);
     if (!checked.success)
       throw new Error(
-        `${tool.name} returned data that does not match its output schema: ${formatZodError(checked.error)}`,
+        `${tool.name} returned data that does not match its output schema: ${describeIssues(checked.error)}`,
       );
   }
 
   /**
-   * Step 6: the ok row, unless the tool committed it with its change. Fail closed: a result whose audit row
-   * could not be written is not returned. Writing an error row would meet the same locked or full database, so
+   * Step 6: the ok row, unless the tool committed it with its change (or, for a result that reports a failure,
+   * the error row with that code). Fail closed: a result whose audit row could not be written is not returned. Writing an error row would meet the same locked or full database, so
    * none is attempted.
    */
   async function recordSuccess(
@@ -249,7 +183,7 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
   }
 
   async function call(name: string, args: unknown, env: CallEnvironment): Promise<CallOutcome> {
-    const record = new CallRecord(name, args, env.client);
+    const record = new CallRecord(name, env.client, args);
     const signal = env.signal ?? new AbortController().signal;
     try {
       const tool = await resolveTool(name);

@@ -1,7 +1,8 @@
 // A CallContext without MCP, for unit tests of the procedures in src/app: it records what the procedure tells the
-// audit row, builds the ok row the way the registry does (CallRecord's shape) and notes whether the change
+// audit row, builds the ok row the way the registry does (with the same CallRecord) and notes whether the change
 // committed it. Real databases go in `services`; nothing here stands in for SQLite.
-import type { CallContext, ElicitRequest, ElicitResult } from '../../src/app/call-context.js';
+import type { AuditRowExtra, CallContext, ElicitRequest, ElicitResult } from '../../src/app/call-context.js';
+import { CallRecord } from '../../src/audit/call-record.js';
 import type { AuditEntry } from '../../src/audit/entry.js';
 
 export interface RecordedCall<S> {
@@ -28,17 +29,9 @@ export function recordingContext<S>(
     progress: [],
     context: undefined as unknown as CallContext<S>,
   };
-  const row = (extra: { rowsAffected?: number; details?: Record<string, unknown> } = {}): AuditEntry => ({
-    createdAt: new Date().toISOString(),
-    tool: 'unit',
-    outcome: 'ok',
-    durationMs: 1,
-    client: 'vitest',
-    targetType: recorded.target?.type ?? null,
-    targetId: recorded.target?.id ?? null,
-    details: JSON.stringify({ ...recorded.details, ...extra.details }),
-    rowsAffected: extra.rowsAffected ?? null,
-  });
+  // The ok row, put together exactly as the registry does it.
+  const record = new CallRecord('unit', 'vitest');
+  const row = (extra: AuditRowExtra = {}): AuditEntry => record.entry('ok', extra);
   const answer = options.elicit;
   recorded.context = {
     services,
@@ -55,9 +48,11 @@ export function recordingContext<S>(
       : undefined,
     setTarget: (type, id) => {
       recorded.target = { type, id };
+      record.setTarget(type, id);
     },
     addAuditDetails: (details) => {
       Object.assign(recorded.details, details);
+      record.addDetails(details);
     },
     async commitWithAudit(work, committed) {
       const result = await work(row);

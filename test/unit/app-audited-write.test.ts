@@ -8,9 +8,10 @@ import { runAuditedWrite, type WriteServices } from '../../src/app/audited-write
 import { AuditLog, ensureAuditTable } from '../../src/audit/audit-log.js';
 import { serverTables } from '../../src/guard/server-tables.js';
 import { QueryExecutor } from '../../src/query/executor.js';
-import { deserializeError, type WriteRequest } from '../../src/query/protocol.js';
+import type { WriteRequest } from '../../src/query/protocol.js';
 import { recordingContext } from '../helpers/call-context.js';
 import { makeTempDir } from '../helpers/migration-fixtures.js';
+import { fromWireError } from '../../src/core/errors.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -42,7 +43,7 @@ function world(config: Partial<WriteServices['config']> = {}) {
       async write(request) {
         sent.push(request);
         const response = executor.handle({ id: sent.length, kind: 'write', request });
-        if (!response.ok) throw deserializeError(response.error);
+        if (!response.ok) throw fromWireError(response.error);
         return response.result as Awaited<ReturnType<ReturnType<WriteServices['queries']>['write']>>;
       },
     }),

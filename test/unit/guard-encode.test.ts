@@ -1,6 +1,7 @@
 // The result encoder the query host uses (src/query/encode.ts): caps applied while pulling rows.
 import { describe, expect, it } from 'vitest';
-import { collectRows, encodeCell, jsonRowBytes, shortenText, type Cell } from '../../src/query/encode.js';
+import { shortenText } from '../../src/core/text.js';
+import { collectRows, encodeCell, jsonRowBytes, type Cell } from '../../src/query/encode.js';
 
 function* counting(total: number, pulled: { n: number; closed: boolean }): Generator<unknown[]> {
   try {

@@ -398,6 +398,19 @@ describe('lintMigration', () => {
     });
     for (const code of c.absent ?? []) expect(findings.map((f) => f.code)).not.toContain(code);
   });
+
+  it('compares names as SQLite does: case folds in ASCII only', () => {
+    // To SQLite "BÄUME" and "bäume" are two tables ("Ä" does not fold), while "BäUME" is "bäume".
+    const ctx = { protectedTables: ['bäume'] };
+    expect(lintMigration(['DELETE FROM `BÄUME`;'], ctx).map((f) => f.code)).not.toContain('SQ209');
+    expect(lintMigration(['DELETE FROM `BäUME`;'], ctx).map((f) => f.code)).toContain('SQ209');
+    const db = new Database(':memory:');
+    db.exec('CREATE TABLE `bäume` (id integer); INSERT INTO `bäume` VALUES (1), (2);');
+    // A new table "BÄUME" is not the live "bäume": dropping "bäume" still loses its two rows.
+    const [drop] = lintMigration(['CREATE TABLE `BÄUME` (x integer);', 'DROP TABLE `bäume`;'], { db });
+    expect(drop).toMatchObject({ code: 'DS102', dataLoss: true, message: expect.stringMatching(/2 rows/) });
+    db.close();
+  });
 });
 
 describe('lint messages', () => {
