@@ -4,6 +4,7 @@
 import path from 'node:path';
 import type { Config } from '../core/config.js';
 import type { EntryPoint } from '../core/entry-point.js';
+import { AuditAnchor } from '../audit/anchor.js';
 import { AuditLog, ensureAuditTable } from '../audit/audit-log.js';
 import {
   assertDatabasePath,
@@ -137,10 +138,16 @@ export async function openServices(config: Config, logger: Logger, options: Open
     const backupDir = config.backupDir ?? path.join(path.dirname(dbFile), 'backups');
     const base = { config, project, logger, write, tables, auditFile, backupDir, kit };
 
+    // The chain's head is also kept outside the database (audit/anchor.ts): beside the backups, or beside a separate
+    // audit file (whose owner chose where the audit trail lives, and may keep the project folder read-only).
+    const anchorFile = auditInProjectDb
+      ? path.join(backupDir, `${tables.auditTable}.anchor.json`)
+      : `${auditFile}.${tables.auditTable}.anchor.json`;
+    const anchor = new AuditAnchor(anchorFile, (problem) => logger.warn(problem));
     let separateAudit: AuditLog | undefined;
     if (!auditInProjectDb) {
       ensureAuditTable(auditDb, tables.auditTable);
-      separateAudit = new AuditLog(auditDb, tables.auditTable);
+      separateAudit = new AuditLog(auditDb, tables.auditTable, { anchor });
     }
     if (write && !config.readOnly && !config.noMigrateOnStart && options.migrateOnStart) {
       // The audit table may be created by the project's own migrations (the embedded default declares it), so
@@ -153,7 +160,19 @@ export async function openServices(config: Config, logger: Logger, options: Open
       await options.migrateOnStart({ db: write, project, tables, config, logger, auditFor });
     }
     if (auditInProjectDb) ensureAuditTable(auditDb, tables.auditTable);
-    const audit = separateAudit ?? new AuditLog(auditDb, tables.auditTable);
+    const audit = separateAudit ?? new AuditLog(auditDb, tables.auditTable, { anchor });
+    const triggers = audit.foreignTriggers();
+    if (triggers.length > 0) {
+      // Every append refuses while they are there (AuditLog.append), so every call says so; the log says it first.
+      logger.error(
+        'the audit table carries triggers the server did not create; every call is refused until they are dropped',
+        {
+          table: tables.auditTable,
+          triggers,
+        },
+      );
+    }
+    audit.syncAnchor();
     const read = openReadConnection(dbFile, busy);
     opened.push(read);
 

@@ -8,6 +8,7 @@ import { CallRecord } from '../audit/call-record.js';
 import { AppError, ERROR_CODES, readOnlyMode, toAppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { describeIssues } from '../core/zod-issues.js';
+import { shortenText } from '../core/text.js';
 import type { Services } from '../app/services.js';
 import { listTools, refusedInReadOnly, type ToolListing } from './listing.js';
 import type { ElicitRequest, ElicitResult } from '../app/call-context.js';
@@ -66,7 +67,7 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
     const tools = await byName();
     const tool = tools.get(name);
     if (tool) return tool;
-    throw new AppError('UNKNOWN_TOOL', `There is no tool named "${name}".`, {
+    throw new AppError('UNKNOWN_TOOL', `There is no tool named "${shortenText(name, 100)}".`, {
       hint: `Use one of: ${[...tools.keys()].join(', ')}.`,
     });
   }
@@ -182,13 +183,33 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
     return { ok: false, error };
   }
 
+  /**
+   * Step 7: the chain's head, now committed, recorded outside the database (audit/anchor.ts). Never breaks the
+   * call: the chain inside the database stands on its own, and a failure here is logged.
+   */
+  async function anchorChain(): Promise<void> {
+    try {
+      const services = await options.services();
+      await services.exclusive(() => services.audit.syncAnchor());
+    } catch (error) {
+      logger.warn('could not record the audit chain head outside the database', { error: String(error) });
+    }
+  }
+
   async function call(name: string, args: unknown, env: CallEnvironment): Promise<CallOutcome> {
+    const outcome = await callAndRecord(name, args, env);
+    await anchorChain();
+    return outcome;
+  }
+
+  async function callAndRecord(name: string, args: unknown, env: CallEnvironment): Promise<CallOutcome> {
     const record = new CallRecord(name, env.client, args);
     const signal = env.signal ?? new AbortController().signal;
     try {
       const tool = await resolveTool(name);
       refuseInReadOnlyMode(tool);
       const input = parseArguments(tool, args);
+      if (tool.auditArguments) record.recordArguments(tool.auditArguments(input));
       const services = await options.services();
       const result = await runHandler(tool, input, services, env, signal, record);
       verifyOutput(tool, result.data);
