@@ -6,6 +6,8 @@ import type { AuditEntry } from '../audit/entry.js';
 import type { Config } from '../core/config.js';
 import { AppError } from '../core/errors.js';
 import { shortenText } from '../core/text.js';
+import { auditedStatement } from '../audit/statement-view.js';
+import type { SessionWriteBudget } from '../guard/write-budget.js';
 import type { ServerTables } from '../guard/server-tables.js';
 import type { EncodedRows } from '../query/encode.js';
 import type { AuditAppend, QueryParams, WriteRequest, WriteResult } from '../query/protocol.js';
@@ -13,9 +15,10 @@ import type { QueryRunner } from '../query/query-runner.js';
 import type { CallContext } from './call-context.js';
 import { askHumanToApprove } from './consent.js';
 
-/** What a write needs of the services: the budget, where the audit row goes, and the query host. */
+/** What a write needs of the services: the budgets, where the audit row goes, and the query host. */
 export interface WriteServices {
   config: Pick<Config, 'writeBudget' | 'allowLargeWrites'>;
+  writes: SessionWriteBudget;
   audit: { readonly table: string };
   tables: Pick<ServerTables, 'auditInProjectDb'>;
   /** The audit database file (with --audit-db). */
@@ -65,19 +68,42 @@ export interface AuditedWrite {
   consent?: ConsentSource;
 }
 
-const MAX_SHOWN_SQL = 1500;
+/** Longest effective statement a consent prompt shows; a longer one is refused rather than shown in part. */
+const MAX_SHOWN_STATEMENT = 4000;
+const MAX_SHOWN_PARAMS = 20;
 const SAMPLE_ROWS = 5;
 
+/**
+ * What the human reads before approving a write: the whole effective statement (comments and padding gone, long
+ * literals shortened with a count, see sql/effective-text.ts) and its bound values, never a prefix the caller could
+ * fill with something harmless-looking. A statement too long to show in full is not put to the human at all.
+ */
 function consentMessage(prompt: ConsentPrompt, error: AppError, sample: string | undefined): string {
   const wouldAffect = Number(error.details?.wouldAffect);
   const budget = Number(error.details?.budget);
   const reason = typeof error.details?.reason === 'string' ? ` (${error.details.reason})` : '';
-  const sql = shortenText(prompt.sql, MAX_SHOWN_SQL);
-  const params =
-    prompt.params !== undefined ? `\nParameters: ${shortenText(JSON.stringify(prompt.params), 500)}` : '';
+  const view = auditedStatement(prompt.sql, prompt.params);
+  const statement = view.statement as string;
+  if (statement.length > MAX_SHOWN_STATEMENT) {
+    throw new AppError(
+      'CONSENT_REQUIRED',
+      `${error.message} The statement is ${statement.length} characters long even without comments and with long literals shortened, too long to show the human in full, so they were not asked.`,
+      {
+        hint: 'Write the statement so a person can read it: pass values as bound parameters, and name the rows with a short WHERE clause.',
+        ...(error.details ? { details: error.details } : {}),
+      },
+    );
+  }
+  const params = (view.params as Array<[string, unknown]> | undefined) ?? [];
+  const shownParams = params
+    .slice(0, MAX_SHOWN_PARAMS)
+    .map(([label, value]) => `  ${label} = ${shortenText(JSON.stringify(value) ?? 'null', 200)}`);
+  if (params.length > MAX_SHOWN_PARAMS)
+    shownParams.push(`  … and ${params.length - MAX_SHOWN_PARAMS} more values`);
   return [
-    `The assistant wants ${prompt.tool} to change ${wouldAffect} row${wouldAffect === 1 ? '' : 's'} (cascades and triggers included); without your approval at most ${budget} may change per call${reason}.`,
-    `SQL: ${sql}${params}`,
+    `The assistant wants ${prompt.tool} to change ${wouldAffect} row${wouldAffect === 1 ? '' : 's'} (cascades and triggers included); without your approval at most ${budget} may change now${reason}.`,
+    `Statement: ${statement}`,
+    shownParams.length ? `Values:\n${shownParams.join('\n')}` : '',
     sample ? `Some of the rows it would write:\n${sample}` : '',
     'Approve this write?',
   ]
@@ -110,9 +136,13 @@ export async function runAuditedWrite(
   const done = (result: WriteResult, consent?: ConsentSource): AuditedWrite =>
     consent ? { result, consent } : { result };
 
+  // The session's remaining allowance, not only the per-call budget: many small writes add up (write-budget.ts).
+  const allowance = services.writes.allowance();
   let measured: AppError;
   try {
-    return done(await send(config.writeBudget, false));
+    const result = await send(allowance, false);
+    if (!statement.dryRun) services.writes.recordUnapproved(result.rowsAffected);
+    return done(result);
   } catch (error) {
     if (
       !(error instanceof AppError) ||
@@ -121,11 +151,16 @@ export async function runAuditedWrite(
       statement.dryRun
     )
       throw error;
-    measured = error;
+    measured = sessionLimited(error, services.writes);
   }
   const wouldAffect = measured.details?.wouldAffect as number;
   const unbounded = measured.details?.unbounded === true;
-  const consentedBudget = Math.max(config.writeBudget, wouldAffect);
+  const consentedBudget = Math.max(allowance, wouldAffect);
+  const approved = async (consent: ConsentSource): Promise<AuditedWrite> => {
+    const result = await send(consentedBudget, unbounded);
+    services.writes.recordApproved();
+    return done(result, consent);
+  };
 
   const approval = await askHumanToApprove(context, {
     grantedAtLaunch: config.allowLargeWrites,
@@ -137,7 +172,7 @@ export async function runAuditedWrite(
           ...statement,
           dryRun: true,
           maxRows: SAMPLE_ROWS,
-          budget: config.writeBudget,
+          budget: allowance,
           allowOverBudget: false,
         }).catch(() => undefined);
         sample = dry?.returning ? prompt.sample(dry.returning) : undefined;
@@ -153,14 +188,14 @@ export async function runAuditedWrite(
   switch (approval.outcome) {
     case 'approved_by_launch_option':
       context.addAuditDetails({ consent: { by: 'launch option --allow-large-writes', wouldAffect } });
-      return done(await send(consentedBudget, unbounded), 'launch option');
+      return approved('launch option');
     case 'unavailable':
       context.addAuditDetails({ consent: { by: 'none (the client cannot ask the human)', wouldAffect } });
       throw new AppError(
         'LIMIT_EXCEEDED',
         `${measured.message} This client cannot ask the human for approval.`,
         {
-          hint: `Split the change into calls of at most ${config.writeBudget} rows, or ask the human to restart the server with --allow-large-writes (a launch option in their client config; no tool argument can grant it).`,
+          hint: 'Only the human can allow this: ask them, and they can restart the server with --allow-large-writes (a launch option in their client config; no tool argument can grant it). Smaller calls count against the same session budget.',
           ...(measured.details ? { details: measured.details } : {}),
         },
       );
@@ -171,7 +206,7 @@ export async function runAuditedWrite(
         'CONSENT_REQUIRED',
         `${measured.message} Asking the human for approval failed: ${approval.error.message}.`,
         {
-          hint: `Split the change into calls of at most ${config.writeBudget} rows, or ask the human to restart the server with --allow-large-writes.`,
+          hint: 'Ask the human directly; they can allow it by restarting the server with --allow-large-writes.',
           ...(measured.details ? { details: measured.details } : {}),
         },
       );
@@ -195,5 +230,21 @@ export async function runAuditedWrite(
       },
     );
   }
-  return done(await send(consentedBudget, unbounded), 'elicitation');
+  return approved('elicitation');
+}
+
+/**
+ * The host's over-budget refusal, saying so when it was the session's budget, not the call's, that ran out, and
+ * without advice to split the change: smaller calls count against the same budget.
+ */
+function sessionLimited(error: AppError, writes: SessionWriteBudget): AppError {
+  if (writes.allowance() >= writes.perCall) return error;
+  return new AppError(
+    'LIMIT_EXCEEDED',
+    `${error.message} This session's writes have already changed ${writes.usedRows} of the ${writes.perSession} rows that may change without the human's approval.`,
+    {
+      ...(error.hint !== undefined ? { hint: error.hint } : {}),
+      details: { ...error.details, sessionUsed: writes.usedRows, sessionBudget: writes.perSession },
+    },
+  );
 }

@@ -17,6 +17,7 @@ import {
 } from '../sqlite/connection.js';
 import { AppError, readOnlyMode } from '../core/errors.js';
 import { serverTables, type ServerTables } from '../guard/server-tables.js';
+import { SessionWriteBudget } from '../guard/write-budget.js';
 import type { Logger } from '../core/logger.js';
 import { KitClient } from '../project/kit-client.js';
 import { QueryRunner } from '../query/query-runner.js';
@@ -48,6 +49,8 @@ export interface Services {
   exclusive<T>(fn: () => T | Promise<T>): Promise<T>;
   /** The killable query host pool, started on first use (reads and row writes run there, never in this process). */
   queries(): QueryRunner;
+  /** Rows this session's writes may still change without the human (guard/write-budget.ts). */
+  writes: SessionWriteBudget;
   /** Loads the project's Drizzle schema (fresh on every call, so edits are seen); undefined when none is configured. */
   loadSchema(): Promise<LoadedSchema | undefined>;
   close(): Promise<void>;
@@ -187,6 +190,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
       ...base,
       read,
       audit,
+      writes: new SessionWriteBudget(config.writeBudget, config.sessionWriteBudget),
       queries() {
         runner ??= new QueryRunner({
           entry: options.entries.queryHost,

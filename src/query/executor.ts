@@ -450,7 +450,7 @@ function limitExceeded(
       hint:
         unboundedReason !== undefined
           ? 'Add a WHERE clause that selects only the rows you mean (check the count with run_query or dryRun), or ask the human to approve the full write.'
-          : `Narrow the WHERE clause or split the change into batches of at most ${budget} rows; to run it as is, the human must approve it (the client may ask, or the server is started with --allow-large-writes).`,
+          : 'If fewer rows were meant, narrow the WHERE clause. To change this many, the human must approve it (the client may ask, or the server is started with --allow-large-writes); smaller calls count against the same session budget.',
       details: {
         wouldAffect,
         budget,

@@ -409,7 +409,7 @@ function stopError(reason: StopReason, job: Job): AppError {
       return new AppError('TIMEOUT', `The statement ran longer than ${job.timeoutMs} ms and was stopped.`, {
         hint:
           job.message.kind === 'write'
-            ? 'The write was rolled back. Narrow it (a WHERE on an indexed column) or split it into smaller batches.'
+            ? 'The write was rolled back. Narrow it to the rows meant (a WHERE on an indexed column), or ask the human to raise --query-timeout-ms.'
             : 'Add a LIMIT, filter on indexed columns, or avoid unbounded recursive CTEs and large cross joins.',
         details: { timeoutMs: job.timeoutMs },
       });

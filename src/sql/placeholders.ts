@@ -1,5 +1,5 @@
 // Which column each bound parameter of a statement feeds, read from its tokens: `col = ?` / `? = col` (SET and
-// WHERE), and the VALUES rows of `INSERT INTO t (a, b) VALUES (?, ?)`. Used to decide which bound values are
+// WHERE; also <, <=, LIKE and the other comparisons), and the VALUES rows of `INSERT INTO t (a, b) VALUES (?, ?)`. Used to decide which bound values are
 // secrets by the column they go to, never by the name a caller gave the placeholder. A placeholder whose column
 // cannot be read is reported without one. Pure; read tolerantly (it describes, never decides what runs).
 import { tokenize, type Token } from './tokenizer.js';
@@ -15,6 +15,17 @@ export interface Placeholder {
 
 const nameOf = (token: Token | undefined): string | undefined =>
   token?.kind === 'word' ? token.text : token?.kind === 'quoted' ? token.value : undefined;
+
+const COMPARISONS = new Set(['=', '==', '<', '<=', '>', '>=', '<>', '!=']);
+const COMPARISON_WORDS = new Set(['LIKE', 'GLOB', 'IS', 'MATCH', 'REGEXP']);
+
+/** `col = ?`, `col <= ?`, `col LIKE ?` …: the operator that ties a placeholder to the column beside it. */
+function isComparison(token: Token | undefined): boolean {
+  return (
+    (token?.kind === 'op' && COMPARISONS.has(token.text)) ||
+    (token?.kind === 'word' && COMPARISON_WORDS.has(token.value))
+  );
+}
 
 function keyOf(token: Token, anonymous: { next: number }): number | string {
   if (token.text === '?') return anonymous.next++;
@@ -73,10 +84,8 @@ export function placeholders(sql: string): Placeholder[] {
       before !== undefined &&
       (before.kind === 'lparen' || before.kind === 'comma');
     if (isRowValue && (after?.kind === 'comma' || after?.kind === 'rparen')) column = columns?.[position];
-    else if (before?.kind === 'op' && (before.text === '=' || before.text === '=='))
-      column = nameOf(tokens[i - 2]);
-    else if (after?.kind === 'op' && (after.text === '=' || after.text === '=='))
-      column = nameOf(tokens[i + 2]);
+    else if (isComparison(before)) column = nameOf(tokens[i - 2]);
+    else if (isComparison(after)) column = nameOf(tokens[i + 2]);
     found.push({
       key: keyOf(token, anonymous),
       text: token.text,
