@@ -181,6 +181,8 @@ export async function applyPendingMigrations(
       `The dry run on a copy of the database failed, so nothing was applied:\n${dryRunFailure(report)}`,
       {
         hint: 'Fix the migration file (if it was never applied anywhere) or add a migration that prepares the data first; call apply_migrations with dryRun: true to see the full report.',
+        // The failure's message is SQLite's, which can quote the database.
+        untrusted: true,
         details: {
           failed: report.migrations.filter((m) => !m.ok).map((m) => ({ tag: m.tag, ...m.error })),
           notRun: report.notRun,

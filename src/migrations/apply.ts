@@ -291,6 +291,7 @@ export function statementError(
         wrapped.hint ??
         'Fix the statement in the migration file (if it was never applied anywhere) or add a new migration that prepares the data, then apply again.',
       cause: error,
+      untrusted: true,
       details: {
         tag: migration.tag,
         statementIndex: chunk,

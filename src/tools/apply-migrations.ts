@@ -8,6 +8,8 @@ import {
 } from '../app/apply-migrations.js';
 import { capText } from '../core/text.js';
 import { FindingSchema } from './migration-shapes.js';
+import { SQLITE_QUOTES_NOTICE, untrustedFence } from '../core/untrusted.js';
+import { UntrustedSchema } from './query-shapes.js';
 import { defineTool } from './types.js';
 
 const MAX_STATEMENT_CHARS = 2_000;
@@ -41,6 +43,9 @@ const MigrationReportSchema = z.object({
 });
 
 const OutputSchema = z.object({
+  untrusted: UntrustedSchema.optional().describe(
+    'Present when an error quotes SQLite, which quotes the database (a trigger message, a name).',
+  ),
   status: z
     .enum(['up_to_date', 'dry_run', 'applied'])
     .describe('up_to_date: nothing pending; dry_run: rehearsed only; applied: committed.'),
@@ -134,6 +139,9 @@ function migrationReports({ report, findings }: ApplyPlan): MigrationReport[] {
 function rehearsal(plan: ApplyPlan): Omit<Output, 'status' | 'next'> {
   const { report, rowCounts } = plan;
   return {
+    ...(report.migrations.some((migration) => migration.error)
+      ? { untrusted: untrustedFence(SQLITE_QUOTES_NOTICE) }
+      : {}),
     ok: report.ok,
     migrations: migrationReports(plan),
     ...(report.notRun.length ? { notRun: report.notRun } : {}),

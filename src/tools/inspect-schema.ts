@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { introspectDatabase, type ColumnInfo, type TableInfo } from '../sqlite/introspect.js';
 import { toMermaid } from '../sqlite/er-diagram.js';
 import type { SchemaTable } from '../project/types.js';
+import { SCHEMA_NOTICE, untrustedFence } from '../core/untrusted.js';
+import { UntrustedSchema } from './query-shapes.js';
 import { defineTool } from './types.js';
 
 const InputSchema = z
@@ -37,6 +39,7 @@ const TableSchema = z.object({
 });
 
 const OutputSchema = z.object({
+  untrusted: UntrustedSchema,
   tables: z.array(TableSchema),
   views: z.array(z.object({ name: z.string(), sql: z.string() })).optional(),
   triggers: z.array(z.object({ name: z.string(), table: z.string(), sql: z.string() })).optional(),
@@ -128,6 +131,8 @@ export const inspectSchema = defineTool({
       rowCounts: input.rowCounts,
     });
     const output: Output = {
+      // Names, view and trigger SQL and defaults are whatever migrations or the app wrote into the schema.
+      untrusted: untrustedFence(SCHEMA_NOTICE),
       tables: schema.tables.map((table) => compactTable(table, bySqlName.get(table.name))),
       ...(schema.views.length ? { views: schema.views } : {}),
       ...(schema.triggers.length ? { triggers: schema.triggers } : {}),

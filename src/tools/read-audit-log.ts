@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { compactAuditRow, type CompactAuditRow } from '../audit/entry.js';
+import { AUDIT_NOTICE, untrustedFence } from '../core/untrusted.js';
+import { UntrustedSchema } from './query-shapes.js';
 import { defineTool } from './types.js';
 
 const InputSchema = z
@@ -36,6 +38,7 @@ const RowSchema = z.object({
 }) satisfies z.ZodType<CompactAuditRow>;
 
 const OutputSchema = z.object({
+  untrusted: UntrustedSchema,
   rows: z.array(RowSchema),
   nextCursor: z.number().optional().describe('Pass as cursor to read the next (older) page.'),
   chain: z
@@ -68,6 +71,8 @@ export const readAuditLog = defineTool({
     });
     return {
       data: {
+        // Recorded arguments, targets and client names are whatever callers sent.
+        untrusted: untrustedFence(AUDIT_NOTICE),
         rows: page.rows.map(compactAuditRow),
         ...(page.nextBeforeId !== undefined ? { nextCursor: page.nextBeforeId } : {}),
         ...(input.verify ? { chain: services.audit.verify() } : {}),
