@@ -11,6 +11,8 @@ import type { ServerTables } from '../guard/server-tables.js';
 import { applyMigrations } from '../migrations/apply.js';
 import { createBackup, type BackupInfo } from '../migrations/backup.js';
 import { dryRunMigrations, type DryRunReport, type TableRowCount } from '../migrations/dry-run.js';
+import { existingRowChanges, type ExistingRowChange, type MigrationEffects } from '../migrations/effects.js';
+import { asciiLower } from '../sql/tokenizer.js';
 import { readMigrationFolder } from '../migrations/folder.js';
 import type { ProjectConfig } from '../project/types.js';
 import type { SqliteDatabase } from '../sqlite/connection.js';
@@ -36,8 +38,10 @@ export interface ApplyPlan {
   report: DryRunReport;
   /** Linter findings per pending migration, in order. */
   findings: Finding[][];
-  /** What a human must agree to before it is applied; empty when nothing can be lost. */
+  /** What a human must agree to before it is applied; empty when nothing can be lost or changed. */
   losses: string[];
+  /** Rows that existed before and that the migrations change or remove, per table, with the statements doing it. */
+  rowChanges: ExistingRowChange[];
   /** Every table's row count before → after, without our own audit table (its rows are not the app's data). */
   rowCounts: TableRowCount[];
   /** Present when data would be lost: how consent was (or will be) given. */
@@ -79,8 +83,27 @@ function dryRunFailure(report: DryRunReport): string {
   return parts.join('\n');
 }
 
-function dataLossSummary(report: DryRunReport, findings: Finding[][]): string[] {
+/** "users: 12 rows updated, 3 deleted" */
+export function describeRowChange(change: ExistingRowChange): string {
+  const parts = [
+    change.updated ? `${change.updated} row${change.updated === 1 ? '' : 's'} updated` : '',
+    change.deleted ? `${change.deleted} row${change.deleted === 1 ? '' : 's'} deleted` : '',
+  ].filter(Boolean);
+  return `${change.table}: ${parts.join(', ')}`;
+}
+
+/** Longest statement a consent request shows; a longer one is refused rather than shown in part (see class 9). */
+const MAX_SHOWN_STATEMENT = 4000;
+
+function dataLossSummary(
+  report: DryRunReport,
+  findings: Finding[][],
+  rowChanges: ExistingRowChange[],
+): string[] {
   const lines: string[] = [];
+  // Data changed is data lost: existing rows an UPDATE, DELETE, REPLACE or upsert changes, with the statements.
+  for (const change of rowChanges)
+    lines.push(`Existing rows change: ${describeRowChange(change)}, by ${change.statements.join('; ')}`);
   report.migrations.forEach((migration, index) => {
     for (const finding of findings[index] ?? []) {
       if (finding.dataLoss) lines.push(`${migration.tag}: ${finding.code} ${finding.message}`);
@@ -90,22 +113,37 @@ function dataLossSummary(report: DryRunReport, findings: Finding[][]): string[] 
   return lines;
 }
 
+function emptyEffects(): MigrationEffects {
+  return { tables: [], statements: [], triggered: 0, schema: { created: [], dropped: [], changed: [] } };
+}
+
 async function askConsent(
   context: CallContext<MigrationServices>,
   report: DryRunReport,
   losses: string[],
 ): Promise<string> {
   const tags = report.migrations.map((migration) => migration.tag);
+  const tooLong = losses.find((line) => line.length > MAX_SHOWN_STATEMENT);
+  if (tooLong !== undefined) {
+    // Security: the human is shown every statement whole or not asked; a prefix could be made to look harmless.
+    throw new AppError(
+      'CONSENT_REQUIRED',
+      `Applying ${tags.join(', ')} changes existing data through a statement too long to show the human in full (${tooLong.length} characters even without comments and with long literals shortened), so they were not asked; nothing was applied.`,
+      {
+        hint: 'Write the data change as shorter statements a person can read (e.g. one UPDATE per rule), then dry-run again.',
+      },
+    );
+  }
   const counts = report.rowCounts.filter((count) => count.before !== count.after).map(describeRowCount);
   return requireDestructiveConsent(context, {
     nothingWas: 'applied',
     unavailable: {
-      message: `Applying ${tags.join(', ')} would destroy data, which needs the human's consent, and this client cannot ask them:\n- ${losses.join('\n- ')}`,
+      message: `Applying ${tags.join(', ')} would destroy or change existing data, which needs the human's consent, and this client cannot ask them:\n- ${losses.join('\n- ')}`,
       hint: 'Show the human these findings. If they agree, they can restart the server with --allow-destructive added to its arguments in their MCP client config, then call apply_migrations again. If not, change schema.ts (or the migration) so nothing is lost. Nothing was changed.',
       details: { migrations: tags },
     },
     message: [
-      `The assistant wants to apply ${tags.length} migration(s) (${tags.join(', ')}) that would destroy data:`,
+      `The assistant wants to apply ${tags.length} migration(s) (${tags.join(', ')}) that would destroy or change existing data:`,
       ...losses.map((line) => `• ${line}`),
       ...(counts.length
         ? ['Row counts in a dry run on a copy of your data:', ...counts.map((line) => `• ${line}`)]
@@ -153,11 +191,16 @@ export async function applyPendingMigrations(
       protectedTables: services.tables.protected,
     },
   );
-  const losses = dataLossSummary(report, findings);
+  const existedBefore = new Set(
+    report.rowCounts.filter((count) => count.before !== null).map((count) => asciiLower(count.table)),
+  );
+  const rowChanges = existingRowChanges(report.migrations, (table) => existedBefore.has(asciiLower(table)));
+  const losses = dataLossSummary(report, findings, rowChanges);
   const plan: ApplyPlan = {
     report,
     findings,
     losses,
+    rowChanges,
     rowCounts: report.rowCounts.filter((count) => !services.tables.isAuditTable(count.table)),
     ...(losses.length
       ? {
@@ -219,6 +262,8 @@ export async function applyPendingMigrations(
         migrationsTable: project.migrationsTable,
         tables: services.tables,
         expectedHashes: report.pendingHashes,
+        // The apply measures its own effects and rolls back unless they are what was rehearsed (and approved).
+        expectedEffects: report.migrations.map((migration) => migration.effects ?? emptyEffects()),
         signal,
         onProgress(step) {
           if (step.phase === 'migration')

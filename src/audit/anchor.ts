@@ -61,7 +61,11 @@ export class AuditAnchor {
       fs.writeFileSync(temp, `${JSON.stringify(record)}\n`);
       fs.renameSync(temp, this.file);
     } catch (error) {
-      fs.rmSync(temp, { force: true });
+      try {
+        fs.rmSync(temp, { force: true });
+      } catch {
+        // The folder itself may be what failed.
+      }
       this.onProblem(`the audit anchor ${this.file} cannot be written: ${(error as Error).message}`);
     }
   }

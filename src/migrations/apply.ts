@@ -14,6 +14,7 @@ import { assertFolderReady, type MigrationFolder } from './folder.js';
 import { DEFAULT_LEDGER_TABLE, serverTables, type ServerTables } from '../guard/server-tables.js';
 import { ensureLedgerTable, insertLedgerRow, readLedger } from './ledger.js';
 import { computeMigrationStatus, type MigrationStatus } from './status.js';
+import { compareEffects, EffectMeter, type MigrationEffects } from './effects.js';
 import {
   checkWhatStatementTouches,
   planMigrations,
@@ -39,6 +40,8 @@ export interface AppliedMigration {
   skippedEmptyChunks: number;
   /** Statements the statement policy neutralised (recognised as redundant inside our apply) and did not run. */
   neutralised: NeutralisedStatement[];
+  /** What it did to the data and the schema (effects.ts), measured inside the transaction. */
+  effects: MigrationEffects;
 }
 
 export interface NeutralisedStatement {
@@ -71,6 +74,13 @@ export interface ApplyOptions {
    * another (e.g. a file edited or added between the dry run and the apply).
    */
   expectedHashes?: readonly string[];
+  /**
+   * What the dry run measured, per pending migration. When given, the apply measures its own effects inside its
+   * transaction and rolls everything back if they differ: SQL can tell the copy from the real file.
+   */
+  expectedEffects?: readonly MigrationEffects[];
+  /** Told before each statement runs (the host resets its per-statement time limit on it). */
+  onStatement?: (migration: string, statement: PlannedStatement) => void;
 }
 
 export interface ForeignKeyViolation {
@@ -180,6 +190,7 @@ async function runInTransaction(
   const plans = planMigrations(pending, { tables, existingTables: tableNames(db) });
 
   const result: ApplyResult = { applied: [], migrationsTable, statusBefore: status };
+  const createdInBatch = new Set<string>();
   for (const [position, migration] of pending.entries()) {
     reportProgress(options, {
       index: position + 1,
@@ -188,7 +199,10 @@ async function runInTransaction(
       phase: 'migration',
     });
     const plan = plans[position]!;
-    const { statements } = runPlannedMigration(db, plan, tables);
+    const { statements, effects } = runPlannedMigration(db, plan, tables, {
+      createdInBatch,
+      onStatement: (statement) => options.onStatement?.(migration.tag, statement),
+    });
     insertLedgerRow(db, migrationsTable, migration.hash, migration.when);
     result.applied.push({
       tag: migration.tag,
@@ -198,11 +212,13 @@ async function runInTransaction(
       statements,
       skippedEmptyChunks: plan.emptyChunks,
       neutralised: neutralisedIn(plan),
+      effects,
     });
     await yieldToEventLoop();
     throwIfCancelled(options.signal, `after "${migration.tag}"`);
   }
   if (pending.length === 0) return result;
+  if (options.expectedEffects) assertSameEffects(result, options.expectedEffects);
 
   reportProgress(options, {
     index: pending.length,
@@ -252,24 +268,32 @@ export function runPlannedMigration(
   db: Database,
   plan: PlannedMigration,
   tables: ServerTables,
-  onStatement?: (statement: PlannedStatement) => void,
-): { statements: number } {
+  options: {
+    /** Told before each statement runs (progress, and the host's per-statement time limit). */
+    onStatement?: (statement: PlannedStatement) => void;
+    /** Lower-cased names of the tables created earlier in this batch (see EffectMeter). */
+    createdInBatch?: Set<string>;
+  } = {},
+): { statements: number; effects: MigrationEffects } {
+  const meter = new EffectMeter(db, options.createdInBatch ?? new Set());
   let statements = 0;
   for (const statement of plan.statements) {
     if (statement.action !== 'run') continue;
     const ref = { tag: plan.tag, file: plan.file, chunk: statement.chunk, text: statement.text };
     checkWhatStatementTouches(db, ref, tables);
-    onStatement?.(statement);
+    options.onStatement?.(statement);
     try {
-      const prepared = db.prepare(statement.text);
-      if (prepared.reader) for (const _row of prepared.iterate()) void _row;
-      else prepared.run();
+      meter.measure(statement.classified, statement, () => {
+        const prepared = db.prepare(statement.text);
+        if (prepared.reader) for (const _row of prepared.iterate()) void _row;
+        else prepared.run();
+      });
       statements += 1;
     } catch (error) {
       throw statementError(plan, statement.chunk, statement.text, error);
     }
   }
-  return { statements };
+  return { statements, effects: meter.result() };
 }
 
 export function statementError(
@@ -299,6 +323,24 @@ export function statementError(
         sqliteMessage,
         ...(wrapped.details ?? {}),
       },
+    },
+  );
+}
+
+/** Rolls back (by throwing) when the real apply did not do what the rehearsal showed (and the human approved). */
+function assertSameEffects(result: ApplyResult, expected: readonly MigrationEffects[]): void {
+  const differences = compareEffects(
+    result.applied.map((m) => m.tag),
+    expected,
+    result.applied.map((m) => m.effects),
+  );
+  if (differences.length === 0) return;
+  throw new AppError(
+    'MIGRATION_FAILED',
+    `The migrations did something else on the real database than in the dry run on its copy, so everything was rolled back:\n- ${differences.join('\n- ')}`,
+    {
+      hint: 'Either the data changed since the dry run (run it again and apply what it shows), or a statement behaves differently on the real file than on a copy (its name, size or the time): review the migration before applying it.',
+      details: { differences },
     },
   );
 }

@@ -18,6 +18,7 @@ import {
 } from './apply.js';
 import { DEFAULT_LEDGER_TABLE, serverTables, type ServerTables } from '../guard/server-tables.js';
 import { planMigrations, type PlannedMigration } from './statement-policy.js';
+import type { MigrationEffects } from './effects.js';
 import { ensureLedgerTable, insertLedgerRow, readLedger } from './ledger.js';
 import { computeMigrationStatus, type MigrationStatus } from './status.js';
 import { isEmptyChunk } from './sql-text.js';
@@ -63,6 +64,8 @@ export interface DryRunMigration {
   error?: DryRunError;
   /** Every table whose existence or row count changed in this migration. */
   rowCountChanges: TableRowCount[];
+  /** What it did to the data and the schema (effects.ts); absent when it failed. */
+  effects?: MigrationEffects;
 }
 
 export interface DryRunReport {
@@ -136,6 +139,7 @@ function rehearse(
   let previous = initial;
   const migrations: DryRunMigration[] = [];
   const notRun: string[] = [];
+  const createdInBatch = new Set<string>();
   let failed = false;
   for (const [position, migration] of status.pending.entries()) {
     const plan = plans[position]!;
@@ -156,7 +160,7 @@ function rehearse(
     // A savepoint per migration so a failure leaves the copy as it was before it (row counts stay meaningful).
     db.exec('SAVEPOINT dry_run_migration');
     try {
-      runPlannedMigration(db, plan, tables);
+      report.effects = runPlannedMigration(db, plan, tables, { createdInBatch }).effects;
       insertLedgerRow(db, migrationsTable, migration.hash, migration.when);
       db.exec('RELEASE dry_run_migration');
     } catch (error) {

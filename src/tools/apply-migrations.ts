@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   applyPendingMigrations,
+  describeRowChange,
   describeRowCount,
   integrityOk,
   type ApplyOutcome,
@@ -70,6 +71,12 @@ const OutputSchema = z.object({
     .array(z.string())
     .optional()
     .describe('Tables that would lose rows or be dropped with rows in them.'),
+  rowsChanged: z
+    .array(z.string())
+    .optional()
+    .describe(
+      'Existing rows an UPDATE, DELETE, REPLACE or upsert would change: "table: N rows updated, M deleted" (the human is asked first).',
+    ),
   checks: z
     .object({
       foreignKeys: z
@@ -147,6 +154,7 @@ function rehearsal(plan: ApplyPlan): Omit<Output, 'status' | 'next'> {
     ...(report.notRun.length ? { notRun: report.notRun } : {}),
     ...(rowCounts.length ? { rowCounts: rowCounts.map(describeRowCount) } : {}),
     ...(report.rowsLost.length ? { rowsLost: report.rowsLost.map(describeRowCount) } : {}),
+    ...(plan.rowChanges.length ? { rowsChanged: plan.rowChanges.map(describeRowChange) } : {}),
     checks: {
       foreignKeys: report.foreignKeyViolations.length
         ? `${report.foreignKeyViolations.length} row(s) point at nothing (see foreignKeyViolations)`
@@ -179,7 +187,7 @@ function toOutput(outcome: ApplyOutcome): Output {
         next: !outcome.plan.report.ok
           ? 'The dry run failed (see the errors): fix the migration or the data it trips over, then dry-run again.'
           : outcome.plan.losses.length
-            ? 'These migrations destroy data (see findings/rowsLost): confirm with the human that this is intended, then call apply_migrations (the human is asked to consent).'
+            ? 'These migrations destroy or change existing data (see findings, rowsLost, rowsChanged): confirm with the human that this is intended, then call apply_migrations (the human is asked to consent).'
             : 'Looks safe: call apply_migrations to apply (a backup is taken first).',
       };
     case 'applied': {

@@ -151,3 +151,69 @@ describe('applyPendingMigrations', () => {
     expect(listBackups(services.backupDir)).toEqual([]);
   });
 });
+
+describe('data changed is data lost (issue 11 class 2): migrations that change existing rows need the human', () => {
+  const cases: Array<{ name: string; sql: string; changes: string[]; consent: boolean }> = [
+    {
+      name: 'an UPDATE of existing rows',
+      sql: 'UPDATE `users` SET `name` = upper(`name`);',
+      changes: ['users: 2 rows updated'],
+      consent: true,
+    },
+    {
+      name: 'an upsert that overwrites a row',
+      sql: "INSERT INTO `users` (`id`, `name`) VALUES (1, 'eve'), (7, 'new') ON CONFLICT(`id`) DO UPDATE SET `name` = excluded.`name`;",
+      changes: ['users: 1 row updated'],
+      consent: true,
+    },
+    {
+      name: 'a REPLACE of an existing row',
+      sql: "REPLACE INTO `users` (`id`, `name`) VALUES (2, 'bo');",
+      changes: ['users: 1 row updated'],
+      consent: true,
+    },
+    {
+      name: 'a DELETE that leaves no row count behind (one deleted, one inserted)',
+      sql: "DELETE FROM `posts` WHERE `id` = 1;--> statement-breakpoint\nINSERT INTO `posts` VALUES (9, 2, 'swap');",
+      changes: ['posts: 1 row deleted'],
+      consent: true,
+    },
+    {
+      name: 'an insert-only seed',
+      sql: "INSERT INTO `users` (`id`, `name`) VALUES (5, 'new');",
+      changes: [],
+      consent: false,
+    },
+  ];
+  for (const kase of cases) {
+    it(`${kase.consent ? 'asks about' : 'does not ask about'} ${kase.name}, showing how many rows of which tables`, async () => {
+      const { services } = await project(kase.sql.split('--> statement-breakpoint\n'));
+      const dry = await applyPendingMigrations(recordingContext(services).context, { dryRun: true });
+      if (dry.status !== 'dry_run') throw new Error(dry.status);
+      expect(
+        dry.plan.rowChanges.map(
+          (c) =>
+            `${c.table}: ${c.updated ? `${c.updated} row${c.updated === 1 ? '' : 's'} updated` : `${c.deleted} row${c.deleted === 1 ? '' : 's'} deleted`}`,
+        ),
+      ).toEqual(kase.changes);
+      expect(dry.plan.consent !== undefined).toBe(kase.consent);
+      const silent = recordingContext(services);
+      if (!kase.consent) {
+        expect((await applyPendingMigrations(silent.context, { dryRun: false })).status).toBe('applied');
+        return;
+      }
+      await expect(applyPendingMigrations(silent.context, { dryRun: false })).rejects.toMatchObject({
+        code: 'CONSENT_REQUIRED',
+      });
+      expect(readLedger(services.read)).toHaveLength(1);
+      const asked = recordingContext(services, {
+        elicit: () => ({ action: 'accept', content: { confirm: true } }),
+      });
+      expect((await applyPendingMigrations(asked.context, { dryRun: false })).status).toBe('applied');
+      const message = asked.asked[0]!.message;
+      for (const change of kase.changes) expect(message).toContain(change);
+      expect(message).toContain('0001_next statement 1:');
+      expect(services.audit.verify().ok).toBe(true);
+    });
+  }
+});
