@@ -8,12 +8,11 @@ import { UNCHANGED_DETAIL } from '../audit/audit-rows.js';
 import type { Config } from '../core/config.js';
 import { AppError } from '../core/errors.js';
 import type { ServerTables } from '../guard/server-tables.js';
-import { applyMigrations } from '../migrations/apply.js';
 import { createBackup, type BackupInfo } from '../migrations/backup.js';
-import { dryRunMigrations, type DryRunReport, type TableRowCount } from '../migrations/dry-run.js';
+import type { DryRunReport, TableRowCount } from '../migrations/dry-run.js';
+import type { JobProgress, MigrationJobBase, MigrationRunner } from '../migrations/jobs.js';
 import { existingRowChanges, type ExistingRowChange, type MigrationEffects } from '../migrations/effects.js';
 import { asciiLower } from '../sql/tokenizer.js';
-import { readMigrationFolder } from '../migrations/folder.js';
 import type { ProjectConfig } from '../project/types.js';
 import type { SqliteDatabase } from '../sqlite/connection.js';
 import { notifyProgress, type CallContext } from './call-context.js';
@@ -28,9 +27,27 @@ export interface MigrationServices {
   tables: ServerTables;
   audit: AuditLog;
   backupDir: string;
-  config: Pick<Config, 'readOnly' | 'allowDestructive'>;
-  project: Pick<ProjectConfig, 'outDir' | 'migrationsTable'>;
+  config: Pick<Config, 'readOnly' | 'allowDestructive' | 'busyTimeoutMs'>;
+  project: Pick<ProjectConfig, 'outDir' | 'migrationsTable' | 'dbFile'>;
+  /** The audit database file (with --audit-db). */
+  auditFile: string;
+  /** Where the dry run and the apply run: a process that can be stopped (migrations/jobs.ts). */
+  migrations: MigrationRunner;
   exclusive<T>(fn: () => T | Promise<T>): Promise<T>;
+}
+
+/** What both jobs need to know about this project. */
+function jobBase(services: MigrationServices): MigrationJobBase {
+  return {
+    dbFile: services.project.dbFile,
+    outDir: services.project.outDir,
+    tables: {
+      ledgerTable: services.tables.ledgerTable,
+      auditTable: services.tables.auditTable,
+      auditInProjectDb: services.tables.auditInProjectDb,
+    },
+    busyTimeoutMs: services.config.busyTimeoutMs,
+  };
 }
 
 /** What the dry run showed, and what it means for the human. */
@@ -113,6 +130,21 @@ function dataLossSummary(
   return lines;
 }
 
+/** A progress notification as each migration starts (the host reports every statement; one line each is enough). */
+function announceMigration(
+  tags: readonly string[],
+  context: CallContext<MigrationServices>,
+  total: number,
+): (progress: JobProgress) => void {
+  let current: string | undefined;
+  return ({ migration }) => {
+    if (migration === current) return;
+    current = migration;
+    const index = tags.indexOf(migration);
+    notifyProgress(context, index + 2, total, `Applying ${migration} (${index + 1}/${tags.length})`);
+  };
+}
+
 function emptyEffects(): MigrationEffects {
   return { tables: [], statements: [], triggered: 0, schema: { created: [], dropped: [], changed: [] } };
 }
@@ -179,10 +211,8 @@ export async function applyPendingMigrations(
 
   // Always rehearse first, on a copy of the real data: what the dry run did not see is never applied.
   // The statement policy judges every statement before anything runs, the copy included; it throws on a refusal.
-  const report = await dryRunMigrations(services.read, folder, {
-    migrationsTable: project.migrationsTable,
-    tables: services.tables,
-  });
+  // It runs where it can be stopped: a statement that runs too long ends with its process (migrations/jobs.ts).
+  const report = await services.migrations.rehearse(jobBase(services), { signal });
   const findings = lintSequence(
     services.read,
     status.pending.map((migration) => ({ chunks: migration.chunks })),
@@ -257,31 +287,38 @@ export async function applyPendingMigrations(
     addAuditDetails({ backup: { id: info.id, path: info.path, sizeBytes: info.sizeBytes, durationMs } });
 
     // Read the folder again: a file added or edited since the dry run must fail the hash check, not slip through.
-    const result = await commitWithAudit((row) =>
-      applyMigrations(write, readMigrationFolder(project.outDir), {
-        migrationsTable: project.migrationsTable,
-        tables: services.tables,
-        expectedHashes: report.pendingHashes,
-        // The apply measures its own effects and rolls back unless they are what was rehearsed (and approved).
-        expectedEffects: report.migrations.map((migration) => migration.effects ?? emptyEffects()),
-        signal,
-        onProgress(step) {
-          if (step.phase === 'migration')
-            notifyProgress(
+    // In the killable host: the migrations, the ledger rows and this call's ok row commit together (with
+    // --audit-db the row is committed there just before the data commits); a statement that runs too long ends
+    // with its process, and SQLite rolls the transaction back.
+    const tags = new Map(report.migrations.map((m) => [m.hash, m.tag]));
+    const result = await commitWithAudit(
+      (row) => {
+        const { durationMs, ...entry } = row({
+          details: { applied: report.pendingHashes.map((hash) => ({ tag: tags.get(hash), hash })) },
+        });
+        return services.migrations.apply(
+          {
+            ...jobBase(services),
+            expectedHashes: report.pendingHashes,
+            // The apply measures its own effects and rolls back unless they are what was rehearsed (and approved).
+            expectedEffects: report.migrations.map((migration) => migration.effects ?? emptyEffects()),
+            audit: {
+              entry,
+              startedAtMs: Date.now() - durationMs,
+              ...(services.tables.auditInProjectDb ? {} : { auditDbFile: services.auditFile }),
+            },
+          },
+          {
+            signal,
+            onProgress: announceMigration(
+              status.pending.map((m) => m.tag),
               context,
-              step.index + 1,
               total,
-              `Applying ${step.tag ?? ''} (${step.index}/${step.total})`,
-            );
-        },
-        beforeCommit(_db, applied) {
-          // With the audit log in this file the row commits with the migrations; with --audit-db it is written
-          // just before the commit (a failed commit then adds an error row after it).
-          services.audit.append(
-            row({ details: { applied: applied.applied.map((m) => ({ tag: m.tag, hash: m.hash })) } }),
-          );
-        },
-      }),
+            ),
+          },
+        );
+      },
+      (applied) => applied.auditId !== undefined,
     );
     return {
       status: 'applied' as const,

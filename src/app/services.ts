@@ -1,6 +1,7 @@
 // The long-lived handles one server (or one CLI call) works with, opened once from the Config: the project's
 // resolved config, the database connections, the audit log, and the lazily started helpers (the kit worker that
 // runs drizzle-kit and user TypeScript, the query host that runs SQL it can kill). No MCP here.
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../core/config.js';
 import type { EntryPoint } from '../core/entry-point.js';
@@ -20,6 +21,14 @@ import { serverTables, type ServerTables } from '../guard/server-tables.js';
 import { SessionWriteBudget } from '../guard/write-budget.js';
 import type { Logger } from '../core/logger.js';
 import { KitClient } from '../project/kit-client.js';
+import type { DryRunReport } from '../migrations/dry-run.js';
+import type {
+  ApplyJobResult,
+  ApplyRequest,
+  JobOptions,
+  MigrationRunner,
+  RehearseRequest,
+} from '../migrations/jobs.js';
 import { QueryRunner } from '../query/query-runner.js';
 import type { LoadedSchema, ProjectConfig } from '../project/types.js';
 
@@ -51,6 +60,8 @@ export interface Services {
   queries(): QueryRunner;
   /** Rows this session's writes may still change without the human (guard/write-budget.ts). */
   writes: SessionWriteBudget;
+  /** Runs the migration dry run and apply in the killable query host (migrations/jobs.ts). */
+  migrations: MigrationRunner;
   /** Loads the project's Drizzle schema (fresh on every call, so edits are seen); undefined when none is configured. */
   loadSchema(): Promise<LoadedSchema | undefined>;
   close(): Promise<void>;
@@ -88,6 +99,14 @@ export interface OpenOptions {
   entries: EntryPoints;
   /** Applies pending migrations at start; given the write connection and a way to record the audit row. */
   migrateOnStart?: (context: StartupContext) => Promise<void>;
+}
+
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
 }
 
 export async function openServices(config: Config, logger: Logger, options: OpenOptions): Promise<Services> {
@@ -180,6 +199,26 @@ export async function openServices(config: Config, logger: Logger, options: Open
     opened.push(read);
 
     let runner: QueryRunner | undefined;
+    const queries = (): QueryRunner =>
+      (runner ??= new QueryRunner({
+        entry: options.entries.queryHost,
+        dbFile,
+        protectedTables: tables.protected,
+        queryTimeoutMs: config.queryTimeoutMs,
+        busyTimeoutMs: config.busyTimeoutMs,
+        onOutput: (text, stream) => logger.warn(`query host ${stream}: ${text.trimEnd()}`),
+      }));
+    const runMigrationJob = (
+      job: { kind: 'rehearse'; request: RehearseRequest } | { kind: 'apply'; request: ApplyRequest },
+      { signal, onProgress }: JobOptions,
+    ) =>
+      queries().migrate(job, {
+        statementTimeoutMs: config.migrationStatementTimeoutMs,
+        // A dry run holds a copy of the whole database in memory (up to 256 MiB, then a temp file).
+        memoryLimitBytes: 1024 ** 3 + 2 * fileSize(dbFile),
+        ...(signal ? { signal } : {}),
+        ...(onProgress ? { onProgress } : {}),
+      });
     let tail: Promise<unknown> = Promise.resolve();
     return {
       exclusive<T>(fn: () => T | Promise<T>): Promise<T> {
@@ -191,17 +230,12 @@ export async function openServices(config: Config, logger: Logger, options: Open
       read,
       audit,
       writes: new SessionWriteBudget(config.writeBudget, config.sessionWriteBudget),
-      queries() {
-        runner ??= new QueryRunner({
-          entry: options.entries.queryHost,
-          dbFile,
-          protectedTables: tables.protected,
-          queryTimeoutMs: config.queryTimeoutMs,
-          busyTimeoutMs: config.busyTimeoutMs,
-          onOutput: (text, stream) => logger.warn(`query host ${stream}: ${text.trimEnd()}`),
-        });
-        return runner;
+      migrations: {
+        rehearse: (request, job) =>
+          runMigrationJob({ kind: 'rehearse', request }, job) as Promise<DryRunReport>,
+        apply: (request, job) => runMigrationJob({ kind: 'apply', request }, job) as Promise<ApplyJobResult>,
       },
+      queries,
       async loadSchema() {
         if (project.schemaFiles.length === 0) return undefined;
         return kit.loadSchema(project);

@@ -17,7 +17,7 @@ import {
   type NeutralisedStatement,
 } from './apply.js';
 import { DEFAULT_LEDGER_TABLE, serverTables, type ServerTables } from '../guard/server-tables.js';
-import { planMigrations, type PlannedMigration } from './statement-policy.js';
+import { planMigrations, type PlannedMigration, type PlannedStatement } from './statement-policy.js';
 import type { MigrationEffects } from './effects.js';
 import { ensureLedgerTable, insertLedgerRow, readLedger } from './ledger.js';
 import { computeMigrationStatus, type MigrationStatus } from './status.js';
@@ -35,6 +35,8 @@ export interface DryRunOptions {
   inMemoryLimitBytes?: number;
   /** Where the temp-file copy goes (default: the OS temp folder). */
   tempDir?: string;
+  /** Told before each statement runs (the host resets its per-statement time limit on it). */
+  onStatement?: (migration: string, statement: PlannedStatement) => void;
 }
 
 export interface TableRowCount {
@@ -118,7 +120,11 @@ export async function dryRunMigrations(
       existingTables: real ? tableNames(real) : [],
     });
     copy = await makeCopy(real, options);
-    return rehearse(copy.db, copy.kind, copy.sizeBytes, status, plans, { migrationsTable, tables });
+    return rehearse(copy.db, copy.kind, copy.sizeBytes, status, plans, {
+      migrationsTable,
+      tables,
+      ...(options.onStatement ? { onStatement: options.onStatement } : {}),
+    });
   } finally {
     copy?.dispose();
     opened?.close();
@@ -131,7 +137,15 @@ function rehearse(
   sizeBytes: number,
   status: MigrationStatus,
   plans: readonly PlannedMigration[],
-  { migrationsTable, tables }: { migrationsTable: string; tables: ServerTables },
+  {
+    migrationsTable,
+    tables,
+    onStatement,
+  }: {
+    migrationsTable: string;
+    tables: ServerTables;
+    onStatement?: (migration: string, statement: PlannedStatement) => void;
+  },
 ): DryRunReport {
   db.pragma('foreign_keys = OFF');
   ensureLedgerTable(db, migrationsTable);
@@ -160,7 +174,10 @@ function rehearse(
     // A savepoint per migration so a failure leaves the copy as it was before it (row counts stay meaningful).
     db.exec('SAVEPOINT dry_run_migration');
     try {
-      report.effects = runPlannedMigration(db, plan, tables, { createdInBatch }).effects;
+      report.effects = runPlannedMigration(db, plan, tables, {
+        createdInBatch,
+        onStatement: (statement) => onStatement?.(migration.tag, statement),
+      }).effects;
       insertLedgerRow(db, migrationsTable, migration.hash, migration.when);
       db.exec('RELEASE dry_run_migration');
     } catch (error) {

@@ -239,7 +239,10 @@ export class QueryExecutor {
   }
 
   /** Runs one request; never throws. `onInternalError` sees the original of any error reported as INTERNAL. */
-  handle(message: HostRequest, onInternalError?: (error: unknown) => void): HostResponse {
+  handle(
+    message: Extract<HostRequest, { kind: 'read' | 'write' }>,
+    onInternalError?: (error: unknown) => void,
+  ): HostResponse {
     try {
       const result = message.kind === 'read' ? this.read(message.request) : this.write(message.request);
       return { id: message.id, ok: true, result };

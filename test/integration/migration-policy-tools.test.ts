@@ -180,7 +180,8 @@ describe('migrations that manage the transaction themselves (issue 10 item 4)', 
     const journal = fs.readFileSync(journalFile, 'utf8');
     const parsed = JSON.parse(journal) as { entries: unknown[] };
     fs.writeFileSync(journalFile, JSON.stringify({ ...parsed, entries: parsed.entries.slice(0, 1) }));
-    const h = await start(['--project', project]);
+    // The rebuild's copy turns a NULL name into '' (coalesce): that changes existing rows, so the human must agree.
+    const h = await start(['--project', project, '--allow-destructive']);
     const dbFile = path.join(project, 'app.db');
     withDb(dbFile, (db) =>
       db.exec(
@@ -190,7 +191,7 @@ describe('migrations that manage the transaction themselves (issue 10 item 4)', 
     fs.writeFileSync(journalFile, journal);
 
     const dry = await h.ok<Json>('apply_migrations', { dryRun: true });
-    expect(dry).toMatchObject({ status: 'dry_run', ok: true });
+    expect(dry).toMatchObject({ status: 'dry_run', ok: true, rowsChanged: ['teams: 2 rows updated'] });
     const report = dry.migrations[0] as Json;
     expect(report.tag).toBe('0001_team_name_required');
     expect(report.neutralised).toHaveLength(6);

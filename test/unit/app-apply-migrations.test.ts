@@ -7,6 +7,7 @@ import { AuditLog, ensureAuditTable } from '../../src/audit/audit-log.js';
 import { serverTables } from '../../src/guard/server-tables.js';
 import { applyMigrations } from '../../src/migrations/apply.js';
 import { listBackups } from '../../src/migrations/backup.js';
+import { inProcessMigrations } from '../../src/migrations/jobs.js';
 import { readMigrationFolder } from '../../src/migrations/folder.js';
 import { readLedger } from '../../src/migrations/ledger.js';
 import { openReadConnection, openWriteConnection, type SqliteDatabase } from '../../src/sqlite/connection.js';
@@ -41,8 +42,11 @@ async function project(pending: string[], config: Partial<MigrationServices['con
     tables: serverTables(),
     audit: new AuditLog(write, 'audit_log'),
     backupDir: path.join(dir, 'backups'),
-    config: { readOnly: false, allowDestructive: false, ...config },
-    project: { outDir, migrationsTable: '__drizzle_migrations' },
+    config: { readOnly: false, allowDestructive: false, busyTimeoutMs: 1000, ...config },
+    project: { outDir, migrationsTable: '__drizzle_migrations', dbFile: file },
+    auditFile: file,
+    // The jobs run in this process here; the server runs them in its killable query host (migrations/jobs.ts).
+    migrations: inProcessMigrations,
     exclusive: async (fn) => fn(),
   };
   opened.push(services.read);
