@@ -1,5 +1,6 @@
-// Restoring a backup, without MCP. Invariants: a restore that undoes recorded changes (or cannot rule them out)
-// needs the human's consent; the current content is backed up first; the audit trail survives the restore — with
+// Restoring a backup, without MCP. Invariants: a restore that would undo anything — a change the audit log
+// records, or any difference between the live content and the backup's (rows the application wrote itself
+// included) — needs the human's consent; the current content is backed up first; the audit trail survives the restore — with
 // the audit log in the same file, the rows written after the backup are carried over verbatim (same ids and
 // hashes) into the restored content together with this call's own row, in the same page copy; with --audit-db the
 // audit file is not touched and the registry writes this call's row.
@@ -12,6 +13,7 @@ import type { ServerTables } from '../guard/server-tables.js';
 import { getBackup, listBackups, restoreBackup, type BackupInfo } from '../migrations/backup.js';
 import type { ProjectConfig } from '../project/types.js';
 import type { SqliteDatabase } from '../sqlite/connection.js';
+import { contentDifferences, type TableDifference } from '../sqlite/content-diff.js';
 import type { CallContext } from './call-context.js';
 import { requireDestructiveConsent } from './consent.js';
 import { writableConnection } from './services.js';
@@ -35,6 +37,8 @@ export interface BackupWithChanges {
 }
 
 export interface RestoreOutcome extends BackupWithChanges {
+  /** Tables whose content the restore replaces (differs between the live database and the backup). */
+  differences: TableDifference[];
   safetyBackup: BackupInfo;
   /** Audit rows written after the backup and kept in the restored database (audit log in the same file). */
   auditRowsCarriedOver?: number;
@@ -83,24 +87,69 @@ export function listBackupsWithChanges(
   return { backups, total: all.length };
 }
 
+/** "users: 120 rows now, 118 in the backup" */
+export function describeDifference(difference: TableDifference): string {
+  const count = (n: number | null) => (n === null ? 'no table' : `${n} row${n === 1 ? '' : 's'}`);
+  const what =
+    difference.reason === 'definition'
+      ? ' (its definition differs)'
+      : difference.reason === 'rows' && difference.liveRows === difference.backupRows
+        ? ' (same count, different content)'
+        : '';
+  return `${difference.table}: ${count(difference.liveRows)} now, ${count(difference.backupRows)} in the backup${what}`;
+}
+
+/**
+ * The live content against the backup's, table by table (our audit table left out: its rows are carried over).
+ * Security: what decides consent, since the audit log cannot know what the application wrote itself.
+ */
+function differencesFrom(
+  services: RestoreServices,
+  backup: BackupInfo,
+  live: SqliteDatabase,
+): TableDifference[] {
+  const copy = new Database(backup.path, { readonly: true, fileMustExist: true });
+  try {
+    return contentDifferences(live, copy, (table) => services.tables.isAuditTable(table));
+  } finally {
+    copy.close();
+  }
+}
+
 async function askConsent(
   context: CallContext<RestoreServices>,
   backup: BackupInfo,
   changes: AuditRow[] | undefined,
+  differences: TableDifference[],
 ): Promise<string> {
-  const what =
+  const recorded =
     changes === undefined
       ? 'The backup does not record where the audit log stood, so changes made after it cannot be ruled out; they would be undone.'
-      : `${changes.length} change(s) recorded after it would be undone:\n${changes
-          .slice(-MAX_CHANGES_SHOWN)
-          .map((row) => `• ${describeAuditRow(row)}`)
-          .join('\n')}`;
+      : changes.length
+        ? `${changes.length} change(s) recorded after it would be undone:\n${changes
+            .slice(-MAX_CHANGES_SHOWN)
+            .map((row) => `• ${describeAuditRow(row)}`)
+            .join('\n')}`
+        : '';
+  const replaced = differences.length
+    ? `The content of ${differences.length} table(s) differs from the backup and would be replaced (rows the application wrote itself included):\n${differences
+        .slice(0, MAX_CHANGES_SHOWN)
+        .map((d) => `• ${describeDifference(d)}`)
+        .join(
+          '\n',
+        )}${differences.length > MAX_CHANGES_SHOWN ? `\n• … and ${differences.length - MAX_CHANGES_SHOWN} more` : ''}`
+    : '';
+  const what = [recorded, replaced].filter(Boolean).join('\n');
   return requireDestructiveConsent(context, {
     nothingWas: 'restored',
     unavailable: {
       message: `Restoring backup ${backup.id} (taken ${backup.createdAt}) needs the human's consent. ${what}`,
       hint: 'Show the human what would be undone. If they agree, they can restart the server with --allow-destructive added to its arguments in their MCP client config, then call restore_backup again. Nothing was changed.',
-      details: { backupId: backup.id, changesAfter: changes?.map(describeAuditRow) },
+      details: {
+        backupId: backup.id,
+        changesAfter: changes?.map(describeAuditRow),
+        tablesReplaced: differences.map(describeDifference),
+      },
     },
     message: `The assistant wants to restore the database from backup ${backup.id} (taken ${backup.createdAt}: ${backup.reason}).\n${what}\nThe current database is backed up first. Restore it?`,
     checkbox: {
@@ -186,11 +235,16 @@ export async function restoreFromBackup(
         `The backup's sidecar says the audit log stood at row ${backup.auditHighWater}, the backup file itself at ${highWater}; the file was trusted.`,
       );
     }
+    const differences = differencesFrom(services, backup, live);
     const consent =
-      changes === undefined || changes.length > 0
-        ? { required: true, decision: await askConsent(context, backup, changes) }
-        : { required: false, decision: 'no changes were recorded after this backup' };
-    addAuditDetails({ consent, changesUndone: changes?.map((row) => row.id) });
+      changes === undefined || changes.length > 0 || differences.length > 0
+        ? { required: true, decision: await askConsent(context, backup, changes, differences) }
+        : { required: false, decision: 'the live content is the same as the backup’s' };
+    addAuditDetails({
+      consent,
+      changesUndone: changes?.map((row) => row.id),
+      ...(differences.length ? { tablesReplaced: differences.map((d) => d.table) } : {}),
+    });
 
     const liveTail = services.audit.tail().id;
     if (services.tables.auditInProjectDb) {
@@ -198,6 +252,7 @@ export async function restoreFromBackup(
       return {
         backup,
         changes,
+        differences,
         safetyBackup: kept.safetyBackup,
         auditRowsCarriedOver: kept.carried,
         consent,
@@ -208,6 +263,6 @@ export async function restoreFromBackup(
     const { safetyBackup } = await restoreBackup(services.project.dbFile, services.backupDir, backup.id, {
       auditHighWater: liveTail,
     });
-    return { backup, changes, safetyBackup, consent, warnings };
+    return { backup, changes, differences, safetyBackup, consent, warnings };
   });
 }

@@ -1,3 +1,4 @@
+import { describeDifference } from '../app/restore-backup.js';
 import { z } from 'zod';
 import { UNCHANGED_DETAIL } from '../audit/audit-rows.js';
 import { describeAuditRow } from '../audit/entry.js';
@@ -53,6 +54,12 @@ const OutputSchema = z.object({
     .array(z.string())
     .optional()
     .describe('Changes recorded after the backup, which the restore undid.'),
+  tablesReplaced: z
+    .array(z.string())
+    .optional()
+    .describe(
+      'Tables whose content differed from the backup and was replaced: "table: N rows now, M in the backup".',
+    ),
   auditRowsCarriedOver: z
     .number()
     .optional()
@@ -84,11 +91,12 @@ function listing(services: RestoreServices, changingTools: readonly string[]): O
 }
 
 function restored(outcome: RestoreOutcome): Output {
-  const { backup, safetyBackup, changes, auditRowsCarriedOver, consent, warnings } = outcome;
+  const { backup, safetyBackup, changes, differences, auditRowsCarriedOver, consent, warnings } = outcome;
   return {
     restored: { id: backup.id, at: backup.createdAt, reason: backup.reason },
     safetyBackup: { id: safetyBackup.id, path: safetyBackup.path, sizeBytes: safetyBackup.sizeBytes },
     ...(changes?.length ? { changesUndone: changes.map(describeAuditRow) } : {}),
+    ...(differences.length ? { tablesReplaced: differences.map(describeDifference) } : {}),
     ...(auditRowsCarriedOver !== undefined ? { auditRowsCarriedOver } : {}),
     consent,
     ...(warnings.length ? { warnings } : {}),

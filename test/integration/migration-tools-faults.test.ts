@@ -180,7 +180,7 @@ describe('a migration that fails', () => {
     const restored = await harness.ok<Json>('restore_backup', { backupId: audit.details.backup.id });
     expect(restored.consent).toEqual({
       required: false,
-      decision: 'no changes were recorded after this backup',
+      decision: 'the live content is the same as the backup’s',
     });
     expect((await harness.ok<Json>('read_audit_log', { verify: true, limit: 1 })).chain).toMatchObject({
       ok: true,
