@@ -2,6 +2,7 @@
 // the kit worker, lint the new SQL after the still-pending migrations, write the files under the folder lock.
 // Every way it can end is one case of GenerateOutcome; a schema that does not load is a failure (with its code),
 // never a success that happens to say "error".
+import path from 'node:path';
 import { AppError } from '../core/errors.js';
 import { decideAndWriteMigration, type WrittenMigration } from '../migrations/write.js';
 import type { KitClient } from '../project/kit-client.js';
@@ -59,10 +60,18 @@ export async function generateNextMigration(
   const outcome = await generate(context, input);
   if (outcome.status === 'written') {
     context.setTarget('migration', outcome.written.tag);
+    // The files are named in the audit row: a call cancelled after writing them still says what it did.
+    const { written } = outcome;
+    const rel = (file: string) => path.relative(context.services.project.root, file) || file;
     context.addAuditDetails({
       status: 'ok',
-      tag: outcome.written.tag,
-      hash: outcome.written.hash,
+      tag: written.tag,
+      hash: written.hash,
+      files: [
+        written.sqlFile,
+        written.snapshotFile,
+        path.join(context.services.project.outDir, 'meta', '_journal.json'),
+      ].map(rel),
       findings: outcome.findings.map((f) => f.code),
     });
   } else {

@@ -113,7 +113,9 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
         return result;
       },
     });
-    if (signal.aborted) throw new AppError('CANCELLED', `${tool.name} was cancelled by the client.`);
+    // A handler that returned did what it returned, whether or not the client still waits for the answer: the
+    // audit row must say so (generate_migration may have written its files), never "cancelled, nothing happened".
+    if (signal.aborted) record.addDetails({ clientCancelled: true });
     return result;
   }
 
