@@ -10,7 +10,7 @@ const LAYERS = [
   ['mcp'],
   ['tools'],
   ['app'],
-  ['audit', 'guard', 'migrations', 'project', 'query', 'sqlite'],
+  ['audit', 'guard', 'migrations', 'project', 'query', 'schema-edit', 'sqlite'],
   ['sql'],
   ['core'],
 ];
@@ -45,7 +45,10 @@ export default tseslint.config(
       'import-x/extensions': ['.ts', '.js'],
       'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
       'import-x/resolver-next': [
-        createNodeResolver({ extensions: ['.ts', '.js', '.json'], extensionAlias: { '.js': ['.ts', '.js'] } }),
+        createNodeResolver({
+          extensions: ['.ts', '.js', '.json'],
+          extensionAlias: { '.js': ['.ts', '.js'] },
+        }),
       ],
     },
     rules: {

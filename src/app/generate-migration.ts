@@ -1,10 +1,20 @@
 // Generating the next migration, without MCP: diff the project's schema against the folder's latest snapshot in
-// the kit worker, lint the new SQL after the still-pending migrations, write the files under the folder lock.
-// Every way it can end is one case of GenerateOutcome; a schema that does not load is a failure (with its code),
-// never a success that happens to say "error".
+// the kit worker (with the renames edit_schema made, so they need no hint), or take the caller's own SQL (custom);
+// lint the new SQL after the still-pending migrations; write the files under the folder lock. Every way it can end
+// is one case of GenerateOutcome; a schema that does not load is a failure (with its code), never a success that
+// happens to say "error". Custom SQL goes through the same writer and linter, and is not written at all when the
+// linter finds an error in it (the caller has no file to fix: it sends the SQL again).
 import path from 'node:path';
+import type { AuditLog } from '../audit/audit-log.js';
 import { AppError } from '../core/errors.js';
-import { decideAndWriteMigration, type WrittenMigration } from '../migrations/write.js';
+import { idsOfLatestSchema } from '../migrations/folder.js';
+import { splitMigrationStatements } from '../migrations/sql-text.js';
+import {
+  decideAndWriteMigration,
+  type MigrationDecision as WriterDecision,
+  type PreviousState,
+  type WrittenMigration,
+} from '../migrations/write.js';
 import type { KitClient } from '../project/kit-client.js';
 import type {
   AppliedRename,
@@ -15,21 +25,30 @@ import type {
 } from '../project/types.js';
 import type { SqliteDatabase } from '../sqlite/connection.js';
 import type { ServerTables } from '../guard/server-tables.js';
+import type { EditRecords } from '../schema-edit/records.js';
+import { rememberedRenameHints } from '../schema-edit/renames.js';
 import type { CallContext } from './call-context.js';
-import { lintSequence, readMigrationState, type Finding } from './migration-state.js';
+import { settleInterruptedEdits } from './edit-schema.js';
+import { lintSequence, readMigrationState, type Finding, type MigrationState } from './migration-state.js';
 
 export interface GenerateServices {
   read: SqliteDatabase;
   tables: ServerTables;
   project: ProjectConfig;
   kit: Pick<KitClient, 'generate'>;
+  /** edit_schema's records: the renames generate applies without asking, and the edits a migration contains. */
+  edits: EditRecords;
+  /** To tell an interrupted edit from a finished one (see settleInterruptedEdits). */
+  audit: Pick<AuditLog, 'read'>;
 }
 
 export interface GenerateInput {
   name?: string | undefined;
   hints?: MigrationHint[] | undefined;
-  /** An empty migration for hand-written SQL (drizzle-kit generate --custom); the schema is not read. */
+  /** A migration of the caller's SQL (drizzle-kit generate --custom); the schema is not read. */
   custom: boolean;
+  /** With custom: the SQL to write (statements split as drizzle-kit writes them); absent: an empty file. */
+  sql?: string | undefined;
 }
 
 export type GenerateOutcome =
@@ -41,6 +60,10 @@ export type GenerateOutcome =
       /** Why the findings may be incomplete. */
       lintNote?: string;
       renames: AppliedRename[];
+      /** The edit_schema edits this migration contains (their renames were applied without hints). */
+      edits: string[];
+      /** For a custom migration: edits in no migration yet, whose migration will run after this one. */
+      waitingEdits: string[];
     }
   | { status: 'no_changes' }
   | { status: 'missing_hints'; missingHints: MissingHint[] }
@@ -51,6 +74,7 @@ export type GenerateOutcome =
 type Decided =
   | Exclude<GenerateOutcome, { status: 'written' }>
   | Omit<Extract<GenerateOutcome, { status: 'written' }>, 'written'>;
+type MigrationDecision = WriterDecision<Decided>;
 
 /** Generates the next migration and tells the call's audit row what came of it. */
 export async function generateNextMigration(
@@ -73,6 +97,7 @@ export async function generateNextMigration(
         path.join(context.services.project.outDir, 'meta', '_journal.json'),
       ].map(rel),
       findings: outcome.findings.map((f) => f.code),
+      ...(outcome.edits.length ? { edits: outcome.edits } : {}),
     });
   } else {
     // The status the model reads: a failure is answered as "error".
@@ -104,76 +129,162 @@ async function generate(
   const { written, result } = await decideAndWriteMigration<Decided>(project.outDir, async (previous) => {
     if (signal.aborted)
       throw new AppError('CANCELLED', 'generate_migration was cancelled; nothing was written.');
-    const name = input.name ? { name: input.name } : {};
-    if (input.custom) {
-      return {
-        migration: { custom: true, ...name, breakpoints: project.breakpoints },
-        result: { status: 'written', findings: [], renames: [] },
-      };
-    }
-    // One worker round trip: the schema's new snapshot (prevId = previous.prevId) is diffed where it is made.
-    const generated = await services.kit.generate({
-      project,
-      prev: previous.snapshot,
-      ...(input.hints ? { hints: input.hints } : {}),
-    });
-    if (!generated.loaded) {
-      const { error } = generated;
-      if (error.code !== 'SCHEMA_LOAD_FAILED' && error.code !== 'CONFIG_ERROR') throw error;
-      return { migration: null, result: { status: 'failed', error } };
-    }
-    const { diff } = generated;
-    switch (diff.status) {
-      case 'no_changes':
-        return { migration: null, result: { status: 'no_changes' } };
-      case 'missing_hints':
-        return { migration: null, result: { status: 'missing_hints', missingHints: diff.missingHints } };
-      case 'error':
-        return {
-          migration: null,
-          result: {
-            status: 'failed',
-            error: new AppError('INVALID_ARGUMENT', diff.message, diff.hint ? { hint: diff.hint } : {}),
-          },
-        };
-      case 'ok':
-        break;
-    }
-    const pending = current.consistent ? current.pending : [];
-    // The linter reads the new snapshot only to check REFERENCES clauses (SQ203): parse its text only for those.
-    const snapshotForLint = diff.statements.some((statement) => /references/i.test(statement))
-      ? (JSON.parse(diff.snapshot.text) as SqliteSnapshot)
-      : undefined;
-    const perUnit = lintSequence(
-      services.read,
-      [...pending.map((m) => ({ chunks: m.chunks })), { chunks: diff.statements }],
-      {
-        previousSnapshot: previous.snapshot,
-        ...(snapshotForLint ? { snapshot: snapshotForLint } : {}),
-        protectedTables: services.tables.protected,
-      },
-    );
-    return {
-      migration: {
-        ...name,
-        statements: diff.statements,
-        snapshot: diff.snapshot,
-        breakpoints: project.breakpoints,
-      },
-      result: {
-        status: 'written',
-        findings: perUnit.at(-1) ?? [],
-        ...(current.consistent
-          ? {}
-          : {
-              lintNote:
-                'The database and the migrations folder disagree (see migration_status), so findings were judged against the database as it is.',
-            }),
-        renames: diff.renames,
-      },
-    };
+    // Under the folder lock, as edits are made: an edit a crash interrupted is undone before anything is diffed.
+    settleInterruptedEdits(services);
+    return input.custom
+      ? decideCustom(services, input, previous, current)
+      : decideDiff(services, input, previous, current);
   });
   if (result.status !== 'written') return result;
   if (!written) throw new Error('a migration that was chosen is always written');
   return { ...result, written };
+}
+
+type Current = MigrationState['status'];
+
+const INCONSISTENT_NOTE =
+  'The database and the migrations folder disagree (see migration_status), so findings were judged against the database as it is.';
+
+/** The new statements linted after the pending ones, numbered within the new migration. */
+function lintNew(
+  services: GenerateServices,
+  current: Current,
+  statements: readonly string[],
+  snapshots: { previousSnapshot: SqliteSnapshot; snapshot?: SqliteSnapshot },
+): { findings: Finding[]; lintNote?: string } {
+  const pending = current.consistent ? current.pending : [];
+  const perUnit = lintSequence(
+    services.read,
+    [...pending.map((m) => ({ chunks: m.chunks })), { chunks: statements }],
+    { ...snapshots, protectedTables: services.tables.protected },
+  );
+  return {
+    findings: perUnit.at(-1) ?? [],
+    ...(current.consistent ? {} : { lintNote: INCONSISTENT_NOTE }),
+  };
+}
+
+async function decideCustom(
+  services: GenerateServices,
+  input: GenerateInput,
+  previous: PreviousState,
+  current: Current,
+): Promise<MigrationDecision> {
+  const name = input.name ? { name: input.name } : {};
+  // Migrations run in folder order: this SQL runs before the migration those edits will get.
+  const waitingEdits = services.edits.waiting(idsOfLatestSchema(previous.folder)).map((record) => record.id);
+  if (input.sql === undefined) {
+    return {
+      migration: { custom: true, ...name, breakpoints: services.project.breakpoints },
+      result: { status: 'written', findings: [], renames: [], edits: [], waitingEdits },
+    };
+  }
+  // Security: SQLite stops reading at a NUL, so the text the linter judged would not be what runs.
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(input.sql)) {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      'sql contains a NUL or another control character; nothing was written.',
+      {
+        hint: 'Send plain SQL text (tabs and line breaks are fine).',
+      },
+    );
+  }
+  const statements = splitMigrationStatements(input.sql);
+  if (statements.length === 0) {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      'sql holds no statement (only comments or whitespace); nothing was written.',
+      {
+        hint: 'Send the SQL statements of the migration, separated by ";".',
+      },
+    );
+  }
+  const linted = lintNew(services, current, statements, { previousSnapshot: previous.snapshot });
+  const errors = linted.findings.filter((finding) => finding.severity === 'error');
+  if (errors.length > 0) {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `The linter found ${errors.length} error(s) in sql, so no migration was written:\n${errors
+        .map((f) => `- statement ${f.statement} (${f.code}): ${f.message} ${f.fix}`)
+        .join('\n')}`,
+      {
+        hint: 'Change the SQL as each finding says and call generate_migration again.',
+        details: { findings: linted.findings },
+      },
+    );
+  }
+  return {
+    migration: { custom: true, ...name, statements, breakpoints: services.project.breakpoints },
+    result: { status: 'written', ...linted, renames: [], edits: [], waitingEdits },
+  };
+}
+
+async function decideDiff(
+  services: GenerateServices,
+  input: GenerateInput,
+  previous: PreviousState,
+  current: Current,
+): Promise<MigrationDecision> {
+  const name = input.name ? { name: input.name } : {};
+  const edits = services.edits.waiting(idsOfLatestSchema(previous.folder));
+  const given = input.hints ?? [];
+  const hints = [
+    ...given,
+    ...rememberedRenameHints(
+      edits.flatMap((record) => record.operations),
+      previous.snapshot,
+      given,
+    ),
+  ];
+  // One worker round trip: the schema's new snapshot (prevId = previous.prevId) is diffed where it is made.
+  const generated = await services.kit.generate({
+    project: services.project,
+    prev: previous.snapshot,
+    ...(hints.length ? { hints } : {}),
+  });
+  if (!generated.loaded) {
+    const { error } = generated;
+    if (error.code !== 'SCHEMA_LOAD_FAILED' && error.code !== 'CONFIG_ERROR') throw error;
+    return { migration: null, result: { status: 'failed', error } };
+  }
+  const { diff } = generated;
+  switch (diff.status) {
+    case 'no_changes':
+      return { migration: null, result: { status: 'no_changes' } };
+    case 'missing_hints':
+      return { migration: null, result: { status: 'missing_hints', missingHints: diff.missingHints } };
+    case 'error':
+      return {
+        migration: null,
+        result: {
+          status: 'failed',
+          error: new AppError('INVALID_ARGUMENT', diff.message, diff.hint ? { hint: diff.hint } : {}),
+        },
+      };
+    case 'ok':
+      break;
+  }
+  // The linter reads the new snapshot only to check REFERENCES clauses (SQ203): parse its text only for those.
+  const snapshotForLint = diff.statements.some((statement) => /references/i.test(statement))
+    ? (JSON.parse(diff.snapshot.text) as SqliteSnapshot)
+    : undefined;
+  const linted = lintNew(services, current, diff.statements, {
+    previousSnapshot: previous.snapshot,
+    ...(snapshotForLint ? { snapshot: snapshotForLint } : {}),
+  });
+  return {
+    migration: {
+      ...name,
+      statements: diff.statements,
+      snapshot: diff.snapshot,
+      breakpoints: services.project.breakpoints,
+    },
+    result: {
+      status: 'written',
+      ...linted,
+      renames: diff.renames,
+      edits: edits.map((record) => record.id),
+      waitingEdits: [],
+    },
+  };
 }

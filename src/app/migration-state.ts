@@ -6,13 +6,7 @@ import type { ServerTables } from '../guard/server-tables.js';
 import { computeDrift, type DriftAnalysis } from '../migrations/drift.js';
 import { readMigrationFolder, type MigrationFolder } from '../migrations/folder.js';
 import { readLedger } from '../migrations/ledger.js';
-import {
-  lintMigration,
-  type LintAutofix,
-  type LintCode,
-  type LintFinding,
-  type LintSeverity,
-} from '../migrations/lint.js';
+import { lintMigration, type LintFinding } from '../migrations/lint.js';
 import { computeMigrationStatus, type MigrationStatus } from '../migrations/status.js';
 import type { LoadedSchema, ProjectConfig, SqliteSnapshot } from '../project/types.js';
 import { introspectDatabase } from '../sqlite/introspect.js';
@@ -93,19 +87,8 @@ export function assertConsistent(status: MigrationStatus): void {
   );
 }
 
-/** A linter finding as a model reads it: numbered within its own migration file, empty fields left out. */
-export interface Finding {
-  code: LintCode;
-  severity: LintSeverity;
-  table?: string;
-  column?: string;
-  message: string;
-  fix: string;
-  /** 1-based statement (chunk) number in the migration file. */
-  statement: number;
-  dataLoss?: true;
-  autofix?: LintAutofix;
-}
+/** A linter finding as a model reads it: numbered (1-based) within its own migration file, empty fields left out. */
+export type Finding = Omit<LintFinding, 'statementIndex'> & { statement: number };
 
 function compactFinding(finding: LintFinding, offset: number): Finding {
   return {

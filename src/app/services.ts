@@ -30,6 +30,7 @@ import type {
   RehearseRequest,
 } from '../migrations/jobs.js';
 import { QueryRunner } from '../query/query-runner.js';
+import { EditRecords } from '../schema-edit/records.js';
 import type { LoadedSchema, ProjectConfig } from '../project/types.js';
 
 export interface Services {
@@ -50,6 +51,8 @@ export interface Services {
   auditFile: string;
   backupDir: string;
   kit: KitClient;
+  /** edit_schema's records of each schema edit (kept beside the backups): revert, and the renames generate applies. */
+  edits: EditRecords;
   /**
    * Runs `fn` with the writable (and audit) connection to itself. An apply holds a transaction open across awaits;
    * anything else written on that connection meanwhile — an audit row of another call — would silently join it
@@ -158,7 +161,8 @@ export async function openServices(config: Config, logger: Logger, options: Open
     if (!auditInProjectDb) opened.push(auditDb);
 
     const backupDir = config.backupDir ?? path.join(path.dirname(dbFile), 'backups');
-    const base = { config, project, logger, write, tables, auditFile, backupDir, kit };
+    const edits = new EditRecords(path.join(backupDir, 'schema-edits'), project.root);
+    const base = { config, project, logger, write, tables, auditFile, backupDir, kit, edits };
 
     // The chain's head is also kept outside the database (audit/anchor.ts): beside the backups, or beside a separate
     // audit file (whose owner chose where the audit trail lives, and may keep the project folder read-only).

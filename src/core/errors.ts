@@ -10,6 +10,10 @@ export const ERROR_CODES = {
   /** The project (drizzle.config.ts, schema, paths) could not be loaded or is inconsistent. */
   CONFIG_ERROR: 'error',
   SCHEMA_LOAD_FAILED: 'error',
+  /** A schema file changed between reading it and writing it (or since the reviewed dry run): review again. */
+  SCHEMA_CHANGED: 'error',
+  /** An edited schema did not load as asked, so the edit was undone. */
+  SCHEMA_EDIT_UNVERIFIED: 'error',
   /** A guard said no: the statement or action is outside what the human allowed. */
   QUERY_REFUSED: 'refused',
   PROTECTED_TABLE: 'refused',

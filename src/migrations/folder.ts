@@ -514,6 +514,33 @@ function signatureOf(file: string): string | undefined {
   }
 }
 
+/**
+ * The latest snapshot's id, and the ids of the snapshots before it that describe the same schema (the tables of
+ * custom migrations, which copy their previous snapshot): a change made on any of them is not in a migration yet.
+ */
+export function idsOfLatestSchema(folder: MigrationFolder): string[] {
+  const latest = folder.latestSnapshot;
+  if (!latest) return [ORIGIN_SNAPSHOT_ID];
+  const tables = JSON.stringify(latest.tables);
+  const byId = new Map(folder.snapshots.map((link) => [link.id, link]));
+  const ids = [latest.id];
+  let prevId = latest.prevId;
+  for (let link = byId.get(prevId); link; link = byId.get(prevId)) {
+    let earlier: unknown;
+    try {
+      earlier = JSON.parse(fs.readFileSync(link.file, 'utf8'));
+    } catch {
+      return ids;
+    }
+    if (!isRecord(earlier) || JSON.stringify(earlier.tables) !== tables) return ids;
+    ids.push(link.id);
+    prevId = link.prevId;
+  }
+  // Custom migrations all the way back to the first: they started from drizzle-kit's empty schema.
+  if (prevId === ORIGIN_SNAPSHOT_ID && tables === '{}') ids.push(ORIGIN_SNAPSHOT_ID);
+  return ids;
+}
+
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);

@@ -10,6 +10,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../core/errors.js';
+import { readTextIfExists, syncFolder, writeFileAtomic, writeFileDurably } from '../core/files.js';
 import {
   SNAPSHOT_VERSION,
   snapshotText,
@@ -45,9 +46,12 @@ export interface NewMigration {
   breakpoints?: boolean;
 }
 
+/** A migration of hand-written SQL (drizzle-kit generate --custom): the schema, and so the snapshot, is unchanged. */
 export interface NewCustomMigration {
   custom: true;
   name?: string;
+  /** The SQL, one statement per entry, written as generate writes statements; absent: drizzle-kit's empty file. */
+  statements?: readonly string[];
   breakpoints?: boolean;
 }
 
@@ -166,7 +170,7 @@ function writeFiles(
     // As `drizzle-kit generate --custom`: the schema is unchanged, so the snapshot is the previous one with a new id.
     const { id: _id, prevId: _prevId, ...rest } = previous.snapshot;
     snapshot = { ...rest, id: randomUUID(), prevId: previous.prevId } as SqliteSnapshot;
-    sql = CUSTOM_MIGRATION_SQL;
+    sql = input.statements?.length ? joinStatements(input.statements, breakpoints) : CUSTOM_MIGRATION_SQL;
   } else {
     snapshot = input.snapshot;
     if (snapshot.prevId !== previous.prevId) {
@@ -193,7 +197,7 @@ function writeFiles(
         },
       );
     }
-    sql = input.statements.join(breakpoints ? `${STATEMENT_BREAKPOINT}\n` : '\n');
+    sql = joinStatements(input.statements, breakpoints);
   }
 
   const idx = previous.nextIdx;
@@ -231,9 +235,9 @@ function writeFiles(
     const tmpSql = path.join(outDir, `.${tag}.sql.tmp-${token}`);
     const tmpSnapshot = path.join(metaDir, `_tmp-${token}-${snapshotFileName(tag)}`);
     const tmpJournal = path.join(metaDir, `_journal.json.tmp-${token}`);
-    writeDurably(tmpSql, sql);
-    writeDurably(tmpSnapshot, snapshotText(snapshot));
-    writeDurably(tmpJournal, JSON.stringify(journal, null, 2));
+    writeFileDurably(tmpSql, sql);
+    writeFileDurably(tmpSnapshot, snapshotText(snapshot));
+    writeFileDurably(tmpJournal, JSON.stringify(journal, null, 2));
     fs.renameSync(tmpSql, sqlFile);
     fs.renameSync(tmpSnapshot, snapshotFile);
     fs.renameSync(tmpJournal, path.join(metaDir, '_journal.json'));
@@ -260,6 +264,61 @@ function writeFiles(
   };
 }
 
+export interface RemovedMigrations {
+  tags: string[];
+  /** The files removed (absolute): each migration's SQL and snapshot. */
+  files: string[];
+  /** Puts the files and the journal back as they were, for a caller whose next step failed. */
+  undo(): void;
+}
+
+/**
+ * Removes the folder's last migrations (`tags` must be the journal's last entries, in order), as if they had never
+ * been generated. Which of them the database has applied is the caller's to check: this only edits the folder. The
+ * journal is rewritten first, so a crash leaves files the journal does not list (reported by migration_status)
+ * rather than a journal naming files that are gone. Call it holding `withFolderLock(outDir)`.
+ */
+export function removeLastMigrations(outDir: string, tags: readonly string[]): RemovedMigrations {
+  const journalFile = path.join(outDir, 'meta', '_journal.json');
+  const journalText = fs.readFileSync(journalFile, 'utf8');
+  const journal = JSON.parse(journalText) as Journal;
+  const tail = journal.entries.slice(journal.entries.length - tags.length).map((entry) => entry.tag);
+  if (tags.length === 0 || tail.join('\n') !== tags.join('\n')) {
+    throw new AppError(
+      'MIGRATION_CONFLICT',
+      `Only the last migrations of the folder can be removed; the journal ends with ${tail.join(', ') || 'nothing'}, not ${tags.join(', ')}.`,
+      { hint: 'Call migration_status to see the folder as it is now.' },
+    );
+  }
+  const saved = tags.flatMap((tag) =>
+    [path.join(outDir, `${tag}.sql`), path.join(outDir, 'meta', snapshotFileName(tag))].flatMap((file) => {
+      const text = readTextIfExists(file);
+      return text === undefined ? [] : [{ file, text }];
+    }),
+  );
+  const kept: Journal = {
+    ...journal,
+    entries: journal.entries.slice(0, journal.entries.length - tags.length),
+  };
+  writeFileAtomic(journalFile, JSON.stringify(kept, null, 2));
+  for (const { file } of saved) fs.rmSync(file, { force: true });
+  syncFolder(outDir);
+  syncFolder(path.dirname(journalFile));
+  return {
+    tags: [...tags],
+    files: saved.map(({ file }) => file),
+    undo() {
+      for (const { file, text } of saved) writeFileAtomic(file, text);
+      writeFileAtomic(journalFile, journalText);
+    },
+  };
+}
+
+/** Statements as drizzle-kit joins them in a migration file. */
+function joinStatements(statements: readonly string[], breakpoints: boolean): string {
+  return statements.join(breakpoints ? `${STATEMENT_BREAKPOINT}\n` : '\n');
+}
+
 /** drizzle-kit's empty SQLite snapshot (its `drySQLite`): the parent of a folder's first snapshot. */
 export function emptySnapshot(): SqliteSnapshot {
   return {
@@ -273,16 +332,6 @@ export function emptySnapshot(): SqliteSnapshot {
     _meta: { schemas: {}, tables: {}, columns: {} },
     internal: { indexes: {} },
   };
-}
-
-function writeDurably(file: string, text: string): void {
-  const fd = fs.openSync(file, 'w');
-  try {
-    fs.writeFileSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 /** Letters, digits and underscores only (the tag becomes a file name and a JS identifier in bundled migrations). */

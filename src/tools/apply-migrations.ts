@@ -21,7 +21,7 @@ const InputSchema = z
     dryRun: z
       .boolean()
       .default(false)
-      .describe('Only rehearse the pending migrations on a copy of the database and report; change nothing.'),
+      .describe('Only rehearse on a copy of the database and report; change nothing.'),
   })
   .strict();
 
@@ -207,7 +207,7 @@ export const applyMigrationsTool = defineTool({
   name: 'apply_migrations',
   title: 'Apply pending migrations',
   description:
-    'Applies pending migrations atomically: dry-runs on a copy first (statements, row counts, checks, linter), asks the human before data is lost, backs up, keeps cascaded child rows. dryRun: true only reports.',
+    'Applies pending migrations atomically: dry-runs on a copy first (statements, row counts, checks, linter), asks the human before data is lost, backs up, keeps cascaded child rows.',
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'destructive',

@@ -53,7 +53,7 @@ export const executeSql = defineTool({
   name: 'execute_sql',
   title: 'Execute one SQL write',
   description:
-    'Runs one INSERT/UPDATE/DELETE/upsert with bound params, audited. Writes over the row budget (or without WHERE) are rolled back unless the human approves. Typed writes: write_rows.',
+    'Runs one SQL write with bound params, audited; over the row budget (or without WHERE) it is rolled back unless the human approves. Typed writes: write_rows.',
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'write',

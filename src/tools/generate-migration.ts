@@ -1,12 +1,14 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { generateNextMigration, type GenerateOutcome } from '../app/generate-migration.js';
-import type { AppliedRename, MigrationHint, MissingHint } from '../project/types.js';
+import type { Finding } from '../app/migration-state.js';
+import type { MigrationHint, MissingHint } from '../project/types.js';
 import { capText } from '../core/text.js';
-import { FindingSchema } from './migration-shapes.js';
+import { FindingSchema, renameText } from './migration-shapes.js';
 import { defineTool, type ToolResult } from './types.js';
 
 const MAX_SQL_CHARS = 20_000;
+const MAX_CUSTOM_SQL_CHARS = 256 * 1024;
 
 // One flat object rather than a union of five: the schema rides along on every turn of the model's context, and
 // the union cost 2.5 KB of it. The pairing rules are checked here instead, with messages that say what to send.
@@ -51,13 +53,18 @@ const InputSchema = z
       .max(200)
       .optional()
       .describe(
-        'Answers to missing_hints, one per ambiguity (drizzle-kit 1.0 vocabulary): {type:"rename",kind,from,to} keeps the data; {type:"create",kind,entity} makes it new (the unmatched old one is dropped). Entities: ["public", table] or ["public", table, column].',
+        'Answers to missing_hints: {type:"rename",kind,from,to} keeps the data; {type:"create",kind,entity} is new (the unmatched old one is dropped). Entities: ["public",table] or ["public",table,column].',
       ),
     custom: z
       .boolean()
       .default(false)
+      .describe('A migration of your own SQL (drizzle-kit --custom): sql, or an empty file to fill.'),
+    sql: z
+      .string()
+      .max(MAX_CUSTOM_SQL_CHARS)
+      .optional()
       .describe(
-        'Write an empty migration for hand-written SQL (drizzle-kit generate --custom); schema.ts is not read.',
+        'With custom: the statements (e.g. a backfill), ";"-separated; not written if the linter finds errors.',
       ),
   })
   .strict();
@@ -98,12 +105,6 @@ const OutputSchema = z.object({
 });
 type Output = z.infer<typeof OutputSchema>;
 
-function renameText(rename: AppliedRename): string {
-  return rename.kind === 'table'
-    ? `table ${rename.from} → ${rename.to}`
-    : `column ${rename.table ?? '?'}.${rename.from} → ${rename.to}`;
-}
-
 function exampleHints(missing: readonly MissingHint[]): string {
   const first = missing[0];
   if (!first) return '';
@@ -116,7 +117,7 @@ function exampleHints(missing: readonly MissingHint[]): string {
 
 function toOutput(
   outcome: GenerateOutcome,
-  input: { custom: boolean },
+  input: { custom: boolean; sql?: string | undefined },
   root: string,
   outDir: string,
 ): Output {
@@ -149,7 +150,7 @@ function toOutput(
     case 'written':
       break;
   }
-  const { written, findings, lintNote, renames } = outcome;
+  const { written, findings, lintNote, renames, waitingEdits } = outcome;
   const rel = (file: string) => path.relative(root, file) || file;
   const sql = capText(written.sql, MAX_SQL_CHARS);
   const errors = findings.filter((finding) => finding.severity === 'error');
@@ -162,21 +163,32 @@ function toOutput(
     ...(renames.length ? { renames: renames.map(renameText) } : {}),
     ...(findings.length ? { findings } : {}),
     ...(lintNote ? { lintNote } : {}),
-    next: input.custom
-      ? `Write the SQL into ${rel(written.sqlFile)} (statements separated by "--> statement-breakpoint"), then apply_migrations with dryRun: true.`
-      : errors.length
-        ? `The linter found ${errors.length} error(s) that would make applying fail or corrupt data: fix the file as each finding says (or fix schema.ts, delete this migration's files and journal entry, and generate again) before apply_migrations.`
-        : findings.some((finding) => finding.dataLoss)
-          ? 'This migration can destroy data (see findings): check that is intended, then apply_migrations (it dry-runs first and asks the human before anything is lost).'
-          : 'Review the SQL, then call apply_migrations with dryRun: true, then apply_migrations.',
+    next:
+      (input.custom && input.sql === undefined
+        ? `Write the SQL into ${rel(written.sqlFile)} (statements separated by "--> statement-breakpoint"), then apply_migrations with dryRun: true.`
+        : nextAfterWrite(findings, errors.length)) + waitingNote(waitingEdits),
   };
+}
+
+/** Custom SQL written while schema edits wait for their migration runs before it: say so, and the way back. */
+function waitingNote(waitingEdits: readonly string[]): string {
+  if (waitingEdits.length === 0) return '';
+  return ` Note: schema edit(s) ${waitingEdits.join(', ')} have no migration yet, so this SQL runs before theirs. If it needs their changes (e.g. fills a new column), undo with edit_schema revert: "${waitingEdits.at(-1)}" (it removes this migration too; newest edit first), edit again, generate_migration, then this SQL.`;
+}
+
+function nextAfterWrite(findings: readonly Finding[], errors: number): string {
+  return errors
+    ? `The linter found ${errors} error(s) that would make applying fail or corrupt data: fix the file as each finding says (or fix schema.ts, delete this migration's files and journal entry, and generate again) before apply_migrations.`
+    : findings.some((finding) => finding.dataLoss)
+      ? 'This migration can destroy data (see findings): check that is intended, then apply_migrations (it dry-runs first and asks the human before anything is lost).'
+      : 'Review the SQL, then call apply_migrations with dryRun: true, then apply_migrations.';
 }
 
 export const generateMigration = defineTool({
   name: 'generate_migration',
   title: 'Generate a migration',
   description:
-    "Diffs schema.ts against the last migration with drizzle-kit and writes the next migration files (drizzle-kit's format); returns the SQL and linter findings. Never touches the database. Answer missing_hints with hints.",
+    "Writes the next migration in drizzle-kit's format: schema.ts diffed against the last migration, or your own SQL (custom); returns the SQL and linter findings. Never touches the database. Answer missing_hints with hints.",
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'files',
@@ -185,7 +197,8 @@ export const generateMigration = defineTool({
     const outcome = await generateNextMigration(context, {
       name: input.name,
       hints: input.hints as unknown as MigrationHint[] | undefined,
-      custom: input.custom,
+      custom: input.custom || input.sql !== undefined,
+      sql: input.sql,
     });
     const data = toOutput(outcome, input, context.services.project.root, context.services.project.outDir);
     // A schema that does not load is answered as a result the model can act on, and audited as the failure it is.

@@ -1,5 +1,6 @@
 // The tool surface, in the order tools/list presents it. The registry is the only consumer.
 import { applyMigrationsTool } from './apply-migrations.js';
+import { editSchemaTool } from './edit-schema.js';
 import { generateMigration } from './generate-migration.js';
 import { executeSql } from './execute-sql.js';
 import { inspectSchema } from './inspect-schema.js';
@@ -22,6 +23,7 @@ export const ALL_TOOLS: readonly ToolDefinition[] = [
   writeRows,
   readAuditLog,
   migrationStatus,
+  editSchemaTool,
   generateMigration,
   applyMigrationsTool,
   restoreBackup,

@@ -103,7 +103,7 @@ export const inspectSchema = defineTool({
   name: 'inspect_schema',
   title: 'Inspect the database schema',
   description:
-    'Live tables (columns, keys, indexes, foreign keys, row counts), views and triggers, with the Drizzle names from schema.ts. Use first, before querying or changing anything.',
+    'Live tables (columns, keys, indexes, foreign keys, row counts), views and triggers, with the Drizzle names from schema.ts. Call it first.',
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'read',

@@ -1,7 +1,8 @@
-// Output shapes the migration tools share: a linter finding as the model reads it.
+// Output shapes the migration tools share: a linter finding as the model reads it, and a rename in words.
 import { z } from 'zod';
 import type { Finding } from '../app/migration-state.js';
 import { LINT_CODES, LINT_SEVERITIES } from '../migrations/lint.js';
+import type { AppliedRename } from '../project/types.js';
 
 export const FindingSchema = z.object({
   code: z
@@ -26,3 +27,10 @@ export const FindingSchema = z.object({
       'A safe mechanical rewrite of that statement (empty statements: remove it); edit the file to use it.',
     ),
 }) satisfies z.ZodType<Finding>;
+
+/** "column users.username → display_name", "table posts → articles". */
+export function renameText(rename: AppliedRename): string {
+  return rename.kind === 'table'
+    ? `table ${rename.from} → ${rename.to}`
+    : `column ${rename.table ?? '?'}.${rename.from} → ${rename.to}`;
+}

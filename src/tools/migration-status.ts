@@ -88,7 +88,7 @@ export const migrationStatus = defineTool({
   name: 'migration_status',
   title: 'Migration status and drift',
   description:
-    "Each migration's state (applied, pending, modified, skipped, missing), what blocks applying, and drift (database vs migrations, migrations vs schema.ts). Use after editing schema.ts and before generating or applying.",
+    "Each migration's state (applied, pending, modified, skipped, missing), what blocks applying, and drift (database vs migrations, migrations vs schema.ts).",
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'read',

@@ -6,8 +6,8 @@ import { defineTool } from './types.js';
 
 const InputSchema = z
   .object({
-    tool: z.string().min(1).optional().describe('Only this tool.'),
-    outcome: z.enum(['ok', 'error', 'refused']).optional().describe('Only this outcome.'),
+    tool: z.string().min(1).optional(),
+    outcome: z.enum(['ok', 'error', 'refused']).optional(),
     since: z
       .string()
       .refine(

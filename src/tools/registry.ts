@@ -51,6 +51,15 @@ export interface ToolRegistryOptions {
   verifyOutputs?: boolean;
 }
 
+/** Paths of the fields present with the value undefined. */
+function undefinedFields(value: unknown, at = '$'): string[] {
+  if (Array.isArray(value)) return value.flatMap((item, index) => undefinedFields(item, `${at}[${index}]`));
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, inner]) =>
+    inner === undefined ? [`${at}.${key}`] : undefinedFields(inner, `${at}.${key}`),
+  );
+}
+
 export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
   const { readOnly, logger } = options;
   let loaded: Promise<Map<string, ToolDefinition>> | undefined;
@@ -119,13 +128,21 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
     return result;
   }
 
-  /** Step 5 (tests): the result against the tool's full output schema. */
+  /**
+   * Step 5 (tests): the result against the tool's full output schema, and the promise to leave empty fields
+   * out (the transports drop a field set to undefined on the way, so only here can a test see one).
+   */
   function verifyOutput(tool: ToolDefinition, data: unknown): void {
     if (!options.verifyOutputs) return;
     const checked = tool.outputSchema.safeParse(data);
     if (!checked.success)
       throw new Error(
         `${tool.name} returned data that does not match its output schema: ${describeIssues(checked.error)}`,
+      );
+    const leftIn = undefinedFields(data);
+    if (leftIn.length)
+      throw new Error(
+        `${tool.name} returned fields set to undefined instead of leaving them out: ${leftIn.join(', ')}`,
       );
   }
 

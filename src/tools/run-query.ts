@@ -33,7 +33,7 @@ export const runQuery = defineTool({
   name: 'run_query',
   title: 'Run a read-only SQL query',
   description:
-    'Runs one read-only SQL statement with bound params; rows come back capped and compact. Cannot change anything. For typed reads by Drizzle names use select_rows.',
+    'Runs one read-only SQL statement with bound params; rows come back capped and compact. Typed reads by Drizzle names: select_rows.',
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'read',

@@ -51,7 +51,7 @@ export const selectRows = defineTool({
   name: 'select_rows',
   title: 'Select rows from a Drizzle table',
   description:
-    'Reads rows of a Drizzle-schema table (Drizzle or SQL names) with filters, order and cursor paging; values come back typed (booleans, JSON, ISO timestamps). Read-only.',
+    'Reads rows of a Drizzle table with filters, order and cursor paging; values come back typed (booleans, JSON, ISO timestamps).',
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'read',

@@ -87,7 +87,7 @@ export const writeRows = defineTool({
   name: 'write_rows',
   title: 'Insert, update or delete rows of a Drizzle table',
   description:
-    'Inserts, updates or deletes rows of a Drizzle table (Drizzle or SQL names), values checked against the column types. Update/delete need where; more rows than the budget need the human.',
+    'Inserts, updates or deletes rows of a Drizzle table, values checked against the column types. More rows than the budget need the human.',
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'write',

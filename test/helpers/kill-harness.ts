@@ -93,6 +93,37 @@ export function runAndKill(options: KillRunOptions): Promise<KillRunResult> {
   });
 }
 
+/**
+ * True when the kill struck inside the operation: after the child's ready line and before it reported the
+ * operation done. A kill that lands after (or a child that finished first) proves nothing about atomicity.
+ */
+export function landedMidOperation(run: KillRunResult, doneLine = 'DONE'): boolean {
+  return run.killed && run.operationMs !== undefined && !run.stdout.split('\n').includes(doneLine);
+}
+
+/**
+ * Kills until a kill lands mid-operation, aiming earlier after each miss (a loaded machine can finish the
+ * operation before the planned moment). `attempt` must start from a fresh copy of the data every time; it gets
+ * the window to aim the kill into. Fails the test when no kill in `attempts` tries landed inside.
+ */
+export async function killMidOperation(
+  attempt: (killAfter: { minMs: number; maxMs: number }) => Promise<KillRunResult>,
+  window: { minMs?: number; maxMs: number },
+  options: { attempts?: number; doneLine?: string } = {},
+): Promise<KillRunResult> {
+  let minMs = window.minMs ?? 0;
+  let maxMs = Math.max(minMs + 1, window.maxMs);
+  const misses: string[] = [];
+  for (let tries = 0; tries < (options.attempts ?? 6); tries += 1) {
+    const run = await attempt({ minMs, maxMs });
+    if (landedMidOperation(run, options.doneLine)) return run;
+    misses.push(`killed=${run.killed} after ${run.delayMs} ms (operation ${run.operationMs} ms)`);
+    maxMs = Math.max(1, Math.floor(maxMs / 2));
+    minMs = Math.min(minMs, Math.floor(maxMs / 2));
+  }
+  throw new Error(`no kill landed inside the operation: ${misses.join('; ')}`);
+}
+
 /** Reopens the file the way a restarted server would, returning the handle and `PRAGMA integrity_check`. */
 export function reopenAfterKill(dbFile: string): { db: Database.Database; integrity: string[] } {
   const db = new Database(dbFile);

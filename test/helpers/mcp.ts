@@ -1,4 +1,5 @@
 // A real MCP client connected in-process to a real server around a real SQLite file: the fast tier of tests.
+import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult, ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
@@ -29,12 +30,27 @@ export interface HarnessOptions {
   setupClient?: (client: Client) => void;
 }
 
+/** The project a harness runs on: named explicitly, never the repository's own (its data/ and drizzle/). */
+function explicitProject(argv: readonly string[]): string {
+  const at = argv.findIndex((arg) => arg === '--project' || arg === '--config');
+  const named = at === -1 ? undefined : argv[at + 1];
+  if (named === undefined)
+    throw new Error(
+      'startHarness needs an explicit --project (or --config) in argv: copy a project to a temp folder first (copyEmbeddedProject, blogProject); the default would be the repository itself.',
+    );
+  if (path.resolve(named) === path.resolve(REPO_ROOT))
+    throw new Error('startHarness refuses the repository itself as the project: use a temp copy.');
+  return named;
+}
+
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const argv = options.argv ?? [];
+  const project = explicitProject(argv);
   const { config } = loadConfig({
-    argv: ['--log-level', 'silent', ...(options.argv ?? [])],
+    argv: ['--log-level', 'silent', ...argv],
     env: {},
     cwd: process.cwd(),
-    defaultProjectDir: REPO_ROOT,
+    defaultProjectDir: project,
   });
   const logger = createLogger(config.logLevel);
   const services = await openServices(config, logger, { entries: entryPoints(), migrateOnStart });

@@ -96,9 +96,9 @@ describe('where the audit log lives', () => {
     await h.close();
     harnesses = [];
     expect(sha(db)).toBe(before);
-    expect(fs.readdirSync(d).sort()).toEqual([...listing, 'audit.db'].sort());
+    expect(fs.readdirSync(d).sort()).toStrictEqual([...listing, 'audit.db'].sort());
     const audit = new Database(auditDb, { readonly: true });
-    expect(audit.prepare('select tool, outcome from audit_log order by id').all()).toEqual([
+    expect(audit.prepare('select tool, outcome from audit_log order by id').all()).toStrictEqual([
       { tool: 'inspect_schema', outcome: 'ok' },
       { tool: 'inspect_schema', outcome: 'error' },
     ]);
@@ -113,7 +113,7 @@ describe('where the audit log lives', () => {
     const h = await start(['--project', project, '--read-only']);
     const { tools } = await h.client.listTools();
     const nonRead = tools.filter((tool) => tool.annotations?.readOnlyHint !== true);
-    expect(nonRead).toEqual([]);
+    expect(nonRead).toStrictEqual([]);
     for (const tool of tools.filter((t) => t.description?.startsWith('[Disabled'))) {
       const result = await h.call(tool.name, {});
       expect(result.isError).toBe(true);

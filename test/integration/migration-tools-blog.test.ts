@@ -85,7 +85,7 @@ export const comments = sqliteTable('comments', {`,
       applied: ['0001_tags_and_website'],
     });
     withDb(dbFile, (db) => {
-      expect(columnsOf(db, 'tags')).toEqual(['id', 'post_id', 'label']);
+      expect(columnsOf(db, 'tags')).toStrictEqual(['id', 'post_id', 'label']);
       expect(readLedger(db, 'blog_migrations')).toHaveLength(2);
       expect(
         db.prepare(`SELECT name FROM sqlite_schema WHERE name = '__drizzle_migrations'`).get(),
@@ -137,11 +137,11 @@ export const comments = sqliteTable('comments', {`,
     const applied = await h.ok<Json>('apply_migrations', {});
     expect(applied.status).toBe('applied');
     withDb(dbFile, (db) => {
-      expect([count(db, 'authors'), count(db, 'posts'), count(db, 'comments')]).toEqual([2, 3, 3]);
+      expect([count(db, 'authors'), count(db, 'posts'), count(db, 'comments')]).toStrictEqual([2, 3, 3]);
       expect(
         db.prepare(`SELECT dflt_value FROM pragma_table_info('authors') WHERE name = 'bio'`).pluck().get(),
       ).toBe("''");
-      expect(db.prepare('PRAGMA foreign_key_check').all()).toEqual([]);
+      expect(db.prepare('PRAGMA foreign_key_check').all()).toStrictEqual([]);
     });
   });
 
@@ -154,7 +154,10 @@ export const comments = sqliteTable('comments', {`,
     );
     await h.ok('generate_migration', { name: 'drop metadata' });
     const applied = await h.ok<Json>('apply_migrations', {});
-    expect(applied.consent).toEqual({ required: true, decision: 'accepted by the human (elicitation)' });
+    expect(applied.consent).toStrictEqual({
+      required: true,
+      decision: 'accepted by the human (elicitation)',
+    });
     expect(human.log.requests.at(-1)!.message).toMatch(/DS103/);
     withDb(dbFile, (db) => expect(columnsOf(db, 'posts')).not.toContain('metadata'));
   });
@@ -170,7 +173,7 @@ export const comments = sqliteTable('comments', {`,
         migrationsFolder: path.join(project, 'migrations'),
         migrationsTable: 'blog_migrations',
       });
-      expect(readLedger(db, 'blog_migrations')).toEqual(ledger);
+      expect(readLedger(db, 'blog_migrations')).toStrictEqual(ledger);
     } finally {
       db.close();
     }

@@ -38,7 +38,7 @@ async function withPendingDrop(
   seedEmbedded(dbFile);
   editSchema(project, "sleepHours: real('sleep_hours'),\n", '');
   const generated = await h.ok<Json>('generate_migration', { name: 'drop sleep hours' });
-  expect(generated.findings).toEqual([expect.objectContaining({ code: 'DS103', dataLoss: true })]);
+  expect(generated.findings).toStrictEqual([expect.objectContaining({ code: 'DS103', dataLoss: true })]);
   return { h, dbFile };
 }
 
@@ -101,7 +101,7 @@ describe('data-loss consent for apply_migrations', () => {
     const human = answeringElicitation(() => ({ action: 'decline' }));
     const { h, dbFile } = await withPendingDrop(human, ['--allow-destructive']);
     const applied = await h.ok<Json>('apply_migrations', {});
-    expect(applied.consent).toEqual({
+    expect(applied.consent).toStrictEqual({
       required: true,
       decision: 'allowed by the launch option --allow-destructive',
     });
@@ -170,7 +170,7 @@ describe('restore_backup', () => {
     const after = await h.ok<Json>('read_audit_log', { limit: 200, verify: true });
     expect(after.chain).toMatchObject({ ok: true });
     const ids = (rows: Json[]) => rows.map((row) => row.id);
-    expect(ids(after.rows)).toEqual(expect.arrayContaining(ids(before.rows)));
+    expect(ids(after.rows)).toStrictEqual(expect.arrayContaining(ids(before.rows)));
     const restoreRow = after.rows.find((row: Json) => row.tool === 'restore_backup' && row.outcome === 'ok');
     expect(restoreRow).toMatchObject({ target: `backup:${applied.backup.id}` });
     expect(restoreRow.details).toMatchObject({
@@ -204,7 +204,7 @@ describe('restore_backup', () => {
     const { h: first } = await withPendingDrop({}, ['--allow-destructive']);
     const applied = await first.ok<Json>('apply_migrations', {});
     const restored = await first.ok<Json>('restore_backup', { backupId: applied.backup.id });
-    expect(restored.consent).toEqual({
+    expect(restored.consent).toStrictEqual({
       required: true,
       decision: 'allowed by the launch option --allow-destructive',
     });
@@ -235,7 +235,7 @@ describe('restore_backup', () => {
     );
     const log = await h.ok<Json>('read_audit_log', { verify: true, limit: 3 });
     expect(log.chain).toMatchObject({ ok: true });
-    expect(log.rows.map((row: Json) => row.tool)).toEqual([
+    expect(log.rows.map((row: Json) => row.tool)).toStrictEqual([
       'restore_backup',
       'apply_migrations',
       'generate_migration',

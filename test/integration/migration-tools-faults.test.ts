@@ -178,7 +178,7 @@ describe('a migration that fails', () => {
     const listed = await harness.ok<Json>('restore_backup', {});
     expect(listed.backups[0]).toMatchObject({ id: audit.details.backup.id, changesAfter: 0 });
     const restored = await harness.ok<Json>('restore_backup', { backupId: audit.details.backup.id });
-    expect(restored.consent).toEqual({
+    expect(restored.consent).toStrictEqual({
       required: false,
       decision: 'the live content is the same as the backup’s',
     });
@@ -257,7 +257,7 @@ describe('the environment', () => {
     });
   });
 
-  it('refuses generate, apply and restore in --read-only mode while status still answers', async () => {
+  it('refuses edit_schema, generate, apply and restore in --read-only mode while status still answers', async () => {
     fresh();
     await (await start()).close();
     h = undefined;
@@ -265,7 +265,11 @@ describe('the environment', () => {
     const harness = await start(['--read-only']);
     const { tools } = await harness.client.listTools();
     expect(tools.find((tool) => tool.name === 'apply_migrations')!.description).toMatch(/Disabled/);
+    const schemaBefore = fs.readFileSync(path.join(project, 'src/db/schema.ts'), 'utf8');
+    const addBio = [{ op: 'add_column', table: 'users', column: { name: 'bio', type: 'text' } }];
     for (const [tool, args] of [
+      ['edit_schema', { operations: addBio }],
+      ['edit_schema', { operations: addBio, dryRun: true }],
       ['generate_migration', {}],
       ['apply_migrations', { dryRun: true }],
       ['restore_backup', {}],
@@ -275,6 +279,7 @@ describe('the environment', () => {
       expect(errorTextOf(result), tool).toMatch(/READ_ONLY_MODE/);
     }
     expect(fs.readdirSync(path.join(project, 'drizzle')).filter((f) => f.endsWith('.sql'))).toHaveLength(1);
+    expect(fs.readFileSync(path.join(project, 'src/db/schema.ts'), 'utf8')).toBe(schemaBefore);
     const status = await harness.ok<Json>('migration_status');
     expect(status.drift.schema.inSync).toBe(false);
     const file = new Database(dbFile, { readonly: true });

@@ -61,12 +61,12 @@ describe('migration tools on the embedded default', () => {
     editSchema(project, "notes: text('notes'),", "notes: text('notes'),\n    energy: integer('energy'),");
     const before = await h.ok<Json>('migration_status');
     expect(before.drift.schema.inSync).toBe(false);
-    expect(before.drift.schema.tables).toEqual([expect.stringMatching(/^check_ins .*energy/)]);
+    expect(before.drift.schema.tables).toStrictEqual([expect.stringMatching(/^check_ins .*energy/)]);
     expect(before.next).toMatch(/generate_migration/);
 
     const generated = await generate({ name: 'add energy' });
     expect(generated.tag).toBe('0001_add_energy');
-    expect(generated.files).toEqual([
+    expect(generated.files).toStrictEqual([
       'drizzle/0001_add_energy.sql',
       'drizzle/meta/0001_snapshot.json',
       'drizzle/meta/_journal.json',
@@ -75,7 +75,7 @@ describe('migration tools on the embedded default', () => {
     expect(fs.readFileSync(path.join(project, 'drizzle/0001_add_energy.sql'), 'utf8')).toBe(generated.sql);
 
     const pending = await h.ok<Json>('migration_status');
-    expect(pending.migrations.at(-1)).toEqual({ tag: '0001_add_energy', state: 'pending' });
+    expect(pending.migrations.at(-1)).toStrictEqual({ tag: '0001_add_energy', state: 'pending' });
     expect(pending.drift.schema.inSync).toBe(true);
     expect(pending.drift.database.advice).toMatch(/not applied yet/);
 
@@ -85,13 +85,13 @@ describe('migration tools on the embedded default', () => {
       ok: true,
       migrations: [{ tag: '0001_add_energy', statements: [generated.sql] }],
     });
-    expect(dry.rowCounts).toEqual([
+    expect(dry.rowCounts).toStrictEqual([
       'check_ins: 3 → 3',
       'journal_entries: 2 → 2',
       'sessions: 1 → 1',
       'users: 2 → 2',
     ]);
-    expect(dry.checks).toEqual({ foreignKeys: 'ok', integrity: 'ok' });
+    expect(dry.checks).toStrictEqual({ foreignKeys: 'ok', integrity: 'ok' });
     expect(dry.backup).toBeUndefined();
     expect(columnsOf(openDb(dbFile, { readonly: true }), 'check_ins')).not.toContain('energy');
 
@@ -103,7 +103,7 @@ describe('migration tools on the embedded default', () => {
     expect(applied).toMatchObject({ status: 'applied', ok: true, applied: ['0001_add_energy'] });
     expect(applied.backup.id).toMatch(/^\d{8}T/);
     expect(fs.statSync(applied.backup.path).size).toBe(applied.backup.sizeBytes);
-    expect(progress.map((p) => p.message)).toEqual([
+    expect(progress.map((p) => p.message)).toStrictEqual([
       'Dry run on a copy of the database',
       'Backing up the database',
       'Applying 0001_add_energy (1/1)',
@@ -187,7 +187,7 @@ describe('migration tools on the embedded default', () => {
     editSchema(project, "notes: text('notes'),", "note: text('note'),");
     const ambiguous = await h.ok<Json>('generate_migration', { name: 'rename notes' });
     expect(ambiguous.status).toBe('missing_hints');
-    expect(ambiguous.missingHints).toEqual([
+    expect(ambiguous.missingHints).toStrictEqual([
       {
         type: 'rename_or_create',
         kind: 'column',
@@ -210,8 +210,8 @@ describe('migration tools on the embedded default', () => {
       ],
     });
     expect(renamed.sql).toBe('ALTER TABLE `check_ins` RENAME COLUMN `notes` TO `note`;');
-    expect(renamed.renames).toEqual(['column check_ins.notes → note']);
-    expect(renamed.findings).toEqual([
+    expect(renamed.renames).toStrictEqual(['column check_ins.notes → note']);
+    expect(renamed.findings).toStrictEqual([
       expect.objectContaining({ code: 'BC102', table: 'check_ins', column: 'notes', statement: 1 }),
     ]);
     expect(await h.ok<Json>('apply_migrations', {})).toMatchObject({ status: 'applied' });
@@ -244,16 +244,16 @@ describe('migration tools on the embedded default', () => {
       count(stock, 'journal_entries'),
       count(stock, 'sessions'),
       count(stock, 'goals'),
-    ]).toEqual([0, 0, 0, 0]);
+    ]).toStrictEqual([0, 0, 0, 0]);
     stock.close();
 
     const dry = await h.ok<Json>('apply_migrations', { dryRun: true });
     expect(dry.ok).toBe(true);
     expect(dry.rowsLost).toBeUndefined();
-    expect(dry.rowCounts).toEqual(
+    expect(dry.rowCounts).toStrictEqual(
       expect.arrayContaining(['check_ins: 3 → 3', 'goals: 0 → 0', 'users: 2 → 2']),
     );
-    expect(dry.checks).toEqual({ foreignKeys: 'ok', integrity: 'ok' });
+    expect(dry.checks).toStrictEqual({ foreignKeys: 'ok', integrity: 'ok' });
     expect(dry.consent).toBeUndefined();
     const applied = await h.ok<Json>('apply_migrations', {});
     expect(applied).toMatchObject({ status: 'applied', applied: ['0005_role_default_coach'] });
@@ -263,11 +263,11 @@ describe('migration tools on the embedded default', () => {
         count(db, 'check_ins'),
         count(db, 'journal_entries'),
         count(db, 'sessions'),
-      ]).toEqual([2, 3, 2, 1]);
+      ]).toStrictEqual([2, 3, 2, 1]);
       expect(
         db.prepare(`SELECT dflt_value FROM pragma_table_info('users') WHERE name = 'role'`).pluck().get(),
       ).toBe("'coach'");
-      expect(db.prepare('PRAGMA foreign_key_check').all()).toEqual([]);
+      expect(db.prepare('PRAGMA foreign_key_check').all()).toStrictEqual([]);
     });
   });
 
@@ -278,8 +278,8 @@ describe('migration tools on the embedded default', () => {
       expect(ledger).toHaveLength(6);
       const schema = db.prepare('SELECT sql FROM sqlite_schema ORDER BY name').pluck().all();
       migrate(drizzle(db), { migrationsFolder: path.join(project, 'drizzle') });
-      expect(readLedger(db)).toEqual(ledger);
-      expect(db.prepare('SELECT sql FROM sqlite_schema ORDER BY name').pluck().all()).toEqual(schema);
+      expect(readLedger(db)).toStrictEqual(ledger);
+      expect(db.prepare('SELECT sql FROM sqlite_schema ORDER BY name').pluck().all()).toStrictEqual(schema);
     } finally {
       db.close();
     }
@@ -289,7 +289,7 @@ describe('migration tools on the embedded default', () => {
     editSchema(project, "sleepHours: real('sleep_hours'),\n", '');
     const generated = await generate({ name: 'drop sleep hours' });
     expect(generated.sql).toBe('ALTER TABLE `check_ins` DROP COLUMN `sleep_hours`;');
-    expect(generated.findings).toEqual([
+    expect(generated.findings).toStrictEqual([
       expect.objectContaining({ code: 'DS103', dataLoss: true, column: 'sleep_hours' }),
     ]);
 
@@ -323,11 +323,11 @@ describe('migration tools on the embedded default', () => {
       h.ok<Json>('generate_migration', { custom: true, name: 'backfill a' }),
       h.ok<Json>('generate_migration', { custom: true, name: 'backfill b' }),
     ]);
-    expect([a.tag.slice(5), b.tag.slice(5)]).toEqual(['backfill_a', 'backfill_b']);
-    expect(new Set([a.tag.slice(0, 4), b.tag.slice(0, 4)])).toEqual(new Set(['0007', '0008']));
+    expect([a.tag.slice(5), b.tag.slice(5)]).toStrictEqual(['backfill_a', 'backfill_b']);
+    expect(new Set([a.tag.slice(0, 4), b.tag.slice(0, 4)])).toStrictEqual(new Set(['0007', '0008']));
     const folder = readMigrationFolder(path.join(project, 'drizzle'));
-    expect(folder.findings).toEqual([]);
-    expect(folder.migrations.map((m) => m.idx)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(folder.findings).toStrictEqual([]);
+    expect(folder.migrations.map((m) => m.idx)).toStrictEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
 
     editSchema(
       project,
@@ -338,8 +338,8 @@ describe('migration tools on the embedded default', () => {
       h.ok<Json>('generate_migration', { name: 'due a' }),
       h.ok<Json>('generate_migration', { name: 'due b' }),
     ]);
-    expect([c.status, d.status].sort()).toEqual(['no_changes', 'ok']);
-    expect(readMigrationFolder(path.join(project, 'drizzle')).findings).toEqual([]);
+    expect([c.status, d.status].sort()).toStrictEqual(['no_changes', 'ok']);
+    expect(readMigrationFolder(path.join(project, 'drizzle')).findings).toStrictEqual([]);
   });
 
   it('writes folders the real drizzle-kit CLI accepts: check passes and generate finds no changes', async () => {

@@ -77,7 +77,7 @@ describe('bounded writes without a way to ask the human', () => {
     expect(moodOnes(query)).toBe(0);
     const audit = lastAudit(query, 'execute_sql');
     expect(audit).toMatchObject({ outcome: 'refused', error_code: 'LIMIT_EXCEEDED' });
-    expect(JSON.parse(audit.details).consent).toEqual({
+    expect(JSON.parse(audit.details).consent).toStrictEqual({
       by: 'none (the client cannot ask the human)',
       wouldAffect: 150,
     });
@@ -117,7 +117,7 @@ describe('bounded writes with elicitation', () => {
     expect(query("SELECT count(*) AS n FROM audit_log WHERE tool = 'execute_sql'")[0]!.n).toBe(before + 1);
     const audit = lastAudit(query, 'execute_sql');
     expect(audit).toMatchObject({ outcome: 'ok', rows_affected: 150 });
-    expect(JSON.parse(audit.details).consent).toEqual({
+    expect(JSON.parse(audit.details).consent).toStrictEqual({
       by: 'elicitation',
       decision: 'approved',
       wouldAffect: 150,
@@ -153,7 +153,7 @@ describe('bounded writes with elicitation', () => {
     expect(moodOnes(query)).toBe(0);
     const audit = lastAudit(query, 'execute_sql');
     expect(audit).toMatchObject({ outcome: 'refused', error_code: 'CONSENT_REQUIRED' });
-    expect(JSON.parse(audit.details).consent).toEqual({
+    expect(JSON.parse(audit.details).consent).toStrictEqual({
       by: 'elicitation',
       decision: 'declined',
       wouldAffect: 150,
@@ -184,7 +184,7 @@ describe('launch options', () => {
     const out = await h.ok<Json>('execute_sql', { sql: BIG_UPDATE });
     expect(out).toMatchObject({ rowsAffected: 150, consent: 'launch option' });
     expect(moodOnes(query)).toBe(150);
-    expect(JSON.parse(lastAudit(query, 'execute_sql').details).consent).toEqual({
+    expect(JSON.parse(lastAudit(query, 'execute_sql').details).consent).toStrictEqual({
       by: 'launch option --allow-large-writes',
       wouldAffect: 150,
     });
@@ -210,10 +210,10 @@ describe('launch options', () => {
         /disabled: the server was started with --read-only[\s\S]*READ_ONLY_MODE/,
       );
     }
-    expect((await h.ok<Json>('run_query', { sql: 'SELECT id FROM users' })).rows).toEqual([['u1']]);
-    expect((await h.ok<Json>('select_rows', { table: 'users', columns: ['id', 'isActive'] })).rows).toEqual([
-      ['u1', true],
-    ]);
+    expect((await h.ok<Json>('run_query', { sql: 'SELECT id FROM users' })).rows).toStrictEqual([['u1']]);
+    expect(
+      (await h.ok<Json>('select_rows', { table: 'users', columns: ['id', 'isActive'] })).rows,
+    ).toStrictEqual([['u1', true]]);
     const { tools } = await h.client.listTools();
     for (const name of ['execute_sql', 'write_rows']) {
       const tool = tools.find((t) => t.name === name)!;

@@ -72,13 +72,13 @@ describe('run_query and execute_sql on the embedded default', () => {
       sql: 'SELECT id, mood, sleep_hours, notes FROM check_ins WHERE user_id = :user AND mood >= :mood ORDER BY id LIMIT 3',
       params: { user: 'u1', mood: 8 },
     });
-    expect(out.columns).toEqual([
+    expect(out.columns).toStrictEqual([
       { name: 'id', type: 'TEXT' },
       { name: 'mood', type: 'INTEGER' },
       { name: 'sleep_hours', type: 'REAL' },
       { name: 'notes', type: 'TEXT' },
     ]);
-    expect(out.rows).toEqual([
+    expect(out.rows).toStrictEqual([
       ['c18', 8, 7.5, 'note 18'],
       ['c19', 9, 7.5, 'note 19'],
       ['c28', 8, 7.5, 'note 28'],
@@ -88,7 +88,7 @@ describe('run_query and execute_sql on the embedded default', () => {
     expect(out.untrusted.boundary).toMatch(/^[0-9a-f]{16}$/);
     const again = await h.ok<Json>('run_query', { sql: 'SELECT 1 AS one' });
     expect(again.untrusted.boundary).not.toBe(out.untrusted.boundary);
-    expect(again.columns).toEqual([{ name: 'one' }]);
+    expect(again.columns).toStrictEqual([{ name: 'one' }]);
   });
 
   it('accepts positional parameters and refuses a parameter that is not a value', async () => {
@@ -96,7 +96,7 @@ describe('run_query and execute_sql on the embedded default', () => {
       sql: 'SELECT username FROM users WHERE id = ?',
       params: ['u2'],
     });
-    expect(out.rows).toEqual([['bob']]);
+    expect(out.rows).toStrictEqual([['bob']]);
     const bad = await h.call('run_query', { sql: 'SELECT ?', params: [{ nested: 1 }] });
     expect(bad.isError).toBe(true);
     expect(errorTextOf(bad)).toMatch(/INVALID_ARGUMENT/);
@@ -113,7 +113,7 @@ describe('run_query and execute_sql on the embedded default', () => {
     const out = await h.ok<Json>('run_query', {
       sql: 'SELECT 9223372036854775807 AS max, -9223372036854775808 AS min, 9007199254740993 AS over, 9007199254740991 AS safe',
     });
-    expect(out.rows).toEqual([
+    expect(out.rows).toStrictEqual([
       ['9223372036854775807', '-9223372036854775808', '9007199254740993', 9007199254740991],
     ]);
   });
@@ -167,10 +167,10 @@ describe('run_query and execute_sql on the embedded default', () => {
     const still = await h.ok<Json>('run_query', {
       sql: "SELECT count(*) FROM check_ins WHERE user_id = 'u1' AND mood > 5",
     });
-    expect(still.rows).toEqual([[20]]);
+    expect(still.rows).toStrictEqual([[20]]);
     const [row] = auditRows(dbFile, 'execute_sql');
     expect(row).toMatchObject({ outcome: 'ok', rows_affected: null });
-    expect(JSON.parse(row!.details).dryRun).toEqual({ wouldAffect: 20 });
+    expect(JSON.parse(row!.details).dryRun).toStrictEqual({ wouldAffect: 20 });
   });
 
   it('names a violated constraint in words', async () => {
@@ -233,7 +233,7 @@ describe('run_query and execute_sql on the embedded default', () => {
       expect(auditRows(dbFile, tool)[0]?.outcome, sql).toBe('refused');
     }
     const users = await h.ok<Json>('run_query', { sql: 'SELECT count(*) FROM users' });
-    expect(users.rows).toEqual([[2]]);
+    expect(users.rows).toStrictEqual([[2]]);
   });
 
   it('answers 8 concurrent calls, each with its own correct result', async () => {
@@ -245,7 +245,7 @@ describe('run_query and execute_sql on the embedded default', () => {
         }),
       ),
     );
-    results.forEach((out, i) => expect(out.rows).toEqual([[i * 2, 5]]));
+    results.forEach((out, i) => expect(out.rows).toStrictEqual([[i * 2, 5]]));
   });
 
   it('stops a cancelled query and audits the call as CANCELLED', async () => {
@@ -262,7 +262,7 @@ describe('run_query and execute_sql on the embedded default', () => {
     }, 'the CANCELLED audit row');
     expect(row.outcome).toBe('error');
     const after = await h.ok<Json>('run_query', { sql: 'SELECT 42' });
-    expect(after.rows).toEqual([[42]]);
+    expect(after.rows).toStrictEqual([[42]]);
   });
 });
 
@@ -291,19 +291,19 @@ describe('runaway queries and large tables', () => {
   it('stops a runaway query with TIMEOUT while answering another call, and audits it as TIMEOUT', async () => {
     const runaway = h.call('run_query', { sql: RUNAWAY });
     const quick = await h.ok<Json>('run_query', { sql: 'SELECT 7' });
-    expect(quick.rows).toEqual([[7]]);
+    expect(quick.rows).toStrictEqual([[7]]);
     const result = await runaway;
     expect(result.isError).toBe(true);
     expect(errorTextOf(result)).toMatch(/ran longer than 1500 ms and was stopped/);
     expect(auditRows(dbFile, 'run_query')[0]).toMatchObject({ outcome: 'error', error_code: 'TIMEOUT' });
     const afterwards = await h.ok<Json>('run_query', { sql: 'SELECT 8' });
-    expect(afterwards.rows).toEqual([[8]]);
+    expect(afterwards.rows).toStrictEqual([[8]]);
   });
 
   it('answers SELECT * on a 1M-row table with its first page, marked truncated', async () => {
     const out = await h.ok<Json>('run_query', { sql: 'SELECT * FROM big' });
     expect(out.rows).toHaveLength(h.config.maxRows);
-    expect(out.rows[0]).toEqual([1, 'row 1']);
+    expect(out.rows[0]).toStrictEqual([1, 'row 1']);
     expect(out.truncated).toBe(true);
     expect(out.hint).toMatch(/Showing the first 100 rows/);
   });
@@ -338,7 +338,9 @@ describe('faults around the database file', () => {
       expect(errorTextOf(result)).toMatch(/the database is locked by another connection or process/);
       expect(errorTextOf(result)).toMatch(/DATABASE_LOCKED/);
       // Readers are not blocked by a writer (WAL).
-      expect((await h.ok<Json>('run_query', { sql: 'SELECT count(*) FROM users' })).rows).toEqual([[0]]);
+      expect((await h.ok<Json>('run_query', { sql: 'SELECT count(*) FROM users' })).rows).toStrictEqual([
+        [0],
+      ]);
       holder.exec('ROLLBACK');
       expect(auditRows(auditFile, 'execute_sql')[0]).toMatchObject({
         outcome: 'error',
@@ -392,7 +394,7 @@ describe('faults around the database file', () => {
         const before = folderState(dataDir);
         const result = await h.call(tool, args);
         expect(result.isError, JSON.stringify(args)).toBe(true);
-        expect(folderState(dataDir), JSON.stringify(args)).toEqual(before);
+        expect(folderState(dataDir), JSON.stringify(args)).toStrictEqual(before);
       }
     } finally {
       await h.close();

@@ -75,6 +75,20 @@ const committing = defineTool({
   },
 });
 
+// A tool that sets a field to undefined instead of leaving it out.
+const sloppy = defineTool({
+  name: 'sloppy',
+  title: 'Sloppy',
+  description: 'Returns a field set to undefined.',
+  inputSchema: Input,
+  outputSchema: z.object({ ok: z.boolean(), note: z.string().optional() }),
+  effect: 'read',
+  idempotent: true,
+  async handler() {
+    return { data: { ok: true, note: undefined } };
+  },
+});
+
 describe('the registry', () => {
   let project: string;
   let services: Services;
@@ -97,7 +111,7 @@ describe('the registry', () => {
 
   const registry = () =>
     createToolRegistry({
-      tools: [crashing, slow, finishing, committing],
+      tools: [crashing, slow, finishing, committing, sloppy],
       services: async () => services,
       readOnly: false,
       logger: {
@@ -172,5 +186,19 @@ describe('the registry', () => {
     expect(rowsOf('commit').slice(before)).toEqual([
       expect.objectContaining({ outcome: 'error', error_code: 'INTERNAL' }),
     ]);
+  });
+
+  it('holds tools to leaving empty fields out when outputs are verified (tests)', async () => {
+    const checked = createToolRegistry({
+      tools: [sloppy],
+      services: async () => services,
+      readOnly: false,
+      logger: createLogger('silent'),
+      verifyOutputs: true,
+    });
+    const outcome = await checked.call('sloppy', {}, { client: 'test/1' });
+    expect(outcome.ok).toBe(false);
+    if (!outcome.ok) expect(outcome.error.code).toBe('INTERNAL');
+    expect((await registry().call('sloppy', {}, { client: 'test/1' })).ok).toBe(true);
   });
 });

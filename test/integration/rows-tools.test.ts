@@ -73,7 +73,7 @@ describe('select_rows and write_rows on the embedded default', () => {
     });
     expect(out.untrusted.boundary).toMatch(/^[0-9a-f]{16}$/);
     // Stored the way Drizzle stores them: booleans as 0/1, JSON as text.
-    expect(raw('SELECT is_active, preferences FROM users ORDER BY id')).toEqual([
+    expect(raw('SELECT is_active, preferences FROM users ORDER BY id')).toStrictEqual([
       { is_active: 1, preferences: '{"theme":"dark","reminders":true}' },
       { is_active: 0, preferences: null },
     ]);
@@ -86,7 +86,7 @@ describe('select_rows and write_rows on the embedded default', () => {
       values: { id: 's1', userId: 'u1', token: 'tok-1', expiresAt: '2030-05-01T12:30:00Z' },
     });
     expect(objects(out)[0]).toMatchObject({ id: 's1', expiresAt: '2030-05-01T12:30:00.000Z' });
-    expect(raw('SELECT expires_at FROM sessions')).toEqual([
+    expect(raw('SELECT expires_at FROM sessions')).toStrictEqual([
       { expires_at: Date.UTC(2030, 4, 1, 12, 30) / 1000 },
     ]);
     const later = await h.ok<Json>('select_rows', {
@@ -94,13 +94,13 @@ describe('select_rows and write_rows on the embedded default', () => {
       where: { expiresAt: { gt: '2030-01-01T00:00:00Z' } },
       columns: ['token', 'expires_at'],
     });
-    expect(later.columns).toEqual(['token', 'expiresAt']);
-    expect(later.rows).toEqual([['tok-1', '2030-05-01T12:30:00.000Z']]);
+    expect(later.columns).toStrictEqual(['token', 'expiresAt']);
+    expect(later.rows).toStrictEqual([['tok-1', '2030-05-01T12:30:00.000Z']]);
     const none = await h.ok<Json>('select_rows', {
       table: 'sessions',
       where: { expiresAt: { lt: '2030-01-01T00:00:00Z' } },
     });
-    expect(none.rows).toEqual([]);
+    expect(none.rows).toStrictEqual([]);
   });
 
   it('writes and reads JSON arrays and booleans in journal entries', async () => {
@@ -117,7 +117,7 @@ describe('select_rows and write_rows on the embedded default', () => {
       columns: ['id', 'tags', 'isPrivate'],
       orderBy: ['id'],
     });
-    expect(out.rows).toEqual([
+    expect(out.rows).toStrictEqual([
       ['j1', ['sleep', 'good'], false],
       ['j2', [], true],
     ]);
@@ -126,7 +126,7 @@ describe('select_rows and write_rows on the embedded default', () => {
       where: { isPrivate: true },
       columns: ['id'],
     });
-    expect(privateOnly.rows).toEqual([['j2']]);
+    expect(privateOnly.rows).toStrictEqual([['j2']]);
   });
 
   it('refuses values that do not fit the Drizzle types before anything runs', async () => {
@@ -157,7 +157,7 @@ describe('select_rows and write_rows on the embedded default', () => {
       values: { id: 's2', userId: 'u1', token: 't2', expiresAt: 'next tuesday' },
     });
     expect(errorTextOf(badDate)).toMatch(/expiresAt: expected an ISO-8601 date-time/);
-    expect(raw("SELECT count(*) AS n FROM users WHERE id = 'u3'")).toEqual([{ n: 0 }]);
+    expect(raw("SELECT count(*) AS n FROM users WHERE id = 'u3'")).toStrictEqual([{ n: 0 }]);
   });
 
   it('refuses an unknown table with the list of tables, and an unknown column with the list of columns', async () => {
@@ -227,7 +227,7 @@ describe('select_rows and write_rows on the embedded default', () => {
     const expected = rows
       .filter((r) => r.mood >= 2)
       .sort((a, b) => b.mood - a.mood || a.id.localeCompare(b.id));
-    expect(seen.map((r) => r.id)).toEqual(expected.map((r) => r.id));
+    expect(seen.map((r) => r.id)).toStrictEqual(expected.map((r) => r.id));
     expect(pages).toBe(Math.ceil(expected.length / 25));
     const other = await h.call('select_rows', {
       table: 'check_ins',
@@ -250,7 +250,7 @@ describe('select_rows and write_rows on the embedded default', () => {
       },
       orderBy: ['id'],
     });
-    expect(out.rows).toEqual([['c006'], ['c018'], ['c042'], ['c054'], ['c066'], ['c078']]);
+    expect(out.rows).toStrictEqual([['c006'], ['c018'], ['c042'], ['c054'], ['c066'], ['c078']]);
   });
 
   it('updates with a where, returning the rows as they now are; refuses an update or delete without one', async () => {
@@ -269,7 +269,7 @@ describe('select_rows and write_rows on the embedded default', () => {
       const result = await h.call('write_rows', args);
       expect(errorTextOf(result)).toMatch(/needs a where filter/);
     }
-    expect(raw('SELECT count(*) AS n FROM users WHERE is_active = 1')).toEqual([{ n: 0 }]);
+    expect(raw('SELECT count(*) AS n FROM users WHERE is_active = 1')).toStrictEqual([{ n: 0 }]);
   });
 
   it('dry-runs a delete: reports the cascade it would cause and keeps everything', async () => {
@@ -281,8 +281,8 @@ describe('select_rows and write_rows on the embedded default', () => {
     });
     // The user, 30 check-ins and nothing else: cascades are counted.
     expect(out).toMatchObject({ action: 'delete', rowsAffected: 31, dryRun: true });
-    expect(objects(out).map((r) => r.id)).toEqual(['u2']);
-    expect(raw("SELECT count(*) AS n FROM check_ins WHERE user_id = 'u2'")).toEqual([{ n: 30 }]);
+    expect(objects(out).map((r) => r.id)).toStrictEqual(['u2']);
+    expect(raw("SELECT count(*) AS n FROM check_ins WHERE user_id = 'u2'")).toStrictEqual([{ n: 30 }]);
   });
 
   it('deletes with cascades counted against the budget', async () => {
@@ -299,11 +299,11 @@ describe('select_rows and write_rows on the embedded default', () => {
     const out = await h.ok<Json>('write_rows', { table: 'users', action: 'delete', where: { id: 'u9' } });
     expect(out.rowsAffected).toBe(2);
     expect(objects(out)[0]).toMatchObject({ id: 'u9', username: 'zed', isActive: true });
-    expect(raw("SELECT count(*) AS n FROM check_ins WHERE user_id = 'u9'")).toEqual([{ n: 0 }]);
+    expect(raw("SELECT count(*) AS n FROM check_ins WHERE user_id = 'u9'")).toStrictEqual([{ n: 0 }]);
     const audit = raw(
       "SELECT outcome, rows_affected, target_id FROM audit_log WHERE tool = 'write_rows' ORDER BY id DESC LIMIT 1",
     );
-    expect(audit).toEqual([{ outcome: 'ok', rows_affected: 2, target_id: 'users' }]);
+    expect(audit).toStrictEqual([{ outcome: 'ok', rows_affected: 2, target_id: 'users' }]);
   });
 
   it('refuses to write the audit log, even though the schema declares it', async () => {
@@ -330,10 +330,10 @@ describe('select_rows and write_rows on the embedded default', () => {
       columns: ['mood', 'cravingLevel'],
       where: { id: 'big' },
     });
-    expect(out.rows).toEqual([['9007199254740993', '-9223372036854775808']]);
+    expect(out.rows).toStrictEqual([['9007199254740993', '-9223372036854775808']]);
     expect(
       raw("SELECT typeof(mood) AS t, mood = 9007199254740993 AS exact FROM check_ins WHERE id = 'big'"),
-    ).toEqual([{ t: 'integer', exact: 1 }]);
+    ).toStrictEqual([{ t: 'integer', exact: 1 }]);
     const tooBig = await h.call('write_rows', {
       table: 'checkIns',
       action: 'update',

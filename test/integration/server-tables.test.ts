@@ -70,7 +70,7 @@ describe('the server’s own tables, asked of every tool', () => {
     await h.ok('apply_migrations', {});
 
     withDb(dbFile, (db) =>
-      expect(db.prepare('SELECT hash, tool FROM audit_log ORDER BY id').all()).toEqual([
+      expect(db.prepare('SELECT hash, tool FROM audit_log ORDER BY id').all()).toStrictEqual([
         { hash: 'sql-row', tool: 'app2' },
         { hash: 'app-row', tool: 'app2' },
       ]),
@@ -118,7 +118,7 @@ describe('the server’s own tables, asked of every tool', () => {
     const schema = await h.ok<Json>('inspect_schema', { rowCounts: false });
     expect(schema.tables.map((table: Json) => table.name)).toContain('audit_log');
     const status = await h.ok<Json>('migration_status');
-    expect(status.drift.database.tables).toEqual([
+    expect(status.drift.database.tables).toStrictEqual([
       expect.stringMatching(/^audit_log \(only in the database\)/),
     ]);
 

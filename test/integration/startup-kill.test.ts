@@ -3,7 +3,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { hashMigrationSql } from '../../src/migrations/folder.js';
-import { reopenAfterKill, runAndKill } from '../helpers/kill-harness.js';
+import {
+  killMidOperation,
+  landedMidOperation,
+  reopenAfterKill,
+  runAndKill,
+} from '../helpers/kill-harness.js';
 import { copyEmbeddedProject, removeDir } from '../helpers/project.js';
 
 // A second committed migration that takes long enough to be killed in the middle of: it fills a table with
@@ -35,6 +40,10 @@ function addBigMigration(project: string): void {
 }
 
 type State = 'before' | 'after';
+
+// The child prints these around the start-up migration (test/helpers/kill-startup-child.ts).
+const MIGRATING = 'MIGRATING';
+const MIGRATED = 'MIGRATED';
 
 function stateOf(dbFile: string): State {
   if (!fs.existsSync(dbFile)) return 'before';
@@ -93,7 +102,11 @@ describe('first start under kill -9', () => {
     // One uninterrupted run on a throwaway copy tells how long the startup migration takes.
     const probe = copyEmbeddedProject();
     addBigMigration(probe);
-    const run = await runAndKill({ script: 'test/helpers/kill-startup-child.ts', args: [probe] });
+    const run = await runAndKill({
+      script: 'test/helpers/kill-startup-child.ts',
+      args: [probe],
+      readyLine: MIGRATING,
+    });
     expect(run.stdout).toMatch(/DONE/);
     expect(stateOf(path.join(probe, 'data/app.db'))).toBe('after');
     durationMs = run.operationMs!;
@@ -104,21 +117,31 @@ describe('first start under kill -9', () => {
   it('leaves the database fully before or fully after, with its audit row, whenever it is killed', async () => {
     const dbFile = path.join(project, 'data/app.db');
     const seen: State[] = [];
-    for (let attempt = 0; attempt < 6; attempt++) {
-      for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(dbFile + suffix, { force: true });
-      const run = await runAndKill({
-        script: 'test/helpers/kill-startup-child.ts',
-        args: [project],
-        killAfter: { maxMs: Math.max(50, durationMs * 1.2) },
-      });
-      const state = stateOf(dbFile);
-      if (!run.killed) expect(state).toBe('after');
-      seen.push(state);
+    for (let kill = 0; kill < 6; kill++) {
+      // Spread the kills over the start-up migration; each one must strike inside it (after MIGRATING, before
+      // MIGRATED), not while the project is still loading or after the migration is over.
+      const run = await killMidOperation(
+        async (killAfter) => {
+          for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(dbFile + suffix, { force: true });
+          return runAndKill({
+            script: 'test/helpers/kill-startup-child.ts',
+            args: [project],
+            readyLine: MIGRATING,
+            killAfter,
+          });
+        },
+        { minMs: (durationMs * kill) / 6, maxMs: Math.max(50, (durationMs * (kill + 1)) / 6) },
+        { doneLine: MIGRATED },
+      );
+      expect(landedMidOperation(run, MIGRATED)).toBe(true);
+      seen.push(stateOf(dbFile));
       // A restart after the kill finishes the job: the server never stays half-migrated.
       const restart = await runAndKill({ script: 'test/helpers/kill-startup-child.ts', args: [project] });
       expect(restart.stdout, restart.stderr).toMatch(/DONE/);
       expect(stateOf(dbFile)).toBe('after');
     }
-    expect(seen.length).toBe(6);
+    // Killed inside the migration, the database was left as it was before it (at least once; a kill between the
+    // commit and MIGRATED leaves it after).
+    expect(seen).toContain('before');
   });
 });

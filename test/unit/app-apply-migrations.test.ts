@@ -62,8 +62,10 @@ describe('applyPendingMigrations', () => {
   it('answers up_to_date when nothing is pending, and says nothing changed', async () => {
     const { services } = await project([]);
     const call = recordingContext(services);
-    expect(await applyPendingMigrations(call.context, { dryRun: false })).toEqual({ status: 'up_to_date' });
-    expect(call.details).toEqual({ changed: false });
+    expect(await applyPendingMigrations(call.context, { dryRun: false })).toStrictEqual({
+      status: 'up_to_date',
+    });
+    expect(call.details).toStrictEqual({ changed: false });
     expect(call.committed).toBe(false);
   });
 
@@ -74,17 +76,17 @@ describe('applyPendingMigrations', () => {
     expect(outcome.status).toBe('dry_run');
     if (outcome.status !== 'dry_run') return;
     expect(outcome.plan.report.ok).toBe(true);
-    expect(outcome.plan.report.rowsLost).toEqual([{ table: 'posts', before: 1, after: 0 }]);
+    expect(outcome.plan.report.rowsLost).toStrictEqual([{ table: 'posts', before: 1, after: 0 }]);
     // Our own audit table is never listed among the app's row counts.
-    expect(outcome.plan.rowCounts.map((count) => count.table)).toEqual(['posts', 'users']);
-    expect(outcome.plan.consent).toEqual({
+    expect(outcome.plan.rowCounts.map((count) => count.table)).toStrictEqual(['posts', 'users']);
+    expect(outcome.plan.consent).toStrictEqual({
       required: true,
       decision: 'the human will be asked when applying',
     });
     expect(readLedger(services.read)).toHaveLength(1);
     expect(services.read.prepare('SELECT count(*) FROM posts').pluck().get()).toBe(1);
     expect(call.committed).toBe(false);
-    expect(call.target).toEqual({ type: 'migration', id: '0001_next' });
+    expect(call.target).toStrictEqual({ type: 'migration', id: '0001_next' });
   });
 
   it('applies with a backup first, and commits the ok row with the migrations', async () => {
@@ -93,8 +95,10 @@ describe('applyPendingMigrations', () => {
     const outcome = await applyPendingMigrations(call.context, { dryRun: false });
     expect(outcome.status).toBe('applied');
     if (outcome.status !== 'applied') return;
-    expect(outcome.applied).toEqual(['0001_next']);
-    expect(listBackups(services.backupDir).map((backup) => backup.id)).toEqual([outcome.backup.info.id]);
+    expect(outcome.applied).toStrictEqual(['0001_next']);
+    expect(listBackups(services.backupDir).map((backup) => backup.id)).toStrictEqual([
+      outcome.backup.info.id,
+    ]);
     expect(readLedger(services.read)).toHaveLength(2);
     expect(call.committed).toBe(true);
     const [row] = services.audit.read({ limit: 1 }).rows;
@@ -112,7 +116,7 @@ describe('applyPendingMigrations', () => {
       code: 'CONSENT_REQUIRED',
     });
     expect(readLedger(services.read)).toHaveLength(1);
-    expect(listBackups(services.backupDir)).toEqual([]);
+    expect(listBackups(services.backupDir)).toStrictEqual([]);
     expect(call.committed).toBe(false);
   });
 
@@ -152,7 +156,7 @@ describe('applyPendingMigrations', () => {
     ).rejects.toMatchObject({
       code: 'READ_ONLY_MODE',
     });
-    expect(listBackups(services.backupDir)).toEqual([]);
+    expect(listBackups(services.backupDir)).toStrictEqual([]);
   });
 });
 

@@ -73,7 +73,7 @@ describe('runAuditedWrite', () => {
     expect(consent).toBeUndefined();
     expect(changed()).toBe(2);
     expect(call.committed).toBe(true);
-    expect(auditRows().map((row) => [row.tool, row.rowsAffected])).toEqual([['unit', 2]]);
+    expect(auditRows().map((row) => [row.tool, row.rowsAffected])).toStrictEqual([['unit', 2]]);
   });
 
   it('over the budget and without a way to ask, rolls back and refuses: nothing changed, nothing committed', async () => {
@@ -84,7 +84,7 @@ describe('runAuditedWrite', () => {
       code: 'LIMIT_EXCEEDED',
     });
     expect(changed()).toBe(0);
-    expect(auditRows()).toEqual([]);
+    expect(auditRows()).toStrictEqual([]);
     expect(call.committed).toBe(false);
     expect(call.details).toMatchObject({
       consent: { by: 'none (the client cannot ask the human)', wouldAffect: 5 },
@@ -101,7 +101,7 @@ describe('runAuditedWrite', () => {
     expect(consent).toBe('elicitation');
     expect(result.rowsAffected).toBe(5);
     expect(changed()).toBe(5);
-    expect(sent.map((request) => [request.budget, request.allowOverBudget])).toEqual([
+    expect(sent.map((request) => [request.budget, request.allowOverBudget])).toStrictEqual([
       [3, false],
       [5, false],
     ]);
@@ -127,7 +127,7 @@ describe('runAuditedWrite', () => {
     const { result } = await runAuditedWrite(call.context, { sql, dryRun: true }, prompt(sql));
     expect(result).toMatchObject({ dryRun: true, rowsAffected: 10, overBudget: true });
     expect(changed()).toBe(0);
-    expect(auditRows()).toEqual([]);
+    expect(auditRows()).toStrictEqual([]);
     expect(call.committed).toBe(false);
   });
 });

@@ -24,8 +24,8 @@ describe('askHumanToApprove', () => {
       ...request,
       grantedAtLaunch: true,
     });
-    expect(approval).toEqual({ outcome: 'approved_by_launch_option' });
-    expect(asked).toEqual([]);
+    expect(approval).toStrictEqual({ outcome: 'approved_by_launch_option' });
+    expect(asked).toStrictEqual([]);
   });
 
   it('reports a client that cannot ask, without building the message', async () => {
@@ -37,7 +37,7 @@ describe('askHumanToApprove', () => {
         return 'costly';
       },
     });
-    expect(approval).toEqual({ outcome: 'unavailable' });
+    expect(approval).toStrictEqual({ outcome: 'unavailable' });
     expect(built).toBe(false);
   });
 
@@ -48,10 +48,10 @@ describe('askHumanToApprove', () => {
         contextAnswering({ action: 'accept', content: { confirm: true } }, asked),
         request,
       ),
-    ).toEqual({
+    ).toStrictEqual({
       outcome: 'approved_by_human',
     });
-    expect(asked[0]).toEqual({
+    expect(asked[0]).toStrictEqual({
       message: 'Apply?',
       requestedSchema: {
         type: 'object',
@@ -64,18 +64,23 @@ describe('askHumanToApprove', () => {
     for (const content of [{ confirm: 'true' }, { confirm: 1 }, {}, undefined]) {
       const answer: ElicitResult =
         content === undefined ? { action: 'accept' } : { action: 'accept', content };
-      expect(await askHumanToApprove(contextAnswering(answer), request)).toEqual({ outcome: 'not_ticked' });
+      expect(await askHumanToApprove(contextAnswering(answer), request)).toStrictEqual({
+        outcome: 'not_ticked',
+      });
     }
   });
 
   it('tells declining, cancelling and a failed request apart', async () => {
-    expect(await askHumanToApprove(contextAnswering({ action: 'decline' }), request)).toEqual({
+    expect(await askHumanToApprove(contextAnswering({ action: 'decline' }), request)).toStrictEqual({
       outcome: 'declined',
     });
-    expect(await askHumanToApprove(contextAnswering({ action: 'cancel' }), request)).toEqual({
+    expect(await askHumanToApprove(contextAnswering({ action: 'cancel' }), request)).toStrictEqual({
       outcome: 'cancelled',
     });
     const error = new Error('timed out');
-    expect(await askHumanToApprove(contextAnswering(error), request)).toEqual({ outcome: 'failed', error });
+    expect(await askHumanToApprove(contextAnswering(error), request)).toStrictEqual({
+      outcome: 'failed',
+      error,
+    });
   });
 });

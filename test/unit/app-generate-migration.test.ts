@@ -4,11 +4,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateNextMigration, type GenerateServices } from '../../src/app/generate-migration.js';
+import { AuditLog, ensureAuditTable } from '../../src/audit/audit-log.js';
 import { AppError } from '../../src/core/errors.js';
 import { serverTables } from '../../src/guard/server-tables.js';
-import { readMigrationFolder } from '../../src/migrations/folder.js';
+import { idsOfLatestSchema, readMigrationFolder } from '../../src/migrations/folder.js';
 import type { GenerateOutcome as KitAnswer } from '../../src/project/kit-client.js';
 import type { ProjectConfig } from '../../src/project/types.js';
+import { EditRecords, type EditRecord } from '../../src/schema-edit/records.js';
 import { openWriteConnection, type SqliteDatabase } from '../../src/sqlite/connection.js';
 import { recordingContext } from '../helpers/call-context.js';
 import { makeTempDir, writeFixtureFolder } from '../helpers/migration-fixtures.js';
@@ -41,10 +43,13 @@ function world(answer: () => KitAnswer) {
     breakpoints: true,
   };
   let calls = 0;
+  ensureAuditTable(read, 'audit_log');
   const services: GenerateServices = {
     read,
     tables: serverTables(),
     project,
+    edits: new EditRecords(path.join(dir, 'backups/schema-edits'), dir),
+    audit: new AuditLog(read, 'audit_log'),
     kit: {
       generate: async () => {
         calls += 1;
@@ -69,7 +74,7 @@ describe('generateNextMigration', () => {
     expect(outcome.status).toBe('failed');
     if (outcome.status !== 'failed') return;
     expect(outcome.error).toMatchObject({ code: 'SCHEMA_LOAD_FAILED', hint: 'Fix the syntax error.' });
-    expect(readMigrationFolder(outDir).migrations.map((m) => m.tag)).toEqual(['0000_init']);
+    expect(readMigrationFolder(outDir).migrations.map((m) => m.tag)).toStrictEqual(['0000_init']);
   });
 
   it('reports a project without a schema file as a CONFIG_ERROR failure, without asking the kit', async () => {
@@ -84,7 +89,7 @@ describe('generateNextMigration', () => {
     const noChanges = world(() => ({ loaded: true, diff: { status: 'no_changes' } }));
     expect(
       await generateNextMigration(recordingContext(noChanges.services).context, { custom: false }),
-    ).toEqual({
+    ).toStrictEqual({
       status: 'no_changes',
     });
     const missingHints = [
@@ -98,7 +103,7 @@ describe('generateNextMigration', () => {
     const ambiguous = world(() => ({ loaded: true, diff: { status: 'missing_hints', missingHints } }));
     expect(
       await generateNextMigration(recordingContext(ambiguous.services).context, { custom: false }),
-    ).toEqual({
+    ).toStrictEqual({
       status: 'missing_hints',
       missingHints,
     });
@@ -118,7 +123,91 @@ describe('generateNextMigration', () => {
       written: { tag: '0001_backfill' },
     });
     expect(kitCalls()).toBe(0);
-    expect(readMigrationFolder(outDir).migrations.map((m) => m.tag)).toEqual(['0000_init', '0001_backfill']);
+    expect(readMigrationFolder(outDir).migrations.map((m) => m.tag)).toStrictEqual([
+      '0000_init',
+      '0001_backfill',
+    ]);
+  });
+
+  it('writes custom SQL one statement per chunk, comments kept, through the same writer, linted at once', async () => {
+    const { services, outDir, kitCalls } = world(() => failed('SCHEMA_LOAD_FAILED'));
+    const sql = [
+      '-- fill the new column',
+      'UPDATE `t` SET `id` = `id` WHERE `id` > 0; -- no-op',
+      '--> statement-breakpoint',
+      "CREATE TRIGGER `t_ai` AFTER INSERT ON `t` BEGIN SELECT 'a;b'; END;",
+      'CREATE VIEW `v` AS SELECT 1',
+    ].join('\n');
+    const outcome = await generateNextMigration(recordingContext(services).context, {
+      custom: true,
+      name: 'backfill',
+      sql,
+    });
+    expect(outcome).toMatchObject({ status: 'written', written: { tag: '0001_backfill' } });
+    expect(kitCalls()).toBe(0);
+    const [, written] = readMigrationFolder(outDir).migrations;
+    expect(written!.chunks.map((chunk) => chunk.trim())).toEqual([
+      '-- fill the new column\nUPDATE `t` SET `id` = `id` WHERE `id` > 0; -- no-op',
+      "CREATE TRIGGER `t_ai` AFTER INSERT ON `t` BEGIN SELECT 'a;b'; END;",
+      'CREATE VIEW `v` AS SELECT 1',
+    ]);
+  });
+
+  it.each([
+    ['transaction control', 'BEGIN;\nUPDATE `t` SET `id` = 1;\nCOMMIT;', /SQ205/],
+    ["the server's own tables", 'DELETE FROM `audit_log`;', /SQ209/],
+    ['VACUUM', 'VACUUM;', /SQ208/],
+  ])('refuses custom SQL with %s and writes nothing', async (_name, sql, code) => {
+    const { services, outDir } = world(() => failed('SCHEMA_LOAD_FAILED'));
+    await expect(
+      generateNextMigration(recordingContext(services).context, { custom: true, sql }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(code) });
+    expect(readMigrationFolder(outDir).migrations.map((m) => m.tag)).toEqual(['0000_init']);
+  });
+
+  it('refuses custom SQL that is only comments, or holds a NUL', async () => {
+    const { services } = world(() => failed('SCHEMA_LOAD_FAILED'));
+    const context = () => recordingContext(services).context;
+    await expect(
+      generateNextMigration(context(), { custom: true, sql: '-- nothing\n/* here */' }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/no statement/) });
+    await expect(
+      generateNextMigration(context(), { custom: true, sql: 'DELETE FROM `t`\u0000 WHERE `id` = 1;' }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/control character/),
+    });
+  });
+
+  it('says which schema edits still wait for their migration when custom SQL is written, and they keep waiting', async () => {
+    const { services, outDir } = world(() => failed('SCHEMA_LOAD_FAILED'));
+    const record = (changesSnapshot: boolean): EditRecord => ({
+      version: 1,
+      id: services.edits.newId(),
+      createdAt: new Date().toISOString(),
+      root: services.project.root,
+      state: 'committed',
+      baseSnapshotId: readMigrationFolder(outDir).latestSnapshot!.id,
+      files: [],
+      createdDirs: [],
+      operations: [],
+      renames: [],
+      diffHash: '',
+      beforeModel: [],
+      changesSnapshot,
+    });
+    const schemaChange = record(true);
+    services.edits.save(schemaChange);
+    services.edits.save(record(false)); // TypeScript only: it needs no migration, so it never waits
+    const outcome = await generateNextMigration(recordingContext(services).context, {
+      custom: true,
+      sql: 'SELECT 1;',
+    });
+    expect(outcome).toMatchObject({ status: 'written', waitingEdits: [schemaChange.id] });
+    // A custom migration copies the schema it follows: the edit still waits for the migration of its change.
+    expect(services.edits.waiting(idsOfLatestSchema(readMigrationFolder(outDir))).map((r) => r.id)).toEqual([
+      schemaChange.id,
+    ]);
   });
 
   it('records the files it wrote even when the client cancelled while the diff ran (issue 11 class 6)', async () => {

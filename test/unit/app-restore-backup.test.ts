@@ -71,7 +71,7 @@ describe('listBackupsWithChanges', () => {
     const { services, backup } = await world();
     const { backups, total } = listBackupsWithChanges(services, CHANGING, 20);
     expect(total).toBe(1);
-    expect(backups.map((b) => [b.backup.id, b.changes?.map((row) => row.tool)])).toEqual([
+    expect(backups.map((b) => [b.backup.id, b.changes?.map((row) => row.tool)])).toStrictEqual([
       [backup.id, ['execute_sql']],
     ]);
   });
@@ -84,7 +84,7 @@ describe('restoreFromBackup', () => {
     await expect(restoreFromBackup(call.context, backup.id, CHANGING)).rejects.toMatchObject({
       code: 'CONSENT_REQUIRED',
     });
-    expect(bodies()).toEqual(['one', 'two']);
+    expect(bodies()).toStrictEqual(['one', 'two']);
     expect(listBackups(services.backupDir)).toHaveLength(1);
     expect(call.committed).toBe(false);
   });
@@ -94,17 +94,17 @@ describe('restoreFromBackup', () => {
     const before = services.audit.tail().id;
     const call = recordingContext(services);
     const outcome = await restoreFromBackup(call.context, backup.id, CHANGING);
-    expect(bodies()).toEqual(['one']);
+    expect(bodies()).toStrictEqual(['one']);
     expect(outcome.auditRowsCarriedOver).toBe(2);
-    expect(outcome.changes?.map((row) => row.tool)).toEqual(['execute_sql']);
-    expect(outcome.consent).toEqual({
+    expect(outcome.changes?.map((row) => row.tool)).toStrictEqual(['execute_sql']);
+    expect(outcome.consent).toStrictEqual({
       required: true,
       decision: 'allowed by the launch option --allow-destructive',
     });
     expect(call.committed).toBe(true);
     // Every row the live log had is still there, then this call's own, and the chain holds.
     expect(services.audit.tail().id).toBe(before + 1);
-    expect(services.audit.verify()).toEqual({ ok: true, checkedRows: before + 1 });
+    expect(services.audit.verify()).toStrictEqual({ ok: true, checkedRows: before + 1 });
     expect(JSON.parse(services.audit.read({ limit: 1 }).rows[0]!.details!)).toMatchObject({
       restored: backup.id,
       safetyBackup: outcome.safetyBackup.id,
@@ -118,7 +118,7 @@ describe('restoreFromBackup', () => {
     const before = services.audit.tail().id;
     const call = recordingContext(services);
     const outcome = await restoreFromBackup(call.context, backup.id, CHANGING);
-    expect(bodies()).toEqual(['one']);
+    expect(bodies()).toStrictEqual(['one']);
     expect(outcome.auditRowsCarriedOver).toBeUndefined();
     expect(services.audit.tail().id).toBe(before);
     expect(call.committed).toBe(false);
@@ -132,7 +132,7 @@ describe('restoreFromBackup', () => {
     ).rejects.toMatchObject({
       code: 'BACKUP_FAILED',
     });
-    expect(bodies()).toEqual(['one', 'two']);
+    expect(bodies()).toStrictEqual(['one', 'two']);
     expect(listBackups(services.backupDir)).toHaveLength(1);
   });
 });

@@ -7,6 +7,7 @@ import { ORIGIN_SNAPSHOT_ID, readMigrationFolder } from '../../src/migrations/fo
 import {
   CUSTOM_MIGRATION_SQL,
   LOCK_FILE_NAME,
+  removeLastMigrations,
   sanitizeMigrationName,
   writeMigration,
   writeMigrationFrom,
@@ -219,6 +220,22 @@ describe('writeMigration', () => {
   it('gives a random word pair when no name is given', async () => {
     const written = await writeMigration(makeTempDir(), { custom: true });
     expect(written.tag).toMatch(/^0000_[a-z]+_[a-z]+$/);
+  });
+});
+
+describe('removeLastMigrations', () => {
+  it('removes the last migrations (journal entries, SQL, snapshots), refuses any other, and undoes on request', async () => {
+    const outDir = path.join(makeTempDir(), 'drizzle');
+    const first = await writeMigration(outDir, { custom: true, name: 'a', statements: ['SELECT 1;'] });
+    const second = await writeMigration(outDir, { custom: true, name: 'b', statements: ['SELECT 2;'] });
+    const journal = fs.readFileSync(path.join(outDir, 'meta/_journal.json'), 'utf8');
+    expect(() => removeLastMigrations(outDir, [first.tag])).toThrow(/Only the last migrations/);
+    const removed = removeLastMigrations(outDir, [second.tag]);
+    expect(removed.files.sort()).toEqual([second.snapshotFile, second.sqlFile].sort());
+    expect(readMigrationFolder(outDir)).toMatchObject({ findings: [], migrations: [{ tag: first.tag }] });
+    removed.undo();
+    expect(fs.readFileSync(path.join(outDir, 'meta/_journal.json'), 'utf8')).toBe(journal);
+    expect(readMigrationFolder(outDir).migrations.map((m) => m.sql)).toEqual(['SELECT 1;', 'SELECT 2;']);
   });
 });
 

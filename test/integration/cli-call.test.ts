@@ -76,8 +76,8 @@ describe('drizzle-sqlite-mcp call', () => {
     expect(result.code).toBe(EXIT.ok);
     const data = JSON.parse(result.stdout) as Json;
     expect(data.chain.ok).toBe(true);
-    expect(data.rows.map((row: Json) => row.tool)).toEqual(['apply_migrations']);
-    expect(auditRows().at(-1)).toEqual({
+    expect(data.rows.map((row: Json) => row.tool)).toStrictEqual(['apply_migrations']);
+    expect(auditRows().at(-1)).toStrictEqual({
       tool: 'read_audit_log',
       outcome: 'ok',
       error_code: null,
@@ -139,7 +139,7 @@ describe('drizzle-sqlite-mcp call', () => {
     expect(notFound.code).toBe(EXIT.failed);
     expect(JSON.parse(notFound.stderr)).toMatchObject({ code: 'NOT_FOUND', details: { unknown: ['nope'] } });
 
-    expect(auditRows().slice(-3)).toEqual([
+    expect(auditRows().slice(-3)).toStrictEqual([
       { tool: 'drop_everything', outcome: 'error', error_code: 'UNKNOWN_TOOL', client: CLI_CLIENT },
       { tool: 'read_audit_log', outcome: 'error', error_code: 'INVALID_ARGUMENT', client: CLI_CLIENT },
       { tool: 'inspect_schema', outcome: 'error', error_code: 'NOT_FOUND', client: CLI_CLIENT },
@@ -163,7 +163,7 @@ describe('drizzle-sqlite-mcp call', () => {
       code: 'READ_ONLY_MODE',
       hint: expect.stringMatching(/--read-only/),
     });
-    expect(auditRows().at(-1)).toEqual({
+    expect(auditRows().at(-1)).toStrictEqual({
       tool: 'execute_sql',
       outcome: 'refused',
       error_code: 'READ_ONLY_MODE',
@@ -214,7 +214,7 @@ describe('drizzle-sqlite-mcp tools', () => {
     const result = await run(['tools', '--db', path.join(project, 'never-created.db')]);
     expect(result.code).toBe(EXIT.ok);
     const { tools } = JSON.parse(result.stdout) as { tools: Json[] };
-    expect(tools.map((tool) => tool.name)).toEqual(ALL_TOOLS.map((tool) => tool.name));
+    expect(tools.map((tool) => tool.name)).toStrictEqual(ALL_TOOLS.map((tool) => tool.name));
     const audit = tools.find((tool) => tool.name === 'read_audit_log')!;
     expect(audit.inputSchema.properties.limit).toBeDefined();
     expect(audit.annotations.readOnlyHint).toBe(true);
@@ -231,7 +231,7 @@ describe('drizzle-sqlite-mcp config', () => {
     const entry = config.mcpServers['drizzle-sqlite'];
     expect(entry.command).toBe(process.execPath);
     expect(path.isAbsolute(entry.command)).toBe(true);
-    expect(entry.args).toEqual([
+    expect(entry.args).toStrictEqual([
       path.join(REPO_ROOT, 'dist/index.js'),
       '--project',
       project,

@@ -52,7 +52,7 @@ describe('resources', () => {
     const h = await start();
     const { resources } = await h.client.listResources();
     const uris = resources.map((resource) => resource.uri);
-    expect(uris).toEqual(
+    expect(uris).toStrictEqual(
       expect.arrayContaining([
         'drizzle-sqlite://schema',
         'drizzle-sqlite://migrations',
@@ -64,7 +64,7 @@ describe('resources', () => {
     expect(uris).not.toContain('drizzle-sqlite://schema/__drizzle_migrations');
     expect(uris).not.toContain('drizzle-sqlite://schema/audit_log');
     const { resourceTemplates } = await h.client.listResourceTemplates();
-    expect(resourceTemplates.map((template) => template.uriTemplate).sort()).toEqual([
+    expect(resourceTemplates.map((template) => template.uriTemplate).sort()).toStrictEqual([
       'drizzle-sqlite://migrations/{tag}',
       'drizzle-sqlite://schema/{table}',
     ]);
@@ -74,7 +74,9 @@ describe('resources', () => {
     const h = await start();
     const schema = await readJson(h, 'drizzle-sqlite://schema');
     const names = (schema.tables as Json[]).map((table) => table.name);
-    expect(names).toEqual(expect.arrayContaining(['users', 'check_ins', 'journal_entries', 'sessions']));
+    expect(names).toStrictEqual(
+      expect.arrayContaining(['users', 'check_ins', 'journal_entries', 'sessions']),
+    );
     expect(names).not.toContain('__drizzle_migrations');
 
     const checkIns = await readJson(h, 'drizzle-sqlite://schema/check_ins');
@@ -109,7 +111,7 @@ describe('resources', () => {
     const h = await start();
     const overview = await readJson(h, 'drizzle-sqlite://migrations');
     expect(overview.consistent).toBe(true);
-    expect(overview.migrations).toEqual([
+    expect(overview.migrations).toStrictEqual([
       expect.objectContaining({
         tag: '0000_init',
         state: 'applied',
@@ -127,7 +129,7 @@ describe('resources', () => {
     await h.call('read_audit_log', { limit: 1 });
     const before = h.services.audit.count();
     const recent = await readJson(h, 'drizzle-sqlite://audit/recent');
-    expect(recent.rows.map((row: Json) => row.tool)).toEqual(['read_audit_log', 'apply_migrations']);
+    expect(recent.rows.map((row: Json) => row.tool)).toStrictEqual(['read_audit_log', 'apply_migrations']);
     expect(recent.rows[0].client).toBe('vitest/1.0.0');
     expect(h.services.audit.count()).toBe(before);
   });
@@ -138,29 +140,33 @@ describe('resources', () => {
       ref: { type: 'ref/resource', uri: 'drizzle-sqlite://schema/{table}' },
       argument: { name: 'table', value: 'CH' },
     });
-    expect(tables.completion.values).toEqual(['check_ins']);
+    expect(tables.completion.values).toStrictEqual(['check_ins']);
     const all = await h.client.complete({
       ref: { type: 'ref/resource', uri: 'drizzle-sqlite://schema/{table}' },
       argument: { name: 'table', value: '' },
     });
-    expect(all.completion.values).toEqual(
+    expect(all.completion.values).toStrictEqual(
       expect.arrayContaining(['users', 'sessions', 'journal_entries', 'check_ins']),
     );
     const tags = await h.client.complete({
       ref: { type: 'ref/resource', uri: 'drizzle-sqlite://migrations/{tag}' },
       argument: { name: 'tag', value: '00' },
     });
-    expect(tags.completion.values).toEqual(['0000_init']);
+    expect(tags.completion.values).toStrictEqual(['0000_init']);
   });
 });
 
 describe('prompts', () => {
-  it('offers add_column_safely and explain_table, which name only tools that exist', async () => {
+  it('offers add_column_safely, change_schema and explain_table, which name only tools that exist', async () => {
     const h = await start();
     const { prompts } = await h.client.listPrompts();
-    expect(prompts.map((prompt) => prompt.name).sort()).toEqual(['add_column_safely', 'explain_table']);
+    expect(prompts.map((prompt) => prompt.name).sort()).toStrictEqual([
+      'add_column_safely',
+      'change_schema',
+      'explain_table',
+    ]);
     const tools = new Set(ALL_TOOLS.map((tool) => tool.name));
-    expect(PROMPT_TOOLS.filter((name) => !tools.has(name))).toEqual([]);
+    expect(PROMPT_TOOLS.filter((name) => !tools.has(name))).toStrictEqual([]);
   });
 
   it('add_column_safely walks through inspect, generate, dry run and apply for the named table', async () => {
@@ -172,8 +178,34 @@ describe('prompts', () => {
     const text = (prompt.messages[0]!.content as { text: string }).text;
     expect(text).toMatch(/"energy" to the table "check_ins" \(energy level 1-10\)/);
     expect(text.indexOf('inspect_schema')).toBeLessThan(text.indexOf('generate_migration'));
-    expect(text.indexOf('generate_migration')).toBeLessThan(text.indexOf('dryRun: true'));
+    expect(text.indexOf('generate_migration')).toBeLessThan(
+      text.indexOf('apply_migrations with dryRun: true'),
+    );
     expect(text).toMatch(/src\/db\/schema\.ts/);
+    expect(text.indexOf('edit_schema with dryRun: true')).toBeLessThan(text.indexOf('diffHash'));
+    for (const name of PROMPT_TOOLS.filter((tool) => tool !== 'run_query' && tool !== 'select_rows'))
+      expect(text).toContain(name);
+  });
+
+  it('change_schema walks a client without file tools through review, edit, generate, dry run, apply and revert', async () => {
+    const h = await start();
+    const prompt = await h.client.getPrompt({
+      name: 'change_schema',
+      arguments: { change: 'add a nickname column to users, filled from username' },
+    });
+    const text = (prompt.messages[0]!.content as { text: string }).text;
+    expect(text).toContain('add a nickname column to users, filled from username');
+    const order = [
+      'edit_schema with dryRun: true',
+      'diffHash',
+      'generate_migration',
+      'custom: true',
+      'apply_migrations with dryRun: true',
+      'select_rows',
+      'revert',
+    ].map((step) => text.indexOf(step));
+    expect(order.every((at) => at >= 0)).toBe(true);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
     for (const name of PROMPT_TOOLS.filter((tool) => tool !== 'run_query')) expect(text).toContain(name);
   });
 
@@ -209,7 +241,7 @@ describe('prompts', () => {
       ref: { type: 'ref/prompt', name: 'explain_table' },
       argument: { name: 'table', value: 'jo' },
     });
-    expect(result.completion.values).toEqual(['journal_entries']);
+    expect(result.completion.values).toStrictEqual(['journal_entries']);
   });
 });
 
@@ -244,7 +276,7 @@ describe('logging', () => {
       await client.setLoggingLevel('debug');
       await log('debug', 'shown after lowering the level');
       await client.ping(); // a round trip, so every notification sent before it has arrived
-      expect(received).toEqual(['shown', 'shown too', 'shown after lowering the level']);
+      expect(received).toStrictEqual(['shown', 'shown too', 'shown after lowering the level']);
     } finally {
       await client.close();
       await server.close();
