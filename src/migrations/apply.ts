@@ -3,6 +3,9 @@
 // - foreign keys are switched off *before* BEGIN (inside a transaction SQLite ignores the pragma, which is how the
 //   stock migrator's table rebuilds cascade-delete child rows) and checked with `foreign_key_check` before COMMIT;
 // - it refuses to run on a folder/ledger that is not consistent (modified, skipped, missing, broken journal);
+// - every statement of the batch is judged by the statement policy before the first runs, and checked with EXPLAIN
+//   just before it runs (statement-policy.ts); each runs on its own, its effects measured (effects.ts), and the
+//   batch rolls back when they differ from what the dry run measured (`expectedEffects`);
 // - nothing commits after the caller cancelled, and the caller's `beforeCommit` (the audit row) commits with it.
 //
 // Connection contract: the returned promise yields to the event loop between migrations (so progress notifications
