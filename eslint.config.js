@@ -10,7 +10,7 @@ const LAYERS = [
   ['mcp'],
   ['tools'],
   ['app'],
-  ['audit', 'guard', 'migrations', 'project', 'query', 'schema-edit', 'sqlite'],
+  ['audit', 'consent', 'guard', 'migrations', 'project', 'query', 'review', 'schema-edit', 'sqlite', 'views'],
   ['sql'],
   ['core'],
 ];

@@ -3,6 +3,7 @@
 // tools/list is one small graph, and the tools and the domain behind them load after the handshake. tools/list
 // itself is computed here, once per mode, and embedded (src/mcp/tool-listing.ts). Native and heavy modules stay
 // external: better-sqlite3 cannot be bundled, and drizzle-kit/esbuild are loaded lazily inside the kit worker.
+// (tools/list has four variants: read-only or not, with or without the MCP Apps views.)
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -32,9 +33,10 @@ const generator = 'dist/.tool-listing.mjs';
 await build({
   ...common,
   stdin: {
-    contents: `import { listTools } from './src/tools/listing.ts';
+    contents: `import { listingKey, listTools } from './src/tools/listing.ts';
       import { ALL_TOOLS } from './src/tools/index.ts';
-      process.stdout.write(JSON.stringify({ normal: listTools(ALL_TOOLS, false), readOnly: listTools(ALL_TOOLS, true) }));`,
+      const variants = [false, true].flatMap((readOnly) => [false, true].map((apps) => ({ readOnly, apps })));
+      process.stdout.write(JSON.stringify(Object.fromEntries(variants.map((v) => [listingKey(v), listTools(ALL_TOOLS, v)]))));`,
     resolveDir: '.',
     loader: 'ts',
   },

@@ -1,8 +1,9 @@
 // The apply pipeline: what apply_migrations does, step by step, without MCP. Invariants: nothing is applied that a
 // dry run on a copy of the real data did not rehearse (the apply refuses if the pending set changed since); a
 // statement the migration statement policy refuses (migrations/statement-policy.ts) stops everything before any
-// of it runs; data loss needs the human's consent, bound to the rehearsed set; a backup is taken before anything
-// changes; the migrations and their audit row commit together.
+// of it runs; data loss or changed rows need a person's consent to the plan built from the rehearsal (bound to its
+// hash: the statements, the effects per table, the database and the arguments); a backup is taken before anything
+// changes; the migrations and their audit row commit together, and only if they did what the plan showed.
 import type { AuditLog } from '../audit/audit-log.js';
 import { UNCHANGED_DETAIL } from '../audit/audit-rows.js';
 import type { Config } from '../core/config.js';
@@ -16,8 +17,10 @@ import { asciiLower } from '../sql/tokenizer.js';
 import type { ProjectConfig } from '../project/types.js';
 import type { SqliteDatabase } from '../sqlite/connection.js';
 import { notifyProgress, type CallContext } from './call-context.js';
-import { requireDestructiveConsent } from './consent.js';
+import { describeConsent, obtainConsent } from './consent.js';
+import type { ConsentRoom } from './consent-room.js';
 import { assertConsistent, lintSequence, readMigrationState, type Finding } from './migration-state.js';
+import { databaseBinding, migrationPlan, planArguments, shownPath } from './plans.js';
 import { writableConnection } from './services.js';
 
 /** What the pipeline needs of the services: the connections, the server's tables, the audit log, where backups go. */
@@ -28,11 +31,12 @@ export interface MigrationServices {
   audit: AuditLog;
   backupDir: string;
   config: Pick<Config, 'readOnly' | 'allowDestructive' | 'busyTimeoutMs'>;
-  project: Pick<ProjectConfig, 'outDir' | 'migrationsTable' | 'dbFile'>;
+  project: Pick<ProjectConfig, 'outDir' | 'migrationsTable' | 'dbFile' | 'root'>;
   /** The audit database file (with --audit-db). */
   auditFile: string;
   /** Where the dry run and the apply run: a process that can be stopped (migrations/jobs.ts). */
   migrations: MigrationRunner;
+  consent: ConsentRoom;
   exclusive<T>(fn: () => T | Promise<T>): Promise<T>;
 }
 
@@ -61,8 +65,8 @@ export interface ApplyPlan {
   rowChanges: ExistingRowChange[];
   /** Every table's row count before → after, without our own audit table (its rows are not the app's data). */
   rowCounts: TableRowCount[];
-  /** Present when data would be lost: how consent was (or will be) given. */
-  consent?: { required: true; decision: string };
+  /** Present when data would be lost: how consent was (or will be) given, and for which plan. */
+  consent?: { required: true; decision: string; planId?: string };
 }
 
 export interface BackupTaken {
@@ -76,6 +80,8 @@ export type ApplyOutcome =
   | { status: 'up_to_date' }
   | { status: 'dry_run'; plan: ApplyPlan }
   | { status: 'applied'; plan: ApplyPlan; backup: BackupTaken; applied: string[] };
+
+const LAUNCH_FLAG = '--allow-destructive';
 
 const countText = (value: number | null) => (value === null ? '(no table)' : String(value));
 
@@ -109,18 +115,15 @@ export function describeRowChange(change: ExistingRowChange): string {
   return `${change.table}: ${parts.join(', ')}`;
 }
 
-/** Longest statement a consent request shows; a longer one is refused rather than shown in part (see class 9). */
-const MAX_SHOWN_STATEMENT = 4000;
+/** Data changed is data lost: existing rows an UPDATE, DELETE, REPLACE or upsert changes, with the statements. */
+function dataChangeSummary(rowChanges: ExistingRowChange[]): string[] {
+  return rowChanges.map(
+    (change) => `Existing rows change: ${describeRowChange(change)}, by ${change.statements.join('; ')}`,
+  );
+}
 
-function dataLossSummary(
-  report: DryRunReport,
-  findings: Finding[][],
-  rowChanges: ExistingRowChange[],
-): string[] {
+function dataLossSummary(report: DryRunReport, findings: Finding[][]): string[] {
   const lines: string[] = [];
-  // Data changed is data lost: existing rows an UPDATE, DELETE, REPLACE or upsert changes, with the statements.
-  for (const change of rowChanges)
-    lines.push(`Existing rows change: ${describeRowChange(change)}, by ${change.statements.join('; ')}`);
   report.migrations.forEach((migration, index) => {
     for (const finding of findings[index] ?? []) {
       if (finding.dataLoss) lines.push(`${migration.tag}: ${finding.code} ${finding.message}`);
@@ -149,53 +152,10 @@ function emptyEffects(): MigrationEffects {
   return { tables: [], statements: [], triggered: 0, schema: { created: [], dropped: [], changed: [] } };
 }
 
-async function askConsent(
-  context: CallContext<MigrationServices>,
-  report: DryRunReport,
-  losses: string[],
-): Promise<string> {
-  const tags = report.migrations.map((migration) => migration.tag);
-  const tooLong = losses.find((line) => line.length > MAX_SHOWN_STATEMENT);
-  if (tooLong !== undefined) {
-    // Security: the human is shown every statement whole or not asked; a prefix could be made to look harmless.
-    throw new AppError(
-      'CONSENT_REQUIRED',
-      `Applying ${tags.join(', ')} changes existing data through a statement too long to show the human in full (${tooLong.length} characters even without comments and with long literals shortened), so they were not asked; nothing was applied.`,
-      {
-        hint: 'Write the data change as shorter statements a person can read (e.g. one UPDATE per rule), then dry-run again.',
-      },
-    );
-  }
-  const counts = report.rowCounts.filter((count) => count.before !== count.after).map(describeRowCount);
-  return requireDestructiveConsent(context, {
-    nothingWas: 'applied',
-    unavailable: {
-      message: `Applying ${tags.join(', ')} would destroy or change existing data, which needs the human's consent, and this client cannot ask them:\n- ${losses.join('\n- ')}`,
-      hint: 'Show the human these findings. If they agree, they can restart the server with --allow-destructive added to its arguments in their MCP client config, then call apply_migrations again. If not, change schema.ts (or the migration) so nothing is lost. Nothing was changed.',
-      details: { migrations: tags },
-    },
-    message: [
-      `The assistant wants to apply ${tags.length} migration(s) (${tags.join(', ')}) that would destroy or change existing data:`,
-      ...losses.map((line) => `• ${line}`),
-      ...(counts.length
-        ? ['Row counts in a dry run on a copy of your data:', ...counts.map((line) => `• ${line}`)]
-        : []),
-      'A backup is taken first. Apply them?',
-    ].join('\n'),
-    checkbox: {
-      title: 'Apply these migrations and lose this data',
-      description: 'Check to apply; leave unchecked to cancel.',
-    },
-    audit: { pendingHashes: report.pendingHashes },
-    refusedHint:
-      'Do not retry without asking them. Change schema.ts (or the migration) so no data is lost, or ask them what they want.',
-  });
-}
-
 /** Rehearses the pending migrations on a copy, then (unless `dryRun`) applies them as the rehearsal allows. */
 export async function applyPendingMigrations(
   context: CallContext<MigrationServices>,
-  input: { dryRun: boolean },
+  input: { dryRun: boolean; planId?: string | undefined },
 ): Promise<ApplyOutcome> {
   const { services, signal, addAuditDetails, setTarget, commitWithAudit } = context;
   const { project } = services;
@@ -225,7 +185,8 @@ export async function applyPendingMigrations(
     report.rowCounts.filter((count) => count.before !== null).map((count) => asciiLower(count.table)),
   );
   const rowChanges = existingRowChanges(report.migrations, (table) => existedBefore.has(asciiLower(table)));
-  const losses = dataLossSummary(report, findings, rowChanges);
+  const changes = dataChangeSummary(rowChanges);
+  const losses = [...changes, ...dataLossSummary(report, findings)];
   const plan: ApplyPlan = {
     report,
     findings,
@@ -237,8 +198,8 @@ export async function applyPendingMigrations(
           consent: {
             required: true as const,
             decision: services.config.allowDestructive
-              ? 'allowed by the launch option --allow-destructive'
-              : 'the human will be asked when applying',
+              ? `operator at launch (${LAUNCH_FLAG})`
+              : 'a person will be asked to approve the plan when applying',
           },
         }
       : {}),
@@ -264,11 +225,30 @@ export async function applyPendingMigrations(
     );
   }
 
-  // Consent is bound to exactly the set that was rehearsed: apply refuses if the pending hashes changed meanwhile.
+  // Consent is bound to the plan's hash, which covers the rehearsed set; the apply below also refuses if the
+  // pending hashes changed since the rehearsal.
   if (losses.length) {
-    const decision = await askConsent(context, report, losses);
-    plan.consent = { required: true, decision };
-    addAuditDetails({ consent: { required: true, decision, pendingHashes: report.pendingHashes, losses } });
+    const record = await obtainConsent(context, {
+      tool: 'apply_migrations',
+      plan: migrationPlan({
+        report,
+        pending: status.pending,
+        findings,
+        losses: losses.slice(changes.length),
+        rowChanges,
+        changes,
+        rowCounts: plan.rowCounts,
+        database: databaseBinding(services.read, project.dbFile),
+        databaseName: shownPath(project.root, project.dbFile),
+        applied: status.counts.applied,
+        folder: project.outDir,
+        args: planArguments(input),
+      }),
+      launchOption: { flag: LAUNCH_FLAG, granted: services.config.allowDestructive },
+      planId: input.planId,
+      nothingWas: 'applied',
+    });
+    plan.consent = { required: true, decision: describeConsent(record, LAUNCH_FLAG), planId: record.planId };
   } else {
     addAuditDetails({ consent: { required: false } });
   }

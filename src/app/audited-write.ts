@@ -1,7 +1,7 @@
 // The one path every write takes (execute_sql, write_rows): through the query host, with the call's audit row
-// committed in the write's own transaction, and over the budget only with the human's consent (asked through
-// elicitation, or given at launch with --allow-large-writes; never a tool argument). Invariant: consent never
-// covers more rows than the human was shown.
+// committed in the write's own transaction, and over the budget only with consent to its plan (the operator's
+// --allow-large-writes, or a person through the consent ladder; never a tool argument). Invariant: consent never
+// covers more rows than the person was shown.
 import type { AuditEntry } from '../audit/entry.js';
 import type { Config } from '../core/config.js';
 import { AppError } from '../core/errors.js';
@@ -12,8 +12,13 @@ import type { ServerTables } from '../guard/server-tables.js';
 import type { EncodedRows } from '../query/encode.js';
 import type { AuditAppend, QueryParams, WriteRequest, WriteResult } from '../query/protocol.js';
 import type { QueryRunner } from '../query/query-runner.js';
+import type { PlanCell, RowChangeSample } from '../consent/plan.js';
+import type { ProjectConfig } from '../project/types.js';
+import type { SqliteDatabase } from '../sqlite/connection.js';
 import type { CallContext } from './call-context.js';
-import { askHumanToApprove } from './consent.js';
+import { describeConsent, obtainConsent } from './consent.js';
+import type { ConsentRoom } from './consent-room.js';
+import { databaseBinding, planArguments, writePlan } from './plans.js';
 
 /** What a write needs of the services: the budgets, where the audit row goes, and the query host. */
 export interface WriteServices {
@@ -24,6 +29,10 @@ export interface WriteServices {
   /** The audit database file (with --audit-db). */
   auditFile: string;
   queries(): Pick<QueryRunner, 'write'>;
+  /** The plan of an over-budget write is bound to the database it was measured on. */
+  read: SqliteDatabase;
+  project: Pick<ProjectConfig, 'dbFile'>;
+  consent: ConsentRoom;
 }
 
 /** What the host needs to commit this call's audit row (`full`) inside the write's transaction. */
@@ -50,72 +59,53 @@ export interface WriteStatement {
 export interface ConsentPrompt {
   /** Who asks, e.g. "execute_sql". */
   tool: string;
-  /** The statement shown to the human. */
+  /** The statement shown to the person, whole. */
   sql: string;
   params?: QueryParams;
+  /** The call's arguments (the plan is bound to them) and the plan id a follow-up call names. */
+  args: Record<string, unknown>;
+  planId: string | undefined;
   /**
-   * For statements with RETURNING: formats a few of the rows the write would touch (from a dry run) for the
-   * human. Absent: the prompt shows the count and the SQL only.
+   * For statements with RETURNING: a few of the rows the write would touch (from a dry run), as the person should
+   * read them. Absent: the plan shows the statement and the count only.
    */
-  sample?: (returning: EncodedRows) => string | undefined;
+  sample?: (returning: EncodedRows) => { columns: string[]; rows: unknown[][] } | undefined;
 }
-
-export type ConsentSource = 'elicitation' | 'launch option';
 
 export interface AuditedWrite {
   result: WriteResult;
-  /** Set when the write went over the budget with the human's consent. */
-  consent?: ConsentSource;
+  /** Set when the write went over the budget with a person's (or the operator's) approval. */
+  consent?: { decision: string; planId: string };
 }
 
-/** Longest effective statement a consent prompt shows; a longer one is refused rather than shown in part. */
-const MAX_SHOWN_STATEMENT = 4000;
-const MAX_SHOWN_PARAMS = 20;
 const SAMPLE_ROWS = 5;
+const MAX_SAMPLE_CELL = 200;
+const LAUNCH_FLAG = '--allow-large-writes';
 
-/**
- * What the human reads before approving a write: the whole effective statement (comments and padding gone, long
- * literals shortened with a count, see sql/effective-text.ts) and its bound values, never a prefix the caller could
- * fill with something harmless-looking. A statement too long to show in full is not put to the human at all.
- */
-function consentMessage(prompt: ConsentPrompt, error: AppError, sample: string | undefined): string {
-  const wouldAffect = Number(error.details?.wouldAffect);
-  const budget = Number(error.details?.budget);
-  const reason = typeof error.details?.reason === 'string' ? ` (${error.details.reason})` : '';
-  const view = auditedStatement(prompt.sql, prompt.params);
-  const statement = view.statement as string;
-  if (statement.length > MAX_SHOWN_STATEMENT) {
-    throw new AppError(
-      'CONSENT_REQUIRED',
-      `${error.message} The statement is ${statement.length} characters long even without comments and with long literals shortened, too long to show the human in full, so they were not asked.`,
-      {
-        hint: 'Write the statement so a person can read it: pass values as bound parameters, and name the rows with a short WHERE clause.',
-        ...(error.details ? { details: error.details } : {}),
-      },
-    );
-  }
-  const params = (view.params as Array<[string, unknown]> | undefined) ?? [];
-  const shownParams = params
-    .slice(0, MAX_SHOWN_PARAMS)
-    .map(([label, value]) => `  ${label} = ${shortenText(JSON.stringify(value) ?? 'null', 200)}`);
-  if (params.length > MAX_SHOWN_PARAMS)
-    shownParams.push(`  … and ${params.length - MAX_SHOWN_PARAMS} more values`);
-  return [
-    `The assistant wants ${prompt.tool} to change ${wouldAffect} row${wouldAffect === 1 ? '' : 's'} (cascades and triggers included); without your approval at most ${budget} may change now${reason}.`,
-    `Statement: ${statement}`,
-    shownParams.length ? `Values:\n${shownParams.join('\n')}` : '',
-    sample ? `Some of the rows it would write:\n${sample}` : '',
-    'Approve this write?',
-  ]
-    .filter(Boolean)
-    .join('\n');
+/** A cell as the review shows it: text, numbers and booleans as they are; anything else as (shortened) JSON. */
+function planCell(value: unknown): PlanCell {
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (value === undefined) return null;
+  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Uint8Array) return `<blob, ${value.byteLength} bytes>`;
+  const text =
+    typeof value === 'string' ? value : typeof value === 'bigint' ? String(value) : JSON.stringify(value);
+  return shortenText(text, MAX_SAMPLE_CELL);
 }
+
+const SAMPLE_OP: Record<string, 'insert' | 'update' | 'delete'> = {
+  INSERT: 'insert',
+  REPLACE: 'insert',
+  UPDATE: 'update',
+  DELETE: 'delete',
+};
 
 /**
  * Runs one write through the query host with its audit row. Over the budget (or unbounded), the host rolls back
- * and reports how many rows it would touch; then consent is sought — the launch option, else the human through
- * elicitation — and recorded in the audit row, and the write runs again. A bounded write runs again with a budget
- * of exactly what was measured and shown, so consent never covers more rows than the human saw.
+ * and reports how many rows it would touch; then a plan is made of the statement, its values, the count and a
+ * sample of the rows, and consent is obtained through the ladder (the operator's --allow-large-writes first) and
+ * recorded in the audit row; then the write runs again. A bounded write runs again with a budget of exactly what
+ * was measured and approved, so consent never covers more rows than the person saw.
  */
 export async function runAuditedWrite(
   context: CallContext<WriteServices>,
@@ -133,8 +123,6 @@ export async function runAuditedWrite(
     );
   const send = (budget: number, allowOverBudget: boolean): Promise<WriteResult> =>
     hostWrite({ ...statement, budget, allowOverBudget });
-  const done = (result: WriteResult, consent?: ConsentSource): AuditedWrite =>
-    consent ? { result, consent } : { result };
 
   // The session's remaining allowance, not only the per-call budget: many small writes add up (write-budget.ts).
   const allowance = services.writes.allowance();
@@ -142,7 +130,7 @@ export async function runAuditedWrite(
   try {
     const result = await send(allowance, false);
     if (!statement.dryRun) services.writes.recordUnapproved(result.rowsAffected);
-    return done(result);
+    return { result };
   } catch (error) {
     if (
       !(error instanceof AppError) ||
@@ -151,100 +139,65 @@ export async function runAuditedWrite(
       statement.dryRun
     )
       throw error;
-    measured = sessionLimited(error, services.writes);
+    measured = error;
   }
-  const wouldAffect = measured.details?.wouldAffect as number;
-  const unbounded = measured.details?.unbounded === true;
-  const consentedBudget = Math.max(allowance, wouldAffect);
-  const approved = async (consent: ConsentSource): Promise<AuditedWrite> => {
-    const result = await send(consentedBudget, unbounded);
-    services.writes.recordApproved();
-    return done(result, consent);
-  };
+  const details = measured.details ?? {};
+  const wouldAffect = details.wouldAffect as number;
+  const verb = typeof details.verb === 'string' ? details.verb : '';
+  const table = typeof details.table === 'string' ? details.table : 'the table';
 
-  const approval = await askHumanToApprove(context, {
-    grantedAtLaunch: config.allowLargeWrites,
-    // Only when the human will really be asked: showing them sample rows costs a dry run of the write.
-    message: async () => {
-      let sample: string | undefined;
-      if (prompt.sample) {
-        const dry = await hostWrite({
-          ...statement,
-          dryRun: true,
-          maxRows: SAMPLE_ROWS,
-          budget: allowance,
-          allowOverBudget: false,
-        }).catch(() => undefined);
-        sample = dry?.returning ? prompt.sample(dry.returning) : undefined;
-      }
-      return consentMessage(prompt, measured, sample);
-    },
-    checkbox: {
-      name: 'approve',
-      title: `Change ${wouldAffect} rows`,
-      description: 'Tick to let this write run as shown.',
-    },
+  // Some of the rows it would write, from a dry run, for the person to see real values.
+  let sample: RowChangeSample | undefined;
+  if (prompt.sample) {
+    const dry = await hostWrite({
+      ...statement,
+      dryRun: true,
+      maxRows: SAMPLE_ROWS,
+      budget: allowance,
+      allowOverBudget: false,
+    }).catch(() => undefined);
+    const rows = dry?.returning ? prompt.sample(dry.returning) : undefined;
+    const op = SAMPLE_OP[verb.toUpperCase()] ?? 'update';
+    if (rows && rows.rows.length > 0)
+      sample = {
+        table,
+        columns: rows.columns,
+        rows: rows.rows.map((row) => ({ op, [op === 'delete' ? 'before' : 'after']: row.map(planCell) })),
+        total: wouldAffect,
+      };
+  }
+
+  const view = auditedStatement(prompt.sql, prompt.params);
+  const record = await obtainConsent(context, {
+    tool: prompt.tool,
+    plan: writePlan({
+      tool: prompt.tool,
+      // The whole effective statement (comments and padding gone, long literals shortened with a count, see
+      // sql/effective-text.ts) and every bound value: a comment cannot dress the write up as something else.
+      sql: view.statement as string,
+      ...(view.params !== undefined
+        ? {
+            params: (view.params as Array<[string, unknown]>).map(
+              ([label, value]) => `${label} = ${JSON.stringify(value) ?? 'null'}`,
+            ),
+          }
+        : {}),
+      table,
+      wouldAffect,
+      budget: allowance,
+      ...(allowance < config.writeBudget
+        ? { session: { used: services.writes.usedRows, budget: services.writes.perSession } }
+        : {}),
+      ...(typeof details.reason === 'string' ? { unboundedReason: details.reason } : {}),
+      ...(sample ? { sample } : {}),
+      database: databaseBinding(services.read, services.project.dbFile),
+      args: planArguments(prompt.args),
+    }),
+    launchOption: { flag: LAUNCH_FLAG, granted: config.allowLargeWrites },
+    planId: prompt.planId,
+    nothingWas: 'written',
   });
-  switch (approval.outcome) {
-    case 'approved_by_launch_option':
-      context.addAuditDetails({ consent: { by: 'launch option --allow-large-writes', wouldAffect } });
-      return approved('launch option');
-    case 'unavailable':
-      context.addAuditDetails({ consent: { by: 'none (the client cannot ask the human)', wouldAffect } });
-      throw new AppError(
-        'LIMIT_EXCEEDED',
-        `${measured.message} This client cannot ask the human for approval.`,
-        {
-          hint: 'Only the human can allow this: ask them, and they can restart the server with --allow-large-writes (a launch option in their client config; no tool argument can grant it). Smaller calls count against the same session budget.',
-          ...(measured.details ? { details: measured.details } : {}),
-        },
-      );
-    case 'failed':
-      if (signal.aborted) throw approval.error;
-      context.addAuditDetails({ consent: { by: 'elicitation', decision: 'failed', wouldAffect } });
-      throw new AppError(
-        'CONSENT_REQUIRED',
-        `${measured.message} Asking the human for approval failed: ${approval.error.message}.`,
-        {
-          hint: 'Ask the human directly; they can allow it by restarting the server with --allow-large-writes.',
-          ...(measured.details ? { details: measured.details } : {}),
-        },
-      );
-    default:
-      break;
-  }
-  const decision = {
-    approved_by_human: 'approved',
-    not_ticked: 'not approved',
-    declined: 'declined',
-    cancelled: 'cancelled',
-  }[approval.outcome];
-  context.addAuditDetails({ consent: { by: 'elicitation', decision, wouldAffect } });
-  if (approval.outcome !== 'approved_by_human') {
-    throw new AppError(
-      'CONSENT_REQUIRED',
-      `The human did not approve changing ${wouldAffect} rows (${decision}); nothing changed.`,
-      {
-        hint: 'Do not repeat the same write. Ask the human what they want changed, or narrow it to the rows they agree to.',
-        ...(measured.details ? { details: measured.details } : {}),
-      },
-    );
-  }
-  return approved('elicitation');
-}
-
-/**
- * The host's over-budget refusal, saying so when it was the session's budget, not the call's, that ran out, and
- * without advice to split the change: smaller calls count against the same budget.
- */
-function sessionLimited(error: AppError, writes: SessionWriteBudget): AppError {
-  if (writes.allowance() >= writes.perCall) return error;
-  return new AppError(
-    'LIMIT_EXCEEDED',
-    `${error.message} This session's writes have already changed ${writes.usedRows} of the ${writes.perSession} rows that may change without the human's approval.`,
-    {
-      ...(error.hint !== undefined ? { hint: error.hint } : {}),
-      details: { ...error.details, sessionUsed: writes.usedRows, sessionBudget: writes.perSession },
-    },
-  );
+  const result = await send(Math.max(allowance, wouldAffect), details.unbounded === true);
+  services.writes.recordApproved();
+  return { result, consent: { decision: describeConsent(record, LAUNCH_FLAG), planId: record.planId } };
 }

@@ -40,8 +40,12 @@ export interface CallContext<S = Services> {
   client: string;
   /** A progress notification, sent only when the client asked for progress. */
   progress(progress: number, total?: number, message?: string): Promise<void>;
-  /** Ask the human directly; undefined when the client cannot (then a launch option is the only consent). */
-  elicit: ((request: ElicitRequest) => Promise<ElicitResult>) | undefined;
+  /** Ask the human directly (MCP elicitation); undefined when the client did not declare it can. */
+  elicit: ((request: ElicitRequest, options?: { signal?: AbortSignal }) => Promise<ElicitResult>) | undefined;
+  /** The client renders MCP Apps (it declared io.modelcontextprotocol/ui): a plan can be shown in its card. */
+  rendersApps: boolean;
+  /** This call may open the local review page in the person's browser (an MCP session, not a script). */
+  reviewPage: boolean;
   /** Names what the call acted on, for the audit row (e.g. "table", "users"). */
   setTarget(type: string, id: string): void;
   /** Facts worth keeping in the audit row beyond the arguments (e.g. the consent decision). */

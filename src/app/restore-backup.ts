@@ -1,24 +1,29 @@
 // Restoring a backup, without MCP. Invariants: a restore that would undo anything — a change the audit log
 // records, or any difference between the live content and the backup's (rows the application wrote itself
-// included) — needs the human's consent; the current content is backed up first; the audit trail survives the restore — with
-// the audit log in the same file, the rows written after the backup are carried over verbatim (same ids and
-// hashes) into the restored content together with this call's own row, in the same page copy; with --audit-db the
-// audit file is not touched and the registry writes this call's row.
+// included) — needs a person's consent to a plan naming the backup, what it undoes and the tables it replaces
+// with their rows, and undoes exactly that; the current content is backed up first; the audit trail survives the
+// restore — with the audit log in the same file, the rows written after the backup are carried over verbatim (same
+// ids and hashes) into the restored content together with this call's own row, in the same page copy; with
+// --audit-db the audit file is not touched and the registry writes this call's row.
 import Database from 'better-sqlite3';
 import { AuditLog, ensureAuditTable } from '../audit/audit-log.js';
 import { auditTail, insertAuditRowsVerbatim } from '../audit/audit-rows.js';
 import { describeAuditRow, type AuditRow } from '../audit/entry.js';
 import type { Config } from '../core/config.js';
+import { AppError } from '../core/errors.js';
 import type { ServerTables } from '../guard/server-tables.js';
 import { getBackup, listBackups, restoreBackup, type BackupInfo } from '../migrations/backup.js';
 import type { ProjectConfig } from '../project/types.js';
 import type { SqliteDatabase } from '../sqlite/connection.js';
 import { contentDifferences, type TableDifference } from '../sqlite/content-diff.js';
+import { hashPlanContent, type PlanContent } from '../consent/plan.js';
 import type { CallContext } from './call-context.js';
-import { requireDestructiveConsent } from './consent.js';
+import { describeConsent, obtainConsent } from './consent.js';
+import type { ConsentRoom } from './consent-room.js';
+import { databaseBinding, planArguments, restorePlan, shownPath } from './plans.js';
 import { writableConnection } from './services.js';
 
-const MAX_CHANGES_SHOWN = 10;
+const LAUNCH_FLAG = '--allow-destructive';
 
 export interface RestoreServices {
   write: SqliteDatabase | undefined;
@@ -26,7 +31,8 @@ export interface RestoreServices {
   audit: AuditLog;
   backupDir: string;
   config: Pick<Config, 'readOnly' | 'allowDestructive'>;
-  project: Pick<ProjectConfig, 'dbFile'>;
+  project: Pick<ProjectConfig, 'dbFile' | 'root'>;
+  consent: ConsentRoom;
   exclusive<T>(fn: () => T | Promise<T>): Promise<T>;
 }
 
@@ -42,7 +48,7 @@ export interface RestoreOutcome extends BackupWithChanges {
   safetyBackup: BackupInfo;
   /** Audit rows written after the backup and kept in the restored database (audit log in the same file). */
   auditRowsCarriedOver?: number;
-  consent: { required: boolean; decision: string };
+  consent: { required: boolean; decision: string; planId?: string };
   warnings: string[];
 }
 
@@ -116,48 +122,40 @@ function differencesFrom(
   }
 }
 
-async function askConsent(
-  context: CallContext<RestoreServices>,
+/** The plan a person approves before a restore that would undo anything. */
+function planFor(
+  services: RestoreServices,
+  live: SqliteDatabase,
   backup: BackupInfo,
   changes: AuditRow[] | undefined,
   differences: TableDifference[],
-): Promise<string> {
-  const recorded =
-    changes === undefined
-      ? 'The backup does not record where the audit log stood, so changes made after it cannot be ruled out; they would be undone.'
-      : changes.length
-        ? `${changes.length} change(s) recorded after it would be undone:\n${changes
-            .slice(-MAX_CHANGES_SHOWN)
-            .map((row) => `• ${describeAuditRow(row)}`)
-            .join('\n')}`
-        : '';
-  const replaced = differences.length
-    ? `The content of ${differences.length} table(s) differs from the backup and would be replaced (rows the application wrote itself included):\n${differences
-        .slice(0, MAX_CHANGES_SHOWN)
-        .map((d) => `• ${describeDifference(d)}`)
-        .join(
-          '\n',
-        )}${differences.length > MAX_CHANGES_SHOWN ? `\n• … and ${differences.length - MAX_CHANGES_SHOWN} more` : ''}`
-    : '';
-  const what = [recorded, replaced].filter(Boolean).join('\n');
-  return requireDestructiveConsent(context, {
-    nothingWas: 'restored',
-    unavailable: {
-      message: `Restoring backup ${backup.id} (taken ${backup.createdAt}) needs the human's consent. ${what}`,
-      hint: 'Show the human what would be undone. If they agree, they can restart the server with --allow-destructive added to its arguments in their MCP client config, then call restore_backup again. Nothing was changed.',
-      details: {
-        backupId: backup.id,
-        changesAfter: changes?.map(describeAuditRow),
-        tablesReplaced: differences.map(describeDifference),
-      },
-    },
-    message: `The assistant wants to restore the database from backup ${backup.id} (taken ${backup.createdAt}: ${backup.reason}).\n${what}\nThe current database is backed up first. Restore it?`,
-    checkbox: {
-      title: 'Restore this backup and undo those changes',
-      description: 'Check to restore; leave unchecked to cancel.',
-    },
-    refusedHint: 'Do not retry without asking them.',
+): PlanContent {
+  return restorePlan({
+    backup,
+    undone: changes?.map(describeAuditRow),
+    replaced: differences.map(describeDifference),
+    rowDeltas: differences.map((d) => ({ table: d.table, before: d.liveRows, after: d.backupRows })),
+    database: databaseBinding(live, services.project.dbFile),
+    databaseName: shownPath(services.project.root, services.project.dbFile),
+    args: planArguments({ backupId: backup.id }),
   });
+}
+
+/** What the restore would undo now: recorded changes and every table whose content differs from the backup's. */
+function whatItUndoes(
+  services: RestoreServices,
+  live: SqliteDatabase,
+  changingTools: readonly string[],
+  backupId: string,
+) {
+  const found = withChanges(services, getBackup(services.backupDir, backupId), changingTools);
+  const differences = differencesFrom(services, found.backup, live);
+  const undoes = found.changes === undefined || found.changes.length > 0 || differences.length > 0;
+  return {
+    ...found,
+    differences,
+    plan: undoes ? planFor(services, live, found.backup, found.changes, differences) : undefined,
+  };
 }
 
 /**
@@ -213,18 +211,54 @@ async function restoreKeepingAudit(
 /** Restores `backupId` (with the human's consent when it undoes recorded changes), backing up the current content. */
 export async function restoreFromBackup(
   context: CallContext<RestoreServices>,
-  backupId: string,
+  input: { backupId: string; planId?: string | undefined },
   changingTools: readonly string[],
 ): Promise<RestoreOutcome> {
+  const { backupId } = input;
   const { services, setTarget, addAuditDetails } = context;
   setTarget('backup', backupId);
   const live = writableConnection(services, 'restore_backup'); // refuses in read-only mode before anything is read
+  // What the restore would undo, read with the connection to ourselves; the person is asked without holding it.
+  const asked = await services.exclusive(() => whatItUndoes(services, live, changingTools, backupId));
+  let consent: RestoreOutcome['consent'] = {
+    required: false,
+    decision: 'the live content is the same as the backup’s',
+  };
+  if (asked.plan) {
+    const record = await obtainConsent(context, {
+      tool: 'restore_backup',
+      plan: asked.plan,
+      launchOption: { flag: LAUNCH_FLAG, granted: services.config.allowDestructive },
+      planId: input.planId,
+      nothingWas: 'restored',
+    });
+    consent = { required: true, decision: describeConsent(record, LAUNCH_FLAG), planId: record.planId };
+  } else {
+    addAuditDetails({ consent: { required: false } });
+  }
+
   return services.exclusive(async () => {
-    const { backup, changes, highWater } = withChanges(
+    const { backup, changes, highWater, differences, plan } = whatItUndoes(
       services,
-      getBackup(services.backupDir, backupId),
+      live,
       changingTools,
+      backupId,
     );
+    // Security: the restore undoes exactly what was approved (or, unasked, nothing): a change recorded (or made by
+    // the application) while the person was deciding sends them back to a new plan.
+    const same =
+      asked.plan && plan ? hashPlanContent(plan) === hashPlanContent(asked.plan) : !asked.plan && !plan;
+    if (!same) {
+      throw new AppError(
+        'CONSENT_REQUIRED',
+        `The database changed while the restore of ${backupId} waited for approval, so it no longer undoes what was approved; nothing was restored.`,
+        { hint: 'Call restore_backup again: the person is shown the restore as it is now.' },
+      );
+    }
+    addAuditDetails({
+      changesUndone: changes?.map((row) => row.id),
+      ...(differences.length ? { tablesReplaced: differences.map((d) => d.table) } : {}),
+    });
     const warnings: string[] = [];
     if (
       services.tables.auditInProjectDb &&
@@ -235,16 +269,6 @@ export async function restoreFromBackup(
         `The backup's sidecar says the audit log stood at row ${backup.auditHighWater}, the backup file itself at ${highWater}; the file was trusted.`,
       );
     }
-    const differences = differencesFrom(services, backup, live);
-    const consent =
-      changes === undefined || changes.length > 0 || differences.length > 0
-        ? { required: true, decision: await askConsent(context, backup, changes, differences) }
-        : { required: false, decision: 'the live content is the same as the backup’s' };
-    addAuditDetails({
-      consent,
-      changesUndone: changes?.map((row) => row.id),
-      ...(differences.length ? { tablesReplaced: differences.map((d) => d.table) } : {}),
-    });
 
     const liveTail = services.audit.tail().id;
     if (services.tables.auditInProjectDb) {

@@ -1,6 +1,7 @@
 // The long-lived handles one server (or one CLI call) works with, opened once from the Config: the project's
-// resolved config, the database connections, the audit log, and the lazily started helpers (the kit worker that
-// runs drizzle-kit and user TypeScript, the query host that runs SQL it can kill). No MCP here.
+// resolved config, the database connections, the audit log, the consent room (plans waiting for a person, and
+// the review page), and the lazily started helpers (the kit worker that runs drizzle-kit and user TypeScript, the
+// query host that runs SQL it can kill). No MCP here.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../core/config.js';
@@ -32,6 +33,9 @@ import type {
 import { QueryRunner } from '../query/query-runner.js';
 import { EditRecords } from '../schema-edit/records.js';
 import type { LoadedSchema, ProjectConfig } from '../project/types.js';
+import type { Opener } from '../review/open-browser.js';
+import { ConsentRoom } from './consent-room.js';
+import { reviewSources } from './review-sources.js';
 
 export interface Services {
   config: Config;
@@ -67,6 +71,8 @@ export interface Services {
   migrations: MigrationRunner;
   /** Loads the project's Drizzle schema (fresh on every call, so edits are seen); undefined when none is configured. */
   loadSchema(): Promise<LoadedSchema | undefined>;
+  /** Plans waiting for a person, the desk behind the review card and page, and the review page's server. */
+  consent: ConsentRoom;
   close(): Promise<void>;
 }
 
@@ -102,6 +108,53 @@ export interface OpenOptions {
   entries: EntryPoints;
   /** Applies pending migrations at start; given the write connection and a way to record the audit row. */
   migrateOnStart?: (context: StartupContext) => Promise<void>;
+  /** Opens the review page in the person's browser (the process edge knows the platform); absent: never. */
+  opener?: Opener;
+  /** The consent room's clock (tests move it to expire plans); default Date.now. */
+  now?: () => number;
+}
+
+/** The kit worker (drizzle-kit and the user's TypeScript run there), its output going to the log. */
+export function startKit(logger: Logger, entry: EntryPoint): KitClient {
+  return new KitClient({
+    entry,
+    onOutput: (stream, text) => logger.warn(`drizzle-kit ${stream}: ${text.trimEnd()}`),
+  });
+}
+
+/** The project's resolved config, loaded by the kit worker as drizzle-kit would load it. */
+export function loadProject(kit: KitClient, config: Config): Promise<ProjectConfig> {
+  return kit.loadProjectConfig({
+    projectDir: config.projectDir,
+    ...(config.configFile ? { configFile: config.configFile } : {}),
+    ...(config.dbFile ? { dbFile: config.dbFile } : {}),
+  });
+}
+
+/** Loads the project's Drizzle schema, fresh each time (edits are seen); undefined when none is configured. */
+export function schemaLoader(
+  kit: KitClient,
+  project: ProjectConfig,
+): () => Promise<LoadedSchema | undefined> {
+  return async () => (project.schemaFiles.length === 0 ? undefined : kit.loadSchema(project));
+}
+
+/**
+ * Where the audit log lives and which tables are the server's: one answer for the server and for the read-only
+ * review console, so the console reads the audit table the server writes.
+ */
+export function serverTablesFor(
+  config: Config,
+  project: ProjectConfig,
+): { auditFile: string; auditInProjectDb: boolean; tables: ServerTables } {
+  const auditFile = config.auditDb ?? project.dbFile;
+  const auditInProjectDb = path.resolve(auditFile) === path.resolve(project.dbFile);
+  const tables = serverTables({
+    ledgerTable: project.migrationsTable,
+    auditTable: config.auditTable,
+    auditInProjectDb,
+  });
+  return { auditFile, auditInProjectDb, tables };
 }
 
 function fileSize(file: string): number {
@@ -113,25 +166,12 @@ function fileSize(file: string): number {
 }
 
 export async function openServices(config: Config, logger: Logger, options: OpenOptions): Promise<Services> {
-  const kit = new KitClient({
-    entry: options.entries.kitWorker,
-    onOutput: (stream, text) => logger.warn(`drizzle-kit ${stream}: ${text.trimEnd()}`),
-  });
+  const kit = startKit(logger, options.entries.kitWorker);
   const opened: SqliteDatabase[] = [];
   try {
-    const project = await kit.loadProjectConfig({
-      projectDir: config.projectDir,
-      ...(config.configFile ? { configFile: config.configFile } : {}),
-      ...(config.dbFile ? { dbFile: config.dbFile } : {}),
-    });
+    const project = await loadProject(kit, config);
     const dbFile = project.dbFile;
-    const auditFile = config.auditDb ?? dbFile;
-    const auditInProjectDb = path.resolve(auditFile) === path.resolve(dbFile);
-    const tables = serverTables({
-      ledgerTable: project.migrationsTable,
-      auditTable: config.auditTable,
-      auditInProjectDb,
-    });
+    const { auditFile, auditInProjectDb, tables } = serverTablesFor(config, project);
     const busy = { busyTimeoutMs: config.busyTimeoutMs };
 
     assertDatabasePath(dbFile);
@@ -224,6 +264,14 @@ export async function openServices(config: Config, logger: Logger, options: Open
         ...(onProgress ? { onProgress } : {}),
       });
     let tail: Promise<unknown> = Promise.resolve();
+    const loadSchema = schemaLoader(kit, project);
+    const consent = new ConsentRoom({
+      sources: reviewSources({ read, tables, project, audit, auditFile, loadSchema }),
+      opener: options.opener,
+      waitMs: config.consentWaitMs,
+      logger,
+      ...(options.now ? { now: options.now } : {}),
+    });
     return {
       exclusive<T>(fn: () => T | Promise<T>): Promise<T> {
         const run = tail.then(fn);
@@ -240,11 +288,10 @@ export async function openServices(config: Config, logger: Logger, options: Open
         apply: (request, job) => runMigrationJob({ kind: 'apply', request }, job) as Promise<ApplyJobResult>,
       },
       queries,
-      async loadSchema() {
-        if (project.schemaFiles.length === 0) return undefined;
-        return kit.loadSchema(project);
-      },
+      loadSchema,
+      consent,
       async close() {
+        await consent.close();
         await runner?.close().catch(() => {});
         await kit.close().catch(() => {});
         for (const db of opened.reverse()) closeQuietly(db);

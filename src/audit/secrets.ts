@@ -20,6 +20,7 @@ const SECRET_WORDS = new Set([
   'auth',
   'authorization',
   'otp',
+  'nonce',
 ]);
 
 /** Pairs of consecutive words that make a name a secret (api_key, privateKey, session_key, access_key). */

@@ -1,6 +1,7 @@
 // The scripted face of the server: `call` runs one tool through the very registry an MCP session uses (same
 // guards, same audit row, client "cli/<version>"), `tools` lists the tool surface, `config` prints a client's
-// launch snippet. stdout carries only the result (JSON, or the snippet); everything else goes to stderr.
+// launch snippet, `review` serves the read-only review console until stopped. stdout carries only the result
+// (JSON, the snippet, the console's address); everything else goes to stderr.
 //
 // Exit codes: 0 ok · 1 the tool failed (or the project could not be opened) · 2 usage error (bad command line or
 // arguments that are not a JSON object; nothing ran, nothing was audited) · 3 a guard refused the call.
@@ -14,6 +15,8 @@ import type { Logger } from '../core/logger.js';
 import { createServer, VERSION } from '../mcp/server.js';
 import { openServices, type Services } from '../app/services.js';
 import { migrateOnStart } from '../app/startup.js';
+import { openReviewConsole } from '../app/review-console.js';
+import { systemOpener, type Opener } from '../review/open-browser.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3 } as const;
 
@@ -27,6 +30,10 @@ export interface CliIo {
   nodePath?: string;
   /** Absolute path of the bin script (dist/index.js); defaults to the running bundle. */
   entry?: string;
+  /** `review`: how the browser is opened (default: the operating system's opener). */
+  opener?: Opener;
+  /** `review`: serves until this settles (default: until SIGINT or SIGTERM). */
+  until?: Promise<void>;
 }
 
 export const CLI_CLIENT = `cli/${VERSION}`;
@@ -57,6 +64,8 @@ export async function runCliCommand(parsed: ParsedCommandLine, io: CliIo): Promi
         return await runTools(parsed, io);
       case 'config':
         return await runConfig(parsed, io, stderr);
+      case 'review':
+        return await runReview(parsed, io, stderr);
       default:
         throw new UsageError(`"${parsed.command}" is not a command this runner handles.`);
     }
@@ -198,5 +207,34 @@ async function runConfig(parsed: ParsedCommandLine, io: CliIo, stderr: Writable)
     notes.push('', `Or: ${alternative.where}`, alternative.text);
   notes.push('', WHY_ABSOLUTE_NODE);
   await write(stderr, notes.join('\n') + '\n');
+  return EXIT.ok;
+}
+
+async function runReview(parsed: ParsedCommandLine, io: CliIo, stderr: Writable): Promise<number> {
+  if (parsed.positionals.length) throw new UsageError('takes no arguments.');
+  const opener = io.opener ?? systemOpener({ platform: process.platform, env: process.env });
+  const reviewConsole = await openReviewConsole(parsed.config, io.logger, {
+    kitWorker: entryPoints().kitWorker,
+    async opener(url) {
+      // The key rides in the address's fragment; this terminal is the person's own, so it is printed here.
+      await write(io.stdout, `${url}\n`);
+      await opener(url).catch((error: Error) =>
+        write(stderr, `Could not open a browser (${error.message}); open the address above yourself.\n`),
+      );
+    },
+  });
+  await write(
+    stderr,
+    `Review console for ${reviewConsole.dbFile}: read-only, on ${reviewConsole.origin} only. Ctrl-C stops it.\n`,
+  );
+  try {
+    await (io.until ??
+      new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      }));
+  } finally {
+    await reviewConsole.close();
+  }
   return EXIT.ok;
 }

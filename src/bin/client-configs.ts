@@ -55,6 +55,7 @@ const FLAGS = {
   writeBudget: '--write-budget',
   sessionWriteBudget: '--session-write-budget',
   migrationStatementTimeoutMs: '--migration-timeout-ms',
+  consentWaitMs: '--consent-wait-ms',
   maxRows: '--max-rows',
   maxRowsLimit: '--max-rows-limit',
   maxBytes: '--max-bytes',

@@ -43,11 +43,17 @@ async function serve(parsed: ParsedCommandLine, logger: Logger): Promise<void> {
   let warming: Promise<Services> | undefined;
   const servicesReady = (): Promise<Services> =>
     (warming ??= (async () => {
-      const [{ openServices }, { migrateOnStart }] = await Promise.all([
+      const [{ openServices }, { migrateOnStart }, { systemOpener }] = await Promise.all([
         import('../app/services.js'),
         import('../app/startup.js'),
+        import('../review/open-browser.js'),
       ]);
-      const opened = await openServices(config, logger, { entries: entryPoints(), migrateOnStart });
+      const opened = await openServices(config, logger, {
+        entries: entryPoints(),
+        migrateOnStart,
+        // The review page opens in the person's browser through the OS (xdg-open, open, start).
+        opener: systemOpener({ platform: process.platform, env: process.env }),
+      });
       services = opened;
       logger.info('ready', {
         project: opened.project.root,

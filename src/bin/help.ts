@@ -9,6 +9,8 @@ Usage:
                                                run one tool (same guards and audit) and print JSON
   drizzle-sqlite-mcp tools                     list the tools and their input schemas
   drizzle-sqlite-mcp config <client>           print a config snippet (claude-desktop, claude-code, cursor, vscode)
+  drizzle-sqlite-mcp review                    open the review console (schema, migrations, audit trail) in
+                                               your browser, read-only; serves until Ctrl-C
 
 Project:
   --project DIR          Drizzle project folder (finds drizzle.config.ts there). Default: the embedded example.
@@ -23,6 +25,8 @@ Guards (the human's choices; the assistant cannot change them):
   --read-only            refuse every write and every migration
   --allow-destructive    allow migrations that drop tables or columns without asking
   --allow-large-writes   allow UPDATE/DELETE beyond the write budget without asking
+  --consent-wait-ms N    how long a call waits for your answer in a dialog or the review page (default 45000,
+                         at most 55000)
   --write-budget N       rows one UPDATE/DELETE may touch (default 100)
   --session-write-budget N  rows the writes of one session may change in all without asking (default 1000)
   --max-rows N           default row cap of a query result (default 100)

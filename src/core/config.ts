@@ -40,6 +40,11 @@ export const ConfigSchema = z.object({
   allowDestructive: bool.default(false),
   /** The human's consent, given at launch, for writes that touch more rows than the write budget. */
   allowLargeWrites: bool.default(false),
+  /**
+   * How long one call waits for the person (an elicitation answer, a decision on the review page) before it
+   * answers. Below 60 s, where clients give up on a call (Claude Desktop).
+   */
+  consentWaitMs: positiveInt('consent wait', 55_000).default(45_000),
   /** How many rows one UPDATE/DELETE may touch without consent. */
   writeBudget: positiveInt('write budget', 1_000_000).default(100),
   /**
@@ -72,7 +77,7 @@ export const ConfigSchema = z.object({
 
 export type Config = z.infer<typeof ConfigSchema>;
 
-export const COMMANDS = ['serve', 'call', 'tools', 'config'] as const;
+export const COMMANDS = ['serve', 'call', 'tools', 'config', 'review'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface ParsedCommandLine {
@@ -97,6 +102,7 @@ const OPTIONS = {
   'write-budget': { type: 'string' },
   'session-write-budget': { type: 'string' },
   'migration-timeout-ms': { type: 'string' },
+  'consent-wait-ms': { type: 'string' },
   'max-rows': { type: 'string' },
   'max-rows-limit': { type: 'string' },
   'max-bytes': { type: 'string' },
@@ -125,6 +131,7 @@ const CONFIG_KEYS = {
   'write-budget': 'writeBudget',
   'session-write-budget': 'sessionWriteBudget',
   'migration-timeout-ms': 'migrationStatementTimeoutMs',
+  'consent-wait-ms': 'consentWaitMs',
   'max-rows': 'maxRows',
   'max-rows-limit': 'maxRowsLimit',
   'max-bytes': 'maxBytes',

@@ -19,6 +19,11 @@ export const ERROR_CODES = {
   PROTECTED_TABLE: 'refused',
   READ_ONLY_MODE: 'refused',
   CONSENT_REQUIRED: 'refused',
+  /**
+   * Nothing was done yet: a person reviews the plan in a card or a page. Not a failure for the client (the card
+   * renders from the result); the audit row records it as refused.
+   */
+  NEEDS_HUMAN: 'refused',
   LIMIT_EXCEEDED: 'refused',
   /** A statement of a pending migration may not run (it reaches beyond the file, or controls the transaction …). */
   MIGRATION_REFUSED: 'refused',

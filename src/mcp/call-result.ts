@@ -32,12 +32,17 @@ export function errorText(error: AppError): string {
  * sees rows outside the untrusted fence. Results without database data are small and always repeated in full.
  */
 export function toCallToolResult(outcome: CallOutcome, textCopy: Config['textCopy']): CallToolResult {
-  if (!outcome.ok) return { isError: true, content: [{ type: 'text', text: errorText(outcome.error) }] };
+  if (!outcome.ok) {
+    if (outcome.error.code === 'NEEDS_HUMAN') return needsHuman(outcome.error);
+    return { isError: true, content: [{ type: 'text', text: errorText(outcome.error) }] };
+  }
+  const meta = outcome.meta ? { _meta: outcome.meta } : {};
   const boundary = (outcome.data.untrusted as { boundary?: unknown } | undefined)?.boundary;
   if (typeof boundary !== 'string')
     return {
       content: [{ type: 'text', text: JSON.stringify(outcome.data) }],
       structuredContent: outcome.data,
+      ...meta,
     };
   // Only a result of rows has a summary without database data; any other fenced result (a schema, audit rows'
   // details, a dry run quoting SQLite) is repeated whole, inside the fence.
@@ -46,7 +51,22 @@ export function toCallToolResult(outcome: CallOutcome, textCopy: Config['textCop
     textCopy === 'full' || !hasRows
       ? fenceText(boundary, JSON.stringify(outcome.data))
       : JSON.stringify({ ...summarizeRows(outcome.data), note: SUMMARY_NOTE });
-  return { content: [{ type: 'text', text }], structuredContent: outcome.data };
+  return { content: [{ type: 'text', text }], structuredContent: outcome.data, ...meta };
+}
+
+/**
+ * A plan waiting for a person in a review card or on the review page: a result, not an error, so that a host
+ * renders the tool's card from it (the card reads `planId` from this text). Nothing was done; the audit row says
+ * so (refused, NEEDS_HUMAN).
+ */
+function needsHuman(error: AppError): CallToolResult {
+  const data = {
+    status: 'needs_human',
+    ...(error.details ?? {}),
+    message: error.message,
+    ...(error.hint ? { next: error.hint } : {}),
+  };
+  return { content: [{ type: 'text', text: JSON.stringify(data) }], structuredContent: data };
 }
 
 const SUMMARY_NOTE =

@@ -1,12 +1,13 @@
-// tools/list is fixed for a build and a mode, and computing it means loading every tool module and walking its
-// zod schemas into JSON Schema — the slowest part of answering tools/list. scripts/build.mjs computes it once per
-// mode and embeds it here; running from source (tests), the registry computes it from the tools instead.
+// tools/list is fixed for a build, a mode and whether the client renders MCP Apps, and computing it means loading
+// every tool module and walking its zod schemas into JSON Schema — the slowest part of answering tools/list.
+// scripts/build.mjs computes each variant once and embeds them here; running from source (tests), the registry
+// computes them from the tools instead.
 import type { ToolListing } from '../tools/listing.js';
 
 declare const __TOOL_LISTINGS__: string | undefined;
 
-export function prebuiltListing(readOnly: boolean): ToolListing[] | undefined {
+/** Every variant, keyed by listingKey. */
+export function prebuiltListings(): Record<string, ToolListing[]> | undefined {
   if (typeof __TOOL_LISTINGS__ !== 'string') return undefined;
-  const listings = JSON.parse(__TOOL_LISTINGS__) as { normal: ToolListing[]; readOnly: ToolListing[] };
-  return readOnly ? listings.readOnly : listings.normal;
+  return JSON.parse(__TOOL_LISTINGS__) as Record<string, ToolListing[]>;
 }

@@ -21,6 +21,7 @@ import { planMigrations, type PlannedMigration, type PlannedStatement } from './
 import type { MigrationEffects } from './effects.js';
 import { ensureLedgerTable, insertLedgerRow, readLedger } from './ledger.js';
 import { computeMigrationStatus, type MigrationStatus } from './status.js';
+import { diffCatalogues, readCatalogue, type SchemaChange } from './schema-changes.js';
 import { isEmptyChunk } from './sql-text.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
 
@@ -84,6 +85,8 @@ export interface DryRunReport {
   rowCounts: TableRowCount[];
   /** Tables that lost rows or were dropped with rows in them. */
   rowsLost: TableRowCount[];
+  /** Tables, columns, indexes, views and triggers the migrations that ran created, dropped or altered. */
+  schemaChanges: SchemaChange[];
   foreignKeyViolations: ForeignKeyViolation[];
   /** `PRAGMA integrity_check` lines; ["ok"] when healthy. */
   integrityCheck: string[];
@@ -150,6 +153,7 @@ function rehearse(
   db.pragma('foreign_keys = OFF');
   ensureLedgerTable(db, migrationsTable);
   const initial = countRows(db, migrationsTable);
+  const catalogue = readCatalogue(db, [migrationsTable]);
   let previous = initial;
   const migrations: DryRunMigration[] = [];
   const notRun: string[] = [];
@@ -216,6 +220,7 @@ function rehearse(
       (count) =>
         count.before !== null && count.before > 0 && (count.after === null || count.after < count.before),
     ),
+    schemaChanges: diffCatalogues(catalogue, readCatalogue(db, [migrationsTable])),
     foreignKeyViolations: violations.slice(0, 100),
     integrityCheck,
     ok: !failed && violations.length === 0 && integrityCheck.length === 1 && integrityCheck[0] === 'ok',

@@ -455,6 +455,8 @@ function limitExceeded(
           ? 'Add a WHERE clause that selects only the rows you mean (check the count with run_query or dryRun), or ask the human to approve the full write.'
           : 'If fewer rows were meant, narrow the WHERE clause. To change this many, the human must approve it (the client may ask, or the server is started with --allow-large-writes); smaller calls count against the same session budget.',
       details: {
+        verb,
+        table,
         wouldAffect,
         budget,
         ...(unboundedReason !== undefined ? { unbounded: true, reason: unboundedReason } : {}),

@@ -8,6 +8,7 @@ import {
   type ApplyPlan,
 } from '../app/apply-migrations.js';
 import { capText } from '../core/text.js';
+import { PlanIdSchema } from './consent-shapes.js';
 import { FindingSchema } from './migration-shapes.js';
 import { SQLITE_QUOTES_NOTICE, untrustedFence } from '../core/untrusted.js';
 import { UntrustedSchema } from './query-shapes.js';
@@ -22,6 +23,7 @@ const InputSchema = z
       .boolean()
       .default(false)
       .describe('Only rehearse on a copy of the database and report; change nothing.'),
+    planId: PlanIdSchema,
   })
   .strict();
 
@@ -91,8 +93,9 @@ const OutputSchema = z.object({
     .describe('Rows whose foreign key would point at nothing.'),
   consent: z
     .object({
-      required: z.boolean().describe('Data would be lost, so the human had to agree.'),
-      decision: z.string().describe('How consent was given (or why it is needed).'),
+      required: z.boolean().describe('Data would be lost, so a person had to approve.'),
+      decision: z.string().describe('How consent was given (or how it will be asked).'),
+      planId: z.string().optional().describe('The approved plan.'),
     })
     .optional(),
   backup: z
@@ -187,7 +190,7 @@ function toOutput(outcome: ApplyOutcome): Output {
         next: !outcome.plan.report.ok
           ? 'The dry run failed (see the errors): fix the migration or the data it trips over, then dry-run again.'
           : outcome.plan.losses.length
-            ? 'These migrations destroy or change existing data (see findings, rowsLost, rowsChanged): confirm with the human that this is intended, then call apply_migrations (the human is asked to consent).'
+            ? 'These migrations destroy or change existing data (see findings, rowsLost, rowsChanged): confirm with the person that this is intended, then call apply_migrations (they are asked to approve the plan).'
             : 'Looks safe: call apply_migrations to apply (a backup is taken first).',
       };
     case 'applied': {

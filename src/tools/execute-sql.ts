@@ -12,6 +12,7 @@ import {
   UntrustedSchema,
 } from './query-shapes.js';
 import { runAuditedWrite, type WriteStatement } from '../app/audited-write.js';
+import { ConsentSchema, PlanIdSchema } from './consent-shapes.js';
 import { defineTool } from './types.js';
 
 const InputSchema = z
@@ -23,6 +24,7 @@ const InputSchema = z
       .describe('One INSERT/UPDATE/DELETE/REPLACE (upsert, RETURNING ok). Never DDL: use migrations.'),
     params: ParamsSchema.optional(),
     dryRun: z.boolean().default(false).describe('Report the effect, then roll back.'),
+    planId: PlanIdSchema,
   })
   .strict();
 
@@ -39,14 +41,11 @@ const OutputSchema = z.object({
   returning: z
     .object({ columns: z.array(ColumnSchema), rows: RowsSchema, truncated: z.literal(true).optional() })
     .optional(),
-  consent: z.enum(['elicitation', 'launch option']).optional(),
+  consent: ConsentSchema.optional(),
 });
 
-function sampleText(rows: EncodedRows): string | undefined {
-  if (rows.rows.length === 0) return undefined;
-  return rows.rows
-    .map((row) => JSON.stringify(Object.fromEntries(rows.columns.map((c, i) => [c.name, row[i]]))))
-    .join('\n');
+function sample(rows: EncodedRows) {
+  return { columns: rows.columns.map((column) => column.name), rows: rows.rows };
 }
 
 export const executeSql = defineTool({
@@ -82,7 +81,9 @@ export const executeSql = defineTool({
       tool: 'execute_sql',
       sql: input.sql,
       ...(input.params !== undefined ? { params: input.params as QueryParams } : {}),
-      ...(classification.returning ? { sample: sampleText } : {}),
+      args: input,
+      planId: input.planId,
+      ...(classification.returning ? { sample } : {}),
     });
     if (input.dryRun)
       context.addAuditDetails({

@@ -10,6 +10,7 @@ import { runQuery } from './run-query.js';
 import { selectRows } from './select-rows.js';
 import { writeRows } from './write-rows.js';
 import { createRestoreBackupTool } from './restore-backup.js';
+import { serveView } from './serve-view.js';
 import type { ToolDefinition } from './types.js';
 
 // restore_backup asks which tools change the database; the list that answers contains restore_backup itself.
@@ -27,6 +28,7 @@ export const ALL_TOOLS: readonly ToolDefinition[] = [
   generateMigration,
   applyMigrationsTool,
   restoreBackup,
+  serveView,
 ];
 
 const changingToolNames: readonly string[] = ALL_TOOLS.filter(

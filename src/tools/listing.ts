@@ -2,6 +2,7 @@
 // from the tool's declared effect (the same effect the registry enforces, so a hint can never promise more than
 // the code keeps). Pure: the build computes the listing once per mode and embeds it (src/mcp/tool-listing.ts).
 import { z } from 'zod';
+import { TOOL_VIEWS, toolUiMeta } from '../views/app-meta.js';
 import type { ToolDefinition, ToolEffect } from './types.js';
 
 /** The tool's title is sent once, at the top level of its listing, not again inside its annotations. */
@@ -19,6 +20,19 @@ export interface ToolListing {
   inputSchema: Record<string, unknown>;
   outputSchema?: Record<string, unknown>;
   annotations: ToolAnnotations;
+  /** For clients that render MCP Apps: the tool's view (`ui.resourceUri`), or who may call it (`ui.visibility`). */
+  _meta?: { ui: Record<string, unknown> };
+}
+
+/** Which listing a client gets: with the MCP App views and the app-only tool, or without. */
+export interface ListingOptions {
+  readOnly: boolean;
+  apps: boolean;
+}
+
+/** The variant's name among the listings the build embeds, e.g. "readOnly+apps". */
+export function listingKey({ readOnly, apps }: ListingOptions): string {
+  return `${readOnly ? 'readOnly' : 'normal'}${apps ? '+apps' : ''}`;
 }
 
 /** Whether read-only mode refuses a tool: anything but a pure read changes something the human protected. */
@@ -99,10 +113,19 @@ function carriesRows(tool: ToolDefinition): boolean {
   return shape !== undefined && 'untrusted' in shape && ('rows' in shape || 'returning' in shape);
 }
 
-/** tools/list as a client sees it. Pure: the build computes it once and embeds it (see tool-listing.ts). */
-export function listTools(tools: readonly ToolDefinition[], readOnly: boolean): ToolListing[] {
-  return tools.map((tool) => {
+/**
+ * tools/list as a client sees it. Pure: the build computes it once per variant and embeds it (see
+ * tool-listing.ts). Without `apps` the listing has neither views nor app-only tools: not a byte of the Apps
+ * extension reaches a client that did not ask for it.
+ */
+export function listTools(
+  tools: readonly ToolDefinition[],
+  { readOnly, apps }: ListingOptions,
+): ToolListing[] {
+  return tools.flatMap((tool) => {
+    if (tool.appOnly && !apps) return [];
     const disabled = readOnly && refusedInReadOnly(tool.effect);
+    const view = apps ? TOOL_VIEWS[tool.name] : undefined;
     return {
       name: tool.name,
       title: tool.title,
@@ -112,6 +135,7 @@ export function listTools(tools: readonly ToolDefinition[], readOnly: boolean): 
       inputSchema: jsonSchema(tool.inputSchema, 'input'),
       ...(carriesRows(tool) ? { outputSchema: jsonSchema(tool.outputSchema, 'output') } : {}),
       annotations: annotationsFor(tool, readOnly),
+      ...(tool.appOnly ? { _meta: toolUiMeta(undefined, ['app']) } : view ? { _meta: toolUiMeta(view) } : {}),
     };
   });
 }

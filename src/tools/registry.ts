@@ -10,7 +10,13 @@ import type { Logger } from '../core/logger.js';
 import { describeIssues } from '../core/zod-issues.js';
 import { shortenText } from '../core/text.js';
 import type { Services } from '../app/services.js';
-import { listTools, refusedInReadOnly, type ToolListing } from './listing.js';
+import {
+  listingKey,
+  listTools,
+  refusedInReadOnly,
+  type ListingOptions,
+  type ToolListing,
+} from './listing.js';
 import type { ElicitRequest, ElicitResult } from '../app/call-context.js';
 import type { ToolDefinition, ToolResult } from './types.js';
 
@@ -19,15 +25,22 @@ export interface CallEnvironment {
   client: string;
   signal?: AbortSignal;
   progress?: (progress: number, total?: number, message?: string) => Promise<void>;
-  elicit?: (request: ElicitRequest) => Promise<ElicitResult>;
+  elicit?: (request: ElicitRequest, options?: { signal?: AbortSignal }) => Promise<ElicitResult>;
+  /** The client declared the MCP Apps extension: it gets the views and the app-only tool. */
+  rendersApps?: boolean;
+  /** The call may open the local review page in the person's browser (MCP sessions; not the CLI). */
+  reviewPage?: boolean;
 }
 
 type ToolInput = z.output<ToolDefinition['inputSchema']>;
 
-export type CallOutcome = { ok: true; data: Record<string, unknown> } | { ok: false; error: AppError };
+export type CallOutcome =
+  | { ok: true; data: Record<string, unknown>; meta?: Record<string, unknown> }
+  | { ok: false; error: AppError };
 
 export interface ToolRegistry {
-  list(): Promise<ToolListing[]>;
+  /** tools/list for a client that does (`apps`) or does not render MCP Apps. */
+  list(options?: { apps?: boolean }): Promise<ToolListing[]>;
   /** Loads the tool modules now rather than on the first call. */
   warm(): Promise<void>;
   call(name: string, args: unknown, env: CallEnvironment): Promise<CallOutcome>;
@@ -39,8 +52,8 @@ export interface ToolRegistryOptions {
    * call needs them, so initialize and tools/list do not wait for that code.
    */
   tools: readonly ToolDefinition[] | (() => Promise<readonly ToolDefinition[]>);
-  /** tools/list computed at build time for this mode; without it the listing is computed from the tools. */
-  listing?: ToolListing[];
+  /** tools/list computed at build time, by variant (see listingKey); without it, computed from the tools. */
+  listings?: Record<string, ToolListing[]>;
   services: () => Promise<Services>;
   readOnly: boolean;
   logger: Logger;
@@ -67,17 +80,34 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
     (loaded ??= Promise.resolve(typeof options.tools === 'function' ? options.tools() : options.tools).then(
       (tools) => new Map(tools.map((tool) => [tool.name, tool])),
     ));
-  let listing: Promise<ToolListing[]> | undefined = options.listing && Promise.resolve(options.listing);
-  const list = (): Promise<ToolListing[]> =>
-    (listing ??= byName().then((tools) => listTools([...tools.values()], readOnly)));
+  const listings = new Map<string, Promise<ToolListing[]>>();
+  const list = ({ apps = false }: { apps?: boolean } = {}): Promise<ToolListing[]> => {
+    const variant: ListingOptions = { readOnly, apps };
+    const key = listingKey(variant);
+    let listing = listings.get(key);
+    if (!listing) {
+      const prebuilt = options.listings?.[key];
+      listing = prebuilt
+        ? Promise.resolve(prebuilt)
+        : byName().then((tools) => listTools([...tools.values()], variant));
+      listings.set(key, listing);
+    }
+    return listing;
+  };
 
-  /** Step 1: the tool by name (UNKNOWN_TOOL names the ones that exist). */
-  async function resolveTool(name: string): Promise<ToolDefinition> {
+  /**
+   * Step 1: the tool by name (UNKNOWN_TOOL names the ones that exist). An app-only tool exists only for a client
+   * that renders MCP Apps, as the listing says.
+   */
+  async function resolveTool(name: string, env: CallEnvironment): Promise<ToolDefinition> {
     const tools = await byName();
     const tool = tools.get(name);
-    if (tool) return tool;
+    if (tool && (!tool.appOnly || env.rendersApps)) return tool;
     throw new AppError('UNKNOWN_TOOL', `There is no tool named "${shortenText(name, 100)}".`, {
-      hint: `Use one of: ${[...tools.keys()].join(', ')}.`,
+      hint: `Use one of: ${[...tools.values()]
+        .filter((known) => !known.appOnly || env.rendersApps)
+        .map((known) => known.name)
+        .join(', ')}.`,
     });
   }
 
@@ -114,6 +144,8 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
       client: env.client,
       progress: env.progress ?? (async () => {}),
       elicit: env.elicit,
+      rendersApps: env.rendersApps ?? false,
+      reviewPage: env.reviewPage ?? false,
       setTarget: (type, id) => record.setTarget(type, id),
       addAuditDetails: (details) => record.addDetails(details),
       async commitWithAudit(work, committed) {
@@ -156,14 +188,15 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
     record: CallRecord,
     result: ToolResult<Record<string, unknown>>,
   ): Promise<CallOutcome> {
-    if (record.committed) return { ok: true, data: result.data };
+    const ok: CallOutcome = { ok: true, data: result.data, ...(result.meta ? { meta: result.meta } : {}) };
+    if (record.committed) return ok;
     try {
       const row = record.entry(result.failure ? ERROR_CODES[result.failure] : 'ok', {
         ...(result.failure ? { errorCode: result.failure } : {}),
         ...(result.rowsAffected === undefined ? {} : { rowsAffected: result.rowsAffected }),
       });
       await services.exclusive(() => services.audit.append(row));
-      return { ok: true, data: result.data };
+      return ok;
     } catch (auditError) {
       return { ok: false, error: toAppError(auditError) };
     }
@@ -225,7 +258,7 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
     const record = new CallRecord(name, env.client, args);
     const signal = env.signal ?? new AbortController().signal;
     try {
-      const tool = await resolveTool(name);
+      const tool = await resolveTool(name, env);
       refuseInReadOnlyMode(tool);
       const input = parseArguments(tool, args);
       if (tool.auditArguments) record.recordArguments(tool.auditArguments(input));

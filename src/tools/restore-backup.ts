@@ -8,6 +8,7 @@ import {
   type RestoreOutcome,
   type RestoreServices,
 } from '../app/restore-backup.js';
+import { PlanIdSchema } from './consent-shapes.js';
 import { defineTool, type ToolDefinition } from './types.js';
 
 const MAX_LISTED = 20;
@@ -19,7 +20,8 @@ const InputSchema = z
       .min(1)
       .max(100)
       .optional()
-      .describe('The backup to restore (from the list, or from apply_migrations). Omit to list the backups.'),
+      .describe('Backup to restore (listed, or from apply_migrations); omit to list them.'),
+    planId: PlanIdSchema,
   })
   .strict();
 
@@ -66,7 +68,9 @@ const OutputSchema = z.object({
     .describe(
       'Audit rows written after the backup, kept verbatim in the restored database so the history stays complete.',
     ),
-  consent: z.object({ required: z.boolean(), decision: z.string() }).optional(),
+  consent: z
+    .object({ required: z.boolean(), decision: z.string(), planId: z.string().optional() })
+    .optional(),
   warnings: z.array(z.string()).optional(),
   next: z.string(),
 });
@@ -123,7 +127,8 @@ export function createRestoreBackupTool(changingTools: () => readonly string[]):
         context.addAuditDetails(UNCHANGED_DETAIL);
         return { data: listing(context.services, changingTools()) };
       }
-      return { data: restored(await restoreFromBackup(context, input.backupId, changingTools())) };
+      const { backupId, planId } = input;
+      return { data: restored(await restoreFromBackup(context, { backupId, planId }, changingTools())) };
     },
   });
 }

@@ -20,6 +20,11 @@ export interface ToolResult<T> {
   data: T;
   rowsAffected?: number;
   /**
+   * Facts for the client application, never for the model: they travel in the result's `_meta` (the review
+   * card's approval key).
+   */
+  meta?: Record<string, unknown>;
+  /**
    * The call answers with a report of a failure rather than a tool error (generate_migration's `status: "error"`
    * when the schema does not load): the model gets the data, and the audit row records this code and its outcome.
    */
@@ -39,6 +44,12 @@ export interface ToolDefinition<In extends AnyObject = AnyObject, Out extends An
   effect: ToolEffect;
   /** Calling twice with the same arguments has no further effect. */
   idempotent: boolean;
+  /**
+   * Only for MCP App views (`visibility: ["app"]`): listed, and callable, only for clients that declare the UI
+   * extension. Hosts differ in hiding such tools from the model, so the tool must refuse anything a view alone
+   * could prove (its approval key) by itself.
+   */
+  appOnly?: true;
   handler(input: z.output<In>, context: ToolContext): Promise<ToolResult<z.output<Out>>>;
   /**
    * The arguments as the audit row records them, when the parsed input as given would not tell a person what was

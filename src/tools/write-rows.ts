@@ -11,6 +11,7 @@ import type { EncodedRows } from '../query/encode.js';
 import { FilterSchema, RowsSchema, untrustedFence, UntrustedSchema } from './query-shapes.js';
 import { runAuditedWrite } from '../app/audited-write.js';
 import { loadTableModel } from '../app/typed-table.js';
+import { ConsentSchema, PlanIdSchema } from './consent-shapes.js';
 import { defineTool } from './types.js';
 
 const RowSchema = z.record(z.string(), z.unknown());
@@ -28,6 +29,7 @@ const InputSchema = z
     values: RowSchema.optional().describe('update: columns to set (insert: one row).'),
     where: FilterSchema.optional().describe('update/delete, required. As in select_rows.'),
     dryRun: z.boolean().default(false).describe('Report the effect, then roll back.'),
+    planId: PlanIdSchema,
   })
   .strict();
 
@@ -42,7 +44,7 @@ const OutputSchema = z.object({
   columns: z.array(z.string()),
   rows: RowsSchema,
   truncated: z.literal(true).optional(),
-  consent: z.enum(['elicitation', 'launch option']).optional(),
+  consent: ConsentSchema.optional(),
 });
 
 function toAction(input: z.output<typeof InputSchema>): WriteAction {
@@ -73,14 +75,12 @@ function toAction(input: z.output<typeof InputSchema>): WriteAction {
   }
 }
 
-function sampleText(model: TableModel) {
-  return (rows: EncodedRows): string | undefined => {
-    if (rows.rows.length === 0) return undefined;
-    const names = model.table.columns.map((c) => c.property);
-    return decodeRows(model, rows, model.table.columns)
-      .map((row) => JSON.stringify(Object.fromEntries(names.map((name, i) => [name, row[i]]))))
-      .join('\n');
-  };
+/** The rows a write would touch, decoded as Drizzle does, under the Drizzle property names. */
+function sample(model: TableModel) {
+  return (rows: EncodedRows) => ({
+    columns: model.table.columns.map((column) => column.property),
+    rows: decodeRows(model, rows, model.table.columns),
+  });
 }
 
 export const writeRows = defineTool({
@@ -118,7 +118,14 @@ export const writeRows = defineTool({
         maxBytes: services.config.maxBytes,
         maxCellChars: 0,
       },
-      { tool: 'write_rows', sql: statement.sql, params: statement.params, sample: sampleText(model) },
+      {
+        tool: 'write_rows',
+        sql: statement.sql,
+        params: statement.params,
+        args: input,
+        planId: input.planId,
+        sample: sample(model),
+      },
     );
     if (input.dryRun)
       context.addAuditDetails({

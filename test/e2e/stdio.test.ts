@@ -159,14 +159,18 @@ describe('the built server over stdio', () => {
     ).toEqual([]);
   });
 
-  it('answers tools/list from the listing built in, identical to the one the source computes, in both modes', async () => {
+  it('answers tools/list from the listing built in, identical to the one the source computes, in every variant', async () => {
+    const ui = { extensions: { 'io.modelcontextprotocol/ui': { mimeTypes: ['text/html;profile=mcp-app'] } } };
     for (const readOnly of [false, true]) {
-      const server = spawnServer(['--project', project, ...(readOnly ? ['--read-only'] : [])]);
-      await initialize(server);
-      const list = (await server.request('tools/list')).result as Json;
-      expect(list.tools).toEqual(JSON.parse(JSON.stringify(listTools(ALL_TOOLS, readOnly))));
-      server.child.stdin.end();
-      await server.exited();
+      for (const apps of [false, true]) {
+        const server = spawnServer(['--project', project, ...(readOnly ? ['--read-only'] : [])]);
+        await initialize(server, apps ? ui : {});
+        const list = (await server.request('tools/list')).result as Json;
+        expect(list.tools).toEqual(JSON.parse(JSON.stringify(listTools(ALL_TOOLS, { readOnly, apps }))));
+        expect(list.tools.some((tool: Json) => tool.name === 'serve_view')).toBe(apps);
+        server.child.stdin.end();
+        await server.exited();
+      }
     }
   });
 

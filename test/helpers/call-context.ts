@@ -17,10 +17,15 @@ export interface RecordedCall<S> {
   progress: string[];
 }
 
-export function recordingContext<S>(
-  services: S,
-  options: { elicit?: (request: ElicitRequest) => ElicitResult; signal?: AbortSignal } = {},
-): RecordedCall<S> {
+export interface RecordingOptions {
+  /** Answers an elicitation; may wait (until `signal` aborts, to test our timeout). */
+  elicit?: (request: ElicitRequest, signal: AbortSignal | undefined) => ElicitResult | Promise<ElicitResult>;
+  signal?: AbortSignal;
+  rendersApps?: boolean;
+  reviewPage?: boolean;
+}
+
+export function recordingContext<S>(services: S, options: RecordingOptions = {}): RecordedCall<S> {
   const recorded: RecordedCall<S> = {
     details: {},
     target: undefined,
@@ -41,11 +46,13 @@ export function recordingContext<S>(
       recorded.progress.push(message ?? '');
     },
     elicit: answer
-      ? async (request) => {
+      ? async (request, { signal } = {}) => {
           recorded.asked.push(request);
-          return answer(request);
+          return answer(request, signal);
         }
       : undefined,
+    rendersApps: options.rendersApps ?? false,
+    reviewPage: options.reviewPage ?? false,
     setTarget: (type, id) => {
       recorded.target = { type, id };
       record.setTarget(type, id);

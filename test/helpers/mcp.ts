@@ -10,6 +10,7 @@ import { openServices, type Services } from '../../src/app/services.js';
 import { migrateOnStart } from '../../src/app/startup.js';
 import { REPO_ROOT } from './project.js';
 import { entryPoints } from '../../src/bin/entry-points.js';
+import type { Opener } from '../../src/review/open-browser.js';
 
 export interface Harness {
   client: Client;
@@ -28,6 +29,10 @@ export interface HarnessOptions {
   clientName?: string;
   /** Registers handlers on the client before it connects (e.g. for elicitation). */
   setupClient?: (client: Client) => void;
+  /** How the server opens the review page (a test plays the person's browser); absent: it cannot. */
+  opener?: Opener;
+  /** The consent room's clock. */
+  now?: () => number;
 }
 
 /** The project a harness runs on: named explicitly, never the repository's own (its data/ and drizzle/). */
@@ -53,7 +58,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     defaultProjectDir: project,
   });
   const logger = createLogger(config.logLevel);
-  const services = await openServices(config, logger, { entries: entryPoints(), migrateOnStart });
+  const services = await openServices(config, logger, {
+    entries: entryPoints(),
+    migrateOnStart,
+    ...(options.opener ? { opener: options.opener } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
   const { server } = createServer({ config, logger, services: async () => services, verifyOutputs: true });
   const client = new Client(
     { name: options.clientName ?? 'vitest', version: '1.0.0' },

@@ -7,6 +7,12 @@ import { startHarness, type Harness } from '../helpers/mcp.js';
 import { copyEmbeddedProject, removeDir } from '../helpers/project.js';
 
 export const TOOLS_LIST_BUDGET = 12 * 1024;
+/**
+ * What a client that renders MCP Apps gets beyond that: each tool's view (`_meta.ui.resourceUri`) and the app-only
+ * serve_view. Hosts keep both from the model (`_meta` is not model context; app-only tools are not listed to it),
+ * so this is wire, not context; measured at 1,065 bytes when it was added.
+ */
+export const APP_EXTRAS_BUDGET = 1280;
 export const INSPECT_50_TABLES_BUDGET = 24 * 1024;
 
 let harness: Harness | undefined;
@@ -47,6 +53,32 @@ describe('context budgets', () => {
     const size = bytes(list);
     console.info(`tools/list: ${list.tools.length} tools, ${size} bytes`);
     expect(size).toBeLessThanOrEqual(TOOLS_LIST_BUDGET);
+  });
+
+  it(`gives a client that renders MCP Apps the same model-visible listing, plus at most ${APP_EXTRAS_BUDGET} bytes of views`, async () => {
+    project = copyEmbeddedProject();
+    const plain = await startHarness({ argv: ['--project', project] });
+    const plainList = await plain.client.listTools();
+    await plain.close();
+    harness = await startHarness({
+      argv: ['--project', project],
+      capabilities: {
+        extensions: { 'io.modelcontextprotocol/ui': { mimeTypes: ['text/html;profile=mcp-app'] } },
+      },
+    });
+    const list = await harness.client.listTools();
+    // What the model sees: the tools it may call, without the hosts' `_meta`.
+    const forModel = list.tools
+      .filter(
+        (tool) =>
+          (tool._meta?.ui as { visibility?: string[] } | undefined)?.visibility?.includes('model') ?? true,
+      )
+      .map(({ _meta, ...tool }) => tool);
+    expect(forModel).toEqual(plainList.tools);
+    expect(forModel.length).toBeLessThanOrEqual(12);
+    const extras = bytes(list) - bytes(plainList);
+    console.info(`tools/list with MCP Apps: ${list.tools.length} tools, ${bytes(list)} bytes (+${extras})`);
+    expect(extras).toBeLessThanOrEqual(APP_EXTRAS_BUDGET);
   });
 
   it(`keeps inspect_schema of a 50-table database within ${INSPECT_50_TABLES_BUDGET} bytes`, async () => {

@@ -1,12 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CLI_CLIENT, EXIT, runCliCommand } from '../../src/bin/cli.js';
-import { loadConfig } from '../../src/core/config.js';
-import { createLogger } from '../../src/core/logger.js';
+import { CLI_CLIENT, EXIT } from '../../src/bin/cli.js';
 import { ALL_TOOLS } from '../../src/tools/index.js';
+import { runCli } from '../helpers/cli.js';
 import { copyEmbeddedProject, REPO_ROOT, removeDir } from '../helpers/project.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -17,41 +15,8 @@ beforeEach(() => {
 });
 afterEach(() => removeDir(project));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function stdinOf(text: string | undefined, tty = false): Readable {
-  const stream = Readable.from(text === undefined ? [] : [Buffer.from(text)]);
-  if (tty) Object.assign(stream, { isTTY: true });
-  return stream;
-}
-
-async function run(argv: string[], options: { stdin?: string; tty?: boolean } = {}): Promise<Run> {
-  // config carries every non-default option into the snippet, so only the other commands are quietened here.
-  const quiet = argv[0] === 'config' ? [] : ['--log-level', 'silent'];
-  const parsed = loadConfig({
-    argv: [...argv, ...quiet],
-    env: {},
-    cwd: project,
-    defaultProjectDir: REPO_ROOT,
-  });
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const code = await runCliCommand(parsed, {
-    logger: createLogger('silent'),
-    stdout,
-    stderr,
-    stdin: stdinOf(options.stdin, options.tty ?? options.stdin === undefined),
-  });
-  return { code, stdout: out, stderr: err };
-}
+const run = (argv: string[], options: { stdin?: string; tty?: boolean } = {}) =>
+  runCli(argv, { cwd: project, ...options });
 
 function auditRows(): Json[] {
   const db = new Database(path.join(project, 'data/app.db'), { readonly: true });
@@ -214,7 +179,10 @@ describe('drizzle-sqlite-mcp tools', () => {
     const result = await run(['tools', '--db', path.join(project, 'never-created.db')]);
     expect(result.code).toBe(EXIT.ok);
     const { tools } = JSON.parse(result.stdout) as { tools: Json[] };
-    expect(tools.map((tool) => tool.name)).toStrictEqual(ALL_TOOLS.map((tool) => tool.name));
+    // A terminal is no MCP Apps host: the app-only tool is left out, as for any client that does not render Apps.
+    expect(tools.map((tool) => tool.name)).toStrictEqual(
+      ALL_TOOLS.filter((tool) => !tool.appOnly).map((tool) => tool.name),
+    );
     const audit = tools.find((tool) => tool.name === 'read_audit_log')!;
     expect(audit.inputSchema.properties.limit).toBeDefined();
     expect(audit.annotations.readOnlyHint).toBe(true);

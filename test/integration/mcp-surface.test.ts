@@ -67,7 +67,9 @@ describe('resources', () => {
     expect(resourceTemplates.map((template) => template.uriTemplate).sort()).toStrictEqual([
       'drizzle-sqlite://migrations/{tag}',
       'drizzle-sqlite://schema/{table}',
+      'ui://dsm/{view}',
     ]);
+    expect(uris.filter((uri) => uri.startsWith('ui://'))).toEqual([]);
   });
 
   it('reads the whole live schema and one table', async () => {

@@ -23,7 +23,7 @@ describe('migration tools on the blog fixture', () => {
   let project: string;
   let dbFile: string;
   let h: Harness;
-  const human = answeringElicitation(() => ({ action: 'accept', content: { confirm: true } }));
+  const human = answeringElicitation(() => ({ action: 'accept', content: { approve: true } }));
 
   beforeAll(async () => {
     project = blogProject();
@@ -156,7 +156,8 @@ export const comments = sqliteTable('comments', {`,
     const applied = await h.ok<Json>('apply_migrations', {});
     expect(applied.consent).toStrictEqual({
       required: true,
-      decision: 'accepted by the human (elicitation)',
+      decision: 'approved by the person via elicitation',
+      planId: expect.stringMatching(/^plan_/),
     });
     expect(human.log.requests.at(-1)!.message).toMatch(/DS103/);
     withDb(dbFile, (db) => expect(columnsOf(db, 'posts')).not.toContain('metadata'));

@@ -1,7 +1,8 @@
-// Consent that the model cannot forge: a migration that drops data is applied only when the human accepts through
-// elicitation or launched the server with --allow-destructive; the decision is bound to the rehearsed set and
-// recorded in the audit row. And restore_backup, which undoes changes only with the same consent and keeps the
-// audit trail whole.
+// Consent that the model cannot forge: a migration that drops data is applied only when a person approves its plan
+// through elicitation or the operator launched the server with --allow-destructive; the approval is bound to the
+// plan's hash (the rehearsed set among it) and recorded in the audit row with its channel. And restore_backup,
+// which undoes changes only with the same consent and keeps the audit trail whole. (The App card, the review page
+// and failing closed: consent-ladder.test.ts.)
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -47,20 +48,24 @@ const lastAudit = async (harness: Harness, tool: string): Promise<Json> =>
 
 describe('data-loss consent for apply_migrations', () => {
   it('asks the human through elicitation, showing the finding and the row counts, and applies on accept', async () => {
-    const human = answeringElicitation(() => ({ action: 'accept', content: { confirm: true } }));
+    const human = answeringElicitation(() => ({ action: 'accept', content: { approve: true } }));
     const { h, dbFile } = await withPendingDrop(human);
     const applied = await h.ok<Json>('apply_migrations', {});
     expect(applied).toMatchObject({
       status: 'applied',
       applied: ['0001_drop_sleep_hours'],
-      consent: { required: true, decision: 'accepted by the human (elicitation)' },
+      consent: {
+        required: true,
+        decision: 'approved by the person via elicitation',
+        planId: expect.stringMatching(/^plan_/),
+      },
     });
     expect(human.log.requests).toHaveLength(1);
     const question = human.log.requests[0] as Json;
     expect(question.message).toMatch(/0001_drop_sleep_hours: DS103/);
-    expect(question.message).toMatch(/sleep_hours/);
-    expect(question.message).toMatch(/3 rows/);
-    expect(question.requestedSchema.properties.confirm.type).toBe('boolean');
+    expect(question.message).toMatch(/⚠ ALTER TABLE `check_ins` DROP COLUMN `sleep_hours`/);
+    expect(question.message).toMatch(/drop column check_ins\.sleep_hours/);
+    expect(question.requestedSchema.properties.approve.type).toBe('boolean');
     withDb(dbFile, (db) => {
       expect(columnsOf(db, 'check_ins')).not.toContain('sleep_hours');
       expect(count(db, 'check_ins')).toBe(3);
@@ -68,9 +73,10 @@ describe('data-loss consent for apply_migrations', () => {
     const audit = await lastAudit(h, 'apply_migrations');
     expect(audit).toMatchObject({ outcome: 'ok', target: 'migration:0001_drop_sleep_hours' });
     expect(audit.details.consent).toMatchObject({
-      required: true,
-      decision: 'accepted by the human (elicitation)',
-      pendingHashes: [expect.stringMatching(/^[0-9a-f]{64}$/)],
+      planId: applied.consent.planId,
+      planHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      channel: 'elicitation',
+      decision: 'approve',
     });
   });
 
@@ -80,16 +86,20 @@ describe('data-loss consent for apply_migrations', () => {
     const { h, dbFile } = await withPendingDrop(human);
     const declined = await h.call('apply_migrations', {});
     expect(declined.isError).toBe(true);
-    expect(errorTextOf(declined)).toMatch(/The human declined: nothing was applied/);
+    expect(errorTextOf(declined)).toMatch(/The person declined \(plan plan_[\w-]{12}\): nothing was applied/);
     expect(errorTextOf(declined)).toMatch(/CONSENT_REQUIRED/);
-    answer = { action: 'accept', content: { confirm: false } };
+    answer = { action: 'accept', content: { approve: false } };
     const unconfirmed = await h.call('apply_migrations', {});
-    expect(errorTextOf(unconfirmed)).toMatch(/did not confirm/);
+    expect(errorTextOf(unconfirmed)).toMatch(/did not tick the approval/);
     withDb(dbFile, (db) => expect(columnsOf(db, 'check_ins')).toContain('sleep_hours'));
     expect((await h.ok<Json>('migration_status')).counts.pending).toBe(1);
     const audit = await lastAudit(h, 'apply_migrations');
     expect(audit).toMatchObject({ outcome: 'refused', errorCode: 'CONSENT_REQUIRED' });
-    expect(audit.details.consent.decision).toBe('refused: the human did not confirm');
+    expect(audit.details.consent).toMatchObject({
+      channel: 'elicitation',
+      decision: 'decline',
+      answer: 'not_ticked',
+    });
     // No backup was taken (the folder may hold only the audit chain's anchor, audit/anchor.ts).
     const backups = path.join(project, 'data/backups');
     expect(
@@ -103,20 +113,23 @@ describe('data-loss consent for apply_migrations', () => {
     const applied = await h.ok<Json>('apply_migrations', {});
     expect(applied.consent).toStrictEqual({
       required: true,
-      decision: 'allowed by the launch option --allow-destructive',
+      decision: 'operator at launch (--allow-destructive)',
+      planId: expect.stringMatching(/^plan_/),
     });
     expect(human.log.requests).toHaveLength(0);
     withDb(dbFile, (db) => expect(columnsOf(db, 'check_ins')).not.toContain('sleep_hours'));
-    expect((await lastAudit(h, 'apply_migrations')).details.consent.decision).toBe(
-      'allowed by the launch option --allow-destructive',
-    );
+    expect((await lastAudit(h, 'apply_migrations')).details.consent).toMatchObject({
+      channel: 'launch_option',
+      decision: 'approve',
+      by: 'operator at launch (--allow-destructive)',
+    });
   });
 
   it('binds consent to the rehearsed migrations: a migration added while the human was asked is not applied', async () => {
     const meanwhile: { sneak?: () => void } = {};
     const human = answeringElicitation(() => {
       meanwhile.sneak?.();
-      return { action: 'accept', content: { confirm: true } };
+      return { action: 'accept', content: { approve: true } };
     });
     const { h, dbFile } = await withPendingDrop(human);
     meanwhile.sneak = () => {
@@ -145,7 +158,7 @@ describe('data-loss consent for apply_migrations', () => {
 
 describe('restore_backup', () => {
   it('restores a backup with the human’s consent, keeping every audit row and a valid chain', async () => {
-    const human = answeringElicitation(() => ({ action: 'accept', content: { confirm: true } }));
+    const human = answeringElicitation(() => ({ action: 'accept', content: { approve: true } }));
     const { h, dbFile } = await withPendingDrop(human);
     const applied = await h.ok<Json>('apply_migrations', {});
     withDb(dbFile, (db) =>
@@ -157,11 +170,13 @@ describe('restore_backup', () => {
     const restored = await h.ok<Json>('restore_backup', { backupId: applied.backup.id });
     expect(restored).toMatchObject({
       restored: { id: applied.backup.id, reason: 'before applying 0001_drop_sleep_hours' },
-      consent: { required: true, decision: 'accepted by the human (elicitation)' },
+      consent: { required: true, decision: 'approved by the person via elicitation' },
       changesUndone: [expect.stringMatching(/apply_migrations \(migration:0001_drop_sleep_hours\)/)],
     });
     expect(restored.auditRowsCarriedOver).toBeGreaterThanOrEqual(3);
-    expect(human.log.requests.at(-1)!.message).toMatch(/1 change\(s\) recorded after it would be undone/);
+    const question = human.log.requests.at(-1)!.message;
+    expect(question).toMatch(/1 change recorded after the backup would be undone/);
+    expect(question).toMatch(/users: 3 → 2/);
     withDb(dbFile, (db) => {
       expect(columnsOf(db, 'check_ins')).toContain('sleep_hours');
       expect(count(db, 'users')).toBe(2);
@@ -206,7 +221,8 @@ describe('restore_backup', () => {
     const restored = await first.ok<Json>('restore_backup', { backupId: applied.backup.id });
     expect(restored.consent).toStrictEqual({
       required: true,
-      decision: 'allowed by the launch option --allow-destructive',
+      decision: 'operator at launch (--allow-destructive)',
+      planId: expect.stringMatching(/^plan_/),
     });
     const listed = await first.ok<Json>('restore_backup', {});
     expect(listed.backups.find((backup: Json) => backup.id === restored.safetyBackup.id).changesAfter).toBe(

@@ -315,7 +315,10 @@ describe('migration tools on the embedded default', () => {
       errorCode: 'CONSENT_REQUIRED',
       target: 'migration:0006_drop_sleep_hours',
     });
-    expect(audit.rows[0].details.consent.decision).toMatch(/refused/);
+    expect(audit.rows[0].details.consent).toMatchObject({
+      planId: expect.stringMatching(/^plan_/),
+      decision: 'unavailable',
+    });
   });
 
   it('serialises concurrent generate calls: distinct migrations and a valid journal', async () => {
@@ -392,7 +395,7 @@ describe('migration tools on the embedded default', () => {
 
     const refused = await h.call('restore_backup', { backupId: listed.backups[0].id });
     expect(refused.isError).toBe(true);
-    expect(errorTextOf(refused)).toMatch(/1 change\(s\) recorded after it would be undone/);
+    expect(errorTextOf(refused)).toMatch(/1 change recorded after the backup would be undone/);
     expect(errorTextOf(refused)).toMatch(/apply_migrations \(migration:0005_role_default_coach\)/);
     expect(errorTextOf(refused)).toMatch(/--allow-destructive/);
     withDb(dbFile, (db) =>

@@ -1,6 +1,6 @@
-// Bounded writes: over the budget (or unbounded) a write is rolled back and goes through only with the human's
-// consent — elicitation (accept / decline) or the --allow-large-writes launch option — recorded in the audit row.
-// And --read-only turns every write tool away.
+// Bounded writes: over the budget (or unbounded) a write is rolled back and goes through only with consent to
+// its plan — the --allow-large-writes launch option, or a person through elicitation (accept / decline) —
+// recorded in the audit row with the plan and the channel. And --read-only turns every write tool away.
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { ElicitRequestSchema, type ElicitRequest } from '@modelcontextprotocol/sdk/types.js';
@@ -65,21 +65,23 @@ function elicitingClient(answer: (request: ElicitRequest) => Json, seen: ElicitR
 }
 
 describe('bounded writes without a way to ask the human', () => {
-  it('rolls back an over-budget write, says how many rows and how the human can allow it, and audits it as refused', async () => {
+  it('rolls back an over-budget write, fails closed naming the plan, the row count and what the person can do, and audits it as refused', async () => {
     const { h, query } = await setup();
     const result = await h.call('execute_sql', { sql: BIG_UPDATE });
     expect(result.isError).toBe(true);
     const text = errorTextOf(result);
+    expect(text).toMatch(/Change 150 rows of check_ins needs a person's approval \(plan plan_[\w-]{12}/);
     expect(text).toMatch(/would change 150 rows/);
     expect(text).toMatch(/--allow-large-writes/);
-    expect(text).toMatch(/no tool argument can grant it/);
-    expect(text).toMatch(/LIMIT_EXCEEDED/);
+    expect(text).not.toMatch(/batch/);
+    expect(text).toMatch(/CONSENT_REQUIRED/);
     expect(moodOnes(query)).toBe(0);
     const audit = lastAudit(query, 'execute_sql');
-    expect(audit).toMatchObject({ outcome: 'refused', error_code: 'LIMIT_EXCEEDED' });
+    expect(audit).toMatchObject({ outcome: 'refused', error_code: 'CONSENT_REQUIRED' });
     expect(JSON.parse(audit.details).consent).toStrictEqual({
-      by: 'none (the client cannot ask the human)',
-      wouldAffect: 150,
+      planId: expect.stringMatching(/^plan_/),
+      planHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      decision: 'unavailable',
     });
   });
 
@@ -108,19 +110,30 @@ describe('bounded writes with elicitation', () => {
     );
     const before = query("SELECT count(*) AS n FROM audit_log WHERE tool = 'execute_sql'")[0]!.n as number;
     const out = await h.ok<Json>('execute_sql', { sql: BIG_UPDATE });
-    expect(out).toMatchObject({ verb: 'UPDATE', rowsAffected: 150, consent: 'elicitation' });
+    expect(out).toMatchObject({
+      verb: 'UPDATE',
+      rowsAffected: 150,
+      consent: {
+        decision: 'approved by the person via elicitation',
+        planId: expect.stringMatching(/^plan_/),
+      },
+    });
     expect(seen).toHaveLength(1);
     const message = (seen[0]!.params as Json).message as string;
-    expect(message).toMatch(/change 150 rows/);
+    expect(message).toMatch(/The assistant wants to: Change 150 rows of check_ins/);
+    expect(message).toMatch(/would change 150 rows/);
     expect(message).toContain(BIG_UPDATE);
+    expect(message).toMatch(new RegExp(`Plan ${out.consent.planId} · hash [0-9a-f]{12}`));
     expect(moodOnes(query)).toBe(150);
     expect(query("SELECT count(*) AS n FROM audit_log WHERE tool = 'execute_sql'")[0]!.n).toBe(before + 1);
     const audit = lastAudit(query, 'execute_sql');
     expect(audit).toMatchObject({ outcome: 'ok', rows_affected: 150 });
-    expect(JSON.parse(audit.details).consent).toStrictEqual({
-      by: 'elicitation',
-      decision: 'approved',
-      wouldAffect: 150,
+    expect(JSON.parse(audit.details).consent).toMatchObject({
+      planId: out.consent.planId,
+      planHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      channel: 'elicitation',
+      decision: 'approve',
+      releases: { elicitation: 1 },
     });
   });
 
@@ -135,28 +148,33 @@ describe('bounded writes with elicitation', () => {
       values: { mood: 2 },
       where: { userId: 'u1' },
     });
-    expect(out).toMatchObject({ rowsAffected: 150, consent: 'elicitation' });
+    expect(out).toMatchObject({
+      rowsAffected: 150,
+      consent: { decision: 'approved by the person via elicitation' },
+    });
     expect(out.rows).toHaveLength(100);
     expect(out.truncated).toBe(true);
     const message = (seen[0]!.params as Json).message as string;
-    expect(message).toMatch(/Some of the rows it would write:\n\{"id":"c1","userId":"u1","mood":2/);
+    expect(message).toMatch(
+      /Some of the 150 rows of check_ins it would write:\n\{"id":"c1","userId":"u1","mood":2/,
+    );
   });
 
   it('changes nothing when the human declines, and records the decision', async () => {
     const { h, query } = await setup(elicitingClient(() => ({ action: 'decline' }), []));
     const result = await h.call('execute_sql', { sql: BIG_UPDATE });
     expect(result.isError).toBe(true);
-    expect(errorTextOf(result)).toMatch(
-      /The human did not approve changing 150 rows \(declined\); nothing changed/,
-    );
+    expect(errorTextOf(result)).toMatch(/The person declined \(plan plan_[\w-]{12}\): nothing was written/);
     expect(errorTextOf(result)).toMatch(/CONSENT_REQUIRED/);
     expect(moodOnes(query)).toBe(0);
     const audit = lastAudit(query, 'execute_sql');
     expect(audit).toMatchObject({ outcome: 'refused', error_code: 'CONSENT_REQUIRED' });
     expect(JSON.parse(audit.details).consent).toStrictEqual({
-      by: 'elicitation',
-      decision: 'declined',
-      wouldAffect: 150,
+      planId: expect.stringMatching(/^plan_/),
+      planHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      channel: 'elicitation',
+      decision: 'decline',
+      answer: 'decline',
     });
   });
 
@@ -165,7 +183,7 @@ describe('bounded writes with elicitation', () => {
       elicitingClient(() => ({ action: 'accept', content: { approve: false } }), []),
     );
     const result = await h.call('execute_sql', { sql: BIG_UPDATE });
-    expect(errorTextOf(result)).toMatch(/\(not approved\)/);
+    expect(errorTextOf(result)).toMatch(/The person did not tick the approval/);
     expect(moodOnes(query)).toBe(0);
   });
 
@@ -182,11 +200,15 @@ describe('launch options', () => {
   it('runs an over-budget write with --allow-large-writes and records that consent', async () => {
     const { h, query } = await setup({ argv: ['--allow-large-writes'] });
     const out = await h.ok<Json>('execute_sql', { sql: BIG_UPDATE });
-    expect(out).toMatchObject({ rowsAffected: 150, consent: 'launch option' });
+    expect(out).toMatchObject({
+      rowsAffected: 150,
+      consent: { decision: 'operator at launch (--allow-large-writes)' },
+    });
     expect(moodOnes(query)).toBe(150);
-    expect(JSON.parse(lastAudit(query, 'execute_sql').details).consent).toStrictEqual({
-      by: 'launch option --allow-large-writes',
-      wouldAffect: 150,
+    expect(JSON.parse(lastAudit(query, 'execute_sql').details).consent).toMatchObject({
+      channel: 'launch_option',
+      decision: 'approve',
+      by: 'operator at launch (--allow-large-writes)',
     });
   });
 

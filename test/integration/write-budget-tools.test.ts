@@ -1,6 +1,6 @@
 // The session write budget through a real client (issue 11 class 12): deleting a table in batches the size of the
-// per-call budget is stopped once the session's budget is spent, the refusal does not advise smaller batches, the
-// human can approve, and the server answers and audits throughout.
+// per-call budget is stopped once the session's budget is spent, the refusal does not advise smaller batches, a
+// person can approve the plan, and the server answers and audits throughout.
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { errorTextOf, startHarness, type Harness } from '../helpers/mcp.js';
@@ -49,12 +49,13 @@ describe('deleting a table in batches of the per-call budget', () => {
     const third = await h.call('execute_sql', { sql: batch(21) });
     expect(third.isError).toBe(true);
     const text = errorTextOf(third);
+    // Over the session's budget is a plan for a person; this client can ask no one, so it fails closed.
     expect(text).toMatch(/already changed 20 of the 25 rows/);
     expect(text).not.toMatch(/batch|split/i);
     expect(users(dbFile)).toBe(40);
     const audit = await h.ok<Json>('read_audit_log', { tool: 'execute_sql', verify: true, limit: 3 });
     expect(audit.rows.map((r: Json) => [r.outcome, r.errorCode ?? null])).toEqual([
-      ['refused', 'LIMIT_EXCEEDED'],
+      ['refused', 'CONSENT_REQUIRED'],
       ['ok', null],
       ['ok', null],
     ]);
@@ -68,7 +69,7 @@ describe('deleting a table in batches of the per-call budget', () => {
     await h.ok('execute_sql', { sql: batch(1) });
     await h.ok('execute_sql', { sql: batch(11) });
     const approved = await h.ok<Json>('execute_sql', { sql: batch(21) });
-    expect(approved.consent).toBe('elicitation');
+    expect(approved.consent).toMatchObject({ decision: 'approved by the person via elicitation' });
     await h.ok('execute_sql', { sql: batch(31) });
     expect(users(dbFile)).toBe(20);
   });

@@ -12,6 +12,7 @@ import { readMigrationFolder } from '../../src/migrations/folder.js';
 import { readLedger } from '../../src/migrations/ledger.js';
 import { openReadConnection, openWriteConnection, type SqliteDatabase } from '../../src/sqlite/connection.js';
 import { recordingContext } from '../helpers/call-context.js';
+import { testConsentRoom } from '../helpers/consent-room.js';
 import { appendFixtureMigration, makeTempDir, writeFixtureFolder } from '../helpers/migration-fixtures.js';
 
 const INIT = [
@@ -43,10 +44,11 @@ async function project(pending: string[], config: Partial<MigrationServices['con
     audit: new AuditLog(write, 'audit_log'),
     backupDir: path.join(dir, 'backups'),
     config: { readOnly: false, allowDestructive: false, busyTimeoutMs: 1000, ...config },
-    project: { outDir, migrationsTable: '__drizzle_migrations', dbFile: file },
+    project: { outDir, migrationsTable: '__drizzle_migrations', dbFile: file, root: dir },
     auditFile: file,
     // The jobs run in this process here; the server runs them in its killable query host (migrations/jobs.ts).
     migrations: inProcessMigrations,
+    consent: testConsentRoom(),
     exclusive: async (fn) => fn(),
   };
   opened.push(services.read);
@@ -81,7 +83,7 @@ describe('applyPendingMigrations', () => {
     expect(outcome.plan.rowCounts.map((count) => count.table)).toStrictEqual(['posts', 'users']);
     expect(outcome.plan.consent).toStrictEqual({
       required: true,
-      decision: 'the human will be asked when applying',
+      decision: 'a person will be asked to approve the plan when applying',
     });
     expect(readLedger(services.read)).toHaveLength(1);
     expect(services.read.prepare('SELECT count(*) FROM posts').pluck().get()).toBe(1);
@@ -127,13 +129,16 @@ describe('applyPendingMigrations', () => {
       code: 'CONSENT_REQUIRED',
     });
     const ticked = recordingContext(services, {
-      elicit: () => ({ action: 'accept', content: { confirm: true } }),
+      elicit: () => ({ action: 'accept', content: { approve: true } }),
     });
     const outcome = await applyPendingMigrations(ticked.context, { dryRun: false });
     expect(outcome.status).toBe('applied');
     expect(ticked.asked[0]?.message).toMatch(/Dry run: posts: 1 → 0 rows/);
-    expect(ticked.details).toMatchObject({
-      consent: { required: true, decision: 'accepted by the human (elicitation)' },
+    expect(ticked.asked[0]?.message).toMatch(/• posts: 1 → 0/);
+    expect(ticked.details).toMatchObject({ consent: { channel: 'elicitation', decision: 'approve' } });
+    expect(outcome.status === 'applied' && outcome.plan.consent).toMatchObject({
+      required: true,
+      decision: 'approved by the person via elicitation',
     });
   });
 
@@ -161,30 +166,41 @@ describe('applyPendingMigrations', () => {
 });
 
 describe('data changed is data lost (issue 11 class 2): migrations that change existing rows need the human', () => {
-  const cases: Array<{ name: string; sql: string; changes: string[]; consent: boolean }> = [
+  const cases: Array<{
+    name: string;
+    sql: string;
+    changes: string[];
+    consent: boolean;
+    /** The plan's rows per table (what the card and the review page show, and what its hash covers). */
+    deltas?: unknown[];
+  }> = [
     {
       name: 'an UPDATE of existing rows',
       sql: 'UPDATE `users` SET `name` = upper(`name`);',
       changes: ['users: 2 rows updated'],
       consent: true,
+      deltas: [{ table: 'users', before: 2, after: 2, changed: 2 }],
     },
     {
       name: 'an upsert that overwrites a row',
       sql: "INSERT INTO `users` (`id`, `name`) VALUES (1, 'eve'), (7, 'new') ON CONFLICT(`id`) DO UPDATE SET `name` = excluded.`name`;",
       changes: ['users: 1 row updated'],
       consent: true,
+      deltas: [{ table: 'users', before: 2, after: 3, changed: 1 }],
     },
     {
       name: 'a REPLACE of an existing row',
       sql: "REPLACE INTO `users` (`id`, `name`) VALUES (2, 'bo');",
       changes: ['users: 1 row updated'],
       consent: true,
+      deltas: [{ table: 'users', before: 2, after: 2, changed: 1 }],
     },
     {
       name: 'a DELETE that leaves no row count behind (one deleted, one inserted)',
       sql: "DELETE FROM `posts` WHERE `id` = 1;--> statement-breakpoint\nINSERT INTO `posts` VALUES (9, 2, 'swap');",
       changes: ['posts: 1 row deleted'],
       consent: true,
+      deltas: [{ table: 'posts', before: 1, after: 1 }],
     },
     {
       name: 'an insert-only seed',
@@ -215,13 +231,47 @@ describe('data changed is data lost (issue 11 class 2): migrations that change e
       });
       expect(readLedger(services.read)).toHaveLength(1);
       const asked = recordingContext(services, {
-        elicit: () => ({ action: 'accept', content: { confirm: true } }),
+        elicit: () => ({ action: 'accept', content: { approve: true } }),
       });
       expect((await applyPendingMigrations(asked.context, { dryRun: false })).status).toBe('applied');
       const message = asked.asked[0]!.message;
       for (const change of kase.changes) expect(message).toContain(change);
       expect(message).toContain('0001_next statement 1:');
+      // The approved plan carries the per-table changes as effects (hashed with the rest), and marks the
+      // statement that rewrites rows.
+      const { planId } = asked.details.consent as { planId: string };
+      const approved = services.consent.ledger.get(planId)!.plan;
+      expect(approved.effects.rowDeltas).toStrictEqual(kase.deltas);
+      expect(approved.reasons.map((r) => r.code)).toContain('data_change');
+      expect(approved.steps[0]!.statements.some((st) => st.risk === 'data_change')).toBe(true);
       expect(services.audit.verify().ok).toBe(true);
     });
   }
+});
+
+describe('an approved plan is not a blank cheque (issue 11 class 2 with the consent ladder)', () => {
+  it('rolls back an approved apply whose measured effects differ from the plan the person approved', async () => {
+    // The first statement rewrites both users in the rehearsal (so a person must approve); the second tells
+    // the copy from the real file and rewrites them again only there: more than the plan showed.
+    const { services } = await project([
+      'UPDATE `users` SET `name` = upper(`name`);',
+      "UPDATE `users` SET `name` = 'pwned' WHERE (SELECT file FROM pragma_database_list WHERE name = 'main') <> '';",
+    ]);
+    const asked = recordingContext(services, {
+      elicit: () => ({ action: 'accept', content: { approve: true } }),
+    });
+    await expect(applyPendingMigrations(asked.context, { dryRun: false })).rejects.toMatchObject({
+      message: expect.stringMatching(/did something else on the real database than in the dry run/),
+    });
+    const { planId } = asked.details.consent as { planId: string };
+    const approved = services.consent.ledger.get(planId)!.plan;
+    // What the person approved: two rows rewritten once; what ran on the file was rolled back whole.
+    expect(approved.effects.rowDeltas).toStrictEqual([{ table: 'users', before: 2, after: 2, changed: 2 }]);
+    expect(services.read.prepare('SELECT name FROM users ORDER BY id').pluck().all()).toStrictEqual([
+      'ada',
+      'bob',
+    ]);
+    expect(readLedger(services.read)).toHaveLength(1);
+    expect(services.audit.verify().ok).toBe(true);
+  });
 });

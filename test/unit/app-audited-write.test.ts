@@ -11,6 +11,7 @@ import { SessionWriteBudget } from '../../src/guard/write-budget.js';
 import { QueryExecutor } from '../../src/query/executor.js';
 import type { WriteRequest } from '../../src/query/protocol.js';
 import { recordingContext } from '../helpers/call-context.js';
+import { testConsentRoom } from '../helpers/consent-room.js';
 import { makeTempDir } from '../helpers/migration-fixtures.js';
 import { fromWireError } from '../../src/core/errors.js';
 
@@ -35,7 +36,11 @@ function world(config: Partial<WriteServices['config']> = {}, sessionBudget = 10
     protectedTables: [...tables.protected],
   });
   const sent: WriteRequest[] = [];
+  const read = new Database(file, { readonly: true });
   const services: WriteServices = {
+    read,
+    project: { dbFile: file },
+    consent: testConsentRoom(),
     config: { writeBudget: 3, allowLargeWrites: false, ...config },
     writes: new SessionWriteBudget(config.writeBudget ?? 3, sessionBudget),
     audit: { table: 'audit_log' },
@@ -52,6 +57,7 @@ function world(config: Partial<WriteServices['config']> = {}, sessionBudget = 10
   };
   cleanups.push(() => {
     executor.close();
+    read.close();
     db.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -61,7 +67,7 @@ function world(config: Partial<WriteServices['config']> = {}, sessionBudget = 10
 }
 
 const statement = (sql: string) => ({ sql, dryRun: false });
-const prompt = (sql: string) => ({ tool: 'execute_sql', sql });
+const prompt = (sql: string) => ({ tool: 'execute_sql', sql, args: { sql }, planId: undefined });
 
 describe('runAuditedWrite', () => {
   it('commits a write within the budget together with its ok row', async () => {
@@ -76,19 +82,17 @@ describe('runAuditedWrite', () => {
     expect(auditRows().map((row) => [row.tool, row.rowsAffected])).toStrictEqual([['unit', 2]]);
   });
 
-  it('over the budget and without a way to ask, rolls back and refuses: nothing changed, nothing committed', async () => {
+  it('over the budget and without a way to ask, rolls back and fails closed: nothing changed, nothing committed', async () => {
     const { services, changed, auditRows } = world();
     const call = recordingContext(services);
     const sql = 'UPDATE items SET n = 1 WHERE id <= 5';
     await expect(runAuditedWrite(call.context, statement(sql), prompt(sql))).rejects.toMatchObject({
-      code: 'LIMIT_EXCEEDED',
+      code: 'CONSENT_REQUIRED',
     });
     expect(changed()).toBe(0);
     expect(auditRows()).toStrictEqual([]);
     expect(call.committed).toBe(false);
-    expect(call.details).toMatchObject({
-      consent: { by: 'none (the client cannot ask the human)', wouldAffect: 5 },
-    });
+    expect(call.details).toMatchObject({ consent: { decision: 'unavailable' } });
   });
 
   it('with the human’s tick, runs again with a budget of exactly the rows they were shown', async () => {
@@ -98,14 +102,15 @@ describe('runAuditedWrite', () => {
     });
     const sql = 'UPDATE items SET n = 1 WHERE id <= 5';
     const { result, consent } = await runAuditedWrite(call.context, statement(sql), prompt(sql));
-    expect(consent).toBe('elicitation');
+    expect(consent).toMatchObject({ decision: 'approved by the person via elicitation' });
     expect(result.rowsAffected).toBe(5);
     expect(changed()).toBe(5);
     expect(sent.map((request) => [request.budget, request.allowOverBudget])).toStrictEqual([
       [3, false],
       [5, false],
     ]);
-    expect(call.asked[0]?.message).toMatch(/change 5 rows/);
+    expect(call.asked[0]?.message).toMatch(/Change 5 rows of items/);
+    expect(call.details).toMatchObject({ consent: { channel: 'elicitation', decision: 'approve' } });
     expect(call.committed).toBe(true);
   });
 
@@ -203,10 +208,13 @@ describe('the session write budget (issue 11 class 12): many small writes add up
       }
       if (kase.refusedAt === undefined) expect(refused).toBeUndefined();
       else {
+        // Over the session's budget is a plan for a person like any over-budget write; no client here can ask,
+        // so it fails closed, saying it was the session's budget that ran out.
         expect(refused).toMatchObject({
-          code: 'LIMIT_EXCEEDED',
-          message: expect.stringMatching(/This session's writes have already changed \d+ of the \d+ rows/),
-          details: { sessionBudget: kase.session },
+          code: 'CONSENT_REQUIRED',
+          message: expect.stringMatching(
+            new RegExp(`this session's writes have already changed \\d+ of the ${kase.session} rows`),
+          ),
         });
         expect((refused as { hint: string }).hint).not.toMatch(/batch|split/i);
       }
@@ -232,13 +240,13 @@ describe('the session write budget (issue 11 class 12): many small writes add up
   });
 });
 
-describe('the consent prompt shows the whole effective statement (issue 11 class 9)', () => {
+describe('the plan shows the whole effective statement (issue 11 class 9)', () => {
   const elicit = () => ({ action: 'decline' as const });
   const cases: Array<{ name: string; sql: string; params?: unknown[]; shows: RegExp[]; hides?: RegExp[] }> = [
     {
       name: 'a leading comment cannot fill the prompt with something harmless',
       sql: `/* ${'routine cleanup of a few rows, nothing to worry about '.repeat(60)} */ UPDATE items SET n = 1 WHERE id > 0`,
-      shows: [/Statement: UPDATE items SET n = 1 WHERE id > 0$/m],
+      shows: [/^⚠ UPDATE items SET n = 1 WHERE id > 0$/m],
       hides: [/routine cleanup/],
     },
     {
@@ -261,7 +269,10 @@ describe('the consent prompt shows the whole effective statement (issue 11 class
         runAuditedWrite(
           call.context,
           { sql: kase.sql, dryRun: false, ...(kase.params ? { params: kase.params as never } : {}) },
-          { tool: 'execute_sql', sql: kase.sql, ...(kase.params ? { params: kase.params as never } : {}) },
+          {
+            ...prompt(kase.sql),
+            ...(kase.params ? { params: kase.params as never } : {}),
+          },
         ),
       ).rejects.toMatchObject({ code: 'CONSENT_REQUIRED' });
       const message = call.asked[0]!.message;
@@ -270,7 +281,7 @@ describe('the consent prompt shows the whole effective statement (issue 11 class
     });
   }
 
-  it('refuses to ask about a statement too long to show in full, rather than show a part', async () => {
+  it('never puts a statement too long for a dialog to the person in part: no dialog, and without a card or page it fails closed', async () => {
     const { services, changed } = world();
     const call = recordingContext(services, {
       elicit: () => ({ action: 'accept', content: { approve: true } }),
@@ -279,7 +290,7 @@ describe('the consent prompt shows the whole effective statement (issue 11 class
     const sql = `UPDATE items SET n = 1 WHERE id IN (${ids})`;
     await expect(runAuditedWrite(call.context, statement(sql), prompt(sql))).rejects.toMatchObject({
       code: 'CONSENT_REQUIRED',
-      message: expect.stringMatching(/too long to show the human in full/),
+      message: expect.stringMatching(/none could be asked here/),
     });
     expect(call.asked).toHaveLength(0);
     expect(changed()).toBe(0);

@@ -13,6 +13,7 @@ import { serverTables } from '../../src/guard/server-tables.js';
 import { createBackup, listBackups } from '../../src/migrations/backup.js';
 import { openWriteConnection, type SqliteDatabase } from '../../src/sqlite/connection.js';
 import { recordingContext } from '../helpers/call-context.js';
+import { testConsentRoom } from '../helpers/consent-room.js';
 import { makeTempDir } from '../helpers/migration-fixtures.js';
 
 const CHANGING = ['execute_sql', 'apply_migrations', 'restore_backup'];
@@ -52,7 +53,8 @@ async function world(options: { separateAudit?: boolean; allowDestructive?: bool
     audit,
     backupDir: path.join(dir, 'backups'),
     config: { readOnly: false, allowDestructive: options.allowDestructive ?? false },
-    project: { dbFile },
+    project: { dbFile, root: dir },
+    consent: testConsentRoom(),
     exclusive: async (fn) => fn(),
   };
   const backup = await createBackup(write, services.backupDir, {
@@ -81,25 +83,27 @@ describe('restoreFromBackup', () => {
   it('refuses to undo recorded changes without the human, and changes nothing', async () => {
     const { services, backup, bodies } = await world();
     const call = recordingContext(services);
-    await expect(restoreFromBackup(call.context, backup.id, CHANGING)).rejects.toMatchObject({
+    await expect(restoreFromBackup(call.context, { backupId: backup.id }, CHANGING)).rejects.toMatchObject({
       code: 'CONSENT_REQUIRED',
     });
     expect(bodies()).toStrictEqual(['one', 'two']);
     expect(listBackups(services.backupDir)).toHaveLength(1);
     expect(call.committed).toBe(false);
+    expect(call.details).toMatchObject({ consent: { decision: 'unavailable' } });
   });
 
   it('restores with the audit trail carried over and its own row in the same page copy', async () => {
     const { services, backup, bodies } = await world({ allowDestructive: true });
     const before = services.audit.tail().id;
     const call = recordingContext(services);
-    const outcome = await restoreFromBackup(call.context, backup.id, CHANGING);
+    const outcome = await restoreFromBackup(call.context, { backupId: backup.id }, CHANGING);
     expect(bodies()).toStrictEqual(['one']);
     expect(outcome.auditRowsCarriedOver).toBe(2);
     expect(outcome.changes?.map((row) => row.tool)).toStrictEqual(['execute_sql']);
     expect(outcome.consent).toStrictEqual({
       required: true,
-      decision: 'allowed by the launch option --allow-destructive',
+      decision: 'operator at launch (--allow-destructive)',
+      planId: expect.stringMatching(/^plan_/),
     });
     expect(call.committed).toBe(true);
     // Every row the live log had is still there, then this call's own, and the chain holds.
@@ -117,7 +121,7 @@ describe('restoreFromBackup', () => {
     const { services, backup, bodies } = await world({ separateAudit: true, allowDestructive: true });
     const before = services.audit.tail().id;
     const call = recordingContext(services);
-    const outcome = await restoreFromBackup(call.context, backup.id, CHANGING);
+    const outcome = await restoreFromBackup(call.context, { backupId: backup.id }, CHANGING);
     expect(bodies()).toStrictEqual(['one']);
     expect(outcome.auditRowsCarriedOver).toBeUndefined();
     expect(services.audit.tail().id).toBe(before);
@@ -128,7 +132,7 @@ describe('restoreFromBackup', () => {
     const { services, backup, bodies } = await world({ allowDestructive: true });
     fs.appendFileSync(backup.path, 'garbage');
     await expect(
-      restoreFromBackup(recordingContext(services).context, backup.id, CHANGING),
+      restoreFromBackup(recordingContext(services).context, { backupId: backup.id }, CHANGING),
     ).rejects.toMatchObject({
       code: 'BACKUP_FAILED',
     });
@@ -157,7 +161,8 @@ describe('restore asks whenever it would undo anything (issue 11 class 5)', () =
       audit,
       backupDir: path.join(dir, 'backups'),
       config: { readOnly: false, allowDestructive: false },
-      project: { dbFile },
+      project: { dbFile, root: dir },
+      consent: testConsentRoom(),
       exclusive: async (fn) => fn(),
     };
     const backup = await createBackup(write, services.backupDir, {
@@ -203,25 +208,35 @@ describe('restore asks whenever it would undo anything (issue 11 class 5)', () =
       const { services, backup, content } = await quiet(kase.after);
       const before = content();
       const call = recordingContext(services);
-      const refused = await restoreFromBackup(call.context, backup.id, CHANGING).then(
+      const refused = await restoreFromBackup(call.context, { backupId: backup.id }, CHANGING).then(
         () => undefined,
         (error: unknown) => error,
       );
-      expect(refused).toMatchObject({ code: 'CONSENT_REQUIRED', details: { tablesReplaced: kase.replaced } });
+      // Failing closed names what would be replaced; nothing changed.
+      expect(refused).toMatchObject({
+        code: 'CONSENT_REQUIRED',
+        message: expect.stringContaining(kase.replaced[0]!),
+      });
       expect(content()).toEqual(before);
       const asked = recordingContext(services, {
-        elicit: () => ({ action: 'accept', content: { confirm: true } }),
+        elicit: () => ({ action: 'accept', content: { approve: true } }),
       });
-      const outcome = await restoreFromBackup(asked.context, backup.id, CHANGING);
+      const outcome = await restoreFromBackup(asked.context, { backupId: backup.id }, CHANGING);
       expect(outcome.consent.required).toBe(true);
+      // The plan the person approved lists the table and its rows (the card and the review page show the same plan).
       expect(asked.asked[0]!.message).toContain(kase.replaced[0]);
+      expect(asked.details).toMatchObject({ tablesReplaced: [kase.replaced[0]!.split(':')[0]] });
       expect(services.audit.verify().ok).toBe(true);
     });
   }
 
   it('restores without asking when nothing would be undone (only audit rows came after)', async () => {
     const { services, backup } = await quiet('');
-    const outcome = await restoreFromBackup(recordingContext(services).context, backup.id, CHANGING);
+    const outcome = await restoreFromBackup(
+      recordingContext(services).context,
+      { backupId: backup.id },
+      CHANGING,
+    );
     expect(outcome.consent).toEqual({
       required: false,
       decision: 'the live content is the same as the backup’s',
