@@ -5,12 +5,12 @@
 import path from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { UI_CAPABILITIES, pendingPlanId } from '../helpers/consent-world.js';
 import { errorTextOf, startHarness, type Harness } from '../helpers/mcp.js';
 import { appendFixtureMigration } from '../helpers/migration-fixtures.js';
 import { removeDir } from '../helpers/project.js';
 import { embeddedProject, seedEmbedded, withDb, type Json } from './migration-tools-support.js';
 
-const UI = { extensions: { 'io.modelcontextprotocol/ui': { mimeTypes: ['text/html;profile=mcp-app'] } } };
 const NONCE_KEY = 'dsm/nonce';
 
 let project: string;
@@ -24,7 +24,10 @@ afterEach(async () => {
 async function start(): Promise<{ h: Harness; dbFile: string }> {
   project = embeddedProject();
   const dbFile = path.join(project, 'data/app.db');
-  h = await startHarness({ capabilities: UI, argv: ['--project', project, '--consent-wait-ms', '300'] });
+  h = await startHarness({
+    capabilities: UI_CAPABILITIES,
+    argv: ['--project', project, '--consent-wait-ms', '300'],
+  });
   seedEmbedded(dbFile);
   return { h, dbFile };
 }
@@ -37,10 +40,7 @@ async function cardFor(
   tool: string,
   args: Json,
 ): Promise<{ planId: string; html: string }> {
-  const result = await harness.call(tool, args);
-  expect(result.isError, errorTextOf(result)).toBeFalsy();
-  expect(data(result)).toMatchObject({ status: 'needs_human', channel: 'app_card' });
-  const planId = data(result).planId as string;
+  const planId = await pendingPlanId(harness, tool, args);
   const card = await harness.call('serve_view', { action: 'render', view: 'plan', planId });
   expect(card.isError, errorTextOf(card)).toBeFalsy();
   return { planId, html: data(card).html as string };

@@ -7,13 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorTextOf, startHarness, type Harness } from '../helpers/mcp.js';
 import { copyEmbeddedProject, removeDir } from '../helpers/project.js';
 import { withDb, type Json } from './migration-tools-support.js';
-
-/** WITH c0 AS (…), c1 AS (SELECT … FROM c0 a, c0 b), …: each level doubles what SQLite expands while preparing. */
-function doublingCte(levels: number): string {
-  let sql = 'WITH c0 AS (SELECT 1 AS x)';
-  for (let i = 1; i <= levels; i++) sql += `, c${i} AS (SELECT a.x FROM c${i - 1} a, c${i - 1} b)`;
-  return `${sql} SELECT x FROM c${levels} LIMIT 1`;
-}
+import { doublingCte } from '../helpers/hostile-sql.js';
 
 const BIG = 96 * 1024 * 1024;
 let project: string;

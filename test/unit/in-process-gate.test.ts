@@ -8,16 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executeReadIfBounded, openQueryReadConnection } from '../../src/query/executor.js';
 import { IN_PROCESS_VALUE_BUDGET_BYTES, preparesCheaply } from '../../src/query/in-process-gate.js';
 import { makeTempDir } from '../helpers/migration-fixtures.js';
+import { doublingCte } from '../helpers/hostile-sql.js';
 
 const PAGE = { maxRows: 100, maxBytes: 64 * 1024 };
 const policy = { protectedTables: ['audit_log', '__drizzle_migrations'] };
-
-/** WITH c0 AS (…), c1 AS (SELECT … FROM c0 a, c0 b), …: each level doubles what SQLite expands while preparing. */
-function doublingCte(levels: number): string {
-  let sql = 'WITH c0 AS (SELECT 1 AS x)';
-  for (let i = 1; i <= levels; i++) sql += `, c${i} AS (SELECT a.x FROM c${i - 1} a, c${i - 1} b)`;
-  return `${sql} SELECT x FROM c${levels} LIMIT 1`;
-}
 
 let dir: string;
 let db: Database.Database;
