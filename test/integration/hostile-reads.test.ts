@@ -33,27 +33,34 @@ afterAll(async () => {
 interface Attack {
   name: string;
   sql: string;
-  /** The tool error's code; undefined: answered within its caps. */
-  code?: string;
+  /**
+   * The tool error's code; undefined: answered within its caps. Two codes where the outcome is a race the machine's
+   * load decides (the host's clock against its memory limit, or against SQLite finishing the preparation and
+   * refusing it): either way the statement was stopped outside the server process.
+   */
+  code?: string | [string, string];
 }
 
 const ATTACKS: Attack[] = [
-  // The host's memory limit ends it before the clock does.
   {
     name: 'a CTE chain that doubles 40 times while it is prepared',
     sql: doublingCte(40),
-    code: 'LIMIT_EXCEEDED',
+    code: ['LIMIT_EXCEEDED', 'TIMEOUT'],
   },
-  { name: 'a CTE chain that doubles 14 times while it is prepared', sql: doublingCte(14), code: 'TIMEOUT' },
+  {
+    name: 'a CTE chain that doubles 14 times while it is prepared',
+    sql: doublingCte(14),
+    code: ['TIMEOUT', 'DATABASE_ERROR'],
+  },
   {
     name: 'a view chain that doubles 14 times, named plainly',
     sql: 'SELECT x FROM v14 WHERE x = 1',
-    code: 'TIMEOUT',
+    code: ['TIMEOUT', 'DATABASE_ERROR'],
   },
   {
     name: 'the same view chain, quoted and in another case',
     sql: 'SELECT x FROM "V14" LIMIT 1',
-    code: 'TIMEOUT',
+    code: ['TIMEOUT', 'DATABASE_ERROR'],
   },
   // SQLite's own limit on references refuses it while preparing.
   { name: 'a view chain that doubles 20 times', sql: 'SELECT x FROM v20', code: 'DATABASE_ERROR' },
@@ -71,11 +78,14 @@ const ATTACKS: Attack[] = [
 
 describe('hostile reads leave the server answering', () => {
   for (const attack of ATTACKS) {
-    it(`${attack.code ? `stops with ${attack.code}` : 'answers within its caps'}: ${attack.name}`, async () => {
+    const codes = attack.code === undefined ? [] : [attack.code].flat();
+    it(`${codes.length ? `stops with ${codes.join(' or ')}` : 'answers within its caps'}: ${attack.name}`, async () => {
       const result = await h.call('run_query', { sql: attack.sql });
-      if (attack.code) {
+      let code: string | null = null;
+      if (codes.length) {
         expect(result.isError).toBe(true);
-        expect(errorTextOf(result)).toContain(`(error code: ${attack.code})`);
+        code = /\(error code: (\w+)\)$/.exec(errorTextOf(result))?.[1] ?? null;
+        expect(codes).toContain(code);
       } else expect(result.isError ?? false).toBe(false);
       // The next call is answered and the attack has its own audit row; the chain and the file are intact.
       const next = await h.ok<Json>('run_query', { sql: 'SELECT 42 AS answer' });
@@ -83,7 +93,7 @@ describe('hostile reads leave the server answering', () => {
       const audit = await h.ok<Json>('read_audit_log', { tool: 'run_query', verify: true, limit: 2 });
       expect(audit.rows.map((r: Json) => [r.outcome === 'ok', r.errorCode ?? null])).toStrictEqual([
         [true, null],
-        attack.code ? [false, attack.code] : [true, null],
+        code ? [false, code] : [true, null],
       ]);
       expect(audit.chain.ok).toBe(true);
       expect(withDb(dbFile, (db) => db.pragma('quick_check', { simple: true }))).toBe('ok');
