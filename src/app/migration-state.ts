@@ -8,7 +8,7 @@ import { readMigrationFolder, type MigrationFolder } from '../migrations/folder.
 import { readLedger } from '../migrations/ledger.js';
 import { lintMigration, type LintFinding } from '../migrations/lint.js';
 import { computeMigrationStatus, type MigrationStatus } from '../migrations/status.js';
-import type { LoadedSchema, ProjectConfig, SqliteSnapshot } from '../project/types.js';
+import type { AnySqliteSnapshot, LoadedSchema, ProjectConfig } from '../project/types.js';
 import { introspectDatabase } from '../sqlite/introspect.js';
 
 export interface MigrationState {
@@ -39,7 +39,7 @@ export async function readDrift(
   },
   { folder, status }: MigrationState,
 ): Promise<{ drift: DriftAnalysis; schemaError?: string }> {
-  let currentSnapshot: SqliteSnapshot | undefined;
+  let currentSnapshot: AnySqliteSnapshot | undefined;
   let schemaError: string | undefined;
   try {
     const loaded = await services.loadSchema();
@@ -48,7 +48,7 @@ export async function readDrift(
   } catch (error) {
     schemaError = `schema.ts could not be loaded, so it was not compared: ${(error as Error).message}`;
   }
-  const lastTag = folder.journal?.entries.at(-1)?.tag;
+  const lastTag = folder.latestTag;
   const drift = computeDrift({
     database: introspectDatabase(services.read, { rowCounts: false }),
     ...(folder.latestSnapshot ? { lastSnapshot: folder.latestSnapshot } : {}),
@@ -118,8 +118,8 @@ export function lintSequence(
   db: Database,
   units: readonly LintUnit[],
   options: {
-    previousSnapshot?: SqliteSnapshot;
-    snapshot?: SqliteSnapshot;
+    previousSnapshot?: AnySqliteSnapshot;
+    snapshot?: AnySqliteSnapshot;
     protectedTables: readonly string[];
   },
 ): Finding[][] {

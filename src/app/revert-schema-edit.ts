@@ -8,8 +8,14 @@ import path from 'node:path';
 import type { SqliteDatabase } from '../sqlite/connection.js';
 import { AppError } from '../core/errors.js';
 import { readTextIfExists, sha256Text } from '../core/files.js';
-import { ORIGIN_SNAPSHOT_ID, snapshotFileName, type MigrationFolder } from '../migrations/folder.js';
+import {
+  isFolderLayout,
+  ORIGIN_SNAPSHOT_ID,
+  snapshotFileName,
+  type MigrationFolder,
+} from '../migrations/folder.js';
 import { removeLastMigrations, withFolderLock, type RemovedMigrations } from '../migrations/write.js';
+import { removeLastV1Migrations } from '../migrations/write-v1.js';
 import { modelOf } from '../schema-edit/model.js';
 import type { EditRecord } from '../schema-edit/records.js';
 import { unifiedDiff } from '../schema-edit/unified-diff.js';
@@ -41,6 +47,13 @@ export interface RevertOutcome {
 
 /** The tags of the migrations written after the snapshot `baseId`; undefined when the folder no longer has it. */
 function migrationsSince(folder: MigrationFolder, baseId: string): string[] | undefined {
+  if (isFolderLayout(folder)) {
+    // 1.0: each folder holds its own snapshot; later ones are later in the order drizzle-orm applies them.
+    const tags = folder.migrations.map((migration) => migration.tag);
+    if (baseId === ORIGIN_SNAPSHOT_ID) return tags;
+    const base = folder.migrations.findIndex((migration) => migration.snapshotId === baseId);
+    return base === -1 ? undefined : tags.slice(base + 1);
+  }
   const tags = folder.journal?.entries.map((entry) => entry.tag) ?? [];
   if (baseId === ORIGIN_SNAPSHOT_ID) return tags;
   const idOf = new Map(folder.snapshots.map((link) => [path.basename(link.file), link.id]));
@@ -145,7 +158,11 @@ export async function revertSchemaEdit(
     restoreBeforeEdit(record);
     let removed: RemovedMigrations | undefined;
     try {
-      if (since.length > 0) removed = removeLastMigrations(project.outDir, since);
+      if (since.length > 0)
+        removed = (isFolderLayout(folder) ? removeLastV1Migrations : removeLastMigrations)(
+          project.outDir,
+          since,
+        );
       warnings.push(...(await reloadMatches(services, record)));
       await context.commitWithAudit(async (row) => {
         services.audit.append(row());

@@ -14,7 +14,7 @@ import type { Opener } from '../review/open-browser.js';
 import { startReviewServer } from '../review/review-server.js';
 import { closeQuietly, openReadConnection, type SqliteDatabase } from '../sqlite/connection.js';
 import { reviewSources } from './review-sources.js';
-import { loadProject, schemaLoader, serverTablesFor, startKit } from './services.js';
+import { drizzleSetupFor, loadProject, schemaLoader, serverTablesFor, startKit } from './services.js';
 
 export interface ReviewConsole {
   /** The page's origin, without its key. */
@@ -49,7 +49,7 @@ export async function openReviewConsole(
       project,
       audit: hasAudit ? new AuditLog(auditDb, tables.auditTable) : undefined,
       auditFile,
-      loadSchema: schemaLoader(kit, project),
+      loadSchema: schemaLoader(kit, project, drizzleSetupFor(project, options.kitWorker)),
     });
     const ledger = new ConsentLedger({ now: Date.now, randomBytes: (size) => randomBytes(size) });
     const server = await startReviewServer({

@@ -21,6 +21,7 @@ import { AppError, readOnlyMode } from '../core/errors.js';
 import { serverTables, type ServerTables } from '../guard/server-tables.js';
 import { SessionWriteBudget } from '../guard/write-budget.js';
 import type { Logger } from '../core/logger.js';
+import { finishInterruptedUpgrade } from '../migrations/upgrade.js';
 import { KitClient } from '../project/kit-client.js';
 import type { DryRunReport } from '../migrations/dry-run.js';
 import type {
@@ -30,6 +31,13 @@ import type {
   MigrationRunner,
   RehearseRequest,
 } from '../migrations/jobs.js';
+import {
+  chooseKit,
+  findPackage,
+  findProjectDrizzle,
+  type KitChoice,
+  type ProjectDrizzle,
+} from '../project/kit-resolve.js';
 import { QueryRunner } from '../query/query-runner.js';
 import { EditRecords } from '../schema-edit/records.js';
 import type { LoadedSchema, ProjectConfig } from '../project/types.js';
@@ -71,9 +79,19 @@ export interface Services {
   migrations: MigrationRunner;
   /** Loads the project's Drizzle schema (fresh on every call, so edits are seen); undefined when none is configured. */
   loadSchema(): Promise<LoadedSchema | undefined>;
+  /**
+   * The project's drizzle-kit and drizzle-orm, and the drizzle-kit the kit worker runs for it (looked up on every
+   * call: the project may install another while the server runs).
+   */
+  drizzle(): DrizzleSetup;
   /** Plans waiting for a person, the desk behind the review card and page, and the review page's server. */
   consent: ConsentRoom;
   close(): Promise<void>;
+}
+
+export interface DrizzleSetup {
+  found: ProjectDrizzle;
+  choice: KitChoice;
 }
 
 export interface StartupContext {
@@ -131,12 +149,35 @@ export function loadProject(kit: KitClient, config: Config): Promise<ProjectConf
   });
 }
 
-/** Loads the project's Drizzle schema, fresh each time (edits are seen); undefined when none is configured. */
+/**
+ * The project's drizzle-kit and drizzle-orm, and the drizzle-kit the kit worker runs for it, looked up on every call
+ * (the project may install another while the server runs). Our own drizzle-kit sits beside the kit worker's script,
+ * whether it runs from src/ or dist/.
+ */
+export function drizzleSetupFor(project: ProjectConfig, kitWorker: EntryPoint): () => DrizzleSetup {
+  const bundledKit = findPackage('drizzle-kit', path.dirname(kitWorker.file));
+  return () => {
+    const found = findProjectDrizzle(project.root);
+    return { found, choice: chooseKit(found, bundledKit?.version ?? 'unknown') };
+  };
+}
+
+/**
+ * Loads the project's Drizzle schema, fresh each time (edits are seen), its snapshot in the format of the drizzle-kit
+ * that runs for the project; undefined when none is configured.
+ */
 export function schemaLoader(
   kit: KitClient,
   project: ProjectConfig,
+  drizzle: () => DrizzleSetup,
 ): () => Promise<LoadedSchema | undefined> {
-  return async () => (project.schemaFiles.length === 0 ? undefined : kit.loadSchema(project));
+  return async () => {
+    if (project.schemaFiles.length === 0) return undefined;
+    const { choice } = drizzle();
+    if (choice.refusal)
+      throw new AppError('CONFIG_ERROR', choice.refusal.message, { hint: choice.refusal.hint });
+    return kit.loadSchema(project, undefined, choice.kit);
+  };
 }
 
 /**
@@ -170,6 +211,9 @@ export async function openServices(config: Config, logger: Logger, options: Open
   const opened: SqliteDatabase[] = [];
   try {
     const project = await loadProject(kit, config);
+    // A conversion to drizzle-kit 1.0's layout interrupted between its two renames leaves no migrations folder.
+    const finished = finishInterruptedUpgrade(project.outDir);
+    if (finished) logger.warn(finished);
     const dbFile = project.dbFile;
     const { auditFile, auditInProjectDb, tables } = serverTablesFor(config, project);
     const busy = { busyTimeoutMs: config.busyTimeoutMs };
@@ -201,6 +245,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
     if (!auditInProjectDb) opened.push(auditDb);
 
     const backupDir = config.backupDir ?? path.join(path.dirname(dbFile), 'backups');
+    const drizzle = drizzleSetupFor(project, options.entries.kitWorker);
     const edits = new EditRecords(path.join(backupDir, 'schema-edits'), project.root);
     const base = { config, project, logger, write, tables, auditFile, backupDir, kit, edits };
 
@@ -264,7 +309,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
         ...(onProgress ? { onProgress } : {}),
       });
     let tail: Promise<unknown> = Promise.resolve();
-    const loadSchema = schemaLoader(kit, project);
+    const loadSchema = schemaLoader(kit, project, drizzle);
     const consent = new ConsentRoom({
       sources: reviewSources({ read, tables, project, audit, auditFile, loadSchema }),
       opener: options.opener,
@@ -288,6 +333,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
         apply: (request, job) => runMigrationJob({ kind: 'apply', request }, job) as Promise<ApplyJobResult>,
       },
       queries,
+      drizzle,
       loadSchema,
       consent,
       async close() {

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parentPort } from 'node:worker_threads';
 import { toAppError, toWireError, type WireError } from '../core/errors.js';
 import { diffSnapshots } from '../project/diff.js';
+import { checkV1, generateV1, upV1 } from '../project/kit-v1.js';
 import { loadProjectConfig, loadSchema, loadSchemaSnapshot } from '../project/load-project.js';
 import { serialiseSnapshot } from '../project/snapshot-text.js';
 import type { GeneratedDiff, GenerateWireResult, KitRequest, KitResponse } from '../project/kit-protocol.js';
@@ -22,20 +23,20 @@ async function handle(request: KitRequest): Promise<unknown> {
     case 'loadProjectConfig':
       return loadProjectConfig(request.params, context);
     case 'loadSchema':
-      return loadSchema(request.params.project, request.params.prevId, context);
+      return loadSchema(request.params.project, request.params.prevId, context, request.params.kit);
     case 'diff':
       return diffSnapshots(request.params);
     case 'generate': {
       // loadSchema and diff in one round trip: the new snapshot never crosses to the main thread and back.
-      const { project, prev, hints } = request.params;
+      const { project, prev, hints, kit } = request.params;
       let cur: SqliteSnapshot;
       try {
-        cur = await loadSchemaSnapshot(project, prev.id, context);
+        cur = await loadSchemaSnapshot(project, prev.id, context, kit);
       } catch (error) {
         return { loaded: false, error: wireError(error) } satisfies GenerateWireResult;
       }
       port.postMessage({ id: request.id, phase: 'diff' } satisfies KitResponse);
-      const diff = await diffSnapshots({ prev, cur, ...(hints ? { hints } : {}) });
+      const diff = await diffSnapshots({ prev, cur, ...(hints ? { hints } : {}), ...(kit ? { kit } : {}) });
       const generated: GeneratedDiff =
         diff.status === 'ok'
           ? { ...diff, snapshot: serialiseSnapshot(diff.snapshot) }
@@ -44,6 +45,12 @@ async function handle(request: KitRequest): Promise<unknown> {
             : diff;
       return { loaded: true, diff: generated } satisfies GenerateWireResult;
     }
+    case 'generateV1':
+      return generateV1(request.params, context);
+    case 'checkV1':
+      return checkV1(request.params.kit, request.params.out);
+    case 'upV1':
+      return upV1(request.params.kit, request.params.out);
   }
 }
 

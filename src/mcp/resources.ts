@@ -98,11 +98,13 @@ function migrationsOverview(services: Services): Record<string, unknown> {
     consistent: status.consistent,
     counts: status.counts,
     migrations: status.entries.map((entry) => ({
-      ...(entry.tag !== undefined
-        ? { tag: entry.tag, uri: `${URI_SCHEME}://migrations/${encodeURIComponent(entry.tag)}` }
+      ...(entry.tag !== undefined ? { tag: entry.tag } : {}),
+      ...(entry.tag !== undefined && entry.state !== 'missing'
+        ? { uri: `${URI_SCHEME}://migrations/${encodeURIComponent(entry.tag)}` }
         : {}),
       state: entry.state,
-      when: new Date(entry.when).toISOString(),
+      // A 1.0 folder whose name is not a time has no date (drizzle-orm records NaN).
+      ...(Number.isFinite(entry.when) ? { when: new Date(entry.when).toISOString() } : {}),
       ...(entry.note ? { note: entry.note } : {}),
     })),
     ...(status.problems.length ? { problems: status.problems } : {}),
@@ -188,7 +190,7 @@ export function registerResources(server: McpServer, source: ServicesSource): vo
     {
       title: 'Migrations',
       description:
-        'The migrations journal joined with the database ledger: each migration, its state, and any problem.',
+        'The migrations folder (0.x journal or 1.0 folders) joined with the database ledger: each migration, its state, and any problem.',
       mimeType: 'application/json',
     },
     guarded(async (uri) => jsonContents(uri, migrationsOverview(await source()))),

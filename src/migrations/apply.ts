@@ -1,5 +1,6 @@
 // Applies pending migrations: the only code that changes a database's schema. Invariants:
-// - all or nothing: one IMMEDIATE transaction for the batch, ledger rows (byte-compatible with drizzle-orm) inside it;
+// - all or nothing: one IMMEDIATE transaction for the batch, ledger rows (byte-compatible with the drizzle-orm line of
+//   the folder's layout, see ledger.ts) inside it;
 // - foreign keys are switched off *before* BEGIN (inside a transaction SQLite ignores the pragma, which is how the
 //   stock migrator's table rebuilds cascade-delete child rows) and checked with `foreign_key_check` before COMMIT;
 // - it refuses to run on a folder/ledger that is not consistent (modified, skipped, missing, broken journal);
@@ -15,7 +16,7 @@ import type { Database } from 'better-sqlite3';
 import { AppError, fromSqliteError } from '../core/errors.js';
 import { assertFolderReady, type MigrationFolder } from './folder.js';
 import { DEFAULT_LEDGER_TABLE, serverTables, type ServerTables } from '../guard/server-tables.js';
-import { ensureLedgerTable, insertLedgerRow, readLedger } from './ledger.js';
+import { openLedgerWriter, readLedger } from './ledger.js';
 import { computeMigrationStatus, type MigrationStatus } from './status.js';
 import { compareEffects, EffectMeter, type MigrationEffects } from './effects.js';
 import {
@@ -155,7 +156,8 @@ async function runInTransaction(
   tables: ServerTables,
   options: ApplyOptions,
 ): Promise<ApplyResult> {
-  ensureLedgerTable(db, migrationsTable);
+  // Created (or a 0.x ledger upgraded for a 1.0 folder) inside the transaction: rolled back with everything else.
+  const ledger = openLedgerWriter(db, migrationsTable, folder);
   // Read inside the write transaction: another process cannot apply between our check and our writes.
   const status = computeMigrationStatus(folder, readLedger(db, migrationsTable));
   if (!status.consistent) {
@@ -206,7 +208,7 @@ async function runInTransaction(
       createdInBatch,
       onStatement: (statement) => options.onStatement?.(migration.tag, statement),
     });
-    insertLedgerRow(db, migrationsTable, migration.hash, migration.when);
+    ledger.record(migration);
     result.applied.push({
       tag: migration.tag,
       idx: migration.idx,

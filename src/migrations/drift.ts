@@ -8,7 +8,8 @@ import type { DatabaseSchema } from '../sqlite/introspect.js';
 import { toAction } from '../sqlite/introspect.js';
 import { namesTable, serverTables, type ServerTables } from '../guard/server-tables.js';
 import { tablesFilterMatcher } from '../project/tables-filter.js';
-import type { SqliteSnapshot } from '../project/types.js';
+import { snapshotTables, snapshotViews } from '../project/snapshot-v7.js';
+import type { AnySqliteSnapshot } from '../project/types.js';
 import { normalizeExpression, type ReferentialAction } from '../sql/ddl.js';
 import { asciiLower } from '../sql/tokenizer.js';
 
@@ -98,45 +99,14 @@ export function modelFromDatabase(schema: DatabaseSchema): SchemaModel {
   };
 }
 
-interface SnapshotColumn {
-  name: string;
-  type: string;
-  primaryKey: boolean;
-  notNull: boolean;
-  autoincrement?: boolean;
-  default?: unknown;
-  generated?: { type: 'stored' | 'virtual'; as: string };
-}
-
-interface SnapshotTable {
-  name: string;
-  columns: Record<string, SnapshotColumn>;
-  indexes?: Record<string, { name: string; columns: string[]; isUnique: boolean; where?: string }>;
-  foreignKeys?: Record<
-    string,
-    {
-      tableFrom: string;
-      columnsFrom: string[];
-      tableTo: string;
-      columnsTo: string[];
-      onDelete?: string;
-      onUpdate?: string;
-    }
-  >;
-  compositePrimaryKeys?: Record<string, { columns: string[] }>;
-  uniqueConstraints?: Record<string, { name: string; columns: string[] }>;
-  checkConstraints?: Record<string, { name: string; value: string }>;
-}
-
-/** Reduces a drizzle-kit SQLite snapshot (version 5/6) to the neutral model. */
-export function modelFromSnapshot(snapshot: SqliteSnapshot): SchemaModel {
-  const tables = Object.values(snapshot.tables as Record<string, SnapshotTable>);
+/** Reduces a drizzle-kit SQLite snapshot (version 5/6, or 1.0's version 7) to the neutral model. */
+export function modelFromSnapshot(snapshot: AnySqliteSnapshot): SchemaModel {
+  const tables = snapshotTables(snapshot);
   const checkNameCounts = new Map<string, number>();
   for (const t of tables) {
     for (const c of Object.values(t.checkConstraints ?? {}))
       checkNameCounts.set(c.name, (checkNameCounts.get(c.name) ?? 0) + 1);
   }
-  const views = (snapshot as { views?: Record<string, { name: string }> }).views ?? {};
   return {
     tables: tables.map((t) => {
       const columns = Object.values(t.columns);
@@ -174,7 +144,7 @@ export function modelFromSnapshot(snapshot: SqliteSnapshot): SchemaModel {
         })),
       };
     }),
-    views: Object.values(views).map((v) => v.name),
+    views: snapshotViews(snapshot),
   };
 }
 
@@ -470,11 +440,11 @@ export interface DriftInput {
    * The snapshot the database is compared with, normally the last one in the migrations folder (then pending
    * migrations show up as drift). Undefined with a database given: no migrations yet, so every table is "extra".
    */
-  lastSnapshot?: SqliteSnapshot;
+  lastSnapshot?: AnySqliteSnapshot;
   /** Name of `lastSnapshot`'s migration, for the report (e.g. "0003_add_mood"). */
   lastMigrationTag?: string;
   /** The snapshot of schema.ts now (from the kit worker). Omit when the schema did not load. */
-  currentSnapshot?: SqliteSnapshot;
+  currentSnapshot?: AnySqliteSnapshot;
   /** Pending migrations: when > 0, database drift is explained as "not applied yet" first. */
   pendingMigrations?: number;
   /**

@@ -19,7 +19,7 @@ import {
 import { DEFAULT_LEDGER_TABLE, serverTables, type ServerTables } from '../guard/server-tables.js';
 import { planMigrations, type PlannedMigration, type PlannedStatement } from './statement-policy.js';
 import type { MigrationEffects } from './effects.js';
-import { ensureLedgerTable, insertLedgerRow, readLedger } from './ledger.js';
+import { openLedgerWriter, readLedger } from './ledger.js';
 import { computeMigrationStatus, type MigrationStatus } from './status.js';
 import { diffCatalogues, readCatalogue, type SchemaChange } from './schema-changes.js';
 import { isEmptyChunk } from './sql-text.js';
@@ -125,6 +125,7 @@ export async function dryRunMigrations(
     copy = await makeCopy(real, options);
     return rehearse(copy.db, copy.kind, copy.sizeBytes, status, plans, {
       migrationsTable,
+      folder,
       tables,
       ...(options.onStatement ? { onStatement: options.onStatement } : {}),
     });
@@ -142,16 +143,18 @@ function rehearse(
   plans: readonly PlannedMigration[],
   {
     migrationsTable,
+    folder,
     tables,
     onStatement,
   }: {
     migrationsTable: string;
+    folder: MigrationFolder;
     tables: ServerTables;
     onStatement?: (migration: string, statement: PlannedStatement) => void;
   },
 ): DryRunReport {
   db.pragma('foreign_keys = OFF');
-  ensureLedgerTable(db, migrationsTable);
+  const ledger = openLedgerWriter(db, migrationsTable, folder);
   const initial = countRows(db, migrationsTable);
   const catalogue = readCatalogue(db, [migrationsTable]);
   let previous = initial;
@@ -182,7 +185,7 @@ function rehearse(
         createdInBatch,
         onStatement: (statement) => onStatement?.(migration.tag, statement),
       }).effects;
-      insertLedgerRow(db, migrationsTable, migration.hash, migration.when);
+      ledger.record(migration);
       db.exec('RELEASE dry_run_migration');
     } catch (error) {
       if (db.inTransaction) db.exec('ROLLBACK TO dry_run_migration; RELEASE dry_run_migration');

@@ -1,17 +1,36 @@
-// Reads a drizzle-kit migrations folder (`NNNN_tag.sql`, `meta/_journal.json`, `meta/NNNN_snapshot.json`) exactly as
-// drizzle-orm's `readMigrationFiles` and the drizzle-kit CLI see it, and says precisely what is wrong with it.
+// Reads a drizzle-kit migrations folder in either layout — 0.x's journal (`NNNN_tag.sql`, `meta/_journal.json`,
+// `meta/NNNN_snapshot.json`) or 1.0's folder per migration (read by layout-v1.ts) — exactly as drizzle-orm's migrator
+// and the drizzle-kit CLI of that line see it, as one model, and says precisely what is wrong with it.
 // Invariant: a migration's `hash` and `chunks` are byte-for-byte what drizzle-orm computes, so our ledger rows and
 // the user's own `migrate()` always agree; reading never changes the folder.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../core/errors.js';
 import { SNAPSHOT_VERSION } from '../project/snapshot-text.js';
-import type { SqliteSnapshot } from '../project/types.js';
+import { isSnapshotV7, snapshotParents } from '../project/snapshot-v7.js';
+import type { AnySqliteSnapshot, SqliteSnapshot } from '../project/types.js';
+import {
+  detectMigrationLayout,
+  readV1Folder,
+  type MigrationLayout,
+  type V1FindingCode,
+} from './layout-v1.js';
+import {
+  type Finding,
+  type FolderOperation,
+  hashMigrationSql,
+  ORIGIN_SNAPSHOT_ID,
+  splitMigrationSql,
+} from './migration-file.js';
 
-export const STATEMENT_BREAKPOINT = '--> statement-breakpoint';
-/** drizzle-kit's `originUUID`: the `prevId` of a folder's first snapshot. */
-export const ORIGIN_SNAPSHOT_ID = '00000000-0000-0000-0000-000000000000';
+export {
+  type FolderOperation,
+  hashMigrationSql,
+  ORIGIN_SNAPSHOT_ID,
+  splitMigrationSql,
+  STATEMENT_BREAKPOINT,
+} from './migration-file.js';
+export type { MigrationLayout } from './layout-v1.js';
 export const JOURNAL_VERSION = '7';
 
 export interface JournalEntry {
@@ -29,14 +48,19 @@ export interface Journal {
   [key: string]: unknown;
 }
 
-/** One journal entry whose SQL file could be read. */
+/** One migration whose SQL file could be read: a journal entry (0.x), or a migration folder (1.0). */
 export interface FolderMigration {
+  /** Position in the order drizzle-orm applies them (journal order; 1.0: folder names by `localeCompare`). */
   idx: number;
+  /** Its name: the journal tag (`0002_users_role_default`), or the 1.0 folder name — the 1.0 ledger's `name`. */
   tag: string;
-  /** The journal's `when` (ms): drizzle-orm stores it as the ledger's `created_at`. */
+  /**
+   * What drizzle-orm stores as the ledger's `created_at`: the journal's `when` (ms), or for a 1.0 folder the UTC
+   * second of its name (in ms).
+   */
   when: number;
   breakpoints: boolean;
-  /** Absolute path of the `.sql` file. */
+  /** Absolute path of the `.sql` file (`migration.sql` in a 1.0 folder). */
   file: string;
   /** The whole file as drizzle-orm reads it (`readFileSync().toString()`). */
   sql: string;
@@ -44,6 +68,9 @@ export interface FolderMigration {
   hash: string;
   /** `sql` split on `--> statement-breakpoint`, untrimmed, exactly as drizzle-orm runs them. */
   chunks: string[];
+  /** 1.0 layout: the id and parents of the folder's snapshot.json, when it is readable. */
+  snapshotId?: string;
+  parents?: string[];
 }
 
 export type FolderFindingCode =
@@ -60,49 +87,43 @@ export type FolderFindingCode =
   | 'SNAPSHOT_UNREADABLE'
   | 'SNAPSHOT_CHAIN_BROKEN'
   | 'SNAPSHOT_COLLISION'
-  | 'SNAPSHOT_UNLISTED';
+  | 'SNAPSHOT_UNLISTED'
+  | V1FindingCode;
 
-/** What a finding stops: applying migrations to the database, or generating the next one. */
-export type FolderOperation = 'apply' | 'generate';
-
-export interface FolderFinding {
-  code: FolderFindingCode;
-  severity: 'error' | 'warning';
-  /** What is wrong, naming the file or entry. */
-  message: string;
-  /** What to do about it. */
-  hint: string;
-  blocks: FolderOperation[];
-  tag?: string;
-  file?: string;
-}
+export type FolderFinding = Finding<FolderFindingCode>;
 
 export interface SnapshotLink {
   file: string;
   id: string;
+  /** The first parent (0.x has exactly one; a 1.0 merge snapshot has several, see `parents`). */
   prevId: string;
+  parents: string[];
 }
 
 export interface MigrationFolder {
   outDir: string;
-  /** False when the folder (or its journal) does not exist: that is simply "no migrations yet". */
+  /** Which layout the folder is in ('absent'/'empty': none yet; 'mixed': a journal beside 1.0 folders). */
+  layout: MigrationLayout;
+  /** False when the folder (or its journal, or any 1.0 migration) does not exist: simply "no migrations yet". */
   exists: boolean;
+  /** The 0.x journal (undefined in the 1.0 layout). */
   journal: Journal | undefined;
-  /** Journal entries whose SQL file exists, in journal order. */
+  /** Migrations whose SQL file exists, in the order drizzle-orm applies them. */
   migrations: FolderMigration[];
-  /** Every readable snapshot in `meta/`, sorted by file name (the CLI's order). */
+  /** Every readable snapshot, in the CLI's order (sorted file names / folder paths). */
   snapshots: SnapshotLink[];
-  /** The snapshot of the last journal entry, parsed: the "previous" state for the next generate. */
-  latestSnapshot: SqliteSnapshot | undefined;
+  /** The "previous" state for the next generate: the last journal entry's snapshot, or 1.0's last snapshot. */
+  latestSnapshot: AnySqliteSnapshot | undefined;
+  /** The migration `latestSnapshot` belongs to. */
+  latestTag: string | undefined;
+  /** Snapshot ids no other snapshot names as a parent (several: branches, 1.0 layout only). */
+  leaves: string[];
   findings: FolderFinding[];
 }
 
-export function hashMigrationSql(sql: string): string {
-  return createHash('sha256').update(sql).digest('hex');
-}
-
-export function splitMigrationSql(sql: string): string[] {
-  return sql.split(STATEMENT_BREAKPOINT);
+/** True for the folder-per-migration layout of drizzle-kit 1.0 (also when a stray journal sits beside it). */
+export function isFolderLayout(folder: Pick<MigrationFolder, 'layout'>): boolean {
+  return folder.layout === 'folders' || folder.layout === 'mixed';
 }
 
 /** `0003_add_posts` → `0003` (drizzle-kit names the snapshot after the tag's prefix). */
@@ -152,13 +173,57 @@ export function describeFindings(findings: readonly FolderFinding[]): string {
 const BOTH: FolderOperation[] = ['apply', 'generate'];
 
 export function readMigrationFolder(outDir: string): MigrationFolder {
+  const layout = detectMigrationLayout(outDir);
+  return layout === 'folders' || layout === 'mixed'
+    ? readFolderLayout(outDir)
+    : readJournalLayout(outDir, layout);
+}
+
+/** The 1.0 layout in the common model (layout-v1.ts reads it as drizzle-orm / drizzle-kit 1.0 do). */
+function readFolderLayout(outDir: string): MigrationFolder {
+  const v1 = readV1Folder(outDir);
+  const latest = v1.snapshots.at(-1);
+  return {
+    outDir,
+    layout: v1.layout,
+    exists: true,
+    journal: undefined,
+    migrations: v1.migrations.map((migration) => ({
+      idx: migration.idx,
+      tag: migration.name,
+      when: migration.createdAt,
+      breakpoints: true,
+      file: migration.file,
+      sql: migration.sql,
+      hash: migration.hash,
+      chunks: migration.chunks,
+      ...(migration.snapshotId !== undefined ? { snapshotId: migration.snapshotId } : {}),
+      ...(migration.parents ? { parents: migration.parents } : {}),
+    })),
+    snapshots: v1.snapshots.map((link) => ({
+      file: link.file,
+      id: link.id,
+      prevId: link.parents[0] ?? '',
+      parents: link.parents,
+    })),
+    latestSnapshot: v1.latestSnapshot,
+    latestTag: latest?.folder,
+    leaves: v1.leaves,
+    findings: v1.findings,
+  };
+}
+
+function readJournalLayout(outDir: string, layout: MigrationLayout): MigrationFolder {
   const folder: MigrationFolder = {
     outDir,
+    layout,
     exists: false,
     journal: undefined,
     migrations: [],
     snapshots: [],
     latestSnapshot: undefined,
+    latestTag: undefined,
+    leaves: [],
     findings: [],
   };
   const metaDir = path.join(outDir, 'meta');
@@ -370,7 +435,7 @@ function readSnapshots(
       });
       continue;
     }
-    byName.set(name, { file, id: read.id, prevId: read.prevId });
+    byName.set(name, { file, id: read.id, prevId: read.prevId, parents: [read.prevId] });
     if (name === latestName) latest = read.snapshot;
   }
   forgetSnapshotsOtherThan(metaDir, snapshotNames, latestName);
@@ -414,6 +479,8 @@ function readSnapshots(
     previousTag = entry.tag;
   }
   folder.latestSnapshot = latest;
+  folder.latestTag = latest ? journal.entries.at(-1)?.tag : undefined;
+  folder.leaves = latest ? [latest.id] : [];
 
   const byPrevId = new Map<string, string[]>();
   for (const [name, link] of byName) byPrevId.set(link.prevId, [...(byPrevId.get(link.prevId) ?? []), name]);
@@ -521,10 +588,13 @@ function signatureOf(file: string): string | undefined {
 export function idsOfLatestSchema(folder: MigrationFolder): string[] {
   const latest = folder.latestSnapshot;
   if (!latest) return [ORIGIN_SNAPSHOT_ID];
-  const tables = JSON.stringify(latest.tables);
+  // The schema part of a snapshot: 0.x's `tables`, 1.0's `ddl` (a merge is followed through its first parent).
+  const schemaOf = (snapshot: Record<string, unknown>) =>
+    JSON.stringify(isSnapshotV7(snapshot as AnySqliteSnapshot) ? snapshot.ddl : snapshot.tables);
+  const tables = schemaOf(latest);
   const byId = new Map(folder.snapshots.map((link) => [link.id, link]));
   const ids = [latest.id];
-  let prevId = latest.prevId;
+  let prevId = snapshotParents(latest)[0] ?? '';
   for (let link = byId.get(prevId); link; link = byId.get(prevId)) {
     let earlier: unknown;
     try {
@@ -532,12 +602,12 @@ export function idsOfLatestSchema(folder: MigrationFolder): string[] {
     } catch {
       return ids;
     }
-    if (!isRecord(earlier) || JSON.stringify(earlier.tables) !== tables) return ids;
+    if (!isRecord(earlier) || schemaOf(earlier) !== tables) return ids;
     ids.push(link.id);
     prevId = link.prevId;
   }
   // Custom migrations all the way back to the first: they started from drizzle-kit's empty schema.
-  if (prevId === ORIGIN_SNAPSHOT_ID && tables === '{}') ids.push(ORIGIN_SNAPSHOT_ID);
+  if (prevId === ORIGIN_SNAPSHOT_ID && (tables === '{}' || tables === '[]')) ids.push(ORIGIN_SNAPSHOT_ID);
   return ids;
 }
 

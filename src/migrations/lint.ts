@@ -35,7 +35,8 @@ import {
   toAction,
   type RowCount,
 } from '../sqlite/introspect.js';
-import type { SqliteSnapshot } from '../project/types.js';
+import { snapshotTables } from '../project/snapshot-v7.js';
+import type { AnySqliteSnapshot } from '../project/types.js';
 import { isProtectedTable, serverTables } from '../guard/server-tables.js';
 import {
   isPunct,
@@ -106,9 +107,9 @@ export interface LintContext {
   /** The current database, read only (row counts, children, duplicates, NULLs). Without it, data checks are skipped. */
   db?: Database;
   /** The snapshot before this migration: the table shapes when no database is given. */
-  previousSnapshot?: SqliteSnapshot;
+  previousSnapshot?: AnySqliteSnapshot;
   /** The snapshot this migration produces: the intended foreign-key actions (SQ203). */
-  snapshot?: SqliteSnapshot;
+  snapshot?: AnySqliteSnapshot;
   /** Data checks run only on tables with at most this many rows. Default 100,000. */
   rowCountBound?: number;
   /** Tables no migration may drop or write: `ServerTables.protected` (default: the defaults' ledger and audit table). */
@@ -907,19 +908,4 @@ function columnReference(item: Token[]): string | undefined {
   if (token.kind === 'ident') return token.value;
   if (token.kind === 'word' && !NOT_COLUMNS.has(token.value)) return token.text;
   return undefined;
-}
-
-interface SnapshotTableLite {
-  name: string;
-  columns: Record<string, { name: string; notNull: boolean; default?: unknown }>;
-  foreignKeys?: Record<
-    string,
-    { columnsFrom: string[]; tableTo: string; onDelete?: string; onUpdate?: string }
-  >;
-  indexes?: Record<string, { columns: string[]; isUnique: boolean; where?: string }>;
-  uniqueConstraints?: Record<string, { columns: string[] }>;
-}
-
-function snapshotTables(snapshot: SqliteSnapshot | undefined): SnapshotTableLite[] {
-  return snapshot ? Object.values(snapshot.tables as Record<string, SnapshotTableLite>) : [];
 }

@@ -1,17 +1,25 @@
 // Joins the migrations folder with the database's ledger. Invariant: this is the only place that decides what
-// "applied" means, and it decides it the way drizzle-orm's migrator will behave, so every trap of the stock
-// migrator (a skipped merged migration, an edited applied file) shows up here before anything runs.
+// "applied" means, and it decides it the way the project's drizzle-orm migrator will behave, so every trap of the
+// stock migrator (a skipped merged migration, an edited applied file, a ledger row 1.0 cannot upgrade) shows up here
+// before anything runs.
 //
-// Matching, in this order:
+// Journal layout (drizzle-orm 0.x), matching in this order:
 //   1. a ledger row matches the first not-yet-matched journal entry with the same hash (the file is unchanged);
 //   2. a ledger row left over matches the not-yet-matched entry whose `when` equals its `created_at` — that entry
 //      was applied and its file edited since: `modified`;
 //   3. a ledger row still left over is `missing`: the database ran a migration the folder no longer has.
 // An unmatched entry is `skipped` when its `when` is not later than the newest `created_at` (the stock migrator
 // only runs entries newer than that, so it would never run this one), and `pending` otherwise.
+//
+// Folder layout (drizzle-orm 1.0): a row's `name` is the migration folder it recorded; a migration whose name no row
+// has is `pending` (1.0 runs it even when newer ones ran before it, so nothing is ever `skipped`); a name whose hash
+// differs is `modified` (1.0 never compares hashes; we do, and block the apply). Rows without a name (a 0.x ledger that
+// drizzle-orm 1.0 has not upgraded yet) are given the name 1.0's upgrade would give them (ledger-shape.ts); a row that
+// upgrade cannot place, or a name with no folder, is `missing`.
 import type { FolderFinding, FolderMigration, MigrationFolder } from './folder.js';
-import { findingsBlocking } from './folder.js';
+import { findingsBlocking, isFolderLayout } from './folder.js';
 import type { LedgerRow } from './ledger.js';
+import { type LedgerEntry, planLedgerUpgrade } from './ledger-shape.js';
 
 export type MigrationState = 'applied' | 'pending' | 'modified' | 'skipped' | 'missing';
 
@@ -49,7 +57,24 @@ export function computeMigrationStatus(
   folder: MigrationFolder,
   ledger: readonly LedgerRow[],
 ): MigrationStatus {
-  const migrations = folder.migrations;
+  const { entries, pending, problems } = isFolderLayout(folder)
+    ? byName(folder.migrations, ledger)
+    : byJournal(folder.migrations, ledger);
+  return summarise(folder, ledger, entries, pending, problems);
+}
+
+interface Joined {
+  entries: MigrationStatusEntry[];
+  pending: FolderMigration[];
+  problems: string[];
+}
+
+function lastCreatedAt(ledger: readonly LedgerRow[]): number | undefined {
+  const createdAts = ledger.map((row) => row.createdAt).filter((value) => Number.isFinite(value));
+  return createdAts.length > 0 ? Math.max(...createdAts) : undefined;
+}
+
+function byJournal(migrations: readonly FolderMigration[], ledger: readonly LedgerRow[]): Joined {
   const matched = new Map<number, LedgerRow>();
   const leftover: LedgerRow[] = [];
   for (const row of ledger) {
@@ -63,8 +88,7 @@ export function computeMigrationStatus(
     if (index === -1) missingRows.push(row);
     else matched.set(index, row);
   }
-  const createdAts = ledger.map((row) => row.createdAt).filter((value) => Number.isFinite(value));
-  const lastAppliedAt = createdAts.length > 0 ? Math.max(...createdAts) : undefined;
+  const lastAppliedAt = lastCreatedAt(ledger);
 
   const entries: MigrationStatusEntry[] = [];
   const pending: FolderMigration[] = [];
@@ -122,7 +146,117 @@ export function computeMigrationStatus(
       `A ledger row (created_at=${row.createdAt}, hash ${short(row.hash)}) has no migration file.`,
     );
   }
-  entries.sort((a, b) => a.when - b.when);
+  return { entries, pending, problems };
+}
+
+function byName(migrations: readonly FolderMigration[], ledger: readonly LedgerRow[]): Joined {
+  const rowsByName = new Map<string, LedgerRow[]>();
+  const addRow = (name: string, row: LedgerRow) =>
+    rowsByName.set(name, [...(rowsByName.get(name) ?? []), row]);
+  for (const row of ledger) if (typeof row.name === 'string') addRow(row.name, row);
+  // A 0.x ledger (no name column): the names drizzle-orm 1.0's in-place upgrade would give its rows.
+  const unnamed = ledger.filter((row) => row.name === undefined);
+  const plan = planLedgerUpgrade(
+    unnamed.map((row): LedgerEntry => ({
+      rowid: row.rowid,
+      id: row.id ?? null,
+      hash: row.hash,
+      createdAt: Number.isFinite(row.createdAt) ? row.createdAt : null,
+      name: null,
+      appliedAt: null,
+    })),
+    migrations.map((m) => ({ name: m.tag, createdAt: m.when, hash: m.hash })),
+  );
+  const byTimeAlone = new Set<LedgerRow>();
+  for (const match of plan.matches) {
+    const row = unnamed.find((candidate) => candidate.rowid === match.rowid)!;
+    addRow(match.name, row);
+    if (match.by === 'millis') byTimeAlone.add(row);
+  }
+  const lastAppliedAt = lastCreatedAt(ledger);
+  const entries: MigrationStatusEntry[] = [];
+  const pending: FolderMigration[] = [];
+  const problems: string[] = [];
+  const known = new Set(migrations.map((m) => m.tag));
+  for (const migration of migrations) {
+    const rows = rowsByName.get(migration.tag) ?? [];
+    const base = { tag: migration.tag, idx: migration.idx, when: migration.when, hash: migration.hash };
+    const same = rows.find((row) => row.hash === migration.hash);
+    const row = same ?? rows[0];
+    if (!row) {
+      const entry: MigrationStatusEntry = { state: 'pending', ...base };
+      if (lastAppliedAt !== undefined && migration.when < lastAppliedAt)
+        entry.note = `Older than migrations already applied (e.g. merged from another branch): drizzle-orm 1.0 applies it anyway, by name, and so does apply_migrations.`;
+      entries.push(entry);
+      pending.push(migration);
+    } else if (same) {
+      entries.push({ state: 'applied', ...base, appliedHash: row.hash, appliedCreatedAt: row.createdAt });
+    } else {
+      const adopted = byTimeAlone.has(row)
+        ? ' drizzle-orm 1.0 upgrades a 0.x ledger row by its time alone, so it would take this row as applying the file as it is now.'
+        : '';
+      entries.push({
+        state: 'modified',
+        ...base,
+        appliedHash: row.hash,
+        appliedCreatedAt: row.createdAt,
+        note: `${migration.tag}/migration.sql was changed after it was applied (hash ${short(row.hash)} then, ${short(migration.hash)} now).${adopted} Restore the applied version from version control and put further changes in a new migration.`,
+      });
+      problems.push(`"${migration.tag}" is modified: the file changed after it was applied.`);
+    }
+  }
+  for (const [name, rows] of rowsByName) {
+    if (known.has(name)) continue;
+    for (const row of rows) {
+      entries.push({
+        state: 'missing',
+        tag: name,
+        when: row.createdAt,
+        hash: row.hash,
+        appliedHash: row.hash,
+        appliedCreatedAt: row.createdAt,
+        note: `The database applied "${name}" (hash ${short(row.hash)}), but the migrations folder has no such folder. Restore it from version control before applying anything else (drizzle-orm 1.0 would ignore it and carry on).`,
+      });
+      problems.push(`The ledger records "${name}", which has no migration folder.`);
+    }
+  }
+  // A row with a NULL name in a 1.0 ledger (written by a 0.x migrator after the upgrade): drizzle-orm 1.0 ignores it.
+  for (const row of ledger.filter((candidate) => candidate.name === null)) {
+    entries.push({
+      state: 'missing',
+      when: row.createdAt,
+      hash: row.hash,
+      appliedHash: row.hash,
+      appliedCreatedAt: row.createdAt,
+      note: `A ledger row (created_at=${row.createdAt}, hash ${short(row.hash)}) has no name, so drizzle-orm 1.0 does not count it as applied and would run its migration again. Set its "name" to the migration folder it applied (after checking the schema has that change), then try again.`,
+    });
+    problems.push(`A ledger row (created_at=${row.createdAt}, hash ${short(row.hash)}) has no name.`);
+  }
+  for (const row of plan.unmatched) {
+    entries.push({
+      state: 'missing',
+      when: Number(row.createdAt),
+      hash: row.hash,
+      appliedHash: row.hash,
+      appliedCreatedAt: Number(row.createdAt),
+      note: `A 0.x ledger row (created_at=${String(row.createdAt)}, hash ${short(row.hash)}) matches no migration folder by time or hash, so drizzle-orm 1.0's migrate() throws on it and runs nothing. Restore the migration it recorded (its folder, as \`drizzle-kit up\` named it) before applying anything else.`,
+    });
+    problems.push(
+      `A ledger row (created_at=${String(row.createdAt)}, hash ${short(row.hash)}) has no migration folder.`,
+    );
+  }
+  return { entries, pending, problems };
+}
+
+function summarise(
+  folder: MigrationFolder,
+  ledger: readonly LedgerRow[],
+  entries: MigrationStatusEntry[],
+  pending: FolderMigration[],
+  problems: string[],
+): MigrationStatus {
+  const lastAppliedAt = lastCreatedAt(ledger);
+  entries.sort((a, b) => a.when - b.when || (a.idx ?? Infinity) - (b.idx ?? Infinity));
 
   const findings = [...folder.findings];
   const blocking = findingsBlocking(findings, 'apply');

@@ -18,9 +18,12 @@ import {
   type SerialisedSnapshot,
 } from '../project/snapshot-text.js';
 import type { SqliteSnapshot } from '../project/types.js';
+import { isSnapshotV7 } from '../project/snapshot-v7.js';
+import { detectMigrationLayout } from './layout-v1.js';
 import {
   assertFolderReady,
   hashMigrationSql,
+  isFolderLayout,
   type Journal,
   JOURNAL_VERSION,
   type MigrationFolder,
@@ -32,6 +35,19 @@ import {
 
 export const CUSTOM_MIGRATION_SQL = '-- Custom SQL migration file, put your code below! --';
 export const LOCK_FILE_NAME = '_generate.lock';
+/** The lock file of a 1.0 folder: a file at its top, so neither drizzle-orm nor drizzle-kit takes it for a migration. */
+export const V1_LOCK_FILE_NAME = '.drizzle-sqlite-mcp.lock';
+
+/**
+ * The lock file every writer of `outDir` takes: meta/ for the 0.x journal layout (and a folder with no migrations
+ * yet), the folder's top for drizzle-kit 1.0's layout (a meta/ there would be a stray folder in the user's project).
+ */
+export function folderLockFile(outDir: string): string {
+  const layout = detectMigrationLayout(outDir);
+  return layout === 'folders' || layout === 'mixed'
+    ? path.join(outDir, V1_LOCK_FILE_NAME)
+    : path.join(outDir, 'meta', LOCK_FILE_NAME);
+}
 
 export interface NewMigration {
   /** File-name part after `NNNN_`; sanitised. A random word pair when absent, as drizzle-kit does. */
@@ -84,6 +100,8 @@ export interface WrittenMigration {
 }
 
 export interface LockOptions {
+  /** The lock file (default `meta/_generate.lock`, where the 0.x CLI reads no snapshot). */
+  file?: string;
   /** How long to wait for another writer before giving up (default 30 s). */
   timeoutMs?: number;
   /** A lock whose file was not refreshed for this long is taken over (default 15 s; the holder refreshes it). */
@@ -140,8 +158,17 @@ export async function decideAndWriteMigration<T>(
   return withFolderLock(outDir, options.lock, async () => {
     const folder = readMigrationFolder(outDir);
     assertFolderReady(folder, 'generate');
+    if (isFolderLayout(folder) || (folder.latestSnapshot && isSnapshotV7(folder.latestSnapshot))) {
+      throw new AppError(
+        'MIGRATION_CONFLICT',
+        `${outDir} is in drizzle-kit 1.0's layout (a folder per migration); this writer writes the 0.x journal layout.`,
+        {
+          hint: "Generate with the project's drizzle-kit 1.0 (generate_migration does when the project has it).",
+        },
+      );
+    }
     const last = folder.journal?.entries.at(-1);
-    const snapshot = folder.latestSnapshot ?? emptySnapshot();
+    const snapshot = (folder.latestSnapshot as SqliteSnapshot | undefined) ?? emptySnapshot();
     const previous: PreviousState = {
       folder,
       snapshot,
@@ -413,20 +440,20 @@ export async function withFolderLock<T>(
 async function withLockFile<T>(outDir: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const staleAfterMs = options.staleAfterMs ?? 15_000;
-  const metaDir = path.join(outDir, 'meta');
+  const lockFile = options.file ?? folderLockFile(outDir);
+  const lockDir = path.dirname(lockFile);
   try {
-    fs.mkdirSync(metaDir, { recursive: true });
+    fs.mkdirSync(lockDir, { recursive: true });
   } catch (error) {
     throw new AppError(
       'CONFIG_ERROR',
-      `Cannot create the migrations folder ${metaDir}: ${(error as Error).message}.`,
+      `Cannot create the migrations folder ${lockDir}: ${(error as Error).message}.`,
       {
         hint: 'Check the project config "out" and that the folder is writable.',
         cause: error,
       },
     );
   }
-  const lockFile = path.join(metaDir, LOCK_FILE_NAME);
   const token = randomUUID();
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -455,9 +482,9 @@ async function withLockFile<T>(outDir: string, options: LockOptions, fn: () => P
     if (Date.now() > deadline) {
       throw new AppError(
         'MIGRATION_CONFLICT',
-        `Another process is writing a migration into ${outDir} (lock file meta/${LOCK_FILE_NAME}).`,
+        `Another process is writing a migration into ${outDir} (lock file ${path.relative(outDir, lockFile)}).`,
         {
-          hint: `Wait for it to finish and try again. If no other generate is running, delete meta/${LOCK_FILE_NAME}.`,
+          hint: `Wait for it to finish and try again. If no other generate is running, delete ${lockFile}.`,
         },
       );
     }

@@ -2,12 +2,15 @@
 // kit worker (drizzle-kit may print or exit); every rename-or-create decision is made by diff-plan.ts first.
 import { planDiff } from './diff-plan.js';
 import { loadKitApi } from './kit-api.js';
+import type { KitRef } from './kit-resolve.js';
 import type { DiffResult, MigrationHint, SqliteSnapshot } from './types.js';
 
 export interface DiffInput {
   prev: SqliteSnapshot;
   cur: SqliteSnapshot;
   hints?: MigrationHint[];
+  /** The drizzle-kit 0.x to diff with (the project's); ours when absent. */
+  kit?: KitRef;
 }
 
 export async function diffSnapshots(input: DiffInput): Promise<DiffResult> {
@@ -27,7 +30,7 @@ export async function diffSnapshots(input: DiffInput): Promise<DiffResult> {
       hint: 'Answer each missing hint with a rename whose `from` is one of its candidates, or with create.',
     };
   }
-  const { generateSQLiteMigration } = await loadKitApi();
+  const { generateSQLiteMigration } = await loadKitApi(input.kit);
   type KitSnapshot = Parameters<typeof generateSQLiteMigration>[0];
   const generated: string[] = [];
   for (const phase of plan.phases) {

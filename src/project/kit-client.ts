@@ -8,12 +8,16 @@ import { Worker } from 'node:worker_threads';
 import type { EntryPoint } from '../core/entry-point.js';
 import { AppError, fromWireError, type WireError } from '../core/errors.js';
 import type { DiffInput } from './diff.js';
+import type { KitRef } from './kit-resolve.js';
 import type {
   GeneratedDiff,
   GenerateInput,
+  GenerateV1Input,
+  GenerateV1Result,
   GenerateWireResult,
   KitRequest,
   KitResponse,
+  KitV1Result,
 } from './kit-protocol.js';
 import type { LoadProjectConfigInput } from './load-project.js';
 import type { DiffResult, LoadedSchema, ProjectConfig } from './types.js';
@@ -30,6 +34,14 @@ export interface KitClientOptions {
   /** Diagnostics for the server log (e.g. the stack of an INTERNAL error inside the worker). */
   onDiagnostic?: (message: string) => void;
 }
+
+/** What a call is called in messages (`generate` starts by loading the schema; the 1.x calls are drizzle-kit's). */
+const LABELS: Partial<Record<KitRequest['method'], string>> = {
+  generate: 'loadSchema',
+  generateV1: 'drizzle-kit generate',
+  checkV1: 'drizzle-kit check',
+  upV1: 'drizzle-kit up',
+};
 
 /** How much of the worker's recent output a crash report quotes. */
 const OUTPUT_TAIL_CHARS = 4000;
@@ -59,6 +71,8 @@ export class KitClient {
   private readonly onOutput: KitClientOptions['onOutput'];
   private readonly onDiagnostic: KitClientOptions['onDiagnostic'];
   private worker: Worker | undefined;
+  /** The drizzle-kit the current worker has loaded (its folder, or "bundled"); undefined: none yet. */
+  private workerKit: string | undefined;
   private callsOnWorker = 0;
   private nextId = 1;
   private pending: Pending | undefined;
@@ -78,12 +92,30 @@ export class KitClient {
     return this.call({ method: 'loadProjectConfig', params: input }) as Promise<ProjectConfig>;
   }
 
-  /** Imports the schema fresh (edits are always seen) and describes it; SCHEMA_LOAD_FAILED when it cannot. */
-  loadSchema(project: ProjectConfig, prevId?: string): Promise<LoadedSchema> {
+  /**
+   * Imports the schema fresh (edits are always seen) and describes it, its snapshot in the format of `kit` (ours when
+   * absent); SCHEMA_LOAD_FAILED when it cannot.
+   */
+  loadSchema(project: ProjectConfig, prevId?: string, kit?: KitRef): Promise<LoadedSchema> {
     return this.call({
       method: 'loadSchema',
-      params: { project, ...(prevId !== undefined ? { prevId } : {}) },
+      params: { project, ...(prevId !== undefined ? { prevId } : {}), ...(kit ? { kit } : {}) },
     }) as Promise<LoadedSchema>;
+  }
+
+  /** drizzle-kit 1.x `generate` on a scratch migrations folder (see kit-v1.ts); never throws for its own answers. */
+  generateV1(input: GenerateV1Input): Promise<GenerateV1Result> {
+    return this.call({ method: 'generateV1', params: input }) as Promise<GenerateV1Result>;
+  }
+
+  /** drizzle-kit 1.x `check` of a migrations folder (branch conflicts). */
+  checkV1(kit: KitRef, out: string): Promise<KitV1Result> {
+    return this.call({ method: 'checkV1', params: { kit, out } }) as Promise<KitV1Result>;
+  }
+
+  /** drizzle-kit 1.x `up` of a (scratch) migrations folder, in place. */
+  upV1(kit: KitRef, out: string): Promise<KitV1Result> {
+    return this.call({ method: 'upV1', params: { kit, out } }) as Promise<KitV1Result>;
   }
 
   /** drizzle-kit's SQL between two snapshots, or the rename/create questions that must be answered first. */
@@ -117,11 +149,17 @@ export class KitClient {
   private async send(request: RequestWithoutId): Promise<unknown> {
     if (this.closed) throw new AppError('CANCELLED', 'The project loader was closed before this call ran.');
     if (this.worker && this.callsOnWorker >= this.recycleAfterCalls) await this.stopWorker();
+    // One drizzle-kit per worker: 1.x patches built-in prototypes and each keeps large caches, so a worker that has
+    // loaded one never loads another (the project may switch lines while the server runs: npm i drizzle-kit@…).
+    const kit = kitKeyOf(request);
+    if (this.worker && kit !== undefined && this.workerKit !== undefined && this.workerKit !== kit)
+      await this.stopWorker();
     const worker = this.worker ?? this.startWorker();
+    if (kit !== undefined) this.workerKit = kit;
     this.callsOnWorker += 1;
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const label = request.method === 'generate' ? 'loadSchema' : request.method;
+      const label = LABELS[request.method] ?? request.method;
       const pending: Pending = {
         id,
         method: request.method,
@@ -165,9 +203,10 @@ export class KitClient {
     });
     worker.on('exit', (code) => {
       if (this.worker === worker) this.worker = undefined;
-      if (this.pending?.worker === worker) this.failPending(this.crashError(`exited (code ${code})`));
+      if (this.pending?.worker === worker) this.failPending(this.crashError(`exited (code ${code})`, code));
     });
     this.worker = worker;
+    this.workerKit = undefined;
     this.callsOnWorker = 0;
     return worker;
   }
@@ -229,9 +268,19 @@ export class KitClient {
   }
 
   /** A worker that died mid-call: almost always drizzle-kit or the schema calling process.exit after printing why. */
-  private crashError(how: string): AppError {
+  private crashError(how: string, exitCode?: number): AppError {
     const output = this.pending?.output.trim() ?? '';
     const method = this.pending?.label ?? 'call';
+    if (output === '' && exitCode === 0 && this.pending?.method === 'generateV1') {
+      // drizzle-kit 1.x in JSON mode reports a schema error by exiting with code 0 and printing nothing.
+      return new AppError(
+        'SCHEMA_LOAD_FAILED',
+        'drizzle-kit stopped while reading the schema, without an answer and without saying why (it exited with code 0). drizzle-kit 1.0 does this on a schema error, usually two tables, indexes or constraints with the same name.',
+        {
+          hint: 'Look for a duplicate table, index, unique, check or foreign-key name in the schema (or a table without columns), fix it, and generate again; `drizzle-kit generate` in a terminal prints the exact reason.',
+        },
+      );
+    }
     const printed = output === '' ? '' : ` It printed: ${stripAnsi(output)}`;
     return new AppError(
       'SCHEMA_LOAD_FAILED',
@@ -242,6 +291,13 @@ export class KitClient {
       },
     );
   }
+}
+
+/** Which drizzle-kit a request makes the worker load; undefined for requests that load none. */
+function kitKeyOf(request: RequestWithoutId): string | undefined {
+  if (request.method === 'loadProjectConfig') return undefined;
+  const kit = (request.params as { kit?: KitRef }).kit;
+  return kit?.dir ?? 'bundled';
 }
 
 function createKitWorker(entry: EntryPoint): Worker {

@@ -10,8 +10,17 @@ import { toCamelCase, toSnakeCase } from 'drizzle-orm/casing';
 import { AppError } from '../core/errors.js';
 import { DEFAULT_LEDGER_TABLE } from '../guard/server-tables.js';
 import { importUserModules } from './import-module.js';
-import { loadKitApi } from './kit-api.js';
-import type { LoadedSchema, ProjectConfig, SchemaColumn, SchemaTable, SqliteSnapshot } from './types.js';
+import { snapshotWith } from './kit-api.js';
+import type { KitRef } from './kit-resolve.js';
+import { isSnapshotV7 } from './snapshot-v7.js';
+import type {
+  AnySqliteSnapshot,
+  LoadedSchema,
+  ProjectConfig,
+  SchemaColumn,
+  SchemaTable,
+  SqliteSnapshot,
+} from './types.js';
 
 export const CONFIG_FILE_NAMES = ['ts', 'mts', 'cts', 'js', 'mjs', 'cjs'].map(
   (ext) => `drizzle.config.${ext}`,
@@ -219,29 +228,41 @@ export function expandSchemaPatterns(patterns: readonly string[], root: string):
 
 // ---- Schema ------------------------------------------------------------------------------------------------------
 
+/**
+ * Imports the schema and describes it, with its snapshot in the format of `kit` (the drizzle-kit that runs for the
+ * project; ours when absent). drizzle-kit 1.0 ignores the config's `casing` (casing lives in the schema there), so on
+ * that line the columns are named as the schema alone names them.
+ */
 export async function loadSchema(
   project: ProjectConfig,
   prevId: string | undefined,
   context: WorkerContext,
+  kit?: KitRef,
 ): Promise<LoadedSchema> {
   const imports = await importSchema(project, context);
-  const tables = describeTables(imports, project.casing);
+  const casing = configCasing(project, kit);
+  const tables = describeTables(imports, casing);
   if (tables.length === 0) throw noTablesError(project);
-  return { tables, snapshot: await snapshotOf(imports, prevId, project.casing) };
+  return { tables, snapshot: await snapshotOf(imports, prevId, casing, kit) };
 }
 
-/** The schema's drizzle-kit snapshot alone (what generate needs), without describing every column for the model. */
+/** The schema's drizzle-kit 0.x snapshot alone (what generate needs), without describing every column for the model. */
 export async function loadSchemaSnapshot(
   project: ProjectConfig,
   prevId: string | undefined,
   context: WorkerContext,
+  kit?: KitRef,
 ): Promise<SqliteSnapshot> {
   const imports = await importSchema(project, context);
   if (!Object.values(imports).some((value) => is(value, SQLiteTable))) throw noTablesError(project);
-  return snapshotOf(imports, prevId, project.casing);
+  return (await snapshotOf(imports, prevId, project.casing, kit)) as SqliteSnapshot;
 }
 
-async function importSchema(
+function configCasing(project: ProjectConfig, kit: KitRef | undefined): ProjectConfig['casing'] {
+  return kit?.line === '1.x' ? undefined : project.casing;
+}
+
+export async function importSchema(
   project: ProjectConfig,
   context: WorkerContext,
 ): Promise<Record<string, unknown>> {
@@ -279,10 +300,10 @@ async function snapshotOf(
   imports: Record<string, unknown>,
   prevId: string | undefined,
   casing: ProjectConfig['casing'],
-): Promise<SqliteSnapshot> {
-  const { generateSQLiteDrizzleJson } = await loadKitApi();
-  const generated = (await generateSQLiteDrizzleJson(imports, prevId, casing)) as unknown as SqliteSnapshot;
-  return inCliKeyOrder(generated);
+  kit: KitRef | undefined,
+): Promise<AnySqliteSnapshot> {
+  const generated = await snapshotWith(kit, imports, prevId, casing);
+  return isSnapshotV7(generated) ? generated : inCliKeyOrder(generated);
 }
 
 /** The CLI writes version, dialect, id, prevId first; keep that order so written snapshots diff cleanly. */

@@ -60,10 +60,25 @@ export type SqliteSnapshot = Record<string, unknown> & {
   tables: Record<string, unknown>;
 };
 
+/**
+ * drizzle-kit 1.0's SQLite snapshot (version "7"): a flat `ddl` list of entities tagged `entityType`, and `prevIds`
+ * (a merge migration has one parent per branch). Read it through project/snapshot-v7.ts.
+ */
+export type SqliteSnapshotV7 = Record<string, unknown> & {
+  id: string;
+  prevIds: string[];
+  version: string;
+  dialect: string;
+  ddl: unknown[];
+};
+
+/** A snapshot of either drizzle-kit line. */
+export type AnySqliteSnapshot = SqliteSnapshot | SqliteSnapshotV7;
+
 export interface LoadedSchema {
   tables: SchemaTable[];
-  /** drizzle-kit snapshot of the current schema (generateSQLiteDrizzleJson). */
-  snapshot: SqliteSnapshot;
+  /** drizzle-kit snapshot of the current schema, in the format of the drizzle-kit that made it. */
+  snapshot: AnySqliteSnapshot;
 }
 
 // ---- Diffing two snapshots without prompts --------------------------------------------------------------------

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { generateNextMigration, type GenerateOutcome } from '../app/generate-migration.js';
+import { type UpgradeMode, upgradeMigrationsFolder } from '../app/upgrade-migrations.js';
 import type { Finding } from '../app/migration-state.js';
 import type { MigrationHint, MissingHint } from '../project/types.js';
 import { capText } from '../core/text.js';
@@ -46,7 +47,7 @@ const InputSchema = z
       .regex(/^[A-Za-z0-9_ -]*$/, 'name: letters, digits, spaces, "-" and "_" only')
       .optional()
       .describe(
-        'File name part after NNNN_ (e.g. "add_mood_note"); a random word pair when omitted, as drizzle-kit does.',
+        'Name after the prefix (e.g. "add_mood_note"); random words when omitted, as drizzle-kit does.',
       ),
     hints: z
       .array(HintSchema)
@@ -58,13 +59,17 @@ const InputSchema = z
     custom: z
       .boolean()
       .default(false)
-      .describe('A migration of your own SQL (drizzle-kit --custom): sql, or an empty file to fill.'),
+      .describe('Your own SQL (drizzle-kit --custom): sql, or an empty file to fill.'),
     sql: z
       .string()
       .max(MAX_CUSTOM_SQL_CHARS)
       .optional()
+      .describe('With custom: statements (e.g. a backfill), ";"-separated; refused on linter errors.'),
+    upgrade: z
+      .enum(['strict', 'with_rebuild'])
+      .optional()
       .describe(
-        'With custom: the statements (e.g. a backfill), ";"-separated; not written if the linter finds errors.',
+        'Instead: 0.x folder to 1.0 layout (checked `up`, old kept). strict: only if nothing to generate after; with_rebuild: write that too.',
       ),
   })
   .strict();
@@ -77,7 +82,10 @@ const OutputSchema = z.object({
     ),
   message: z.string().optional().describe('For error / no_changes: what happened.'),
   hint: z.string().optional().describe('For error: what to fix.'),
-  tag: z.string().optional().describe('The new migration, e.g. 0003_add_mood_note.'),
+  tag: z
+    .string()
+    .optional()
+    .describe('The new migration, e.g. 0003_add_mood_note (drizzle-kit 1.x: 20261204211437_add_mood_note).'),
   files: z
     .array(z.string())
     .optional()
@@ -101,6 +109,14 @@ const OutputSchema = z.object({
     )
     .optional()
     .describe('For missing_hints: the ambiguities to answer.'),
+  upgraded: z
+    .object({
+      backup: z.string().describe('Where the 0.x folder was kept, relative to the project root.'),
+      migrations: z.array(z.string()).describe('"0002_x → 20261204211429_x" for each migration.'),
+      notes: z.array(z.string()).describe('What the user should know now.'),
+    })
+    .optional()
+    .describe("For upgrade: the folder was converted to drizzle-kit 1.0's layout."),
   next: z.string().optional().describe('The next step.'),
 });
 type Output = z.infer<typeof OutputSchema>;
@@ -119,7 +135,6 @@ function toOutput(
   outcome: GenerateOutcome,
   input: { custom: boolean; sql?: string | undefined },
   root: string,
-  outDir: string,
 ): Output {
   switch (outcome.status) {
     case 'failed':
@@ -157,7 +172,7 @@ function toOutput(
   return {
     status: 'ok',
     tag: written.tag,
-    files: [rel(written.sqlFile), rel(written.snapshotFile), rel(path.join(outDir, 'meta', '_journal.json'))],
+    files: outcome.files.map(rel),
     sql: sql.text,
     ...(sql.truncated ? { sqlTruncated: true as const } : {}),
     ...(renames.length ? { renames: renames.map(renameText) } : {}),
@@ -188,20 +203,52 @@ export const generateMigration = defineTool({
   name: 'generate_migration',
   title: 'Generate a migration',
   description:
-    "Writes the next migration in drizzle-kit's format: schema.ts diffed against the last migration, or your own SQL (custom); returns the SQL and linter findings. Never touches the database. Answer missing_hints with hints.",
+    "Writes the next migration with the project's drizzle-kit: schema.ts diffed against the last migration, or your own SQL (custom); returns SQL and lint findings. Never touches the database. Answer missing_hints with hints.",
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'files',
   idempotent: false,
   async handler(input, context): Promise<ToolResult<Output>> {
+    if (input.upgrade) return upgrade(input, input.upgrade, context);
     const outcome = await generateNextMigration(context, {
       name: input.name,
       hints: input.hints as unknown as MigrationHint[] | undefined,
       custom: input.custom || input.sql !== undefined,
       sql: input.sql,
     });
-    const data = toOutput(outcome, input, context.services.project.root, context.services.project.outDir);
+    const data = toOutput(outcome, input, context.services.project.root);
     // A schema that does not load is answered as a result the model can act on, and audited as the failure it is.
     return outcome.status === 'failed' ? { data, failure: outcome.error.code } : { data };
   },
 });
+
+async function upgrade(
+  input: z.infer<typeof InputSchema>,
+  mode: UpgradeMode,
+  context: Parameters<typeof generateMigration.handler>[1],
+): Promise<ToolResult<Output>> {
+  const done = await upgradeMigrationsFolder(context, {
+    mode,
+    hints: input.hints as unknown as MigrationHint[] | undefined,
+    name: input.name,
+  });
+  const { root } = context.services.project;
+  const upgraded = {
+    backup: path.relative(root, done.backup) || done.backup,
+    migrations: done.migrations.map((move) => `${move.from} → ${move.to}`),
+    notes: done.notes,
+  };
+  if (!done.generated) {
+    return {
+      data: {
+        status: 'ok',
+        message:
+          "Converted to drizzle-kit 1.0's layout; drizzle-kit generates nothing right after, so nothing else changed.",
+        upgraded,
+        next: 'Call migration_status: the migrations keep their state (the ledger is upgraded by the next apply).',
+      },
+    };
+  }
+  const data = { ...toOutput(done.generated, { custom: false }, root), upgraded };
+  return done.generated.status === 'failed' ? { data, failure: done.generated.error.code } : { data };
+}

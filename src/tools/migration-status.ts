@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { DriftReport } from '../migrations/drift.js';
 import type { MigrationState as EntryState } from '../migrations/status.js';
+import { chooseGenerator, describeBranches, describeDrizzle } from '../app/drizzle-line.js';
 import { readDrift, readMigrationState } from '../app/migration-state.js';
 import { defineTool } from './types.js';
 
@@ -49,7 +50,7 @@ const OutputSchema = z.object({
         note: z.string().optional().describe('What this state means here and what to do.'),
       }),
     )
-    .describe('Every migration in journal order, plus ledger rows that have no file.'),
+    .describe('Every migration in the order it runs, plus ledger rows that have no file.'),
   problems: z.array(z.string()).optional().describe('What blocks apply_migrations.'),
   warnings: z.array(z.string()).optional().describe('Folder findings that do not block applying.'),
   drift: z
@@ -60,6 +61,29 @@ const OutputSchema = z.object({
       schemaError: z.string().optional().describe('Why schema.ts was not compared.'),
     })
     .optional(),
+  drizzle: z
+    .object({
+      kit: z.string().describe('The drizzle-kit version the project installed, or "none".'),
+      orm: z.string().describe('The drizzle-orm version the project installed, or "none".'),
+      generatesWith: z.string().describe('The drizzle-kit generate_migration runs for this project.'),
+      layout: z.string().describe('The migrations folder: "0.x journal", "1.0 folders", "none yet".'),
+      ledger: z
+        .string()
+        .describe('The migrations ledger table: "absent", "0.x", "1.0", "1.0 (upgraded from 0.x)".'),
+      notes: z.array(z.string()).optional().describe('What does not fit together, and what to do.'),
+    })
+    .describe('Which Drizzle line the project is on.'),
+  branches: z
+    .object({
+      leaves: z.array(z.string()).describe('The migration each branch ends in.'),
+      conflicts: z
+        .array(z.string())
+        .optional()
+        .describe('What the branches both change (drizzle-kit check).'),
+      advice: z.string().describe('What the user must do.'),
+    })
+    .optional()
+    .describe('A 1.0 folder whose migrations form several branches (e.g. merged from git branches).'),
   next: z.string().describe('The next step.'),
 });
 type Output = z.infer<typeof OutputSchema>;
@@ -95,8 +119,13 @@ export const migrationStatus = defineTool({
   idempotent: true,
   async handler(input, { services }) {
     const { folder, status } = readMigrationState(services.read, services.project);
+    const setup = services.drizzle();
+    const branches = await describeBranches(folder, setup, services.kit);
     const warnings = status.findings
-      .filter((finding) => !finding.blocks.includes('apply'))
+      // Several leaves are described under `branches`, with drizzle-kit's verdict on them.
+      .filter(
+        (finding) => !finding.blocks.includes('apply') && !(branches && finding.code === 'SEVERAL_LEAVES'),
+      )
       .map((f) => `${f.code}: ${f.message} ${f.hint}`);
     const output: Omit<Output, 'next'> = {
       consistent: status.consistent,
@@ -108,7 +137,10 @@ export const migrationStatus = defineTool({
       })),
       ...(status.problems.length ? { problems: status.problems } : {}),
       ...(warnings.length ? { warnings } : {}),
+      drizzle: describeDrizzle(setup, folder, services.read, services.project),
+      ...(branches ? { branches } : {}),
     };
+    const generator = chooseGenerator(setup, folder);
 
     let schemaDrift = false;
     if (input.drift) {
@@ -121,16 +153,19 @@ export const migrationStatus = defineTool({
         ...(schemaError ? { schemaError } : {}),
       };
     }
-    return { data: { ...output, next: nextStep(output, schemaDrift) } };
+    const blocked = generator.kind === 'refused' ? `${generator.message} ${generator.hint}` : undefined;
+    return { data: { ...output, next: nextStep(output, schemaDrift, blocked) } };
   },
 });
 
-function nextStep(output: Omit<Output, 'next'>, schemaDrift: boolean): string {
+function nextStep(output: Omit<Output, 'next'>, schemaDrift: boolean, generateBlocked?: string): string {
   if (!output.consistent)
     return 'Fix the problems listed (each migration note says how), then call migration_status again; apply_migrations refuses until then.';
   if (output.counts.pending > 0) {
     return `${output.counts.pending} migration(s) pending: call apply_migrations with dryRun: true to review what they do to the data, then apply_migrations.`;
   }
+  if (schemaDrift && generateBlocked)
+    return `schema.ts has changes no migration contains, but: ${generateBlocked}`;
   if (schemaDrift)
     return 'schema.ts has changes no migration contains: call generate_migration, review its SQL and findings, then apply_migrations.';
   if (output.drift?.schemaError)

@@ -365,7 +365,7 @@ describe('diff', () => {
   async function diffAgainstEmbedded(schema: string, hints?: Parameters<KitClient['diff']>[0]['hints']) {
     fs.writeFileSync(path.join(dir, 'src/db/schema.ts'), schema);
     const { snapshot } = await kit.loadSchema(config, embeddedSnapshot.id);
-    return kit.diff({ prev: embeddedSnapshot, cur: snapshot, ...(hints ? { hints } : {}) });
+    return kit.diff({ prev: embeddedSnapshot, cur: snapshot as SqliteSnapshot, ...(hints ? { hints } : {}) });
   }
 
   it('reports no changes for the committed schema', async () => {
@@ -525,7 +525,7 @@ describe('generate (loadSchema and diff in one call)', () => {
     const config = await kit.loadProjectConfig({ projectDir: dir });
     const generated = await kit.generate({ project: config, prev: embeddedSnapshot });
     const { snapshot } = await kit.loadSchema(config, embeddedSnapshot.id);
-    const separate = await kit.diff({ prev: embeddedSnapshot, cur: snapshot });
+    const separate = await kit.diff({ prev: embeddedSnapshot, cur: snapshot as SqliteSnapshot });
     expect(generated.loaded).toBe(true);
     if (!generated.loaded || generated.diff.status !== 'ok' || separate.status !== 'ok')
       throw new Error('no diff');

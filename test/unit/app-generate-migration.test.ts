@@ -55,7 +55,10 @@ function world(answer: () => KitAnswer) {
         calls += 1;
         return answer();
       },
+      generateV1: () => Promise.reject(new Error('a 0.x project never runs drizzle-kit 1.x')),
     },
+    // No drizzle-kit in the project: the server's own runs (the 0.x journal line).
+    drizzle: () => ({ found: {}, choice: { kit: { source: 'bundled', line: '0.x', version: '0.31.11' } } }),
   };
   return { services, outDir, kitCalls: () => calls };
 }
@@ -214,6 +217,7 @@ describe('generateNextMigration', () => {
     const controller = new AbortController();
     const { services, outDir } = world(() => failed('SCHEMA_LOAD_FAILED'));
     services.kit = {
+      generateV1: () => Promise.reject(new Error('a 0.x project never runs drizzle-kit 1.x')),
       generate: async () => {
         // The client gives up while the kit worker is diffing; the files are written all the same.
         controller.abort();

@@ -18,11 +18,14 @@ function migration(tag: string, when: number, hash = `h-${tag}`): FolderMigratio
 function folderOf(...migrations: FolderMigration[]): MigrationFolder {
   return {
     outDir: '/x',
+    layout: 'journal',
     exists: true,
     journal: undefined,
     migrations,
     snapshots: [],
     latestSnapshot: undefined,
+    latestTag: undefined,
+    leaves: [],
     findings: [],
   };
 }

@@ -1,0 +1,90 @@
+// Moving a migration folder drizzle-kit 1.x generated into a 1.0 folder: never two folders in one second (drizzle-kit
+// names folders after the current second without looking), never a stale parent, nothing left behind.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readMigrationFolder } from '../../src/migrations/folder.js';
+import { utcSecond, writeV1MigrationFrom } from '../../src/migrations/write-v1.js';
+import { copyFixtureOut, type Drizzle1Fixture } from '../helpers/drizzle-rc.js';
+import { removeDir } from '../helpers/project.js';
+
+const temps: string[] = [];
+afterEach(() => {
+  for (const dir of temps.splice(0)) removeDir(dir);
+});
+
+function copyOut(fixture: Drizzle1Fixture): string {
+  const out = copyFixtureOut(fixture);
+  temps.push(path.dirname(out));
+  return out;
+}
+
+/** What drizzle-kit 1.x would write in `out`: a folder named after `second`, its snapshot after the given parents. */
+function fakeGenerate(out: string, second: number, name: string, parents: string[]): string {
+  const folder = `${utcSecond(second)}_${name}`;
+  fs.mkdirSync(path.join(out, folder));
+  fs.writeFileSync(path.join(out, folder, 'migration.sql'), 'CREATE INDEX `x` ON `posts` (`title`);');
+  fs.writeFileSync(
+    path.join(out, folder, 'snapshot.json'),
+    JSON.stringify({ version: '7', dialect: 'sqlite', id: 'new-id', prevIds: parents, ddl: [], renames: [] }),
+  );
+  return folder;
+}
+
+describe('writeV1MigrationFrom', () => {
+  it('waits for the next second when the newest folder is in this one, and drizzle-kit then names it later', async () => {
+    const out = copyOut('v1-fresh');
+    const before = readMigrationFolder(out);
+    const newest = before.migrations.at(-1)!.when;
+    let clock = newest + 300;
+    const slept: number[] = [];
+    const written = await writeV1MigrationFrom(
+      out,
+      async ({ out: scratch }) => ({ folder: fakeGenerate(scratch, clock, 'next', before.leaves) }),
+      { now: () => clock, sleep: async (ms) => void (slept.push(ms), (clock += ms)) },
+    );
+    expect(slept).toEqual([700]);
+    expect(written?.tag).toBe(`${utcSecond(newest + 1000)}_next`);
+    expect(written?.renamedFrom).toBeUndefined();
+    expect(
+      readMigrationFolder(out)
+        .migrations.map((m) => m.tag)
+        .at(-1),
+    ).toBe(written?.tag);
+  });
+
+  it('renames a folder drizzle-kit named in (or before) the newest second to the next free second', async () => {
+    const out = copyOut('v1-fresh');
+    const before = readMigrationFolder(out);
+    const newest = before.migrations.at(-1)!.when;
+    const written = await writeV1MigrationFrom(
+      out,
+      async ({ out: scratch }) => ({ folder: fakeGenerate(scratch, newest, 'aaa', before.leaves) }),
+      { now: () => newest - 60_000, sleep: async () => undefined },
+    );
+    expect(written).toMatchObject({
+      tag: `${utcSecond(newest + 1000)}_aaa`,
+      renamedFrom: `${utcSecond(newest)}_aaa`,
+    });
+    const after = readMigrationFolder(out);
+    expect(after.findings.filter((f) => f.code === 'SAME_SECOND')).toEqual([]);
+    expect(after.migrations.at(-1)!.tag).toBe(written!.tag);
+  });
+
+  it('refuses a migration generated after another parent, and leaves neither it nor the scratch copy behind', async () => {
+    const out = copyOut('v1-fresh');
+    const names = fs.readdirSync(out);
+    await expect(
+      writeV1MigrationFrom(out, async ({ out: scratch }) => ({
+        folder: fakeGenerate(scratch, Date.now(), 'stale', ['some-other-parent']),
+      })),
+    ).rejects.toThrow(/after snapshot\(s\) some-other-parent/);
+    expect(fs.readdirSync(out).sort()).toEqual(names.sort());
+    expect(fs.readdirSync(path.dirname(out)).filter((name) => name.includes('-generate-'))).toEqual([]);
+  });
+
+  it('refuses to write into a 0.x journal folder', async () => {
+    const out = copyOut('v0-kept');
+    await expect(writeV1MigrationFrom(out, async () => null)).rejects.toThrow(/journal/);
+  });
+});
