@@ -6,6 +6,8 @@ import type { AuditEntry } from '../audit/entry.js';
 import type { Config } from '../core/config.js';
 import { AppError } from '../core/errors.js';
 import { shortenText } from '../core/text.js';
+import { auditedStatement } from '../audit/statement-view.js';
+import type { SessionWriteBudget } from '../guard/write-budget.js';
 import type { ServerTables } from '../guard/server-tables.js';
 import type { EncodedRows } from '../query/encode.js';
 import type { AuditAppend, QueryParams, WriteRequest, WriteResult } from '../query/protocol.js';
@@ -18,9 +20,10 @@ import { describeConsent, obtainConsent } from './consent.js';
 import type { ConsentRoom } from './consent-room.js';
 import { databaseBinding, planArguments, writePlan } from './plans.js';
 
-/** What a write needs of the services: the budget, where the audit row goes, and the query host. */
+/** What a write needs of the services: the budgets, where the audit row goes, and the query host. */
 export interface WriteServices {
   config: Pick<Config, 'writeBudget' | 'allowLargeWrites'>;
+  writes: SessionWriteBudget;
   audit: { readonly table: string };
   tables: Pick<ServerTables, 'auditInProjectDb'>;
   /** The audit database file (with --audit-db). */
@@ -121,9 +124,13 @@ export async function runAuditedWrite(
   const send = (budget: number, allowOverBudget: boolean): Promise<WriteResult> =>
     hostWrite({ ...statement, budget, allowOverBudget });
 
+  // The session's remaining allowance, not only the per-call budget: many small writes add up (write-budget.ts).
+  const allowance = services.writes.allowance();
   let measured: AppError;
   try {
-    return { result: await send(config.writeBudget, false) };
+    const result = await send(allowance, false);
+    if (!statement.dryRun) services.writes.recordUnapproved(result.rowsAffected);
+    return { result };
   } catch (error) {
     if (
       !(error instanceof AppError) ||
@@ -146,7 +153,7 @@ export async function runAuditedWrite(
       ...statement,
       dryRun: true,
       maxRows: SAMPLE_ROWS,
-      budget: config.writeBudget,
+      budget: allowance,
       allowOverBudget: false,
     }).catch(() => undefined);
     const rows = dry?.returning ? prompt.sample(dry.returning) : undefined;
@@ -160,15 +167,27 @@ export async function runAuditedWrite(
       };
   }
 
+  const view = auditedStatement(prompt.sql, prompt.params);
   const record = await obtainConsent(context, {
     tool: prompt.tool,
     plan: writePlan({
       tool: prompt.tool,
-      sql: prompt.sql,
-      ...(prompt.params !== undefined ? { params: prompt.params } : {}),
+      // The whole effective statement (comments and padding gone, long literals shortened with a count, see
+      // sql/effective-text.ts) and every bound value: a comment cannot dress the write up as something else.
+      sql: view.statement as string,
+      ...(view.params !== undefined
+        ? {
+            params: (view.params as Array<[string, unknown]>).map(
+              ([label, value]) => `${label} = ${JSON.stringify(value) ?? 'null'}`,
+            ),
+          }
+        : {}),
       table,
       wouldAffect,
-      budget: config.writeBudget,
+      budget: allowance,
+      ...(allowance < config.writeBudget
+        ? { session: { used: services.writes.usedRows, budget: services.writes.perSession } }
+        : {}),
       ...(typeof details.reason === 'string' ? { unboundedReason: details.reason } : {}),
       ...(sample ? { sample } : {}),
       database: databaseBinding(services.read, services.project.dbFile),
@@ -178,6 +197,7 @@ export async function runAuditedWrite(
     planId: prompt.planId,
     nothingWas: 'written',
   });
-  const result = await send(Math.max(config.writeBudget, wouldAffect), details.unbounded === true);
+  const result = await send(Math.max(allowance, wouldAffect), details.unbounded === true);
+  services.writes.recordApproved();
   return { result, consent: { decision: describeConsent(record, LAUNCH_FLAG), planId: record.planId } };
 }

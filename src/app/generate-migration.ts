@@ -6,9 +6,9 @@
 // is one case of GenerateOutcome; a schema that does not load is a failure (with its code), never a success that
 // happens to say "error". Custom SQL goes through the same writer and linter, and is not written at all when the
 // linter finds an error in it (the caller has no file to fix: it sends the SQL again).
+import path from 'node:path';
 import type { AuditLog } from '../audit/audit-log.js';
 import fs from 'node:fs';
-import path from 'node:path';
 import { AppError, isAppError } from '../core/errors.js';
 import {
   idsOfLatestSchema,
@@ -103,10 +103,18 @@ export async function generateNextMigration(
   const outcome = await generate(context, input);
   if (outcome.status === 'written') {
     context.setTarget('migration', outcome.written.tag);
+    // The files are named in the audit row: a call cancelled after writing them still says what it did.
+    const { written } = outcome;
+    const rel = (file: string) => path.relative(context.services.project.root, file) || file;
     context.addAuditDetails({
       status: 'ok',
-      tag: outcome.written.tag,
-      hash: outcome.written.hash,
+      tag: written.tag,
+      hash: written.hash,
+      files: [
+        written.sqlFile,
+        written.snapshotFile,
+        path.join(context.services.project.outDir, 'meta', '_journal.json'),
+      ].map(rel),
       findings: outcome.findings.map((f) => f.code),
       ...(outcome.edits.length ? { edits: outcome.edits } : {}),
     });

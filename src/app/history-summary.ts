@@ -94,6 +94,8 @@ export interface MigrationReport {
   statementCount: number;
   statementsOmitted?: number;
   rowChanges?: string[];
+  /** Statements the apply skips because it already does what they do ("statement N: text"). */
+  neutralised?: string[];
   error?: string;
   findings?: Finding[];
 }
@@ -136,7 +138,12 @@ export function summariseRehearsal(plan: ApplyPlan, show: string | undefined): R
     const changes = migration.rowCountChanges.filter(changesData);
     const shown = migration.tag === show;
     const worthReading =
-      listAll || shown || migration.error !== undefined || changes.length > 0 || lint.some(notable);
+      listAll ||
+      shown ||
+      migration.error !== undefined ||
+      changes.length > 0 ||
+      migration.neutralised.length > 0 ||
+      lint.some(notable);
     return {
       tag: migration.tag,
       statementCount: migration.statements.length,
@@ -148,6 +155,13 @@ export function summariseRehearsal(plan: ApplyPlan, show: string | undefined): R
           }
         : {}),
       ...(changes.length ? { rowChanges: changes.map(describeRowCount) } : {}),
+      ...(migration.neutralised.length
+        ? {
+            neutralised: migration.neutralised.map(
+              (n) => `statement ${n.statement}: ${capText(n.text.replace(/\s+/g, ' '), 200).text}`,
+            ),
+          }
+        : {}),
       ...(migration.error ? { error: `${migration.error.code}: ${migration.error.message}` } : {}),
       ...(lint.length ? { findings: lint } : {}),
       quiet: !worthReading && lint.length === 0,

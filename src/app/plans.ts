@@ -15,6 +15,8 @@ import type {
   RowDelta,
 } from '../consent/plan.js';
 import type { DryRunReport, TableRowCount } from '../migrations/dry-run.js';
+import type { ExistingRowChange } from '../migrations/effects.js';
+import { asciiLower } from '../sql/tokenizer.js';
 import { isEmptyChunk } from '../migrations/sql-text.js';
 import type { Finding } from './migration-state.js';
 
@@ -48,13 +50,32 @@ const asDelta = (count: TableRowCount): RowDelta => ({
   after: count.after,
 });
 
-/** Pending migrations that would destroy data: every statement, the rehearsal's effects, the linter's findings. */
+/**
+ * Rows per table before → after, with the existing rows rewritten where the rehearsal measured any: a table whose
+ * count does not move is listed too when its rows change (an UPDATE loses the old values as surely as a DELETE).
+ */
+export function migrationRowDeltas(counts: TableRowCount[], rowChanges: ExistingRowChange[]): RowDelta[] {
+  const changed = new Map(rowChanges.map((change) => [asciiLower(change.table), change.updated]));
+  return counts
+    .filter((count) => count.before !== count.after || changed.has(asciiLower(count.table)))
+    .map((count) => {
+      const updated = changed.get(asciiLower(count.table));
+      return { ...asDelta(count), ...(updated ? { changed: updated } : {}) };
+    });
+}
+
+/** Pending migrations that would destroy or change data: every statement, the rehearsal's effects, the findings. */
 export function migrationPlan(input: {
   report: DryRunReport;
   /** The pending migrations' chunks as the folder holds them, in order (findings number them). */
   pending: ReadonlyArray<{ tag: string; chunks: readonly string[] }>;
   findings: Finding[][];
+  /** Data the migrations destroy, worded for the person. */
   losses: string[];
+  /** Existing rows the migrations change or remove, per table (migrations/effects.ts). */
+  rowChanges: ExistingRowChange[];
+  /** The same, worded for the person. */
+  changes: string[];
   rowCounts: TableRowCount[];
   database: { file: string; schema: string };
   /** The database file as the title names it (see shownPath). */
@@ -66,13 +87,21 @@ export function migrationPlan(input: {
 }): PlanContent {
   const { report, pending } = input;
   const planFindings: PlanFinding[] = [];
+  const touched = new Set(input.rowChanges.map((change) => asciiLower(change.table)));
   const steps = pending.map((migration, step) => {
     const mine = input.findings[step] ?? [];
+    const effects = report.migrations.find((rehearsed) => rehearsed.tag === migration.tag)?.effects;
     const statements: PlanStatement[] = [];
     migration.chunks.forEach((chunk, chunkIndex) => {
       if (isEmptyChunk(chunk)) return;
       const here = mine.filter((finding) => finding.statement === chunkIndex + 1);
       const loss = here.find((finding) => finding.dataLoss);
+      const rewrite = effects?.statements.find(
+        (effect) =>
+          effect.statement === chunkIndex + 1 &&
+          effect.updated + effect.deleted > 0 &&
+          touched.has(asciiLower(effect.table)),
+      );
       for (const finding of here)
         planFindings.push({
           severity: finding.severity,
@@ -84,19 +113,29 @@ export function migrationPlan(input: {
         });
       statements.push({
         sql: chunk.trim(),
-        ...(loss ? { risk: 'data_loss' as const, note: loss.message } : {}),
+        ...(loss
+          ? { risk: 'data_loss' as const, note: loss.message }
+          : rewrite
+            ? {
+                risk: 'data_change' as const,
+                note: `changes existing rows of ${rewrite.table}: ${rewrite.updated} updated, ${rewrite.deleted} deleted`,
+              }
+            : {}),
       });
     });
     return { label: migration.tag, statements };
   });
-  const reasons: PlanReason[] = input.losses.map((message) => ({ code: 'data_loss', message }));
+  const reasons: PlanReason[] = [
+    ...input.changes.map((message) => ({ code: 'data_change' as const, message })),
+    ...input.losses.map((message) => ({ code: 'data_loss' as const, message })),
+  ];
   return {
     kind: 'apply_migrations',
     title: `Apply ${plural(pending.length, 'migration')} to ${input.databaseName}`,
     reasons,
     steps,
     effects: {
-      rowDeltas: input.rowCounts.filter((count) => count.before !== count.after).map(asDelta),
+      rowDeltas: migrationRowDeltas(input.rowCounts, input.rowChanges),
       findings: planFindings,
       schemaChanges: report.schemaChanges,
       rowChanges: [],
@@ -121,6 +160,8 @@ export function writePlan(input: {
   budget: number;
   /** Why the write counts as unbounded (no WHERE, a REPLACE from a SELECT), when it does. */
   unboundedReason?: string;
+  /** Set when the session's budget, not the call's, is what ran out (guard/write-budget.ts). */
+  session?: { used: number; budget: number };
   sample?: RowChangeSample;
   database: { file: string; schema: string };
   args: Record<string, unknown>;
@@ -132,7 +173,7 @@ export function writePlan(input: {
     reasons: [
       {
         code: 'over_budget',
-        message: `${input.tool} would change ${rows} (cascades and triggers included); without your approval at most ${input.budget} may change in one call${input.unboundedReason ? ` (${input.unboundedReason})` : ''}.`,
+        message: `${input.tool} would change ${rows} (cascades and triggers included); without your approval at most ${input.budget} may change ${input.session ? `now: this session's writes have already changed ${input.session.used} of the ${input.session.budget} rows allowed without approval` : 'in one call'}${input.unboundedReason ? ` (${input.unboundedReason})` : ''}.`,
       },
     ],
     steps: [
@@ -166,6 +207,8 @@ export function restorePlan(input: {
   backup: { id: string; createdAt: string; reason: string; sha256: string };
   /** The changes recorded after the backup, described; undefined when the backup cannot tell. */
   undone: string[] | undefined;
+  /** Tables whose live content differs from the backup's, described (rows the application wrote itself count). */
+  replaced: string[];
   rowDeltas: RowDelta[];
   database: { file: string; schema: string };
   databaseName: string;
@@ -176,13 +219,25 @@ export function restorePlan(input: {
     kind: 'restore',
     title: `Restore backup ${backup.id} over ${input.databaseName}`,
     reasons: [
-      {
-        code: 'undo_changes',
-        message:
-          undone === undefined
-            ? 'The backup does not record where the audit log stood, so changes made after it cannot be ruled out; they would be undone.'
-            : `${plural(undone.length, 'change')} recorded after the backup would be undone: ${undone.slice(-MAX_UNDONE_NAMED).join('; ')}${undone.length > MAX_UNDONE_NAMED ? ` (the newest ${MAX_UNDONE_NAMED})` : ''}.`,
-      },
+      ...(undone === undefined || undone.length > 0
+        ? [
+            {
+              code: 'undo_changes' as const,
+              message:
+                undone === undefined
+                  ? 'The backup does not record where the audit log stood, so changes made after it cannot be ruled out; they would be undone.'
+                  : `${plural(undone.length, 'change')} recorded after the backup would be undone: ${undone.slice(-MAX_UNDONE_NAMED).join('; ')}${undone.length > MAX_UNDONE_NAMED ? ` (the newest ${MAX_UNDONE_NAMED})` : ''}.`,
+            },
+          ]
+        : []),
+      ...(input.replaced.length > 0
+        ? [
+            {
+              code: 'undo_changes' as const,
+              message: `The content of ${plural(input.replaced.length, 'table')} differs from the backup and would be replaced (rows the application wrote itself included): ${input.replaced.slice(0, MAX_UNDONE_NAMED).join('; ')}${input.replaced.length > MAX_UNDONE_NAMED ? ` (and ${input.replaced.length - MAX_UNDONE_NAMED} more)` : ''}.`,
+            },
+          ]
+        : []),
     ],
     steps: [
       {
@@ -198,11 +253,18 @@ export function restorePlan(input: {
     ],
     effects: {
       rowDeltas: input.rowDeltas,
-      findings: (undone ?? []).map((change) => ({
-        severity: 'warning' as const,
-        code: 'UNDONE',
-        message: change,
-      })),
+      findings: [
+        ...(undone ?? []).map((change) => ({
+          severity: 'warning' as const,
+          code: 'UNDONE',
+          message: change,
+        })),
+        ...input.replaced.map((table) => ({
+          severity: 'warning' as const,
+          code: 'REPLACED',
+          message: table,
+        })),
+      ],
       schemaChanges: [],
       rowChanges: [],
     },

@@ -1,9 +1,10 @@
-// Restoring a backup, without MCP. Invariants: a restore that undoes recorded changes (or cannot rule them out)
-// needs a person's consent to a plan naming the backup, what it undoes and the rows per table, and undoes exactly
-// that; the current content is backed up first; the audit trail survives the restore — with the audit log in the
-// same file, the rows written after the backup are carried over verbatim (same ids and hashes) into the restored
-// content together with this call's own row, in the same page copy; with --audit-db the audit file is not touched
-// and the registry writes this call's row.
+// Restoring a backup, without MCP. Invariants: a restore that would undo anything — a change the audit log
+// records, or any difference between the live content and the backup's (rows the application wrote itself
+// included) — needs a person's consent to a plan naming the backup, what it undoes and the tables it replaces
+// with their rows, and undoes exactly that; the current content is backed up first; the audit trail survives the
+// restore — with the audit log in the same file, the rows written after the backup are carried over verbatim (same
+// ids and hashes) into the restored content together with this call's own row, in the same page copy; with
+// --audit-db the audit file is not touched and the registry writes this call's row.
 import Database from 'better-sqlite3';
 import { AuditLog, ensureAuditTable } from '../audit/audit-log.js';
 import { auditTail, insertAuditRowsVerbatim } from '../audit/audit-rows.js';
@@ -14,8 +15,8 @@ import type { ServerTables } from '../guard/server-tables.js';
 import { getBackup, listBackups, restoreBackup, type BackupInfo } from '../migrations/backup.js';
 import type { ProjectConfig } from '../project/types.js';
 import type { SqliteDatabase } from '../sqlite/connection.js';
-import { introspectDatabase } from '../sqlite/introspect.js';
-import { hashPlanContent, type PlanContent, type RowDelta } from '../consent/plan.js';
+import { contentDifferences, type TableDifference } from '../sqlite/content-diff.js';
+import { hashPlanContent, type PlanContent } from '../consent/plan.js';
 import type { CallContext } from './call-context.js';
 import { describeConsent, obtainConsent } from './consent.js';
 import type { ConsentRoom } from './consent-room.js';
@@ -42,6 +43,8 @@ export interface BackupWithChanges {
 }
 
 export interface RestoreOutcome extends BackupWithChanges {
+  /** Tables whose content the restore replaces (differs between the live database and the backup). */
+  differences: TableDifference[];
   safetyBackup: BackupInfo;
   /** Audit rows written after the backup and kept in the restored database (audit log in the same file). */
   auditRowsCarriedOver?: number;
@@ -90,47 +93,70 @@ export function listBackupsWithChanges(
   return { backups, total: all.length };
 }
 
-/** Rows per table in the live database and in the backup (the server's own tables left out). */
-function rowDeltas(services: RestoreServices, live: SqliteDatabase, backup: BackupInfo): RowDelta[] {
-  const counts = (db: SqliteDatabase) =>
-    new Map(
-      introspectDatabase(db, { rowCounts: true, exclude: services.tables.hidden() }).tables.map((table) => [
-        table.name,
-        table.rowCount?.count ?? 0,
-      ]),
-    );
-  const now = counts(live);
-  let then: Map<string, number>;
+/** "users: 120 rows now, 118 in the backup" */
+export function describeDifference(difference: TableDifference): string {
+  const count = (n: number | null) => (n === null ? 'no table' : `${n} row${n === 1 ? '' : 's'}`);
+  const what =
+    difference.reason === 'definition'
+      ? ' (its definition differs)'
+      : difference.reason === 'rows' && difference.liveRows === difference.backupRows
+        ? ' (same count, different content)'
+        : '';
+  return `${difference.table}: ${count(difference.liveRows)} now, ${count(difference.backupRows)} in the backup${what}`;
+}
+
+/**
+ * The live content against the backup's, table by table (our audit table left out: its rows are carried over).
+ * Security: what decides consent, since the audit log cannot know what the application wrote itself.
+ */
+function differencesFrom(
+  services: RestoreServices,
+  backup: BackupInfo,
+  live: SqliteDatabase,
+): TableDifference[] {
   const copy = new Database(backup.path, { readonly: true, fileMustExist: true });
   try {
-    then = counts(copy);
+    return contentDifferences(live, copy, (table) => services.tables.isAuditTable(table));
   } finally {
     copy.close();
   }
-  const names = [...new Set([...now.keys(), ...then.keys()])].sort();
-  return names
-    .map((table) => ({ table, before: now.get(table) ?? null, after: then.get(table) ?? null }))
-    .filter((delta) => delta.before !== delta.after);
 }
 
-/** The plan a person approves before a restore that undoes changes. */
+/** The plan a person approves before a restore that would undo anything. */
 function planFor(
   services: RestoreServices,
   live: SqliteDatabase,
   backup: BackupInfo,
   changes: AuditRow[] | undefined,
+  differences: TableDifference[],
 ): PlanContent {
   return restorePlan({
     backup,
     undone: changes?.map(describeAuditRow),
-    rowDeltas: rowDeltas(services, live, backup),
+    replaced: differences.map(describeDifference),
+    rowDeltas: differences.map((d) => ({ table: d.table, before: d.liveRows, after: d.backupRows })),
     database: databaseBinding(live, services.project.dbFile),
     databaseName: shownPath(services.project.root, services.project.dbFile),
     args: planArguments({ backupId: backup.id }),
   });
 }
 
-const undoesChanges = (changes: AuditRow[] | undefined) => changes === undefined || changes.length > 0;
+/** What the restore would undo now: recorded changes and every table whose content differs from the backup's. */
+function whatItUndoes(
+  services: RestoreServices,
+  live: SqliteDatabase,
+  changingTools: readonly string[],
+  backupId: string,
+) {
+  const found = withChanges(services, getBackup(services.backupDir, backupId), changingTools);
+  const differences = differencesFrom(services, found.backup, live);
+  const undoes = found.changes === undefined || found.changes.length > 0 || differences.length > 0;
+  return {
+    ...found,
+    differences,
+    plan: undoes ? planFor(services, live, found.backup, found.changes, differences) : undefined,
+  };
+}
 
 /**
  * With the audit log in the same file: the rows the backup lacks are written verbatim into the private copy of the
@@ -193,13 +219,10 @@ export async function restoreFromBackup(
   setTarget('backup', backupId);
   const live = writableConnection(services, 'restore_backup'); // refuses in read-only mode before anything is read
   // What the restore would undo, read with the connection to ourselves; the person is asked without holding it.
-  const asked = await services.exclusive(() => {
-    const { backup, changes } = withChanges(services, getBackup(services.backupDir, backupId), changingTools);
-    return { changes, plan: undoesChanges(changes) ? planFor(services, live, backup, changes) : undefined };
-  });
+  const asked = await services.exclusive(() => whatItUndoes(services, live, changingTools, backupId));
   let consent: RestoreOutcome['consent'] = {
     required: false,
-    decision: 'no changes were recorded after this backup',
+    decision: 'the live content is the same as the backup’s',
   };
   if (asked.plan) {
     const record = await obtainConsent(context, {
@@ -215,23 +238,27 @@ export async function restoreFromBackup(
   }
 
   return services.exclusive(async () => {
-    const { backup, changes, highWater } = withChanges(
+    const { backup, changes, highWater, differences, plan } = whatItUndoes(
       services,
-      getBackup(services.backupDir, backupId),
+      live,
       changingTools,
+      backupId,
     );
-    // Security: the restore undoes exactly what was approved (or, unasked, nothing): a change recorded while the
-    // person was deciding sends them back to a new plan.
-    const approved =
-      asked.plan && undoesChanges(changes) && hashPlanContent(planFor(services, live, backup, changes));
-    if (asked.plan ? approved !== hashPlanContent(asked.plan) : undoesChanges(changes)) {
+    // Security: the restore undoes exactly what was approved (or, unasked, nothing): a change recorded (or made by
+    // the application) while the person was deciding sends them back to a new plan.
+    const same =
+      asked.plan && plan ? hashPlanContent(plan) === hashPlanContent(asked.plan) : !asked.plan && !plan;
+    if (!same) {
       throw new AppError(
         'CONSENT_REQUIRED',
         `The database changed while the restore of ${backupId} waited for approval, so it no longer undoes what was approved; nothing was restored.`,
         { hint: 'Call restore_backup again: the person is shown the restore as it is now.' },
       );
     }
-    addAuditDetails({ changesUndone: changes?.map((row) => row.id) });
+    addAuditDetails({
+      changesUndone: changes?.map((row) => row.id),
+      ...(differences.length ? { tablesReplaced: differences.map((d) => d.table) } : {}),
+    });
     const warnings: string[] = [];
     if (
       services.tables.auditInProjectDb &&
@@ -249,6 +276,7 @@ export async function restoreFromBackup(
       return {
         backup,
         changes,
+        differences,
         safetyBackup: kept.safetyBackup,
         auditRowsCarriedOver: kept.carried,
         consent,
@@ -259,6 +287,6 @@ export async function restoreFromBackup(
     const { safetyBackup } = await restoreBackup(services.project.dbFile, services.backupDir, backup.id, {
       auditHighWater: liveTail,
     });
-    return { backup, changes, safetyBackup, consent, warnings };
+    return { backup, changes, differences, safetyBackup, consent, warnings };
   });
 }

@@ -2,9 +2,11 @@
 // resolved config, the database connections, the audit log, the consent room (plans waiting for a person, and
 // the review page), and the lazily started helpers (the kit worker that runs drizzle-kit and user TypeScript, the
 // query host that runs SQL it can kill). No MCP here.
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../core/config.js';
 import type { EntryPoint } from '../core/entry-point.js';
+import { AuditAnchor } from '../audit/anchor.js';
 import { AuditLog, ensureAuditTable } from '../audit/audit-log.js';
 import { existingTableClaims } from '../audit/audit-table.js';
 import { declaredTables } from '../migrations/declared-tables.js';
@@ -20,10 +22,19 @@ import {
 } from '../sqlite/connection.js';
 import { AppError, readOnlyMode } from '../core/errors.js';
 import { serverTables, type ServerTables, type TableClaim } from '../guard/server-tables.js';
+import { SessionWriteBudget } from '../guard/write-budget.js';
 import { applyAuditTableMove, planAuditTable, type AuditTablePlan } from './audit-table-plan.js';
 import type { Logger } from '../core/logger.js';
 import { finishInterruptedUpgrade } from '../migrations/upgrade.js';
 import { KitClient } from '../project/kit-client.js';
+import type { DryRunReport } from '../migrations/dry-run.js';
+import type {
+  ApplyJobResult,
+  ApplyRequest,
+  JobOptions,
+  MigrationRunner,
+  RehearseRequest,
+} from '../migrations/jobs.js';
 import {
   chooseKit,
   findPackage,
@@ -72,6 +83,10 @@ export interface Services {
   exclusive<T>(fn: () => T | Promise<T>): Promise<T>;
   /** The killable query host pool, started on first use (reads and row writes run there, never in this process). */
   queries(): QueryRunner;
+  /** Rows this session's writes may still change without the human (guard/write-budget.ts). */
+  writes: SessionWriteBudget;
+  /** Runs the migration dry run and apply in the killable query host (migrations/jobs.ts). */
+  migrations: MigrationRunner;
   /** Loads the project's Drizzle schema (fresh on every call, so edits are seen); undefined when none is configured. */
   loadSchema(): Promise<LoadedSchema | undefined>;
   /**
@@ -220,6 +235,14 @@ export function auditTablesFor(
   return { plan, tablesNamed };
 }
 
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
 export async function openServices(config: Config, logger: Logger, options: OpenOptions): Promise<Services> {
   const kit = startKit(logger, options.entries.kitWorker);
   const opened: SqliteDatabase[] = [];
@@ -271,10 +294,36 @@ export async function openServices(config: Config, logger: Logger, options: Open
     applyAuditTableMove(auditDb, plan.first);
     const drizzle = drizzleSetupFor(project, options.entries.kitWorker);
 
+    const backupDir = config.backupDir ?? path.join(path.dirname(dbFile), 'backups');
+
+    // The chain's head is also kept outside the database (audit/anchor.ts): beside the backups, or beside a separate
+    // audit file (whose owner chose where the audit trail lives, and may keep the project folder read-only). Named
+    // by the table it anchors, which is only settled after the start-up migration when the log is in the project.
+    const anchorFile = (auditTable: string) =>
+      auditInProjectDb
+        ? path.join(backupDir, `${auditTable}.anchor.json`)
+        : `${auditFile}.${auditTable}.anchor.json`;
+    const anchorFor = (auditTable: string) => {
+      const anchor = new AuditAnchor(anchorFile(auditTable), (problem) => logger.warn(problem));
+      // A log moved out of the project's way (audit-table-plan.ts) keeps its chain, so it keeps its anchor too.
+      if (
+        plan.first.moveFrom !== undefined &&
+        plan.first.table === auditTable &&
+        anchor.read() === undefined
+      ) {
+        const previous = new AuditAnchor(anchorFile(plan.first.moveFrom), (problem) => logger.warn(problem));
+        const record = previous.read();
+        if (record) {
+          anchor.write({ ...record, table: auditTable });
+          if (anchor.read() !== undefined) fs.rmSync(previous.file, { force: true });
+        }
+      }
+      return anchor;
+    };
     let separateAudit: AuditLog | undefined;
     if (!auditInProjectDb) {
       ensureAuditTable(auditDb, plan.first.table);
-      separateAudit = new AuditLog(auditDb, plan.first.table);
+      separateAudit = new AuditLog(auditDb, plan.first.table, { anchor: anchorFor(plan.first.table) });
     }
     let startup: StartupOutcome = { kind: 'nothing' };
     if (write && startupMayMigrate && options.migrateOnStart) {
@@ -292,7 +341,20 @@ export async function openServices(config: Config, logger: Logger, options: Open
     const choice = plan.settle(auditDb);
     const tables = tablesNamed(choice.table);
     if (auditInProjectDb) ensureAuditTable(auditDb, tables.auditTable);
-    const audit = separateAudit ?? new AuditLog(auditDb, tables.auditTable);
+    const audit =
+      separateAudit ?? new AuditLog(auditDb, tables.auditTable, { anchor: anchorFor(tables.auditTable) });
+    const triggers = audit.foreignTriggers();
+    if (triggers.length > 0) {
+      // Every append refuses while they are there (AuditLog.append), so every call says so; the log says it first.
+      logger.error(
+        'the audit table carries triggers the server did not create; every call is refused until they are dropped',
+        {
+          table: tables.auditTable,
+          triggers,
+        },
+      );
+    }
+    audit.syncAnchor();
     const notices = [...startupNotices(dbFile, dbExisted, startup), ...(choice.clash ? [choice.clash] : [])];
     logger.info('audit log', {
       table: tables.auditTable,
@@ -300,13 +362,32 @@ export async function openServices(config: Config, logger: Logger, options: Open
       ...(choice.moveFrom !== undefined ? { movedFrom: choice.moveFrom } : {}),
     });
     for (const notice of notices) logger.warn(notice);
-    const backupDir = config.backupDir ?? path.join(path.dirname(dbFile), 'backups');
     const edits = new EditRecords(path.join(backupDir, 'schema-edits'), project.root);
     const base = { config, project, logger, write, tables, auditFile, backupDir, kit, edits, notices };
     const read = openReadConnection(dbFile, busy);
     opened.push(read);
 
     let runner: QueryRunner | undefined;
+    const queries = (): QueryRunner =>
+      (runner ??= new QueryRunner({
+        entry: options.entries.queryHost,
+        dbFile,
+        protectedTables: tables.protected,
+        queryTimeoutMs: config.queryTimeoutMs,
+        busyTimeoutMs: config.busyTimeoutMs,
+        onOutput: (text, stream) => logger.warn(`query host ${stream}: ${text.trimEnd()}`),
+      }));
+    const runMigrationJob = (
+      job: { kind: 'rehearse'; request: RehearseRequest } | { kind: 'apply'; request: ApplyRequest },
+      { signal, onProgress }: JobOptions,
+    ) =>
+      queries().migrate(job, {
+        statementTimeoutMs: config.migrationStatementTimeoutMs,
+        // A dry run holds a copy of the whole database in memory (up to 256 MiB, then a temp file).
+        memoryLimitBytes: 1024 ** 3 + 2 * fileSize(dbFile),
+        ...(signal ? { signal } : {}),
+        ...(onProgress ? { onProgress } : {}),
+      });
     let tail: Promise<unknown> = Promise.resolve();
     const loadSchema = schemaLoader(kit, project, drizzle);
     const consent = new ConsentRoom({
@@ -325,17 +406,13 @@ export async function openServices(config: Config, logger: Logger, options: Open
       ...base,
       read,
       audit,
-      queries() {
-        runner ??= new QueryRunner({
-          entry: options.entries.queryHost,
-          dbFile,
-          protectedTables: tables.protected,
-          queryTimeoutMs: config.queryTimeoutMs,
-          busyTimeoutMs: config.busyTimeoutMs,
-          onOutput: (text, stream) => logger.warn(`query host ${stream}: ${text.trimEnd()}`),
-        });
-        return runner;
+      writes: new SessionWriteBudget(config.writeBudget, config.sessionWriteBudget),
+      migrations: {
+        rehearse: (request, job) =>
+          runMigrationJob({ kind: 'rehearse', request }, job) as Promise<DryRunReport>,
+        apply: (request, job) => runMigrationJob({ kind: 'apply', request }, job) as Promise<ApplyJobResult>,
       },
+      queries,
       drizzle,
       loadSchema,
       consent,

@@ -54,6 +54,7 @@ export async function migrateOnStart({
   try {
     const result = await applyMigrations(db, folder, {
       migrationsTable: project.migrationsTable,
+      tables,
       beforeCommit(tx, outcome) {
         if (outcome.applied.length === 0) return;
         const tags = outcome.applied.map((migration) => migration.tag);

@@ -7,6 +7,8 @@ import type { Database } from 'better-sqlite3';
 import { AppError, databaseLocked, lockedCode, type Outcome } from '../core/errors.js';
 import { shortenText } from '../core/text.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
+import type { AuditAnchor, AnchorRecord } from './anchor.js';
+import { isSecretName } from './secrets.js';
 import { auditHashAt, auditRowsAfter, auditTail, changesAfter } from './audit-rows.js';
 import { fromRawAuditRow, type AuditEntry, type AuditRow, type RawAuditRow } from './entry.js';
 
@@ -116,6 +118,31 @@ export interface ChainVerification {
   firstBroken?: { id: number; reason: string };
 }
 
+/** Lone UTF-16 surrogates: SQLite stores them as U+FFFD, so a hash over the JS string would not match the row. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** Longest text kept per column; the details are bounded before (buildAuditDetails), this is the backstop. */
+const FIELD_LIMITS = {
+  createdAt: 64,
+  tool: 128,
+  outcome: 16,
+  errorCode: 64,
+  client: 256,
+  targetType: 64,
+  targetId: 512,
+  details: 64 * 1024,
+} as const;
+
+/**
+ * Security: the text exactly as SQLite will store it and hand it back — well-formed UTF-16 (a lone surrogate
+ * would come back as U+FFFD and make an honest row's hash look forged) and bounded (a 10 MB tool name from a
+ * client must not bloat the table).
+ */
+function storedText<T extends string | null>(value: T, max: number): T {
+  if (value === null) return value;
+  return shortenText(value.replace(LONE_SURROGATE, '\ufffd'), max) as T;
+}
+
 /**
  * Prepared statements for one audit table on one connection. Construct once per connection: preparing on every
  * call would put SQLite's parser on the hot path of every tool call.
@@ -123,6 +150,8 @@ export interface ChainVerification {
 export class AuditLog {
   readonly table: string;
   private readonly db: Database;
+  private readonly anchor: AuditAnchor | undefined;
+  private readonly triggersStmt;
   private readonly lastHashStmt;
   private readonly insertStmt;
   private readonly updateHashStmt;
@@ -130,10 +159,18 @@ export class AuditLog {
   private readonly commitStmt;
   private readonly rollbackStmt;
 
-  constructor(db: Database, table: string) {
+  constructor(db: Database, table: string, options: { anchor?: AuditAnchor } = {}) {
     this.db = db;
     this.table = table;
-    const t = quoteIdentifier(table);
+    this.anchor = options.anchor;
+    // Security: schema-qualified, so a TEMP table of the same name on this connection cannot take our rows.
+    const t = `main.${quoteIdentifier(table)}`;
+    this.triggersStmt = db
+      .prepare(
+        `SELECT name FROM main.sqlite_schema WHERE type = 'trigger' AND tbl_name = ? COLLATE NOCASE
+         UNION ALL SELECT name FROM temp.sqlite_schema WHERE type = 'trigger' AND tbl_name = ? COLLATE NOCASE`,
+      )
+      .pluck();
     this.lastHashStmt = db.prepare(`SELECT hash FROM ${t} ORDER BY id DESC LIMIT 1`).pluck();
     this.insertStmt = db.prepare(
       `INSERT INTO ${t} (created_at, tool, outcome, error_code, duration_ms, client, target_type, target_id, details, rows_affected, prev_hash, hash)
@@ -148,6 +185,32 @@ export class AuditLog {
 
   get connection(): Database {
     return this.db;
+  }
+
+  /** Triggers on the audit table. The server creates none, so every one found was put there by someone else. */
+  foreignTriggers(): string[] {
+    return this.triggersStmt.all(this.table, this.table) as string[];
+  }
+
+  /**
+   * Moves the anchor outside the database to the committed tail, once it has checked that the row the anchor
+   * names is still there unchanged; otherwise freezes it with what it found (see anchor.ts). Call after rows were
+   * committed (never inside an open transaction: an uncommitted row may still roll back).
+   */
+  syncAnchor(): void {
+    if (!this.anchor || this.db.inTransaction) return;
+    const anchored = this.anchor.read();
+    const tail = this.tail();
+    const at = new Date().toISOString();
+    if (anchored && anchored.table === this.table) {
+      if (anchored.mismatch) return;
+      if (tail.id < anchored.id || this.hashAt(anchored.id) !== anchored.hash) {
+        this.anchor.write({ ...anchored, mismatch: { foundId: tail.id, foundHash: tail.hash, at } });
+        return;
+      }
+      if (tail.id === anchored.id) return;
+    }
+    if (tail.id > 0) this.anchor.write({ table: this.table, id: tail.id, hash: tail.hash, at });
   }
 
   /** The highest id and its hash (0 and '' while the log is empty). */
@@ -176,17 +239,20 @@ export class AuditLog {
    */
   append(entry: AuditEntry): { id: number; hash: string } {
     const run = () => {
+      // Security: a trigger on the audit table runs with every append and could rewrite or remove the row.
+      const triggers = this.foreignTriggers();
+      if (triggers.length > 0) throw triggerError(this.table, triggers);
       const prevHash = (this.lastHashStmt.get() as string | undefined) ?? '';
       const base = {
-        createdAt: entry.createdAt,
-        tool: entry.tool,
+        createdAt: storedText(entry.createdAt, FIELD_LIMITS.createdAt),
+        tool: storedText(entry.tool, FIELD_LIMITS.tool),
         outcome: entry.outcome,
-        errorCode: entry.errorCode ?? null,
+        errorCode: storedText(entry.errorCode ?? null, FIELD_LIMITS.errorCode),
         durationMs: Math.max(0, Math.round(entry.durationMs)),
-        client: entry.client ?? null,
-        targetType: entry.targetType ?? null,
-        targetId: entry.targetId ?? null,
-        details: entry.details ?? null,
+        client: storedText(entry.client ?? null, FIELD_LIMITS.client),
+        targetType: storedText(entry.targetType ?? null, FIELD_LIMITS.targetType),
+        targetId: storedText(entry.targetId ?? null, FIELD_LIMITS.targetId),
+        details: storedText(entry.details ?? null, FIELD_LIMITS.details),
         rowsAffected: entry.rowsAffected ?? null,
         prevHash,
       };
@@ -208,6 +274,7 @@ export class AuditLog {
         throw error;
       }
     } catch (error) {
+      if (error instanceof AppError) throw error;
       if (lockedCode(error)) {
         throw databaseLocked(
           'The database is locked by another process, so the audit row (and the call) could not be written.',
@@ -243,7 +310,7 @@ export class AuditLog {
       where.push(condition);
       params[key] = filter[key];
     }
-    const sql = `SELECT * FROM ${quoteIdentifier(this.table)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${filter.limit + 1}`;
+    const sql = `SELECT * FROM main.${quoteIdentifier(this.table)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${filter.limit + 1}`;
     const raw = this.db.prepare(sql).all(params) as RawAuditRow[];
     const rows = raw.slice(0, filter.limit).map(fromRawAuditRow);
     const last = rows.at(-1);
@@ -251,70 +318,112 @@ export class AuditLog {
   }
 
   /**
-   * Walks the whole chain in id order. Also compares the highest id with AUTOINCREMENT's high-water mark, which
-   * is the only trace left when rows are deleted from the end of the chain.
+   * Walks the whole chain in id order: each row's hash and link, ids contiguous from 1 (AUTOINCREMENT never reuses
+   * or skips an id in an honest log), the highest id against AUTOINCREMENT's high-water mark and against the anchor
+   * kept outside the database (the only trace left when the tail was cut and sqlite_sequence rewound), and no
+   * trigger on the table.
    */
   verify(): ChainVerification {
     let prevHash = '';
     let checkedRows = 0;
     let lastId = 0;
+    const broken = (id: number, reason: string): ChainVerification => ({
+      ok: false,
+      checkedRows,
+      firstBroken: { id, reason },
+    });
+    const triggers = this.foreignTriggers();
+    if (triggers.length > 0)
+      return broken(
+        0,
+        `the audit table carries ${describeTriggers(triggers)}, which the server did not create`,
+      );
     const iter = this.db
-      .prepare(`SELECT * FROM ${quoteIdentifier(this.table)} ORDER BY id`)
+      .prepare(`SELECT * FROM main.${quoteIdentifier(this.table)} ORDER BY id`)
       .iterate() as IterableIterator<RawAuditRow>;
     for (const raw of iter) {
       const row = fromRawAuditRow(raw);
       checkedRows += 1;
-      if (row.prevHash !== prevHash) {
-        return {
-          ok: false,
-          checkedRows,
-          firstBroken: {
-            id: row.id,
-            reason: 'prev_hash does not match the previous row: a row before it was deleted or inserted',
-          },
-        };
+      if (row.id !== lastId + 1) {
+        return broken(
+          row.id,
+          lastId === 0
+            ? `the first row has id ${row.id}: rows before it were deleted`
+            : `ids jump from ${lastId} to ${row.id}: rows between them were deleted`,
+        );
       }
+      if (row.prevHash !== prevHash)
+        return broken(
+          row.id,
+          'prev_hash does not match the previous row: a row before it was deleted or inserted',
+        );
       const { hash, ...rest } = row;
-      if (hashAuditRow(rest) !== hash) {
-        return {
-          ok: false,
-          checkedRows,
-          firstBroken: { id: row.id, reason: 'the row content does not match its hash: the row was edited' },
-        };
-      }
+      if (hashAuditRow(rest) !== hash)
+        return broken(row.id, 'the row content does not match its hash: the row was edited');
       prevHash = hash;
       lastId = row.id;
     }
-    const seq = this.db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = ?`).pluck().get(this.table) as
-      number | undefined;
-    if (seq !== undefined && seq > lastId) {
-      return {
-        ok: false,
-        checkedRows,
-        firstBroken: {
-          id: lastId + 1,
-          reason: `rows after id ${lastId} were deleted (ids up to ${seq} were issued)`,
-        },
-      };
+    const seq = this.db
+      .prepare(`SELECT seq FROM main.sqlite_sequence WHERE name = ?`)
+      .pluck()
+      .get(this.table) as number | undefined;
+    if (seq !== undefined && seq > lastId)
+      return broken(lastId + 1, `rows after id ${lastId} were deleted (ids up to ${seq} were issued)`);
+    const anchored = this.anchor?.read();
+    if (anchored && anchored.table === this.table) {
+      const problem = anchorProblem(anchored, lastId, (id) => this.hashAt(id));
+      if (problem) return broken(problem.id, problem.reason);
     }
     return { ok: true, checkedRows };
   }
 
   count(): number {
     return this.db
-      .prepare(`SELECT count(*) FROM ${quoteIdentifier(this.table)}`)
+      .prepare(`SELECT count(*) FROM main.${quoteIdentifier(this.table)}`)
       .pluck()
       .get() as number;
   }
 }
 
-const SECRET_KEY =
-  /pass(word|wd|phrase)?|secret|token|nonce|api[-_]?key|auth(orization)?|credential|private[-_]?key|cookie|session[-_]?key/i;
+/** What the anchor outside the database says against the chain inside it, or undefined when they agree. */
+function anchorProblem(
+  anchored: AnchorRecord,
+  lastId: number,
+  hashAt: (id: number) => string | undefined,
+): { id: number; reason: string } | undefined {
+  const where = `the chain head recorded outside the database (row ${anchored.id}, at ${anchored.at})`;
+  if (anchored.mismatch)
+    return {
+      id: anchored.id,
+      reason: `${where} was missing or changed when the server next wrote (it found row ${anchored.mismatch.foundId} as the last, at ${anchored.mismatch.at}): rows were deleted, and perhaps replaced, out of band`,
+    };
+  if (lastId < anchored.id)
+    return { id: lastId + 1, reason: `rows after id ${lastId} were deleted: ${where} is missing` };
+  if (hashAt(anchored.id) !== anchored.hash)
+    return { id: anchored.id, reason: `row ${anchored.id} differs from ${where}: the chain was rewritten` };
+  return undefined;
+}
+
+function describeTriggers(triggers: readonly string[]): string {
+  return `${triggers.length === 1 ? 'the trigger' : 'the triggers'} ${triggers.map((t) => `"${t}"`).join(', ')}`;
+}
+
+function triggerError(table: string, triggers: readonly string[]): AppError {
+  return new AppError(
+    'AUDIT_WRITE_FAILED',
+    `The audit table "${table}" carries ${describeTriggers(triggers)}, which the server did not create and which would run on every audit row; nothing is carried out until it is removed.`,
+    {
+      hint: `Ask the human to inspect and drop it (DROP TRIGGER …) outside the assistant; read_audit_log with verify: true reports it too.`,
+      details: { table, triggers },
+    },
+  );
+}
+
 const MAX_STRING = 1024;
 const MAX_DETAILS = 8 * 1024;
 
 /**
- * Arguments as audit details: values under secret-looking keys redacted, long strings shortened, and the whole
+ * Arguments as audit details: values under keys that name a secret (isSecretName) redacted, long strings shortened, and the whole
  * thing bounded; when anything was cut, the sha256 of the full (redacted) JSON is kept so a person can still
  * match it against what they sent. Secrets are never hashed: a hash of a short password is as good as the password.
  */
@@ -334,7 +443,7 @@ export function buildAuditDetails(value: unknown): string | null {
     const out: Record<string, unknown> = {};
     for (const [key, inner] of Object.entries(v)) {
       out[key] =
-        SECRET_KEY.test(key) && inner !== null && inner !== undefined
+        isSecretName(key) && inner !== null && inner !== undefined
           ? '[redacted]'
           : walk(inner, depth + 1, shorten);
     }

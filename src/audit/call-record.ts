@@ -22,8 +22,13 @@ export class CallRecord {
     private readonly tool: string,
     private readonly client: string,
     /** The call's arguments, recorded (redacted, bounded) in the row's details. */
-    private readonly args?: unknown,
+    private args?: unknown,
   ) {}
+
+  /** Records the arguments in this form instead (a tool's own view of them, see ToolDefinition.auditArguments). */
+  recordArguments(args: unknown): void {
+    this.args = args;
+  }
 
   /** What the call acted on (e.g. "table", "users"); the id may be unknown yet (a failed start-up migration). */
   setTarget(type: string, id?: string): void {

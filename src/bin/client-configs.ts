@@ -53,6 +53,8 @@ const FLAGS = {
   allowDestructive: '--allow-destructive',
   allowLargeWrites: '--allow-large-writes',
   writeBudget: '--write-budget',
+  sessionWriteBudget: '--session-write-budget',
+  migrationStatementTimeoutMs: '--migration-timeout-ms',
   consentWaitMs: '--consent-wait-ms',
   maxRows: '--max-rows',
   maxRowsLimit: '--max-rows-limit',

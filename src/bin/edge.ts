@@ -2,6 +2,7 @@
 // loads this module).
 import { rpcStdout } from './stdout-guard.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { BoundedLines, MAX_REQUEST_BYTES, tooLargeResponse } from './bounded-lines.js';
 import { entryPoints, packageRoot } from './entry-points.js';
 import { EXIT } from './exit-codes.js';
 import { loadConfig, type ParsedCommandLine } from '../core/config.js';
@@ -113,7 +114,15 @@ async function serve(parsed: ParsedCommandLine, logger: Logger): Promise<void> {
     servicesReady().catch(() => {}); // logged where it failed; every call answers it
   };
   const warmTimer = setTimeout(warm, WARM_UP_DELAY_MS);
-  const transport = new StdioServerTransport(process.stdin, rpcStdout);
+  // Security: a request larger than the transport's buffer would make it stop reading for good; such a line is
+  // dropped as it streams in and answered with an error, and the server keeps reading.
+  const requests = process.stdin.pipe(
+    new BoundedLines(MAX_REQUEST_BYTES, (line) => {
+      logger.warn('a request larger than the limit was dropped', { bytes: line.bytes, id: line.id });
+      rpcStdout.write(tooLargeResponse(line, MAX_REQUEST_BYTES));
+    }),
+  );
+  const transport = new StdioServerTransport(requests, rpcStdout);
 
   const shutdown = async (reason: string) => {
     if (shuttingDown) return;

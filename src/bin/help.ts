@@ -29,10 +29,12 @@ Guards (the human's choices; the assistant cannot change them):
   --consent-wait-ms N    how long a call waits for your answer in a dialog or the review page (default 45000,
                          at most 55000)
   --write-budget N       rows one UPDATE/DELETE may touch (default 100)
+  --session-write-budget N  rows the writes of one session may change in all without asking (default 1000)
   --max-rows N           default row cap of a query result (default 100)
   --max-rows-limit N     highest row cap a call may ask for (default 1000)
   --max-bytes N          byte cap of a query result (default 65536)
   --query-timeout-ms N   stop a query after N ms (default 5000)
+  --migration-timeout-ms N  stop a migration statement after N ms, rolling the apply back (default 120000)
   --busy-timeout-ms N    wait at most N ms for a lock (default 5000)
 
 Other:

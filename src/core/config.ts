@@ -52,6 +52,13 @@ export const ConfigSchema = z.object({
   consentWaitMs: positiveInt('consent wait', 55_000).default(45_000),
   /** How many rows one UPDATE/DELETE may touch without consent. */
   writeBudget: positiveInt('write budget', 1_000_000).default(100),
+  /**
+   * How many rows the writes of one session may change in all without the human (so a change too big for one call
+   * cannot be made in many small ones); an approved write starts the count again.
+   */
+  sessionWriteBudget: positiveInt('session write budget', 100_000_000).default(1_000),
+  /** Stop a migration statement (dry run or apply) that runs longer than this; the whole apply rolls back. */
+  migrationStatementTimeoutMs: positiveInt('migration statement timeout', 3_600_000).default(120_000),
   maxRows: positiveInt('max rows', 100_000).default(100),
   maxRowsLimit: positiveInt('max rows limit', 1_000_000).default(1000),
   maxBytes: positiveInt('max bytes', 8 * 1024 * 1024).default(64 * 1024),
@@ -98,6 +105,8 @@ const OPTIONS = {
   'allow-destructive': { type: 'boolean' },
   'allow-large-writes': { type: 'boolean' },
   'write-budget': { type: 'string' },
+  'session-write-budget': { type: 'string' },
+  'migration-timeout-ms': { type: 'string' },
   'consent-wait-ms': { type: 'string' },
   'max-rows': { type: 'string' },
   'max-rows-limit': { type: 'string' },
@@ -125,6 +134,8 @@ const CONFIG_KEYS = {
   'allow-destructive': 'allowDestructive',
   'allow-large-writes': 'allowLargeWrites',
   'write-budget': 'writeBudget',
+  'session-write-budget': 'sessionWriteBudget',
+  'migration-timeout-ms': 'migrationStatementTimeoutMs',
   'consent-wait-ms': 'consentWaitMs',
   'max-rows': 'maxRows',
   'max-rows-limit': 'maxRowsLimit',

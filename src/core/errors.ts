@@ -25,6 +25,8 @@ export const ERROR_CODES = {
    */
   NEEDS_HUMAN: 'refused',
   LIMIT_EXCEEDED: 'refused',
+  /** A statement of a pending migration may not run (it reaches beyond the file, or controls the transaction …). */
+  MIGRATION_REFUSED: 'refused',
   /** SQLite said no. */
   SQL_SYNTAX: 'error',
   CONSTRAINT_VIOLATION: 'error',
@@ -51,6 +53,11 @@ export interface AppErrorOptions {
   cause?: unknown;
   /** Structured facts a client may act on (e.g. the valid table names, the rows a write would touch). */
   details?: Record<string, unknown>;
+  /**
+   * The message or details quote SQLite, which quotes the database (names, a CHECK's text, a trigger's RAISE
+   * message, a view's SQL): they reach the model only inside the untrusted fence (mcp/call-result.ts).
+   */
+  untrusted?: boolean;
 }
 
 export class AppError extends Error {
@@ -58,12 +65,14 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
   readonly details: Record<string, unknown> | undefined;
+  readonly untrusted: boolean;
 
   constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.hint = options.hint;
     this.details = options.details;
+    this.untrusted = options.untrusted === true;
   }
 
   get outcome(): Outcome {
@@ -134,6 +143,7 @@ export function fromSqliteError(error: unknown, context?: string): AppError {
       hint: 'Change the values so they satisfy the constraint, or inspect the table with inspect_schema.',
       cause: error,
       details,
+      untrusted: true,
     });
   }
   if (sqliteCode === 'SQLITE_FULL') {
@@ -151,6 +161,7 @@ export function fromSqliteError(error: unknown, context?: string): AppError {
       hint: 'Fix the SQL syntax near the token SQLite names and try again.',
       cause: error,
       details,
+      untrusted: true,
     });
   }
   if (sqliteCode === 'SQLITE_NOTADB' || sqliteCode === 'SQLITE_CORRUPT') {
@@ -161,6 +172,7 @@ export function fromSqliteError(error: unknown, context?: string): AppError {
         hint: 'Check the --db path points at a SQLite database file.',
         cause: error,
         details,
+        untrusted: true,
       },
     );
   }
@@ -173,11 +185,13 @@ export function fromSqliteError(error: unknown, context?: string): AppError {
       hint: 'Check that the database file and its directory exist and are writable by the server.',
       cause: error,
       details,
+      untrusted: true,
     });
   }
   return new AppError('DATABASE_ERROR', `${where}${error.message} (${sqliteCode}).`, {
     cause: error,
     details,
+    untrusted: true,
   });
 }
 
@@ -224,6 +238,8 @@ export interface WireError {
   details?: Record<string, unknown>;
   /** For INTERNAL errors only: the original stack, for the server's stderr log (never shown to the model). */
   internalDetail?: string;
+  /** See AppErrorOptions.untrusted. */
+  untrusted?: true;
 }
 
 export function toWireError(error: AppError, internalDetail?: string): WireError {
@@ -233,6 +249,7 @@ export function toWireError(error: AppError, internalDetail?: string): WireError
     ...(error.hint !== undefined ? { hint: error.hint } : {}),
     ...(error.details !== undefined ? { details: error.details } : {}),
     ...(internalDetail !== undefined ? { internalDetail } : {}),
+    ...(error.untrusted ? { untrusted: true as const } : {}),
   };
 }
 
@@ -242,5 +259,6 @@ export function fromWireError(wire: WireError, message: string = wire.message): 
   return new AppError(code, message, {
     ...(wire.hint !== undefined ? { hint: wire.hint } : {}),
     ...(wire.details !== undefined ? { details: wire.details } : {}),
+    ...(wire.untrusted ? { untrusted: true } : {}),
   });
 }

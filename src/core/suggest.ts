@@ -18,6 +18,9 @@ function distance(a: string, b: string): number {
 
 /** The candidate closest to `word` when it is close enough to be a typo of it (or a prefix of it), else undefined. */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
+  // The distance table is word × candidate: a name far longer than any candidate is no typo, and a hostile
+  // megabyte-long one must not cost a megabyte-sized table.
+  if (word.length > 2 * Math.max(0, ...candidates.map((candidate) => candidate.length)) + 8) return undefined;
   const lower = word.toLowerCase();
   let best: { candidate: string; score: number } | undefined;
   for (const candidate of candidates) {

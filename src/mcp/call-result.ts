@@ -4,15 +4,22 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Config } from '../core/config.js';
 import type { AppError } from '../core/errors.js';
-import { fenceText } from '../core/untrusted.js';
+import { fenceText, SQLITE_QUOTES_NOTICE, untrustedFence } from '../core/untrusted.js';
 import type { CallOutcome } from '../tools/registry.js';
 
-/** The text a model reads for a failed call: what went wrong, what to do, and the stable code. */
+/**
+ * The text a model reads for a failed call: what went wrong, what to do, and the stable code. When the message
+ * quotes SQLite (which quotes the database: names, a trigger's RAISE text, a view's SQL), the message and details
+ * go inside the untrusted fence with a per-call boundary; the hint and the code are ours and stay outside.
+ */
 export function errorText(error: AppError): string {
-  const parts = [error.message];
-  if (error.hint) parts.push(`What to do: ${error.hint}`);
+  const told = [error.message];
   if (error.details && Object.keys(error.details).length)
-    parts.push(`Details: ${JSON.stringify(error.details)}`);
+    told.push(`Details: ${JSON.stringify(error.details)}`);
+  const parts = error.untrusted
+    ? [fenceText(untrustedFence().boundary, told.join('\n')), SQLITE_QUOTES_NOTICE]
+    : told;
+  if (error.hint) parts.push(`What to do: ${error.hint}`);
   parts.push(`(error code: ${error.code})`);
   return parts.join('\n');
 }
@@ -37,8 +44,11 @@ export function toCallToolResult(outcome: CallOutcome, textCopy: Config['textCop
       structuredContent: outcome.data,
       ...meta,
     };
+  // Only a result of rows has a summary without database data; any other fenced result (a schema, audit rows'
+  // details, a dry run quoting SQLite) is repeated whole, inside the fence.
+  const hasRows = 'rows' in outcome.data || 'returning' in outcome.data;
   const text =
-    textCopy === 'full'
+    textCopy === 'full' || !hasRows
       ? fenceText(boundary, JSON.stringify(outcome.data))
       : JSON.stringify({ ...summarizeRows(outcome.data), note: SUMMARY_NOTE });
   return { content: [{ type: 'text', text }], structuredContent: outcome.data, ...meta };

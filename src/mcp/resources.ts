@@ -9,6 +9,7 @@ import { ErrorCode, McpError, type ReadResourceResult } from '@modelcontextproto
 import { compactAuditRow } from '../audit/entry.js';
 import { introspectDatabase, type DatabaseSchema } from '../sqlite/introspect.js';
 import { toAppError } from '../core/errors.js';
+import { AUDIT_NOTICE, SCHEMA_NOTICE, untrustedFence } from '../core/untrusted.js';
 import { readMigrationFolder } from '../migrations/folder.js';
 import { readMigrationState } from '../app/migration-state.js';
 import type { Services } from '../app/services.js';
@@ -134,8 +135,9 @@ function guarded<T extends unknown[]>(
 }
 
 export function registerResources(server: McpServer, source: ServicesSource): void {
+  // Schema text and recorded arguments are database content: the JSON opens with the untrusted notice.
   const readSchema: ReadResourceCallback = guarded(async (uri) =>
-    jsonContents(uri, readLiveSchema(await source())),
+    jsonContents(uri, { untrusted: untrustedFence(SCHEMA_NOTICE), ...readLiveSchema(await source()) }),
   );
   server.registerResource(
     'schema',
@@ -175,7 +177,10 @@ export function registerResources(server: McpServer, source: ServicesSource): vo
     },
     guarded(async (uri, variables) => {
       const table = decodeVariable(uri, variables.table, 'table name');
-      return jsonContents(uri, readLiveSchema(await source(), { tables: [table] }));
+      return jsonContents(uri, {
+        untrusted: untrustedFence(SCHEMA_NOTICE),
+        ...readLiveSchema(await source(), { tables: [table] }),
+      });
     }),
   );
 
@@ -242,6 +247,7 @@ export function registerResources(server: McpServer, source: ServicesSource): vo
     guarded(async (uri) => {
       const services = await source();
       return jsonContents(uri, {
+        untrusted: untrustedFence(AUDIT_NOTICE),
         rows: services.audit.read({ limit: RECENT_AUDIT_ROWS }).rows.map(compactAuditRow),
       });
     }),

@@ -4,6 +4,9 @@
 // - foreign keys are switched off *before* BEGIN (inside a transaction SQLite ignores the pragma, which is how the
 //   stock migrator's table rebuilds cascade-delete child rows) and checked with `foreign_key_check` before COMMIT;
 // - it refuses to run on a folder/ledger that is not consistent (modified, skipped, missing, broken journal);
+// - every statement of the batch is judged by the statement policy before the first runs, and checked with EXPLAIN
+//   just before it runs (statement-policy.ts); each runs on its own, its effects measured (effects.ts), and the
+//   batch rolls back when they differ from what the dry run measured (`expectedEffects`);
 // - nothing commits after the caller cancelled, and the caller's `beforeCommit` (the audit row) commits with it.
 //
 // Connection contract: the returned promise yields to the event loop between migrations (so progress notifications
@@ -11,11 +14,17 @@
 // anything else until the promise settles.
 import type { Database } from 'better-sqlite3';
 import { AppError, fromSqliteError } from '../core/errors.js';
-import { assertFolderReady, type FolderMigration, type MigrationFolder } from './folder.js';
-import { DEFAULT_LEDGER_TABLE } from '../guard/server-tables.js';
+import { assertFolderReady, type MigrationFolder } from './folder.js';
+import { DEFAULT_LEDGER_TABLE, serverTables, type ServerTables } from '../guard/server-tables.js';
 import { openLedgerWriter, readLedger } from './ledger.js';
 import { computeMigrationStatus, type MigrationStatus } from './status.js';
-import { isEmptyChunk, scanStatements, TRANSACTION_KEYWORDS } from './sql-text.js';
+import { compareEffects, EffectMeter, type MigrationEffects } from './effects.js';
+import {
+  checkWhatStatementTouches,
+  planMigrations,
+  type PlannedMigration,
+  type PlannedStatement,
+} from './statement-policy.js';
 
 export interface ApplyProgress {
   /** 1-based position of the migration being applied, `total` when checking/committing. */
@@ -30,9 +39,20 @@ export interface AppliedMigration {
   idx: number;
   when: number;
   hash: string;
-  /** Chunks executed (comment-only chunks are skipped and counted separately). */
+  /** Statements executed (comment-only chunks are skipped and counted separately). */
   statements: number;
   skippedEmptyChunks: number;
+  /** Statements the statement policy neutralised (recognised as redundant inside our apply) and did not run. */
+  neutralised: NeutralisedStatement[];
+  /** What it did to the data and the schema (effects.ts), measured inside the transaction. */
+  effects: MigrationEffects;
+}
+
+export interface NeutralisedStatement {
+  /** 1-based chunk of the file. */
+  statement: number;
+  text: string;
+  reason: string;
 }
 
 export interface ApplyResult {
@@ -44,6 +64,10 @@ export interface ApplyResult {
 
 export interface ApplyOptions {
   migrationsTable?: string;
+  /**
+   * The server's tables, which no migration statement may touch (default: the ledger and the default audit table).
+   */
+  tables?: ServerTables;
   onProgress?: (progress: ApplyProgress) => void;
   signal?: AbortSignal;
   /** Runs inside the transaction after every migration and check succeeded; throwing rolls everything back. */
@@ -54,6 +78,13 @@ export interface ApplyOptions {
    * another (e.g. a file edited or added between the dry run and the apply).
    */
   expectedHashes?: readonly string[];
+  /**
+   * What the dry run measured, per pending migration. When given, the apply measures its own effects inside its
+   * transaction and rolls everything back if they differ: SQL can tell the copy from the real file.
+   */
+  expectedEffects?: readonly MigrationEffects[];
+  /** Told before each statement runs (the host resets its per-statement time limit on it). */
+  onStatement?: (migration: string, statement: PlannedStatement) => void;
 }
 
 export interface ForeignKeyViolation {
@@ -94,7 +125,8 @@ export async function applyMigrations(
       throw fromSqliteError(error, 'starting the migration transaction');
     }
     try {
-      const result = await runInTransaction(db, folder, migrationsTable, options);
+      const tables = options.tables ?? serverTables({ ledgerTable: migrationsTable });
+      const result = await runInTransaction(db, folder, migrationsTable, tables, options);
       if (result.applied.length === 0) {
         db.exec('ROLLBACK');
         return result;
@@ -121,6 +153,7 @@ async function runInTransaction(
   db: Database,
   folder: MigrationFolder,
   migrationsTable: string,
+  tables: ServerTables,
   options: ApplyOptions,
 ): Promise<ApplyResult> {
   // Created (or a 0.x ledger upgraded for a 1.0 folder) inside the transaction: rolled back with everything else.
@@ -158,9 +191,11 @@ async function runInTransaction(
       );
     }
   }
-  for (const migration of pending) assertNoTransactionControl(migration);
+  // Every statement of the batch is judged before the first one runs.
+  const plans = planMigrations(pending, { tables, existingTables: tableNames(db) });
 
   const result: ApplyResult = { applied: [], migrationsTable, statusBefore: status };
+  const createdInBatch = new Set<string>();
   for (const [position, migration] of pending.entries()) {
     reportProgress(options, {
       index: position + 1,
@@ -168,7 +203,11 @@ async function runInTransaction(
       tag: migration.tag,
       phase: 'migration',
     });
-    const { statements, skippedEmptyChunks } = runMigrationChunks(db, migration);
+    const plan = plans[position]!;
+    const { statements, effects } = runPlannedMigration(db, plan, tables, {
+      createdInBatch,
+      onStatement: (statement) => options.onStatement?.(migration.tag, statement),
+    });
     ledger.record(migration);
     result.applied.push({
       tag: migration.tag,
@@ -176,12 +215,15 @@ async function runInTransaction(
       when: migration.when,
       hash: migration.hash,
       statements,
-      skippedEmptyChunks,
+      skippedEmptyChunks: plan.emptyChunks,
+      neutralised: neutralisedIn(plan),
+      effects,
     });
     await yieldToEventLoop();
     throwIfCancelled(options.signal, `after "${migration.tag}"`);
   }
   if (pending.length === 0) return result;
+  if (options.expectedEffects) assertSameEffects(result, options.expectedEffects);
 
   reportProgress(options, {
     index: pending.length,
@@ -206,53 +248,82 @@ async function runInTransaction(
   return result;
 }
 
+/** The names of the tables in `db`'s main schema. */
+export function tableNames(db: Database): string[] {
+  return db.prepare(`SELECT name FROM main.sqlite_schema WHERE type = 'table'`).pluck().all() as string[];
+}
+
+export function neutralisedIn(plan: PlannedMigration): NeutralisedStatement[] {
+  return plan.statements
+    .filter((statement) => statement.action === 'neutralised')
+    .map((statement) => ({
+      statement: statement.chunk,
+      text: statement.text,
+      reason: statement.reason ?? '',
+    }));
+}
+
 /**
- * Runs one migration's chunks on `db` (in whatever transaction the caller holds). A failing chunk becomes an
- * AppError naming the migration, the 1-based statement number, the statement and SQLite's message.
+ * Runs one planned migration on `db` (in whatever transaction the caller holds), statement by statement: each is
+ * first checked for what SQLite will touch, then prepared on its own (so SQLite itself refuses text that holds
+ * more statements than the policy read) and run. A failing statement becomes an AppError naming the migration,
+ * its statement number, its text and SQLite's message.
  */
-export function runMigrationChunks(
+export function runPlannedMigration(
   db: Database,
-  migration: FolderMigration,
-): { statements: number; skippedEmptyChunks: number } {
+  plan: PlannedMigration,
+  tables: ServerTables,
+  options: {
+    /** Told before each statement runs (progress, and the host's per-statement time limit). */
+    onStatement?: (statement: PlannedStatement) => void;
+    /** Lower-cased names of the tables created earlier in this batch (see EffectMeter). */
+    createdInBatch?: Set<string>;
+  } = {},
+): { statements: number; effects: MigrationEffects } {
+  const meter = new EffectMeter(db, options.createdInBatch ?? new Set());
   let statements = 0;
-  let skippedEmptyChunks = 0;
-  for (const [index, chunk] of migration.chunks.entries()) {
-    if (isEmptyChunk(chunk)) {
-      skippedEmptyChunks += 1;
-      continue;
-    }
+  for (const statement of plan.statements) {
+    if (statement.action !== 'run') continue;
+    const ref = { tag: plan.tag, file: plan.file, chunk: statement.chunk, text: statement.text };
+    checkWhatStatementTouches(db, ref, tables);
+    options.onStatement?.(statement);
     try {
-      db.exec(chunk);
+      meter.measure(statement.classified, statement, () => {
+        const prepared = db.prepare(statement.text);
+        if (prepared.reader) for (const _row of prepared.iterate()) void _row;
+        else prepared.run();
+      });
       statements += 1;
     } catch (error) {
-      throw statementError(migration, index, chunk, error);
+      throw statementError(plan, statement.chunk, statement.text, error);
     }
   }
-  return { statements, skippedEmptyChunks };
+  return { statements, effects: meter.result() };
 }
 
 export function statementError(
-  migration: FolderMigration,
-  index: number,
-  chunk: string,
+  migration: Pick<PlannedMigration, 'tag' | 'chunkCount'>,
+  chunk: number,
+  text: string,
   error: unknown,
 ): AppError {
   const wrapped = fromSqliteError(error);
-  const statement = trimStatement(chunk);
+  const statement = trimStatement(text);
   const sqliteMessage = error instanceof Error ? error.message : String(error);
   const code =
     wrapped.code === 'DISK_FULL' || wrapped.code === 'DATABASE_LOCKED' ? wrapped.code : 'MIGRATION_FAILED';
   return new AppError(
     code,
-    `Migration "${migration.tag}" failed at statement ${index + 1} of ${migration.chunks.length}: ${statement}\nSQLite said: ${sqliteMessage}. Everything was rolled back.`,
+    `Migration "${migration.tag}" failed at statement ${chunk} of ${migration.chunkCount}: ${statement}\nSQLite said: ${sqliteMessage}. Everything was rolled back.`,
     {
       hint:
         wrapped.hint ??
         'Fix the statement in the migration file (if it was never applied anywhere) or add a new migration that prepares the data, then apply again.',
       cause: error,
+      untrusted: true,
       details: {
         tag: migration.tag,
-        statementIndex: index + 1,
+        statementIndex: chunk,
         statement,
         sqliteMessage,
         ...(wrapped.details ?? {}),
@@ -261,19 +332,22 @@ export function statementError(
   );
 }
 
-function assertNoTransactionControl(migration: FolderMigration): void {
-  for (const [index, chunk] of migration.chunks.entries()) {
-    const offending = scanStatements(chunk).find((statement) => TRANSACTION_KEYWORDS.has(statement.keyword));
-    if (!offending) continue;
-    throw new AppError(
-      'MIGRATION_FAILED',
-      `Migration "${migration.tag}" statement ${index + 1} is "${trimStatement(offending.text)}": transaction control inside a migration would break the all-or-nothing batch. Nothing was applied.`,
-      {
-        hint: 'Remove BEGIN/COMMIT/ROLLBACK/SAVEPOINT/RELEASE from the migration file: the server already runs all pending migrations in one transaction.',
-        details: { tag: migration.tag, statementIndex: index + 1, statement: offending.text },
-      },
-    );
-  }
+/** Rolls back (by throwing) when the real apply did not do what the rehearsal showed (and the human approved). */
+function assertSameEffects(result: ApplyResult, expected: readonly MigrationEffects[]): void {
+  const differences = compareEffects(
+    result.applied.map((m) => m.tag),
+    expected,
+    result.applied.map((m) => m.effects),
+  );
+  if (differences.length === 0) return;
+  throw new AppError(
+    'MIGRATION_FAILED',
+    `The migrations did something else on the real database than in the dry run on its copy, so everything was rolled back:\n- ${differences.join('\n- ')}`,
+    {
+      hint: 'Either the data changed since the dry run (run it again and apply what it shows), or a statement behaves differently on the real file than on a copy (its name, size or the time): review the migration before applying it.',
+      details: { differences },
+    },
+  );
 }
 
 export function foreignKeyViolations(db: Database): ForeignKeyViolation[] {

@@ -8,8 +8,17 @@ import Database from 'better-sqlite3';
 import type { Database as DatabaseHandle } from 'better-sqlite3';
 import { AppError, fromSqliteError, isAppError } from '../core/errors.js';
 import { assertFolderReady, type MigrationFolder } from './folder.js';
-import { foreignKeyViolations, type ForeignKeyViolation, runMigrationChunks } from './apply.js';
-import { DEFAULT_LEDGER_TABLE } from '../guard/server-tables.js';
+import {
+  foreignKeyViolations,
+  neutralisedIn,
+  runPlannedMigration,
+  tableNames,
+  type ForeignKeyViolation,
+  type NeutralisedStatement,
+} from './apply.js';
+import { DEFAULT_LEDGER_TABLE, serverTables, type ServerTables } from '../guard/server-tables.js';
+import { planMigrations, type PlannedMigration, type PlannedStatement } from './statement-policy.js';
+import type { MigrationEffects } from './effects.js';
 import { openLedgerWriter, readLedger } from './ledger.js';
 import { computeMigrationStatus, type MigrationStatus } from './status.js';
 import { diffCatalogues, readCatalogue, type SchemaChange } from './schema-changes.js';
@@ -21,10 +30,14 @@ export const IN_MEMORY_COPY_LIMIT_BYTES = 256 * 1024 * 1024;
 
 export interface DryRunOptions {
   migrationsTable?: string;
+  /** The server's tables, which no migration statement may touch (default: the ledger and the default audit table). */
+  tables?: ServerTables;
   /** Databases larger than this are copied to a temp file (default 256 MiB). */
   inMemoryLimitBytes?: number;
   /** Where the temp-file copy goes (default: the OS temp folder). */
   tempDir?: string;
+  /** Told before each statement runs (the host resets its per-statement time limit on it). */
+  onStatement?: (migration: string, statement: PlannedStatement) => void;
 }
 
 export interface TableRowCount {
@@ -48,10 +61,14 @@ export interface DryRunMigration {
   /** The statements that would run (comment-only chunks left out), trimmed. */
   statements: string[];
   skippedEmptyChunks: number;
+  /** Statements recognised as redundant inside our apply and not run (the apply skips them too). */
+  neutralised: NeutralisedStatement[];
   ok: boolean;
   error?: DryRunError;
   /** Every table whose existence or row count changed in this migration. */
   rowCountChanges: TableRowCount[];
+  /** What it did to the data and the schema (effects.ts); absent when it failed. */
+  effects?: MigrationEffects;
 }
 
 export interface DryRunReport {
@@ -99,8 +116,19 @@ export async function dryRunMigrations(
         },
       );
     }
+    const tables = options.tables ?? serverTables({ ledgerTable: migrationsTable });
+    // Every statement is judged before anything runs, even on the copy: ATTACH or VACUUM INTO would reach files.
+    const plans = planMigrations(status.pending, {
+      tables,
+      existingTables: real ? tableNames(real) : [],
+    });
     copy = await makeCopy(real, options);
-    return rehearse(copy.db, copy.kind, copy.sizeBytes, status, migrationsTable, folder);
+    return rehearse(copy.db, copy.kind, copy.sizeBytes, status, plans, {
+      migrationsTable,
+      folder,
+      tables,
+      ...(options.onStatement ? { onStatement: options.onStatement } : {}),
+    });
   } finally {
     copy?.dispose();
     opened?.close();
@@ -112,8 +140,18 @@ function rehearse(
   kind: 'memory' | 'file',
   sizeBytes: number,
   status: MigrationStatus,
-  migrationsTable: string,
-  folder: MigrationFolder,
+  plans: readonly PlannedMigration[],
+  {
+    migrationsTable,
+    folder,
+    tables,
+    onStatement,
+  }: {
+    migrationsTable: string;
+    folder: MigrationFolder;
+    tables: ServerTables;
+    onStatement?: (migration: string, statement: PlannedStatement) => void;
+  },
 ): DryRunReport {
   db.pragma('foreign_keys = OFF');
   const ledger = openLedgerWriter(db, migrationsTable, folder);
@@ -122,8 +160,10 @@ function rehearse(
   let previous = initial;
   const migrations: DryRunMigration[] = [];
   const notRun: string[] = [];
+  const createdInBatch = new Set<string>();
   let failed = false;
-  for (const migration of status.pending) {
+  for (const [position, migration] of status.pending.entries()) {
+    const plan = plans[position]!;
     if (failed) {
       notRun.push(migration.tag);
       continue;
@@ -133,18 +173,25 @@ function rehearse(
       hash: migration.hash,
       when: migration.when,
       statements: migration.chunks.filter((chunk) => !isEmptyChunk(chunk)).map((chunk) => chunk.trim()),
-      skippedEmptyChunks: 0,
+      skippedEmptyChunks: plan.emptyChunks,
+      neutralised: neutralisedIn(plan),
       ok: true,
       rowCountChanges: [],
     };
     // A savepoint per migration so a failure leaves the copy as it was before it (row counts stay meaningful).
     db.exec('SAVEPOINT dry_run_migration');
     try {
-      report.skippedEmptyChunks = runMigrationChunks(db, migration).skippedEmptyChunks;
+      report.effects = runPlannedMigration(db, plan, tables, {
+        createdInBatch,
+        onStatement: (statement) => onStatement?.(migration.tag, statement),
+      }).effects;
       ledger.record(migration);
       db.exec('RELEASE dry_run_migration');
     } catch (error) {
       if (db.inTransaction) db.exec('ROLLBACK TO dry_run_migration; RELEASE dry_run_migration');
+      // What SQLite would touch is a refusal of the whole batch, not a failure to report: nothing is applied.
+      if (isAppError(error) && (error.code === 'MIGRATION_REFUSED' || error.code === 'PROTECTED_TABLE'))
+        throw error;
       const wrapped = isAppError(error) ? error : fromSqliteError(error);
       const details = wrapped.details ?? {};
       report.ok = false;

@@ -36,14 +36,33 @@ export interface InsertSelect {
 export type ClassifiedStatement =
   | { kind: 'create_table'; parsed: ParsedCreateTable }
   | { kind: 'create_index'; parsed: ParsedCreateIndex }
-  | { kind: 'create_other'; object: string; name: string | undefined }
+  | {
+      kind: 'create_trigger';
+      name: string | undefined;
+      /** The table (or view) the trigger fires on. */
+      table: string | undefined;
+      temp: boolean;
+      /** Every token after the ON clause's table: the WHEN condition and the BEGIN … END body. */
+      body: Token[];
+    }
+  | { kind: 'create_other'; object: string; name: string | undefined; temp: boolean }
   | { kind: 'drop'; object: 'TABLE' | 'INDEX' | 'VIEW' | 'TRIGGER'; name: string }
   | { kind: 'rename_table'; table: string; to: string }
   | { kind: 'rename_column'; table: string; from: string; to: string }
   | { kind: 'add_column'; table: string; column: ParsedColumn; columnTokens: Token[] }
   | { kind: 'drop_column'; table: string; column: string }
   | InsertSelect
-  | { kind: 'write'; verb: string; table: string | undefined }
+  | {
+      kind: 'write';
+      verb: string;
+      table: string | undefined;
+      /** Behind a WITH clause (`WITH x AS (…) DELETE FROM t …`). */
+      withClause?: boolean;
+      /** INSERT … ON CONFLICT … DO UPDATE (an upsert that may change existing rows). */
+      upsert?: boolean;
+      /** REPLACE, INSERT OR REPLACE, UPDATE OR REPLACE: conflict deletions. */
+      replace?: boolean;
+    }
   | { kind: 'transaction'; keyword: string }
   | { kind: 'pragma'; name: string; value: string | undefined }
   | { kind: 'outside_transaction'; keyword: string }
@@ -54,6 +73,15 @@ export function classifyStatement(statement: SqlStatement): ClassifiedStatement 
   // Token offsets are relative to the original text; re-tokenise the statement's own text for slicing.
   const t = tokens[0]!.start === 0 ? tokens : tokenize(text);
   const keyword = t[0]?.kind === 'word' ? t[0].value : (t[0]?.text ?? '');
+  if (keyword === 'WITH') {
+    // A CTE body can only be a SELECT, so the statement after the WITH clause decides what it does.
+    const main = afterWithClause(t);
+    const inner = main === undefined ? undefined : classifyDml(t.slice(main));
+    if (inner?.kind === 'write') return { ...inner, withClause: true };
+    return inner ?? { kind: 'other', keyword };
+  }
+  const dml = classifyDml(t);
+  if (dml) return dml;
   switch (keyword) {
     case 'BEGIN':
     case 'COMMIT':
@@ -85,11 +113,15 @@ export function classifyStatement(statement: SqlStatement): ClassifiedStatement 
       const index = parseCreateIndex(text, t);
       if (index) return { kind: 'create_index', parsed: index };
       const objectAt = t.findIndex((tok, i) => i > 0 && isWord(tok, 'VIEW', 'TRIGGER', 'INDEX', 'TABLE'));
-      return {
-        kind: 'create_other',
-        object: t[objectAt]?.value ?? '',
-        name: qualifiedName(t, afterCreateHeader(t)).name,
-      };
+      const temp = isWord(t[1], 'TEMP', 'TEMPORARY');
+      const { name, next } = qualifiedName(t, afterCreateHeader(t));
+      if (t[objectAt]?.value === 'TRIGGER') {
+        // CREATE … TRIGGER name [BEFORE|AFTER|INSTEAD OF] event [OF cols] ON table …: the first ON names the table.
+        const onAt = t.findIndex((tok, i) => i >= next && isWord(tok, 'ON'));
+        const target = onAt === -1 ? { name: undefined, next: t.length } : qualifiedName(t, onAt + 1);
+        return { kind: 'create_trigger', name, table: target.name, temp, body: t.slice(target.next) };
+      }
+      return { kind: 'create_other', object: t[objectAt]?.value ?? '', name, temp };
     }
     case 'DROP': {
       const object = t[1]?.value;
@@ -120,6 +152,16 @@ export function classifyStatement(statement: SqlStatement): ClassifiedStatement 
       }
       break;
     }
+    default:
+      break;
+  }
+  return { kind: 'other', keyword };
+}
+
+/** INSERT, REPLACE, UPDATE or DELETE, read from their first keyword; undefined for anything else. */
+function classifyDml(t: Token[]): ClassifiedStatement | undefined {
+  const keyword = t[0]?.kind === 'word' ? t[0].value : '';
+  switch (keyword) {
     case 'INSERT':
     case 'REPLACE': {
       const insert = parseInsertSelect(t);
@@ -129,12 +171,20 @@ export function classifyStatement(statement: SqlStatement): ClassifiedStatement 
         kind: 'write',
         verb: keyword,
         table: intoAt === -1 ? undefined : qualifiedName(t, intoAt + 1).name,
+        ...(hasTopLevelWords(t, 'CONFLICT', 'DO', 'UPDATE') ? { upsert: true } : {}),
+        ...(keyword === 'REPLACE' || isWord(t[2], 'REPLACE') ? { replace: true } : {}),
       };
     }
     case 'UPDATE': {
       let i = 1;
+      const replace = isWord(t[i], 'OR') && isWord(t[i + 1], 'REPLACE');
       if (isWord(t[i], 'OR')) i += 2;
-      return { kind: 'write', verb: keyword, table: qualifiedName(t, i).name };
+      return {
+        kind: 'write',
+        verb: keyword,
+        table: qualifiedName(t, i).name,
+        ...(replace ? { replace } : {}),
+      };
     }
     case 'DELETE':
       return {
@@ -143,9 +193,41 @@ export function classifyStatement(statement: SqlStatement): ClassifiedStatement 
         table: isWord(t[1], 'FROM') ? qualifiedName(t, 2).name : undefined,
       };
     default:
-      break;
+      return undefined;
   }
-  return { kind: 'other', keyword };
+}
+
+/** Whether every word appears at the top level (outside parentheses). */
+function hasTopLevelWords(t: Token[], ...words: string[]): boolean {
+  const seen = new Set<string>();
+  let depth = 0;
+  for (const token of t) {
+    if (isPunct(token, '(')) depth++;
+    else if (isPunct(token, ')')) depth--;
+    else if (depth === 0 && token.kind === 'word') seen.add(token.value);
+  }
+  return words.every((word) => seen.has(word));
+}
+
+/**
+ * Index of the main statement after `WITH [RECURSIVE] name [(cols)] AS [NOT] [MATERIALIZED] (…), …`, read
+ * structurally (REPLACE is a legal CTE name); undefined when the clause cannot be read.
+ */
+function afterWithClause(t: Token[]): number | undefined {
+  let i = isWord(t[1], 'RECURSIVE') ? 2 : 1;
+  for (;;) {
+    if (nameOf(t[i]) === undefined) return undefined;
+    i++;
+    if (isPunct(t[i], '(')) i = matchParen(t, i) + 1;
+    if (!isWord(t[i], 'AS')) return undefined;
+    i++;
+    if (isWord(t[i], 'NOT')) i++;
+    if (isWord(t[i], 'MATERIALIZED')) i++;
+    if (!isPunct(t[i], '(')) return undefined;
+    i = matchParen(t, i) + 1;
+    if (!isPunct(t[i], ',')) return i < t.length ? i : undefined;
+    i++;
+  }
 }
 
 function parseInsertSelect(t: Token[]): InsertSelect | undefined {

@@ -19,11 +19,14 @@
 // | SQ202 | error            | rebuild whose INSERT … SELECT reads a column the old table lacks (drizzle #5822)       |
 // | SQ203 | warning / info   | added column's REFERENCES lost its ON DELETE / ON UPDATE action (drizzle #5619)        |
 // | SQ204 | error            | empty or comment-only chunk (the stock migrator throws "contains no statements")       |
-// | SQ205 | error            | transaction control (BEGIN/COMMIT/ROLLBACK/SAVEPOINT/RELEASE/END) in a migration       |
-// | SQ206 | info / warning   | PRAGMA inside the migration transaction (foreign_keys is a no-op there)                |
+// | SQ205 | error / info     | transaction control (BEGIN/COMMIT/ROLLBACK/SAVEPOINT/RELEASE/END) in a migration;      |
+// |       |                  | info when it is the COMMIT/foreign_keys=OFF/BEGIN idiom the apply neutralises          |
+// | SQ206 | error / info     | PRAGMA the apply refuses; info for foreign_keys, which the apply neutralises           |
 // | SQ207 | warning          | more than one statement in one chunk (the stock migrator's prepare() rejects it)       |
-// | SQ208 | error            | VACUUM / ATTACH / DETACH, which cannot run inside a transaction                        |
+// | SQ208 | error            | VACUUM / ATTACH / DETACH / load_extension(): reaches beyond the database file          |
 // | SQ209 | error            | a statement that drops, rebuilds or writes the server's own tables (audit, ledger)     |
+// | SQ210 | error            | another statement the apply refuses (TEMP objects, EXPLAIN, control characters)        |
+// The SQ205/206/208/209/210 verdicts are the statement policy's (statement-policy.ts): the linter only reports them.
 import type { Database } from 'better-sqlite3';
 import {
   countRows,
@@ -34,7 +37,7 @@ import {
 } from '../sqlite/introspect.js';
 import { snapshotTables } from '../project/snapshot-v7.js';
 import type { AnySqliteSnapshot } from '../project/types.js';
-import { namesTable, serverTables } from '../guard/server-tables.js';
+import { isProtectedTable, serverTables } from '../guard/server-tables.js';
 import {
   isPunct,
   nameOf,
@@ -49,6 +52,8 @@ import {
   type Token,
 } from '../sql/ddl.js';
 import { classifyStatement, type ClassifiedStatement, type InsertSelect } from './lint-sql.js';
+import { reviewStatements, type Refusal, type ReviewedStatement } from './statement-policy.js';
+import { tableNames } from './apply.js';
 import { asciiLower } from '../sql/tokenizer.js';
 
 /** Every code the linter reports; tool output schemas list exactly these. */
@@ -69,6 +74,7 @@ export const LINT_CODES = [
   'SQ207',
   'SQ208',
   'SQ209',
+  'SQ210',
 ] as const;
 export type LintCode = (typeof LINT_CODES)[number];
 
@@ -129,13 +135,14 @@ interface ChildReference {
 }
 
 const REBUILD_PREFIX = '__new_';
-const SAFE_PRAGMAS = new Set([
-  'defer_foreign_keys',
-  'foreign_key_check',
-  'integrity_check',
-  'quick_check',
-  'legacy_alter_table',
-]);
+
+/** The finding code for each rule of the statement policy (anything else is SQ210). */
+const REFUSAL_CODES: Partial<Record<string, LintCode>> = {
+  'transaction-control': 'SQ205',
+  pragma: 'SQ206',
+  'outside-file': 'SQ208',
+  'server-table': 'SQ209',
+};
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 const describeRows = (count: RowCount) =>
@@ -181,6 +188,14 @@ class Linter {
     const parsed = this.chunks.map((chunk) =>
       splitStatements(chunk).map((s) => ({ statement: s, classified: classifyStatement(s) })),
     );
+    // The apply's own verdict on each statement, in the same order as `parsed` flattened.
+    const verdicts = reviewStatements(this.chunks, {
+      tables: { isProtected: (name) => isProtectedTable(name, this.protectedTables) },
+      existingTables: this.ctx.db
+        ? tableNames(this.ctx.db)
+        : snapshotTables(this.ctx.previousSnapshot).map((t) => t.name),
+    });
+    let position = 0;
     // A rebuild is recognised by its closing rename, wherever it sits in the migration.
     for (const chunk of parsed) {
       for (const { classified: c } of chunk) {
@@ -206,8 +221,10 @@ class Linter {
           },
         });
       }
-      for (const { statement, classified } of chunk)
-        this.statement(index, statement, classified, chunk.length);
+      for (const { statement, classified } of chunk) {
+        this.verdict(index, verdicts[position++], classified, chunk.length);
+        this.statement(index, statement, classified);
+      }
     });
     return this.findings;
   }
@@ -330,38 +347,51 @@ class Linter {
     });
   }
 
-  private statement(index: number, statement: SqlStatement, c: ClassifiedStatement, chunkSize: number): void {
-    const removeAutofix = (description: string): LintAutofix | undefined =>
-      chunkSize === 1 ? { description, statements: [] } : undefined;
+  /** The statement policy's verdict as a finding: refused statements are errors, neutralised ones are noted. */
+  private verdict(
+    index: number,
+    reviewed: ReviewedStatement | undefined,
+    c: ClassifiedStatement,
+    chunkSize: number,
+  ): void {
+    if (!reviewed || reviewed.verdict.action === 'run') return;
+    const removal = (what: string): { autofix?: LintAutofix } =>
+      chunkSize === 1 ? { autofix: { description: `Remove the ${what} statement.`, statements: [] } } : {};
+    if (reviewed.verdict.action === 'neutralised') {
+      const transaction = c.kind === 'transaction';
+      this.add({
+        code: transaction ? 'SQ205' : 'SQ206',
+        severity: 'info',
+        message: `apply_migrations skips this statement: ${reviewed.verdict.reason}.`,
+        fix: transaction
+          ? "Nothing to do with apply_migrations. drizzle's own migrate() commits the batch in pieces here: everything before a failure stays applied."
+          : "Nothing to do with apply_migrations; with drizzle's own migrate(), set foreign_keys=OFF on the connection before calling it.",
+        statementIndex: index,
+      });
+      return;
+    }
+    const refusal: Refusal = reviewed.verdict.refusal;
+    const code = REFUSAL_CODES[refusal.rule] ?? 'SQ210';
+    this.add({
+      code,
+      severity: 'error',
+      ...(refusal.table !== undefined ? { table: refusal.table } : {}),
+      message: `apply_migrations refuses this statement: ${refusal.why}`,
+      fix: refusal.hint,
+      statementIndex: index,
+      ...(code === 'SQ205' || code === 'SQ206'
+        ? removal(c.kind === 'transaction' ? c.keyword : 'PRAGMA')
+        : {}),
+    });
+  }
+
+  private statement(index: number, statement: SqlStatement, c: ClassifiedStatement): void {
     switch (c.kind) {
-      case 'transaction': {
-        const autofix = removeAutofix(`Remove the ${c.keyword} statement.`);
-        this.add({
-          code: 'SQ205',
-          severity: 'error',
-          message: `${c.keyword} controls the transaction, but every pending migration already runs inside one transaction, so this would commit half a batch or fail.`,
-          fix: `Remove the ${c.keyword} statement; the migration is applied all-or-nothing already.`,
-          statementIndex: index,
-          ...(autofix ? { autofix } : {}),
-        });
-        return;
-      }
+      case 'transaction':
       case 'outside_transaction':
-        this.add({
-          code: 'SQ208',
-          severity: 'error',
-          message: `${c.keyword} cannot run inside a transaction, and migrations are applied inside one.`,
-          fix: `Remove ${c.keyword} from the migration and run it separately, outside migrations.`,
-          statementIndex: index,
-        });
-        return;
       case 'pragma':
-        this.pragma(index, c.name, c.value, removeAutofix);
-        return;
+        return; // the statement policy's verdict says it all (see verdict())
       case 'create_table':
-        // A table of that name exists already as the server's own: the statement would fail, or (IF NOT EXISTS)
-        // silently keep ours as if it were the app's.
-        if (this.isProtected(c.parsed.table)) this.protectedWrite(index, c.parsed.table, 'CREATE TABLE');
         this.set(c.parsed.table, {
           columns: c.parsed.columns.map((col) => ({
             name: col.name,
@@ -383,11 +413,9 @@ class Linter {
           );
         return;
       case 'insert_select':
-        if (this.isProtected(c.table)) this.protectedWrite(index, c.table, 'INSERT INTO');
         this.insertSelect(index, statement, c);
         return;
       case 'write':
-        if (c.table !== undefined && this.isProtected(c.table)) this.protectedWrite(index, c.table, c.verb);
         return;
       case 'drop':
         if (c.object === 'TABLE') this.dropTable(index, c.name);
@@ -396,7 +424,6 @@ class Linter {
         this.renameTable(index, c.table, c.to);
         return;
       case 'rename_column': {
-        if (this.isProtected(c.table)) this.protectedWrite(index, c.table, 'ALTER TABLE');
         this.add({
           code: 'BC102',
           severity: 'warning',
@@ -426,49 +453,6 @@ class Linter {
       default:
         return;
     }
-  }
-
-  private isProtected(table: string): boolean {
-    return namesTable(this.protectedTables, table);
-  }
-
-  private protectedWrite(index: number, table: string, verb: string): void {
-    this.add({
-      code: 'SQ209',
-      severity: 'error',
-      table,
-      message: `${verb} ${table}: the migration changes one of the server's own tables (the audit trail or the migrations ledger), whose contents must only ever be written by the server.`,
-      fix: `Remove the statement; if ${table} must change shape, change its declaration and let the server recreate it.`,
-      statementIndex: index,
-    });
-  }
-
-  private pragma(
-    index: number,
-    name: string,
-    value: string | undefined,
-    removeAutofix: (d: string) => LintAutofix | undefined,
-  ): void {
-    if (SAFE_PRAGMAS.has(name)) return;
-    if (name === 'foreign_keys') {
-      this.add({
-        code: 'SQ206',
-        severity: 'info',
-        message: `PRAGMA foreign_keys${value === undefined ? '' : `=${value}`} does nothing inside a transaction, and migrations run inside one (drizzle-kit emits it around table rebuilds anyway).`,
-        fix: "Nothing to do with apply_migrations, which switches foreign keys off before its transaction; with drizzle's own migrate(), set foreign_keys=OFF on the connection before calling it.",
-        statementIndex: index,
-      });
-      return;
-    }
-    const autofix = removeAutofix(`Remove PRAGMA ${name}.`);
-    this.add({
-      code: 'SQ206',
-      severity: 'warning',
-      message: `PRAGMA ${name} runs inside the migration transaction, where many pragmas have no effect or fail, and it may change connection settings for everything after it.`,
-      fix: `Remove PRAGMA ${name} from the migration; set it where the database is opened if it is needed.`,
-      statementIndex: index,
-      ...(autofix ? { autofix } : {}),
-    });
   }
 
   private uniqueIndex(
@@ -559,7 +543,6 @@ class Linter {
 
   private dropTable(index: number, table: string): void {
     const isRebuild = this.rebuildTargets.has(asciiLower(table));
-    if (this.isProtected(table)) this.protectedWrite(index, table, isRebuild ? 'Rebuilding' : 'DROP TABLE');
     const rows = this.rows(table);
     const children = this.children(table).filter((c) => this.state(c.table) !== undefined);
     if (isRebuild) {
@@ -632,7 +615,6 @@ class Linter {
     const state = this.state(table);
     const completesRebuild = asciiLower(table) === REBUILD_PREFIX + asciiLower(to);
     if (!completesRebuild) {
-      if (this.isProtected(table)) this.protectedWrite(index, table, 'Renaming');
       this.add({
         code: 'BC101',
         severity: 'warning',
@@ -653,7 +635,6 @@ class Linter {
     column: ParsedColumn,
     columnTokens: Token[],
   ): void {
-    if (this.isProtected(table)) this.protectedWrite(index, table, 'ALTER TABLE');
     const state = this.state(table);
     const rows = this.rows(table);
     if (
@@ -747,7 +728,6 @@ class Linter {
   }
 
   private dropColumn(index: number, table: string, column: string): void {
-    if (this.isProtected(table)) this.protectedWrite(index, table, 'ALTER TABLE … DROP COLUMN on');
     const rows = this.rows(table);
     this.columnLoss(index, table, column, rows, `ALTER TABLE ${table} DROP COLUMN ${column}`);
     const state = this.state(table);

@@ -20,7 +20,14 @@ import {
   type SchemaObject,
 } from '../guard/sql-policy.js';
 import { namesTable } from '../guard/server-tables.js';
+import { asciiLower } from '../sql/tokenizer.js';
 import { isBoundedProgram } from './bounded-program.js';
+import {
+  IN_PROCESS_VALUE_BUDGET_BYTES,
+  preparesCheaply,
+  resultBytes,
+  valueLoads,
+} from './in-process-gate.js';
 import { collectRows, DEFAULT_MAX_CELL_CHARS, type ResultColumn } from './encode.js';
 import {
   toBindArguments,
@@ -90,7 +97,14 @@ export function openQueryReadConnection(dbFile: string, busyTimeoutMs: number): 
 
 const snapshots = new WeakMap<
   DatabaseType,
-  { begin: Statement; schemaVersion: Statement; commit: Statement }
+  {
+    begin: Statement;
+    schemaVersion: Statement;
+    commit: Statement;
+    views: Statement;
+    pageCount: Statement;
+    pageSize: Statement;
+  }
 >();
 
 /** Prepared once per connection: parsing BEGIN/COMMIT on every read would cost more than the read. */
@@ -101,6 +115,9 @@ function snapshotStatements(db: DatabaseType) {
       begin: db.prepare('BEGIN'),
       schemaVersion: db.prepare('PRAGMA schema_version').pluck(),
       commit: db.prepare('COMMIT'),
+      views: db.prepare(`SELECT name FROM main.sqlite_schema WHERE type = 'view'`).pluck(),
+      pageCount: db.prepare('PRAGMA page_count').pluck(),
+      pageSize: db.prepare('PRAGMA page_size').pluck(),
     };
     snapshots.set(db, statements);
   }
@@ -122,9 +139,10 @@ export function executeRead(db: DatabaseType, policy: PolicyOptions, request: Re
 }
 
 /**
- * executeRead, only when the statement's compiled program provably ends at once (see isBoundedProgram), checked
- * and run in one read transaction so the schema cannot change in between; otherwise nothing runs and the answer
- * is undefined (the caller sends the read to the killable host).
+ * executeRead, only when the statement's compiled program provably ends at once (see isBoundedProgram) and it is
+ * cheap to prepare and small in memory (see in-process-gate.ts), checked and run in one read transaction so the
+ * schema cannot change in between; otherwise nothing runs and the answer is undefined (the caller sends the read
+ * to the killable host).
  */
 export function executeReadIfBounded(
   db: DatabaseType,
@@ -133,29 +151,37 @@ export function executeReadIfBounded(
 ): ReadResult | undefined {
   const classification = classifyRead(request.sql, policy);
   const args = toBindArguments(request.params);
-  // Most reads are not bounded, so the verdict comes first and costs one prepare. Anything unusual on the way
-  // (a syntax error, EXPLAIN EXPLAIN, wrong parameters) also goes to the host, which reports it: one place
-  // words every error.
-  let explain: Statement;
-  try {
-    explain = db.prepare(`EXPLAIN ${classification.sql}`).raw(true);
-  } catch {
-    return undefined;
-  }
   const snapshot = snapshotStatements(db);
   snapshot.begin.run();
   try {
-    // Reading the schema cookie starts the read transaction: from here on the schema (and so the program that
-    // EXPLAIN shows and the one the statement runs) is fixed. The same values are bound, since SQLite may plan
-    // with them.
+    // Reading the schema cookie starts the read transaction: from here on the schema (and so what the gate sees,
+    // the program EXPLAIN shows and the one the statement runs) is fixed. The same values are bound, since SQLite
+    // may plan with them.
     snapshot.schemaVersion.get();
+    // Security: preparing cannot be stopped in this process; only statements known to prepare cheaply are.
+    const views = new Set((snapshot.views.all() as string[]).map(asciiLower));
+    if (!preparesCheaply(classification.sql, views)) return undefined;
+    // Anything unusual on the way (a syntax error, EXPLAIN EXPLAIN, wrong parameters) also goes to the host, which
+    // reports it: one place words every error.
     let program: unknown[][];
     try {
-      program = explain.all(...args) as unknown[][];
+      program = db
+        .prepare(`EXPLAIN ${classification.sql}`)
+        .raw(true)
+        .all(...args) as unknown[][];
     } catch {
       return undefined;
     }
-    return isBoundedProgram(program) ? runRead(db, classification, args, request) : undefined;
+    if (!isBoundedProgram(program)) return undefined;
+    // Security: bounded in memory too: a value can be no bigger than the database; past the budget, the cells'
+    // real sizes decide.
+    const loads = valueLoads(program);
+    const databaseBytes = (snapshot.pageCount.get() as number) * (snapshot.pageSize.get() as number);
+    if (loads * databaseBytes > IN_PROCESS_VALUE_BUDGET_BYTES) {
+      const bytes = resultBytes(db, classification.sql, program, args);
+      if (bytes === undefined || bytes > IN_PROCESS_VALUE_BUDGET_BYTES) return undefined;
+    }
+    return runRead(db, classification, args, request);
   } finally {
     snapshot.commit.run();
   }
@@ -213,7 +239,10 @@ export class QueryExecutor {
   }
 
   /** Runs one request; never throws. `onInternalError` sees the original of any error reported as INTERNAL. */
-  handle(message: HostRequest, onInternalError?: (error: unknown) => void): HostResponse {
+  handle(
+    message: Extract<HostRequest, { kind: 'read' | 'write' }>,
+    onInternalError?: (error: unknown) => void,
+  ): HostResponse {
     try {
       const result = message.kind === 'read' ? this.read(message.request) : this.write(message.request);
       return { id: message.id, ok: true, result };
@@ -424,7 +453,7 @@ function limitExceeded(
       hint:
         unboundedReason !== undefined
           ? 'Add a WHERE clause that selects only the rows you mean (check the count with run_query or dryRun), or ask the human to approve the full write.'
-          : `Narrow the WHERE clause or split the change into batches of at most ${budget} rows; to run it as is, the human must approve it (the client may ask, or the server is started with --allow-large-writes).`,
+          : 'If fewer rows were meant, narrow the WHERE clause. To change this many, the human must approve it (the client may ask, or the server is started with --allow-large-writes); smaller calls count against the same session budget.',
       details: {
         verb,
         table,

@@ -4,6 +4,8 @@
 import type { AuditEntry } from '../audit/entry.js';
 import { AppError, type WireError } from '../core/errors.js';
 import type { EncodedRows } from './encode.js';
+import type { DryRunReport } from '../migrations/dry-run.js';
+import type { ApplyJobResult, ApplyRequest, JobProgress, RehearseRequest } from '../migrations/jobs.js';
 
 /** A bound value as a client may send it: a JSON scalar, or a blob as base64. */
 export type ParamValue = string | number | boolean | null | { $blob: string };
@@ -71,12 +73,22 @@ export interface WriteResult {
 }
 
 export type HostRequest =
-  { id: number; kind: 'read'; request: ReadRequest } | { id: number; kind: 'write'; request: WriteRequest };
+  | { id: number; kind: 'read'; request: ReadRequest }
+  | { id: number; kind: 'write'; request: WriteRequest }
+  /** Migrations run where they can be stopped too (migrations/jobs.ts). */
+  | { id: number; kind: 'rehearse'; request: RehearseRequest }
+  | { id: number; kind: 'apply'; request: ApplyRequest };
+
+export type HostResult = ReadResult | WriteResult | DryRunReport | ApplyJobResult;
 
 export type HostResponse =
-  { id: number; ok: true; result: ReadResult | WriteResult } | { id: number; ok: false; error: WireError };
+  { id: number; ok: true; result: HostResult } | { id: number; ok: false; error: WireError };
 
-export type HostEvent = { type: 'ready' } | { type: 'fatal'; error: WireError };
+export type HostEvent =
+  | { type: 'ready' }
+  | { type: 'fatal'; error: WireError }
+  /** A migration job is about to run a statement (the runner restarts its per-statement time limit). */
+  | { type: 'progress'; id: number; progress: JobProgress };
 
 /** How the host opens its connections; passed as the child's single argv argument (JSON). */
 export interface HostOptions {

@@ -13,8 +13,12 @@ import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { AppError, fromWireError } from '../core/errors.js';
 import type { PolicyOptions } from '../guard/sql-policy.js';
 import { executeReadIfBounded, openQueryReadConnection, policyOf, toQueryError } from './executor.js';
+import type { DryRunReport } from '../migrations/dry-run.js';
+import type { ApplyJobResult, ApplyRequest, JobProgress, RehearseRequest } from '../migrations/jobs.js';
+import { shortenText } from '../core/text.js';
 import {
   type HostEvent,
+  type HostResult,
   type HostOptions,
   type HostRequest,
   type HostResponse,
@@ -64,7 +68,11 @@ type StopReason = 'TIMEOUT' | 'CANCELLED' | 'MEMORY' | 'CLOSED';
 interface Job {
   message: HostRequest;
   timeoutMs: number;
-  resolve: (value: ReadResult | WriteResult) => void;
+  /** Migration jobs: the time limit applies to each statement and starts again with each progress event. */
+  perStatement?: { onProgress?: (progress: JobProgress) => void; last?: JobProgress };
+  /** Overrides the runner's memory limit for this job (a dry run copies the whole database into memory). */
+  memoryLimitBytes?: number;
+  resolve: (value: HostResult) => void;
   reject: (error: AppError) => void;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
@@ -79,6 +87,8 @@ interface Host {
   stopReason: StopReason | undefined;
   startError: AppError | undefined;
   timers: Array<ReturnType<typeof setTimeout>>;
+  /** The running job's time limit. */
+  timeout?: ReturnType<typeof setTimeout>;
   exited: Promise<void>;
 }
 
@@ -143,6 +153,26 @@ export class QueryRunner {
     }
   }
 
+  /**
+   * Runs a migration job (migrations/jobs.ts: the dry run or the apply) in a child, where it can be stopped: each
+   * statement gets `statementTimeoutMs`, restarted as the job reports the next one; past it the child is killed,
+   * which rolls the apply back (SQLite undoes a transaction whose process died) and frees the write lock.
+   */
+  migrate(
+    job: { kind: 'rehearse'; request: RehearseRequest } | { kind: 'apply'; request: ApplyRequest },
+    options: CallOptions & {
+      statementTimeoutMs: number;
+      onProgress?: (progress: JobProgress) => void;
+      memoryLimitBytes?: number;
+    },
+  ): Promise<DryRunReport | ApplyJobResult> {
+    return this.submit({ id: this.nextId++, ...job } as HostRequest, {
+      ...options,
+      timeoutMs: options.statementTimeoutMs,
+      perStatement: options.onProgress ? { onProgress: options.onProgress } : {},
+    }) as Promise<DryRunReport | ApplyJobResult>;
+  }
+
   /** Runs one bounded, audited write (execute_sql, write_rows). */
   write(request: WriteRequest, options: CallOptions = {}): Promise<WriteResult> {
     return this.submit({ id: this.nextId++, kind: 'write', request }, options) as Promise<WriteResult>;
@@ -194,13 +224,21 @@ export class QueryRunner {
     await Promise.all(exits);
   }
 
-  private submit(message: HostRequest, options: CallOptions): Promise<ReadResult | WriteResult> {
+  private submit(
+    message: HostRequest,
+    options: CallOptions & {
+      perStatement?: Job['perStatement'];
+      memoryLimitBytes?: number;
+    },
+  ): Promise<HostResult> {
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(shuttingDown());
       if (options.signal?.aborted) return reject(cancelled());
       const job: Job = {
         message,
         timeoutMs: options.timeoutMs ?? this.options.queryTimeoutMs,
+        ...(options.perStatement ? { perStatement: options.perStatement } : {}),
+        ...(options.memoryLimitBytes !== undefined ? { memoryLimitBytes: options.memoryLimitBytes } : {}),
         resolve,
         reject,
         signal: options.signal,
@@ -241,8 +279,8 @@ export class QueryRunner {
   private assign(host: Host, job: Job): void {
     host.job = job;
     job.host = host;
-    host.timers.push(setTimeout(() => this.stop(host, 'TIMEOUT'), job.timeoutMs));
-    const limit = this.options.memoryLimitBytes ?? 512 * 1024 * 1024;
+    this.armTimeout(host, job);
+    const limit = job.memoryLimitBytes ?? this.options.memoryLimitBytes ?? 512 * 1024 * 1024;
     const pid = host.child.pid;
     if (pid !== undefined) {
       const poll = setInterval(() => {
@@ -258,11 +296,19 @@ export class QueryRunner {
     host.child.send(job.message);
   }
 
+  /** (Re)starts the job's time limit: once per call, or once per statement for a migration job. */
+  private armTimeout(host: Host, job: Job): void {
+    if (host.timeout) clearTimeout(host.timeout);
+    host.timeout = setTimeout(() => this.stop(host, 'TIMEOUT'), job.timeoutMs);
+  }
+
   private clearTimers(host: Host): void {
+    if (host.timeout) clearTimeout(host.timeout);
+    host.timeout = undefined;
     for (const timer of host.timers.splice(0)) clearTimeout(timer);
   }
 
-  private settle(job: Job, outcome: AppError | ReadResult | WriteResult): void {
+  private settle(job: Job, outcome: AppError | HostResult): void {
     if (job.settled) return;
     job.settled = true;
     if (job.signal && job.onAbort) job.signal.removeEventListener('abort', job.onAbort);
@@ -342,6 +388,16 @@ export class QueryRunner {
         host.ready = true;
         this.pump();
         this.notifyReady();
+      } else if (message.type === 'progress') {
+        const job = host.job;
+        if (!job?.perStatement || job.message.id !== message.id || host.stopReason) return;
+        job.perStatement.last = message.progress;
+        this.armTimeout(host, job);
+        try {
+          job.perStatement.onProgress?.(message.progress);
+        } catch {
+          // Progress is informational.
+        }
       } else {
         host.startError = fromWireError(message.error);
       }
@@ -406,10 +462,11 @@ function shuttingDown(): AppError {
 function stopError(reason: StopReason, job: Job): AppError {
   switch (reason) {
     case 'TIMEOUT':
+      if (job.perStatement) return migrationTimeout(job);
       return new AppError('TIMEOUT', `The statement ran longer than ${job.timeoutMs} ms and was stopped.`, {
         hint:
           job.message.kind === 'write'
-            ? 'The write was rolled back. Narrow it (a WHERE on an indexed column) or split it into smaller batches.'
+            ? 'The write was rolled back. Narrow it to the rows meant (a WHERE on an indexed column), or ask the human to raise --query-timeout-ms.'
             : 'Add a LIMIT, filter on indexed columns, or avoid unbounded recursive CTEs and large cross joins.',
         details: { timeoutMs: job.timeoutMs },
       });
@@ -426,6 +483,25 @@ function stopError(reason: StopReason, job: Job): AppError {
     case 'CLOSED':
       return shuttingDown();
   }
+}
+
+function migrationTimeout(job: Job): AppError {
+  const at = job.perStatement?.last;
+  const where = at
+    ? `Migration "${at.migration}" statement ${at.statement} (${shortenText(at.text.replace(/\s+/g, ' '), 200)})`
+    : 'A migration statement';
+  const apply = job.message.kind === 'apply';
+  return new AppError(
+    'TIMEOUT',
+    `${where} ran longer than ${job.timeoutMs} ms and was stopped by ending the process that ran it${apply ? '; SQLite rolls its transaction back, so nothing was applied' : ' (the dry run works on a copy: nothing changed)'}.`,
+    {
+      hint: 'Make the statement finish sooner (an index, a narrower WHERE, no unbounded recursive CTE), or ask the human to raise --migration-timeout-ms for a long but legitimate migration.',
+      details: {
+        timeoutMs: job.timeoutMs,
+        ...(at ? { tag: at.migration, statementIndex: at.statement } : {}),
+      },
+    },
+  );
 }
 
 async function readRssBytes(pid: number): Promise<number | undefined> {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   applyPendingMigrations,
+  describeRowChange,
   describeRowCount,
   integrityOk,
   type ApplyOutcome,
@@ -10,6 +11,8 @@ import { summariseRehearsal } from '../app/history-summary.js';
 import { assertPendingTag, readMigrationState } from '../app/migration-state.js';
 import { PlanIdSchema } from './consent-shapes.js';
 import { FindingSchema } from './migration-shapes.js';
+import { SQLITE_QUOTES_NOTICE, untrustedFence } from '../core/untrusted.js';
+import { UntrustedSchema } from './query-shapes.js';
 import { defineTool } from './types.js';
 
 const InputSchema = z
@@ -29,11 +32,18 @@ const MigrationReportSchema = z.object({
     .array(z.string())
     .optional()
     .describe('Tables whose rows change: "table: before → after" ("(no table)": absent).'),
+  neutralised: z
+    .array(z.string())
+    .optional()
+    .describe('Statements skipped: the apply already does what they do (findings SQ205/SQ206 say why).'),
   error: z.string().optional().describe('Why this migration failed in the dry run.'),
   findings: z.array(FindingSchema).optional().describe('Linter findings on this migration.'),
 });
 
 const OutputSchema = z.object({
+  untrusted: UntrustedSchema.optional().describe(
+    'Present when an error quotes SQLite, which quotes the database (a trigger message, a name).',
+  ),
   status: z
     .enum(['up_to_date', 'dry_run', 'applied'])
     .describe('up_to_date: nothing pending; dry_run: rehearsed only; applied: committed.'),
@@ -61,6 +71,12 @@ const OutputSchema = z.object({
     .array(z.string())
     .optional()
     .describe('Tables that would lose rows or be dropped with rows in them.'),
+  rowsChanged: z
+    .array(z.string())
+    .optional()
+    .describe(
+      'Existing rows an UPDATE, DELETE, REPLACE or upsert would change: "table: N rows updated, M deleted" (the human is asked first).',
+    ),
   checks: z
     .object({
       foreignKeys: z
@@ -99,6 +115,9 @@ function rehearsal(plan: ApplyPlan, show: string | undefined): Omit<Output, 'sta
   const { report } = plan;
   const summary = summariseRehearsal(plan, show);
   return {
+    ...(report.migrations.some((migration) => migration.error)
+      ? { untrusted: untrustedFence(SQLITE_QUOTES_NOTICE) }
+      : {}),
     ok: report.ok,
     ...(summary.migrations.length ? { migrations: summary.migrations } : {}),
     ...(summary.quiet.length ? { quiet: summary.quiet } : {}),
@@ -106,6 +125,7 @@ function rehearsal(plan: ApplyPlan, show: string | undefined): Omit<Output, 'sta
     ...(summary.rowCounts.length ? { rowCounts: summary.rowCounts } : {}),
     ...(summary.unchangedTables ? { unchangedTables: summary.unchangedTables } : {}),
     ...(report.rowsLost.length ? { rowsLost: report.rowsLost.map(describeRowCount) } : {}),
+    ...(plan.rowChanges.length ? { rowsChanged: plan.rowChanges.map(describeRowChange) } : {}),
     checks: {
       foreignKeys: report.foreignKeyViolations.length
         ? `${report.foreignKeyViolations.length} row(s) point at nothing (see foreignKeyViolations)`
@@ -139,7 +159,7 @@ function toOutput(outcome: ApplyOutcome, show: string | undefined): Output {
         next: !outcome.plan.report.ok
           ? 'The dry run failed (see the errors): fix the migration or the data it trips over, then dry-run again.'
           : outcome.plan.losses.length
-            ? 'These migrations destroy data (see findings/rowsLost): confirm with the person that this is intended, then call apply_migrations (they are asked to approve the plan).'
+            ? 'These migrations destroy or change existing data (see findings, rowsLost, rowsChanged): confirm with the person that this is intended, then call apply_migrations (they are asked to approve the plan).'
             : 'Looks safe: call apply_migrations to apply (a backup is taken first).',
       };
     case 'applied': {

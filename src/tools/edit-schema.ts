@@ -103,7 +103,7 @@ export const editSchemaTool = defineTool({
   name: 'edit_schema',
   title: 'Edit the Drizzle schema',
   description:
-    "Changes schema.ts by typed operations (all or none) in the file's style and returns the diff: dryRun first for the human to review. Then generate_migration. Never touches the database.",
+    "Edits schema.ts by typed operations (all or none), in the file's style; returns the diff (dryRun first, for review). Then generate_migration. Never touches the database.",
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'files',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { auditedStatement } from '../audit/statement-view.js';
 import { classifyWrite } from '../guard/sql-policy.js';
 import type { EncodedRows } from '../query/encode.js';
 import type { QueryParams } from '../query/protocol.js';
@@ -56,6 +57,11 @@ export const executeSql = defineTool({
   outputSchema: OutputSchema,
   effect: 'write',
   idempotent: false,
+  // The audit row shows what was written: the effective statement and every bound value (see statement-view.ts).
+  auditArguments: (input) => ({
+    ...auditedStatement(input.sql, input.params),
+    ...(input.dryRun ? { dryRun: true } : {}),
+  }),
   async handler(input, context) {
     const { services } = context;
     // Classified here too (the host does it again, authoritatively) so a refusal costs no round trip and the

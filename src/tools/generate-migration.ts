@@ -46,9 +46,7 @@ const InputSchema = z
       .max(60)
       .regex(/^[A-Za-z0-9_ -]*$/, 'name: letters, digits, spaces, "-" and "_" only')
       .optional()
-      .describe(
-        'Name after the prefix (e.g. "add_mood_note"); random words when omitted, as drizzle-kit does.',
-      ),
+      .describe('After the prefix, e.g. "add_mood_note" (default: random words).'),
     hints: z
       .array(HintSchema)
       .max(200)
@@ -203,7 +201,7 @@ export const generateMigration = defineTool({
   name: 'generate_migration',
   title: 'Generate a migration',
   description:
-    "Writes the next migration with the project's drizzle-kit: schema.ts diffed against the last migration, or your own SQL (custom); returns SQL and lint findings. Never touches the database. Answer missing_hints with hints.",
+    "Writes the next migration with the project's drizzle-kit (schema.ts diffed with the last snapshot, or custom SQL) and returns its SQL and lint findings. Never touches the database. Answer missing_hints with hints.",
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'files',

@@ -3,6 +3,8 @@ import { introspectDatabase, type ColumnInfo, type TableInfo } from '../sqlite/i
 import { toMermaid } from '../sqlite/er-diagram.js';
 import type { SchemaTable } from '../project/types.js';
 import type { Services } from '../app/services.js';
+import { SCHEMA_NOTICE, untrustedFence } from '../core/untrusted.js';
+import { UntrustedSchema } from './query-shapes.js';
 import { defineTool } from './types.js';
 
 const InputSchema = z
@@ -11,12 +13,12 @@ const InputSchema = z
       .array(z.string().min(1))
       .max(200)
       .optional()
-      .describe('Tables to inspect, by SQL name or Drizzle export name. Default: all.'),
+      .describe('By SQL or Drizzle export name. Default: all.'),
     format: z
       .enum(['json', 'mermaid'])
       .default('json')
-      .describe('"mermaid" adds an erDiagram text of the tables and their foreign keys.'),
-    rowCounts: z.boolean().default(true).describe('Count rows (exact up to 100,000, estimated beyond).'),
+      .describe('"mermaid" adds an erDiagram of the tables and foreign keys.'),
+    rowCounts: z.boolean().default(true).describe('Count rows (exact to 100,000, then estimated).'),
   })
   .strict();
 
@@ -44,6 +46,7 @@ const TableSchema = z.object({
 });
 
 const OutputSchema = z.object({
+  untrusted: UntrustedSchema,
   tables: z.array(TableSchema),
   views: z.array(z.object({ name: z.string(), sql: z.string() })).optional(),
   triggers: z.array(z.object({ name: z.string(), table: z.string(), sql: z.string() })).optional(),
@@ -166,6 +169,8 @@ export const inspectSchema = defineTool({
         shadowsOf.set(table.shadowOf, [...(shadowsOf.get(table.shadowOf) ?? []), table.name]);
     const shown = requested ? schema.tables : schema.tables.filter((table) => table.shadowOf === undefined);
     const output: Output = {
+      // Names, view and trigger SQL and defaults are whatever migrations or the app wrote into the schema.
+      untrusted: untrustedFence(SCHEMA_NOTICE),
       tables: shown.map((table) =>
         compactTable(table, bySqlName.get(table.name), shadowsOf.get(table.name) ?? []),
       ),

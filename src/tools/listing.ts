@@ -109,7 +109,8 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
  */
 function carriesRows(tool: ToolDefinition): boolean {
   const shape = (tool.outputSchema as { shape?: Record<string, unknown> }).shape;
-  return shape !== undefined && 'untrusted' in shape;
+  // Fenced results without rows (a schema, a dry run quoting SQLite) repeat themselves whole in the text block.
+  return shape !== undefined && 'untrusted' in shape && ('rows' in shape || 'returning' in shape);
 }
 
 /**

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { compactAuditRow, type CompactAuditRow } from '../audit/entry.js';
+import { AUDIT_NOTICE, untrustedFence } from '../core/untrusted.js';
+import { UntrustedSchema } from './query-shapes.js';
 import { defineTool } from './types.js';
 
 const InputSchema = z
@@ -15,10 +17,10 @@ const InputSchema = z
       .optional()
       .describe('ISO-8601; only calls at or after it.'),
     targetType: z.string().optional().describe('e.g. "table", "migration".'),
-    targetId: z.string().optional().describe('e.g. a table name or migration tag.'),
+    targetId: z.string().optional().describe('e.g. a table or migration tag.'),
     cursor: z.number().int().positive().optional().describe('nextCursor of the previous page.'),
     limit: z.number().int().min(1).max(200).default(20).describe('Rows per page, newest first.'),
-    verify: z.boolean().default(false).describe('Verify the hash chain; report the first broken row.'),
+    verify: z.boolean().default(false).describe('Report the first row breaking the hash chain.'),
   })
   .strict();
 
@@ -37,6 +39,7 @@ const RowSchema = z.object({
 
 const OutputSchema = z.object({
   table: z.string().describe('Where the audit log is kept: its table (and file, with --audit-db).'),
+  untrusted: UntrustedSchema,
   rows: z.array(RowSchema),
   nextCursor: z.number().optional().describe('Pass as cursor to read the next (older) page.'),
   chain: z
@@ -52,7 +55,7 @@ export const readAuditLog = defineTool({
   name: 'read_audit_log',
   title: 'Read the audit log',
   description:
-    'What was done to the database and by whom: recorded tool calls, newest first, filtered and paged; verify checks the tamper-evident hash chain.',
+    'Recorded tool calls, newest first, filtered and paged; verify checks the tamper-evident hash chain.',
   inputSchema: InputSchema,
   outputSchema: OutputSchema,
   effect: 'read',
@@ -72,6 +75,8 @@ export const readAuditLog = defineTool({
         table: services.tables.auditInProjectDb
           ? services.tables.auditTable
           : `${services.tables.auditTable} in ${services.auditFile}`,
+        // Recorded arguments, targets and client names are whatever callers sent.
+        untrusted: untrustedFence(AUDIT_NOTICE),
         rows: page.rows.map(compactAuditRow),
         ...(page.nextBeforeId !== undefined ? { nextCursor: page.nextBeforeId } : {}),
         ...(input.verify ? { chain: services.audit.verify() } : {}),

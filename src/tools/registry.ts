@@ -9,6 +9,7 @@ import { AppError, ERROR_CODES, readOnlyMode, toAppError } from '../core/errors.
 import type { Logger } from '../core/logger.js';
 import { didYouMean } from '../core/suggest.js';
 import { describeIssues } from '../core/zod-issues.js';
+import { shortenText } from '../core/text.js';
 import type { Services } from '../app/services.js';
 import {
   listingKey,
@@ -108,9 +109,11 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
     const known = [...tools.values()]
       .filter((candidate) => !candidate.appOnly || env.rendersApps)
       .map((candidate) => candidate.name);
-    throw new AppError('UNKNOWN_TOOL', `There is no tool named "${name}".${didYouMean(name, known)}`, {
-      hint: `Use one of: ${known.join(', ')}.`,
-    });
+    throw new AppError(
+      'UNKNOWN_TOOL',
+      `There is no tool named "${shortenText(name, 100)}".${didYouMean(name, known)}`,
+      { hint: `Use one of: ${known.join(', ')}.` },
+    );
   }
 
   /** Step 2: the launch mode decides before the arguments do: fixing them would not help. */
@@ -157,7 +160,9 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
         return result;
       },
     });
-    if (signal.aborted) throw new AppError('CANCELLED', `${tool.name} was cancelled by the client.`);
+    // A handler that returned did what it returned, whether or not the client still waits for the answer: the
+    // audit row must say so (generate_migration may have written its files), never "cancelled, nothing happened".
+    if (signal.aborted) record.addDetails({ clientCancelled: true });
     return result;
   }
 
@@ -262,23 +267,49 @@ export function createToolRegistry(options: ToolRegistryOptions): ToolRegistry {
       : outcome;
   }
 
+  /**
+   * Step 8: the chain's head, now committed, recorded outside the database (audit/anchor.ts). Never breaks the
+   * call: the chain inside the database stands on its own, and a failure here is logged.
+   */
+  async function anchorChain(): Promise<void> {
+    try {
+      const services = await options.services();
+      await services.exclusive(() => services.audit.syncAnchor());
+    } catch (error) {
+      logger.warn('could not record the audit chain head outside the database', { error: String(error) });
+    }
+  }
+
   async function call(name: string, args: unknown, env: CallEnvironment): Promise<CallOutcome> {
+    const attempt = { servicesFailed: false };
+    const outcome = await callAndRecord(name, args, env, attempt);
+    // A project that could not be opened has no audit log to anchor, and opening it again would only fail again.
+    if (!attempt.servicesFailed) await anchorChain();
+    return outcome;
+  }
+
+  async function callAndRecord(
+    name: string,
+    args: unknown,
+    env: CallEnvironment,
+    attempt: { servicesFailed: boolean },
+  ): Promise<CallOutcome> {
     const record = new CallRecord(name, env.client, args);
     const signal = env.signal ?? new AbortController().signal;
-    let servicesFailed = false;
     try {
       const tool = await resolveTool(name, env);
       refuseInReadOnlyMode(tool, env);
       const input = parseArguments(tool, args);
+      if (tool.auditArguments) record.recordArguments(tool.auditArguments(input));
       const services = await options.services().catch((error: unknown) => {
-        servicesFailed = true;
+        attempt.servicesFailed = true;
         throw error;
       });
       const result = await runHandler(tool, input, services, env, signal, record);
       verifyOutput(tool, result.data);
       return withNotices(services, await recordSuccess(services, record, result));
     } catch (thrown) {
-      return recordFailure(name, record, toCallError(name, thrown, signal), servicesFailed);
+      return recordFailure(name, record, toCallError(name, thrown, signal), attempt.servicesFailed);
     }
   }
 

@@ -1,3 +1,4 @@
+import { describeDifference } from '../app/restore-backup.js';
 import { z } from 'zod';
 import { UNCHANGED_DETAIL } from '../audit/audit-rows.js';
 import { describeAuditRow } from '../audit/entry.js';
@@ -19,7 +20,7 @@ const InputSchema = z
       .min(1)
       .max(100)
       .optional()
-      .describe('Backup to restore (listed, or from apply_migrations); omit to list them.'),
+      .describe('Backup to restore (listed, or from apply_migrations).'),
     planId: PlanIdSchema,
   })
   .strict();
@@ -55,6 +56,12 @@ const OutputSchema = z.object({
     .array(z.string())
     .optional()
     .describe('Changes recorded after the backup, which the restore undid.'),
+  tablesReplaced: z
+    .array(z.string())
+    .optional()
+    .describe(
+      'Tables whose content differed from the backup and was replaced: "table: N rows now, M in the backup".',
+    ),
   auditRowsCarriedOver: z
     .number()
     .optional()
@@ -88,11 +95,12 @@ function listing(services: RestoreServices, changingTools: readonly string[]): O
 }
 
 function restored(outcome: RestoreOutcome): Output {
-  const { backup, safetyBackup, changes, auditRowsCarriedOver, consent, warnings } = outcome;
+  const { backup, safetyBackup, changes, differences, auditRowsCarriedOver, consent, warnings } = outcome;
   return {
     restored: { id: backup.id, at: backup.createdAt, reason: backup.reason },
     safetyBackup: { id: safetyBackup.id, path: safetyBackup.path, sizeBytes: safetyBackup.sizeBytes },
     ...(changes?.length ? { changesUndone: changes.map(describeAuditRow) } : {}),
+    ...(differences.length ? { tablesReplaced: differences.map(describeDifference) } : {}),
     ...(auditRowsCarriedOver !== undefined ? { auditRowsCarriedOver } : {}),
     consent,
     ...(warnings.length ? { warnings } : {}),
@@ -109,7 +117,7 @@ export function createRestoreBackupTool(changingTools: () => readonly string[]):
     name: 'restore_backup',
     title: 'Restore a database backup',
     description:
-      'Without backupId: lists backups and the changes made after each. With backupId: restores it (the current database is backed up first; the audit log is kept). Undoing later changes needs the human.',
+      'Without backupId: lists backups and the changes after each. With it: restores that one, backing up the current database first (the audit log is kept). Undoing changes needs the human.',
     inputSchema: InputSchema,
     outputSchema: OutputSchema,
     effect: 'destructive',

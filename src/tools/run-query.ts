@@ -16,7 +16,7 @@ const InputSchema = z
   .object({
     sql: z.string().min(1).max(100_000).describe('One SELECT/WITH/VALUES/EXPLAIN; values go in params.'),
     params: ParamsSchema.optional(),
-    maxRows: z.number().int().min(1).optional().describe('Row cap (server default and maximum apply).'),
+    maxRows: z.number().int().min(1).optional().describe('Row cap (within the server maximum).'),
   })
   .strict();
 

@@ -51,6 +51,11 @@ export interface ToolDefinition<In extends AnyObject = AnyObject, Out extends An
    */
   appOnly?: true;
   handler(input: z.output<In>, context: ToolContext): Promise<ToolResult<z.output<Out>>>;
+  /**
+   * The arguments as the audit row records them, when the parsed input as given would not tell a person what was
+   * done (raw SQL: its effective statement and bound values; see audit/statement-view.ts). Default: the input.
+   */
+  auditArguments?(input: z.output<In>): unknown;
 }
 
 /** Keeps each tool file's inferred types while letting the registry hold a plain list. */

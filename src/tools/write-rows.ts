@@ -25,7 +25,7 @@ const InputSchema = z
       .min(1)
       .max(1000)
       .optional()
-      .describe('insert: rows by column name; omitted columns get defaults.'),
+      .describe('insert: rows by column name (omitted: defaults).'),
     values: RowSchema.optional().describe('update: columns to set (insert: one row).'),
     where: FilterSchema.optional().describe('update/delete, required. As in select_rows.'),
     dryRun: z.boolean().default(false).describe('Report the effect, then roll back.'),

@@ -46,7 +46,15 @@ async function typecheck(dir: string): Promise<string> {
 
 describe('schema workflows over stdio, no file written by the client', () => {
   it('add table with FK, add column, add index, rename column, backfill; revert; tsc and drizzle-kit agree', async () => {
-    const server: RawServer = spawnServer(['--project', project, '--log-level', 'debug']);
+    // --allow-destructive: the backfill's UPDATE changes existing rows, which needs the human's consent (a client
+    // without elicitation gets it only from the launch option).
+    const server: RawServer = spawnServer([
+      '--project',
+      project,
+      '--log-level',
+      'debug',
+      '--allow-destructive',
+    ]);
     const call = async (name: string, args: Json = {}): Promise<Json> => {
       const response = (await server.request('tools/call', { name, arguments: args })).result as Json;
       if (response.isError) throw new Error(`${name}: ${response.content[0].text}`);

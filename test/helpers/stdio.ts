@@ -13,6 +13,8 @@ export interface RawServer {
   /** Sends a request and resolves with its response message. */
   request(method: string, params?: Record<string, unknown>): Promise<Record<string, unknown>>;
   notify(method: string, params?: Record<string, unknown>): void;
+  /** Writes `line` (a whole request, newline added) as is and resolves with the response carrying `id`. */
+  sendRaw(line: string, id: number): Promise<Record<string, unknown>>;
   /** Ends stdin and resolves with the exit code (or signal). */
   exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -60,10 +62,13 @@ export function spawnServer(
     stderr: () => err,
     request(method, params = {}) {
       const id = nextId++;
-      child.stdin.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n');
+      return this.sendRaw(JSON.stringify({ jsonrpc: '2.0', id, method, params }), id);
+    },
+    sendRaw(line, id) {
+      child.stdin.write(line + '\n');
       return new Promise((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(new Error(`no answer to ${method} within 30 s; stderr: ${err}`)),
+          () => reject(new Error(`no answer to request ${id} within 30 s; stderr: ${err}`)),
           30_000,
         );
         waiting.set(id, (message) => {

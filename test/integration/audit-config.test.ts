@@ -97,7 +97,10 @@ describe('where the audit log lives', () => {
     await h.close();
     harnesses = [];
     expect(sha(db)).toBe(before);
-    expect(fs.readdirSync(d).sort()).toStrictEqual([...listing, 'audit.db'].sort());
+    // The audit file and, beside it, the chain's head kept outside the database (audit/anchor.ts).
+    expect(fs.readdirSync(d).sort()).toStrictEqual(
+      [...listing, 'audit.db', 'audit.db.audit_log.anchor.json'].sort(),
+    );
     const audit = new Database(auditDb, { readonly: true });
     expect(audit.prepare('select tool, outcome from mcp_audit_log order by id').all()).toStrictEqual([
       { tool: 'inspect_schema', outcome: 'ok' },

@@ -136,10 +136,26 @@ describe('a project with its own audit_log table', () => {
         outcome: 'ok',
         durationMs: 1,
       });
+    const tail = log.tail();
     old.close();
+    // The earlier log's chain head, kept outside the database, moves with it.
+    const backups = path.join(project, 'data/backups');
+    fs.mkdirSync(backups, { recursive: true });
+    const oldAnchor = path.join(backups, 'audit_log.anchor.json');
+    fs.writeFileSync(
+      oldAnchor,
+      JSON.stringify({ table: 'audit_log', ...tail, at: '2026-01-03T00:00:00.000Z' }),
+    );
 
     const h = await start(project);
     expect(h.services.tables.auditTable).toBe('mcp_audit_log');
+    expect(fs.existsSync(oldAnchor)).toBe(false);
+    const moved = JSON.parse(
+      fs.readFileSync(path.join(backups, 'mcp_audit_log.anchor.json'), 'utf8'),
+    ) as Json;
+    expect(moved).toMatchObject({ table: 'mcp_audit_log' });
+    expect(moved.mismatch).toBeUndefined();
+    expect(moved.id).toBeGreaterThanOrEqual(tail.id);
     // Nothing else in the file, so the start-up migration ran and created the project's audit_log.
     expect(columnsOf(dbFile, 'audit_log')).toEqual(PROJECT_AUDIT_COLUMNS);
     const audit = await h.ok<Json>('read_audit_log', { verify: true, limit: 200 });

@@ -93,6 +93,25 @@ describe('runaway queries', () => {
     expect((await runner.read({ sql: 'SELECT 1', ...PAGE })).rows).toEqual([[1]]);
   });
 
+  it('prepares a statement whose preparation explodes in the host, where the timeout stops it, while this process keeps running', async () => {
+    const { runner } = setup({ queryTimeoutMs: 1_500 });
+    await runner.ready();
+    let cte = 'WITH c0 AS (SELECT 1 AS x)';
+    for (let i = 1; i <= 30; i++) cte += `, c${i} AS (SELECT a.x FROM c${i - 1} a, c${i - 1} b)`;
+    let ticks = 0;
+    const ticker = setInterval(() => (ticks += 1), 50);
+    try {
+      const error = await failure(runner.read({ sql: `${cte} SELECT x FROM c30 LIMIT 1`, ...PAGE }));
+      // Stopped by the time limit or by the memory watchdog, whichever it reaches first: both kill the host.
+      expect(['TIMEOUT', 'LIMIT_EXCEEDED']).toContain(error.code);
+    } finally {
+      clearInterval(ticker);
+    }
+    // The event loop ran all along: a prepare in this process would have frozen it for the whole timeout.
+    expect(ticks).toBeGreaterThanOrEqual(10);
+    expect((await runner.read({ sql: 'SELECT 1', ...PAGE })).rows).toEqual([[1]]);
+  });
+
   it('honours a per-call timeout', async () => {
     const { runner } = setup();
     const error = await failure(runner.read({ sql: RUNAWAY, ...PAGE }, { timeoutMs: 500 }));

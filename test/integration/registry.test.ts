@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { loadConfig } from '../../src/core/config.js';
+import { AppError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createToolRegistry } from '../../src/tools/registry.js';
 import { openServices, type Services } from '../../src/app/services.js';
@@ -36,6 +37,21 @@ const slow = defineTool({
   idempotent: true,
   async handler(_input, { signal }) {
     if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve));
+    throw new AppError('CANCELLED', 'stopped as asked');
+  },
+});
+// Finishes its work although the client cancelled meanwhile (as generate_migration may have written its files).
+const finishing = defineTool({
+  name: 'finish',
+  title: 'Finish',
+  description: 'Waits until the caller cancels, then completes its work anyway.',
+  inputSchema: Input,
+  outputSchema: Output,
+  effect: 'files',
+  idempotent: false,
+  async handler(_input, { signal, addAuditDetails }) {
+    if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve));
+    addAuditDetails({ files: ['drizzle/0009_done.sql'] });
     return { data: { ok: true } };
   },
 });
@@ -95,7 +111,7 @@ describe('the registry', () => {
 
   const registry = () =>
     createToolRegistry({
-      tools: [crashing, slow, committing, sloppy],
+      tools: [crashing, slow, finishing, committing, sloppy],
       services: async () => services,
       readOnly: false,
       logger: {
@@ -129,6 +145,19 @@ describe('the registry', () => {
     expect(outcome.ok).toBe(false);
     if (!outcome.ok) expect(outcome.error.code).toBe('CANCELLED');
     expect(lastRow()).toEqual({ tool: 'slow', outcome: 'error', error_code: 'CANCELLED' });
+  });
+
+  it('records a call that finished after the client cancelled as what it did, never as "cancelled, nothing happened"', async () => {
+    const controller = new AbortController();
+    const pending = registry().call('finish', {}, { client: 'test/1', signal: controller.signal });
+    controller.abort();
+    expect((await pending).ok).toBe(true);
+    const [row] = rowsOf('finish').slice(-1);
+    expect(row).toMatchObject({ outcome: 'ok', error_code: null });
+    expect(JSON.parse(row!.details)).toMatchObject({
+      files: ['drizzle/0009_done.sql'],
+      clientCancelled: true,
+    });
   });
 
   const rowsOf = (tool: string) => {

@@ -49,7 +49,8 @@ describe('the server’s own tables, asked of every tool', () => {
   it('with --audit-db, a project table named audit_log is the project’s everywhere: written, typed-written, migrated', async () => {
     const project = track(embeddedProject());
     const auditDb = path.join(track(tempDir()), 'audit.db');
-    const h = await start(['--project', project, '--audit-db', auditDb]);
+    // --allow-destructive: the migration below changes existing rows of the project's table, which needs consent.
+    const h = await start(['--project', project, '--audit-db', auditDb, '--allow-destructive']);
     const dbFile = path.join(project, 'data/app.db');
 
     const sqlWrite = await h.ok<Json>('execute_sql', { sql: INSERT_SQL });

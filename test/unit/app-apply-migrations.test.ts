@@ -7,6 +7,7 @@ import { AuditLog, ensureAuditTable } from '../../src/audit/audit-log.js';
 import { serverTables } from '../../src/guard/server-tables.js';
 import { applyMigrations } from '../../src/migrations/apply.js';
 import { listBackups } from '../../src/migrations/backup.js';
+import { inProcessMigrations } from '../../src/migrations/jobs.js';
 import { readMigrationFolder } from '../../src/migrations/folder.js';
 import { readLedger } from '../../src/migrations/ledger.js';
 import { openReadConnection, openWriteConnection, type SqliteDatabase } from '../../src/sqlite/connection.js';
@@ -42,8 +43,11 @@ async function project(pending: string[], config: Partial<MigrationServices['con
     tables: serverTables({ auditTable: 'audit_log' }),
     audit: new AuditLog(write, 'audit_log'),
     backupDir: path.join(dir, 'backups'),
-    config: { readOnly: false, allowDestructive: false, ...config },
+    config: { readOnly: false, allowDestructive: false, busyTimeoutMs: 1000, ...config },
     project: { outDir, migrationsTable: '__drizzle_migrations', dbFile: file, root: dir },
+    auditFile: file,
+    // The jobs run in this process here; the server runs them in its killable query host (migrations/jobs.ts).
+    migrations: inProcessMigrations,
     consent: testConsentRoom(),
     exclusive: async (fn) => fn(),
   };
@@ -158,5 +162,116 @@ describe('applyPendingMigrations', () => {
       code: 'READ_ONLY_MODE',
     });
     expect(listBackups(services.backupDir)).toStrictEqual([]);
+  });
+});
+
+describe('data changed is data lost (issue 11 class 2): migrations that change existing rows need the human', () => {
+  const cases: Array<{
+    name: string;
+    sql: string;
+    changes: string[];
+    consent: boolean;
+    /** The plan's rows per table (what the card and the review page show, and what its hash covers). */
+    deltas?: unknown[];
+  }> = [
+    {
+      name: 'an UPDATE of existing rows',
+      sql: 'UPDATE `users` SET `name` = upper(`name`);',
+      changes: ['users: 2 rows updated'],
+      consent: true,
+      deltas: [{ table: 'users', before: 2, after: 2, changed: 2 }],
+    },
+    {
+      name: 'an upsert that overwrites a row',
+      sql: "INSERT INTO `users` (`id`, `name`) VALUES (1, 'eve'), (7, 'new') ON CONFLICT(`id`) DO UPDATE SET `name` = excluded.`name`;",
+      changes: ['users: 1 row updated'],
+      consent: true,
+      deltas: [{ table: 'users', before: 2, after: 3, changed: 1 }],
+    },
+    {
+      name: 'a REPLACE of an existing row',
+      sql: "REPLACE INTO `users` (`id`, `name`) VALUES (2, 'bo');",
+      changes: ['users: 1 row updated'],
+      consent: true,
+      deltas: [{ table: 'users', before: 2, after: 2, changed: 1 }],
+    },
+    {
+      name: 'a DELETE that leaves no row count behind (one deleted, one inserted)',
+      sql: "DELETE FROM `posts` WHERE `id` = 1;--> statement-breakpoint\nINSERT INTO `posts` VALUES (9, 2, 'swap');",
+      changes: ['posts: 1 row deleted'],
+      consent: true,
+      deltas: [{ table: 'posts', before: 1, after: 1 }],
+    },
+    {
+      name: 'an insert-only seed',
+      sql: "INSERT INTO `users` (`id`, `name`) VALUES (5, 'new');",
+      changes: [],
+      consent: false,
+    },
+  ];
+  for (const kase of cases) {
+    it(`${kase.consent ? 'asks about' : 'does not ask about'} ${kase.name}, showing how many rows of which tables`, async () => {
+      const { services } = await project(kase.sql.split('--> statement-breakpoint\n'));
+      const dry = await applyPendingMigrations(recordingContext(services).context, { dryRun: true });
+      if (dry.status !== 'dry_run') throw new Error(dry.status);
+      expect(
+        dry.plan.rowChanges.map(
+          (c) =>
+            `${c.table}: ${c.updated ? `${c.updated} row${c.updated === 1 ? '' : 's'} updated` : `${c.deleted} row${c.deleted === 1 ? '' : 's'} deleted`}`,
+        ),
+      ).toEqual(kase.changes);
+      expect(dry.plan.consent !== undefined).toBe(kase.consent);
+      const silent = recordingContext(services);
+      if (!kase.consent) {
+        expect((await applyPendingMigrations(silent.context, { dryRun: false })).status).toBe('applied');
+        return;
+      }
+      await expect(applyPendingMigrations(silent.context, { dryRun: false })).rejects.toMatchObject({
+        code: 'CONSENT_REQUIRED',
+      });
+      expect(readLedger(services.read)).toHaveLength(1);
+      const asked = recordingContext(services, {
+        elicit: () => ({ action: 'accept', content: { approve: true } }),
+      });
+      expect((await applyPendingMigrations(asked.context, { dryRun: false })).status).toBe('applied');
+      const message = asked.asked[0]!.message;
+      for (const change of kase.changes) expect(message).toContain(change);
+      expect(message).toContain('0001_next statement 1:');
+      // The approved plan carries the per-table changes as effects (hashed with the rest), and marks the
+      // statement that rewrites rows.
+      const { planId } = asked.details.consent as { planId: string };
+      const approved = services.consent.ledger.get(planId)!.plan;
+      expect(approved.effects.rowDeltas).toStrictEqual(kase.deltas);
+      expect(approved.reasons.map((r) => r.code)).toContain('data_change');
+      expect(approved.steps[0]!.statements.some((st) => st.risk === 'data_change')).toBe(true);
+      expect(services.audit.verify().ok).toBe(true);
+    });
+  }
+});
+
+describe('an approved plan is not a blank cheque (issue 11 class 2 with the consent ladder)', () => {
+  it('rolls back an approved apply whose measured effects differ from the plan the person approved', async () => {
+    // The first statement rewrites both users in the rehearsal (so a person must approve); the second tells
+    // the copy from the real file and rewrites them again only there: more than the plan showed.
+    const { services } = await project([
+      'UPDATE `users` SET `name` = upper(`name`);',
+      "UPDATE `users` SET `name` = 'pwned' WHERE (SELECT file FROM pragma_database_list WHERE name = 'main') <> '';",
+    ]);
+    const asked = recordingContext(services, {
+      elicit: () => ({ action: 'accept', content: { approve: true } }),
+    });
+    await expect(applyPendingMigrations(asked.context, { dryRun: false })).rejects.toMatchObject({
+      message: expect.stringMatching(/did something else on the real database than in the dry run/),
+    });
+    const { planId } = asked.details.consent as { planId: string };
+    const approved = services.consent.ledger.get(planId)!.plan;
+    // What the person approved: two rows rewritten once; what ran on the file was rolled back whole.
+    expect(approved.effects.rowDeltas).toStrictEqual([{ table: 'users', before: 2, after: 2, changed: 2 }]);
+    expect(services.read.prepare('SELECT name FROM users ORDER BY id').pluck().all()).toStrictEqual([
+      'ada',
+      'bob',
+    ]);
+    expect(readLedger(services.read)).toHaveLength(1);
+    expect(services.audit.verify().ok).toBe(true);
   });
 });

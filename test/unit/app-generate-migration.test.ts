@@ -212,4 +212,52 @@ describe('generateNextMigration', () => {
       schemaChange.id,
     ]);
   });
+
+  it('records the files it wrote even when the client cancelled while the diff ran (issue 11 class 6)', async () => {
+    const controller = new AbortController();
+    const { services, outDir } = world(() => failed('SCHEMA_LOAD_FAILED'));
+    services.kit = {
+      generateV1: () => Promise.reject(new Error('a 0.x project never runs drizzle-kit 1.x')),
+      generate: async () => {
+        // The client gives up while the kit worker is diffing; the files are written all the same.
+        controller.abort();
+        return {
+          loaded: true,
+          diff: {
+            status: 'ok',
+            statements: ['ALTER TABLE `t` ADD `x` integer;'],
+            snapshot: {
+              text: JSON.stringify({
+                version: '6',
+                dialect: 'sqlite',
+                id: 'b0000000-0000-4000-8000-000000000001',
+                prevId: readMigrationFolder(outDir).latestSnapshot!.id,
+                tables: {},
+                views: {},
+                enums: {},
+                _meta: { schemas: {}, tables: {}, columns: {} },
+              }),
+              id: 'b0000000-0000-4000-8000-000000000001',
+              prevId: readMigrationFolder(outDir).latestSnapshot!.id,
+            },
+            renames: [],
+          },
+        } as never;
+      },
+    };
+    const call = recordingContext(services, { signal: controller.signal });
+    const outcome = await generateNextMigration(call.context, { custom: false, name: 'late' });
+    expect(outcome.status).toBe('written');
+    expect(controller.signal.aborted).toBe(true);
+    expect(call.details).toMatchObject({
+      status: 'ok',
+      tag: '0001_late',
+      files: [
+        path.join('drizzle', '0001_late.sql'),
+        path.join('drizzle', 'meta', '0001_snapshot.json'),
+        path.join('drizzle', 'meta', '_journal.json'),
+      ],
+    });
+    expect(readMigrationFolder(outDir).migrations.map((m) => m.tag)).toEqual(['0000_init', '0001_late']);
+  });
 });

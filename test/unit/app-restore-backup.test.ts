@@ -140,3 +140,107 @@ describe('restoreFromBackup', () => {
     expect(listBackups(services.backupDir)).toHaveLength(1);
   });
 });
+
+describe('restore asks whenever it would undo anything (issue 11 class 5)', () => {
+  /** A backup of notes('one') with the audit log at that point, then `after` run on the live database. */
+  async function quiet(after: string) {
+    const dir = makeTempDir('dsm-app-restore-');
+    dirs.push(dir);
+    const dbFile = path.join(dir, 'app.db');
+    const write = openWriteConnection(dbFile, { busyTimeoutMs: 1000, create: true });
+    opened.push(write);
+    write.exec(
+      "CREATE TABLE notes (id integer PRIMARY KEY, body text); INSERT INTO notes VALUES (1, 'one');",
+    );
+    ensureAuditTable(write, 'audit_log');
+    const audit = new AuditLog(write, 'audit_log');
+    audit.append(change('apply_migrations', 1));
+    const services: RestoreServices = {
+      write,
+      tables: serverTables(),
+      audit,
+      backupDir: path.join(dir, 'backups'),
+      config: { readOnly: false, allowDestructive: false },
+      project: { dbFile, root: dir },
+      consent: testConsentRoom(),
+      exclusive: async (fn) => fn(),
+    };
+    const backup = await createBackup(write, services.backupDir, {
+      reason: 'checkpoint',
+      auditHighWater: audit.tail().id,
+    });
+    // Calls that changed nothing still append audit rows: they are not content the restore would undo.
+    audit.append(change('run_query', 0));
+    if (after) write.exec(after);
+    const content = () => write.prepare('SELECT * FROM notes ORDER BY id').all();
+    return { services, backup, content };
+  }
+
+  const cases: Array<{ name: string; after: string; replaced: string[] }> = [
+    {
+      name: 'rows the application inserted itself',
+      after: "INSERT INTO notes VALUES (2, 'app')",
+      replaced: ['notes: 2 rows now, 1 row in the backup'],
+    },
+    {
+      name: 'a row the application edited (same count)',
+      after: "UPDATE notes SET body = 'edited'",
+      replaced: ['notes: 1 row now, 1 row in the backup (same count, different content)'],
+    },
+    {
+      name: 'a row the application deleted',
+      after: 'DELETE FROM notes',
+      replaced: ['notes: 0 rows now, 1 row in the backup'],
+    },
+    {
+      name: 'a table created out of band',
+      after: 'CREATE TABLE extra (x)',
+      replaced: ['extra: 0 rows now, no table in the backup'],
+    },
+    {
+      name: 'a column added out of band',
+      after: 'ALTER TABLE notes ADD COLUMN tag text',
+      replaced: ['notes: 1 row now, 1 row in the backup (its definition differs)'],
+    },
+  ];
+  for (const kase of cases) {
+    it(`asks before undoing ${kase.name}, which no audit row records`, async () => {
+      const { services, backup, content } = await quiet(kase.after);
+      const before = content();
+      const call = recordingContext(services);
+      const refused = await restoreFromBackup(call.context, { backupId: backup.id }, CHANGING).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      // Failing closed names what would be replaced; nothing changed.
+      expect(refused).toMatchObject({
+        code: 'CONSENT_REQUIRED',
+        message: expect.stringContaining(kase.replaced[0]!),
+      });
+      expect(content()).toEqual(before);
+      const asked = recordingContext(services, {
+        elicit: () => ({ action: 'accept', content: { approve: true } }),
+      });
+      const outcome = await restoreFromBackup(asked.context, { backupId: backup.id }, CHANGING);
+      expect(outcome.consent.required).toBe(true);
+      // The plan the person approved lists the table and its rows (the card and the review page show the same plan).
+      expect(asked.asked[0]!.message).toContain(kase.replaced[0]);
+      expect(asked.details).toMatchObject({ tablesReplaced: [kase.replaced[0]!.split(':')[0]] });
+      expect(services.audit.verify().ok).toBe(true);
+    });
+  }
+
+  it('restores without asking when nothing would be undone (only audit rows came after)', async () => {
+    const { services, backup } = await quiet('');
+    const outcome = await restoreFromBackup(
+      recordingContext(services).context,
+      { backupId: backup.id },
+      CHANGING,
+    );
+    expect(outcome.consent).toEqual({
+      required: false,
+      decision: 'the live content is the same as the backup’s',
+    });
+    expect(outcome.differences).toEqual([]);
+  });
+});

@@ -67,7 +67,7 @@ describe('capLines', () => {
 
 function plan(migrations: DryRunMigration[]): ApplyPlan {
   const report = { migrations, notRun: [], rowCounts: [], rowsLost: [] } as unknown as DryRunReport;
-  return { report, findings: migrations.map(() => []), losses: [], rowCounts: [] };
+  return { report, findings: migrations.map(() => []), losses: [], rowCounts: [], rowChanges: [] };
 }
 
 const migration = (i: number, statements: string[], changes = false): DryRunMigration => ({
@@ -76,6 +76,7 @@ const migration = (i: number, statements: string[], changes = false): DryRunMigr
   when: i,
   statements,
   skippedEmptyChunks: 0,
+  neutralised: [],
   ok: true,
   rowCountChanges: changes
     ? [{ table: 't', before: i, after: i + 1 }]
@@ -83,6 +84,22 @@ const migration = (i: number, statements: string[], changes = false): DryRunMigr
 });
 
 describe('summariseRehearsal', () => {
+  it('shows the statements the apply neutralises, even among many quiet migrations', () => {
+    const many = Array.from({ length: 30 }, (_, i) => migration(i, [`CREATE TABLE t${i} (x)`]));
+    many[7] = {
+      ...migration(7, ['COMMIT', 'PRAGMA foreign_keys=OFF', 'CREATE TABLE t7 (x)']),
+      neutralised: [
+        { statement: 1, text: 'COMMIT', reason: 'r' },
+        { statement: 2, text: 'PRAGMA  foreign_keys=OFF', reason: 'r' },
+      ],
+    } as DryRunMigration;
+    const summary = summariseRehearsal(plan(many), undefined);
+    expect(summary.migrations.find((m) => m.tag === tag(7))?.neutralised).toEqual([
+      'statement 1: COMMIT',
+      'statement 2: PRAGMA foreign_keys=OFF',
+    ]);
+  });
+
   it('lists a few pending migrations whole', () => {
     const few = plan([migration(0, ['CREATE TABLE a (x)']), migration(1, ['CREATE TABLE b (x)'])]);
     expect(summariseRehearsal(few, undefined)).toMatchObject({

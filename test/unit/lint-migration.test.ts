@@ -298,9 +298,45 @@ const cases: Case[] = [
     ],
   },
   {
-    name: 'warns about other pragmas and ignores safe ones',
-    sql: ['PRAGMA journal_mode=WAL;', 'PRAGMA defer_foreign_keys = ON;'],
-    expect: [{ code: 'SQ206', severity: 'warning', statementIndex: 0 }],
+    name: 'reports other pragmas as refused and foreign-key pragmas as neutralised',
+    sql: ['PRAGMA journal_mode=WAL;', 'PRAGMA defer_foreign_keys = ON;', 'PRAGMA integrity_check;'],
+    expect: [
+      { code: 'SQ206', severity: 'error', statementIndex: 0 },
+      { code: 'SQ206', severity: 'info', statementIndex: 1 },
+    ],
+  },
+  {
+    name: 'notes the COMMIT / foreign_keys=OFF / BEGIN idiom as neutralised, not as an error',
+    sql: [
+      'COMMIT;',
+      'PRAGMA foreign_keys=OFF;',
+      'BEGIN;',
+      'CREATE TABLE `a` (`x` integer);',
+      'COMMIT;',
+      'PRAGMA foreign_keys=ON;',
+      'BEGIN;',
+    ],
+    expect: [
+      { code: 'SQ205', severity: 'info', statementIndex: 0 },
+      { code: 'SQ206', severity: 'info', statementIndex: 1 },
+      { code: 'SQ205', severity: 'info', statementIndex: 2 },
+      { code: 'SQ205', severity: 'info', statementIndex: 4 },
+      { code: 'SQ206', severity: 'info', statementIndex: 5 },
+      { code: 'SQ205', severity: 'info', statementIndex: 6 },
+    ],
+  },
+  {
+    name: 'reports what else the apply refuses: load_extension, TEMP objects, triggers reaching server tables',
+    sql: [
+      "SELECT load_extension('x');",
+      'CREATE TEMP TABLE t (x);',
+      'CREATE TRIGGER t1 AFTER INSERT ON users BEGIN DELETE FROM audit_log; END;',
+    ],
+    expect: [
+      { code: 'SQ208', severity: 'error', statementIndex: 0 },
+      { code: 'SQ210', severity: 'error', statementIndex: 1 },
+      { code: 'SQ209', severity: 'error', table: 'audit_log', statementIndex: 2 },
+    ],
   },
   {
     name: 'reports several statements in one chunk and offers to split them',

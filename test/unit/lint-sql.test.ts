@@ -55,7 +55,7 @@ describe('classifyStatement', () => {
     { sql: 'BEGIN TRANSACTION', kind: 'transaction' },
     { sql: 'end', kind: 'transaction' },
     { sql: 'SAVEPOINT a', kind: 'transaction' },
-    { sql: "CREATE TRIGGER x AFTER INSERT ON t BEGIN SELECT 'COMMIT'; END", kind: 'create_other' },
+    { sql: "CREATE TRIGGER x AFTER INSERT ON t BEGIN SELECT 'COMMIT'; END", kind: 'create_trigger' },
     { sql: 'PRAGMA main.foreign_keys = OFF', kind: 'pragma' },
     { sql: 'VACUUM', kind: 'outside_transaction' },
     { sql: 'DROP TABLE IF EXISTS main.`t`', kind: 'drop' },

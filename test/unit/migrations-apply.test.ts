@@ -81,7 +81,7 @@ describe('applyMigrations', () => {
     const error = await applyError(applyMigrations(db, readMigrationFolder(outDir)));
     expect(error.code).toBe('MIGRATION_FAILED');
     expect(error.message).toContain(
-      'Migration "0001_broken" failed at statement 2 of 2: INSERT INTO `nope` VALUES (1);',
+      'Migration "0001_broken" failed at statement 2 of 2: INSERT INTO `nope` VALUES (1)\n',
     );
     expect(error.message).toContain('no such table: nope');
     expect(error.details).toMatchObject({ tag: '0001_broken', statementIndex: 2 });
@@ -178,7 +178,8 @@ describe('applyMigrations', () => {
       { name: 'commit', statements: ['CREATE TABLE a (x);', 'COMMIT;', 'CREATE TABLE b (x);'] },
     ]);
     const error = await applyError(applyMigrations(bad.db, readMigrationFolder(bad.outDir)));
-    expect(error.message).toContain('statement 2 is "COMMIT"');
+    expect(error.code).toBe('MIGRATION_REFUSED');
+    expect(error.message).toContain('statement 2: "COMMIT"');
     expect(bad.db.prepare(`SELECT count(*) FROM sqlite_schema`).pluck().get()).toBe(0);
   });
 
