@@ -99,7 +99,7 @@ describe('where the audit log lives', () => {
     expect(sha(db)).toBe(before);
     // The audit file and, beside it, the chain's head kept outside the database (audit/anchor.ts).
     expect(fs.readdirSync(d).sort()).toStrictEqual(
-      [...listing, 'audit.db', 'audit.db.audit_log.anchor.json'].sort(),
+      [...listing, 'audit.db', 'audit.db.mcp_audit_log.anchor.json'].sort(),
     );
     const audit = new Database(auditDb, { readonly: true });
     expect(audit.prepare('select tool, outcome from mcp_audit_log order by id').all()).toStrictEqual([

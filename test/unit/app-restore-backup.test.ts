@@ -157,7 +157,7 @@ describe('restore asks whenever it would undo anything (issue 11 class 5)', () =
     audit.append(change('apply_migrations', 1));
     const services: RestoreServices = {
       write,
-      tables: serverTables(),
+      tables: serverTables({ auditTable: 'audit_log' }),
       audit,
       backupDir: path.join(dir, 'backups'),
       config: { readOnly: false, allowDestructive: false },

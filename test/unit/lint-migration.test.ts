@@ -330,12 +330,12 @@ const cases: Case[] = [
     sql: [
       "SELECT load_extension('x');",
       'CREATE TEMP TABLE t (x);',
-      'CREATE TRIGGER t1 AFTER INSERT ON users BEGIN DELETE FROM audit_log; END;',
+      'CREATE TRIGGER t1 AFTER INSERT ON users BEGIN DELETE FROM mcp_audit_log; END;',
     ],
     expect: [
       { code: 'SQ208', severity: 'error', statementIndex: 0 },
       { code: 'SQ210', severity: 'error', statementIndex: 1 },
-      { code: 'SQ209', severity: 'error', table: 'audit_log', statementIndex: 2 },
+      { code: 'SQ209', severity: 'error', table: 'mcp_audit_log', statementIndex: 2 },
     ],
   },
   {

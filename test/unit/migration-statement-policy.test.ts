@@ -374,7 +374,7 @@ function expectRefusal(error: AppError, expected: Refused): void {
 }
 
 describe('the migration statement policy, against hostile migrations', () => {
-  const tables = serverTables();
+  const tables = serverTables({ auditTable: 'audit_log' });
   for (const kase of CASES) {
     it(kase.refused ? `refuses ${kase.name}` : `runs ${kase.name}`, async () => {
       const w = await world(kase);
