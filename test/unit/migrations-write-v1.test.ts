@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readMigrationFolder } from '../../src/migrations/folder.js';
-import { utcSecond, writeV1MigrationFrom } from '../../src/migrations/write-v1.js';
+import { removeLastV1Migrations, utcSecond, writeV1MigrationFrom } from '../../src/migrations/write-v1.js';
+import { folderLockFile, V1_LOCK_FILE_NAME, withFolderLock } from '../../src/migrations/write.js';
 import { copyFixtureOut, type Drizzle1Fixture } from '../helpers/drizzle-rc.js';
 import { removeDir } from '../helpers/project.js';
 
@@ -86,5 +87,31 @@ describe('writeV1MigrationFrom', () => {
   it('refuses to write into a 0.x journal folder', async () => {
     const out = copyOut('v0-kept');
     await expect(writeV1MigrationFrom(out, async () => null)).rejects.toThrow(/journal/);
+  });
+});
+
+describe('removeLastV1Migrations', () => {
+  it('removes only the last folders, whole, and puts them back byte for byte on undo', () => {
+    const out = copyOut('v1-fresh');
+    const tags = readMigrationFolder(out).migrations.map((m) => m.tag);
+    const files = (tag: string) =>
+      fs.readdirSync(path.join(out, tag)).map((name) => fs.readFileSync(path.join(out, tag, name), 'utf8'));
+    const before = tags.map(files);
+    expect(() => removeLastV1Migrations(out, [tags[1]!])).toThrow(/Only the last migrations/);
+    const removed = removeLastV1Migrations(out, tags.slice(1));
+    expect(readMigrationFolder(out).migrations.map((m) => m.tag)).toEqual([tags[0]]);
+    expect(fs.readdirSync(out).sort()).toEqual([tags[0]]);
+    removed.undo();
+    expect(tags.map(files)).toEqual(before);
+    expect(readMigrationFolder(out).findings).toEqual([]);
+  });
+
+  it('every writer of a 1.0 folder locks at its top, leaving no meta/ behind', async () => {
+    const out = copyOut('v1-fresh');
+    expect(folderLockFile(out)).toBe(path.join(out, V1_LOCK_FILE_NAME));
+    await withFolderLock(out, undefined, async () => {
+      expect(fs.existsSync(path.join(out, V1_LOCK_FILE_NAME))).toBe(true);
+    });
+    expect(fs.existsSync(path.join(out, 'meta'))).toBe(false);
   });
 });
