@@ -35,15 +35,13 @@ const MigrationReportSchema = z.object({
   neutralised: z
     .array(z.string())
     .optional()
-    .describe('Statements skipped: the apply already does what they do (findings SQ205/SQ206 say why).'),
+    .describe('Statements skipped as the apply does them itself (SQ205/SQ206 say why).'),
   error: z.string().optional().describe('Why this migration failed in the dry run.'),
   findings: z.array(FindingSchema).optional().describe('Linter findings on this migration.'),
 });
 
 const OutputSchema = z.object({
-  untrusted: UntrustedSchema.optional().describe(
-    'Present when an error quotes SQLite, which quotes the database (a trigger message, a name).',
-  ),
+  untrusted: UntrustedSchema.optional().describe('Set when an error quotes SQLite.'),
   status: z
     .enum(['up_to_date', 'dry_run', 'applied'])
     .describe('up_to_date: nothing pending; dry_run: rehearsed only; applied: committed.'),
@@ -74,9 +72,7 @@ const OutputSchema = z.object({
   rowsChanged: z
     .array(z.string())
     .optional()
-    .describe(
-      'Existing rows an UPDATE, DELETE, REPLACE or upsert would change: "table: N rows updated, M deleted" (the human is asked first).',
-    ),
+    .describe('Existing rows changed: "table: N rows updated, M deleted" (needs approval).'),
   checks: z
     .object({
       foreignKeys: z

@@ -109,8 +109,9 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
  */
 function carriesRows(tool: ToolDefinition): boolean {
   const shape = (tool.outputSchema as { shape?: Record<string, unknown> }).shape;
-  // Fenced results without rows (a schema, a dry run quoting SQLite) repeat themselves whole in the text block.
-  return shape !== undefined && 'untrusted' in shape && ('rows' in shape || 'returning' in shape);
+  // Only the query tools' rows (columns + rows, or RETURNING): other fenced results (a schema, the audit log, a dry
+  // run quoting SQLite) repeat themselves whole in the text block.
+  return shape !== undefined && 'untrusted' in shape && ('columns' in shape || 'returning' in shape);
 }
 
 /**

@@ -59,9 +59,7 @@ const OutputSchema = z.object({
   tablesReplaced: z
     .array(z.string())
     .optional()
-    .describe(
-      'Tables whose content differed from the backup and was replaced: "table: N rows now, M in the backup".',
-    ),
+    .describe('Tables whose content was replaced: "table: N rows now, M in the backup".'),
   auditRowsCarriedOver: z
     .number()
     .optional()
