@@ -41,7 +41,6 @@ describe('server on the embedded default (in-process client)', () => {
       'select_rows',
       'execute_sql',
       'write_rows',
-      'read_audit_log',
     ]);
     const inspect = tools.find((tool) => tool.name === 'inspect_schema')!;
     expect(inspect.annotations).toMatchObject({
