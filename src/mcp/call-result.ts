@@ -44,9 +44,10 @@ export function toCallToolResult(outcome: CallOutcome, textCopy: Config['textCop
       structuredContent: outcome.data,
       ...meta,
     };
-  // Only a result of rows has a summary without database data; any other fenced result (a schema, audit rows'
-  // details, a dry run quoting SQLite) is repeated whole, inside the fence.
-  const hasRows = 'rows' in outcome.data || 'returning' in outcome.data;
+  // Only a query's rows (columns + rows, or RETURNING) have a summary without database data, and only those tools
+  // declare an output schema (tools/listing.ts); any other fenced result (a schema, the audit log's rows, a dry run
+  // quoting SQLite) is repeated whole, inside the fence.
+  const hasRows = 'columns' in outcome.data || 'returning' in outcome.data;
   const text =
     textCopy === 'full' || !hasRows
       ? fenceText(boundary, JSON.stringify(outcome.data))
