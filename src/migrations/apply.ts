@@ -20,7 +20,9 @@ import { openLedgerWriter, readLedger } from './ledger.js';
 import { computeMigrationStatus, type MigrationStatus } from './status.js';
 import { compareEffects, EffectMeter, type MigrationEffects } from './effects.js';
 import {
+  checkNoTempObjectLeft,
   checkWhatStatementTouches,
+  tempObjects,
   planMigrations,
   type PlannedMigration,
   type PlannedStatement,
@@ -281,6 +283,7 @@ export function runPlannedMigration(
   } = {},
 ): { statements: number; effects: MigrationEffects } {
   const meter = new EffectMeter(db, options.createdInBatch ?? new Set());
+  const tempBefore = tempObjects(db);
   let statements = 0;
   for (const statement of plan.statements) {
     if (statement.action !== 'run') continue;
@@ -298,6 +301,7 @@ export function runPlannedMigration(
       throw statementError(plan, statement.chunk, statement.text, error);
     }
   }
+  checkNoTempObjectLeft(db, plan, tempBefore);
   return { statements, effects: meter.result() };
 }
 

@@ -7,8 +7,10 @@
 //
 // Invariants:
 // - nothing reaches beyond the database file: ATTACH/DETACH, VACUUM (INTO), load_extension() and every PRAGMA that
-//   is not known to be harmless are refused; TEMP objects (which outlive the apply on the server's connection and
-//   can shadow real tables) are refused;
+//   is not known to be harmless are refused; TEMP objects (which outlive the apply on the server's connection, where
+//   a TEMP view or trigger can shadow or watch the real tables) are refused, except a TEMP table that the same
+//   migration drops again (drizzle-kit users write one to keep rows across a table rebuild); apply.ts checks after
+//   each migration that it left no TEMP object behind;
 // - the server's tables (guard/server-tables.ts decides which) are never written, altered, dropped, renamed,
 //   indexed or given triggers; a migration may only create them while they do not exist yet (the embedded default
 //   declares the audit table in its own first migration);
@@ -22,6 +24,7 @@ import type { Database } from 'better-sqlite3';
 import { AppError } from '../core/errors.js';
 import type { ServerTables } from '../guard/server-tables.js';
 import {
+  afterCreateHeader,
   isPunct,
   isWord,
   nameOf,
@@ -267,11 +270,22 @@ function protectedNameIn(
   return undefined;
 }
 
+/** `CREATE TEMP …` or `CREATE … temp.name`: an object in the connection's TEMP schema. */
+function createsTempObject(t: readonly Token[]): boolean {
+  if (!isWord(t[0], 'CREATE')) return false;
+  if (isWord(t[1], 'TEMP', 'TEMPORARY')) return true;
+  const at = afterCreateHeader([...t]);
+  const schema = isPunct(t[at + 1], '.') ? nameOf(t[at]) : undefined;
+  return schema !== undefined && asciiLower(schema) === 'temp';
+}
+
 class Judge {
   /** Lower-cased names of the tables that exist at the current statement. */
   private readonly present = new Set<string>();
   /** Protected tables created by this batch (they may get their indexes in it). */
   private readonly createdHere = new Set<string>();
+  /** TEMP tables created by the current migration and not dropped yet. */
+  private readonly tempHere = new Set<string>();
 
   constructor(private readonly options: StatementPolicyOptions) {
     for (const table of options.existingTables) this.present.add(asciiLower(table));
@@ -282,7 +296,7 @@ class Judge {
   }
 
   /** Why `s` may not run, or undefined when it may (the judge then follows what it does to the schema). */
-  judge(s: ReadStatement): Refusal | undefined {
+  judge(s: ReadStatement, droppedLater = false): Refusal | undefined {
     const c = s.classified;
     const t = s.statement.tokens;
 
@@ -304,12 +318,7 @@ class Judge {
         'Remove the statement from the migration.',
         'explain',
       );
-    if (isWord(t[0], 'CREATE') && isWord(t[1], 'TEMP', 'TEMPORARY'))
-      return refuse(
-        "TEMP objects live on the connection that ran the migration, i.e. the server's own, after the apply ends, where a TEMP table, view or trigger can shadow or watch the real ones.",
-        'Use a regular table (and drop it at the end of the migration), or a subquery.',
-        'temp-object',
-      );
+    if (createsTempObject(t)) return this.tempObject(s, droppedLater);
 
     switch (c.kind) {
       case 'transaction':
@@ -385,7 +394,9 @@ class Judge {
       case 'drop':
         if (c.object === 'TABLE' && this.isProtected(c.name))
           return refuse(`it drops ${whose(c.name)} "${c.name}".`, SERVER_TABLE_HINT, 'server-table', c.name);
-        if (c.object === 'TABLE') this.present.delete(asciiLower(c.name));
+        // An unqualified DROP finds the TEMP table first, as SQLite does.
+        if (c.object === 'TABLE' && !this.tempHere.delete(asciiLower(c.name)))
+          this.present.delete(asciiLower(c.name));
         return undefined;
       case 'rename_table':
         if (this.isProtected(c.table))
@@ -440,6 +451,34 @@ class Judge {
         return undefined;
       }
     }
+  }
+
+  /** A TEMP table may run when this migration drops it again; TEMP views, triggers and indexes never. */
+  private tempObject(s: ReadStatement, droppedLater: boolean): Refusal | undefined {
+    const c = s.classified;
+    const outlives =
+      "TEMP objects live on the connection that ran the migration, i.e. the server's own, after the apply ends, where a TEMP view or trigger can shadow or watch the real tables.";
+    if (c.kind !== 'create_table' || c.parsed.virtual)
+      return refuse(
+        outlives,
+        'Use a regular view or trigger, or a subquery; a TEMP table is accepted when the same migration drops it again.',
+        'temp-object',
+      );
+    if (this.isProtected(c.parsed.table))
+      return refuse(
+        `the TEMP table would shadow ${whose(c.parsed.table)} "${c.parsed.table}" on the server's connection.`,
+        'Give the TEMP table another name.',
+        'server-table',
+        c.parsed.table,
+      );
+    if (!droppedLater)
+      return refuse(
+        `the TEMP table "${c.parsed.table}" is not dropped later in the same migration, so it would outlive the apply on the server's connection.`,
+        `Add \`DROP TABLE \`${c.parsed.table}\`;\` at the end of the migration (or use a regular table and drop it there).`,
+        'temp-object',
+      );
+    this.tempHere.add(asciiLower(c.parsed.table));
+    return undefined;
   }
 
   private createTable(table: string): Refusal | undefined {
@@ -506,13 +545,21 @@ function reviewWith(
       read.push({ chunk: index + 1, statement, classified: classifyStatement(statement) });
   });
   const idiom = findIdiom(read);
+  const dropsTable = (s: ReadStatement, key: string): boolean =>
+    s.classified.kind === 'drop' && s.classified.object === 'TABLE' && asciiLower(s.classified.name) === key;
+  const droppedLater = (position: number): boolean => {
+    const c = read[position]!.classified;
+    if (c.kind !== 'create_table') return false;
+    const key = asciiLower(c.parsed.table);
+    return read.slice(position + 1).some((later) => dropsTable(later, key));
+  };
   const statements = read.map((s, position): ReviewedStatement => {
     const base = { chunk: s.chunk, position: position + 1, text: s.statement.text, classified: s.classified };
     if (idiom.skip.has(position))
       return { ...base, verdict: { action: 'neutralised', reason: IDIOM_REASON } };
     if (isForeignKeysPragmaAnyValue(s.classified))
       return { ...base, verdict: { action: 'neutralised', reason: FOREIGN_KEYS_REASON } };
-    const refusal = judge.judge(s);
+    const refusal = judge.judge(s, droppedLater(position));
     return { ...base, verdict: refusal ? { action: 'refused', refusal } : { action: 'run' } };
   });
   return { statements, emptyChunks };
@@ -633,4 +680,34 @@ export function checkWhatStatementTouches(db: Database, ref: StatementRef, table
         refuse('SQLite reports that it would vacuum the database file.', 'Remove it.', 'outside-file'),
       );
   }
+}
+
+/** The objects in `db`'s TEMP schema, as `type name`. */
+export function tempObjects(db: Database): Set<string> {
+  const rows = db.prepare(`SELECT type, name FROM temp.sqlite_schema`).all() as Array<{
+    type: string;
+    name: string;
+  }>;
+  return new Set(rows.map((row) => `${row.type} ${row.name}`));
+}
+
+/**
+ * The backstop for the TEMP rule: after a migration ran, its TEMP tables must be gone again. Whatever the text
+ * rules missed (a DROP that named another schema, say) is refused here, inside the transaction that is rolled back.
+ */
+export function checkNoTempObjectLeft(
+  db: Database,
+  migration: Pick<PlannedMigration, 'tag' | 'file'>,
+  before: ReadonlySet<string>,
+): void {
+  const left = [...tempObjects(db)].filter((object) => !before.has(object));
+  if (left.length === 0) return;
+  throw new AppError(
+    'MIGRATION_REFUSED',
+    `Migration "${migration.tag}" (${migration.file}) left TEMP objects on the server's connection: ${left.join(', ')}. They would outlive the apply, where they can shadow or watch the real tables. Everything was rolled back.`,
+    {
+      hint: 'Drop each TEMP table at the end of the migration that creates it (DROP TABLE name), or use a regular table and drop it there.',
+      details: { tag: migration.tag, file: migration.file, left },
+    },
+  );
 }

@@ -104,9 +104,29 @@ const CASES: PolicyCase[] = [
     refused: refusedBy('temp-object', 1),
   },
   {
-    name: 'a TEMP table shadowing the audit table',
-    chunks: ['CREATE TEMPORARY TABLE audit_log (id integer);'],
+    name: 'a TEMP table shadowing the audit table, even one dropped again',
+    chunks: ['CREATE TEMPORARY TABLE audit_log (id integer);', 'DROP TABLE audit_log;'],
+    refused: server(1),
+  },
+  {
+    name: 'a TEMP table the migration does not drop again',
+    chunks: ['CREATE TEMP TABLE keep AS SELECT * FROM posts;', 'DROP TABLE posts;'],
     refused: refusedBy('temp-object', 1),
+  },
+  {
+    name: 'a view put in the TEMP schema by its qualified name',
+    chunks: ['CREATE VIEW "temp".v AS SELECT * FROM users;', 'DROP VIEW v;'],
+    refused: refusedBy('temp-object', 1),
+  },
+  {
+    name: 'a trigger put in the TEMP schema by its qualified name, watching a real table',
+    chunks: ['CREATE TRIGGER temp.spy AFTER INSERT ON main.users BEGIN SELECT 1; END;'],
+    refused: refusedBy('temp-object', 1),
+  },
+  {
+    name: 'a TEMP table created after its DROP (the DROP must come later)',
+    chunks: ['CREATE TABLE scratch (x);', 'DROP TABLE scratch;', 'CREATE TEMP TABLE scratch (x);'],
+    refused: refusedBy('temp-object', 3),
   },
   {
     name: 'a pragma on another schema',
@@ -299,6 +319,28 @@ const CASES: PolicyCase[] = [
     refused: refusedBy('transaction-control', 2),
   },
   {
+    // A hand-written rebuild that keeps a child table's rows in a TEMP table across it (seen in a public app).
+    name: 'a TEMP table that keeps rows across a table rebuild and is dropped in the same migration',
+    chunks: [
+      'PRAGMA foreign_keys=OFF;',
+      'CREATE TEMPORARY TABLE `_backup_posts` AS SELECT * FROM `posts`;',
+      "CREATE TABLE `__new_users` (`id` integer PRIMARY KEY NOT NULL, `name` text NOT NULL DEFAULT '');",
+      "INSERT INTO `__new_users` SELECT `id`, coalesce(`name`, '') FROM `users`;",
+      'DROP TABLE `users`;',
+      'ALTER TABLE `__new_users` RENAME TO `users`;',
+      'DELETE FROM `posts`;',
+      'INSERT INTO `posts` SELECT * FROM `_backup_posts`;',
+      'DROP TABLE `_backup_posts`;',
+      'PRAGMA foreign_keys=ON;',
+    ],
+    neutralised: [1, 10],
+    after: (db) => {
+      expect(db.prepare('SELECT count(*) FROM posts').pluck().get()).toBe(3);
+      expect(db.prepare('SELECT name FROM users ORDER BY id').pluck().all()).toEqual(['ada', '']);
+      expect(db.prepare('SELECT name FROM temp.sqlite_schema').all()).toEqual([]);
+    },
+  },
+  {
     name: 'a trigger body with BEGIN … END and CASE … END is not transaction control',
     chunks: [
       "CREATE TRIGGER stamp AFTER INSERT ON posts BEGIN UPDATE posts SET title = CASE WHEN new.title IS NULL THEN 'untitled' ELSE new.title END WHERE id = new.id; END;",
@@ -440,6 +482,29 @@ describe('the migration statement policy, against hostile migrations', () => {
       expect(error.code).toBe('MIGRATION_FAILED');
       expect(error.message).toContain('failed at statement 8 of 8');
       expect(dump(w.db)).toBe(before);
+    } finally {
+      w.db.close();
+      fs.rmSync(w.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rolls back a migration that leaves a TEMP table behind although its text drops one by that name', async () => {
+    // The DROP names the main table, so the TEMP one survives: only the check after the migration can see it.
+    const w = await world({
+      name: 'temp left',
+      chunks: ['CREATE TABLE t2 (x);', 'CREATE TEMP TABLE t2 (x);', 'DROP TABLE main.t2;'],
+    });
+    try {
+      const before = dump(w.db);
+      const folder = readMigrationFolder(w.outDir);
+      for (const run of [dryRunMigrations, applyMigrations]) {
+        const error = await refusal(run(w.db, folder, { tables }));
+        expect(error.code, error.message).toBe('MIGRATION_REFUSED');
+        expect(error.message).toContain('left TEMP objects');
+        expect(error.details).toMatchObject({ tag: '0001_case', left: ['table t2'] });
+      }
+      expect(dump(w.db)).toBe(before);
+      expect(w.db.prepare('SELECT name FROM temp.sqlite_schema').all()).toEqual([]);
     } finally {
       w.db.close();
       fs.rmSync(w.dir, { recursive: true, force: true });
