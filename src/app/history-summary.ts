@@ -130,7 +130,12 @@ const notable = (finding: Finding) => finding.severity !== 'info' || finding.dat
  * more, statements only for those with notable findings, data changes or an error (and all of `show`'s), the quiet
  * rest as ranges. If that is still too long, statements are shortened, then left out, oldest first.
  */
-export function summariseRehearsal(plan: ApplyPlan, show: string | undefined): Rehearsal {
+export function summariseRehearsal(
+  plan: ApplyPlan,
+  show: string | undefined,
+  /** Bytes the rest of the result takes (an apply's list of applied tags), kept free within the budget. */
+  otherBytes = 0,
+): Rehearsal {
   const { report, findings } = plan;
   const listAll = report.migrations.length <= REHEARSAL_LIST_ALL_UP_TO;
   const reports: Array<MigrationReport & { quiet: boolean }> = report.migrations.map((migration, index) => {
@@ -163,7 +168,7 @@ export function summariseRehearsal(plan: ApplyPlan, show: string | undefined): R
           }
         : {}),
       ...(migration.error ? { error: `${migration.error.code}: ${migration.error.message}` } : {}),
-      ...(lint.length ? { findings: lint } : {}),
+      ...(lint.length ? { findings: groupRepeats(lint) } : {}),
       quiet: !worthReading && lint.length === 0,
     };
   });
@@ -194,8 +199,36 @@ export function summariseRehearsal(plan: ApplyPlan, show: string | undefined): R
     rowCounts,
     unchangedTables: plan.rowCounts.length - rowCounts.length,
   };
-  return withinBudget(rehearsal, show);
+  return withinBudget(rehearsal, show, REHEARSAL_BUDGET_BYTES - otherBytes);
 }
+
+/**
+ * The same finding on several statements of one migration (each statement of a neutralised idiom, a rename per
+ * table rebuilt…) once, at its first statement, its message naming the others: a long history repeats them by
+ * the dozen, and the model needs the words once.
+ */
+export function groupRepeats(findings: readonly Finding[]): Finding[] {
+  const groups = new Map<string, { first: Finding; others: number[] }>();
+  for (const finding of findings) {
+    const { statement, ...rest } = finding;
+    const key = JSON.stringify(rest);
+    const group = groups.get(key);
+    if (group) group.others.push(statement);
+    else groups.set(key, { first: finding, others: [] });
+  }
+  return [...groups.values()].map(({ first, others }) =>
+    others.length === 0
+      ? first
+      : {
+          ...first,
+          message: `${first.message}${alsoAt(others)}`,
+        },
+  );
+}
+
+const alsoAt = (statements: readonly number[]) =>
+  ` (Also statement${statements.length === 1 ? '' : 's'} ${statements.join(', ')}.)`;
+const ALSO_AT = / \(Also statements? [\d, ]+\.\)$/;
 
 function capTotal(statements: readonly string[], max: number): string[] {
   const out: string[] = [];
@@ -209,10 +242,14 @@ function capTotal(statements: readonly string[], max: number): string[] {
   return out;
 }
 
+/** Room kept for `truncated` itself while cutting (its longest form, with two lists of six tags). */
+const TRUNCATION_NOTE_BYTES = 1024;
+
 const size = (value: unknown) => Buffer.byteLength(JSON.stringify(value), 'utf8');
 
-function withinBudget(rehearsal: Rehearsal, show: string | undefined): Rehearsal {
-  if (size(rehearsal) <= REHEARSAL_BUDGET_BYTES) return rehearsal;
+function withinBudget(rehearsal: Rehearsal, show: string | undefined, budget: number): Rehearsal {
+  if (size(rehearsal) <= budget) return rehearsal;
+  const fits = () => size(rehearsal) + TRUNCATION_NOTE_BYTES <= budget;
   const others = rehearsal.migrations.filter((migration) => migration.tag !== show && migration.statements);
   for (const migration of others)
     migration.statements = migration.statements!.map(
@@ -220,11 +257,72 @@ function withinBudget(rehearsal: Rehearsal, show: string | undefined): Rehearsal
     );
   let cut = 0;
   for (const migration of others) {
-    if (size(rehearsal) <= REHEARSAL_BUDGET_BYTES) break;
+    if (fits()) break;
     migration.statementsOmitted = migration.statements!.length;
     delete migration.statements;
     cut += 1;
   }
-  rehearsal.truncated = `Too long to show whole: statements were shortened${cut ? `, and left out for ${cut} migration(s) (statementsOmitted)` : ''}. Call again with show: "<tag>" to list one migration's statements in full.`;
+  const cuts = [
+    `statements were shortened${cut ? `, and left out for ${cut} migration(s) (statementsOmitted)` : ''}`,
+  ];
+  const referred = !fits() ? referToEarlierFindings(rehearsal, show) : 0;
+  if (referred) cuts.push(`${referred} finding(s) that repeat an earlier migration's refer to it`);
+  const infos = !fits() ? dropFindings(rehearsal, show, isInfo, fits) : [];
+  if (infos.length) cuts.push(`info findings were left out for ${tagList(infos)}`);
+  const all = !fits() ? dropFindings(rehearsal, show, () => true, fits) : [];
+  if (all.length) cuts.push(`all findings were left out for ${tagList(all)}`);
+  rehearsal.truncated = `Too long to show whole: ${cuts.join('; ')}. Call again with show: "<tag>" to list one migration's statements and findings in full.`;
   return rehearsal;
+}
+
+const isInfo = (finding: Finding) => !notable(finding);
+
+const tagList = (tags: readonly string[]) =>
+  tags.length <= 6 ? tags.join(', ') : `${tags.length} migrations, ${tags[0]} … ${tags.at(-1)}`;
+
+/**
+ * Takes the findings that `which` picks out of migrations, newest first (so that a finding another one refers to
+ * goes last), until the rehearsal fits (never `show`'s); returns the tags of the migrations that lost some.
+ */
+function dropFindings(
+  rehearsal: Rehearsal,
+  show: string | undefined,
+  which: (finding: Finding) => boolean,
+  fits: () => boolean,
+) {
+  const touched: string[] = [];
+  for (const migration of [...rehearsal.migrations].reverse()) {
+    if (fits()) break;
+    if (migration.tag === show || !migration.findings?.some(which)) continue;
+    const kept = migration.findings.filter((finding) => !which(finding));
+    if (kept.length) migration.findings = kept;
+    else delete migration.findings;
+    touched.unshift(migration.tag);
+  }
+  return touched;
+}
+
+/**
+ * The last resort of the budget: a finding worded exactly as one of an earlier migration (the same idiom in seven
+ * migrations, say) keeps its code and statement, and its words become a pointer to that migration's.
+ */
+function referToEarlierFindings(rehearsal: Rehearsal, show: string | undefined): number {
+  const seen = new Map<string, string>();
+  let referred = 0;
+  for (const migration of rehearsal.migrations) {
+    if (!migration.findings) continue;
+    migration.findings = migration.findings.map((finding) => {
+      const key = JSON.stringify([finding.code, finding.message.replace(ALSO_AT, ''), finding.fix]);
+      const first = seen.get(key);
+      if (first === undefined) {
+        seen.set(key, migration.tag);
+        return finding;
+      }
+      if (migration.tag === show) return finding;
+      referred += 1;
+      const pointer = `As ${finding.code} in ${first}.`;
+      return { ...finding, message: `${pointer}${finding.message.match(ALSO_AT)?.[0] ?? ''}`, fix: pointer };
+    });
+  }
+  return referred;
 }

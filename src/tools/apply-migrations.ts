@@ -107,9 +107,13 @@ const OutputSchema = z.object({
 });
 type Output = z.infer<typeof OutputSchema>;
 /** What the dry run showed, as the model reads it (summarised under a byte budget: app/history-summary.ts). */
-function rehearsal(plan: ApplyPlan, show: string | undefined): Omit<Output, 'status' | 'next'> {
+function rehearsal(
+  plan: ApplyPlan,
+  show: string | undefined,
+  applied: readonly string[] = [],
+): Omit<Output, 'status' | 'next'> {
   const { report } = plan;
-  const summary = summariseRehearsal(plan, show);
+  const summary = summariseRehearsal(plan, show, Buffer.byteLength(JSON.stringify(applied)));
   return {
     ...(report.migrations.some((migration) => migration.error)
       ? { untrusted: untrustedFence(SQLITE_QUOTES_NOTICE) }
@@ -162,7 +166,7 @@ function toOutput(outcome: ApplyOutcome, show: string | undefined): Output {
       const { info, durationMs, mibPerSecond } = outcome.backup;
       return {
         status: 'applied',
-        ...rehearsal(outcome.plan, show),
+        ...rehearsal(outcome.plan, show, outcome.applied),
         backup: { id: info.id, path: info.path, sizeBytes: info.sizeBytes, durationMs, mibPerSecond },
         applied: outcome.applied,
         next: `Applied. Call migration_status to confirm everything is in sync; restore_backup with backupId "${info.id}" undoes it.`,

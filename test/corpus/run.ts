@@ -45,6 +45,8 @@ interface StepResult {
   signal: string | null;
   ms: number;
   stdoutBytes: number;
+  /** The result as a model reads it: the CLI prints it indented, MCP sends it compact (the budgets' measure). */
+  resultBytes?: number;
   /** Error code from the CLI's JSON error line, when there is one. */
   code?: string;
   /** First line of the error message, or a one-line summary of the result. */
@@ -235,6 +237,9 @@ async function step(
     signal: run.signal,
     ms: run.ms,
     stdoutBytes: Buffer.byteLength(run.stdout),
+    ...(isRecord(parseJson(run.stdout))
+      ? { resultBytes: Buffer.byteLength(JSON.stringify(parseJson(run.stdout))) }
+      : {}),
     ...(stackTrace ? { stackTrace } : {}),
     ...(logs.length ? { logs } : {}),
   };
@@ -445,7 +450,8 @@ async function reference(project: CorpusProject): Promise<ReferenceResult> {
 
 function cell(result: StepResult | undefined): string {
   if (!result) return '—';
-  const size = result.stdoutBytes > 0 ? ` ${(result.stdoutBytes / 1024).toFixed(1)} kB` : '';
+  const bytes = result.resultBytes ?? result.stdoutBytes;
+  const size = bytes > 0 ? ` ${(bytes / 1024).toFixed(1)} kB` : '';
   switch (result.outcome) {
     case 'ok':
       if (result.summary.startsWith('status=no_changes')) return 'ok: no changes';

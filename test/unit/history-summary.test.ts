@@ -4,10 +4,12 @@ import { describe, expect, it } from 'vitest';
 import type { ApplyPlan } from '../../src/app/apply-migrations.js';
 import {
   capLines,
+  groupRepeats,
   listStatusEntries,
   REHEARSAL_BUDGET_BYTES,
   summariseRehearsal,
 } from '../../src/app/history-summary.js';
+import type { Finding } from '../../src/app/migration-state.js';
 import type { DryRunMigration, DryRunReport } from '../../src/migrations/dry-run.js';
 import type { MigrationStatusEntry } from '../../src/migrations/status.js';
 
@@ -65,10 +67,19 @@ describe('capLines', () => {
   });
 });
 
-function plan(migrations: DryRunMigration[]): ApplyPlan {
+function plan(migrations: DryRunMigration[], findings: Finding[][] = migrations.map(() => [])): ApplyPlan {
   const report = { migrations, notRun: [], rowCounts: [], rowsLost: [] } as unknown as DryRunReport;
-  return { report, findings: migrations.map(() => []), losses: [], rowCounts: [], rowChanges: [] };
+  return { report, findings, losses: [], rowCounts: [], rowChanges: [] };
 }
+
+const finding = (statement: number, over: Partial<Finding> = {}): Finding => ({
+  code: 'SQ205',
+  severity: 'info',
+  message: 'apply_migrations skips this statement: the hand-written idiom is redundant inside the apply.',
+  fix: 'Nothing to do with apply_migrations.',
+  statement,
+  ...over,
+});
 
 const migration = (i: number, statements: string[], changes = false): DryRunMigration => ({
   tag: tag(i),
@@ -148,5 +159,76 @@ describe('summariseRehearsal', () => {
     expect(summary.migrations[7]!.statements).toHaveLength(20);
     expect(summary.migrations[7]!.statements![0]).toHaveLength(big(7)[0]!.length);
     expect(summary.migrations.filter((m) => m.statementsOmitted === 20).length).toBeGreaterThan(40);
+  });
+
+  it('says a finding repeated on several statements of one migration once, naming the other statements', () => {
+    const rename = (statement: number, table: string) =>
+      finding(statement, { code: 'BC101', severity: 'warning', table, message: `Renaming table ${table}.` });
+    expect(groupRepeats([finding(1), finding(3), rename(4, 'a'), rename(5, 'b'), finding(10)])).toEqual([
+      { ...finding(1), message: `${finding(1).message} (Also statements 3, 10.)` },
+      rename(4, 'a'),
+      rename(5, 'b'),
+    ]);
+  });
+
+  it('keeps a long history of findings within the budget: repeats refer back, then info findings go, never data loss first', () => {
+    const idiom = [1, 2, 3, 10, 11, 12].map((statement) =>
+      finding(statement, { code: statement === 2 || statement === 11 ? 'SQ206' : 'SQ205' }),
+    );
+    const explain = (i: number) =>
+      finding(5, {
+        code: 'DS102',
+        message: `Dropping table old_${i}, which is empty. ${'Because. '.repeat(60)}`,
+      });
+    const loss = (i: number) =>
+      finding(6, {
+        code: 'DS103',
+        severity: 'warning',
+        dataLoss: true,
+        table: `t${i}`,
+        message: `Dropping column t${i}.c loses its values.`,
+      });
+    const migrations = Array.from({ length: 40 }, (_, i) => migration(i, ['ALTER TABLE t DROP COLUMN c']));
+    const findings = migrations.map((_, i) => [...idiom, explain(i), loss(i)]);
+    const summary = summariseRehearsal(plan(migrations, findings), '0009_step');
+
+    expect(Buffer.byteLength(JSON.stringify(summary))).toBeLessThanOrEqual(REHEARSAL_BUDGET_BYTES);
+    expect(summary.truncated).toMatch(
+      /refer to it; info findings were left out for \d+ migrations, 00\d\d_step … 0039_step\./,
+    );
+    expect(summary.truncated).not.toMatch(/all findings/);
+    for (const [i, m] of summary.migrations.entries())
+      expect(m.findings, m.tag).toContainEqual(expect.objectContaining({ code: 'DS103', table: `t${i}` }));
+    // The migration asked for keeps every finding in its own words.
+    expect(summary.migrations[9]!.findings).toEqual(groupRepeats(findings[9]!));
+    // A repeat that survives points at the first migration that says it in full.
+    // The repeats point at the first migration that says them, which keeps them in full.
+    expect(summary.migrations[39]!.findings!.find((f) => f.code === 'SQ205')).toBeUndefined();
+    expect(summary.migrations[1]!.findings!.find((f) => f.code === 'SQ205')?.message).toBe(
+      'As SQ205 in 0000_step. (Also statements 3, 10, 12.)',
+    );
+    expect(summary.migrations[0]!.findings!.find((f) => f.code === 'SQ205')?.message).toBe(
+      `${finding(1).message} (Also statements 3, 10, 12.)`,
+    );
+  });
+
+  it('leaves out even warnings, newest first, when they alone overflow the budget, and says for which', () => {
+    const migrations = Array.from({ length: 120 }, (_, i) => migration(i, ['DROP TABLE t']));
+    const findings = migrations.map((_, i) => [
+      finding(1, {
+        code: 'DS103',
+        severity: 'warning',
+        dataLoss: true,
+        table: `t${i}`,
+        message: `Dropping table t${i} loses its rows. ${'Really. '.repeat(20)}`,
+      }),
+    ]);
+    const summary = summariseRehearsal(plan(migrations, findings), undefined);
+    expect(Buffer.byteLength(JSON.stringify(summary))).toBeLessThanOrEqual(REHEARSAL_BUDGET_BYTES);
+    expect(summary.truncated).toMatch(
+      /all findings were left out for \d+ migrations, 0\d+_step … 0119_step\./,
+    );
+    expect(summary.migrations[0]!.findings).toHaveLength(1);
+    expect(summary.migrations.at(-1)!.findings).toBeUndefined();
   });
 });
