@@ -11,6 +11,7 @@ import { AuditLog, ensureAuditTable } from '../audit/audit-log.js';
 import { existingTableClaims } from '../audit/audit-table.js';
 import { declaredTables } from '../migrations/declared-tables.js';
 import { readMigrationFolder } from '../migrations/folder.js';
+import { keepOutOfVersionControl } from '../migrations/backup.js';
 import {
   assertDatabasePath,
   closeQuietly,
@@ -304,7 +305,11 @@ export async function openServices(config: Config, logger: Logger, options: Open
         ? path.join(backupDir, `${auditTable}.anchor.json`)
         : `${auditFile}.${auditTable}.anchor.json`;
     const anchorFor = (auditTable: string) => {
-      const anchor = new AuditAnchor(anchorFile(auditTable), (problem) => logger.warn(problem));
+      const anchor = new AuditAnchor(
+        anchorFile(auditTable),
+        (problem) => logger.warn(problem),
+        auditInProjectDb ? keepOutOfVersionControl : undefined,
+      );
       // A log moved out of the project's way (audit-table-plan.ts) keeps its chain, so it keeps its anchor too.
       if (
         plan.first.moveFrom !== undefined &&

@@ -27,6 +27,8 @@ export class AuditAnchor {
     readonly file: string,
     /** Told when the file cannot be read or written (the chain in the database still stands on its own). */
     private readonly onProblem: (message: string) => void = () => undefined,
+    /** Run on the anchor's folder before each write (the backup folder keeps itself out of version control). */
+    private readonly prepareFolder: (folder: string) => void = () => undefined,
   ) {}
 
   /** The anchor, or undefined when there is none yet (or it cannot be read). */
@@ -58,6 +60,7 @@ export class AuditAnchor {
     const temp = `${this.file}.${randomUUID()}.tmp`;
     try {
       fs.mkdirSync(path.dirname(this.file), { recursive: true });
+      this.prepareFolder(path.dirname(this.file));
       fs.writeFileSync(temp, `${JSON.stringify(record)}\n`);
       fs.renameSync(temp, this.file);
     } catch (error) {

@@ -94,13 +94,12 @@ export async function createBackup(
   }
 }
 
-/** Backups with a readable sidecar whose database file exists, newest first. A missing folder has none. */
 /**
  * The default backup folder sits beside the database, usually inside the user's repository: copies of their data
- * must not show up in `git status` or be committed by accident. A `.gitignore` of `*` ignores the folder's files
- * (itself included) without touching the user's own ignore files.
+ * (and the audit anchor kept there) must not show up in `git status` or be committed by accident. A `.gitignore`
+ * of `*` ignores the folder's files (itself included) without touching the user's own ignore files.
  */
-function keepOutOfVersionControl(backupDir: string): void {
+export function keepOutOfVersionControl(backupDir: string): void {
   const ignore = path.join(backupDir, '.gitignore');
   if (fs.existsSync(ignore)) return;
   fs.writeFileSync(
@@ -109,6 +108,7 @@ function keepOutOfVersionControl(backupDir: string): void {
   );
 }
 
+/** Backups with a readable sidecar whose database file exists, newest first. A missing folder has none. */
 export function listBackups(backupDir: string): BackupInfo[] {
   let names: string[];
   try {

@@ -2,6 +2,7 @@
 // pattern). The server never creates, alters or writes a table the project declares: its own audit log takes a
 // name nothing claims, decided before anything is written, and a database an earlier version gave our `audit_log`
 // has it moved (rows and chain intact) when the project's migrations claim that name.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -90,6 +91,18 @@ describe('a project with its own audit_log table', () => {
       rows: [{ action: 'login', targetType: 'member', userId: 1 }],
     });
     expect(count(dbFile, 'audit_log')).toBe(1);
+
+    // The chain's anchor sits in the backup folder inside the project before any backup was taken: that folder
+    // keeps itself out of the user's version control from the anchor's first write.
+    const backups = path.join(project, 'data/backups');
+    expect(fs.readdirSync(backups).sort()).toEqual(['.gitignore', 'mcp_audit_log.anchor.json']);
+    execFileSync('git', ['init', '-q'], { cwd: project });
+    const untracked = execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], {
+      cwd: project,
+      encoding: 'utf8',
+    });
+    expect(untracked).toMatch(/data\/app\.db/);
+    expect(untracked).not.toMatch(/backups/);
   });
 
   it('restarts on that database without touching the project’s audit_log, and generate finds nothing to do', async () => {
