@@ -48,7 +48,11 @@ export async function readDrift(
     if (loaded) currentSnapshot = loaded.snapshot;
     else schemaError = 'The project configures no schema file, so schema.ts was not compared.';
   } catch (error) {
-    schemaError = `schema.ts could not be loaded, so it was not compared: ${(error as Error).message}`;
+    // A project setup the server cannot drive (its drizzle-kit) is not a broken schema: say what to do.
+    schemaError =
+      error instanceof AppError && error.code === 'CONFIG_ERROR'
+        ? `schema.ts was not compared: ${error.message}${error.hint ? ` ${error.hint}` : ''}`
+        : `schema.ts could not be loaded, so it was not compared: ${(error as Error).message}`;
   }
   const lastTag = folder.latestTag;
   // Replaying the applied migrations costs a few ms per migration: only when there is database drift to explain.

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as KitApi from 'drizzle-kit/api';
 import { AppError } from '../core/errors.js';
-import type { KitRef } from './kit-resolve.js';
+import { preSdkRefusal, type KitRef } from './kit-resolve.js';
 import type { AnySqliteSnapshot, SqliteSnapshotV7 } from './types.js';
 
 /** drizzle-kit 1.x's `generate`/`check`/`up` answers (its `--output json` envelopes), as far as we read them. */
@@ -81,6 +81,9 @@ function requireDir(kit: KitRef): string {
   return kit.dir;
 }
 
+/** The drizzle-kit 1.x entry points this server drives; both arrived in 1.0.0-rc.4. */
+const SDK_SUBPATHS = new Set(['./cli', './payload/sqlite']);
+
 /** Imports a subpath of the package at `kit.dir` as Node would (its `exports` map, the `import` condition). */
 async function importExport<T>(kit: KitRef, subpath: string): Promise<T> {
   const dir = requireDir(kit);
@@ -94,6 +97,11 @@ async function importExport<T>(kit: KitRef, subpath: string): Promise<T> {
     file = undefined;
   }
   if (!file) {
+    // chooseKit refuses these already; a package replaced while the server runs gets the same words.
+    if (kit.line === '1.x' && SDK_SUBPATHS.has(subpath)) {
+      const { message, hint } = preSdkRefusal(kit.version, subpath);
+      throw new AppError('CONFIG_ERROR', message, { hint });
+    }
     throw new AppError(
       'CONFIG_ERROR',
       `The project's drizzle-kit ${kit.version} (${dir}) has no "${subpath}" export; this server cannot drive it.`,

@@ -12,6 +12,8 @@ export interface InstalledPackage {
   version: string;
   /** The package's real folder (symlinks followed, as Node resolves it). */
   dir: string;
+  /** The subpaths its `exports` map declares (".", "./cli", …), when it has one. */
+  exports?: string[];
 }
 
 export interface ProjectDrizzle {
@@ -59,8 +61,18 @@ export function findPackage(name: string, fromDir: string): InstalledPackage | u
 function readVersion(packageJson: string): InstalledPackage | undefined {
   try {
     const real = fs.realpathSync(packageJson);
-    const { version } = JSON.parse(fs.readFileSync(real, 'utf8')) as { version?: unknown };
-    return typeof version === 'string' ? { version, dir: path.dirname(real) } : undefined;
+    const { version, exports } = JSON.parse(fs.readFileSync(real, 'utf8')) as {
+      version?: unknown;
+      exports?: unknown;
+    };
+    if (typeof version !== 'string') return undefined;
+    const subpaths =
+      typeof exports === 'object' &&
+      exports !== null &&
+      Object.keys(exports).every((key) => key.startsWith('.'))
+        ? Object.keys(exports)
+        : undefined;
+    return { version, dir: path.dirname(real), ...(subpaths ? { exports: subpaths } : {}) };
   } catch {
     return undefined;
   }
@@ -93,6 +105,11 @@ export function chooseKit(found: ProjectDrizzle, bundledVersion: string): KitCho
         },
       };
     }
+    if (kit.exports && !kit.exports.includes('./cli'))
+      return {
+        kit: { source: 'project', line, version: kit.version, dir: kit.dir },
+        refusal: preSdkRefusal(kit.version, './cli'),
+      };
     return { kit: { source: 'project', line, version: kit.version, dir: kit.dir } };
   }
   if (compareVersions(kit.version, MIN_PROJECT_KIT_0X) < 0) {
@@ -102,6 +119,21 @@ export function chooseKit(found: ProjectDrizzle, bundledVersion: string): KitCho
     };
   }
   return { kit: { source: 'project', line, version: kit.version, dir: kit.dir } };
+}
+
+/** The drizzle-kit 1.x we suggest installing. */
+export const SUGGESTED_KIT_1X = '1.0.0-rc.5';
+
+/**
+ * Why a drizzle-kit 1.0 pre-release from before 1.0.0-rc.4 (betas, rc.1–rc.3; a public bun app pins 1.0.0-beta.9)
+ * cannot be driven: it lacks the entry points (`drizzle-kit/cli`, `drizzle-kit/payload/sqlite`) through which this
+ * server runs drizzle-kit 1.x without prompts.
+ */
+export function preSdkRefusal(version: string, subpath: string): { message: string; hint: string } {
+  return {
+    message: `The project's drizzle-kit ${version} is a Drizzle 1.0 pre-release without the programmatic interface ("drizzle-kit${subpath.slice(1)}", added in 1.0.0-rc.4) through which this server runs drizzle-kit 1.x without prompts, so it cannot generate migrations or compare schema.ts with it. Migration status, dry runs, applies and inspect_schema do not need it.`,
+    hint: `Upgrade drizzle-kit and drizzle-orm together to 1.0.0-rc.4 or later in the project (e.g. npm i -D drizzle-kit@${SUGGESTED_KIT_1X} && npm i drizzle-orm@${SUGGESTED_KIT_1X}), then restart the server; or generate with the project's own drizzle-kit (npx drizzle-kit generate) and apply with apply_migrations.`,
+  };
 }
 
 /** Numeric comparison of `major.minor.patch` (a pre-release sorts before its release). */

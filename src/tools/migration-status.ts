@@ -180,7 +180,7 @@ function nextStep(output: Omit<Output, 'next'>, schemaDrift: boolean, generateBl
   if (schemaDrift)
     return 'schema.ts has changes no migration contains: call generate_migration, review its SQL and findings, then apply_migrations.';
   if (output.drift?.schemaError)
-    return 'Fix schema.ts so it loads (see drift.schemaError), then call migration_status again.';
+    return "Fix what drift.schemaError names (schema.ts, or the project's drizzle setup), then call migration_status again.";
   if (output.drift?.database && !output.drift.database.inSync)
     return output.drift.database.advice ?? 'The database differs from the migrations: see drift.database.';
   return 'Everything is applied and in sync: edit schema.ts, then call generate_migration to change the schema.';

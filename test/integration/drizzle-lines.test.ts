@@ -473,6 +473,45 @@ describe('which drizzle-kit runs', () => {
     }
   });
 
+  it('refuses a drizzle-kit 1.0 pre-release without the SDK precisely, and still reads, rehearses and applies', async () => {
+    // A public bun app pins drizzle-kit 1.0.0-beta.9, whose package exports neither "./cli" nor "./payload/sqlite".
+    const project = copyDrizzle1Fixture('v1-fresh');
+    projects.push(project);
+    const kitDir = path.join(project, 'node_modules', 'drizzle-kit');
+    fs.rmSync(kitDir, { recursive: true });
+    fs.mkdirSync(kitDir);
+    fs.writeFileSync(
+      path.join(kitDir, 'package.json'),
+      JSON.stringify({
+        name: 'drizzle-kit',
+        version: '1.0.0-beta.9-e89174b',
+        exports: { '.': { import: './index.mjs' }, './api-postgres': { import: './api-postgres.mjs' } },
+      }),
+    );
+    const h = await startHarness({ argv: ['--project', project, '--no-migrate-on-start'] });
+    try {
+      const status = await h.ok<Json>('migration_status', {});
+      expect(status.drizzle).toMatchObject({ kit: '1.0.0-beta.9-e89174b', layout: '1.0 folders' });
+      expect(status.drizzle.notes.join(' ')).toContain('"drizzle-kit/cli", added in 1.0.0-rc.4');
+      expect(status.drift.schemaError).toMatch(
+        /^schema\.ts was not compared: The project's drizzle-kit 1\.0\.0-beta\.9-e89174b is a Drizzle 1\.0 pre-release.*npx drizzle-kit generate/,
+      );
+      expect(status.counts.pending).toBe(3);
+      const refused = await h.ok<Json>('generate_migration', { name: 'next' });
+      expect(refused).toMatchObject({
+        status: 'error',
+        message: expect.stringContaining('added in 1.0.0-rc.4'),
+        hint: expect.stringContaining('drizzle-kit@1.0.0-rc.5'),
+      });
+      expect(v1MigrationNames(project)).toHaveLength(3);
+      expect((await h.ok<Json>('apply_migrations', { dryRun: true })).ok).toBe(true);
+      expect((await h.ok<Json>('apply_migrations', {})).status).toBe('applied');
+      expect((await h.ok<Json>('inspect_schema', { rowCounts: false })).tables.length).toBeGreaterThan(0);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('reports a schema drizzle-kit 1.0 exits on without a word as an error, and keeps answering', async () => {
     const project = copyDrizzle1Fixture('v1-fresh');
     projects.push(project);

@@ -34,10 +34,14 @@ describe('findProjectDrizzle', () => {
     fs.symlinkSync(DRIZZLE_PACKAGES.rc.kit, path.join(root, 'node_modules', 'drizzle-kit'), 'dir');
     fakePackage(app, 'drizzle-orm', '0.45.4');
     const found = findProjectDrizzle(app);
-    expect(found.kit).toEqual({ version: '1.0.0-rc.5', dir: fs.realpathSync(DRIZZLE_PACKAGES.rc.kit) });
+    expect(found.kit).toMatchObject({ version: '1.0.0-rc.5', dir: fs.realpathSync(DRIZZLE_PACKAGES.rc.kit) });
+    expect(found.kit?.exports).toEqual(expect.arrayContaining(['.', './cli', './payload/sqlite']));
     expect(found.orm?.version).toBe('0.45.4');
     // The kit's own drizzle-orm is its sibling in test/drizzle-rc, not the app's 0.45.4.
-    expect(found.kitOrm).toEqual({ version: '1.0.0-rc.5', dir: fs.realpathSync(DRIZZLE_PACKAGES.rc.orm) });
+    expect(found.kitOrm).toMatchObject({
+      version: '1.0.0-rc.5',
+      dir: fs.realpathSync(DRIZZLE_PACKAGES.rc.orm),
+    });
   });
 
   it('finds nothing in a project without Drizzle packages anywhere up the tree', () => {
@@ -72,6 +76,20 @@ describe('chooseKit', () => {
         refusal: {
           message: expect.stringContaining('drizzle-orm 0.45.4'),
           hint: expect.stringContaining('1.0.0-rc.5'),
+        },
+      },
+    ],
+    [
+      'a drizzle-kit 1.0 pre-release without the SDK (bun pins 1.0.0-beta.9): refused, naming the first that has it',
+      {
+        kit: { ...pkg('1.0.0-beta.9-e89174b'), exports: ['.', './api-postgres'] },
+        kitOrm: pkg('1.0.0-beta.9'),
+      },
+      {
+        kit: { source: 'project', line: '1.x', version: '1.0.0-beta.9-e89174b' },
+        refusal: {
+          message: expect.stringContaining('"drizzle-kit/cli", added in 1.0.0-rc.4'),
+          hint: expect.stringMatching(/drizzle-kit@1\.0\.0-rc\.5 .*npx drizzle-kit generate/),
         },
       },
     ],
