@@ -517,7 +517,7 @@ export function computeDrift(input: DriftInput): DriftAnalysis {
         (table) => table.differences.length > (table.fromMigrationSql?.differences.length ?? 0),
       );
       const sqlAdvice = fromSql.length
-        ? `${outside ? 'Some differences' : 'The differences'} (${fromSql.join(', ')}) come from the migrations' own SQL, edited after drizzle-kit wrote their snapshots: the database is what the migrations build, nothing was changed outside them. To make schema.ts say the same, change it to match and generate a migration; or leave it.`
+        ? `${outside ? 'Some differences' : 'The differences'} (${fromSql.join(', ')}) come from the migrations' own SQL, which differs from the snapshots drizzle-kit wrote (edited by hand, or written by another drizzle-kit version): the database is what the migrations build, nothing was changed outside them. To make schema.ts say the same, change it to match and generate a migration; or leave it.`
         : undefined;
       report.advice =
         pending > 0

@@ -1,6 +1,7 @@
 // What inspect_schema and drift make of real projects' schemas (test/fixtures/corpus): composite primary keys
 // (issue 10 item 7), FTS5 tables with their shadow tables and triggers (L), and migrations whose SQL was edited by
 // hand after drizzle-kit wrote their snapshot (M).
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { corpusSession, type Json } from '../helpers/corpus.js';
@@ -96,5 +97,27 @@ describe('a migration whose SQL was edited by hand after drizzle-kit wrote its s
     expect(after.tables[0]).toMatch(/'link' in the database \[as the migrations' own SQL builds it/);
     expect(after.advice).toMatch(/changed outside the migrations/);
     expect(after.advice).toMatch(/come from the migrations' own SQL/);
+  });
+
+  it('replays the migrations as the apply runs them: a hand edit inside the transaction-control idiom is still theirs', async () => {
+    // The replay once ran each chunk raw, so the idiom's first COMMIT (no transaction open) stopped it, and a
+    // database our apply had just built read as "changed outside the migrations" (homarr, after applying).
+    const project = session.fixture('txn-control-idiom');
+    const sqlFile = path.join(project, 'drizzle/0001_team_name_required.sql');
+    fs.writeFileSync(
+      sqlFile,
+      fs
+        .readFileSync(sqlFile, 'utf8')
+        .replace('`name` text NOT NULL\n);', "`name` text DEFAULT 'team' NOT NULL\n);"),
+    );
+    const h = await session.start(project);
+    const status = await h.ok<Json>('migration_status');
+    expect(status.counts).toMatchObject({ applied: 2, pending: 0 });
+    expect(status.drift.database.tables).toEqual([
+      expect.stringMatching(
+        /^teams \(differs\): column teams\.name: default none in the migrations, 'team' in the database \[as the migrations' own SQL builds it \(table last changed by 0001_team_name_required\)/,
+      ),
+    ]);
+    expect(status.drift.database.advice).not.toMatch(/changed outside the migrations/);
   });
 });
