@@ -100,10 +100,12 @@ describe('data-loss consent for apply_migrations', () => {
       decision: 'decline',
       answer: 'not_ticked',
     });
-    // No backup was taken (the folder may hold only the audit chain's anchor, audit/anchor.ts).
+    // No backup was taken (the folder may hold only the audit chain's anchor, audit/anchor.ts, and its .gitignore).
     const backups = path.join(project, 'data/backups');
     expect(
-      fs.existsSync(backups) ? fs.readdirSync(backups).filter((f) => !f.endsWith('.anchor.json')) : [],
+      fs.existsSync(backups)
+        ? fs.readdirSync(backups).filter((f) => !f.endsWith('.anchor.json') && f !== '.gitignore')
+        : [],
     ).toEqual([]);
   });
 

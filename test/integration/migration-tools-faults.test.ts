@@ -135,7 +135,9 @@ describe('a migration that fails', () => {
     // No backup was taken (the folder may hold only the audit chain's anchor, audit/anchor.ts).
     const backups = path.join(project, 'data/backups');
     expect(
-      fs.existsSync(backups) ? fs.readdirSync(backups).filter((f) => !f.endsWith('.anchor.json')) : [],
+      fs.existsSync(backups)
+        ? fs.readdirSync(backups).filter((f) => !f.endsWith('.anchor.json') && f !== '.gitignore')
+        : [],
     ).toEqual([]);
     withDb(dbFile, (db) =>
       expect(db.prepare(`SELECT name FROM sqlite_schema WHERE name = 'half_done'`).get()).toBeUndefined(),
