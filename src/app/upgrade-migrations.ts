@@ -91,8 +91,8 @@ export async function upgradeMigrationsFolder(
     }
   });
   const { backup } = result;
-  // Our lock file travelled with meta/ into the backup.
-  fs.rmSync(path.join(backup, 'meta', LOCK_FILE_NAME), { force: true });
+  // Our lock file travelled with the old folder into the backup.
+  fs.rmSync(path.join(backup, LOCK_FILE_NAME), { force: true });
   const migrations = result.plan.moves.map((move) => ({ from: move.tag, to: move.folder }));
   context.setTarget('migrations', path.basename(project.outDir));
   context.addAuditDetails({

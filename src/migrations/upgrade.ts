@@ -11,6 +11,7 @@ import { AppError } from '../core/errors.js';
 import { syncFolder, writeFileDurably } from '../core/files.js';
 import { compareSchemas, modelFromSnapshot } from './drift.js';
 import { type MigrationFolder, readMigrationFolder, snapshotFileName } from './folder.js';
+import { LOCK_FILE_NAME } from './write.js';
 import { utcSecond } from './write-v1.js';
 
 export interface UpgradeMove {
@@ -116,7 +117,7 @@ export function copyForUpgrade(paths: UpgradePaths): void {
   fs.mkdirSync(paths.holder, { recursive: true });
   fs.cpSync(paths.outDir, paths.copy, {
     recursive: true,
-    filter: (source) => !path.basename(source).startsWith('_generate.lock'),
+    filter: (source) => path.basename(source) !== LOCK_FILE_NAME,
   });
 }
 

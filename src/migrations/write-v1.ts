@@ -16,9 +16,7 @@ import { syncFolder, writeFileAtomic } from '../core/files.js';
 import { assertFolderReady, isFolderLayout, type MigrationFolder, readMigrationFolder } from './folder.js';
 import { folderMillis, V1_MIGRATION_FILE, V1_SNAPSHOT_FILE } from './layout-v1.js';
 import { hashMigrationSql, ORIGIN_SNAPSHOT_ID } from './migration-file.js';
-import { type LockOptions, type RemovedMigrations, V1_LOCK_FILE_NAME, withFolderLock } from './write.js';
-
-export { V1_LOCK_FILE_NAME };
+import { type LockOptions, type RemovedMigrations, withFolderLock } from './write.js';
 
 /** Longest wait for the clock to leave the newest folder's second; beyond it the new folder is renamed instead. */
 const MAX_CLOCK_WAIT_MS = 2_000;
@@ -55,8 +53,7 @@ export async function writeV1MigrationFrom(
   options: V1WriteOptions = {},
 ): Promise<WrittenV1Migration | null> {
   const now = options.now ?? Date.now;
-  const lock = { ...options.lock, file: path.join(outDir, V1_LOCK_FILE_NAME) };
-  return withFolderLock(outDir, lock, async () => {
+  return withFolderLock(outDir, options.lock, async () => {
     const folder = readMigrationFolder(outDir);
     if (
       folder.layout === 'journal' ||

@@ -1,11 +1,12 @@
 // Writes a new migration into a drizzle-kit folder in the CLI's own format (`NNNN_name.sql`,
 // `meta/NNNN_snapshot.json`, a journal entry with `when` strictly increasing). Invariants:
-// - writers are serialised, in this process (a promise chain per folder) and across processes (a lock file in
-//   meta/, taken over when its holder stopped refreshing it), so two generate calls cannot corrupt the journal;
+// - writers are serialised, in this process (a promise chain per folder) and across processes (a lock file at the
+//   folder's top, taken over when its holder stopped refreshing it), so two generate calls cannot corrupt the
+//   journal; every writer of either layout takes the same file, whatever the folder holds when it asks;
 // - the new snapshot must descend from the folder's latest one (checked under the lock), so a diff computed
 //   against a stale parent is refused instead of creating a snapshot collision;
 // - files are written to temporary names and renamed, the journal last: a crash leaves the old journal intact.
-// Temporary and lock files in meta/ start with "_" because the CLI reads every other file there as a snapshot.
+// Temporary files in meta/ start with "_" because the CLI reads every other file there as a snapshot.
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,7 +20,6 @@ import {
 } from '../project/snapshot-text.js';
 import type { SqliteSnapshot } from '../project/types.js';
 import { isSnapshotV7 } from '../project/snapshot-v7.js';
-import { detectMigrationLayout } from './layout-v1.js';
 import {
   assertFolderReady,
   hashMigrationSql,
@@ -34,19 +34,19 @@ import {
 } from './folder.js';
 
 export const CUSTOM_MIGRATION_SQL = '-- Custom SQL migration file, put your code below! --';
-export const LOCK_FILE_NAME = '_generate.lock';
-/** The lock file of a 1.0 folder: a file at its top, so neither drizzle-orm nor drizzle-kit takes it for a migration. */
-export const V1_LOCK_FILE_NAME = '.drizzle-sqlite-mcp.lock';
+/**
+ * The lock file: a dotfile at the folder's top, which no Drizzle tool of either line reads (0.x reads the journal and
+ * meta/, 1.0 the subfolders holding a migration.sql).
+ */
+export const LOCK_FILE_NAME = '.drizzle-sqlite-mcp.lock';
 
 /**
- * The lock file every writer of `outDir` takes: meta/ for the 0.x journal layout (and a folder with no migrations
- * yet), the folder's top for drizzle-kit 1.0's layout (a meta/ there would be a stray folder in the user's project).
+ * The lock file every writer of `outDir` takes. One place whatever the layout: a lock that depended on it (meta/ for
+ * the journal, the top for 1.0 folders) let an edit_schema on a folder with no migrations yet (meta/) and a
+ * drizzle-kit 1.0 generate (top) run at once from two processes, and left a stray meta/ in 1.0 projects.
  */
 export function folderLockFile(outDir: string): string {
-  const layout = detectMigrationLayout(outDir);
-  return layout === 'folders' || layout === 'mixed'
-    ? path.join(outDir, V1_LOCK_FILE_NAME)
-    : path.join(outDir, 'meta', LOCK_FILE_NAME);
+  return path.join(outDir, LOCK_FILE_NAME);
 }
 
 export interface NewMigration {
@@ -100,7 +100,7 @@ export interface WrittenMigration {
 }
 
 export interface LockOptions {
-  /** The lock file (default `meta/_generate.lock`, where the 0.x CLI reads no snapshot). */
+  /** The lock file (default: `folderLockFile`). */
   file?: string;
   /** How long to wait for another writer before giving up (default 30 s). */
   timeoutMs?: number;

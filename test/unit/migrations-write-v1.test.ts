@@ -1,12 +1,14 @@
 // Moving a migration folder drizzle-kit 1.x generated into a 1.0 folder: never two folders in one second (drizzle-kit
 // names folders after the current second without looking), never a stale parent, nothing left behind.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readMigrationFolder } from '../../src/migrations/folder.js';
 import { removeLastV1Migrations, utcSecond, writeV1MigrationFrom } from '../../src/migrations/write-v1.js';
-import { folderLockFile, V1_LOCK_FILE_NAME, withFolderLock } from '../../src/migrations/write.js';
+import { folderLockFile, LOCK_FILE_NAME, withFolderLock } from '../../src/migrations/write.js';
 import { copyFixtureOut, type Drizzle1Fixture } from '../helpers/drizzle-rc.js';
+import { AppError } from '../../src/core/errors.js';
 import { removeDir } from '../helpers/project.js';
 
 const temps: string[] = [];
@@ -108,10 +110,28 @@ describe('removeLastV1Migrations', () => {
 
   it('every writer of a 1.0 folder locks at its top, leaving no meta/ behind', async () => {
     const out = copyOut('v1-fresh');
-    expect(folderLockFile(out)).toBe(path.join(out, V1_LOCK_FILE_NAME));
+    expect(folderLockFile(out)).toBe(path.join(out, LOCK_FILE_NAME));
     await withFolderLock(out, undefined, async () => {
-      expect(fs.existsSync(path.join(out, V1_LOCK_FILE_NAME))).toBe(true);
+      expect(fs.existsSync(path.join(out, LOCK_FILE_NAME))).toBe(true);
     });
     expect(fs.existsSync(path.join(out, 'meta'))).toBe(false);
+  });
+
+  it('takes the same lock file whatever the folder holds, so writers of either line exclude each other across processes', async () => {
+    // An edit_schema on a folder with no migrations yet once locked meta/_generate.lock while a drizzle-kit 1.0
+    // generate locked the top: from two processes both ran at once. The in-process queue is bypassed here by
+    // holding the file the way another process would.
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'dsm-lock-'));
+    temps.push(empty);
+    const journal = copyOut('v0-kept');
+    for (const out of [empty, path.join(empty, 'absent'), journal, copyOut('v1-fresh')]) {
+      expect(folderLockFile(out)).toBe(path.join(out, LOCK_FILE_NAME));
+    }
+    fs.writeFileSync(path.join(empty, LOCK_FILE_NAME), '{}');
+    const blocked = await writeV1MigrationFrom(empty, async () => null, {
+      lock: { timeoutMs: 150, staleAfterMs: 60_000 },
+    }).catch((error: unknown) => error);
+    expect((blocked as AppError).code).toBe('MIGRATION_CONFLICT');
+    expect(fs.readdirSync(empty)).toEqual([LOCK_FILE_NAME]);
   });
 });

@@ -160,13 +160,12 @@ describe('writeMigration', () => {
     const folder = readMigrationFolder(outDir);
     expect(folder.findings).toEqual([]);
     expect(folder.migrations).toHaveLength(6);
-    expect(fs.existsSync(path.join(outDir, 'meta', LOCK_FILE_NAME))).toBe(false);
+    expect(fs.existsSync(path.join(outDir, LOCK_FILE_NAME))).toBe(false);
   });
 
   it('waits for a lock held by another process and takes over a stale one', async () => {
     const outDir = makeTempDir();
-    fs.mkdirSync(path.join(outDir, 'meta'));
-    const lock = path.join(outDir, 'meta', LOCK_FILE_NAME);
+    const lock = path.join(outDir, LOCK_FILE_NAME);
     fs.writeFileSync(lock, '{}');
     const blocked = await writeMigration(
       outDir,
