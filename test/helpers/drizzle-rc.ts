@@ -64,6 +64,22 @@ export function copyDrizzle1Fixture(name: Drizzle1Fixture, into: string = tempDi
   return into;
 }
 
+/** The version of the drizzle-kit 1.0 pre-release a public bun app pins, older than the SDK (1.0.0-rc.4). */
+export const PRE_SDK_KIT_VERSION = '1.0.0-beta.9-e89174b';
+
+/** Writes, in `dir`, the package.json of drizzle-kit 1.0.0-beta.9: its exports map has no "./cli". */
+export function writePreSdkKit(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify({
+      name: 'drizzle-kit',
+      version: PRE_SDK_KIT_VERSION,
+      exports: { '.': { import: './index.mjs' }, './api-postgres': { import: './api-postgres.mjs' } },
+    }),
+  );
+}
+
 /** The SQL (CREATE TABLE + INSERTs) of one ledger shape. */
 export function ledgerFixtureSql(shape: LedgerFixture): string {
   return fs.readFileSync(path.join(DRIZZLE_1_FIXTURES_DIR, 'ledgers', `${shape}.sql`), 'utf8');

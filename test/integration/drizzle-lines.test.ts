@@ -16,6 +16,7 @@ import {
   DRIZZLE_PACKAGES,
   rcMigrate,
   v1MigrationNames,
+  writePreSdkKit,
 } from '../helpers/drizzle-rc.js';
 import { startHarness } from '../helpers/mcp.js';
 import { removeDir } from '../helpers/project.js';
@@ -479,15 +480,7 @@ describe('which drizzle-kit runs', () => {
     projects.push(project);
     const kitDir = path.join(project, 'node_modules', 'drizzle-kit');
     fs.rmSync(kitDir, { recursive: true });
-    fs.mkdirSync(kitDir);
-    fs.writeFileSync(
-      path.join(kitDir, 'package.json'),
-      JSON.stringify({
-        name: 'drizzle-kit',
-        version: '1.0.0-beta.9-e89174b',
-        exports: { '.': { import: './index.mjs' }, './api-postgres': { import: './api-postgres.mjs' } },
-      }),
-    );
+    writePreSdkKit(kitDir);
     const h = await startHarness({ argv: ['--project', project, '--no-migrate-on-start'] });
     try {
       const status = await h.ok<Json>('migration_status', {});

@@ -50,6 +50,28 @@ function dump(file: string): string {
   });
 }
 
+/**
+ * A fixture whose 0001 rebuilds `teams` under `players`, as a project that pulled 0001: started with only 0000
+ * listed, rows seeded in both tables, then 0001 put back. The rebuild's copy turns a NULL name into '' (coalesce),
+ * which changes existing rows, so the server starts with --allow-destructive.
+ */
+async function pulledRebuild(name: string): Promise<{ h: Harness; dbFile: string; project: string }> {
+  const project = fixture(name);
+  const journalFile = path.join(project, 'drizzle/meta/_journal.json');
+  const journal = fs.readFileSync(journalFile, 'utf8');
+  const parsed = JSON.parse(journal) as { entries: unknown[] };
+  fs.writeFileSync(journalFile, JSON.stringify({ ...parsed, entries: parsed.entries.slice(0, 1) }));
+  const h = await start(['--project', project, '--allow-destructive']);
+  const dbFile = path.join(project, 'app.db');
+  withDb(dbFile, (db) =>
+    db.exec(
+      "INSERT INTO teams VALUES (1, 'reds'), (2, NULL); INSERT INTO players VALUES (1, 1, 'a'), (2, 2, 'b'), (3, 2, 'c');",
+    ),
+  );
+  fs.writeFileSync(journalFile, journal);
+  return { h, dbFile, project };
+}
+
 async function expectAnsweredAndIntact(h: Harness): Promise<void> {
   const status = await h.ok<Json>('migration_status');
   expect(status).toBeDefined();
@@ -174,21 +196,7 @@ describe('migrations that manage the transaction themselves (issue 10 item 4)', 
   });
 
   it('dry-runs and applies the idiom over real rows: neutralised, reported, every child row kept', async () => {
-    const project = fixture('txn-control-idiom');
-    // Start with only 0000 listed, seed rows, then put 0001 back: the state of a project that pulled 0001.
-    const journalFile = path.join(project, 'drizzle/meta/_journal.json');
-    const journal = fs.readFileSync(journalFile, 'utf8');
-    const parsed = JSON.parse(journal) as { entries: unknown[] };
-    fs.writeFileSync(journalFile, JSON.stringify({ ...parsed, entries: parsed.entries.slice(0, 1) }));
-    // The rebuild's copy turns a NULL name into '' (coalesce): that changes existing rows, so the human must agree.
-    const h = await start(['--project', project, '--allow-destructive']);
-    const dbFile = path.join(project, 'app.db');
-    withDb(dbFile, (db) =>
-      db.exec(
-        "INSERT INTO teams VALUES (1, 'reds'), (2, NULL); INSERT INTO players VALUES (1, 1, 'a'), (2, 2, 'b'), (3, 2, 'c');",
-      ),
-    );
-    fs.writeFileSync(journalFile, journal);
+    const { h, dbFile } = await pulledRebuild('txn-control-idiom');
 
     const dry = await h.ok<Json>('apply_migrations', { dryRun: true });
     expect(dry).toMatchObject({ status: 'dry_run', ok: true, rowsChanged: ['teams: 2 rows updated'] });
@@ -213,19 +221,7 @@ describe('migrations that manage the transaction themselves (issue 10 item 4)', 
   });
 
   it('dry-runs and applies a TEMP table that keeps child rows across a rebuild and is dropped again', async () => {
-    const project = fixture('temp-table-rebuild');
-    const journalFile = path.join(project, 'drizzle/meta/_journal.json');
-    const journal = fs.readFileSync(journalFile, 'utf8');
-    const parsed = JSON.parse(journal) as { entries: unknown[] };
-    fs.writeFileSync(journalFile, JSON.stringify({ ...parsed, entries: parsed.entries.slice(0, 1) }));
-    const h = await start(['--project', project, '--allow-destructive']);
-    const dbFile = path.join(project, 'app.db');
-    withDb(dbFile, (db) =>
-      db.exec(
-        "INSERT INTO teams VALUES (1, 'reds'), (2, NULL); INSERT INTO players VALUES (1, 1, 'a'), (2, 2, 'b'), (3, 2, 'c');",
-      ),
-    );
-    fs.writeFileSync(journalFile, journal);
+    const { h, dbFile, project } = await pulledRebuild('temp-table-rebuild');
 
     const dry = await h.ok<Json>('apply_migrations', { dryRun: true });
     expect(dry).toMatchObject({ status: 'dry_run', ok: true });

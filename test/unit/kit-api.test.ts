@@ -2,27 +2,19 @@
 // arrived in 1.0.0-rc.4, and projects still pin earlier pre-releases (a public bun app has 1.0.0-beta.9). Those
 // must get a refusal that says why and what to do, not "reinstall".
 import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/core/errors.js';
 import { loadKitPayload, loadKitSdk } from '../../src/project/kit-api.js';
+import { PRE_SDK_KIT_VERSION, writePreSdkKit } from '../helpers/drizzle-rc.js';
 import { makeTempDir } from '../helpers/migration-fixtures.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
 
-/** A drizzle-kit package folder with beta.9's exports map: "." and "./api-postgres" only. */
 function preSdkKit(): string {
   const dir = makeTempDir('dsm-kit-api-');
   dirs.push(dir);
-  fs.writeFileSync(
-    path.join(dir, 'package.json'),
-    JSON.stringify({
-      name: 'drizzle-kit',
-      version: '1.0.0-beta.9-e89174b',
-      exports: { '.': { import: './index.mjs' }, './api-postgres': { import: './api-postgres.mjs' } },
-    }),
-  );
+  writePreSdkKit(dir);
   return dir;
 }
 
@@ -43,7 +35,7 @@ describe('a drizzle-kit 1.0 pre-release without the SDK', () => {
     it(`is refused with the version that has "drizzle-kit/${entry}" and the ways on`, async () => {
       const dir = preSdkKit();
       const error = await failure(
-        load({ source: 'project', line: '1.x', version: '1.0.0-beta.9-e89174b', dir }),
+        load({ source: 'project', line: '1.x', version: PRE_SDK_KIT_VERSION, dir }),
       );
       expect(error.code).toBe('CONFIG_ERROR');
       expect(error.message).toContain('drizzle-kit 1.0.0-beta.9-e89174b is a Drizzle 1.0 pre-release');
