@@ -6,7 +6,7 @@ import type { Database } from 'better-sqlite3';
 import { isFolderLayout, type MigrationFolder } from '../migrations/folder.js';
 import { detectLedgerShape, type LedgerShape } from '../migrations/ledger-shape.js';
 import type { KitClient } from '../project/kit-client.js';
-import { type KitRef, lineOf } from '../project/kit-resolve.js';
+import { type KitRef, lineOf, SUGGESTED_KIT_1X } from '../project/kit-resolve.js';
 import type { ProjectConfig } from '../project/types.js';
 import type { DrizzleSetup } from './services.js';
 
@@ -74,7 +74,7 @@ export function chooseGenerator(
     return {
       kind: 'refused',
       message: `The migrations folder is in drizzle-kit 1.0's layout (a folder per migration), but the project has ${setup.found.kit ? `drizzle-kit ${setup.found.kit.version}` : 'no drizzle-kit'}; only drizzle-kit 1.x writes that layout.`,
-      hint: 'Install drizzle-kit 1.x in the project (with the matching drizzle-orm), e.g. `npm i -D drizzle-kit@1.0.0-rc.5 && npm i drizzle-orm@1.0.0-rc.5`.',
+      hint: `Install drizzle-kit 1.x in the project (with the matching drizzle-orm), e.g. \`npm i -D drizzle-kit@${SUGGESTED_KIT_1X} && npm i drizzle-orm@${SUGGESTED_KIT_1X}\`.`,
     };
   }
   return { kind: 'journal', kit };

@@ -303,8 +303,8 @@ function dropFindings(
 }
 
 /**
- * The last resort of the budget: a finding worded exactly as one of an earlier migration (the same idiom in seven
- * migrations, say) keeps its code and statement, and its words become a pointer to that migration's.
+ * The budget's first cut into findings: a finding worded exactly as one of an earlier migration (the same idiom in
+ * seven migrations, say) keeps its code and statement, and its words become a pointer to that migration's.
  */
 function referToEarlierFindings(rehearsal: Rehearsal, show: string | undefined): number {
   const seen = new Map<string, string>();

@@ -20,7 +20,7 @@ import {
 } from '../migrations/upgrade.js';
 import { LOCK_FILE_NAME, withFolderLock } from '../migrations/write.js';
 import type { KitClient } from '../project/kit-client.js';
-import type { KitRef } from '../project/kit-resolve.js';
+import { SUGGESTED_KIT_1X, type KitRef } from '../project/kit-resolve.js';
 import type { LoadedSchema, MigrationHint } from '../project/types.js';
 import type { CallContext } from './call-context.js';
 import { generateNextMigration, type GenerateOutcome, type GenerateServices } from './generate-migration.js';
@@ -122,7 +122,7 @@ function requireKit1(setup: DrizzleSetup): KitRef {
       'CONFIG_ERROR',
       `Converting to drizzle-kit 1.0's layout needs drizzle-kit 1.x in the project; it has ${setup.found.kit ? `drizzle-kit ${setup.found.kit.version}` : 'none'}.`,
       {
-        hint: 'Install drizzle-kit 1.x and drizzle-orm 1.x in the project first (e.g. `npm i drizzle-orm@1.0.0-rc.5 && npm i -D drizzle-kit@1.0.0-rc.5`), then convert.',
+        hint: `Install drizzle-kit 1.x and drizzle-orm 1.x in the project first (e.g. \`npm i drizzle-orm@${SUGGESTED_KIT_1X} && npm i -D drizzle-kit@${SUGGESTED_KIT_1X}\`), then convert.`,
       },
     );
   }

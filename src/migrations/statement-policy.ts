@@ -474,7 +474,7 @@ class Judge {
     if (!droppedLater)
       return refuse(
         `the TEMP table "${c.parsed.table}" is not dropped later in the same migration, so it would outlive the apply on the server's connection.`,
-        `Add \`DROP TABLE \`${c.parsed.table}\`;\` at the end of the migration (or use a regular table and drop it there).`,
+        `Add DROP TABLE "${c.parsed.table}"; at the end of the migration (or use a regular table and drop it there).`,
         'temp-object',
       );
     this.tempHere.add(asciiLower(c.parsed.table));

@@ -132,7 +132,7 @@ export const SUGGESTED_KIT_1X = '1.0.0-rc.5';
 export function preSdkRefusal(version: string, subpath: string): { message: string; hint: string } {
   return {
     message: `The project's drizzle-kit ${version} is a Drizzle 1.0 pre-release without the programmatic interface ("drizzle-kit${subpath.slice(1)}", added in 1.0.0-rc.4) through which this server runs drizzle-kit 1.x without prompts, so it cannot generate migrations or compare schema.ts with it. Migration status, dry runs, applies and inspect_schema do not need it.`,
-    hint: `Upgrade drizzle-kit and drizzle-orm together to 1.0.0-rc.4 or later in the project (e.g. npm i -D drizzle-kit@${SUGGESTED_KIT_1X} && npm i drizzle-orm@${SUGGESTED_KIT_1X}), then restart the server; or generate with the project's own drizzle-kit (npx drizzle-kit generate) and apply with apply_migrations.`,
+    hint: `Upgrade drizzle-kit and drizzle-orm together to 1.0.0-rc.4 or later in the project (e.g. npm i -D drizzle-kit@${SUGGESTED_KIT_1X} && npm i drizzle-orm@${SUGGESTED_KIT_1X}); or generate with the project's own drizzle-kit (npx drizzle-kit generate) and apply with apply_migrations.`,
   };
 }
 
