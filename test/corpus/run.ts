@@ -273,8 +273,19 @@ async function step(
   };
 }
 
+/** Removes `dir` and its parents while they are empty and were not there before, up to (not including) `stop`. */
+function removeEmptyParents(dir: string, stop: string, keep: ReadonlySet<string>): void {
+  for (let at = dir; at.startsWith(`${stop}${path.sep}`) && !keep.has(at); at = path.dirname(at)) {
+    try {
+      fs.rmdirSync(at);
+    } catch {
+      return; // not empty, or already gone
+    }
+  }
+}
+
 /** Files under `dir` (not node_modules/.git), to see what a step created in the user's tree. */
-function listFiles(dir: string, limit = 200_000): Set<string> {
+function listFiles(dir: string, limit = 200_000, folders = false): Set<string> {
   const found = new Set<string>();
   const walk = (current: string) => {
     if (found.size > limit) return;
@@ -287,8 +298,10 @@ function listFiles(dir: string, limit = 200_000): Set<string> {
     for (const entry of entries) {
       if (entry.name === 'node_modules' || entry.name === '.git') continue;
       const full = path.join(current, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else found.add(full);
+      if (entry.isDirectory()) {
+        if (folders) found.add(full);
+        walk(full);
+      } else if (!folders) found.add(full);
     }
   };
   walk(dir);
@@ -314,6 +327,7 @@ async function runProject(project: CorpusProject, cwdMode: 'project' | 'root'): 
 
   // 1. The project's own database, as configured (no --db): does the config resolve from this cwd?
   const before = new Set([...listFiles(checkout), ...listFiles(home)]);
+  const foldersBefore = listFiles(checkout, undefined, true);
   const own = keep(await step('own-db status', 'migration_status', {}, base));
   const created = [...listFiles(checkout), ...listFiles(home)].filter((file) => !before.has(file));
   if (created.length > 0) {
@@ -321,6 +335,8 @@ async function runProject(project: CorpusProject, cwdMode: 'project' | 'root'): 
       file.startsWith(home) ? `~/${path.relative(home, file)}` : path.relative(checkout, file),
     );
     for (const file of created) fs.rmSync(file, { force: true });
+    // Folders the step created for them (the backup folder beside the database) go too, once empty.
+    for (const file of created) removeEmptyParents(path.dirname(file), checkout, foldersBefore);
   }
 
   // 2. What start-up does to a new database (migrate on start), seen through the first call's answer.
