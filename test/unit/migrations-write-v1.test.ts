@@ -8,7 +8,7 @@ import { readMigrationFolder } from '../../src/migrations/folder.js';
 import { removeLastV1Migrations, utcSecond, writeV1MigrationFrom } from '../../src/migrations/write-v1.js';
 import { folderLockFile, LOCK_FILE_NAME, withFolderLock } from '../../src/migrations/write.js';
 import { copyFixtureOut, type Drizzle1Fixture } from '../helpers/drizzle-rc.js';
-import { AppError } from '../../src/core/errors.js';
+import type { AppError } from '../../src/core/errors.js';
 import { removeDir } from '../helpers/project.js';
 
 const temps: string[] = [];
