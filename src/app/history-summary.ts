@@ -128,7 +128,8 @@ const notable = (finding: Finding) => finding.severity !== 'info' || finding.dat
 /**
  * The dry run as a model reads it, under REHEARSAL_BUDGET_BYTES. A few pending migrations are listed whole; of
  * more, statements only for those with notable findings, data changes or an error (and all of `show`'s), the quiet
- * rest as ranges. If that is still too long, statements are shortened, then left out, oldest first.
+ * rest as ranges. If that is still too long, statements are shortened, then left out, oldest first; then findings
+ * that repeat an earlier migration's point at it, and info findings, then all findings, are left out newest first.
  */
 export function summariseRehearsal(
   plan: ApplyPlan,
